@@ -1,0 +1,233 @@
+"""The ``flashpoint`` command line: parse input, call one domain function, render the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flashpoint import __version__
+from flashpoint.config import Settings, load_settings
+from flashpoint.demo import default_demo_db, run_demo
+from flashpoint.errors import FlashpointError, InvalidInput
+from flashpoint.events.countries import resolve_country, search_countries
+from flashpoint.sources import SOURCES, get_source, gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import IngestResult, ingest_paths
+from flashpoint.store.queries import EventFilter, select_events, store_stats
+
+app = typer.Typer(help="Flashpoint: early warning of military escalation between states.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+ingest_app = typer.Typer(help="Ingest event files into the store.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+out = Console()
+err = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class GdeltFormat(str, Enum):
+    auto = "auto"
+    gdelt1 = "gdelt1"
+    gdelt2 = "gdelt2"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"flashpoint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[Optional[Path], typer.Option(help="Event store file (env FLASHPOINT_DB).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Settings file (default ./flashpoint.toml).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Flashpoint: early warning of military escalation between states."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[RichHandler(console=err)],
+                        format="%(message)s")
+    ctx.obj = load_settings(config_file=config, overrides={"db": db})
+
+
+def _results_table(results: list[IngestResult]) -> Table:
+    table = Table("file", "format", "read", "stored", "duplicates", "quarantined", title="Ingest")
+    for r in results:
+        name = Path(r.path.split("!")[-1]).name
+        if r.skipped:
+            table.add_row(name, r.format, "-", "-", "-", "-", style="dim", end_section=False)
+        else:
+            table.add_row(name, r.format, f"{r.rows_read:,}", f"{r.rows_stored:,}", f"{r.rows_duplicate:,}",
+                          f"{r.rows_quarantined:,}", style="red" if r.rows_quarantined else None)
+    return table
+
+
+@ingest_app.command("gdelt")
+def ingest_gdelt(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs (plain, .gz or .zip).")],
+    format: Annotated[GdeltFormat, typer.Option("--format", help="Force the GDELT version.")] = GdeltFormat.auto,
+) -> None:
+    """Ingest GDELT 1.0/2.0 event files (TSV exports, CSV with header, Parquet)."""
+    settings: Settings = ctx.obj
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                        TimeElapsedColumn(), console=err, transient=True)
+    with progress, open_store(settings) as con:
+        task = progress.add_task("ingesting", total=None)
+        results = ingest_paths(con, paths, reader=gdelt, forced=format.value,
+                               on_file=lambda _result, size: progress.advance(task, size))
+    out.print(_results_table(results))
+    quarantined = sum(r.rows_quarantined for r in results)
+    skipped = sum(r.skipped for r in results)
+    out.print(f"{sum(r.rows_stored for r in results):,} events stored in {settings.db}"
+              + (f"; {skipped} file(s) skipped (already ingested)" if skipped else "")
+              + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else ""))
+
+
+@app.command()
+def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What the store holds: events by source, date range, dyads, quarantine."""
+    with open_store(ctx.obj, read_only=True) as con:
+        found = store_stats(con)
+    if as_json:
+        out.print_json(json.dumps(found))
+        return
+    table = Table("source", "events", "first", "last", title=f"{found['events']:,} events in {ctx.obj.db}")
+    for row in found["sources"]:
+        table.add_row(row["source"], f"{row['events']:,}", row["first_date"], row["last_date"])
+    out.print(table)
+    out.print(f"{found['dyads']:,} country pairs, {found['countries']:,} countries, {found['files']:,} files, "
+              f"{found['quarantined']:,} quarantined rows")
+
+
+def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} {value!r}: expected a date as YYYY-MM-DD, e.g. 2012-01-31.") from None
+
+
+def _parse_dyad(value: Optional[str]) -> Optional[tuple[str, str]]:
+    if value is None:
+        return None
+    parts = value.split("-")
+    if len(parts) != 2 or not all(parts):
+        raise InvalidInput(f"--dyad {value!r}: expected two countries joined by '-', e.g. GEO-RUS.")
+    return resolve_country(parts[0]), resolve_country(parts[1])
+
+
+def _parse_cameo(value: Optional[str]) -> Optional[str]:
+    if value is not None and not (value.isdigit() and 2 <= len(value) <= 4):
+        raise InvalidInput(f"--cameo {value!r}: expected a CAMEO code or root of 2-4 digits, e.g. 13 or 138.")
+    return value
+
+
+def _render(rows: pa.Table, fmt: OutputFormat, title: str) -> None:
+    if fmt is OutputFormat.json:
+        out.print_json(json.dumps(rows.to_pylist(), default=str))
+    elif fmt is OutputFormat.csv:
+        pacsv.write_csv(rows, sys.stdout.buffer)
+    else:
+        table = Table("date", "actor 1", "actor 2", "cameo", "goldstein", "location", "source url", title=title)
+        for r in rows.to_pylist():
+            table.add_row(str(r["event_date"]), f"{r['actor1_iso3'] or ''} {r['actor1_name'] or ''}".strip(),
+                          f"{r['actor2_iso3'] or ''} {r['actor2_name'] or ''}".strip(), r["cameo_code"],
+                          f"{r['goldstein']:+.1f}", r["location_iso3"] or "", r["source_url"] or "")
+        out.print(table)
+
+
+@app.command()
+def events(
+    ctx: typer.Context,
+    dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B (both directions unless --directed).")] = None,
+    directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    country: Annotated[Optional[str], typer.Option(help="Events with this country as either actor.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    cameo: Annotated[Optional[str], typer.Option(help="CAMEO code or root prefix, e.g. 13 (threaten).")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only this source, e.g. gdelt1.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many events (0: all).")] = 50,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """List events, newest first, filtered by pair, country, dates, CAMEO code and source."""
+    where = EventFilter(dyad=_parse_dyad(dyad), directed=directed,
+                        country=resolve_country(country) if country else None,
+                        since=_parse_date(since, "--since"), until=_parse_date(until, "--until"),
+                        cameo=_parse_cameo(cameo), source=source, limit=limit or None)
+    with open_store(ctx.obj, read_only=True) as con:
+        rows = select_events(con, where)
+    _render(rows, format, f"{rows.num_rows:,} events")
+
+
+@app.command()
+def countries(search: Annotated[Optional[str], typer.Option(help="Text in a name or code.")] = None) -> None:
+    """Countries and their codes (ISO3, ISO2, FIPS 10-4)."""
+    found = search_countries(search)
+    table = Table("iso3", "iso2", "fips10_4", "name", title=f"{len(found)} countries")
+    for c in found:
+        table.add_row(c.iso3, c.iso2, c.fips10_4 or "", c.name)
+    out.print(table)
+
+
+@app.command()
+def cite(source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(SOURCES))}.")]) -> None:
+    """Print how to cite a data source, and its licence."""
+    module = get_source(source)
+    out.print(f"[bold]Citation[/bold]\n{module.CITATION}\n\n[bold]Licence[/bold]\n{module.LICENSE}")
+
+
+@app.command()
+def demo(ctx: typer.Context,
+         out_db: Annotated[Optional[Path], typer.Option("--out", help="Store to build (replaced if present).")] = None,
+         ) -> None:
+    """Build a fresh demo store from the bundled GDELT slice and show what it holds."""
+    settings: Settings = ctx.obj
+    db = out_db or default_demo_db()
+    summary = run_demo(Settings(db=db, memory_limit=settings.memory_limit, threads=settings.threads))
+    out.print(_results_table(summary.ingest))
+    stats_table = Table("source", "events", "first", "last", title=f"Demo store {summary.db}")
+    for row in summary.stats["sources"]:
+        stats_table.add_row(row["source"], f"{row['events']:,}", row["first_date"], row["last_date"])
+    out.print(stats_table)
+    pairs = Table("country pair", "events", title="Busiest country pairs")
+    for row in summary.stats["top_dyads"]:
+        pairs.add_row(row["dyad"], f"{row['events']:,}")
+    out.print(pairs)
+    _render(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
+    out.print(f"Explore it: flashpoint --db {summary.db} events --dyad {'-'.join(summary.dyad)} --cameo 11")
+
+
+def main() -> None:
+    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except FlashpointError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted: the file being ingested was rolled back; files before it are stored.")
+        sys.exit(130)

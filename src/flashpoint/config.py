@@ -1,0 +1,115 @@
+"""Settings: one typed object, loaded at the edge and passed down.
+
+Precedence: defaults < ``flashpoint.toml`` (current directory, or ``--config``) <
+``FLASHPOINT_*`` environment variables < command-line flags.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import platformdirs
+
+from flashpoint.errors import InvalidInput
+
+CONFIG_FILE_NAME = "flashpoint.toml"
+
+
+def default_db_path() -> Path:
+    """The store used when nothing else is set: ``flashpoint.duckdb`` in the user's data directory."""
+    return Path(platformdirs.user_data_dir("flashpoint")) / "flashpoint.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Flashpoint's settings.
+
+    Parameters
+    ----------
+    db : Path
+        The DuckDB event store file (``--db``, ``FLASHPOINT_DB``, ``db`` in flashpoint.toml).
+    memory_limit : str
+        DuckDB memory limit for ingest and queries, e.g. ``"4GB"`` (``FLASHPOINT_MEMORY_LIMIT``).
+        Larger work spills to ``temp_directory``.
+    temp_directory : Path or None
+        Where DuckDB spills when a query needs more than ``memory_limit``
+        (``FLASHPOINT_TEMP_DIRECTORY``); default: next to the store file.
+    threads : int
+        DuckDB worker threads; 0 means one per core (``FLASHPOINT_THREADS``).
+    """
+
+    db: Path
+    memory_limit: str = "4GB"
+    temp_directory: Path | None = None
+    threads: int = 0
+
+
+_ENV_PREFIX = "FLASHPOINT_"
+
+
+def _coerce(name: str, value: object, origin: str) -> object:
+    if name in ("db", "temp_directory"):
+        return Path(str(value)).expanduser()
+    if name == "threads":
+        try:
+            return int(str(value))
+        except ValueError:
+            raise InvalidInput(
+                f"setting 'threads' from {origin}: expected a whole number, got {value!r}."
+            ) from None
+    return str(value)
+
+
+def load_settings(
+    *,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object | None] | None = None,
+) -> Settings:
+    """Build the settings from defaults, the TOML file, the environment and CLI overrides.
+
+    Parameters
+    ----------
+    config_file : Path, optional
+        TOML file to read; default ``./flashpoint.toml`` when it exists.
+    environ : mapping, optional
+        Environment to read ``FLASHPOINT_*`` variables from (default ``os.environ``).
+    overrides : mapping, optional
+        Values from command-line flags; ``None`` values are ignored.
+
+    Raises
+    ------
+    InvalidInput
+        When the file cannot be parsed or names an unknown setting.
+    """
+    known = {f.name for f in fields(Settings)}
+    values: dict[str, object] = {}
+    path = config_file if config_file is not None else Path(CONFIG_FILE_NAME)
+    if config_file is not None and not path.exists():
+        raise InvalidInput(f"settings file {path} does not exist. Check the --config path.")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInput(f"settings file {path} is not valid TOML: {exc}.") from None
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInput(
+                f"settings file {path}: unknown setting(s) {', '.join(unknown)}; "
+                f"known settings are {', '.join(sorted(known))}."
+            )
+        values.update({k: _coerce(k, v, str(path)) for k, v in data.items()})
+    env = os.environ if environ is None else environ
+    for name in known:
+        raw = env.get(_ENV_PREFIX + name.upper())
+        if raw:
+            values[name] = _coerce(name, raw, _ENV_PREFIX + name.upper())
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
+    settings = Settings(db=default_db_path())
+    return replace(settings, **values)

@@ -1,0 +1,1 @@
+"""Canonical events: schema, CAMEO taxonomy, country codes."""

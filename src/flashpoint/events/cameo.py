@@ -1,0 +1,56 @@
+"""The CAMEO event taxonomy shipped with the package: code, name, root, quad class, Goldstein."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+QUAD_CLASS_NAMES = {
+    1: "verbal cooperation",
+    2: "material cooperation",
+    3: "verbal conflict",
+    4: "material conflict",
+}
+
+
+@dataclass(frozen=True)
+class CameoCode:
+    """One CAMEO event code."""
+
+    cameo_code: str
+    cameo_name: str
+    cameo_root: str
+    quad_class: int
+    goldstein: float
+
+
+@cache
+def cameo_codes() -> dict[str, CameoCode]:
+    """Every CAMEO event code (roots included), keyed by code.
+
+    Examples
+    --------
+    >>> cameo_codes()["138"].cameo_name
+    'Threaten to use military force, not specified below'
+    """
+    text = files("flashpoint.events").joinpath("data/cameo_codes.csv").read_text(encoding="utf-8")
+    return {
+        row["cameo_code"]: CameoCode(
+            cameo_code=row["cameo_code"],
+            cameo_name=row["cameo_name"],
+            cameo_root=row["cameo_root"],
+            quad_class=int(row["quad_class"]),
+            goldstein=float(row["goldstein"]),
+        )
+        for row in csv.DictReader(text.splitlines())
+    }
+
+
+def quad_class_of_root(cameo_root: str) -> int:
+    """Quad class of a CAMEO root: 01–05 → 1, 06–08 → 2, 09–13 → 3, 14–20 → 4."""
+    root = int(cameo_root)
+    if not 1 <= root <= 20:
+        raise ValueError(f"CAMEO root must be 01..20, got {cameo_root!r}")
+    return 1 if root <= 5 else 2 if root <= 8 else 3 if root <= 13 else 4

@@ -1,0 +1,135 @@
+"""Country codes: CAMEO actor country codes and FIPS 10-4 (GDELT geography) to ISO 3166-1 alpha-3.
+
+pycountry resolves every ISO code; the package's small tables (``events/data/``) cover only
+what it lacks: FIPS 10-4 and CAMEO's region and historical codes.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import pycountry
+
+from flashpoint.errors import UnknownCountry
+
+
+@dataclass(frozen=True)
+class Country:
+    """A country Flashpoint can name, with its codes in the systems readers meet."""
+
+    iso3: str
+    name: str
+    iso2: str
+    fips10_4: str | None
+
+
+def _read_table(name: str) -> list[dict[str, str]]:
+    text = files("flashpoint.events").joinpath(f"data/{name}").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def fips_to_iso3_table() -> dict[str, str | None]:
+    """FIPS 10-4 code → ISO3 (None for territories without an ISO country)."""
+    return {row["fips10_4"]: row["iso3"] or None for row in _read_table("fips10_4.csv")}
+
+
+@cache
+def cameo_country_table() -> dict[str, str | None]:
+    """Every CAMEO actor country code Flashpoint resolves → ISO3 (None for regions)."""
+    table: dict[str, str | None] = {c.alpha_3: c.alpha_3 for c in pycountry.countries}
+    table.update({row["cameo_country_code"]: row["iso3"] or None for row in _read_table("cameo_country_extras.csv")})
+    return table
+
+
+def iso3_from_cameo(code: str | None) -> str | None:
+    """ISO3 for a CAMEO actor country code; None for empty codes and regions.
+
+    Raises
+    ------
+    UnknownCountry
+        When the code is neither ISO alpha-3 nor a documented CAMEO region/historical code.
+    """
+    if code is None or not code.strip():
+        return None
+    key = code.strip().upper()
+    table = cameo_country_table()
+    if key not in table:
+        raise UnknownCountry(
+            f"'{code}' is not a known CAMEO country code (ISO alpha-3 or a CAMEO region). "
+            f"Try 'flashpoint countries --search {code.strip().lower()}'."
+        )
+    return table[key]
+
+
+def iso3_from_fips(code: str | None) -> str | None:
+    """ISO3 for a FIPS 10-4 country code (GDELT geography); None for empty codes or no country.
+
+    Raises
+    ------
+    UnknownCountry
+        When the code is not a FIPS 10-4 country code.
+    """
+    if code is None or not code.strip():
+        return None
+    key = code.strip().upper()
+    table = fips_to_iso3_table()
+    if key not in table:
+        raise UnknownCountry(f"'{code}' is not a FIPS 10-4 country code.")
+    return table[key]
+
+
+@cache
+def countries() -> tuple[Country, ...]:
+    """Every ISO 3166-1 country plus Kosovo (XKX), with its FIPS 10-4 code where it has one."""
+    fips_of: dict[str, str] = {}
+    for fips, iso3 in sorted(fips_to_iso3_table().items()):
+        if iso3 is not None:
+            fips_of.setdefault(iso3, fips)
+    found = [
+        Country(iso3=c.alpha_3, name=getattr(c, "common_name", c.name), iso2=c.alpha_2, fips10_4=fips_of.get(c.alpha_3))
+        for c in pycountry.countries
+    ]
+    found.append(Country(iso3="XKX", name="Kosovo", iso2="XK", fips10_4="KV"))
+    return tuple(sorted(found, key=lambda c: c.iso3))
+
+
+def search_countries(text: str | None = None) -> list[Country]:
+    """Countries whose name or any code contains ``text`` (case-insensitive); all when empty."""
+    if not text:
+        return list(countries())
+    needle = text.strip().lower()
+    return [
+        c
+        for c in countries()
+        if needle in c.name.lower() or needle in {c.iso3.lower(), c.iso2.lower(), (c.fips10_4 or "").lower()}
+    ]
+
+
+def resolve_country(text: str) -> str:
+    """ISO3 for a user-typed country: ISO3, ISO2, CAMEO code or an unambiguous name.
+
+    Raises
+    ------
+    UnknownCountry
+        With a hint to ``flashpoint countries --search`` when nothing or several match.
+    """
+    key = text.strip().upper()
+    table = cameo_country_table()
+    if table.get(key):
+        return table[key]  # type: ignore[return-value]
+    if (country := pycountry.countries.get(alpha_2=key)) is not None:
+        return country.alpha_3
+    matches = [c for c in countries() if text.strip().lower() == c.name.lower()] or [
+        c for c in countries() if text.strip().lower() in c.name.lower()
+    ]
+    if len(matches) == 1:
+        return matches[0].iso3
+    hint = f"Try 'flashpoint countries --search {text.strip().lower()}'."
+    if matches:
+        names = ", ".join(f"{c.iso3} ({c.name})" for c in matches[:5])
+        raise UnknownCountry(f"'{text}' matches several countries: {names}. Use an ISO3 code. {hint}")
+    raise UnknownCountry(f"'{text}' is not a known country code (ISO3, ISO2 or CAMEO) or name. {hint}")

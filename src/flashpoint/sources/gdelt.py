@@ -1,0 +1,240 @@
+"""GDELT 1.0 and 2.0 event files → canonical events.
+
+Reads GDELT as analysts get it: the raw tab-separated daily (1.0, 57 or 58 columns) and
+15-minute (2.0, 61 columns) exports, plain, gzipped or zipped; comma-separated exports with a
+header row (R/pandas/gdeltPyR/BigQuery downloads, extra columns ignored, ``NA`` as missing);
+and Parquet with GDELT's column names. The mapping to canonical events is one SQL query run by
+the engine, so parsing is DuckDB's, not Python's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pyarrow.parquet as pq
+
+from flashpoint.errors import UnknownFormat
+
+CITATION: Final = (
+    "Leetaru, Kalev and Philip A. Schrodt (2013). GDELT: Global Data on Events, Location and Tone, "
+    "1979-2012. International Studies Association Annual Conference, San Francisco, April 2013. "
+    "The GDELT Project, https://www.gdeltproject.org/"
+)
+LICENSE: Final = (
+    "GDELT data are 100% free and open for any use, including commercial; "
+    "attribution to the GDELT Project (https://www.gdeltproject.org/) is requested."
+)
+
+_ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
+          "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
+
+
+def _geo(prefix: str, *, adm2: bool) -> tuple[str, ...]:
+    parts = ("Type", "FullName", "CountryCode", "ADM1Code") + (("ADM2Code",) if adm2 else ()) + (
+        "Lat", "Long", "FeatureID")
+    return tuple(f"{prefix}Geo_{p}" for p in parts)
+
+
+def _columns(*, adm2: bool) -> tuple[str, ...]:
+    return (
+        ("GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate")
+        + tuple(f"Actor1{a}" for a in _ACTOR)
+        + tuple(f"Actor2{a}" for a in _ACTOR)
+        + ("IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
+           "NumMentions", "NumSources", "NumArticles", "AvgTone")
+        + _geo("Actor1", adm2=adm2) + _geo("Actor2", adm2=adm2) + _geo("Action", adm2=adm2)
+        + ("DATEADDED", "SOURCEURL")
+    )
+
+
+#: GDELT 1.0 daily files: 58 columns (the historical back-file rows stop before SOURCEURL: 57).
+GDELT1_COLUMNS: Final = _columns(adm2=False)
+#: GDELT 2.0 15-minute exports: 61 columns.
+GDELT2_COLUMNS: Final = _columns(adm2=True)
+FORMATS: Final = ("auto", "gdelt1", "gdelt2")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a GDELT file is laid out, as detected (or forced).
+
+    ``columns`` are the file's column names in order (GDELT's names, or its header's);
+    ``header_lines`` counts lines before the first data row.
+    """
+
+    source: str  # "gdelt1" or "gdelt2"
+    kind: str  # "text" or "parquet"
+    columns: tuple[str, ...]
+    delimiter: str = "\t"
+    quote: str = ""
+    header_lines: int = 0
+    null_strings: tuple[str, ...] = ("",)
+    pad_short_rows: bool = False
+
+
+def _version_from_names(names: list[str], forced: str) -> str:
+    if forced != "auto":
+        return forced
+    return "gdelt2" if any(n.lower() == "actiongeo_adm2code" for n in names) else "gdelt1"
+
+
+def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
+    delimiter = "\t" if "\t" in first else ","
+    fields = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    if fields and fields[0].strip().lower() == "globaleventid":
+        data = next(csv.reader(io.StringIO(second), delimiter=delimiter), [])
+        names = ["_row_name"] + fields if len(data) == len(fields) + 1 else fields
+        return Layout(source=_version_from_names(names, forced), kind="text", columns=tuple(names),
+                      delimiter=delimiter, quote='"', header_lines=1, null_strings=("", "NA"))
+    count = len(first.rstrip("\r\n").split(delimiter))
+    version = forced if forced != "auto" else {57: "gdelt1", 58: "gdelt1", 61: "gdelt2"}.get(count)
+    if delimiter != "\t" or version is None:
+        raise UnknownFormat(
+            f"{path}: not a GDELT event file: expected 57/58 (GDELT 1.0) or 61 (GDELT 2.0) tab-separated "
+            f"columns or a header starting with GLOBALEVENTID, found {count} "
+            f"{'tab' if delimiter == chr(9) else 'comma'}-separated fields. Use --format to force one."
+        )
+    columns = GDELT1_COLUMNS if version == "gdelt1" else GDELT2_COLUMNS
+    return Layout(source=version, kind="text", columns=columns, pad_short_rows=version == "gdelt1")
+
+
+def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
+    """Detect a GDELT file's layout from its name and first bytes.
+
+    Parameters
+    ----------
+    path : Path
+        The (decompressed) file; Parquet is recognised by its extension.
+    head : bytes
+        The file's first bytes (at least two lines for text files).
+    forced : {"auto", "gdelt1", "gdelt2"}
+        Force the GDELT version instead of detecting it.
+
+    Raises
+    ------
+    UnknownFormat
+        When the file is not a GDELT event file.
+    """
+    if forced not in FORMATS:
+        raise UnknownFormat(f"unknown GDELT format '{forced}'; use one of {', '.join(FORMATS)}.")
+    if path.suffix.lower() == ".parquet":
+        names = pq.read_schema(path).names
+        if "globaleventid" not in {n.lower() for n in names}:
+            raise UnknownFormat(f"{path}: Parquet file has no GLOBALEVENTID column; not GDELT events.")
+        return Layout(source=_version_from_names(names, forced), kind="parquet", columns=tuple(names))
+    text = head.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
+        raise UnknownFormat(f"{path}: the file is empty or starts with an empty line; not GDELT events.")
+    return _text_layout(lines[0], lines[1] if len(lines) > 1 else "", forced, path)
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str:
+    """The DuckDB table expression that reads the raw file, every column as text."""
+    if layout.kind == "parquet":
+        return f"read_parquet({_sql_string(str(path))})"
+    columns = "{" + ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in layout.columns) + "}"
+    nulls = "[" + ", ".join(_sql_string(s) for s in layout.null_strings) + "]"
+    return (
+        f"read_csv({_sql_string(str(path))}, columns={columns}, delim={_sql_string(layout.delimiter)}, "
+        f"quote={_sql_string(layout.quote)}, escape={_sql_string(layout.quote)}, "
+        f"skip={layout.header_lines}, header=false, nullstr={nulls}, "
+        f"null_padding={'true' if layout.pad_short_rows else 'false'}, auto_detect=false, "
+        f"store_rejects=true, rejects_table={_sql_string(rejects_table)}, "
+        f"rejects_scan={_sql_string(rejects_scan)}, max_line_size=1048576)"
+    )
+
+
+#: Numeric GDELT fields checked on ingest: (GDELT column, canonical column, DuckDB type).
+_NUMERIC_FIELDS: Final = (
+    ("NumMentions", "num_mentions", "INTEGER"),
+    ("NumSources", "num_sources", "INTEGER"),
+    ("NumArticles", "num_articles", "INTEGER"),
+    ("AvgTone", "avg_tone", "DOUBLE"),
+    ("ActionGeo_Lat", "lat", "DOUBLE"),
+    ("ActionGeo_Long", "lon", "DOUBLE"),
+)
+#: Text GDELT fields carried over: (GDELT column, alias in the query).
+_TEXT_FIELDS: Final = (
+    ("GLOBALEVENTID", "gid"), ("SQLDATE", "sqldate"), ("EventCode", "eventcode"),
+    ("GoldsteinScale", "goldstein"), ("Actor1Name", "a1name"), ("Actor1CountryCode", "a1country"),
+    ("Actor1Type1Code", "a1type"), ("Actor2Name", "a2name"), ("Actor2CountryCode", "a2country"),
+    ("Actor2Type1Code", "a2type"), ("ActionGeo_CountryCode", "locfips"), ("ActionGeo_ADM1Code", "admin1"),
+    ("DATEADDED", "dateadded"), ("SOURCEURL", "url"),
+)
+
+
+def _invalid_when(field: str, alias: str, check: str, expected: str) -> str:
+    return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', v.{alias})"
+
+
+def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
+    """SELECT mapping the raw scan to canonical event columns plus ``row_ordinal`` and ``reason``.
+
+    ``reason`` is NULL for a valid row and says what is wrong otherwise; the CAMEO code,
+    its root, quad class and Goldstein value come from the shipped CAMEO codebook, actor
+    countries from CAMEO codes and the action location from FIPS 10-4, all as ISO3.
+    """
+    actual = {c.lower(): c for c in layout.columns}
+
+    def field(name: str) -> str:
+        if name.lower() not in actual:
+            return "CAST(NULL AS VARCHAR)"
+        return f"nullif(trim(CAST(r.\"{actual[name.lower()]}\" AS VARCHAR)), '')"
+
+    carried = ", ".join(f"{field(name)} AS {alias}" for name, alias in _TEXT_FIELDS)
+    numbers = ", ".join(f"{field(name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
+    typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}" for _, column, kind in _NUMERIC_FIELDS)
+    number_checks = " ".join(
+        _invalid_when(name, column, f"try_cast(v.{column} AS {kind}) IS NULL", "a number")
+        for name, column, kind in _NUMERIC_FIELDS
+    )
+    source = layout.source
+    return f"""
+WITH r AS (SELECT row_number() OVER () AS row_ordinal, * FROM {scan}),
+v AS (SELECT row_ordinal, {carried}, {numbers} FROM r)
+SELECT
+  v.row_ordinal,
+  '{source}:' || v.gid AS event_id,
+  '{source}' AS source,
+  CAST(try_strptime(v.sqldate, '%Y%m%d') AS DATE) AS event_date,
+  a1.iso3 AS actor1_iso3, v.a1type AS actor1_type, v.a1name AS actor1_name,
+  a2.iso3 AS actor2_iso3, v.a2type AS actor2_type, v.a2name AS actor2_name,
+  c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
+  CAST(NULL AS INTEGER) AS fatalities,
+  {typed},
+  loc.iso3 AS location_iso3, v.admin1,
+  v.url AS source_url,
+  'machine' AS coding,
+  CAST(NULL AS VARCHAR) AS cluster_id,
+  try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) AS date_added,
+  {int(ingest_id)} AS ingest_id,
+  CASE
+    WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
+    WHEN v.gid IS NULL THEN 'GLOBALEVENTID is empty'
+    {_invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
+    WHEN v.sqldate IS NULL THEN 'SQLDATE is empty'
+    {_invalid_when("SQLDATE", "sqldate", "try_strptime(v.sqldate, '%Y%m%d') IS NULL", "a date (YYYYMMDD)")}
+    WHEN v.eventcode IS NULL THEN 'EventCode is empty'
+    {_invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
+    WHEN v.goldstein IS NULL THEN 'GoldsteinScale is empty'
+    {_invalid_when("GoldsteinScale", "goldstein",
+                   "coalesce(NOT try_cast(v.goldstein AS DOUBLE) BETWEEN -10 AND 10, true)", "a number in -10..10")}
+    {number_checks}
+    {_invalid_when("DATEADDED", "dateadded",
+                   "try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) IS NULL", "a date (YYYYMMDD[HHMMSS])")}
+  END AS reason
+FROM v
+LEFT JOIN cameo_codes c ON c.cameo_code = v.eventcode
+LEFT JOIN cameo_countries a1 ON a1.cameo_country_code = upper(v.a1country)
+LEFT JOIN cameo_countries a2 ON a2.cameo_country_code = upper(v.a2country)
+LEFT JOIN fips_countries loc ON loc.fips10_4 = upper(v.locfips)
+"""

@@ -1,0 +1,50 @@
+"""Opening the store: a DuckDB file with the schema in place, and an Ibis view of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import ibis
+
+from flashpoint.config import Settings
+from flashpoint.errors import StoreError
+from flashpoint.store.schema import create_schema
+
+
+@contextmanager
+def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open (creating if needed) the store file named by ``settings.db``.
+
+    The connection has the settings' memory limit, spill directory and thread count.
+
+    Raises
+    ------
+    StoreError
+        When the file cannot be opened (locked by another process, not a DuckDB file, ...).
+    """
+    path = Path(settings.db)
+    if read_only and not path.exists():
+        raise StoreError(f"no event store at {path}. Create one with 'flashpoint ingest gdelt PATH' or 'flashpoint demo'.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = settings.temp_directory or path.with_name(path.name + ".tmp")
+    config = {"memory_limit": settings.memory_limit, "temp_directory": str(temp)}
+    if settings.threads > 0:
+        config["threads"] = settings.threads
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open the event store {path}: {exc}") from None
+    try:
+        if not read_only:
+            create_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def ibis_backend(con: duckdb.DuckDBPyConnection) -> ibis.BaseBackend:
+    """An Ibis backend over an open store connection, for engine-portable queries."""
+    return ibis.duckdb.from_connection(con)

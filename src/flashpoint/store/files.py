@@ -1,0 +1,113 @@
+"""Input files as the engine reads them: path expansion, checksums, decompression of zip archives."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from flashpoint.errors import InvalidInput
+
+#: File name endings read when a folder is given.
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".zip", ".gz", ".parquet")
+HEAD_BYTES = 1 << 16
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One unit of ingest: a file, or one member of a zip archive, ready for the engine."""
+
+    name: str  # as shown to the user and stored in ingests.path / quarantine.file
+    engine_path: Path  # what the engine reads (gzip is read natively, zip members are extracted)
+    checksum: str
+    head: bytes
+    size: int
+
+
+def expand_paths(patterns: list[str]) -> list[Path]:
+    """Files named by paths, glob patterns and folders (their data files), sorted, without repeats.
+
+    Raises
+    ------
+    InvalidInput
+        When a path or pattern matches no file.
+    """
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        path = Path(pattern).expanduser()
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES))
+        elif path.is_file():
+            matches = [path]
+        else:
+            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        if not matches:
+            raise InvalidInput(f"'{pattern}' matches no file. Give a file, a folder or a glob such as 'data/*.CSV'.")
+        found.update(dict.fromkeys(p.resolve() for p in matches))
+    return list(found)
+
+
+def _digest(handle) -> str:  # noqa: ANN001 - a binary file object
+    return "sha1:" + hashlib.file_digest(handle, "sha1").hexdigest()
+
+
+def _head(path: Path) -> bytes:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(HEAD_BYTES)
+    except (OSError, EOFError) as exc:
+        raise InvalidInput(f"{path}: cannot read the file: {exc}.") from None
+
+
+@contextmanager
+def input_files(path: Path) -> Iterator[list[InputFile]]:
+    """The ingest units of ``path``: the file itself, or each member of a zip archive.
+
+    Zip members are extracted (streamed, bounded memory) into a temporary folder that is
+    removed when the context exits. The checksum identifies content: a file's bytes, or a
+    zip member's uncompressed bytes.
+    """
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            checksum = _digest(fh)
+        yield [InputFile(str(path), path, checksum, _head(path), path.stat().st_size)]
+        return
+    with tempfile.TemporaryDirectory(prefix="flashpoint-") as tmp, zipfile.ZipFile(path) as archive:
+        units = []
+        for index, member in enumerate(m for m in archive.infolist() if not m.is_dir()):
+            target = Path(tmp) / f"{index}-{Path(member.filename).name}"
+            digest = hashlib.sha1()
+            with archive.open(member) as src, open(target, "wb") as dst:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+            with open(target, "rb") as fh:
+                head = fh.read(HEAD_BYTES)
+            units.append(InputFile(f"{path}!{member.filename}", target, "sha1:" + digest.hexdigest(), head,
+                                   target.stat().st_size))
+        yield units
+
+
+def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
+    """The text of the given 1-based line numbers of a (possibly gzipped) text file."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    last = max(wanted)
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number in wanted:
+                found[number] = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if number >= last:
+                break
+    return found
+

@@ -1,0 +1,169 @@
+"""Ingest: files → canonical events, idempotent, atomic per file, streaming.
+
+Each file (or zip member) is one transaction: its events, its quarantined rows and its
+``ingests`` row are committed together or not at all, so a crash or Ctrl-C mid-file leaves
+the store exactly as it was before that file. Event ids are the key: an event already in the
+store is counted as a duplicate, never stored twice, and a file whose checksum was already
+ingested is skipped. Parsing, validation and mapping run inside DuckDB, which streams the
+file and spills to disk past its memory limit.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+import duckdb
+
+from flashpoint.errors import InvalidInput
+from flashpoint.store.files import InputFile, expand_paths, input_files, read_lines
+
+log = logging.getLogger(__name__)
+
+_REJECTS = "flashpoint_rejects"
+_REJECT_SCANS = "flashpoint_reject_scans"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one file."""
+
+    path: str
+    format: str
+    rows_read: int
+    rows_stored: int
+    rows_duplicate: int
+    rows_quarantined: int
+    skipped: bool = False
+
+
+def _already_ingested(con: duckdb.DuckDBPyConnection, unit: InputFile, source: str) -> IngestResult | None:
+    row = con.execute(
+        "SELECT format FROM ingests WHERE checksum = ? AND source = ? LIMIT 1", [unit.checksum, source]
+    ).fetchone()
+    if row is None:
+        return None
+    return IngestResult(unit.name, row[0], 0, 0, 0, 0, skipped=True)
+
+
+def _reader_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    """(line, raw line, reason) for rows the engine's reader rejected (column count, encoding)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [_REJECTS]
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return con.execute(
+        f"SELECT line, any_value(csv_line), string_agg(error_type || ': ' || message, '; ' ORDER BY error_type) "
+        f"FROM (SELECT line, error_type, any_value(csv_line) AS csv_line, arg_max(error_message, column_idx) AS message "
+        f"FROM {_REJECTS} GROUP BY line, error_type) GROUP BY line ORDER BY line"
+    ).fetchall()
+
+
+def _line_numbers(ordinals: list[int], rejected: list[int], header_lines: int) -> dict[int, int]:
+    """File line of each accepted row ordinal, given the (sorted) lines the reader rejected."""
+    # Accepted row k lies after the i-th rejected line r_i exactly when r_i - header - i < k.
+    thresholds = [line - header_lines - i for i, line in enumerate(rejected, start=1)]
+    return {k: header_lines + k + bisect.bisect_left(thresholds, k) for k in ordinals}
+
+
+def _quarantine_invalid(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, staged: str,  # noqa: ANN001
+                        ingest_id: int, rejects: list[tuple[int, str, str]]) -> int:
+    """Store the rejected and invalid rows of one file in ``quarantine``; returns how many."""
+    invalid = con.execute(f"SELECT row_ordinal, reason FROM {staged} WHERE reason IS NOT NULL").fetchall()
+    if layout.kind == "parquet":
+        ordinals = [o for o, _ in invalid]
+        raw = dict(con.execute(
+            "SELECT o, CAST(to_json(t) AS VARCHAR) FROM (SELECT row_number() OVER () AS o, * "
+            "FROM read_parquet(?)) t WHERE o IN (SELECT unnest(?))", [str(unit.engine_path), ordinals]).fetchall())
+        rows = [(ingest_id, unit.name, o, raw.get(o), reason) for o, reason in invalid]
+    else:
+        lines = _line_numbers([o for o, _ in invalid], [r[0] for r in rejects], layout.header_lines)
+        found = [(line, reason) for line, _, reason in rejects] + [(lines[o], reason) for o, reason in invalid]
+        text = read_lines(unit.engine_path, {line for line, _ in found})
+        rows = [(ingest_id, unit.name, line, text.get(line), reason) for line, reason in sorted(found)]
+    if rows:
+        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, forced: str) -> IngestResult:
+    layout = reader.detect_layout(unit.engine_path, unit.head, forced=forced)
+    if (done := _already_ingested(con, unit, layout.source)) is not None:
+        return done
+    ingest_id = con.execute("SELECT nextval('ingest_ids')").fetchone()[0]
+    staged = f"staged_{ingest_id}"
+    scan = reader.scan_sql(unit.engine_path, layout, rejects_table=_REJECTS, rejects_scan=_REJECT_SCANS)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE IF EXISTS temp.{_REJECTS}; DROP TABLE IF EXISTS temp.{_REJECT_SCANS}")
+        started = con.execute("SELECT localtimestamp").fetchone()[0]
+        con.execute(f"CREATE TEMP TABLE {staged} AS {reader.canonical_sql(layout, scan, ingest_id=ingest_id)}")
+        rejects = _reader_rejects(con)
+        accepted, valid = con.execute(f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM {staged}").fetchone()
+        stored = con.execute(
+            f"INSERT INTO events BY NAME SELECT * EXCLUDE (row_ordinal, reason) FROM {staged} s "
+            f"WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id) "
+            f"QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY row_ordinal) = 1"
+        ).fetchone()[0]
+        quarantined = _quarantine_invalid(con, unit, layout, staged, ingest_id, rejects)
+        result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
+                              valid - stored, quarantined)
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
+            [ingest_id, layout.source, unit.name, unit.checksum, result.format, result.rows_read,
+             result.rows_stored, result.rows_duplicate, result.rows_quarantined, started],
+        )
+        con.execute(f"DROP TABLE {staged}")
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. Nothing from this file was stored.") from None
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("ingested %s: %s", unit.name, result)
+    return result
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    patterns: list[str],
+    /,
+    *,
+    reader: ModuleType,
+    forced: str = "auto",
+    on_file: Callable[[IngestResult, int], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest files, globs and folders with a source reader; one transaction per file.
+
+    Parameters
+    ----------
+    con : DuckDB connection to an open store.
+    patterns : paths, glob patterns or folders.
+    reader : source module with ``detect_layout``, ``scan_sql`` and ``canonical_sql``.
+    forced : format name to force instead of auto-detection.
+    on_file : called after each file with its result and its size in bytes (progress).
+
+    Returns
+    -------
+    list of IngestResult, one per file or zip member.
+
+    Raises
+    ------
+    InvalidInput, UnknownFormat
+        Before touching the store when a path matches nothing; for a file that is not in the
+        reader's format (files before it stay ingested).
+    """
+    results = []
+    for path in expand_paths(patterns):
+        with input_files(path) as units:
+            for unit in units:
+                result = _ingest_unit(con, unit, reader, forced)
+                results.append(result)
+                if on_file is not None:
+                    on_file(result, unit.size)
+    return results

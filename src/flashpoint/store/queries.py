@@ -1,0 +1,99 @@
+"""Queries over the store, written as Ibis expressions so they run on every engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import ibis
+import pyarrow as pa
+
+from flashpoint.store.connection import ibis_backend
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events to select.
+
+    ``dyad`` is a pair of ISO3 codes; both directions match unless ``directed``.
+    ``country`` matches either actor. ``cameo`` is a code prefix ('13' = every threat).
+    """
+
+    dyad: tuple[str, str] | None = None
+    directed: bool = False
+    country: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    cameo: str | None = None
+    source: str | None = None
+    limit: int | None = 50
+
+
+def filter_events(events: ibis.Table, where: EventFilter, /) -> ibis.Table:
+    """Apply an EventFilter to a table of canonical events (lazy)."""
+    a1, a2 = events.actor1_iso3, events.actor2_iso3
+    if where.dyad is not None:
+        first, second = where.dyad
+        forward = (a1 == first) & (a2 == second)
+        events = events.filter(forward if where.directed else forward | ((a1 == second) & (a2 == first)))
+    if where.country is not None:
+        events = events.filter((a1 == where.country) | (a2 == where.country))
+    if where.since is not None:
+        events = events.filter(events.event_date >= where.since)
+    if where.until is not None:
+        events = events.filter(events.event_date <= where.until)
+    if where.cameo is not None:
+        events = events.filter(events.cameo_code.startswith(where.cameo))
+    if where.source is not None:
+        events = events.filter(events.source == where.source)
+    return events
+
+
+def select_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> pa.Table:
+    """Canonical events matching ``where``, newest first, at most ``where.limit`` rows."""
+    events = filter_events(ibis_backend(con).table("events"), where)
+    events = events.order_by([ibis.desc("event_date"), "event_id"])
+    if where.limit:
+        events = events.limit(where.limit)
+    return events.to_pyarrow()
+
+
+def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
+    """What the store holds: events by source with date ranges, dyads, files, quarantine.
+
+    Returns
+    -------
+    dict with keys ``events`` (int), ``sources`` (list of dicts: source, events, first_date,
+    last_date), ``dyads`` (distinct unordered country pairs), ``countries``, ``files``,
+    ``quarantined`` (rows) and ``top_dyads`` (the ten pairs with most events).
+    """
+    backend = ibis_backend(con)
+    events = backend.table("events")
+    by_source = (
+        events.group_by("source")
+        .agg(events=events.count(), first_date=events.event_date.min(), last_date=events.event_date.max())
+        .order_by("source")
+        .to_pyarrow()
+        .to_pylist()
+    )
+    paired = events.filter(events.actor1_iso3.notnull() & events.actor2_iso3.notnull()
+                           & (events.actor1_iso3 != events.actor2_iso3))
+    low = ibis.least(paired.actor1_iso3, paired.actor2_iso3)
+    high = ibis.greatest(paired.actor1_iso3, paired.actor2_iso3)
+    dyads = paired.mutate(dyad=low.concat("-", high)).group_by("dyad").agg(events=ibis._.count())
+    countries = events.select(iso3=events.actor1_iso3).union(events.select(iso3=events.actor2_iso3))
+    return {
+        "events": int(events.count().to_pyarrow().as_py()),
+        "sources": [{**row, "first_date": _iso(row["first_date"]), "last_date": _iso(row["last_date"])}
+                    for row in by_source],
+        "dyads": int(dyads.count().to_pyarrow().as_py()),
+        "countries": int(countries.filter(countries.iso3.notnull()).count().to_pyarrow().as_py()),
+        "files": int(backend.table("ingests").count().to_pyarrow().as_py()),
+        "quarantined": int(backend.table("quarantine").count().to_pyarrow().as_py()),
+        "top_dyads": dyads.order_by([ibis.desc("events"), "dyad"]).limit(10).to_pyarrow().to_pylist(),
+    }
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None

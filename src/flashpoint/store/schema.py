@@ -1,0 +1,94 @@
+"""DDL of the event store and the lookup tables it joins against."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import pyarrow as pa
+
+from flashpoint.events.cameo import cameo_codes
+from flashpoint.events.countries import cameo_country_table, fips_to_iso3_table
+from flashpoint.events.schema import EVENT_COLUMNS
+
+SCHEMA_VERSION = "1"
+
+_EVENTS = ",\n  ".join(f"{name} {kind}" for name, kind, _ in EVENT_COLUMNS)
+
+DDL = f"""
+CREATE SEQUENCE IF NOT EXISTS ingest_ids START 1;
+CREATE TABLE IF NOT EXISTS events (
+  {_EVENTS},
+  PRIMARY KEY (event_id)
+);
+CREATE TABLE IF NOT EXISTS ingests (
+  ingest_id BIGINT PRIMARY KEY,
+  source VARCHAR NOT NULL,
+  path VARCHAR NOT NULL,
+  checksum VARCHAR NOT NULL,
+  format VARCHAR NOT NULL,
+  rows_read BIGINT NOT NULL,
+  rows_stored BIGINT NOT NULL,
+  rows_duplicate BIGINT NOT NULL,
+  rows_quarantined BIGINT NOT NULL,
+  started TIMESTAMP NOT NULL,
+  finished TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+  ingest_id BIGINT NOT NULL,
+  file VARCHAR NOT NULL,
+  line_number BIGINT,
+  raw_line VARCHAR,
+  reason VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+def _lookup_tables() -> dict[str, pa.Table]:
+    codes = list(cameo_codes().values())
+    return {
+        "cameo_codes": pa.table({
+            "cameo_code": [c.cameo_code for c in codes],
+            "cameo_name": [c.cameo_name for c in codes],
+            "cameo_root": [c.cameo_root for c in codes],
+            "quad_class": pa.array([c.quad_class for c in codes], pa.int8()),
+            "goldstein": [c.goldstein for c in codes],
+        }),
+        "cameo_countries": pa.table({
+            "cameo_country_code": list(cameo_country_table()),
+            "iso3": pa.array(list(cameo_country_table().values()), pa.string()),
+        }),
+        "fips_countries": pa.table({
+            "fips10_4": list(fips_to_iso3_table()),
+            "iso3": pa.array(list(fips_to_iso3_table().values()), pa.string()),
+        }),
+    }
+
+
+def _fingerprint(tables: dict[str, pa.Table]) -> str:
+    digest = hashlib.sha256(SCHEMA_VERSION.encode())
+    for name, table in sorted(tables.items()):
+        digest.update(name.encode())
+        digest.update(str(table.to_pylist()).encode())
+    return digest.hexdigest()
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the store's tables if missing and load the CAMEO and country lookup tables.
+
+    Lookup tables are rewritten only when the shipped tables changed since the last open.
+    """
+    tables = _lookup_tables()
+    fingerprint = _fingerprint(tables)
+    con.execute("BEGIN TRANSACTION")
+    con.execute(DDL)
+    stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchone()
+    if stored is None or stored[0] != fingerprint:
+        for name, table in tables.items():
+            con.register("lookup_rows", table)
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM lookup_rows")
+            con.unregister("lookup_rows")
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?), ('lookups', ?)",
+                    [SCHEMA_VERSION, fingerprint])
+    con.execute("COMMIT")
