@@ -73,7 +73,6 @@ class Layout:
     quote: str = ""
     header_lines: int = 0
     null_strings: tuple[str, ...] = ("",)
-    pad_short_rows: bool = False
 
 
 def _version_from_names(names: list[str], forced: str) -> str:
@@ -99,7 +98,7 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
             f"{'tab' if delimiter == chr(9) else 'comma'}-separated fields. Use --format to force one."
         )
     columns = GDELT1_COLUMNS if version == "gdelt1" else GDELT2_COLUMNS
-    return Layout(source=version, kind="text", columns=columns, pad_short_rows=version == "gdelt1")
+    return Layout(source=version, kind="text", columns=columns)
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
@@ -137,17 +136,27 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+#: Extra column declared after a text file's own: a value there means the row has too many columns.
+EXTRA_COLUMN: Final = "_extra_fields"
+
+
 def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str:
-    """The DuckDB table expression that reads the raw file, every column as text."""
+    """The DuckDB table expression that reads the raw file, every column as text.
+
+    Text files are read leniently (short rows padded with nulls, stray carriage returns
+    tolerated) with one extra column declared, so wrong column counts are caught by
+    :func:`canonical_sql` (``DATEADDED`` missing, or a value in the extra column) and
+    quarantined with the rest; undecodable rows are rejected by the reader.
+    """
     if layout.kind == "parquet":
         return f"read_parquet({_sql_string(str(path))})"
-    columns = "{" + ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in layout.columns) + "}"
+    columns = "{" + ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in (*layout.columns, EXTRA_COLUMN)) + "}"
     nulls = "[" + ", ".join(_sql_string(s) for s in layout.null_strings) + "]"
     return (
         f"read_csv({_sql_string(str(path))}, columns={columns}, delim={_sql_string(layout.delimiter)}, "
-        f"quote={_sql_string(layout.quote)}, escape={_sql_string(layout.quote)}, "
+        f"quote={_sql_string(layout.quote)}, escape={_sql_string(layout.quote)}, strict_mode=false, "
         f"skip={layout.header_lines}, header=false, nullstr={nulls}, "
-        f"null_padding={'true' if layout.pad_short_rows else 'false'}, auto_detect=false, "
+        f"null_padding=true, auto_detect=false, "
         f"store_rejects=true, rejects_table={_sql_string(rejects_table)}, "
         f"rejects_scan={_sql_string(rejects_scan)}, max_line_size=1048576)"
     )
@@ -168,7 +177,7 @@ _TEXT_FIELDS: Final = (
     ("GoldsteinScale", "goldstein"), ("Actor1Name", "a1name"), ("Actor1CountryCode", "a1country"),
     ("Actor1Type1Code", "a1type"), ("Actor2Name", "a2name"), ("Actor2CountryCode", "a2country"),
     ("Actor2Type1Code", "a2type"), ("ActionGeo_CountryCode", "locfips"), ("ActionGeo_ADM1Code", "admin1"),
-    ("DATEADDED", "dateadded"), ("SOURCEURL", "url"),
+    ("DATEADDED", "dateadded"), ("SOURCEURL", "url"), (EXTRA_COLUMN, "extra"),
 )
 
 
@@ -184,11 +193,13 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
     countries from CAMEO codes and the action location from FIPS 10-4, all as ISO3.
     """
     actual = {c.lower(): c for c in layout.columns}
+    if layout.kind == "text":
+        actual[EXTRA_COLUMN.lower()] = EXTRA_COLUMN
 
     def field(name: str) -> str:
         if name.lower() not in actual:
             return "CAST(NULL AS VARCHAR)"
-        return f"nullif(trim(CAST(r.\"{actual[name.lower()]}\" AS VARCHAR)), '')"
+        return f"nullif(trim(CAST(r.\"{actual[name.lower()]}\" AS VARCHAR), ' ' || chr(13)), '')"
 
     carried = ", ".join(f"{field(name)} AS {alias}" for name, alias in _TEXT_FIELDS)
     numbers = ", ".join(f"{field(name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
@@ -199,8 +210,7 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
     )
     source = layout.source
     return f"""
-WITH r AS (SELECT row_number() OVER () AS row_ordinal, * FROM {scan}),
-v AS (SELECT row_ordinal, {carried}, {numbers} FROM r)
+WITH v AS (SELECT row_number() OVER () AS row_ordinal, {carried}, {numbers} FROM {scan} AS r)
 SELECT
   v.row_ordinal,
   '{source}:' || v.gid AS event_id,
@@ -219,6 +229,7 @@ SELECT
   {int(ingest_id)} AS ingest_id,
   CASE
     WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
+    WHEN v.extra IS NOT NULL THEN 'too many columns: expected {len(layout.columns)}'
     WHEN v.gid IS NULL THEN 'GLOBALEVENTID is empty'
     {_invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
     WHEN v.sqldate IS NULL THEN 'SQLDATE is empty'

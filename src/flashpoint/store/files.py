@@ -96,18 +96,34 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
         yield units
 
 
-def read_lines(path: Path, wanted: set[int]) -> dict[int, str]:
-    """The text of the given 1-based line numbers of a (possibly gzipped) text file."""
-    found: dict[int, str] = {}
-    if not wanted:
-        return found
-    last = max(wanted)
+def locate_rows(path: Path, /, *, ordinals: set[int], rejected: set[int], header_lines: int
+                ) -> tuple[dict[int, int], dict[int, str]]:
+    """Find data rows of a (possibly gzipped) text file by their position among accepted rows.
+
+    The engine numbers accepted rows in file order, skipping header lines, blank lines and the
+    lines its reader rejected (whose physical line numbers it reports). One pass over the file
+    gives each wanted row ordinal its physical line number, and the text of those lines and of
+    the rejected ones.
+
+    Returns
+    -------
+    (line of each ordinal, text of each wanted or rejected line)
+    """
+    lines: dict[int, int] = {}
+    text: dict[int, str] = {}
+    last_ordinal, last_rejected = max(ordinals, default=0), max(rejected, default=0)
+    ordinal = 0
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
         for number, raw in enumerate(fh, start=1):
-            if number in wanted:
-                found[number] = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if number >= last:
+            if ordinal >= last_ordinal and number > last_rejected:
                 break
-    return found
-
+            keep = number in rejected
+            if number > header_lines and not keep and raw.rstrip(b"\r\n"):
+                ordinal += 1
+                if ordinal in ordinals:
+                    lines[ordinal] = number
+                    keep = True
+            if keep:
+                text[number] = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+    return lines, text

@@ -10,7 +10,6 @@ file and spills to disk past its memory limit.
 
 from __future__ import annotations
 
-import bisect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from types import ModuleType
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.store.files import InputFile, expand_paths, input_files, read_lines
+from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 
 log = logging.getLogger(__name__)
 
@@ -49,29 +48,22 @@ def _already_ingested(con: duckdb.DuckDBPyConnection, unit: InputFile, source: s
     return IngestResult(unit.name, row[0], 0, 0, 0, 0, skipped=True)
 
 
-def _reader_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
-    """(line, raw line, reason) for rows the engine's reader rejected (column count, encoding)."""
+def _reader_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+    """(line, reason) for rows the engine's reader rejected (column count, encoding)."""
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [_REJECTS]
     ).fetchone()[0]
     if not exists:
         return []
     return con.execute(
-        f"SELECT line, any_value(csv_line), string_agg(error_type || ': ' || message, '; ' ORDER BY error_type) "
-        f"FROM (SELECT line, error_type, any_value(csv_line) AS csv_line, arg_max(error_message, column_idx) AS message "
+        f"SELECT line, string_agg(error_type || ': ' || message, '; ' ORDER BY error_type) "
+        f"FROM (SELECT line, error_type, arg_max(error_message, column_idx) AS message "
         f"FROM {_REJECTS} GROUP BY line, error_type) GROUP BY line ORDER BY line"
     ).fetchall()
 
 
-def _line_numbers(ordinals: list[int], rejected: list[int], header_lines: int) -> dict[int, int]:
-    """File line of each accepted row ordinal, given the (sorted) lines the reader rejected."""
-    # Accepted row k lies after the i-th rejected line r_i exactly when r_i - header - i < k.
-    thresholds = [line - header_lines - i for i, line in enumerate(rejected, start=1)]
-    return {k: header_lines + k + bisect.bisect_left(thresholds, k) for k in ordinals}
-
-
 def _quarantine_invalid(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, staged: str,  # noqa: ANN001
-                        ingest_id: int, rejects: list[tuple[int, str, str]]) -> int:
+                        ingest_id: int, rejects: list[tuple[int, str]]) -> int:
     """Store the rejected and invalid rows of one file in ``quarantine``; returns how many."""
     invalid = con.execute(f"SELECT row_ordinal, reason FROM {staged} WHERE reason IS NOT NULL").fetchall()
     if layout.kind == "parquet":
@@ -81,10 +73,11 @@ def _quarantine_invalid(con: duckdb.DuckDBPyConnection, unit: InputFile, layout,
             "FROM read_parquet(?)) t WHERE o IN (SELECT unnest(?))", [str(unit.engine_path), ordinals]).fetchall())
         rows = [(ingest_id, unit.name, o, raw.get(o), reason) for o, reason in invalid]
     else:
-        lines = _line_numbers([o for o, _ in invalid], [r[0] for r in rejects], layout.header_lines)
-        found = [(line, reason) for line, _, reason in rejects] + [(lines[o], reason) for o, reason in invalid]
-        text = read_lines(unit.engine_path, {line for line, _ in found})
-        rows = [(ingest_id, unit.name, line, text.get(line), reason) for line, reason in sorted(found)]
+        lines, text = locate_rows(unit.engine_path, ordinals={o for o, _ in invalid},
+                                  rejected={line for line, _ in rejects}, header_lines=layout.header_lines)
+        found = list(rejects) + [(lines.get(o), reason) for o, reason in invalid]
+        rows = [(ingest_id, unit.name, line, text.get(line), reason)
+                for line, reason in sorted(found, key=lambda f: f[0] or 0)]
     if rows:
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)", rows)
     return len(rows)
@@ -101,7 +94,14 @@ def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Module
     try:
         con.execute(f"DROP TABLE IF EXISTS temp.{_REJECTS}; DROP TABLE IF EXISTS temp.{_REJECT_SCANS}")
         started = con.execute("SELECT localtimestamp").fetchone()[0]
-        con.execute(f"CREATE TEMP TABLE {staged} AS {reader.canonical_sql(layout, scan, ingest_id=ingest_id)}")
+        log.info("ingesting %s as %s (ingest %d)", unit.name, layout.source, ingest_id)
+        # Without sampling, the engine guesses a few dozen rows for the file scan and would build
+        # its hash joins on the file; keeping the written join order builds them on the lookups.
+        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+        try:
+            con.execute(f"CREATE TEMP TABLE {staged} AS {reader.canonical_sql(layout, scan, ingest_id=ingest_id)}")
+        finally:
+            con.execute("RESET disabled_optimizers")
         rejects = _reader_rejects(con)
         accepted, valid = con.execute(f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM {staged}").fetchone()
         stored = con.execute(

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from flashpoint.config import Settings
+from flashpoint.errors import UnknownFormat
+from flashpoint.sources import gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+
+
+def _layout(tmp_path: Path, text: str, name: str = "events.csv", forced: str = "auto") -> gdelt.Layout:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return gdelt.detect_layout(path, path.read_bytes(), forced=forced)
+
+
+def test_detects_gdelt1_and_gdelt2_raw_layouts(tmp_path, gdelt1_lines, gdelt2_lines) -> None:
+    one = _layout(tmp_path, "\n".join(gdelt1_lines))
+    assert (one.source, one.columns, one.header_lines) == ("gdelt1", gdelt.GDELT1_COLUMNS, 0)
+    two = _layout(tmp_path, "\n".join(gdelt2_lines))
+    assert (two.source, len(two.columns)) == ("gdelt2", 61)
+
+
+def test_detects_header_csv_with_r_row_names(tmp_path, gdelt1_lines) -> None:
+    header = ",".join(f'"{c}"' for c in gdelt.GDELT1_COLUMNS)
+    row = '"7",' + ",".join(f'"{v}"' for v in gdelt1_lines[0].split("\t"))
+    layout = _layout(tmp_path, f"{header}\n{row}\n")
+    assert layout.columns[0] == "_row_name" and layout.header_lines == 1 and layout.delimiter == ","
+
+
+def test_forced_format_overrides_detection(tmp_path, gdelt1_lines) -> None:
+    assert _layout(tmp_path, "\n".join(gdelt1_lines), forced="gdelt2").source == "gdelt2"
+
+
+@pytest.mark.parametrize("text", ["", "\n", "a,b,c\n1,2,3\n", "1\t2\t3\n"])
+def test_not_gdelt_is_a_clear_error(tmp_path, text: str) -> None:
+    with pytest.raises(UnknownFormat, match="GDELT"):
+        _layout(tmp_path, text)
+
+
+def test_malformed_rows_are_quarantined_with_line_and_reason(settings: Settings, tmp_path, gdelt1_lines) -> None:
+    good = gdelt1_lines
+    bad_date = good[3].split("\t")
+    bad_date[1] = "20161399"
+    bad_goldstein = good[4].split("\t")
+    bad_goldstein[30] = "abc"
+    lines = [good[0], good[1], "", "short\trow", "\t".join(bad_date), "\t".join(bad_goldstein), good[5] + "\tx\ty", good[6]]
+    path = tmp_path / "mixed.tsv"
+    path.write_bytes("\n".join(lines).encode() + b"\n\xff\xfe\tbad bytes\n")
+    with open_store(settings) as con:
+        [result] = ingest_paths(con, [str(path)], reader=gdelt)
+        rows = con.execute("SELECT line_number, reason, raw_line FROM quarantine ORDER BY line_number").fetchall()
+        stored = {r[0] for r in con.execute("SELECT event_id FROM events").fetchall()}
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (8, 3, 5)
+    assert [(line, reason.split(":")[0]) for line, reason, _ in rows] == [
+        (4, "too few columns"), (5, "SQLDATE 20161399 is not a date (YYYYMMDD)"),
+        (6, "GoldsteinScale abc is not a number in -10..10"), (7, "too many columns"), (9, "INVALID ENCODING")]
+    assert rows[1][2] == "\t".join(bad_date)
+    assert stored == {f"gdelt1:{good[i].split(chr(9))[0]}" for i in (0, 1, 6)}
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(garbage=st.binary(max_size=400))
+def test_parser_never_raises_on_arbitrary_bytes(tmp_path_factory, gdelt2_lines, garbage: bytes) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "export.CSV"
+    path.write_bytes(gdelt2_lines[0].encode() + b"\n" + garbage + b"\n" + gdelt2_lines[1].encode() + b"\n")
+    with open_store(Settings(db=folder / "store.duckdb", threads=1)) as con:
+        [result] = ingest_paths(con, [str(path)], reader=gdelt)
+        quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+    assert result.rows_stored >= 2 - result.rows_duplicate
+    assert result.rows_read == result.rows_stored + result.rows_duplicate + result.rows_quarantined
+    assert quarantined == result.rows_quarantined
