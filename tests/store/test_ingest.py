@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.events.cameo import cameo_codes
+from flashpoint.sources import gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+from flashpoint.store.queries import store_stats
+
+# Distinct GLOBALEVENTIDs in the shared files, counted independently by _distinct_ids below.
+GEORGIA_EVENTS = 105_438  # 105,444 rows: six events appear twice
+GDELT1_SAMPLE_EVENTS = 710
+GDELT2_SAMPLE_EVENTS = 6_090
+
+
+def _distinct_ids(paths: list[Path]) -> set[str]:
+    """GLOBALEVENTIDs in files, read with Python's csv module (independent of the ingest path)."""
+    ids: set[str] = set()
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as fh:
+            first = fh.readline()
+            fh.seek(0)
+            if first.startswith("GLOBALEVENTID") or first.startswith('"GLOBALEVENTID"'):
+                reader = csv.reader(fh)
+                header = next(reader)
+                at = header.index("GLOBALEVENTID")
+                ids.update(row[at + (len(row) - len(header))] for row in reader)
+            else:
+                ids.update(line.split("\t", 1)[0] for line in fh if line.strip())
+    return ids
+
+
+@pytest.mark.shared_data
+def test_shared_gdelt_files_store_every_distinct_event_once(shared_data: Path, settings: Settings) -> None:
+    georgia = sorted((shared_data / "gdelt1_georgia_2011_2013").glob("*.csv"))
+    samples = shared_data / "gdelt_raw_samples"
+    one, two = samples / "gdelt1_daily_20160728_sample_reed9999.tsv", samples / "gdelt2_export_20170701234500_gdeltPyR.csv"
+    assert len(_distinct_ids(georgia)) == GEORGIA_EVENTS
+    assert len(_distinct_ids([one])) == GDELT1_SAMPLE_EVENTS
+    assert len(_distinct_ids([two])) == GDELT2_SAMPLE_EVENTS
+    patterns = [str(shared_data / "gdelt1_georgia_2011_2013"), str(one), str(two)]
+    with open_store(settings) as con:
+        first = ingest_paths(con, patterns, reader=gdelt)
+        stats = store_stats(con)
+        again = ingest_paths(con, patterns, reader=gdelt)
+        assert store_stats(con) == stats
+        bad = con.execute(
+            "SELECT count(*) FROM events e LEFT JOIN cameo_codes c USING (cameo_code) WHERE c.cameo_code IS NULL "
+            "OR e.cameo_root <> c.cameo_root OR e.quad_class <> c.quad_class OR e.goldstein <> c.goldstein"
+        ).fetchone()[0]
+    assert bad == 0
+    assert len(first) == 25 and all(r.rows_quarantined == 0 for r in first)
+    assert all(r.skipped for r in again)
+    assert stats["events"] == GEORGIA_EVENTS + GDELT1_SAMPLE_EVENTS + GDELT2_SAMPLE_EVENTS
+    by_source = {s["source"]: s["events"] for s in stats["sources"]}
+    assert by_source == {"gdelt1": GEORGIA_EVENTS + GDELT1_SAMPLE_EVENTS, "gdelt2": GDELT2_SAMPLE_EVENTS}
+    assert stats["quarantined"] == 0 and stats["files"] == 25
+
+
+def test_same_events_in_a_new_file_are_duplicates(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    (tmp_path / "a.tsv").write_text("\n".join(gdelt2_lines[:6]) + "\n")
+    (tmp_path / "b.tsv").write_text("\n".join(gdelt2_lines[3:]) + "\n")
+    with open_store(settings) as con:
+        a, b = ingest_paths(con, [str(tmp_path / "*.tsv")], reader=gdelt)
+        count = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    assert (a.rows_stored, b.rows_stored, b.rows_duplicate) == (6, 4, 3)
+    assert count == 10
+
+
+def test_zip_gzip_and_parquet_inputs(settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines) -> None:
+    text = "\n".join(gdelt2_lines) + "\n"
+    with zipfile.ZipFile(tmp_path / "20170701234500.export.CSV.zip", "w") as archive:
+        archive.writestr("20170701234500.export.CSV", text)
+    with gzip.open(tmp_path / "20160728.export.CSV.gz", "wt") as fh:
+        fh.write("\n".join(gdelt1_lines) + "\n")
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM read_csv(?, delim='\t', header=false, all_varchar=true, names=?)) TO ? (FORMAT parquet)",
+        [str(tmp_path / "20160728.export.CSV.gz"), list(gdelt.GDELT1_COLUMNS), str(tmp_path / "bq.parquet")],
+    )
+    with open_store(settings) as con:
+        results = ingest_paths(con, [str(tmp_path)], reader=gdelt)
+        by_source = dict(con.execute("SELECT source, count(*) FROM events GROUP BY 1").fetchall())
+    assert sorted(r.format for r in results) == ["gdelt1/parquet", "gdelt1/text", "gdelt2/text"]
+    assert [r.rows_duplicate for r in sorted(results, key=lambda r: r.format)] == [10, 0, 0]
+    assert by_source == {"gdelt1": 10, "gdelt2": 10}
+
+
+def test_missing_path_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
+    with open_store(settings) as con, pytest.raises(InvalidInput, match="matches no file"):
+        ingest_paths(con, [str(tmp_path / "nothing-*.CSV")], reader=gdelt)
+
+
+def _big_gdelt2_file(path: Path, lines: list[str], copies: int) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for copy in range(copies):
+            for line in lines:
+                gid, rest = line.split("\t", 1)
+                fh.write(f"{int(gid) + copy * 1000}\t{rest}\n")
+
+
+def test_killed_ingest_leaves_the_store_unchanged(settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines) -> None:
+    (tmp_path / "small.tsv").write_text("\n".join(gdelt1_lines) + "\n")
+    with open_store(settings) as con:
+        ingest_paths(con, [str(tmp_path / "small.tsv")], reader=gdelt)
+        before = store_stats(con)
+    big = tmp_path / "big.export.CSV"
+    _big_gdelt2_file(big, gdelt2_lines, copies=40_000)  # 400,000 events
+    env = {**os.environ, "FLASHPOINT_DB": str(settings.db), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "flashpoint", "-v", "ingest", "gdelt", str(big)]
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "ingesting" in line and "big.export.CSV" in line:
+                break
+        time.sleep(0.3)
+        assert proc.poll() is None, "the ingest finished before it could be killed; make the file larger"
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL
+    with open_store(settings) as con:
+        assert store_stats(con) == before
+        [result] = ingest_paths(con, [str(big)], reader=gdelt)
+        after = store_stats(con)
+    assert result.rows_stored == 400_000 and after["events"] == before["events"] + 400_000

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flashpoint.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FLASHPOINT_DB": str(db), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "flashpoint", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = runner.invoke(app, ["demo", "--out", str(db)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "105,438" in result.output and "GEO-RUS" in result.output
+    return db
+
+
+def test_stats_json_counts_the_bundled_demo(demo_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(demo_db), "stats", "--json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)
+    assert stats["events"] == 105_438
+    assert stats["sources"] == [{"source": "gdelt1", "events": 105_438, "first_date": "2011-06-01",
+                                 "last_date": "2013-05-31"}]
+    assert stats["quarantined"] == 0 and stats["files"] == 1
+
+
+def test_events_filters_by_dyad_both_directions(demo_db: Path) -> None:
+    both = runner.invoke(app, ["--db", str(demo_db), "events", "--dyad", "GEO-RUS", "--limit", "0", "--format", "json"])
+    directed = runner.invoke(app, ["--db", str(demo_db), "events", "--dyad", "georgia-russia", "--directed",
+                                   "--limit", "0", "--format", "json"])
+    rows, forward = json.loads(both.output), json.loads(directed.output)
+    assert {(r["actor1_iso3"], r["actor2_iso3"]) for r in rows} == {("GEO", "RUS"), ("RUS", "GEO")}
+    assert {(r["actor1_iso3"], r["actor2_iso3"]) for r in forward} == {("GEO", "RUS")}
+    assert 0 < len(forward) < len(rows)
+
+
+def test_events_cameo_and_dates_as_csv(demo_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(demo_db), "events", "--country", "GEO", "--cameo", "13",
+                                 "--since", "2012-01-01", "--until", "2012-03-31", "--format", "csv", "--limit", "0"])
+    lines = result.output.strip().splitlines()
+    header = lines[0].replace('"', "").split(",")
+    rows = [dict(zip(header, line.replace('"', "").split(","))) for line in lines[1:]]
+    assert rows and all(r["cameo_code"].startswith("13") for r in rows)
+    assert all("2012-01-01" <= r["event_date"] <= "2012-03-31" for r in rows)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["events", "--dyad", "GEO"], "expected two countries joined by '-'"),
+    (["events", "--dyad", "GEO-XYZ"], "flashpoint countries --search xyz"),
+    (["events", "--since", "yesterday"], "expected a date as YYYY-MM-DD"),
+    (["events", "--cameo", "threat"], "expected a CAMEO code"),
+    (["cite", "nosuch"], "no data source named 'nosuch'"),
+    (["ingest", "gdelt", "/nonexistent/*.CSV"], "matches no file"),
+])
+def test_errors_are_one_line_with_exit_code_1(demo_db: Path, args: list[str], message: str) -> None:
+    result = _run(*args, db=demo_db)
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # one message, wrapped at most once by the terminal
+
+
+def test_stats_on_a_missing_store_says_how_to_create_one(tmp_path: Path) -> None:
+    result = _run("stats", db=tmp_path / "none.duckdb")
+    assert result.returncode == 1 and "flashpoint demo" in result.stderr
+
+
+def test_ingest_reports_counts_and_is_idempotent(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "data"
+    first = _run("ingest", "gdelt", str(data), db=tmp_path / "s.duckdb")
+    second = _run("ingest", "gdelt", str(data), db=tmp_path / "s.duckdb")
+    assert first.returncode == 0 and "20 events stored" in first.stdout
+    assert second.returncode == 0 and "0 events stored" in second.stdout and "2 file(s) skipped" in second.stdout
+
+
+def test_countries_and_cite() -> None:
+    found = runner.invoke(app, ["countries", "--search", "georgia"])
+    assert "GEO" in found.output and "GG" in found.output
+    cited = runner.invoke(app, ["cite", "gdelt"])
+    assert "Leetaru" in cited.output and "GDELT Project" in cited.output

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flashpoint.config import load_settings
+from flashpoint.errors import InvalidInput
+
+
+def test_precedence_defaults_file_environment_flags(tmp_path: Path) -> None:
+    config = tmp_path / "flashpoint.toml"
+    config.write_text('db = "from-file.duckdb"\nmemory_limit = "1GB"\nthreads = 3\n')
+    from_file = load_settings(config_file=config, environ={})
+    assert (from_file.db, from_file.memory_limit, from_file.threads) == (Path("from-file.duckdb"), "1GB", 3)
+    from_env = load_settings(config_file=config, environ={"FLASHPOINT_DB": "env.duckdb"})
+    assert from_env.db == Path("env.duckdb") and from_env.memory_limit == "1GB"
+    from_flag = load_settings(config_file=config, environ={"FLASHPOINT_DB": "env.duckdb"},
+                              overrides={"db": "flag.duckdb", "threads": None})
+    assert from_flag.db == Path("flag.duckdb") and from_flag.threads == 3
+
+
+def test_default_store_is_in_the_user_data_directory(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(environ={}).db.name == "flashpoint.duckdb"
+
+
+@pytest.mark.parametrize(("text", "message"), [("db = ", "not valid TOML"), ("colour = 1", "unknown setting"),
+                                               ('threads = "many"', "whole number")])
+def test_bad_settings_file(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "flashpoint.toml"
+    config.write_text(text)
+    with pytest.raises(InvalidInput, match=message):
+        load_settings(config_file=config, environ={})

@@ -1,0 +1,51 @@
+"""Documentation tells the truth: every command, option and setting is documented."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+
+import typer
+
+from flashpoint.cli import app
+from flashpoint.config import Settings
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _commands(group: object, prefix: str = "") -> list[tuple[str, object]]:
+    found = []
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        path = f"{prefix}{name}"
+        if hasattr(command, "commands"):
+            found += _commands(command, path + " ")
+        else:
+            found.append((path, command))
+    return found
+
+
+def test_every_cli_command_and_option_is_in_docs_cli() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    root = typer.main.get_command(app)
+    for path, command in _commands(root):
+        assert f"flashpoint {path}" in text, f"'flashpoint {path}' is not documented in docs/cli.md"
+        for param in command.params:
+            if param.param_type_name == "option":
+                assert any(opt in text for opt in param.opts), f"{path} {param.opts} is not documented"
+    for param in root.params:
+        if param.param_type_name == "option" and param.name != "help":
+            assert any(opt in text for opt in param.opts), f"global option {param.opts} is not documented"
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    for field in fields(Settings):
+        assert f"`{field.name}`" in text and f"FLASHPOINT_{field.name.upper()}" in text
+
+
+def test_every_event_column_is_documented() -> None:
+    from flashpoint.events.schema import EVENT_COLUMN_NAMES
+
+    text = (DOCS / "events.md").read_text(encoding="utf-8")
+    for name in EVENT_COLUMN_NAMES:
+        assert f"`{name}`" in text
