@@ -30,7 +30,7 @@ def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[du
         raise StoreError(f"no event store at {path}. Create one with 'flashpoint ingest gdelt PATH' or 'flashpoint demo'.")
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = settings.temp_directory or path.with_name(path.name + ".tmp")
-    config = {"memory_limit": settings.memory_limit, "temp_directory": str(temp)}
+    config: dict[str, object] = {"memory_limit": settings.memory_limit, "temp_directory": str(temp)}
     if settings.threads > 0:
         config["threads"] = settings.threads
     try:
@@ -38,6 +38,7 @@ def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[du
     except duckdb.Error as exc:
         raise StoreError(f"cannot open the event store {path}: {exc}") from None
     try:
+        con.execute("SET enable_progress_bar = false")
         if not read_only:
             create_schema(con)
         yield con

@@ -1,0 +1,151 @@
+"""Ingest benchmark: Flashpoint's GDELT ingest against DuckDB's own CSV load and pandas.
+
+Generates a GDELT 2.0 export (61 tab-separated columns) of N rows by resampling the rows of
+the real 15-minute export shipped in ``tests/data`` (and, when present, the larger real batch
+in the shared data), with fresh GLOBALEVENTIDs, so every column follows the real values'
+distribution. Then measures, each in its own process on the same file:
+
+(a) ``flashpoint`` ingest into a fresh store (checksum, parse, validate, map, store);
+(b) DuckDB ``CREATE TABLE AS SELECT * FROM read_csv(file)`` into a fresh database (the reference);
+(c) ``pandas.read_csv`` of the file.
+
+Prints and appends to ``benchmarks/RESULTS.md``: MB/s, rows/s, peak memory (max RSS) and
+the ratios (a)/(b), (a)/(c) of throughput (>1 means Flashpoint is faster).
+
+Usage: python benchmarks/ingest.py [--rows 2000000] [--workdir benchmarks/work] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = [
+    REPO.parent / "shared" / "data" / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv",
+    REPO / "tests" / "data" / "gdelt2_export_20170701234500_head.tsv",
+]
+
+
+def generate(path: Path, rows: int) -> str:
+    """Write ``rows`` resampled real GDELT 2.0 rows to ``path``; returns the sample used."""
+    from flashpoint.sources.gdelt import GDELT2_COLUMNS
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    sample = next(p for p in SAMPLES if p.exists())
+    if sample.suffix == ".csv":
+        con.execute("CREATE TABLE s AS SELECT * EXCLUDE (CAMEOCodeDescription) FROM read_csv(?, all_varchar=true)",
+                    [str(sample)])
+    else:
+        con.execute("CREATE TABLE s AS SELECT * FROM read_csv(?, delim='\t', header=false, all_varchar=true, "
+                    "names=?)", [str(sample), list(GDELT2_COLUMNS)])
+    n = con.execute("SELECT count(*) FROM s").fetchone()[0]
+    con.execute("CREATE TABLE s2 AS SELECT row_number() OVER () - 1 AS k, * FROM s")
+    cols = ", ".join(f'"{c}"' for c in GDELT2_COLUMNS[1:])
+    con.execute(
+        f"COPY (SELECT CAST(800000000 + i AS VARCHAR) AS GLOBALEVENTID, {cols} FROM range(?) r(i) "
+        f"JOIN s2 ON s2.k = hash(i) % ?) TO ? (DELIMITER '\t', HEADER false, QUOTE '')",
+        [rows, n, str(path)],
+    )
+    return str(sample)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_flashpoint(path: str, db: str, queue: mp.Queue) -> None:
+    from flashpoint.config import Settings
+    from flashpoint.sources import gdelt
+    from flashpoint.store.connection import open_store
+    from flashpoint.store.ingest import ingest_paths
+
+    start = time.perf_counter()
+    with open_store(Settings(db=Path(db))) as con:
+        [result] = ingest_paths(con, [path], reader=gdelt)
+    queue.put((time.perf_counter() - start, _peak_mb(), result.rows_stored))
+
+
+def run_duckdb(path: str, db: str, queue: mp.Queue) -> None:
+    start = time.perf_counter()
+    con = duckdb.connect(db)
+    con.execute("SET enable_progress_bar = false")
+    con.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, delim='\t', header=false, quote='')", [path])
+    rows = con.execute("SELECT count(*) FROM raw").fetchone()[0]
+    con.close()
+    queue.put((time.perf_counter() - start, _peak_mb(), rows))
+
+
+def run_pandas(path: str, db: str, queue: mp.Queue) -> None:
+    import pandas as pd
+
+    start = time.perf_counter()
+    frame = pd.read_csv(path, sep="\t", header=None, quoting=3, dtype=str, keep_default_na=False)
+    queue.put((time.perf_counter() - start, _peak_mb(), len(frame)))
+
+
+def measure(target, path: Path, db: Path) -> dict[str, float]:  # noqa: ANN001
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(str(path), str(db), queue))
+    proc.start()
+    seconds, peak, rows = queue.get()
+    proc.join()
+    size_mb = path.stat().st_size / 1e6
+    return {"seconds": seconds, "rows": rows, "mb_per_s": size_mb / seconds, "rows_per_s": rows / seconds,
+            "peak_mb": peak}
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, " \
+           f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "work")
+    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    path = args.workdir / "gdelt2_synthetic.export.CSV"
+    sample = generate(path, args.rows)
+    results = {name: measure(fn, path, args.workdir / f"{name}.duckdb")
+               for name, fn in [("flashpoint", run_flashpoint), ("duckdb", run_duckdb), ("pandas", run_pandas)]}
+    size_mb = path.stat().st_size / 1e6
+    ratio_duckdb = results["flashpoint"]["mb_per_s"] / results["duckdb"]["mb_per_s"]
+    ratio_pandas = results["flashpoint"]["mb_per_s"] / results["pandas"]["mb_per_s"]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"\n## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.rows:,} rows, {size_mb:,.0f} MB",
+        f"\nMachine: {machine()}. Rows resampled from `{Path(sample).name}`.\n",
+        "| run | seconds | MB/s | rows/s | peak RSS (MB) |", "|---|---|---|---|---|",
+        *[f"| {name} | {r['seconds']:.1f} | {r['mb_per_s']:.1f} | {r['rows_per_s']:,.0f} | {r['peak_mb']:,.0f} |"
+          for name, r in results.items()],
+        f"\nRatios of throughput: flashpoint / duckdb = **{ratio_duckdb:.2f}** (target ≥ 1.0), "
+        f"flashpoint / pandas = **{ratio_pandas:.2f}** (target ≥ 5).",
+    ]
+    print("\n".join(lines))
+    print(json.dumps(results, indent=2))
+    if not args.no_record:
+        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
