@@ -100,7 +100,7 @@ def ingest_gdelt(
     skipped = sum(r.skipped for r in results)
     out.print(f"{sum(r.rows_stored for r in results):,} events stored in {settings.db}"
               + (f"; {skipped} file(s) skipped (already ingested)" if skipped else "")
-              + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else ""))
+              + (f"; {quarantined:,} rows quarantined (table 'quarantine': file, line, raw line, reason)" if quarantined else ""))
 
 
 @app.command()
