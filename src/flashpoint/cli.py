@@ -103,6 +103,13 @@ def ingest_gdelt(
               + (f"; {quarantined:,} rows quarantined (table 'quarantine': file, line, raw line, reason)" if quarantined else ""))
 
 
+def _sources_table(found: dict[str, object], title: str) -> Table:
+    table = Table("source", "events", "first", "last", title=title)
+    for row in found["sources"]:  # type: ignore[attr-defined]
+        table.add_row(row["source"], f"{row['events']:,}", row["first_date"], row["last_date"])
+    return table
+
+
 @app.command()
 def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """What the store holds: events by source, date range, dyads, quarantine."""
@@ -111,10 +118,7 @@ def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
     if as_json:
         out.print_json(json.dumps(found))
         return
-    table = Table("source", "events", "first", "last", title=f"{found['events']:,} events in {ctx.obj.db}")
-    for row in found["sources"]:
-        table.add_row(row["source"], f"{row['events']:,}", row["first_date"], row["last_date"])
-    out.print(table)
+    out.print(_sources_table(found, f"{found['events']:,} events in {ctx.obj.db}"))
     out.print(f"{found['dyads']:,} country pairs, {found['countries']:,} countries, {found['files']:,} files, "
               f"{found['quarantined']:,} quarantined rows")
 
@@ -206,10 +210,7 @@ def demo(ctx: typer.Context,
     db = out_db or default_demo_db()
     summary = run_demo(Settings(db=db, memory_limit=settings.memory_limit, threads=settings.threads))
     out.print(_results_table(summary.ingest))
-    stats_table = Table("source", "events", "first", "last", title=f"Demo store {summary.db}")
-    for row in summary.stats["sources"]:
-        stats_table.add_row(row["source"], f"{row['events']:,}", row["first_date"], row["last_date"])
-    out.print(stats_table)
+    out.print(_sources_table(summary.stats, f"Demo store {summary.db}"))
     pairs = Table("country pair", "events", title="Busiest country pairs")
     for row in summary.stats["top_dyads"]:
         pairs.add_row(row["dyad"], f"{row['events']:,}")

@@ -185,6 +185,30 @@ def _invalid_when(field: str, alias: str, check: str, expected: str) -> str:
     return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', v.{alias})"
 
 
+def _reason_sql(layout: Layout) -> str:
+    """CASE expression naming what is wrong with a row of the query in :func:`canonical_sql`."""
+    number_checks = " ".join(
+        _invalid_when(name, column, f"try_cast(v.{column} AS {kind}) IS NULL", "a number")
+        for name, column, kind in _NUMERIC_FIELDS
+    )
+    return f"""CASE
+    WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
+    WHEN v.extra IS NOT NULL THEN 'too many columns: expected {len(layout.columns)}'
+    WHEN v.gid IS NULL THEN 'GLOBALEVENTID is empty'
+    {_invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
+    WHEN v.sqldate IS NULL THEN 'SQLDATE is empty'
+    {_invalid_when("SQLDATE", "sqldate", "try_strptime(v.sqldate, '%Y%m%d') IS NULL", "a date (YYYYMMDD)")}
+    WHEN v.eventcode IS NULL THEN 'EventCode is empty'
+    {_invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
+    WHEN v.goldstein IS NULL THEN 'GoldsteinScale is empty'
+    {_invalid_when("GoldsteinScale", "goldstein",
+                   "coalesce(NOT try_cast(v.goldstein AS DOUBLE) BETWEEN -10 AND 10, true)", "a number in -10..10")}
+    {number_checks}
+    {_invalid_when("DATEADDED", "dateadded",
+                   "try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) IS NULL", "a date (YYYYMMDD[HHMMSS])")}
+  END AS reason"""
+
+
 def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
     """SELECT mapping the raw scan to canonical event columns plus ``row_ordinal`` and ``reason``.
 
@@ -204,10 +228,6 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
     carried = ", ".join(f"{field(name)} AS {alias}" for name, alias in _TEXT_FIELDS)
     numbers = ", ".join(f"{field(name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
     typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}" for _, column, kind in _NUMERIC_FIELDS)
-    number_checks = " ".join(
-        _invalid_when(name, column, f"try_cast(v.{column} AS {kind}) IS NULL", "a number")
-        for name, column, kind in _NUMERIC_FIELDS
-    )
     source = layout.source
     return f"""
 WITH v AS (SELECT row_number() OVER () AS row_ordinal, {carried}, {numbers} FROM {scan} AS r)
@@ -227,22 +247,7 @@ SELECT
   CAST(NULL AS VARCHAR) AS cluster_id,
   try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) AS date_added,
   {int(ingest_id)} AS ingest_id,
-  CASE
-    WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
-    WHEN v.extra IS NOT NULL THEN 'too many columns: expected {len(layout.columns)}'
-    WHEN v.gid IS NULL THEN 'GLOBALEVENTID is empty'
-    {_invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
-    WHEN v.sqldate IS NULL THEN 'SQLDATE is empty'
-    {_invalid_when("SQLDATE", "sqldate", "try_strptime(v.sqldate, '%Y%m%d') IS NULL", "a date (YYYYMMDD)")}
-    WHEN v.eventcode IS NULL THEN 'EventCode is empty'
-    {_invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
-    WHEN v.goldstein IS NULL THEN 'GoldsteinScale is empty'
-    {_invalid_when("GoldsteinScale", "goldstein",
-                   "coalesce(NOT try_cast(v.goldstein AS DOUBLE) BETWEEN -10 AND 10, true)", "a number in -10..10")}
-    {number_checks}
-    {_invalid_when("DATEADDED", "dateadded",
-                   "try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) IS NULL", "a date (YYYYMMDD[HHMMSS])")}
-  END AS reason
+  {_reason_sql(layout)}
 FROM v
 LEFT JOIN cameo_codes c ON c.cameo_code = v.eventcode
 LEFT JOIN cameo_countries a1 ON a1.cameo_country_code = upper(v.a1country)
