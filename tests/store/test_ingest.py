@@ -81,6 +81,29 @@ def test_same_events_in_a_new_file_are_duplicates(settings: Settings, tmp_path: 
     assert count == 10
 
 
+def test_an_id_repeated_within_a_file_keeps_its_first_row(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    first = gdelt2_lines[0].split("\t")
+    again = "\t".join([*first[:-1], "http://example.org/the-second-report"])
+    (tmp_path / "repeat.tsv").write_text("\n".join([*gdelt2_lines, again]) + "\n")
+    with open_store(settings) as con:
+        [result] = ingest_paths(con, [str(tmp_path / "repeat.tsv")], reader=gdelt)
+        url = con.execute("SELECT source_url FROM events WHERE event_id = ?", [f"gdelt2:{first[0]}"]).fetchone()[0]
+    assert (result.rows_read, result.rows_stored, result.rows_duplicate) == (11, 10, 1)
+    assert url == first[-1]
+
+
+def test_a_file_larger_than_the_memory_limit_streams(tmp_path: Path, gdelt2_lines) -> None:
+    big = tmp_path / "big.export.CSV"
+    _big_gdelt2_file(big, gdelt2_lines, copies=50_000)  # 500,000 events
+    limit_mb = 96
+    assert big.stat().st_size > 1.5 * limit_mb * 2**20
+    settings = Settings(db=tmp_path / "store.duckdb", memory_limit=f"{limit_mb}MB", threads=1)
+    with open_store(settings) as con:
+        [result] = ingest_paths(con, [str(big)], reader=gdelt)
+        count = con.execute("SELECT count(DISTINCT event_id) FROM events").fetchone()[0]
+    assert result.rows_stored == count == 500_000
+
+
 def test_zip_gzip_and_parquet_inputs(settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines) -> None:
     text = "\n".join(gdelt2_lines) + "\n"
     with zipfile.ZipFile(tmp_path / "20170701234500.export.CSV.zip", "w") as archive:

@@ -209,9 +209,11 @@ def _reason_sql(layout: Layout) -> str:
   END AS reason"""
 
 
-def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
+def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:
     """SELECT mapping the raw scan to canonical event columns plus ``row_ordinal`` and ``reason``.
 
+    ``row_ordinal`` numbers the rows in file order when ``ordinals`` is true (numbering is a
+    serial step; without it the column is NULL and the scan runs fully in parallel).
     ``reason`` is NULL for a valid row and says what is wrong otherwise; the CAMEO code,
     its root, quad class and Goldstein value come from the shipped CAMEO codebook, actor
     countries from CAMEO codes and the action location from FIPS 10-4, all as ISO3.
@@ -229,8 +231,9 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int) -> str:
     numbers = ", ".join(f"{field(name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
     typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}" for _, column, kind in _NUMERIC_FIELDS)
     source = layout.source
+    ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
     return f"""
-WITH v AS (SELECT row_number() OVER () AS row_ordinal, {carried}, {numbers} FROM {scan} AS r)
+WITH v AS (SELECT {ordinal} AS row_ordinal, {carried}, {numbers} FROM {scan} AS r)
 SELECT
   v.row_ordinal,
   '{source}:' || v.gid AS event_id,

@@ -29,6 +29,7 @@ class InputFile:
     checksum: str
     head: bytes
     size: int
+    lines: int | None  # physical lines of an uncompressed file; None when the engine decompresses it
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
@@ -54,8 +55,26 @@ def expand_paths(patterns: list[str]) -> list[Path]:
     return list(found)
 
 
-def _digest(handle) -> str:  # noqa: ANN001 - a binary file object
-    return "sha1:" + hashlib.file_digest(handle, "sha1").hexdigest()
+class _Tally:
+    """SHA-1 and line count of a byte stream, fed chunk by chunk."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha1()
+        self._newlines = 0
+        self._last = b"\n"
+
+    def update(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+        self._newlines += chunk.count(b"\n")
+        self._last = chunk[-1:]
+
+    @property
+    def checksum(self) -> str:
+        return "sha1:" + self._digest.hexdigest()
+
+    @property
+    def lines(self) -> int:
+        return self._newlines + (self._last != b"\n")
 
 
 def _head(path: Path) -> bytes:
@@ -76,23 +95,27 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
     zip member's uncompressed bytes.
     """
     if not zipfile.is_zipfile(path):
+        tally = _Tally()
         with open(path, "rb") as fh:
-            checksum = _digest(fh)
-        yield [InputFile(str(path), path, checksum, _head(path), path.stat().st_size)]
+            while chunk := fh.read(_CHUNK):
+                tally.update(chunk)
+        lines = None if path.name.lower().endswith(".gz") else tally.lines
+        yield [InputFile(str(path), path, tally.checksum, _head(path), path.stat().st_size, lines)]
         return
     with tempfile.TemporaryDirectory(prefix="flashpoint-") as tmp, zipfile.ZipFile(path) as archive:
         units = []
         for index, member in enumerate(m for m in archive.infolist() if not m.is_dir()):
             target = Path(tmp) / f"{index}-{Path(member.filename).name}"
-            digest = hashlib.sha1()
+            tally = _Tally()
             with archive.open(member) as src, open(target, "wb") as dst:
                 while chunk := src.read(_CHUNK):
-                    digest.update(chunk)
+                    tally.update(chunk)
                     dst.write(chunk)
             with open(target, "rb") as fh:
                 head = fh.read(HEAD_BYTES)
-            units.append(InputFile(f"{path}!{member.filename}", target, "sha1:" + digest.hexdigest(), head,
-                                   target.stat().st_size))
+            lines = None if target.name.lower().endswith(".gz") else tally.lines
+            units.append(InputFile(f"{path}!{member.filename}", target, tally.checksum, head,
+                                   target.stat().st_size, lines))
         yield units
 
 

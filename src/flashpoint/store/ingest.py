@@ -5,7 +5,8 @@ Each file (or zip member) is one transaction: its events, its quarantined rows a
 the store exactly as it was before that file. Event ids are the key: an event already in the
 store is counted as a duplicate, never stored twice, and a file whose checksum was already
 ingested is skipped. Parsing, validation and mapping run inside DuckDB, which streams the
-file and spills to disk past its memory limit.
+file and spills to disk past its memory limit. See docs/adr/002 for why ids are unique by
+construction rather than by a key index.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 _REJECTS = "flashpoint_rejects"
 _REJECT_SCANS = "flashpoint_reject_scans"
+
+
+class _RepeatedIds(Exception):
+    """A file loaded without numbering its rows repeats an event id."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,13 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
     ).fetchall()
 
 
-def _quarantine_invalid(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, staged: str,  # noqa: ANN001
-                        ingest_id: int, rejects: list[tuple[int, str]]) -> int:
-    """Store the rejected and invalid rows of one file in ``quarantine``; returns how many."""
-    invalid = con.execute(f"SELECT row_ordinal, reason FROM {staged} WHERE reason IS NOT NULL").fetchall()
+def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, ingest_id: int,  # noqa: ANN001
+                invalid: list[tuple[int, str]], rejects: list[tuple[int, str]]) -> int:
+    """Store a file's rejected and invalid rows in ``quarantine``; returns how many.
+
+    ``invalid`` holds (row ordinal, reason) of rows the mapping found invalid, ``rejects``
+    (physical line, reason) of rows the engine's reader rejected.
+    """
     if layout.kind == "parquet":
         ordinals = [o for o, _ in invalid]
         raw = dict(con.execute(
@@ -83,50 +91,101 @@ def _quarantine_invalid(con: duckdb.DuckDBPyConnection, unit: InputFile, layout,
     return len(rows)
 
 
-def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, forced: str) -> IngestResult:
-    layout = reader.detect_layout(unit.engine_path, unit.head, forced=forced)
-    if (done := _already_ingested(con, unit, layout.source)) is not None:
-        return done
-    ingest_id = con.execute("SELECT nextval('ingest_ids')").fetchone()[0]
-    staged = f"staged_{ingest_id}"
+def _data_rows(con: duckdb.DuckDBPyConnection, unit: InputFile, layout) -> int | None:  # noqa: ANN001
+    """The file's number of data rows, counted without the reader; None when not cheap to know."""
+    if layout.kind == "parquet":
+        return con.execute("SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(unit.engine_path)]).fetchone()[0]
+    return None if unit.lines is None else unit.lines - layout.header_lines
+
+
+def _insert_events(con: duckdb.DuckDBPyConnection, mapped: str, /, *, keep_first: bool) -> int:
+    """Insert the valid rows of the mapping query that are not in the store yet; returns how many.
+
+    With ``keep_first`` the first row of each event id in the file is kept (the mapping must
+    number its rows); without it, every row of an id repeated within the file is inserted,
+    which :func:`_load` detects.
+    """
+    first = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY row_ordinal) = 1" if keep_first else ""
+    return con.execute(
+        f"INSERT INTO events BY NAME SELECT * EXCLUDE (row_ordinal, reason) FROM ({mapped}) s "
+        f"WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id) {first}"
+    ).fetchone()[0]
+
+
+def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, layout,  # noqa: ANN001
+          ingest_id: int, *, keep_first: bool) -> IngestResult:
+    """Ingest one file inside the caller's transaction.
+
+    One pass maps and inserts the valid rows. When every data row of the file was stored
+    (counted independently of the reader), nothing was invalid or repeated and the file is
+    done; otherwise a second pass finds the invalid rows for the quarantine.
+    """
+    con.execute(f"DROP TABLE IF EXISTS temp.{_REJECTS}; DROP TABLE IF EXISTS temp.{_REJECT_SCANS}")
+    started = con.execute("SELECT localtimestamp").fetchone()[0]
+    log.info("ingesting %s as %s (ingest %d)", unit.name, layout.source, ingest_id)
     scan = reader.scan_sql(unit.engine_path, layout, rejects_table=_REJECTS, rejects_scan=_REJECT_SCANS)
+    stored = _insert_events(con, reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=keep_first),
+                            keep_first=keep_first)
+    if not keep_first and con.execute(
+            "SELECT count(*) > count(DISTINCT event_id) FROM events WHERE ingest_id = ?", [ingest_id]).fetchone()[0]:
+        raise _RepeatedIds
+    rejects = _reader_rejects(con)
+    if not rejects and _data_rows(con, unit, layout) == stored:
+        accepted, invalid = stored, []
+    else:
+        mapped = reader.canonical_sql(layout, scan, ingest_id=ingest_id)
+        accepted, invalid = con.execute(
+            f"SELECT count(*), coalesce(list((row_ordinal, reason) ORDER BY row_ordinal) "
+            f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped})"
+        ).fetchone()
+    quarantined = _quarantine(con, unit, layout, ingest_id, invalid, rejects)
+    result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
+                          accepted - len(invalid) - stored, quarantined)
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
+        [ingest_id, layout.source, unit.name, unit.checksum, result.format, result.rows_read,
+         result.rows_stored, result.rows_duplicate, result.rows_quarantined, started],
+    )
+    return result
+
+
+def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, layout,  # noqa: ANN001
+             ingest_id: int, *, keep_first: bool) -> IngestResult | None:
+    """Load one file in its own transaction; None when it repeats an event id and not ``keep_first``."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DROP TABLE IF EXISTS temp.{_REJECTS}; DROP TABLE IF EXISTS temp.{_REJECT_SCANS}")
-        started = con.execute("SELECT localtimestamp").fetchone()[0]
-        log.info("ingesting %s as %s (ingest %d)", unit.name, layout.source, ingest_id)
-        # Without sampling, the engine guesses a few dozen rows for the file scan and would build
-        # its hash joins on the file; keeping the written join order builds them on the lookups.
-        con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
-        try:
-            con.execute(f"CREATE TEMP TABLE {staged} AS {reader.canonical_sql(layout, scan, ingest_id=ingest_id)}")
-        finally:
-            con.execute("RESET disabled_optimizers")
-        rejects = _reader_rejects(con)
-        accepted, valid = con.execute(f"SELECT count(*), count(*) FILTER (WHERE reason IS NULL) FROM {staged}").fetchone()
-        stored = con.execute(
-            f"INSERT INTO events BY NAME SELECT * EXCLUDE (row_ordinal, reason) FROM {staged} s "
-            f"WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id) "
-            f"QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY row_ordinal) = 1"
-        ).fetchone()[0]
-        quarantined = _quarantine_invalid(con, unit, layout, staged, ingest_id, rejects)
-        result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
-                              valid - stored, quarantined)
-        con.execute(
-            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
-            [ingest_id, layout.source, unit.name, unit.checksum, result.format, result.rows_read,
-             result.rows_stored, result.rows_duplicate, result.rows_quarantined, started],
-        )
-        con.execute(f"DROP TABLE {staged}")
+        result = _load(con, unit, reader, layout, ingest_id, keep_first=keep_first)
         con.execute("COMMIT")
+    except _RepeatedIds:
+        con.execute("ROLLBACK")
+        log.info("%s repeats event ids; loading it again keeping the first row of each", unit.name)
+        return None
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
-        raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. Nothing from this file was stored.") from None
+        raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. "
+                           "Nothing from this file was stored.") from None
     except BaseException:
         con.execute("ROLLBACK")
         raise
     log.info("ingested %s: %s", unit.name, result)
     return result
+
+
+def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, forced: str) -> IngestResult:
+    layout = reader.detect_layout(unit.engine_path, unit.head, forced=forced)
+    if (done := _already_ingested(con, unit, layout.source)) is not None:
+        return done
+    ingest_id = con.execute("SELECT nextval('ingest_ids')").fetchone()[0]
+    # Without sampling, the engine guesses a few dozen rows for the file scan and would build
+    # its hash joins on the file; keeping the written join order builds them on the lookups.
+    con.execute("SET disabled_optimizers = 'join_order,build_side_probe_side'")
+    try:
+        # Files rarely repeat an event id, so the first attempt skips numbering the rows (a serial
+        # step); a file that does repeat one is rolled back and loaded keeping the first row of each.
+        return (_attempt(con, unit, reader, layout, ingest_id, keep_first=False)
+                or _attempt(con, unit, reader, layout, ingest_id, keep_first=True))
+    finally:
+        con.execute("RESET disabled_optimizers")
 
 
 def ingest_paths(

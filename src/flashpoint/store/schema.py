@@ -18,8 +18,7 @@ _EVENTS = ",\n  ".join(f"{name} {kind}" for name, kind, _ in EVENT_COLUMNS)
 DDL = f"""
 CREATE SEQUENCE IF NOT EXISTS ingest_ids START 1;
 CREATE TABLE IF NOT EXISTS events (
-  {_EVENTS},
-  PRIMARY KEY (event_id)
+  {_EVENTS}
 );
 CREATE TABLE IF NOT EXISTS ingests (
   ingest_id BIGINT PRIMARY KEY,
