@@ -1,12 +1,16 @@
-"""Country codes: CAMEO actor country codes and FIPS 10-4 (GDELT geography) to ISO 3166-1 alpha-3.
+"""One country resolver: every code system a reader meets → ISO 3166-1 alpha-3.
 
-pycountry resolves every ISO code; the package's small tables (``events/data/``) cover only
-what it lacks: FIPS 10-4 and CAMEO's region and historical codes.
+Systems: CAMEO actor country codes, FIPS 10-4 (GDELT geography), ISO numeric (ACLED),
+Gleditsch–Ward (UCDP), Correlates of War state numbers, and country names. pycountry
+resolves every ISO code and country_converter's name patterns resolve names; the package's
+small tables (``events/data/``) cover only what they lack: FIPS 10-4, CAMEO's region and
+historical codes, and the COW and Gleditsch–Ward state lists.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -43,6 +47,71 @@ def cameo_country_table() -> dict[str, str | None]:
     table: dict[str, str | None] = {c.alpha_3: c.alpha_3 for c in pycountry.countries}
     table.update({row["cameo_country_code"]: row["iso3"] or None for row in _read_table("cameo_country_extras.csv")})
     return table
+
+
+#: Code systems of :func:`country_code_rows`, as named in the store's ``country_codes`` table.
+CODE_SYSTEMS = ("cameo", "fips", "iso_numeric", "gw", "cow", "name")
+
+
+@cache
+def _converter_rows() -> tuple[dict[str, str], ...]:
+    """country_converter's country table (its classifier cannot run on pandas 3, its data can)."""
+    text = files("country_converter").joinpath("country_data.tsv").read_text(encoding="utf-8")
+    return tuple(csv.DictReader(text.splitlines(), delimiter="\t"))
+
+
+@cache
+def _name_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """country_converter's name regular expressions with the ISO3 each identifies."""
+    return tuple((re.compile(row["regex"], re.IGNORECASE), row["ISO3"]) for row in _converter_rows() if row["regex"])
+
+
+@cache
+def iso3_from_name(name: str) -> str | None:
+    """ISO3 of a country named in free text ('Syria', 'Democratic Republic of Congo'); None
+    when no country or several match. Uses country_converter's name patterns."""
+    found = {iso3 for pattern, iso3 in _name_patterns() if pattern.search(name)}
+    if len(found) != 1:
+        return None
+    iso3 = found.pop()
+    return iso3 if iso3 == "XKX" or pycountry.countries.get(alpha_3=iso3) is not None else None
+
+
+@cache
+def state_system_table(system: str) -> dict[str, str | None]:
+    """COW (``cow``) or Gleditsch–Ward (``gw``) state number → ISO3 (None for states with no
+    present-day successor, e.g. Bavaria)."""
+    return {row["code"]: row["iso3"] or None for row in _read_table("state_system_codes.csv")
+            if row["system"] == system}
+
+
+@cache
+def country_code_rows() -> tuple[tuple[str, str, str | None], ...]:
+    """(system, code, ISO3) for every code Flashpoint resolves; names are lower-case.
+
+    This is the store's ``country_codes`` lookup table, which readers join in the engine.
+    """
+    rows: dict[tuple[str, str], str | None] = {}
+    rows.update({("cameo", code): iso3 for code, iso3 in cameo_country_table().items()})
+    rows.update({("fips", code): iso3 for code, iso3 in fips_to_iso3_table().items()})
+    rows.update({("iso_numeric", str(int(c.numeric))): c.alpha_3 for c in pycountry.countries})
+    for system in ("gw", "cow"):
+        rows.update({(system, code): iso3 for code, iso3 in state_system_table(system).items()})
+    names: dict[str, set[str]] = {}
+    for c in pycountry.countries:
+        for name in (c.name, getattr(c, "official_name", None), getattr(c, "common_name", None)):
+            if name:
+                names.setdefault(name.lower(), set()).add(c.alpha_3)
+    for row in _converter_rows():
+        for name in (row["name_short"], row["name_official"]):
+            names.setdefault(name.lower(), set()).add(row["ISO3"])
+    for table in ("state_system_codes.csv", "country_name_extras.csv"):
+        for row in _read_table(table):
+            if row["iso3"]:
+                names.setdefault(row["name"].lower(), set()).add(row["iso3"])
+    known = {c.alpha_3 for c in pycountry.countries} | {"XKX"}
+    rows.update({("name", name): found.pop() for name, found in names.items() if len(found) == 1 and found <= known})
+    return tuple((system, code, iso3) for (system, code), iso3 in sorted(rows.items()))
 
 
 def iso3_from_cameo(code: str | None) -> str | None:

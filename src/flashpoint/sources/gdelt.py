@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
+from flashpoint.sources.tabular import EXTRA_COLUMN, Layout, field_sql, invalid_when, scan_sql
+
+__all__ = ["CITATION", "FORMATS", "GDELT1_COLUMNS", "GDELT2_COLUMNS", "LICENSE", "Layout", "canonical_sql",
+           "detect_layout", "scan_sql"]
 
 CITATION: Final = (
     "Leetaru, Kalev and Philip A. Schrodt (2013). GDELT: Global Data on Events, Location and Tone, "
@@ -58,23 +61,6 @@ GDELT2_COLUMNS: Final = _columns(adm2=True)
 FORMATS: Final = ("auto", "gdelt1", "gdelt2")
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How a GDELT file is laid out, as detected (or forced).
-
-    ``columns`` are the file's column names in order (GDELT's names, or its header's);
-    ``header_lines`` counts lines before the first data row.
-    """
-
-    source: str  # "gdelt1" or "gdelt2"
-    kind: str  # "text" or "parquet"
-    columns: tuple[str, ...]
-    delimiter: str = "\t"
-    quote: str = ""
-    header_lines: int = 0
-    null_strings: tuple[str, ...] = ("",)
-
-
 def _version_from_names(names: list[str], forced: str) -> str:
     if forced != "auto":
         return forced
@@ -88,7 +74,7 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
         data = next(csv.reader(io.StringIO(second), delimiter=delimiter), [])
         names = ["_row_name"] + fields if len(data) == len(fields) + 1 else fields
         return Layout(source=_version_from_names(names, forced), kind="text", columns=tuple(names),
-                      delimiter=delimiter, quote='"', header_lines=1, null_strings=("", "NA"))
+                      delimiter=delimiter, quote='"', header_lines=1, null_strings=("", "NA"), lenient=True)
     count = len(first.rstrip("\r\n").split(delimiter))
     version = forced if forced != "auto" else {57: "gdelt1", 58: "gdelt1", 61: "gdelt2"}.get(count)
     if delimiter != "\t" or version is None:
@@ -98,7 +84,7 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
             f"{'tab' if delimiter == chr(9) else 'comma'}-separated fields. Use --format to force one."
         )
     columns = GDELT1_COLUMNS if version == "gdelt1" else GDELT2_COLUMNS
-    return Layout(source=version, kind="text", columns=columns)
+    return Layout(source=version, kind="text", columns=columns, lenient=True)
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
@@ -132,36 +118,6 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
     return _text_layout(lines[0], lines[1] if len(lines) > 1 else "", forced, path)
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-#: Extra column declared after a text file's own: a value there means the row has too many columns.
-EXTRA_COLUMN: Final = "_extra_fields"
-
-
-def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str:
-    """The DuckDB table expression that reads the raw file, every column as text.
-
-    Text files are read leniently (short rows padded with nulls, stray carriage returns
-    tolerated) with one extra column declared, so wrong column counts are caught by
-    :func:`canonical_sql` (``DATEADDED`` missing, or a value in the extra column) and
-    quarantined with the rest; undecodable rows are rejected by the reader.
-    """
-    if layout.kind == "parquet":
-        return f"read_parquet({_sql_string(str(path))})"
-    columns = "{" + ", ".join(f"{_sql_string(c)}: 'VARCHAR'" for c in (*layout.columns, EXTRA_COLUMN)) + "}"
-    nulls = "[" + ", ".join(_sql_string(s) for s in layout.null_strings) + "]"
-    return (
-        f"read_csv({_sql_string(str(path))}, columns={columns}, delim={_sql_string(layout.delimiter)}, "
-        f"quote={_sql_string(layout.quote)}, escape={_sql_string(layout.quote)}, strict_mode=false, "
-        f"skip={layout.header_lines}, header=false, nullstr={nulls}, "
-        f"null_padding=true, auto_detect=false, "
-        f"store_rejects=true, rejects_table={_sql_string(rejects_table)}, "
-        f"rejects_scan={_sql_string(rejects_scan)}, max_line_size=1048576)"
-    )
-
-
 #: Numeric GDELT fields checked on ingest: (GDELT column, canonical column, DuckDB type).
 _NUMERIC_FIELDS: Final = (
     ("NumMentions", "num_mentions", "INTEGER"),
@@ -181,30 +137,26 @@ _TEXT_FIELDS: Final = (
 )
 
 
-def _invalid_when(field: str, alias: str, check: str, expected: str) -> str:
-    return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', v.{alias})"
-
-
 def _reason_sql(layout: Layout) -> str:
     """CASE expression naming what is wrong with a row of the query in :func:`canonical_sql`."""
     number_checks = " ".join(
-        _invalid_when(name, column, f"try_cast(v.{column} AS {kind}) IS NULL", "a number")
+        invalid_when(name, column, f"try_cast(v.{column} AS {kind}) IS NULL", "a number")
         for name, column, kind in _NUMERIC_FIELDS
     )
     return f"""CASE
     WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
     WHEN v.extra IS NOT NULL THEN 'too many columns: expected {len(layout.columns)}'
     WHEN v.gid IS NULL THEN 'GLOBALEVENTID is empty'
-    {_invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
+    {invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
     WHEN v.sqldate IS NULL THEN 'SQLDATE is empty'
-    {_invalid_when("SQLDATE", "sqldate", "try_strptime(v.sqldate, '%Y%m%d') IS NULL", "a date (YYYYMMDD)")}
+    {invalid_when("SQLDATE", "sqldate", "try_strptime(v.sqldate, '%Y%m%d') IS NULL", "a date (YYYYMMDD)")}
     WHEN v.eventcode IS NULL THEN 'EventCode is empty'
-    {_invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
+    {invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
     WHEN v.goldstein IS NULL THEN 'GoldsteinScale is empty'
-    {_invalid_when("GoldsteinScale", "goldstein",
+    {invalid_when("GoldsteinScale", "goldstein",
                    "coalesce(NOT try_cast(v.goldstein AS DOUBLE) BETWEEN -10 AND 10, true)", "a number in -10..10")}
     {number_checks}
-    {_invalid_when("DATEADDED", "dateadded",
+    {invalid_when("DATEADDED", "dateadded",
                    "try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) IS NULL", "a date (YYYYMMDD[HHMMSS])")}
   END AS reason"""
 
@@ -218,17 +170,8 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     its root, quad class and Goldstein value come from the shipped CAMEO codebook, actor
     countries from CAMEO codes and the action location from FIPS 10-4, all as ISO3.
     """
-    actual = {c.lower(): c for c in layout.columns}
-    if layout.kind == "text":
-        actual[EXTRA_COLUMN.lower()] = EXTRA_COLUMN
-
-    def field(name: str) -> str:
-        if name.lower() not in actual:
-            return "CAST(NULL AS VARCHAR)"
-        return f"nullif(trim(CAST(r.\"{actual[name.lower()]}\" AS VARCHAR), ' ' || chr(13)), '')"
-
-    carried = ", ".join(f"{field(name)} AS {alias}" for name, alias in _TEXT_FIELDS)
-    numbers = ", ".join(f"{field(name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
+    carried = ", ".join(f"{field_sql(layout, name)} AS {alias}" for name, alias in _TEXT_FIELDS)
+    numbers = ", ".join(f"{field_sql(layout, name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
     typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}" for _, column, kind in _NUMERIC_FIELDS)
     source = layout.source
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
@@ -253,7 +196,7 @@ SELECT
   {_reason_sql(layout)}
 FROM v
 LEFT JOIN cameo_codes c ON c.cameo_code = v.eventcode
-LEFT JOIN cameo_countries a1 ON a1.cameo_country_code = upper(v.a1country)
-LEFT JOIN cameo_countries a2 ON a2.cameo_country_code = upper(v.a2country)
-LEFT JOIN fips_countries loc ON loc.fips10_4 = upper(v.locfips)
+LEFT JOIN country_codes a1 ON a1.system = 'cameo' AND a1.code = upper(v.a1country)
+LEFT JOIN country_codes a2 ON a2.system = 'cameo' AND a2.code = upper(v.a2country)
+LEFT JOIN country_codes loc ON loc.system = 'fips' AND loc.code = upper(v.locfips)
 """

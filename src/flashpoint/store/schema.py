@@ -8,7 +8,7 @@ import duckdb
 import pyarrow as pa
 
 from flashpoint.events.cameo import cameo_codes
-from flashpoint.events.countries import cameo_country_table, fips_to_iso3_table
+from flashpoint.events.countries import country_code_rows
 from flashpoint.events.schema import EVENT_COLUMNS
 
 SCHEMA_VERSION = "1"
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
 def _lookup_tables() -> dict[str, pa.Table]:
     codes = list(cameo_codes().values())
+    country_rows = country_code_rows()
     return {
         "cameo_codes": pa.table({
             "cameo_code": [c.cameo_code for c in codes],
@@ -54,13 +55,10 @@ def _lookup_tables() -> dict[str, pa.Table]:
             "quad_class": pa.array([c.quad_class for c in codes], pa.int8()),
             "goldstein": [c.goldstein for c in codes],
         }),
-        "cameo_countries": pa.table({
-            "cameo_country_code": list(cameo_country_table()),
-            "iso3": pa.array(list(cameo_country_table().values()), pa.string()),
-        }),
-        "fips_countries": pa.table({
-            "fips10_4": list(fips_to_iso3_table()),
-            "iso3": pa.array(list(fips_to_iso3_table().values()), pa.string()),
+        "country_codes": pa.table({
+            "system": [system for system, _, _ in country_rows],
+            "code": [code for _, code, _ in country_rows],
+            "iso3": pa.array([iso3 for _, _, iso3 in country_rows], pa.string()),
         }),
     }
 

@@ -1,0 +1,144 @@
+"""What every tabular reader shares: file layouts, the engine scan, field and check SQL.
+
+A reader turns a file into canonical events with one SQL query run by the engine: the
+scan (:func:`scan_sql`) reads every column as text, and the reader's ``canonical_sql``
+maps it, computing a ``reason`` that is NULL for a valid row and says what is wrong
+otherwise. These helpers keep that SQL uniform across sources.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pyarrow.parquet as pq
+
+from flashpoint.errors import UnknownFormat
+
+#: Extra column declared after a text file's own: a value there means the row has too many columns.
+EXTRA_COLUMN: Final = "_extra_fields"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a file is laid out, as detected (or forced).
+
+    ``kind`` is ``text`` (delimited), ``parquet`` or ``json`` (an array of records, or an
+    object whose ``data`` member is one, as APIs return). ``columns`` are the file's column
+    names in order; ``header_lines`` counts lines before the first data row. A ``lenient``
+    text file may have short rows (padded with nulls) and stray carriage returns, and gets
+    one extra column declared so over-long rows are seen; a strict one leaves rows with the
+    wrong number of columns to the reader, which rejects them.
+    """
+
+    source: str
+    kind: str
+    columns: tuple[str, ...]
+    delimiter: str = "\t"
+    quote: str = ""
+    header_lines: int = 0
+    null_strings: tuple[str, ...] = ("",)
+    lenient: bool = False
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _json_records(head: bytes) -> list[dict[str, object]] | None:
+    text = head.decode("utf-8", errors="replace").lstrip()
+    if not text.startswith(("{", "[")):
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        # Only the head of the file: read the column names of the first record.
+        start = text.find("{", 1 if text.startswith("{") and '"data"' in text[:200] else 0)
+        end = text.find("}", start)
+        try:
+            return [json.loads(text[start:end + 1])] if start >= 0 and end > start else []
+        except json.JSONDecodeError:
+            return []
+    records = value.get("data", []) if isinstance(value, dict) else value
+    return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
+
+
+def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
+                  null_strings: tuple[str, ...] = ("", "NA")) -> Layout:
+    """Layout of a file with named columns: CSV/TSV with a header row, Parquet, or JSON records.
+
+    ``key`` is a column the source always has (checked case-insensitively).
+
+    Raises
+    ------
+    UnknownFormat
+        When the file lacks ``key``.
+    """
+    if path.suffix.lower() == ".parquet":
+        names = tuple(pq.read_schema(path).names)
+        kind, delimiter = "parquet", ","
+    elif (records := _json_records(head)) is not None:
+        names = tuple(records[0]) if records else ()
+        kind, delimiter = "json", ","
+    else:
+        first = head.decode("utf-8", errors="replace").splitlines()[0] if head.strip() else ""
+        delimiter = "\t" if first.count("\t") > first.count(",") else ","
+        names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
+        kind = "text"
+    if key.lower() not in {n.strip().lower() for n in names}:
+        raise UnknownFormat(f"{path}: not a {source} file: expected a column named '{key}', found "
+                            f"{', '.join(names[:8]) or 'no columns'}{', ...' if len(names) > 8 else ''}.")
+    return Layout(source=source, kind=kind, columns=tuple(n.strip() for n in names), delimiter=delimiter,
+                  quote='"', header_lines=1 if kind == "text" else 0, null_strings=null_strings)
+
+
+def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str:
+    """The DuckDB table expression that reads the raw file.
+
+    Text files are read with every column as text; rows the reader cannot take (undecodable,
+    or a wrong number of columns in a strict layout) go to ``rejects_table`` with their line.
+    Parquet and JSON are read with their own types.
+    """
+    if layout.kind == "parquet":
+        return f"read_parquet({sql_string(str(path))})"
+    if layout.kind == "json":
+        return (f"(SELECT unnest(CASE WHEN json_type(j) = 'ARRAY' THEN j ELSE j -> '$.data' END "
+                f"::JSON[]) AS r FROM read_json_objects({sql_string(str(path))}, format='auto') AS t(j))")
+    names = (*layout.columns, EXTRA_COLUMN) if layout.lenient else layout.columns
+    columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in names) + "}"
+    nulls = "[" + ", ".join(sql_string(s) for s in layout.null_strings) + "]"
+    lenient = str(layout.lenient).lower()
+    return (
+        f"read_csv({sql_string(str(path))}, columns={columns}, delim={sql_string(layout.delimiter)}, "
+        f"quote={sql_string(layout.quote)}, escape={sql_string(layout.quote)}, strict_mode={str(not layout.lenient).lower()}, "
+        f"skip={layout.header_lines}, header=false, nullstr={nulls}, "
+        f"null_padding={lenient}, auto_detect=false, "
+        f"store_rejects=true, rejects_table={sql_string(rejects_table)}, "
+        f"rejects_scan={sql_string(rejects_scan)}, max_line_size=1048576)"
+    )
+
+
+def field_sql(layout: Layout, name: str, /) -> str:
+    """Text of column ``name`` of the scan aliased ``r`` (trimmed, empty → NULL; NULL when absent)."""
+    actual = {c.lower(): c for c in layout.columns}
+    if layout.lenient:
+        actual[EXTRA_COLUMN.lower()] = EXTRA_COLUMN
+    if name.lower() not in actual:
+        return "CAST(NULL AS VARCHAR)"
+    if layout.kind == "json":
+        value = f"r ->> {sql_string(actual[name.lower()])}"
+    else:
+        value = f"CAST(r.\"{actual[name.lower()]}\" AS VARCHAR)"
+    nulls = ", ".join(sql_string(s) for s in layout.null_strings if s)
+    text = f"nullif(trim({value}, ' ' || chr(13)), '')"
+    return f"CASE WHEN {text} IN ({nulls}) THEN NULL ELSE {text} END" if nulls else text
+
+
+def invalid_when(field: str, alias: str, check: str, expected: str) -> str:
+    """A WHEN clause of a ``reason`` CASE: the value of ``alias`` (column ``field``) fails ``check``."""
+    return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', v.{alias})"
