@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -34,9 +35,25 @@ def test_stats_json_counts_the_bundled_demo(demo_db: Path) -> None:
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     assert stats["events"] == 105_438
-    assert stats["sources"] == [{"source": "gdelt1", "events": 105_438, "first_date": "2011-06-01",
-                                 "last_date": "2013-05-31"}]
+    assert stats["sources"] == [{"source": "gdelt1", "coding": "machine", "events": 105_438,
+                                 "first_date": "2011-06-01", "last_date": "2013-05-31"}]
     assert stats["quarantined"] == 0 and stats["files"] == 1
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        countries = con.execute("SELECT count(DISTINCT c) FROM (SELECT actor1_iso3 AS c FROM events UNION ALL "
+                                "SELECT actor2_iso3 FROM events)").fetchone()[0]
+    assert stats["countries"] == countries
+
+
+def test_quarantine_lists_bad_rows_with_their_line(tmp_path: Path, gdelt2_lines) -> None:
+    bad = gdelt2_lines[1].split("\t")
+    bad[1] = "20171399"
+    (tmp_path / "bad.tsv").write_text("\n".join([gdelt2_lines[0], "\t".join(bad)]) + "\n")
+    db = str(tmp_path / "q.duckdb")
+    assert runner.invoke(app, ["--db", db, "ingest", "gdelt", str(tmp_path / "bad.tsv")]).exit_code == 0
+    result = runner.invoke(app, ["--db", db, "quarantine", "--format", "json"])
+    [row] = json.loads(result.output)
+    assert (row["line_number"], row["reason"]) == (2, "SQLDATE 20171399 is not a date (YYYYMMDD)")
+    assert row["raw_line"] == "\t".join(bad)
 
 
 def test_events_filters_by_dyad_both_directions(demo_db: Path) -> None:

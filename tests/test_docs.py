@@ -49,3 +49,11 @@ def test_every_event_column_is_documented() -> None:
     text = (DOCS / "events.md").read_text(encoding="utf-8")
     for name in EVENT_COLUMN_NAMES:
         assert f"`{name}`" in text
+
+
+def test_every_human_coded_type_is_in_docs_event_types() -> None:
+    from flashpoint.events.cameo import human_coded_types
+
+    text = (DOCS / "event-types.md").read_text(encoding="utf-8")
+    for t in human_coded_types():
+        assert f"| {t.source} | {t.event_type} | {t.sub_event_type or ''} | `{t.cameo_code}`" in text, t

@@ -8,6 +8,7 @@ import logging
 import sys
 from enum import Enum
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Optional
 
 import pyarrow as pa
@@ -23,10 +24,10 @@ from flashpoint.config import Settings, load_settings
 from flashpoint.demo import default_demo_db, run_demo
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
-from flashpoint.sources import SOURCES, get_source, gdelt
+from flashpoint.sources import SOURCES, acled, gdelt, get_source, ucdp
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import IngestResult, ingest_paths
-from flashpoint.store.queries import EventFilter, select_events, store_stats
+from flashpoint.store.queries import EventFilter, select_events, select_quarantine, store_stats
 
 app = typer.Typer(help="Flashpoint: early warning of military escalation between states.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -81,32 +82,50 @@ def _results_table(results: list[IngestResult]) -> Table:
     return table
 
 
-@ingest_app.command("gdelt")
-def ingest_gdelt(
-    ctx: typer.Context,
-    paths: Annotated[list[str], typer.Argument(help="Files, folders or globs (plain, .gz or .zip).")],
-    format: Annotated[GdeltFormat, typer.Option("--format", help="Force the GDELT version.")] = GdeltFormat.auto,
-) -> None:
-    """Ingest GDELT 1.0/2.0 event files (TSV exports, CSV with header, Parquet)."""
-    settings: Settings = ctx.obj
+def _ingest(settings: Settings, paths: list[str], reader: ModuleType, forced: str = "auto") -> None:
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
     with progress, open_store(settings) as con:
         task = progress.add_task("ingesting", total=None)
-        results = ingest_paths(con, paths, reader=gdelt, forced=format.value,
+        results = ingest_paths(con, paths, reader=reader, forced=forced,
                                on_file=lambda _result, size: progress.advance(task, size))
     out.print(_results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)
     skipped = sum(r.skipped for r in results)
     out.print(f"{sum(r.rows_stored for r in results):,} events stored in {settings.db}"
               + (f"; {skipped} file(s) skipped (already ingested)" if skipped else "")
-              + (f"; {quarantined:,} rows quarantined (table 'quarantine': file, line, raw line, reason)" if quarantined else ""))
+              + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else ""))
+
+
+_PATHS_HELP = "Files, folders or globs (plain, .gz or .zip)."
+
+
+@ingest_app.command("gdelt")
+def ingest_gdelt(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)],
+    format: Annotated[GdeltFormat, typer.Option("--format", help="Force the GDELT version.")] = GdeltFormat.auto,
+) -> None:
+    """Ingest GDELT 1.0/2.0 event files (TSV exports, CSV with header, Parquet)."""
+    _ingest(ctx.obj, paths, gdelt, format.value)
+
+
+@ingest_app.command("acled")
+def ingest_acled(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows)."""
+    _ingest(ctx.obj, paths, acled)
+
+
+@ingest_app.command("ucdp")
+def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."""
+    _ingest(ctx.obj, paths, ucdp)
 
 
 def _sources_table(found: dict[str, object], title: str) -> Table:
-    table = Table("source", "events", "first", "last", title=title)
+    table = Table("source", "coding", "events", "first", "last", title=title)
     for row in found["sources"]:  # type: ignore[attr-defined]
-        table.add_row(row["source"], f"{row['events']:,}", row["first_date"], row["last_date"])
+        table.add_row(row["source"], row["coding"], f"{row['events']:,}", row["first_date"], row["last_date"])
     return table
 
 
@@ -147,11 +166,17 @@ def _parse_cameo(value: Optional[str]) -> Optional[str]:
     return value
 
 
-def _render(rows: pa.Table, fmt: OutputFormat, title: str) -> None:
+def _write(rows: pa.Table, fmt: OutputFormat) -> None:
+    """Rows as JSON or CSV on stdout."""
     if fmt is OutputFormat.json:
         out.print_json(json.dumps(rows.to_pylist(), default=str))
-    elif fmt is OutputFormat.csv:
+    else:
         pacsv.write_csv(rows, sys.stdout.buffer)
+
+
+def _render(rows: pa.Table, fmt: OutputFormat, title: str) -> None:
+    if fmt is not OutputFormat.table:
+        _write(rows, fmt)
     else:
         table = Table("date", "actor 1", "actor 2", "cameo", "goldstein", "location", "source url", title=title)
         for r in rows.to_pylist():
@@ -182,6 +207,26 @@ def events(
     with open_store(ctx.obj, read_only=True) as con:
         rows = select_events(con, where)
     _render(rows, format, f"{rows.num_rows:,} events")
+
+
+@app.command()
+def quarantine(
+    ctx: typer.Context,
+    file: Annotated[Optional[str], typer.Option(help="Only rows of files whose path contains this text.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 50,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Rows that could not be ingested: file, line, reason and the raw line."""
+    with open_store(ctx.obj, read_only=True) as con:
+        rows = select_quarantine(con, file=file, limit=limit or None)
+    if format is OutputFormat.table:
+        table = Table("file", "line", "reason", "raw line", title=f"{rows.num_rows:,} quarantined rows")
+        for r in rows.to_pylist():
+            table.add_row(Path(r["file"].split("!")[-1]).name, str(r["line_number"] or ""), r["reason"],
+                          (r["raw_line"] or "")[:120])
+        out.print(table)
+    else:
+        _write(rows, format)
 
 
 @app.command()

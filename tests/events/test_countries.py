@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from flashpoint.errors import UnknownCountry
-from flashpoint.events.countries import iso3_from_cameo, iso3_from_fips, resolve_country, search_countries
+from flashpoint.events.countries import (
+    country_code_rows,
+    iso3_from_cameo,
+    iso3_from_fips,
+    iso3_from_name,
+    resolve_country,
+    search_countries,
+)
 
 
 @pytest.mark.parametrize(("fips", "iso3"), [("GG", "GEO"), ("RS", "RUS"), ("UP", "UKR"), ("GM", "DEU"),
@@ -41,3 +50,26 @@ def test_resolve_country_ambiguous_or_unknown() -> None:
 def test_search_finds_by_name_and_code() -> None:
     assert [c.iso3 for c in search_countries("georgia")] == ["GEO", "SGS"]
     assert [c.iso3 for c in search_countries("gg")] == ["GEO", "GGY"]
+
+
+def test_one_resolver_covers_every_code_system() -> None:
+    table = {(system, code): iso3 for system, code, iso3 in country_code_rows()}
+    assert table[("iso_numeric", "804")] == "UKR"  # ACLED's iso
+    assert table[("gw", "652")] == "SYR" and table[("gw", "365")] == "RUS"  # UCDP's country_id
+    assert table[("gw", "260")] == "DEU"  # German Federal Republic → its successor
+    assert table[("cow", "255")] == "DEU" and table[("cow", "732")] == "KOR"
+    assert table[("cow", "245")] is None  # Bavaria: no present-day state
+    assert table[("name", "democratic republic of congo")] == "COD"
+    assert iso3_from_name("Military Forces of Russia (2000-)") == "RUS"
+    assert iso3_from_name("Niger") == "NER" and iso3_from_name("Nigeria") == "NGA"
+
+
+@pytest.mark.shared_data
+def test_every_acled_country_and_state_system_member_resolves(shared_data) -> None:  # noqa: ANN001
+    table = {(system, code): iso3 for system, code, iso3 in country_code_rows()}
+    with open(shared_data / "acled_acledR" / "acled_countries.csv", newline="", encoding="utf-8") as fh:
+        names = [row["country"] for row in csv.DictReader(fh)]
+    assert [n for n in names if not table.get(("name", n.lower()))] == []
+    with open(shared_data / "peacesciencer" / "gw_states.csv", newline="", encoding="utf-8") as fh:
+        current = {str(int(float(r["gwcode"]))) for r in csv.DictReader(fh) if r["enddate"] >= "2017"}
+    assert [c for c in current if not table.get(("gw", c))] == []

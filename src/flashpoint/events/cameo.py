@@ -54,3 +54,28 @@ def quad_class_of_root(cameo_root: str) -> int:
     if not 1 <= root <= 20:
         raise ValueError(f"CAMEO root must be 01..20, got {cameo_root!r}")
     return 1 if root <= 5 else 2 if root <= 8 else 3 if root <= 13 else 4
+
+
+@dataclass(frozen=True)
+class HumanCodedType:
+    """How one event type of a human-coded source (ACLED, UCDP) maps to CAMEO."""
+
+    source: str
+    event_type: str
+    sub_event_type: str | None
+    cameo_code: str
+    goldstein: float
+    basis: str
+
+
+@cache
+def human_coded_types() -> tuple[HumanCodedType, ...]:
+    """The documented table mapping ACLED event/sub-event types and UCDP types of violence to
+    CAMEO codes (``events/data/human_coded_cameo.csv``, rendered in docs/event-types.md)."""
+    text = files("flashpoint.events").joinpath("data/human_coded_cameo.csv").read_text(encoding="utf-8")
+    return tuple(
+        HumanCodedType(source=row["source"], event_type=row["event_type"],
+                       sub_event_type=row["sub_event_type"] or None, cameo_code=row["cameo_code"],
+                       goldstein=float(row["goldstein"]), basis=row["basis"])
+        for row in csv.DictReader(text.splitlines())
+    )

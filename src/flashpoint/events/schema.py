@@ -7,7 +7,7 @@ from typing import Final
 #: Canonical event columns in store order: (name, DuckDB type, description).
 EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("event_id", "VARCHAR", "source-prefixed unique id, e.g. 'gdelt2:669666350'"),
-    ("source", "VARCHAR", "data source: gdelt1, gdelt2, ..."),
+    ("source", "VARCHAR", "data source: gdelt1, gdelt2, acled, ucdp"),
     ("event_date", "DATE", "day the event took place"),
     ("actor1_iso3", "VARCHAR", "ISO 3166-1 alpha-3 country of the initiating actor"),
     ("actor1_type", "VARCHAR", "CAMEO actor type of actor 1 (GOV, MIL, REB, ...)"),
@@ -19,7 +19,9 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("cameo_root", "VARCHAR", "CAMEO root code, e.g. '13'"),
     ("quad_class", "TINYINT", "1 verbal coop., 2 material coop., 3 verbal conflict, 4 material conflict"),
     ("goldstein", "DOUBLE", "Goldstein scale, -10..+10"),
-    ("fatalities", "INTEGER", "reported fatalities (sources that count them), else NULL"),
+    ("fatalities", "INTEGER", "reported fatalities (sources that count them; UCDP's best estimate), else NULL"),
+    ("fatalities_low", "INTEGER", "low estimate of fatalities (UCDP), else NULL"),
+    ("fatalities_high", "INTEGER", "high estimate of fatalities (UCDP), else NULL"),
     ("num_mentions", "INTEGER", "mentions of the event across documents"),
     ("num_sources", "INTEGER", "distinct information sources reporting it"),
     ("num_articles", "INTEGER", "source documents reporting it"),
@@ -29,6 +31,7 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("lat", "DOUBLE", "latitude of the action"),
     ("lon", "DOUBLE", "longitude of the action"),
     ("source_url", "VARCHAR", "link to the source document"),
+    ("source_ref", "VARCHAR", "the source row's own citation when it has no link: publications (ACLED), article (UCDP)"),
     ("coding", "VARCHAR", "'machine' (GDELT, ICEWS, POLECAT, text) or 'human' (ACLED, UCDP)"),
     ("cluster_id", "VARCHAR", "deduplicated incident the event belongs to (NULL until deduplication runs)"),
     ("date_added", "TIMESTAMP", "when the source published the row (availability time, no-leakage key)"),

@@ -17,7 +17,7 @@ from typing import Final
 import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
-from flashpoint.sources.tabular import EXTRA_COLUMN, Layout, field_sql, invalid_when, scan_sql
+from flashpoint.sources.tabular import EXTRA_COLUMN, Layout, country_join, fields_cte, invalid_when, scan_sql
 
 __all__ = ["CITATION", "FORMATS", "GDELT1_COLUMNS", "GDELT2_COLUMNS", "LICENSE", "Layout", "canonical_sql",
            "detect_layout", "scan_sql"]
@@ -127,14 +127,14 @@ _NUMERIC_FIELDS: Final = (
     ("ActionGeo_Lat", "lat", "DOUBLE"),
     ("ActionGeo_Long", "lon", "DOUBLE"),
 )
-#: Text GDELT fields carried over: (GDELT column, alias in the query).
-_TEXT_FIELDS: Final = (
-    ("GLOBALEVENTID", "gid"), ("SQLDATE", "sqldate"), ("EventCode", "eventcode"),
-    ("GoldsteinScale", "goldstein"), ("Actor1Name", "a1name"), ("Actor1CountryCode", "a1country"),
-    ("Actor1Type1Code", "a1type"), ("Actor2Name", "a2name"), ("Actor2CountryCode", "a2country"),
-    ("Actor2Type1Code", "a2type"), ("ActionGeo_CountryCode", "locfips"), ("ActionGeo_ADM1Code", "admin1"),
-    ("DATEADDED", "dateadded"), ("SOURCEURL", "url"), (EXTRA_COLUMN, "extra"),
-)
+#: Text GDELT fields carried over: alias in the query → GDELT column.
+_TEXT_FIELDS: Final = {
+    "gid": "GLOBALEVENTID", "sqldate": "SQLDATE", "eventcode": "EventCode", "goldstein": "GoldsteinScale",
+    "a1name": "Actor1Name", "a1country": "Actor1CountryCode", "a1type": "Actor1Type1Code",
+    "a2name": "Actor2Name", "a2country": "Actor2CountryCode", "a2type": "Actor2Type1Code",
+    "locfips": "ActionGeo_CountryCode", "admin1": "ActionGeo_ADM1Code", "dateadded": "DATEADDED",
+    "url": "SOURCEURL", "extra": EXTRA_COLUMN,
+}
 
 
 def _reason_sql(layout: Layout) -> str:
@@ -170,13 +170,11 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     its root, quad class and Goldstein value come from the shipped CAMEO codebook, actor
     countries from CAMEO codes and the action location from FIPS 10-4, all as ISO3.
     """
-    carried = ", ".join(f"{field_sql(layout, name)} AS {alias}" for name, alias in _TEXT_FIELDS)
-    numbers = ", ".join(f"{field_sql(layout, name)} AS {column}" for name, column, _ in _NUMERIC_FIELDS)
+    fields = {**_TEXT_FIELDS, **{column: name for name, column, _ in _NUMERIC_FIELDS}}
     typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}" for _, column, kind in _NUMERIC_FIELDS)
     source = layout.source
-    ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
     return f"""
-WITH v AS (SELECT {ordinal} AS row_ordinal, {carried}, {numbers} FROM {scan} AS r)
+WITH {fields_cte(layout, scan, fields, ordinals=ordinals)}
 SELECT
   v.row_ordinal,
   '{source}:' || v.gid AS event_id,
@@ -196,7 +194,7 @@ SELECT
   {_reason_sql(layout)}
 FROM v
 LEFT JOIN cameo_codes c ON c.cameo_code = v.eventcode
-LEFT JOIN country_codes a1 ON a1.system = 'cameo' AND a1.code = upper(v.a1country)
-LEFT JOIN country_codes a2 ON a2.system = 'cameo' AND a2.code = upper(v.a2country)
-LEFT JOIN country_codes loc ON loc.system = 'fips' AND loc.code = upper(v.locfips)
+{country_join("a1", "cameo", "upper(v.a1country)")}
+{country_join("a2", "cameo", "upper(v.a2country)")}
+{country_join("loc", "fips", "upper(v.locfips)")}
 """

@@ -142,3 +142,24 @@ def field_sql(layout: Layout, name: str, /) -> str:
 def invalid_when(field: str, alias: str, check: str, expected: str) -> str:
     """A WHEN clause of a ``reason`` CASE: the value of ``alias`` (column ``field``) fails ``check``."""
     return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', v.{alias})"
+
+
+def fields_cte(layout: Layout, scan: str, fields: dict[str, str], /, *, ordinals: bool) -> str:
+    """``v AS (...)``: the scan's columns by alias (``fields`` maps alias → column), as text,
+    plus ``row_ordinal`` numbering rows in file order when ``ordinals`` (NULL otherwise: numbering
+    is a serial step, and without it the scan runs fully in parallel)."""
+    ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
+    carried = ", ".join(f"{field_sql(layout, column)} AS {alias}" for alias, column in fields.items())
+    return f"v AS (SELECT {ordinal} AS row_ordinal, {carried} FROM {scan} AS r)"
+
+
+def human_coded_join(source: str, event_type: str, sub_event_type: str) -> str:
+    """LEFT JOIN of the documented human-coded type → CAMEO table (``m``) and the codebook (``c``)."""
+    return (f"LEFT JOIN human_coded_cameo m ON m.source = {sql_string(source)} AND m.event_type = {event_type} "
+            f"AND m.sub_event_type IS NOT DISTINCT FROM {sub_event_type} "
+            f"LEFT JOIN cameo_codes c ON c.cameo_code = m.cameo_code")
+
+
+def country_join(alias: str, system: str, code: str) -> str:
+    """LEFT JOIN of the store's country resolver as ``alias`` for ``code`` in ``system``."""
+    return f"LEFT JOIN country_codes {alias} ON {alias}.system = {sql_string(system)} AND {alias}.code = {code}"

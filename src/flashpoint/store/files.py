@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import glob
 import gzip
 import hashlib
+import io
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -119,34 +121,75 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
         yield units
 
 
-def locate_rows(path: Path, /, *, ordinals: set[int], rejected: set[int], header_lines: int
-                ) -> tuple[dict[int, int], dict[int, str]]:
+class _Tap:
+    """Iterator over text lines that remembers the lines taken since the last ``drain``."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._taken: list[str] = []
+
+    def __iter__(self) -> _Tap:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self._taken.append(line)
+        return line
+
+    def drain(self) -> str:
+        text, self._taken = "".join(self._taken), []
+        return text
+
+
+def _records(fh, quote: str, delimiter: str) -> Iterator[tuple[int, str]]:  # noqa: ANN001 - binary file
+    """(first physical line, raw text) of each record; a quoted field may span lines."""
+    if not quote:
+        for number, raw in enumerate(fh, start=1):
+            yield number, raw.decode("utf-8", errors="replace")
+        return
+    text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+    try:
+        tap = _Tap(iter(text))
+        reader = csv.reader(tap, delimiter=delimiter, quotechar=quote)
+        start = 1
+        for _ in reader:
+            yield start, tap.drain()
+            start = reader.line_num + 1
+    finally:
+        text.detach()  # the caller owns and closes the binary file
+
+
+def locate_rows(path: Path, /, *, ordinals: set[int], rejected: set[int], header_lines: int,
+                quote: str = "", delimiter: str = ",") -> tuple[dict[int, int], dict[int, int], dict[int, str]]:
     """Find data rows of a (possibly gzipped) text file by their position among accepted rows.
 
     The engine numbers accepted rows in file order, skipping header lines, blank lines and the
-    lines its reader rejected (whose physical line numbers it reports). One pass over the file
-    gives each wanted row ordinal its physical line number, and the text of those lines and of
-    the rejected ones.
+    records its reader rejected (which it reports by record number). One pass over the file
+    gives each wanted row ordinal, and each rejected record, its first physical line number
+    and its text. With a ``quote`` character, records are read as CSV, so a quoted field may
+    hold line breaks.
 
     Returns
     -------
-    (line of each ordinal, text of each wanted or rejected line)
+    (line of each wanted ordinal, line of each rejected record, text of each of those lines)
     """
     lines: dict[int, int] = {}
+    rejected_lines: dict[int, int] = {}
     text: dict[int, str] = {}
     last_ordinal, last_rejected = max(ordinals, default=0), max(rejected, default=0)
     ordinal = 0
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if ordinal >= last_ordinal and number > last_rejected:
+        for record, (line, raw) in enumerate(_records(fh, quote, delimiter), start=1):
+            if ordinal >= last_ordinal and record > last_rejected:
                 break
-            keep = number in rejected
-            if number > header_lines and not keep and raw.rstrip(b"\r\n"):
+            if record in rejected:
+                text[line] = raw.rstrip("\r\n")
+                rejected_lines[record] = line
+                continue
+            if record > header_lines and raw.rstrip("\r\n"):
                 ordinal += 1
                 if ordinal in ordinals:
-                    lines[ordinal] = number
-                    keep = True
-            if keep:
-                text[number] = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-    return lines, text
+                    lines[ordinal] = line
+                    text[line] = raw.rstrip("\r\n")
+    return lines, rejected_lines, text

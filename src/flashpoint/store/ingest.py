@@ -67,23 +67,28 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
     ).fetchall()
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, ingest_id: int,  # noqa: ANN001
-                invalid: list[tuple[int, str]], rejects: list[tuple[int, str]]) -> int:
+def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, scan: str,  # noqa: ANN001
+                ingest_id: int, invalid: list[tuple[int, str]], rejects: list[tuple[int, str]]) -> int:
     """Store a file's rejected and invalid rows in ``quarantine``; returns how many.
 
     ``invalid`` holds (row ordinal, reason) of rows the mapping found invalid, ``rejects``
-    (physical line, reason) of rows the engine's reader rejected.
+    (record number, reason) of rows the engine's reader rejected. Text rows are stored with
+    their physical line; Parquet and JSON rows with their position and as JSON.
     """
-    if layout.kind == "parquet":
+    if not invalid and not rejects:
+        return 0
+    if layout.kind != "text":
         ordinals = [o for o, _ in invalid]
         raw = dict(con.execute(
-            "SELECT o, CAST(to_json(t) AS VARCHAR) FROM (SELECT row_number() OVER () AS o, * "
-            "FROM read_parquet(?)) t WHERE o IN (SELECT unnest(?))", [str(unit.engine_path), ordinals]).fetchall())
+            f"SELECT o, raw FROM (SELECT row_number() OVER () AS o, CAST(to_json(s) AS VARCHAR) AS raw "
+            f"FROM {scan} AS s) WHERE o IN (SELECT unnest(?))", [ordinals]).fetchall())
         rows = [(ingest_id, unit.name, o, raw.get(o), reason) for o, reason in invalid]
     else:
-        lines, text = locate_rows(unit.engine_path, ordinals={o for o, _ in invalid},
-                                  rejected={line for line, _ in rejects}, header_lines=layout.header_lines)
-        found = list(rejects) + [(lines.get(o), reason) for o, reason in invalid]
+        lines, rejected_lines, text = locate_rows(
+            unit.engine_path, ordinals={o for o, _ in invalid}, rejected={record for record, _ in rejects},
+            header_lines=layout.header_lines, quote=layout.quote, delimiter=layout.delimiter)
+        found = [(rejected_lines.get(record), reason) for record, reason in rejects]
+        found += [(lines.get(o), reason) for o, reason in invalid]
         rows = [(ingest_id, unit.name, line, text.get(line), reason)
                 for line, reason in sorted(found, key=lambda f: f[0] or 0)]
     if rows:
@@ -138,7 +143,7 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, l
             f"SELECT count(*), coalesce(list((row_ordinal, reason) ORDER BY row_ordinal) "
             f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped})"
         ).fetchone()
-    quarantined = _quarantine(con, unit, layout, ingest_id, invalid, rejects)
+    quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
     result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
                           accepted - len(invalid) - stored, quarantined)
     con.execute(

@@ -59,21 +59,36 @@ def select_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> pa.T
     return events.to_pyarrow()
 
 
+def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = None,
+                      limit: int | None = 50) -> pa.Table:
+    """Quarantined rows (file, line, reason, raw text), in ingest and line order.
+
+    ``file`` keeps rows whose file path contains that text.
+    """
+    rows = ibis_backend(con).table("quarantine")
+    if file:
+        rows = rows.filter(rows.file.contains(file))
+    rows = rows.order_by(["ingest_id", "line_number"]).select("file", "line_number", "reason", "raw_line")
+    if limit:
+        rows = rows.limit(limit)
+    return rows.to_pyarrow()
+
+
 def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     """What the store holds: events by source with date ranges, dyads, files, quarantine.
 
     Returns
     -------
-    dict with keys ``events`` (int), ``sources`` (list of dicts: source, events, first_date,
-    last_date), ``dyads`` (distinct unordered country pairs), ``countries``, ``files``,
+    dict with keys ``events`` (int), ``sources`` (list of dicts: source, coding, events,
+    first_date, last_date), ``dyads`` (distinct unordered country pairs), ``countries``, ``files``,
     ``quarantined`` (rows) and ``top_dyads`` (the ten pairs with most events).
     """
     backend = ibis_backend(con)
     events = backend.table("events")
     by_source = (
-        events.group_by("source")
+        events.group_by(["source", "coding"])
         .agg(events=events.count(), first_date=events.event_date.min(), last_date=events.event_date.max())
-        .order_by("source")
+        .order_by(["source", "coding"])
         .to_pyarrow()
         .to_pylist()
     )
@@ -82,7 +97,7 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     low = ibis.least(paired.actor1_iso3, paired.actor2_iso3)
     high = ibis.greatest(paired.actor1_iso3, paired.actor2_iso3)
     dyads = paired.mutate(dyad=low.concat("-", high)).group_by("dyad").agg(events=ibis._.count())
-    countries = events.select(iso3=events.actor1_iso3).union(events.select(iso3=events.actor2_iso3))
+    countries = events.select(iso3=events.actor1_iso3).union(events.select(iso3=events.actor2_iso3), distinct=True)
     return {
         "events": int(events.count().to_pyarrow().as_py()),
         "sources": [{**row, "first_date": _iso(row["first_date"]), "last_date": _iso(row["last_date"])}

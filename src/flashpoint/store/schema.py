@@ -7,11 +7,12 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
-from flashpoint.events.cameo import cameo_codes
+from flashpoint.events.cameo import cameo_codes, human_coded_types
 from flashpoint.events.countries import country_code_rows
+from flashpoint.errors import StoreError
 from flashpoint.events.schema import EVENT_COLUMNS
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _EVENTS = ",\n  ".join(f"{name} {kind}" for name, kind, _ in EVENT_COLUMNS)
 
@@ -55,6 +56,12 @@ def _lookup_tables() -> dict[str, pa.Table]:
             "quad_class": pa.array([c.quad_class for c in codes], pa.int8()),
             "goldstein": [c.goldstein for c in codes],
         }),
+        "human_coded_cameo": pa.table({
+            "source": [t.source for t in human_coded_types()],
+            "event_type": [t.event_type for t in human_coded_types()],
+            "sub_event_type": pa.array([t.sub_event_type for t in human_coded_types()], pa.string()),
+            "cameo_code": [t.cameo_code for t in human_coded_types()],
+        }),
         "country_codes": pa.table({
             "system": [system for system, _, _ in country_rows],
             "code": [code for _, code, _ in country_rows],
@@ -80,6 +87,11 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     fingerprint = _fingerprint(tables)
     con.execute("BEGIN TRANSACTION")
     con.execute(DDL)
+    version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
+    if version is not None and version[0] != SCHEMA_VERSION:
+        con.execute("ROLLBACK")
+        raise StoreError(f"this store was made by an older Flashpoint (store schema {version[0]}, this version "
+                         f"reads {SCHEMA_VERSION}); ingest its files into a new store.")
     stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchone()
     if stored is None or stored[0] != fingerprint:
         for name, table in tables.items():
