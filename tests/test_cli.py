@@ -109,3 +109,30 @@ def test_countries_and_cite() -> None:
     assert "GEO" in found.output and "GG" in found.output
     cited = runner.invoke(app, ["cite", "gdelt"])
     assert "Leetaru" in cited.output and "GDELT Project" in cited.output
+
+
+def test_show_sources_lists_every_row_of_each_incident(demo_db: Path) -> None:
+    result = runner.invoke(app, ["--db", str(demo_db), "events", "--dyad", "GEO-RUS", "--cameo", "19", "--limit", "5",
+                                 "--show-sources", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    incidents = json.loads(result.output)
+    assert 1 <= len(incidents) <= 5
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        for incident in incidents:
+            expected = con.execute("SELECT count(*) FROM events WHERE cluster_id = ?",
+                                   [incident["cluster_id"]]).fetchone()[0]
+            assert len(incident["rows"]) == expected
+            assert all(r["cluster_id"] == incident["cluster_id"] for r in incident["rows"])
+
+
+def test_dedup_command_reclusters_with_new_settings(demo_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    db.write_bytes(demo_db.read_bytes())
+    wider = runner.invoke(app, ["--db", str(db), "dedup"], env={"FLASHPOINT_DEDUP_WINDOW_DAYS": "3"})
+    assert wider.exit_code == 0, wider.output
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        before = con.execute("SELECT count(DISTINCT cluster_id) FROM events").fetchone()[0]
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = con.execute("SELECT count(DISTINCT cluster_id) FROM events").fetchone()[0]
+    assert after < before
+    assert f"{after:,} incidents" in wider.output.replace("\n", " ")

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
@@ -26,8 +27,9 @@ from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.sources import SOURCES, acled, gdelt, get_source, ucdp
 from flashpoint.store.connection import open_store
+from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
-from flashpoint.store.queries import EventFilter, select_events, select_quarantine, store_stats
+from flashpoint.store.queries import EventFilter, cluster_rows, select_events, select_quarantine, store_stats
 
 app = typer.Typer(help="Flashpoint: early warning of military escalation between states.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -89,6 +91,10 @@ def _ingest(settings: Settings, paths: list[str], reader: ModuleType, forced: st
         task = progress.add_task("ingesting", total=None)
         results = ingest_paths(con, paths, reader=reader, forced=forced,
                                on_file=lambda _result, size: progress.advance(task, size))
+        progress.update(task, description="deduplicating")
+        new = [r.ingest_id for r in results if r.ingest_id is not None]
+        if new:
+            cluster_events(con, settings, ingest_ids=new)
     out.print(_results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)
     skipped = sum(r.skipped for r in results)
@@ -138,8 +144,8 @@ def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
         out.print_json(json.dumps(found))
         return
     out.print(_sources_table(found, f"{found['events']:,} events in {ctx.obj.db}"))
-    out.print(f"{found['dyads']:,} country pairs, {found['countries']:,} countries, {found['files']:,} files, "
-              f"{found['quarantined']:,} quarantined rows")
+    out.print(f"{found['incidents']:,} incidents after deduplication, {found['dyads']:,} country pairs, "
+              f"{found['countries']:,} countries, {found['files']:,} files, {found['quarantined']:,} quarantined rows")
 
 
 def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
@@ -198,6 +204,9 @@ def events(
     source: Annotated[Optional[str], typer.Option(help="Only this source, e.g. gdelt1.")] = None,
     limit: Annotated[int, typer.Option(min=0, help="At most this many events (0: all).")] = 50,
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    show_sources: Annotated[bool, typer.Option(
+        "--show-sources", help="For each event's incident, every source row behind it with its link or citation."
+    )] = False,
 ) -> None:
     """List events, newest first, filtered by pair, country, dates, CAMEO code and source."""
     where = EventFilter(dyad=_parse_dyad(dyad), directed=directed,
@@ -206,7 +215,44 @@ def events(
                         cameo=_parse_cameo(cameo), source=source, limit=limit or None)
     with open_store(ctx.obj, read_only=True) as con:
         rows = select_events(con, where)
+        if show_sources:
+            incidents = list(dict.fromkeys(c for c in rows.column("cluster_id").to_pylist() if c is not None))
+            _render_sources(cluster_rows(con, incidents), incidents, format)
+            return
     _render(rows, format, f"{rows.num_rows:,} events")
+
+
+def _render_sources(rows: pa.Table, incidents: list[str], fmt: OutputFormat) -> None:
+    """Source rows grouped by incident, in the order the incidents were listed."""
+    by_incident: dict[str, list[dict[str, object]]] = {c: [] for c in incidents}
+    for row in rows.to_pylist():
+        by_incident[row["cluster_id"]].append(row)
+    if fmt is OutputFormat.json:
+        out.print_json(json.dumps([{"cluster_id": c, "sources": len({r["source"] for r in members}),
+                                    "human_confirmed": any(r["coding"] == "human" for r in members),
+                                    "rows": members} for c, members in by_incident.items()], default=str))
+    elif fmt is OutputFormat.csv:
+        _write(rows, fmt)
+    else:
+        table = Table("incident", "source", "event id", "date", "pair", "cameo", "link or citation",
+                      title=f"{len(incidents):,} incidents, {rows.num_rows:,} source rows")
+        for cluster, members in by_incident.items():
+            for i, r in enumerate(members):
+                table.add_row(cluster if i == 0 else "", f"{r['source']} ({r['coding']})", str(r["event_id"]),
+                              str(r["event_date"]), f"{r['actor1_iso3'] or '-'}→{r['actor2_iso3'] or '-'}",
+                              r["cameo_code"], r["source_url"] or r["source_ref"] or "",
+                              end_section=i == len(members) - 1)
+        out.print(table)
+
+
+@app.command()
+def dedup(ctx: typer.Context) -> None:
+    """Cluster the whole store again (after changing the dedup settings); ingest clusters new rows itself."""
+    with open_store(ctx.obj) as con:
+        changed = cluster_events(con, ctx.obj)
+        rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
+    out.print(f"{rows:,} rows in {clusters:,} incidents ({changed:,} rows reassigned); "
+              f"window {ctx.obj.dedup_window_days} day(s), cell {ctx.obj.dedup_cell_degrees}°")
 
 
 @app.command()
@@ -253,15 +299,19 @@ def demo(ctx: typer.Context,
     """Build a fresh demo store from the bundled GDELT slice and show what it holds."""
     settings: Settings = ctx.obj
     db = out_db or default_demo_db()
-    summary = run_demo(Settings(db=db, memory_limit=settings.memory_limit, threads=settings.threads))
+    summary = run_demo(replace(settings, db=db))
     out.print(_results_table(summary.ingest))
     out.print(_sources_table(summary.stats, f"Demo store {summary.db}"))
+    events_count, incidents = summary.stats["events"], summary.stats["incidents"]
+    out.print(f"{incidents:,} incidents after deduplication: {1 - incidents / max(events_count, 1):.0%} of the "
+              f"rows repeat an incident another row already reports (docs/dedup.md).")
     pairs = Table("country pair", "events", title="Busiest country pairs")
     for row in summary.stats["top_dyads"]:
         pairs.add_row(row["dyad"], f"{row['events']:,}")
     out.print(pairs)
     _render(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
-    out.print(f"Explore it: flashpoint --db {summary.db} events --dyad {'-'.join(summary.dyad)} --cameo 11")
+    out.print(f"Explore it: flashpoint --db {summary.db} events --dyad {'-'.join(summary.dyad)} --cameo 11 "
+              "--show-sources")
 
 
 def main() -> None:

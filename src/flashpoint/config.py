@@ -40,12 +40,20 @@ class Settings:
         (``FLASHPOINT_TEMP_DIRECTORY``); default: next to the store file.
     threads : int
         DuckDB worker threads; 0 means one per core (``FLASHPOINT_THREADS``).
+    dedup_window_days : int
+        Deduplication: rows at most this many days apart can describe the same incident
+        (``FLASHPOINT_DEDUP_WINDOW_DAYS``); an incident spans at most this window.
+    dedup_cell_degrees : float
+        Deduplication: rows whose coordinates fall in the same grid cell of this size (degrees
+        of latitude and longitude) count as nearby (``FLASHPOINT_DEDUP_CELL_DEGREES``).
     """
 
     db: Path
     memory_limit: str = "4GB"
     temp_directory: Path | None = None
     threads: int = 0
+    dedup_window_days: int = 1
+    dedup_cell_degrees: float = 0.5
 
 
 _ENV_PREFIX = "FLASHPOINT_"
@@ -54,13 +62,17 @@ _ENV_PREFIX = "FLASHPOINT_"
 def _coerce(name: str, value: object, origin: str) -> object:
     if name in ("db", "temp_directory"):
         return Path(str(value)).expanduser()
-    if name == "threads":
+    numbers = {"threads": (int, "a whole number"), "dedup_window_days": (int, "a whole number of days"),
+               "dedup_cell_degrees": (float, "a number of degrees")}
+    if name in numbers:
+        kind, expected = numbers[name]
         try:
-            return int(str(value))
+            number = kind(str(value))
         except ValueError:
-            raise InvalidInput(
-                f"setting 'threads' from {origin}: expected a whole number, got {value!r}."
-            ) from None
+            raise InvalidInput(f"setting '{name}' from {origin}: expected {expected}, got {value!r}.") from None
+        if number < 0 or (name == "dedup_cell_degrees" and number == 0):
+            raise InvalidInput(f"setting '{name}' from {origin}: expected a positive value, got {value!r}.")
+        return number
     return str(value)
 
 

@@ -12,6 +12,7 @@ import pyarrow as pa
 from flashpoint.config import Settings
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
+from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
 from flashpoint.store.queries import EventFilter, select_events, store_stats
 
@@ -45,6 +46,7 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         stale.unlink(missing_ok=True)
     with as_file(files("flashpoint").joinpath("data/demo", DEMO_DATASET)) as dataset, open_store(settings) as con:
         results = ingest_paths(con, [str(dataset)], reader=gdelt)
+        cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
     return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample)

@@ -41,6 +41,7 @@ class IngestResult:
     rows_stored: int
     rows_duplicate: int
     rows_quarantined: int
+    ingest_id: int | None = None  # None when skipped
     skipped: bool = False
 
 
@@ -145,7 +146,7 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, l
         ).fetchone()
     quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
     result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
-                          accepted - len(invalid) - stored, quarantined)
+                          accepted - len(invalid) - stored, quarantined, ingest_id)
     con.execute(
         "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
         [ingest_id, layout.source, unit.name, unit.checksum, result.format, result.rows_read,

@@ -59,6 +59,16 @@ def select_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> pa.T
     return events.to_pyarrow()
 
 
+def cluster_rows(con: duckdb.DuckDBPyConnection, cluster_ids: list[str], /) -> pa.Table:
+    """Every source row of the given incidents (clusters), with its link or citation."""
+    events = ibis_backend(con).table("events")
+    rows = events.filter(events.cluster_id.isin(cluster_ids))
+    return rows.select(
+        "cluster_id", "event_id", "source", "coding", "event_date", "actor1_iso3", "actor1_name", "actor2_iso3",
+        "actor2_name", "cameo_code", "fatalities", "source_url", "source_ref",
+    ).order_by(["cluster_id", "event_date", "event_id"]).to_pyarrow()
+
+
 def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = None,
                       limit: int | None = 50) -> pa.Table:
     """Quarantined rows (file, line, reason, raw text), in ingest and line order.
@@ -80,7 +90,7 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     Returns
     -------
     dict with keys ``events`` (int), ``sources`` (list of dicts: source, coding, events,
-    first_date, last_date), ``dyads`` (distinct unordered country pairs), ``countries``, ``files``,
+    first_date, last_date), ``incidents`` (deduplicated clusters), ``dyads`` (distinct unordered country pairs), ``countries``, ``files``,
     ``quarantined`` (rows) and ``top_dyads`` (the ten pairs with most events).
     """
     backend = ibis_backend(con)
@@ -100,6 +110,7 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     countries = events.select(iso3=events.actor1_iso3).union(events.select(iso3=events.actor2_iso3), distinct=True)
     return {
         "events": int(events.count().to_pyarrow().as_py()),
+        "incidents": int(events.cluster_id.nunique().to_pyarrow().as_py()),
         "sources": [{**row, "first_date": _iso(row["first_date"]), "last_date": _iso(row["last_date"])}
                     for row in by_source],
         "dyads": int(dyads.count().to_pyarrow().as_py()),

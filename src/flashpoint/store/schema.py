@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS quarantine (
   raw_line VARCHAR,
   reason VARCHAR NOT NULL
 );
+CREATE OR REPLACE VIEW clusters AS
+SELECT cluster_id, count(*) AS rows, count(DISTINCT source) AS sources,
+       bool_or(coding = 'human') AS human_confirmed, min(event_date) AS first_date, max(event_date) AS last_date,
+       list(DISTINCT source ORDER BY source) AS source_names
+FROM events WHERE cluster_id IS NOT NULL GROUP BY cluster_id;
 CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 

@@ -1,0 +1,151 @@
+"""Deduplication: group the rows that describe one incident into clusters, in the engine.
+
+GDELT re-emits an incident once per set of articles, and ACLED, UCDP and GDELT report the
+same battle. Rows are *blocked* on what must agree — the unordered country pair (or the
+one country named, with the country where it happened; or, with no actor country, the
+actors' names and the country where it happened), the CAMEO root (roots that sources
+use interchangeably form one family, :data:`FAMILIES`), and, among machine-coded rows, a grid
+cell of the coordinates (``dedup_cell_degrees``; rows without coordinates fall back to the
+country of the action). Within a block, rows ordered by date form one incident while each is at most ``dedup_window_days`` after the previous
+one, cut so that no incident spans more than that window from its first day. Human-coded
+sources (ACLED, UCDP) have deduplicated their own rows, so two rows of theirs are never
+merged: each is an incident, and a cluster of machine-coded rows joins the human-coded row
+of its pair and family that is nearest in date within the window and within one cell size
+(``dedup_cell_degrees`` × 111 km) of the cluster's mean position (ties: smallest event id).
+
+Every source row is kept; each gets ``cluster_id``: the human-coded row's event id when one
+is in the cluster, else the smallest event id of the cluster. Clustering is incremental:
+only the groups that new rows fall in are recomputed, with all their rows, so a new batch
+joins the clusters already there. The ``clusters`` view gives each cluster's rows,
+independent sources and whether a human-coded source confirms it.
+See docs/dedup.md for the figures on real data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+
+from flashpoint.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: CAMEO roots that different sources use for one kind of incident: a battle is 190 in ACLED
+#: and UCDP, and 190, 193 or 195 in GDELT depending on the article. Every other root is its
+#: own family.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "violence": ("18", "19", "20"),
+}
+
+def _family_sql() -> str:
+    cases = " ".join(f"WHEN cameo_root IN ({', '.join(repr(r) for r in roots)}) THEN '{name}'"
+                     for name, roots in FAMILIES.items())
+    return f"CASE {cases} ELSE cameo_root END"
+
+
+def _group_sql() -> str:
+    """SQL: who and what must agree — the country pair; or the one country named and the
+    country of action; or, when no actor has a country, the actors' names and the country of
+    action — and the CAMEO family. NULL when the row names no country at all."""
+    names = ("least(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), '')) || '/' || "
+             "greatest(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), ''))")
+    countries = ("CASE WHEN actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL "
+                 "THEN least(actor1_iso3, actor2_iso3) || '-' || greatest(actor1_iso3, actor2_iso3) "
+                 "WHEN coalesce(actor1_iso3, actor2_iso3) IS NOT NULL "
+                 "THEN coalesce(actor1_iso3, actor2_iso3) || '@' || coalesce(location_iso3, '') "
+                 f"ELSE '@' || location_iso3 || ':' || {names} END")
+    return (f"CASE WHEN coalesce(actor1_iso3, actor2_iso3, location_iso3) IS NULL THEN NULL "
+            f"ELSE {countries} || '|' || {_family_sql()} END")
+
+
+def _located_sql() -> str:
+    return "(lat IS NOT NULL AND lon IS NOT NULL AND NOT (lat = 0 AND lon = 0))"
+
+
+def _cell_sql(cell: float) -> str:
+    """SQL: the grid cell of the row's coordinates, or its country of action without them."""
+    return (f"CASE WHEN {_located_sql()} "
+            f"THEN CAST(floor(lat / {cell}) AS BIGINT) || ',' || CAST(floor(lon / {cell}) AS BIGINT) "
+            f"ELSE coalesce(location_iso3, '') END")
+
+
+def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
+                   ingest_ids: list[int] | None = None) -> int:
+    """Assign ``cluster_id`` to the rows of the given ingests and every row of their groups.
+
+    Parameters
+    ----------
+    con : DuckDB connection to an open store.
+    settings : the dedup window and cell size.
+    ingest_ids : the new batch; None clusters the whole store again.
+
+    Returns
+    -------
+    The number of rows (re)assigned.
+    """
+    window = int(settings.dedup_window_days)
+    cell = float(settings.dedup_cell_degrees)
+    radius_km = cell * 111.2
+    group = _group_sql()
+    scope = "" if ingest_ids is None else f"WHERE ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp "
+                    f"FROM events {scope}")
+        con.execute(f"""
+CREATE OR REPLACE TEMP TABLE dedup_assign AS
+WITH keyed AS (
+  SELECT event_id, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
+         CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
+  FROM events WHERE {group} IN (SELECT grp FROM dedup_groups)
+),
+machine AS (SELECT * FROM keyed WHERE coding <> 'human'),
+gaps AS (
+  SELECT *, CASE WHEN date_diff('day', lag(event_date) OVER w, event_date) <= {window} THEN 0 ELSE 1 END AS fresh
+  FROM machine WINDOW w AS (PARTITION BY grp, cell ORDER BY event_date, event_id)
+),
+sessions AS (
+  SELECT *, sum(fresh) OVER (PARTITION BY grp, cell ORDER BY event_date, event_id ROWS UNBOUNDED PRECEDING)
+            AS session
+  FROM gaps
+),
+spans AS (
+  SELECT *, date_diff('day', min(event_date) OVER (PARTITION BY grp, cell, session), event_date) // ({window} + 1)
+            AS part
+  FROM sessions
+),
+machine_clusters AS (
+  SELECT event_id, grp, min(event_id) OVER c AS machine_cluster, min(event_date) OVER c AS first_date,
+         max(event_date) OVER c AS last_date, avg(lat) OVER c AS lat, avg(lon) OVER c AS lon
+  FROM spans WINDOW c AS (PARTITION BY grp, cell, session, part)
+),
+anchors AS (
+  SELECT m.machine_cluster, arg_min(h.event_id, (abs(date_diff('day', m.first_date, h.event_date)), h.event_id))
+         AS anchor
+  FROM (SELECT DISTINCT grp, machine_cluster, first_date, last_date, lat, lon FROM machine_clusters) m
+  JOIN keyed h ON h.coding = 'human' AND h.grp = m.grp
+   AND h.event_date BETWEEN m.first_date - {window} AND m.last_date + {window}
+   AND (m.lat IS NULL OR h.lat IS NULL OR 2 * 6371 * asin(sqrt(
+          pow(sin(radians(h.lat - m.lat) / 2), 2)
+          + cos(radians(m.lat)) * cos(radians(h.lat)) * pow(sin(radians(h.lon - m.lon) / 2), 2))) <= {radius_km})
+  GROUP BY m.machine_cluster
+)
+SELECT m.event_id, coalesce(a.anchor, m.machine_cluster) AS cluster_id
+FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster)
+UNION ALL
+SELECT event_id, event_id FROM keyed WHERE coding = 'human'
+""")
+        # Rows that name no country anywhere stand alone.
+        con.execute(f"INSERT INTO dedup_assign SELECT event_id, event_id FROM events "
+                    f"{scope or 'WHERE true'} AND {group} IS NULL")
+        changed = con.execute("UPDATE events SET cluster_id = a.cluster_id FROM dedup_assign a "
+                              "WHERE events.event_id = a.event_id AND events.cluster_id IS DISTINCT FROM a.cluster_id"
+                              ).fetchone()[0]
+        con.execute("DROP TABLE dedup_assign; DROP TABLE dedup_groups")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    log.info("deduplication: %d rows (re)assigned to clusters", changed)
+    return changed

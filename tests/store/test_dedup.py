@@ -1,0 +1,92 @@
+"""Deduplication: real re-reported incidents collapse, human-coded rows anchor, batches join."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.sources import acled, gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.dedup import cluster_events
+from flashpoint.store.ingest import ingest_paths
+
+# One Dawn article (dawn.com/news/1342691, "Setback to peace") on 1 July 2017, which GDELT 2.0
+# coded as six "disapprove" (112) events between Afghanistan and the United States.
+DAWN_ROWS = {f"gdelt2:{i}" for i in (669666608, 669666610, 669666611, 669667747, 669667748, 669667750)}
+
+
+def _ingest(con, settings: Settings, paths: list[str], reader=gdelt) -> None:  # noqa: ANN001
+    results = ingest_paths(con, paths, reader=reader)
+    cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+
+
+@pytest.mark.shared_data
+def test_a_real_re_reported_incident_is_one_cluster(shared_data: Path, settings: Settings) -> None:
+    sample = shared_data / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv"
+    with open_store(settings) as con:
+        _ingest(con, settings, [str(sample)])
+        clusters = con.execute("SELECT DISTINCT cluster_id FROM events WHERE event_id IN (SELECT unnest(?))",
+                               [sorted(DAWN_ROWS)]).fetchall()
+        members = {r[0] for r in con.execute("SELECT event_id FROM events WHERE cluster_id = ?", [clusters[0][0]])
+                   .fetchall()}
+        view = con.execute("SELECT rows, sources, human_confirmed FROM clusters WHERE cluster_id = ?",
+                           [clusters[0][0]]).fetchone()
+        unclustered = con.execute("SELECT count(*) FROM events WHERE cluster_id IS NULL").fetchone()[0]
+    assert clusters == [("gdelt2:669666608",)]
+    assert members == DAWN_ROWS
+    assert view == (6, 1, False)
+    assert unclustered == 0
+
+
+def test_a_new_batch_joins_existing_clusters(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    first = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia consult (043) in Cairo
+    copies = ["\t".join([str(int(first[0]) + k), *first[1:]]) for k in (1000, 2000)]
+    (tmp_path / "a.tsv").write_text("\n".join(gdelt2_lines) + "\n")
+    (tmp_path / "b.tsv").write_text("\n".join(copies) + "\n")
+    with open_store(settings) as con:
+        _ingest(con, settings, [str(tmp_path / "a.tsv")])
+        before = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
+        _ingest(con, settings, [str(tmp_path / "b.tsv")])
+        after = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
+        once = Settings(db=tmp_path / "once.duckdb", memory_limit="1GB", threads=1)
+    with open_store(once) as con:
+        _ingest(con, once, [str(tmp_path / "a.tsv"), str(tmp_path / "b.tsv")])
+        together = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
+    original = f"gdelt2:{first[0]}"
+    assert after[f"gdelt2:{int(first[0]) + 1000}"] == after[f"gdelt2:{int(first[0]) + 2000}"] == after[original]
+    assert after[original] == before[original]  # the existing cluster kept its id
+    assert after == together  # incremental and all-at-once agree
+
+
+@pytest.mark.shared_data
+def test_machine_reports_join_the_human_coded_incident(shared_data: Path, settings: Settings, tmp_path: Path,
+                                                      gdelt2_lines) -> None:
+    # ACLED UKR52237: Russian and Ukrainian forces clash at Vyshhorod (Kyiv oblast), 25 Feb 2022.
+    source = shared_data / "acled_acledR" / "acled_old_deletion_dummy.csv"
+    with open(source, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        rows = [r for r in reader if r["event_id_cnty"] in {"UKR52237", "UKR52244"}]
+        header = reader.fieldnames
+    with open(tmp_path / "acled.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    # A GDELT 2.0 row as a news report of it would be coded: RUS fights UKR (193) a day later, geocoded
+    # to Kyiv's centroid (16 km from Vyshhorod, another 0.5° cell). Built from a real row's layout.
+    report = gdelt2_lines[0].split("\t")
+    report[0], report[1] = "990000001", "20220226"
+    report[7], report[17], report[26], report[27], report[28] = "RUS", "UKR", "193", "193", "19"
+    report[56], report[57] = "50.4333", "30.5167"
+    (tmp_path / "report.tsv").write_text("\t".join(report) + "\n")
+    with open_store(settings) as con:
+        _ingest(con, settings, [str(tmp_path / "acled.csv")], reader=acled)
+        _ingest(con, settings, [str(tmp_path / "report.tsv")])
+        clusters = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
+        view = con.execute("SELECT rows, sources, human_confirmed, source_names FROM clusters "
+                           "WHERE cluster_id = 'acled:UKR52237'").fetchone()
+    assert clusters["gdelt2:990000001"] == "acled:UKR52237"
+    assert clusters["acled:UKR52244"] == "acled:UKR52244"  # same day, same pair: ACLED's own rows never merge
+    assert view == (2, 2, True, ["acled", "gdelt2"])
