@@ -25,7 +25,7 @@ from flashpoint.config import Settings, load_settings
 from flashpoint.demo import default_demo_db, run_demo
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
-from flashpoint.sources import SOURCES, acled, gdelt, get_source, ucdp
+from flashpoint.sources import SOURCES, acled, gdelt, get_source, icews, ucdp
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
@@ -126,6 +126,12 @@ def ingest_acled(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(
 def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
     """Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."""
     _ingest(ctx.obj, paths, ucdp)
+
+
+@ingest_app.command("icews")
+def ingest_icews(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date)."""
+    _ingest(ctx.obj, paths, icews)
 
 
 def _sources_table(found: dict[str, object], title: str) -> Table:

@@ -79,3 +79,21 @@ def human_coded_types() -> tuple[HumanCodedType, ...]:
                        goldstein=float(row["goldstein"]), basis=row["basis"])
         for row in csv.DictReader(text.splitlines())
     )
+
+
+def _plain_name(name: str) -> str:
+    """A CAMEO event name as event texts write it: lower case, without ', not specified below'."""
+    return " ".join(name.replace(", not specified below", "").replace(" not specified below", "").split()).lower()
+
+
+@cache
+def cameo_code_by_name() -> dict[str, str]:
+    """Lower-case CAMEO event name → code, for sources that give names, not codes (ICEWS
+    quadruples). A name shared by a root and its ``x0`` code (e.g. 'consult': 04 and 040)
+    maps to the three-digit code; ICEWS's own wordings come from ``icews_event_names.csv``."""
+    names: dict[str, str] = {}
+    for code in sorted(cameo_codes().values(), key=lambda c: len(c.cameo_code)):
+        names[_plain_name(code.cameo_name)] = code.cameo_code
+    text = files("flashpoint.events").joinpath("data/icews_event_names.csv").read_text(encoding="utf-8")
+    names.update({_plain_name(row["event_text"]): row["cameo_code"] for row in csv.DictReader(text.splitlines())})
+    return names

@@ -7,7 +7,7 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
-from flashpoint.events.cameo import cameo_codes, human_coded_types
+from flashpoint.events.cameo import cameo_code_by_name, cameo_codes, human_coded_types
 from flashpoint.events.countries import country_code_rows
 from flashpoint.errors import StoreError
 from flashpoint.events.schema import EVENT_COLUMNS
@@ -60,6 +60,10 @@ def _lookup_tables() -> dict[str, pa.Table]:
             "cameo_root": [c.cameo_root for c in codes],
             "quad_class": pa.array([c.quad_class for c in codes], pa.int8()),
             "goldstein": [c.goldstein for c in codes],
+        }),
+        "cameo_names": pa.table({
+            "name": list(cameo_code_by_name()),
+            "cameo_code": list(cameo_code_by_name().values()),
         }),
         "human_coded_cameo": pa.table({
             "source": [t.source for t in human_coded_types()],
