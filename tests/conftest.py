@@ -44,3 +44,66 @@ def gdelt1_lines() -> list[str]:
 def gdelt2_lines() -> list[str]:
     """Ten real GDELT 2.0 export rows (61 tab-separated columns), shipped in tests/data."""
     return (REPO / "tests" / "data" / "gdelt2_export_20170701234500_head.tsv").read_text(encoding="utf-8").splitlines()
+
+
+class FeedServer:
+    """A local HTTP server standing in for a remote feed: serves ``files`` (path → bytes) with
+    range requests, and cuts the connection half-way through the first request of any path in
+    ``cut_once`` (an interrupted download)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.files: dict[str, bytes] = {}
+        self.cut_once: set[str] = set()
+        self.requests: list[tuple[str, str | None]] = []
+        feed = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                path = self.path.split("?", 1)[0]
+                ranged = self.headers.get("Range")
+                feed.requests.append((path, ranged))
+                body = feed.files.get(path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                start = int(ranged.split("=", 1)[1].split("-", 1)[0]) if ranged else 0
+                if start >= len(body):
+                    self.send_response(416)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(206 if ranged else 200)
+                if ranged:
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                if path in feed.cut_once:
+                    feed.cut_once.discard(path)
+                    self.wfile.write(body[start:start + (len(body) - start) // 2])
+                    self.wfile.flush()
+                    self.connection.close()
+                    return
+                self.wfile.write(body[start:])
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def feed_server():
+    """A local HTTP server for fetch tests (never the internet)."""
+    server = FeedServer()
+    yield server
+    server.close()

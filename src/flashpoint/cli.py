@@ -21,11 +21,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, Te
 from rich.table import Table
 
 from flashpoint import __version__
-from flashpoint.config import Settings, load_settings
+from flashpoint.config import Settings, default_download_dir, load_settings
 from flashpoint.demo import default_demo_db, run_demo
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.sources import SOURCES, acled, gdelt, get_source, icews, ucdp
+from flashpoint.sources.gdelt_fetch import fetch
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
@@ -35,6 +36,8 @@ app = typer.Typer(help="Flashpoint: early warning of military escalation between
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 ingest_app = typer.Typer(help="Ingest event files into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+fetch_app = typer.Typer(help="Download source files, check them, and ingest them.", no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
 out = Console()
 err = Console(stderr=True)
 
@@ -132,6 +135,31 @@ def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(h
 def ingest_icews(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
     """Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date)."""
     _ingest(ctx.obj, paths, icews)
+
+
+@fetch_app.command("gdelt")
+def fetch_gdelt(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default: today).")] = None,
+    version: Annotated[int, typer.Option(help="GDELT version: 1 (daily) or 2 (15-minute).", min=1, max=2)] = 2,
+) -> None:
+    """Download GDELT event exports in a date range (MD5-checked, resumable) and ingest them."""
+    settings: Settings = ctx.obj
+    first = _parse_date(since, "--since")
+    last = _parse_date(until, "--until") or dt.date.today()
+    folder = (settings.download_dir or default_download_dir()) / f"gdelt{version}"
+    with err.status("reading GDELT's file list") as status:
+        result = fetch(base_url=settings.gdelt_base_url, version=version, since=first, until=last, folder=folder,
+                       on_file=lambda name: status.update(f"fetching {name}"))
+    out.print(f"{len(result.ready)} file(s) ready in {folder} ({len(result.downloaded)} downloaded now)")
+    if result.ready:
+        _ingest(settings, [str(p) for p in result.ready], gdelt)
+    for name, reason in result.refused:
+        err.print(f"[red]refused[/red] {name}: {reason}", highlight=False)
+    if result.refused:
+        raise InvalidInput(f"{len(result.refused)} file(s) refused and not ingested; run the command again to "
+                           "retry them (partial downloads resume).")
 
 
 def _sources_table(found: dict[str, object], title: str) -> Table:

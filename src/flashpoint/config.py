@@ -19,6 +19,11 @@ from flashpoint.errors import InvalidInput
 CONFIG_FILE_NAME = "flashpoint.toml"
 
 
+def default_download_dir() -> Path:
+    """Where fetched source files are kept unless ``download_dir`` is set."""
+    return Path(platformdirs.user_data_dir("flashpoint")) / "downloads"
+
+
 def default_db_path() -> Path:
     """The store used when nothing else is set: ``flashpoint.duckdb`` in the user's data directory."""
     return Path(platformdirs.user_data_dir("flashpoint")) / "flashpoint.duckdb"
@@ -46,6 +51,12 @@ class Settings:
     dedup_cell_degrees : float
         Deduplication: rows whose coordinates fall in the same grid cell of this size (degrees
         of latitude and longitude) count as nearby (``FLASHPOINT_DEDUP_CELL_DEGREES``).
+    gdelt_base_url : str
+        Where ``flashpoint fetch gdelt`` reads GDELT's file lists and files
+        (``FLASHPOINT_GDELT_BASE_URL``); a mirror or a local server can stand in.
+    download_dir : Path or None
+        Where fetched files are kept (``FLASHPOINT_DOWNLOAD_DIR``); default: ``downloads``
+        in the user's data directory.
     """
 
     db: Path
@@ -54,13 +65,15 @@ class Settings:
     threads: int = 0
     dedup_window_days: int = 1
     dedup_cell_degrees: float = 0.5
+    gdelt_base_url: str = "http://data.gdeltproject.org"
+    download_dir: Path | None = None
 
 
 _ENV_PREFIX = "FLASHPOINT_"
 
 
 def _coerce(name: str, value: object, origin: str) -> object:
-    if name in ("db", "temp_directory"):
+    if name in ("db", "temp_directory", "download_dir"):
         return Path(str(value)).expanduser()
     numbers = {"threads": (int, "a whole number"), "dedup_window_days": (int, "a whole number of days"),
                "dedup_cell_degrees": (float, "a number of degrees")}
