@@ -25,7 +25,8 @@ from flashpoint.config import Settings, default_download_dir, load_settings
 from flashpoint.demo import default_demo_db, run_demo
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
-from flashpoint.sources import SOURCES, acled, gdelt, get_source, icews, ucdp
+from flashpoint.sources import SOURCES, acled, gdelt, get_source, icews, milex, ucdp
+from flashpoint.sources.tabular import EVENTS
 from flashpoint.sources.gdelt_fetch import fetch
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
@@ -94,14 +95,14 @@ def _ingest(settings: Settings, paths: list[str], reader: ModuleType, forced: st
         task = progress.add_task("ingesting", total=None)
         results = ingest_paths(con, paths, reader=reader, forced=forced,
                                on_file=lambda _result, size: progress.advance(task, size))
-        progress.update(task, description="deduplicating")
         new = [r.ingest_id for r in results if r.ingest_id is not None]
-        if new:
+        if new and reader.TARGET == EVENTS:
+            progress.update(task, description="deduplicating")
             cluster_events(con, settings, ingest_ids=new)
     out.print(_results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)
     skipped = sum(r.skipped for r in results)
-    out.print(f"{sum(r.rows_stored for r in results):,} events stored in {settings.db}"
+    out.print(f"{sum(r.rows_stored for r in results):,} {reader.TARGET.noun} stored in {settings.db}"
               + (f"; {skipped} file(s) skipped (already ingested)" if skipped else "")
               + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else ""))
 
@@ -129,6 +130,12 @@ def ingest_acled(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(
 def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
     """Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."""
     _ingest(ctx.obj, paths, ucdp)
+
+
+@ingest_app.command("milex")
+def ingest_milex(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."""
+    _ingest(ctx.obj, paths, milex)
 
 
 @ingest_app.command("icews")
@@ -179,7 +186,8 @@ def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
         return
     out.print(_sources_table(found, f"{found['events']:,} events in {ctx.obj.db}"))
     out.print(f"{found['incidents']:,} incidents after deduplication, {found['dyads']:,} country pairs, "
-              f"{found['countries']:,} countries, {found['files']:,} files, {found['quarantined']:,} quarantined rows")
+              f"{found['countries']:,} countries, {found['files']:,} files, {found['quarantined']:,} quarantined rows, "
+              f"{found['milex']:,} military expenditure values")
 
 
 def _parse_date(value: Optional[str], option: str) -> Optional[dt.date]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from types import ModuleType
 
 from flashpoint.errors import UnknownSource
-from flashpoint.sources import acled, gdelt, icews, ucdp
+from flashpoint.sources import acled, gdelt, icews, milex, ucdp
 
 #: Registered sources by the name used on the command line.
-SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews}
+SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews, "milex": milex}
 
 
 def get_source(name: str) -> ModuleType:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Final
 
 from flashpoint.sources.tabular import (
+    EVENTS,
     Layout,
     country_join,
     fields_cte,
@@ -23,7 +24,7 @@ from flashpoint.sources.tabular import (
     scan_sql,
 )
 
-__all__ = ["CITATION", "FORMATS", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
+__all__ = ["CITATION", "FORMATS", "TARGET", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
 
 CITATION: Final = (
     "Raleigh, Clionadh, Andrew Linke, Håvard Hegre and Joakim Karlsen (2010). Introducing ACLED: "
@@ -34,6 +35,8 @@ LICENSE: Final = (
     "ACLED Terms of Use (https://acleddata.com/terms-of-use/): free for non-commercial use with "
     "attribution; commercial use needs a licence from ACLED."
 )
+#: Where this reader's rows go.
+TARGET: Final = EVENTS
 FORMATS: Final = ("auto",)
 
 _FIELDS: Final = {

@@ -17,10 +17,10 @@ from typing import Final
 import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
-from flashpoint.sources.tabular import EXTRA_COLUMN, Layout, country_join, fields_cte, invalid_when, scan_sql
+from flashpoint.sources.tabular import EVENTS, EXTRA_COLUMN, Layout, country_join, fields_cte, invalid_when, scan_sql
 
-__all__ = ["CITATION", "FORMATS", "GDELT1_COLUMNS", "GDELT2_COLUMNS", "LICENSE", "Layout", "canonical_sql",
-           "detect_layout", "scan_sql"]
+__all__ = ["CITATION", "FORMATS", "GDELT1_COLUMNS", "GDELT2_COLUMNS", "LICENSE", "TARGET", "Layout",
+           "canonical_sql", "detect_layout", "scan_sql"]
 
 CITATION: Final = (
     "Leetaru, Kalev and Philip A. Schrodt (2013). GDELT: Global Data on Events, Location and Tone, "
@@ -58,6 +58,8 @@ def _columns(*, adm2: bool) -> tuple[str, ...]:
 GDELT1_COLUMNS: Final = _columns(adm2=False)
 #: GDELT 2.0 15-minute exports: 61 columns.
 GDELT2_COLUMNS: Final = _columns(adm2=True)
+#: Where this reader's rows go.
+TARGET: Final = EVENTS
 FORMATS: Final = ("auto", "gdelt1", "gdelt2")
 
 

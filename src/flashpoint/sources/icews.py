@@ -22,6 +22,7 @@ from typing import Final
 
 from flashpoint.errors import UnknownFormat
 from flashpoint.sources.tabular import (
+    EVENTS,
     Layout,
     country_join,
     fields_cte,
@@ -30,13 +31,15 @@ from flashpoint.sources.tabular import (
     scan_sql,
 )
 
-__all__ = ["CITATION", "FORMATS", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
+__all__ = ["CITATION", "FORMATS", "TARGET", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
 
 CITATION: Final = (
     "Boschee, Elizabeth, Jennifer Lautenschlager, Sean O'Brien, Steve Shellman, James Starz and "
     "Michael Ward (2015). ICEWS Coded Event Data. Harvard Dataverse, doi:10.7910/DVN/28075."
 )
 LICENSE: Final = "ICEWS Coded Event Data: terms of the Harvard Dataverse record (doi:10.7910/DVN/28075)."
+#: Where this reader's rows go.
+TARGET: Final = EVENTS
 FORMATS: Final = ("auto",)
 
 QUADRUPLE_COLUMNS: Final = ("source_actor", "event_text", "target_actor", "event_date")

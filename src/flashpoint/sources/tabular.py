@@ -19,6 +19,19 @@ import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
 
+@dataclass(frozen=True)
+class Target:
+    """The store table a reader fills, the columns that identify one of its rows, and what
+    its rows are called in messages."""
+
+    table: str
+    key: tuple[str, ...]
+    noun: str
+
+
+#: Canonical events, identified by their source-prefixed id.
+EVENTS: Final = Target("events", ("event_id",), "events")
+
 #: Extra column declared after a text file's own: a value there means the row has too many columns.
 EXTRA_COLUMN: Final = "_extra_fields"
 
@@ -43,6 +56,7 @@ class Layout:
     header_lines: int = 0
     null_strings: tuple[str, ...] = ("",)
     lenient: bool = False
+    unit: str | None = None  # unit of the values, for tables that say it in the file name (SIPRI sheets)
 
 
 def sql_string(value: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from flashpoint.sources.tabular import (
+    EVENTS,
     Layout,
     country_join,
     fields_cte,
@@ -24,7 +25,7 @@ from flashpoint.sources.tabular import (
     scan_sql,
 )
 
-__all__ = ["CITATION", "FORMATS", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
+__all__ = ["CITATION", "FORMATS", "TARGET", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
 
 CITATION: Final = (
     "Sundberg, Ralph and Erik Melander (2013). Introducing the UCDP Georeferenced Event Dataset. "
@@ -32,6 +33,8 @@ CITATION: Final = (
     "Department of Peace and Conflict Research, Uppsala University. https://ucdp.uu.se"
 )
 LICENSE: Final = "UCDP data are free to use with citation (Creative Commons Attribution 4.0)."
+#: Where this reader's rows go.
+TARGET: Final = EVENTS
 FORMATS: Final = ("auto",)
 
 _FIELDS: Final = {

@@ -19,6 +19,7 @@ from types import ModuleType
 import duckdb
 
 from flashpoint.errors import InvalidInput
+from flashpoint.sources.tabular import Target
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 
 log = logging.getLogger(__name__)
@@ -104,17 +105,19 @@ def _data_rows(con: duckdb.DuckDBPyConnection, unit: InputFile, layout) -> int |
     return None if unit.lines is None else unit.lines - layout.header_lines
 
 
-def _insert_events(con: duckdb.DuckDBPyConnection, mapped: str, /, *, keep_first: bool) -> int:
+def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /, *, keep_first: bool) -> int:
     """Insert the valid rows of the mapping query that are not in the store yet; returns how many.
 
-    With ``keep_first`` the first row of each event id in the file is kept (the mapping must
-    number its rows); without it, every row of an id repeated within the file is inserted,
+    With ``keep_first`` the first row of each key in the file is kept (the mapping must
+    number its rows); without it, every row of a key repeated within the file is inserted,
     which :func:`_load` detects.
     """
-    first = "QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY row_ordinal) = 1" if keep_first else ""
+    key = ", ".join(target.key)
+    first = f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY row_ordinal) = 1" if keep_first else ""
+    same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM s.{k}" for k in target.key)
     return con.execute(
-        f"INSERT INTO events BY NAME SELECT * EXCLUDE (row_ordinal, reason) FROM ({mapped}) s "
-        f"WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM events e WHERE e.event_id = s.event_id) {first}"
+        f"INSERT INTO {target.table} BY NAME SELECT * EXCLUDE (row_ordinal, reason) FROM ({mapped}) s "
+        f"WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM {target.table} e WHERE {same}) {first}"
     ).fetchone()[0]
 
 
@@ -130,10 +133,13 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, l
     started = con.execute("SELECT localtimestamp").fetchone()[0]
     log.info("ingesting %s as %s (ingest %d)", unit.name, layout.source, ingest_id)
     scan = reader.scan_sql(unit.engine_path, layout, rejects_table=_REJECTS, rejects_scan=_REJECT_SCANS)
-    stored = _insert_events(con, reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=keep_first),
-                            keep_first=keep_first)
+    target: Target = reader.TARGET
+    stored = _insert_rows(con, target, reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=keep_first),
+                          keep_first=keep_first)
+    key = ", ".join(target.key)
     if not keep_first and con.execute(
-            "SELECT count(*) > count(DISTINCT event_id) FROM events WHERE ingest_id = ?", [ingest_id]).fetchone()[0]:
+            f"SELECT count(*) > count(DISTINCT ({key})) FROM {target.table} WHERE ingest_id = ?", [ingest_id]
+    ).fetchone()[0]:
         raise _RepeatedIds
     rejects = _reader_rejects(con)
     if not rejects and _data_rows(con, unit, layout) == stored:

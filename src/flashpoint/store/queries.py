@@ -90,8 +90,9 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     Returns
     -------
     dict with keys ``events`` (int), ``sources`` (list of dicts: source, coding, events,
-    first_date, last_date), ``incidents`` (deduplicated clusters), ``dyads`` (distinct unordered country pairs), ``countries``, ``files``,
-    ``quarantined`` (rows) and ``top_dyads`` (the ten pairs with most events).
+    first_date, last_date), ``incidents`` (deduplicated clusters), ``dyads`` (distinct
+    unordered country pairs), ``countries``, ``files``, ``quarantined`` (rows), ``milex``
+    (military expenditure values) and ``top_dyads`` (the ten pairs with most events).
     """
     backend = ibis_backend(con)
     events = backend.table("events")
@@ -117,6 +118,7 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
         "countries": int(countries.filter(countries.iso3.notnull()).count().to_pyarrow().as_py()),
         "files": int(backend.table("ingests").count().to_pyarrow().as_py()),
         "quarantined": int(backend.table("quarantine").count().to_pyarrow().as_py()),
+        "milex": int(backend.table("milex").count().to_pyarrow().as_py()),
         "top_dyads": dyads.order_by([ibis.desc("events"), "dyad"]).limit(10).to_pyarrow().to_pylist(),
     }
 

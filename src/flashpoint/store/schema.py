@@ -41,6 +41,15 @@ CREATE TABLE IF NOT EXISTS quarantine (
   raw_line VARCHAR,
   reason VARCHAR NOT NULL
 );
+CREATE TABLE IF NOT EXISTS milex (
+  source VARCHAR NOT NULL,
+  iso3 VARCHAR,
+  year INTEGER,
+  value DOUBLE,
+  unit VARCHAR NOT NULL,
+  country_name VARCHAR,
+  ingest_id BIGINT NOT NULL
+);
 CREATE OR REPLACE VIEW clusters AS
 SELECT cluster_id, count(*) AS rows, count(DISTINCT source) AS sources,
        bool_or(coding = 'human') AS human_confirmed, min(event_date) AS first_date, max(event_date) AS last_date,
