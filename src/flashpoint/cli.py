@@ -9,7 +9,6 @@ import sys
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from types import ModuleType
 from typing import Annotated, Optional
 
 import pyarrow as pa
@@ -26,8 +25,9 @@ from flashpoint.demo import default_demo_db, run_demo
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.sources import SOURCES, acled, gdelt, get_source, icews, milex, ucdp
-from flashpoint.sources.tabular import EVENTS
+from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
 from flashpoint.sources.gdelt_fetch import fetch
+from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
@@ -88,7 +88,7 @@ def _results_table(results: list[IngestResult]) -> Table:
     return table
 
 
-def _ingest(settings: Settings, paths: list[str], reader: ModuleType, forced: str = "auto") -> None:
+def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = "auto") -> None:
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
     with progress, open_store(settings) as con:
@@ -130,6 +130,16 @@ def ingest_acled(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(
 def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
     """Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."""
     _ingest(ctx.obj, paths, ucdp)
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)],
+    mapping: Annotated[Path, typer.Option(help="TOML file mapping the CSV's columns to event fields.")],
+) -> None:
+    """Ingest any CSV of events described by a TOML mapping (columns, code systems, event types)."""
+    _ingest(ctx.obj, paths, MappedCsvReader(load_mapping(mapping)))
 
 
 @ingest_app.command("milex")

@@ -80,7 +80,7 @@ def _reason_sql() -> str:
     WHEN v.edate IS NULL THEN 'event_date is empty'
     {invalid_when("event_date", "edate", f"try_strptime(v.edate, {_DATE_FORMATS}) IS NULL", "a date")}
     WHEN v.etype IS NULL THEN 'event_type is empty'
-    WHEN m.cameo_code IS NULL THEN format('event type {{}} / {{}} has no CAMEO mapping', v.etype, v.subtype)
+    WHEN m.cameo_code IS NULL THEN format('event type {{}} / {{}} has no CAMEO mapping', v.etype, coalesce(v.subtype, '-'))
     {invalid_when("fatalities", "fatalities", "try_cast(v.fatalities AS DOUBLE) IS NULL", "a number")}
     {invalid_when("latitude", "lat", "try_cast(v.lat AS DOUBLE) IS NULL", "a number")}
     {invalid_when("longitude", "lon", "try_cast(v.lon AS DOUBLE) IS NULL", "a number")}

@@ -13,7 +13,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import pyarrow.parquet as pq
 
@@ -31,6 +31,18 @@ class Target:
 
 #: Canonical events, identified by their source-prefixed id.
 EVENTS: Final = Target("events", ("event_id",), "events")
+
+class Reader(Protocol):
+    """What ingest needs from a source: a source module (``gdelt``, ``acled``, …) or an object."""
+
+    TARGET: Target
+
+    def detect_layout(self, path: Path, head: bytes, /, *, forced: str = "auto") -> Layout: ...
+
+    def scan_sql(self, path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str: ...
+
+    def canonical_sql(self, layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str: ...
+
 
 #: Extra column declared after a text file's own: a value there means the row has too many columns.
 EXTRA_COLUMN: Final = "_extra_fields"

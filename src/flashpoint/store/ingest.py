@@ -14,12 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.sources.tabular import Target
+from flashpoint.sources.tabular import Reader, Target
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 
 log = logging.getLogger(__name__)
@@ -121,7 +120,7 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
     ).fetchone()[0]
 
 
-def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, layout,  # noqa: ANN001
+def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
           ingest_id: int, *, keep_first: bool) -> IngestResult:
     """Ingest one file inside the caller's transaction.
 
@@ -161,7 +160,7 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, l
     return result
 
 
-def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, layout,  # noqa: ANN001
+def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
              ingest_id: int, *, keep_first: bool) -> IngestResult | None:
     """Load one file in its own transaction; None when it repeats an event id and not ``keep_first``."""
     con.execute("BEGIN TRANSACTION")
@@ -183,7 +182,7 @@ def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType
     return result
 
 
-def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: ModuleType, forced: str) -> IngestResult:
+def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, forced: str) -> IngestResult:
     layout = reader.detect_layout(unit.engine_path, unit.head, forced=forced)
     if (done := _already_ingested(con, unit, layout.source)) is not None:
         return done
@@ -205,7 +204,7 @@ def ingest_paths(
     patterns: list[str],
     /,
     *,
-    reader: ModuleType,
+    reader: Reader,
     forced: str = "auto",
     on_file: Callable[[IngestResult, int], None] | None = None,
 ) -> list[IngestResult]:
@@ -215,7 +214,7 @@ def ingest_paths(
     ----------
     con : DuckDB connection to an open store.
     patterns : paths, glob patterns or folders.
-    reader : source module with ``detect_layout``, ``scan_sql`` and ``canonical_sql``.
+    reader : source module (or object) with ``TARGET``, ``detect_layout``, ``scan_sql`` and ``canonical_sql``.
     forced : format name to force instead of auto-detection.
     on_file : called after each file with its result and its size in bytes (progress).
 

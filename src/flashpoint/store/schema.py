@@ -12,9 +12,12 @@ from flashpoint.events.countries import country_code_rows
 from flashpoint.errors import StoreError
 from flashpoint.events.schema import EVENT_COLUMNS
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
-_EVENTS = ",\n  ".join(f"{name} {kind}" for name, kind, _ in EVENT_COLUMNS)
+#: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
+REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
+                      "coding", "ingest_id"})
+_EVENTS = ",\n  ".join(f"{name} {kind}{' NOT NULL' if name in REQUIRED else ''}" for name, kind, _ in EVENT_COLUMNS)
 
 DDL = f"""
 CREATE SEQUENCE IF NOT EXISTS ingest_ids START 1;
