@@ -5,10 +5,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from flashpoint.errors import UnknownSource
-from flashpoint.sources import acled, gdelt, icews, milex, ucdp
+from flashpoint.sources import acled, crises, gdelt, icews, milex, terminations, ucdp
 
 #: Registered sources by the name used on the command line.
-SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews, "milex": milex}
+SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews, "milex": milex,
+                                   "crises": crises, "terminations": terminations}
 
 
 def get_source(name: str) -> ModuleType:

@@ -112,7 +112,7 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
         names = tuple(records[0]) if records else ()
         kind, delimiter = "json", ","
     else:
-        first = head.decode("utf-8", errors="replace").splitlines()[0] if head.strip() else ""
+        first = head.decode("utf-8-sig", errors="replace").splitlines()[0] if head.strip() else ""
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
         names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
         kind = "text"

@@ -53,6 +53,17 @@ CREATE TABLE IF NOT EXISTS milex (
   country_name VARCHAR,
   ingest_id BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS crises (
+  source VARCHAR NOT NULL, crisis_id INTEGER NOT NULL, name VARCHAR, start_date DATE, start_day_known BOOLEAN,
+  end_date DATE, end_day_known BOOLEAN, gravity INTEGER, violence INTEGER, great_power_involvement INTEGER,
+  global_org_involvement INTEGER, regional_org_involvement INTEGER, mediation INTEGER, outcome_form INTEGER,
+  tension_after INTEGER, attributes JSON, ingest_id BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS terminations (
+  source VARCHAR NOT NULL, episode_id BIGINT NOT NULL, year INTEGER, conflict_id BIGINT, side_a VARCHAR, side_b VARCHAR,
+  location_iso3 VARCHAR, start_date DATE, end_date DATE, outcome INTEGER, outcome_label VARCHAR,
+  recurred BOOLEAN, attributes JSON, ingest_id BIGINT NOT NULL
+);
 CREATE OR REPLACE VIEW clusters AS
 SELECT cluster_id, count(*) AS rows, count(DISTINCT source) AS sources,
        bool_or(coding = 'human') AS human_confirmed, min(event_date) AS first_date, max(event_date) AS last_date,
