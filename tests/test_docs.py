@@ -57,3 +57,11 @@ def test_every_human_coded_type_is_in_docs_event_types() -> None:
     text = (DOCS / "event-types.md").read_text(encoding="utf-8")
     for t in human_coded_types():
         assert f"| {t.source} | {t.event_type} | {t.sub_event_type or ''} | `{t.cameo_code}`" in text, t
+
+
+def test_every_measure_type_is_in_docs_auxiliary() -> None:
+    from flashpoint.sources.measures import MEASURE_TYPES
+
+    text = (DOCS / "auxiliary.md").read_text(encoding="utf-8")
+    for name in MEASURE_TYPES:
+        assert f"| `{name}` |" in text, name

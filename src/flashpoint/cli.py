@@ -24,7 +24,18 @@ from flashpoint.config import Settings, default_download_dir, load_settings
 from flashpoint.demo import default_demo_db, run_demo
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
-from flashpoint.sources import SOURCES, acled, crises, gdelt, get_source, icews, milex, terminations, ucdp
+from flashpoint.sources import (
+    SOURCES,
+    acled,
+    crises,
+    gdelt,
+    get_source,
+    icews,
+    measures,
+    milex,
+    terminations,
+    ucdp,
+)
 from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
 from flashpoint.sources.gdelt_fetch import fetch
 from flashpoint.sources.tabular import EVENTS, Reader
@@ -146,6 +157,12 @@ def ingest_csv(
 def ingest_milex(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
     """Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."""
     _ingest(ctx.obj, paths, milex)
+
+
+@ingest_app.command("measures")
+def ingest_measures(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): date, actor, target, measure, source."""
+    _ingest(ctx.obj, paths, measures)
 
 
 @ingest_app.command("crises")

@@ -64,6 +64,11 @@ CREATE TABLE IF NOT EXISTS terminations (
   location_iso3 VARCHAR, start_date DATE, end_date DATE, outcome INTEGER, outcome_label VARCHAR,
   recurred BOOLEAN, attributes JSON, ingest_id BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS measures (
+  date DATE NOT NULL, end_date DATE, actor VARCHAR NOT NULL, actor_iso3 VARCHAR, target VARCHAR NOT NULL,
+  target_iso3 VARCHAR, target2_iso3 VARCHAR, measure VARCHAR NOT NULL, source VARCHAR NOT NULL, note VARCHAR,
+  ingest_id BIGINT NOT NULL
+);
 CREATE OR REPLACE VIEW clusters AS
 SELECT cluster_id, count(*) AS rows, count(DISTINCT source) AS sources,
        bool_or(coding = 'human') AS human_confirmed, min(event_date) AS first_date, max(event_date) AS last_date,

@@ -1,0 +1,38 @@
+"""The measures table: a generic CSV of sanctions, ceasefires, mediation, hotlines..."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flashpoint.config import Settings
+from flashpoint.sources import measures
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+
+# Real measures, with their public sources; rows 5-8 are malformed on purpose.
+TABLE = """date,actor,target,measure,source,end_date,note
+2008-08-12,France,GEO-RUS,ceasefire,"Six-point ceasefire agreement brokered by the French EU presidency, 12 Aug 2008",,
+2008-10-01,EU,GEO,peacekeeping,"Council Joint Action 2008/736/CFSP (EU Monitoring Mission in Georgia)",,
+2014-03-17,EU,RUS,sanction,"Council Decision 2014/145/CFSP",,
+2015-02-12,OSCE,RUS-UKR,ceasefire,"Package of Measures for the Implementation of the Minsk Agreements, 12 Feb 2015",,
+2015-02-30,OSCE,RUS-UKR,ceasefire,a source,,bad date
+2015-02-12,OSCE,RUS-UKR,handshake,a source,,unknown measure type
+2015-02-12,OSCE,Atlantis,talks,a source,,unknown country
+2015-02-12,OSCE,RUS-UKR,talks,,,no source
+"""
+
+
+def test_measures_are_stored_and_bad_rows_quarantined(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "measures.csv"
+    path.write_text(TABLE, encoding="utf-8")
+    with open_store(settings) as con:
+        [result] = ingest_paths(con, [str(path)], reader=measures)
+        rows = con.execute("SELECT actor_iso3, target_iso3, target2_iso3, measure FROM measures ORDER BY date").fetchall()
+        reasons = con.execute("SELECT line_number, reason FROM quarantine ORDER BY line_number").fetchall()
+    assert (result.rows_stored, result.rows_quarantined) == (4, 4)
+    assert rows == [("FRA", "GEO", "RUS", "ceasefire"), (None, "GEO", None, "peacekeeping"),
+                    (None, "RUS", None, "sanction"), (None, "RUS", "UKR", "ceasefire")]
+    assert reasons == [(6, "date 2015-02-30 is not a date (YYYY-MM-DD)"),
+                       (7, "measure handshake is not a known measure type"),
+                       (8, "target Atlantis is not a country or pair"),
+                       (9, "source is empty: every measure needs its citation")]
