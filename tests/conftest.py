@@ -49,19 +49,43 @@ def gdelt2_lines() -> list[str]:
 class FeedServer:
     """A local HTTP server standing in for a remote feed: serves ``files`` (path → bytes) with
     range requests, and cuts the connection half-way through the first request of any path in
-    ``cut_once`` (an interrupted download)."""
+    ``cut_once`` (an interrupted download). ``routes`` (path → function of method, query,
+    headers and body, returning status, headers and body) answer like an API."""
 
     def __init__(self) -> None:
         import http.server
         import threading
 
         self.files: dict[str, bytes] = {}
+        self.routes: dict[str, object] = {}
         self.cut_once: set[str] = set()
         self.requests: list[tuple[str, str | None]] = []
         feed = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            def _route(self, method: str) -> bool:
+                import urllib.parse
+
+                path, _, query = self.path.partition("?")
+                if path not in feed.routes:
+                    return False
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                status, headers, payload = feed.routes[path](method, dict(urllib.parse.parse_qsl(query)),
+                                                             dict(self.headers), body)
+                self.send_response(status)
+                for name, value in {**headers, "Content-Length": str(len(payload))}.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+                return True
+
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                if not self._route("POST"):
+                    self.send_error(404)
+
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                if self._route("GET"):
+                    return
                 path = self.path.split("?", 1)[0]
                 ranged = self.headers.get("Range")
                 feed.requests.append((path, ranged))

@@ -36,8 +36,9 @@ from flashpoint.sources import (
     terminations,
     ucdp,
 )
+from flashpoint.sources.acled_fetch import fetch as fetch_acled_pages
 from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
-from flashpoint.sources.gdelt_fetch import fetch
+from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
@@ -196,7 +197,7 @@ def fetch_gdelt(
     last = _parse_date(until, "--until") or dt.date.today()
     folder = (settings.download_dir or default_download_dir()) / f"gdelt{version}"
     with err.status("reading GDELT's file list") as status:
-        result = fetch(base_url=settings.gdelt_base_url, version=version, since=first, until=last, folder=folder,
+        result = fetch_gdelt_files(base_url=settings.gdelt_base_url, version=version, since=first, until=last, folder=folder,
                        on_file=lambda name: status.update(f"fetching {name}"))
     out.print(f"{len(result.ready)} file(s) ready in {folder} ({len(result.downloaded)} downloaded now)")
     if result.ready:
@@ -206,6 +207,27 @@ def fetch_gdelt(
     if result.refused:
         raise InvalidInput(f"{len(result.refused)} file(s) refused and not ingested; run the command again to "
                            "retry them (partial downloads resume).")
+
+
+@fetch_app.command("acled")
+def fetch_acled(
+    ctx: typer.Context,
+    country: Annotated[str, typer.Option(help="Country as ACLED names it, e.g. Ukraine.")],
+    since: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default: today).")] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=5000, help="Rows per API page (ACLED allows 5,000).")] = 5000,
+) -> None:
+    """Download ACLED events through its API (OAuth, paged, rate limits respected) and ingest them."""
+    settings: Settings = ctx.obj
+    folder = (settings.download_dir or default_download_dir()) / "acled"
+    with err.status("asking ACLED for a token") as status:
+        pages = fetch_acled_pages(
+            base_url=settings.acled_base_url, username=settings.acled_username, password=settings.acled_password,
+            country=country, since=_parse_date(since, "--since"), until=_parse_date(until, "--until") or dt.date.today(),
+            folder=folder, page_size=page_size, on_page=lambda page, rows: status.update(f"page {page}: {rows:,} rows"))
+    out.print(f"{len(pages)} page(s) saved in {folder}")
+    if pages:
+        _ingest(settings, [str(p) for p in pages], acled)
 
 
 def _sources_table(found: dict[str, object], title: str) -> Table:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import platformdirs
@@ -57,6 +57,11 @@ class Settings:
     download_dir : Path or None
         Where fetched files are kept (``FLASHPOINT_DOWNLOAD_DIR``); default: ``downloads``
         in the user's data directory.
+    acled_base_url : str
+        ACLED's API (``FLASHPOINT_ACLED_BASE_URL``).
+    acled_username, acled_password : str or None
+        The ACLED account for ``flashpoint fetch acled`` (``FLASHPOINT_ACLED_USERNAME``,
+        ``FLASHPOINT_ACLED_PASSWORD``); the password is never printed.
     """
 
     db: Path
@@ -67,6 +72,9 @@ class Settings:
     dedup_cell_degrees: float = 0.5
     gdelt_base_url: str = "http://data.gdeltproject.org"
     download_dir: Path | None = None
+    acled_base_url: str = "https://acleddata.com"
+    acled_username: str | None = None
+    acled_password: str | None = field(default=None, repr=False)
 
 
 _ENV_PREFIX = "FLASHPOINT_"
