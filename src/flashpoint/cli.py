@@ -33,6 +33,7 @@ from flashpoint.sources import (
     icews,
     measures,
     milex,
+    polecat,
     terminations,
     ucdp,
 )
@@ -176,6 +177,12 @@ def ingest_crises(ctx: typer.Context, paths: Annotated[list[str], typer.Argument
 def ingest_terminations(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
     """Ingest the UCDP Conflict Termination dataset (conflict episodes, how and when they ended)."""
     _ingest(ctx.obj, paths, terminations)
+
+
+@ingest_app.command("polecat")
+def ingest_polecat(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO)."""
+    _ingest(ctx.obj, paths, polecat)
 
 
 @ingest_app.command("icews")

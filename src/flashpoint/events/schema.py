@@ -7,7 +7,7 @@ from typing import Final
 #: Canonical event columns in store order: (name, DuckDB type, description).
 EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("event_id", "VARCHAR", "source-prefixed unique id, e.g. 'gdelt2:669666350'"),
-    ("source", "VARCHAR", "data source: gdelt1, gdelt2, acled, ucdp, icews"),
+    ("source", "VARCHAR", "data source: gdelt1, gdelt2, acled, ucdp, icews, polecat, or a mapped CSV's name"),
     ("event_date", "DATE", "day the event took place"),
     ("actor1_iso3", "VARCHAR", "ISO 3166-1 alpha-3 country of the initiating actor"),
     ("actor1_type", "VARCHAR", "CAMEO actor type of actor 1 (GOV, MIL, REB, ...)"),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from types import ModuleType
 
 from flashpoint.errors import UnknownSource
-from flashpoint.sources import acled, crises, gdelt, icews, measures, milex, terminations, ucdp
+from flashpoint.sources import acled, crises, gdelt, icews, measures, milex, polecat, terminations, ucdp
 
 #: Registered sources by the name used on the command line.
 SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews, "milex": milex,
-                                   "crises": crises, "terminations": terminations, "measures": measures}
+                                   "crises": crises, "terminations": terminations, "measures": measures,
+                                   "polecat": polecat}
 
 
 def get_source(name: str) -> ModuleType:
