@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flashpoint.config import Settings
-from flashpoint.sources import acled, gdelt
+from flashpoint.sources import acled, gdelt, ucdp
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import ingest_paths
@@ -81,12 +81,19 @@ def test_machine_reports_join_the_human_coded_incident(shared_data: Path, settin
     report[7], report[17], report[26], report[27], report[28] = "RUS", "UKR", "193", "193", "19"
     report[56], report[57] = "50.4333", "30.5167"
     (tmp_path / "report.tsv").write_text("\t".join(report) + "\n")
+    # And a UCDP GED row as UCDP would code the same clash (constructed in GED's layout).
+    (tmp_path / "ged.csv").write_text(
+        "id,type_of_violence,side_a,side_b,gwnoa,gwnob,country_id,date_start,latitude,longitude,best,low,high\n"
+        "990001,1,Government of Russia (Soviet Union),Government of Ukraine,365,369,369,2022-02-25,"
+        "50.58,30.49,4,4,6\n", encoding="utf-8")
     with open_store(settings) as con:
         _ingest(con, settings, [str(tmp_path / "acled.csv")], reader=acled)
         _ingest(con, settings, [str(tmp_path / "report.tsv")])
+        _ingest(con, settings, [str(tmp_path / "ged.csv")], reader=ucdp)
         clusters = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
         view = con.execute("SELECT rows, sources, human_confirmed, source_names FROM clusters "
                            "WHERE cluster_id = 'acled:UKR52237'").fetchone()
     assert clusters["gdelt2:990000001"] == "acled:UKR52237"
+    assert clusters["ucdp:990001"] == "acled:UKR52237"  # two human-coded sources on one battle
     assert clusters["acled:UKR52244"] == "acled:UKR52244"  # same day, same pair: ACLED's own rows never merge
-    assert view == (2, 2, True, ["acled", "gdelt2"])
+    assert view == (3, 3, True, ["acled", "gdelt2", "ucdp"])

@@ -8,13 +8,16 @@ use interchangeably form one family, :data:`FAMILIES`), and, among machine-coded
 cell of the coordinates (``dedup_cell_degrees``; rows without coordinates fall back to the
 country of the action). Within a block, rows ordered by date form one incident while each is at most ``dedup_window_days`` after the previous
 one, cut so that no incident spans more than that window from its first day. Human-coded
-sources (ACLED, UCDP) have deduplicated their own rows, so two rows of theirs are never
-merged: each is an incident, and a cluster of machine-coded rows joins the human-coded row
-of its pair and family that is nearest in date within the window and within one cell size
-(``dedup_cell_degrees`` × 111 km) of the cluster's mean position (ties: smallest event id).
+sources (ACLED, UCDP) have deduplicated their own rows, so two rows of one such source are
+never merged. A human-coded row joins the nearest row (in date, within the window and one
+cell size, ``dedup_cell_degrees`` × 111 km) of the same group from a human-coded source
+earlier in alphabetical order (a UCDP battle joins ACLED's report of it), following such
+links up to two sources back. A cluster of machine-coded rows joins the cluster of the
+human-coded row nearest in date within the window and one cell size of the cluster's mean
+position (ties: smallest event id).
 
-Every source row is kept; each gets ``cluster_id``: the human-coded row's event id when one
-is in the cluster, else the smallest event id of the cluster. Clustering is incremental:
+Every source row is kept; each gets ``cluster_id``: the anchoring human-coded row's event
+id when one is in the cluster, else the smallest event id of the cluster. Clustering is incremental:
 only the groups that new rows fall in are recomputed, with all their rows, so a new batch
 joins the clusters already there. The ``clusters`` view gives each cluster's rows,
 independent sources and whether a human-coded source confirms it.
@@ -70,6 +73,13 @@ def _cell_sql(cell: float) -> str:
             f"ELSE coalesce(location_iso3, '') END")
 
 
+def _near(a: str, b: str, radius_km: float) -> str:
+    """SQL: rows (or clusters) ``a`` and ``b`` are within ``radius_km`` (great circle), or one has no position."""
+    return (f"({a}.lat IS NULL OR {b}.lat IS NULL OR 2 * 6371 * asin(sqrt("
+            f"pow(sin(radians({b}.lat - {a}.lat) / 2), 2) + cos(radians({a}.lat)) * cos(radians({b}.lat)) "
+            f"* pow(sin(radians({b}.lon - {a}.lon) / 2), 2))) <= {radius_km})")
+
+
 def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
                    ingest_ids: list[int] | None = None) -> int:
     """Assign ``cluster_id`` to the rows of the given ingests and every row of their groups.
@@ -96,7 +106,7 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         con.execute(f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
 WITH keyed AS (
-  SELECT event_id, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
+  SELECT event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
   FROM events WHERE {group} IN (SELECT grp FROM dedup_groups)
 ),
@@ -126,15 +136,24 @@ anchors AS (
   FROM (SELECT DISTINCT grp, machine_cluster, first_date, last_date, lat, lon FROM machine_clusters) m
   JOIN keyed h ON h.coding = 'human' AND h.grp = m.grp
    AND h.event_date BETWEEN m.first_date - {window} AND m.last_date + {window}
-   AND (m.lat IS NULL OR h.lat IS NULL OR 2 * 6371 * asin(sqrt(
-          pow(sin(radians(h.lat - m.lat) / 2), 2)
-          + cos(radians(m.lat)) * cos(radians(h.lat)) * pow(sin(radians(h.lon - m.lon) / 2), 2))) <= {radius_km})
+   AND {_near("m", "h", radius_km)}
   GROUP BY m.machine_cluster
+),
+human AS (SELECT * FROM keyed WHERE coding = 'human'),
+human_links AS (
+  SELECT h.event_id, arg_min(e.event_id, (abs(date_diff('day', h.event_date, e.event_date)), e.event_id)) AS link
+  FROM human h JOIN human e ON e.grp = h.grp AND e.source < h.source
+   AND abs(date_diff('day', h.event_date, e.event_date)) <= {window} AND {_near("h", "e", radius_km)}
+  GROUP BY h.event_id
+),
+human_clusters AS (
+  SELECT h.event_id, coalesce(l2.link, l1.link, h.event_id) AS cluster_id
+  FROM human h LEFT JOIN human_links l1 USING (event_id) LEFT JOIN human_links l2 ON l2.event_id = l1.link
 )
-SELECT m.event_id, coalesce(a.anchor, m.machine_cluster) AS cluster_id
-FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster)
+SELECT m.event_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
+FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster) LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
 UNION ALL
-SELECT event_id, event_id FROM keyed WHERE coding = 'human'
+SELECT event_id, cluster_id FROM human_clusters
 """)
         # Rows that name no country anywhere stand alone.
         con.execute(f"INSERT INTO dedup_assign SELECT event_id, event_id FROM events "
