@@ -6,11 +6,13 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import typer
@@ -41,6 +43,9 @@ from flashpoint.sources.acled_fetch import fetch as fetch_acled_pages
 from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
 from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.tabular import EVENTS, Reader
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period
+from flashpoint.indicators.compute import explain as explain_indicator
+from flashpoint.indicators.registry import INDICATORS
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
@@ -383,6 +388,97 @@ def quarantine(
         out.print(table)
     else:
         _write(rows, format)
+
+
+class Frequency(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+def _indicator_table(frame: pd.DataFrame, title: str) -> Table:
+    """One row per pair and period, one column per indicator: value (z-score)."""
+    names = [i.name for i in INDICATORS]
+    table = Table("pair", "period", "incidents", *names, title=title)
+    for (pair, period), rows in frame.groupby(["pair", "period"], sort=True):
+        cells = {r.indicator: r for r in rows.itertuples()}
+        shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
+        table.add_row(pair, str(period), str(rows.total.iloc[0]), *shown)
+    return table
+
+
+def _write_frame(frame: pd.DataFrame, fmt: OutputFormat, title: str, table: Callable[[pd.DataFrame, str], Table]) -> None:
+    if fmt is OutputFormat.table:
+        out.print(table(frame, title))
+    else:
+        _write(pa.Table.from_pandas(frame, preserve_index=False), fmt)
+
+
+@app.command()
+def indicators(
+    ctx: typer.Context,
+    dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B (both directions unless --directed).")] = None,
+    directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    freq: Annotated[Frequency, typer.Option(help="Period.")] = Frequency.month,
+    since: Annotated[Optional[str], typer.Option(help="First period shown, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day counted, YYYY-MM-DD.")] = None,
+    baseline: Annotated[int, typer.Option(help="Periods in the trailing baseline of the z-scores.")] = 12,
+    top: Annotated[int, typer.Option(min=0, help="Without --dyad: the N pairs highest on --by in --period.")] = 20,
+    period: Annotated[Optional[str], typer.Option(help="With --top: the period, e.g. 2012-W07, 2012-03.")] = None,
+    by: Annotated[str, typer.Option(help="With --top: the indicator ranked by its z-score.")] = "rhetoric",
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Warning indicators per pair and period: value (z-score against the pair's own baseline)."""
+    query = IndicatorQuery(freq=freq.value, dyad=_parse_dyad(dyad), directed=directed,
+                           since=_parse_date(since, "--since"), until=_parse_date(until, "--until"),
+                           baseline_periods=baseline)
+    if dyad is None:
+        if period is None:
+            raise InvalidInput("give --dyad A-B for a pair's indicators, or --period (with --top, --by) to rank pairs.")
+        start = parse_period(period, freq.value)
+        if by not in {i.name for i in INDICATORS}:
+            raise InvalidInput(f"--by {by!r}: use one of {', '.join(i.name for i in INDICATORS)}.")
+    with open_store(ctx.obj, read_only=True) as con:
+        frame = compute_indicators(con, query if dyad is not None else replace(query, until=query.until or start))
+    if dyad is None:
+        ranked = frame[(frame.period == start) & (frame.indicator == by)].sort_values(
+            ["z", "value"], ascending=False, na_position="last").head(top)
+        frame = frame[(frame.period == start) & frame.pair.isin(ranked.pair)]
+        order = {pair: i for i, pair in enumerate(ranked.pair)}
+        frame = frame.sort_values(["pair"], key=lambda s: s.map(order))
+    _write_frame(frame, format, f"Warning indicators ({freq.value})", _indicator_table)
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    period: Annotated[str, typer.Option(help="2022-W07 (week), 2022-02 (month), 2022 (year) or a day.")],
+    indicator: Annotated[str, typer.Option(help="Indicator name, e.g. rhetoric.")],
+    freq: Annotated[Optional[Frequency], typer.Option(help="Period kind (default: from --period).")] = None,
+    directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many events.")] = 20,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """The events that contributed most to one indicator of a pair in a period."""
+    kind = freq.value if freq else ("week" if "-W" in period.upper() else "year" if len(period) == 4
+                                    else "month" if len(period) == 7 else "day")
+    query = IndicatorQuery(freq=kind, dyad=_parse_dyad(dyad), directed=directed)
+    with open_store(ctx.obj, read_only=True) as con:
+        rows = explain_indicator(con, query, parse_period(period, kind), indicator, limit=limit)
+
+    def table(frame: pd.DataFrame, title: str) -> Table:
+        shown = Table("weight", "date", "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation",
+                      title=title)
+        for r in frame.itertuples():
+            shown.add_row(f"{r.weight:g}", str(r.event_date), f"{r.actor1_iso3} {r.actor1_name or ''}".strip(),
+                          f"{r.actor2_iso3} {r.actor2_name or ''}".strip(), f"{r.cameo_code} {r.cameo_name}",
+                          f"{r.goldstein:+.1f}", "" if pd.isna(r.num_sources) else str(int(r.num_sources)),
+                          r.source_url or r.source_ref or r.source)
+        return shown
+
+    _write_frame(rows, format, f"{indicator} {dyad} {period}: {len(rows)} events", table)
 
 
 @app.command()

@@ -1,0 +1,123 @@
+"""The warning indicators, declared once: what each reads and how it weighs it.
+
+An indicator is data, not code: the CAMEO codes it reads (by prefix, each with a weight; the
+longest matching prefix wins), the weight of actor types (the larger of the two actors'
+weights applies; unlisted types weigh 1), and for ``proxy`` the shape of the events it reads.
+:mod:`flashpoint.indicators.compute` turns the registry into engine expressions, and
+:func:`render_markdown` into docs/indicators.md.
+
+Every indicator counts **incidents** (deduplicated clusters, docs/dedup.md), not rows: an
+incident counts once, with the largest weight among its rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from flashpoint.events.cameo import cameo_codes
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One warning indicator."""
+
+    name: str
+    title: str
+    description: str
+    codes: dict[str, float]
+    actor_weights: dict[str, float] = field(default_factory=dict)
+    #: ``pair``: events between the two states; ``proxy``: a state's events towards non-state
+    #: armed actors of the other state.
+    shape: str = "pair"
+    #: Non-state actor types a ``proxy`` indicator reads as the recipient.
+    proxy_types: tuple[str, ...] = ()
+
+
+LEADERSHIP: Final = {"GOV": 1.5, "MIL": 1.5}
+
+INDICATORS: Final[tuple[Indicator, ...]] = (
+    Indicator(
+        name="buildup",
+        title="Military buildup",
+        description="Force posture between the two states: military alerts, mobilisation, shows of force, "
+                    "police build-ups weighing less.",
+        codes={"15": 1.0, "150": 1.0, "151": 0.5, "152": 2.0, "153": 0.5, "154": 2.0},
+    ),
+    Indicator(
+        name="rhetoric",
+        title="Inflammatory rhetoric",
+        description="Accusations, rejections, threats and ultimatums between the two states; threats of force "
+                    "weigh most, and statements by government and military actors weigh 1.5 times others.",
+        codes={"111": 1.0, "112": 1.0, "1123": 2.0, "12": 1.0, "13": 2.0, "138": 3.0, "1384": 3.5,
+               "1385": 4.0, "139": 3.0},
+        actor_weights=LEADERSHIP,
+    ),
+    Indicator(
+        name="breakdown",
+        title="Breakdown of diplomatic communication",
+        description="Explicit breaks between the two states: relations reduced or cut, negotiations or "
+                    "mediation halted, threats to do so, meetings or mediation rejected. Read its z-score "
+                    "with the pair's engagement (meetings), which falls when communication breaks down.",
+        codes={"161": 3.0, "164": 2.0, "165": 2.0, "1313": 1.5, "134": 1.5, "125": 1.0, "126": 1.0},
+        actor_weights=LEADERSHIP,
+    ),
+    Indicator(
+        name="engagement",
+        title="Diplomatic engagement",
+        description="Consultations, meetings, negotiations and diplomatic cooperation between the two states: "
+                    "the pair's communication, whose fall below its own baseline (a negative z-score) is a "
+                    "warning sign.",
+        codes={"036": 1.0, "04": 1.0, "05": 1.0},
+    ),
+    Indicator(
+        name="proxy",
+        title="Proxy involvement",
+        description="One state arming, aiding or backing non-state armed actors (rebels, unaligned armed "
+                    "groups) of the other state: military aid, military cooperation, endorsement, intent to aid.",
+        codes={"072": 3.0, "062": 2.0, "0332": 1.5, "0312": 1.5, "051": 1.0, "07": 1.0},
+        shape="proxy",
+        proxy_types=("REB", "UAF", "INS", "SEP"),
+    ),
+)
+
+
+def indicator(name: str) -> Indicator:
+    """The indicator named ``name``.
+
+    Raises
+    ------
+    KeyError
+        With the names that exist.
+    """
+    for found in INDICATORS:
+        if found.name == name:
+            return found
+    raise KeyError(f"no indicator '{name}'; indicators are {', '.join(i.name for i in INDICATORS)}")
+
+
+def render_markdown() -> str:
+    """docs/indicators.md: every indicator with its codes, weights and actor weights."""
+    codes = cameo_codes()
+    parts = ["# Warning indicators\n",
+             "Generated from `src/flashpoint/indicators/registry.py` (a test fails when they differ).",
+             "Each indicator counts incidents (deduplicated clusters) per country pair and period, each",
+             "with the largest weight among its rows (the longest matching CAMEO prefix gives the code",
+             "weight; the larger of the two actors' type weights multiplies it). For each pair and period",
+             "Flashpoint reports the weighted `value`, the `incidents`, the `share` of the pair's",
+             "incidents in the period, and a `z`-score against the pair's own trailing baseline",
+             "(`baseline_periods`, default 12; empty periods count as zero; no z-score before 4 periods",
+             "of history or when the baseline does not vary), because media volume differs by pair and",
+             "grows over time. Red lines are declared in TOML (`flashpoint redlines list`).\n"]
+    for ind in INDICATORS:
+        parts.append(f"## `{ind.name}`: {ind.title}\n\n{ind.description}\n")
+        if ind.shape == "proxy":
+            parts.append(f"Reads events from a state to non-state armed actors ({', '.join(ind.proxy_types)}) "
+                         "whose country is the other state of the pair, in either direction.\n")
+        parts.append("| CAMEO | name | weight |\n|---|---|---|")
+        parts += [f"| `{code}` | {codes[code].cameo_name} | {weight:g} |" for code, weight in ind.codes.items()]
+        if ind.actor_weights:
+            weights = ", ".join(f"{t} × {w:g}" for t, w in ind.actor_weights.items())
+            parts.append(f"\nActor weights: {weights}.")
+        parts.append("")
+    return "\n".join(parts)

@@ -1,0 +1,119 @@
+"""Indicators on the real Georgia data, checked against counts made independently from the raw rows."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period
+from flashpoint.indicators.registry import INDICATORS, indicator, render_markdown
+from flashpoint.sources import gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+
+NON_STATE = {"REB", "UAF", "INS", "SEP"}
+
+
+@pytest.fixture(scope="module")
+def georgia(shared_data: Path, tmp_path_factory) -> tuple[Settings, list[dict[str, str]]]:  # noqa: ANN001
+    """A store of the Georgia CSVs without clustering (each row its own incident), and the raw
+    rows of the distinct events, read with the csv module in ingest order."""
+    files = sorted((shared_data / "gdelt1_georgia_2011_2013").glob("*.csv"))
+    settings = Settings(db=tmp_path_factory.mktemp("georgia") / "store.duckdb", memory_limit="2GB", threads=2)
+    with open_store(settings) as con:
+        ingest_paths(con, [str(f) for f in files], reader=gdelt)
+    seen: dict[str, dict[str, str]] = {}
+    for path in files:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            for raw in reader:
+                row = dict(zip(header, raw[len(raw) - len(header):]))
+                seen.setdefault(row["GLOBALEVENTID"], row)
+    return settings, list(seen.values())
+
+
+def _weight(ind, row: dict[str, str]) -> float | None:  # noqa: ANN001
+    """The registry's weight of a raw GDELT row, computed here independently of the engine."""
+    code = row["EventCode"]
+    prefixes = [p for p in ind.codes if code.startswith(p)]
+    if not prefixes:
+        return None
+    actor = max(ind.actor_weights.get(row["Actor1Type1Code"], 1.0), ind.actor_weights.get(row["Actor2Type1Code"], 1.0))
+    return ind.codes[max(prefixes, key=len)] * (actor if ind.actor_weights else 1.0)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["rhetoric", "engagement", "breakdown"])
+def test_geo_rus_month_matches_a_hand_count(georgia, name: str) -> None:  # noqa: ANN001
+    settings, rows = georgia
+    ind = indicator(name)
+    pair = {"GEO", "RUS"}
+    expected_value = expected_count = 0
+    for row in rows:
+        if ({row["Actor1CountryCode"], row["Actor2CountryCode"]} == pair and row["SQLDATE"].startswith("201203")
+                and row["Actor1Type1Code"] not in NON_STATE and (weight := _weight(ind, row)) is not None):
+            expected_value += weight
+            expected_count += 1
+    with open_store(settings, read_only=True) as con:
+        frame = compute_indicators(con, IndicatorQuery(freq="month", dyad=("GEO", "RUS")))
+    got = frame[(frame.period == dt.date(2012, 3, 1)) & (frame.indicator == name)].iloc[0]
+    assert got.incidents == expected_count
+    assert got.value == pytest.approx(expected_value)
+
+
+@pytest.mark.shared_data
+def test_months_add_up_to_years_and_later_events_change_nothing_before(georgia) -> None:  # noqa: ANN001
+    settings, _ = georgia
+    with open_store(settings, read_only=True) as con:
+        monthly = compute_indicators(con, IndicatorQuery(freq="month"))
+        yearly = compute_indicators(con, IndicatorQuery(freq="year"))
+        cut = compute_indicators(con, IndicatorQuery(freq="month", until=dt.date(2012, 6, 30)))
+    monthly["year"] = [d.year for d in monthly.period]
+    sums = monthly.groupby(["pair", "year", "indicator"])[["incidents", "value"]].sum()
+    years = yearly.assign(year=[d.year for d in yearly.period]).set_index(["pair", "year", "indicator"])
+    joined = sums.join(years[["incidents", "value"]].add_suffix("_year"), how="inner")
+    assert len(joined) > 1000
+    assert (joined.incidents == joined.incidents_year).all()
+    assert joined.value.round(9).equals(joined.value_year.round(9))
+    # Values and z-scores of a period use nothing dated after it.
+    before = monthly[monthly.period <= dt.date(2012, 6, 1)].drop(columns="year").set_index(
+        ["pair", "period", "indicator"])
+    cut = cut.set_index(["pair", "period", "indicator"]).loc[before.index]
+    assert (cut.value == before.value).all() and (cut.incidents == before.incidents).all()
+    assert cut.z.fillna(-999).round(9).equals(before.z.fillna(-999).round(9))
+
+
+def test_adding_an_event_never_lowers_a_count(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    threat = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia, dated 2016-07-01
+    threat[0], threat[26], threat[27], threat[28] = "990000002", "138", "138", "13"
+    (tmp_path / "a.tsv").write_text("\n".join(gdelt2_lines) + "\n")
+    (tmp_path / "b.tsv").write_text("\t".join(threat) + "\n")
+    with open_store(settings) as con:
+        ingest_paths(con, [str(tmp_path / "a.tsv")], reader=gdelt)
+        before = compute_indicators(con, IndicatorQuery(freq="day")).set_index(["pair", "period", "indicator"])
+        ingest_paths(con, [str(tmp_path / "b.tsv")], reader=gdelt)
+        after = compute_indicators(con, IndicatorQuery(freq="day")).set_index(["pair", "period", "indicator"])
+    assert (after.loc[before.index].incidents >= before.incidents).all()
+    rhetoric = after.xs("rhetoric", level="indicator")
+    assert rhetoric.loc[("EGY-SAU", dt.date(2016, 7, 1))].value == 4.5  # threat of force (3) by a government (× 1.5)
+
+
+def test_periods_and_bad_input() -> None:
+    assert parse_period("2022-W07", "week") == dt.date(2022, 2, 14)
+    assert parse_period("2022-02-16", "month") == dt.date(2022, 2, 1)
+    with pytest.raises(InvalidInput, match="2022-W07"):
+        parse_period("Feb 2022", "month")
+    with pytest.raises(InvalidInput, match="frequency"):
+        IndicatorQuery(freq="fortnight")
+
+
+def test_docs_indicators_is_generated_from_the_registry() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "indicators.md").read_text(encoding="utf-8")
+    assert text == render_markdown(), "run: python -c 'from flashpoint.indicators.registry import render_markdown'"
+    assert all(f"## `{i.name}`" in text for i in INDICATORS)
