@@ -65,3 +65,11 @@ def test_every_measure_type_is_in_docs_auxiliary() -> None:
     text = (DOCS / "auxiliary.md").read_text(encoding="utf-8")
     for name in MEASURE_TYPES:
         assert f"| `{name}` |" in text, name
+
+
+def test_every_default_red_line_is_in_docs_redlines() -> None:
+    from flashpoint.indicators.redlines import load_rules
+
+    text = (DOCS / "redlines.md").read_text(encoding="utf-8")
+    for rule in load_rules():
+        assert f"| `{rule.name}` |" in text, rule.name

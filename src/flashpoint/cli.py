@@ -45,6 +45,7 @@ from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period
 from flashpoint.indicators.compute import explain as explain_indicator
+from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
@@ -55,6 +56,9 @@ app = typer.Typer(help="Flashpoint: early warning of military escalation between
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 ingest_app = typer.Typer(help="Ingest event files into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+redlines_app = typer.Typer(help="Red lines: declared thresholds, and the pairs that crossed them.",
+                           no_args_is_help=True)
+app.add_typer(redlines_app, name="redlines")
 fetch_app = typer.Typer(help="Download source files, check them, and ingest them.", no_args_is_help=True)
 app.add_typer(fetch_app, name="fetch")
 out = Console()
@@ -479,6 +483,45 @@ def explain(
         return shown
 
     _write_frame(rows, format, f"{indicator} {dyad} {period}: {len(rows)} events", table)
+
+
+@redlines_app.command("list")
+def redlines_list(ctx: typer.Context) -> None:
+    """The red-line rules in force: Flashpoint's defaults and the redlines_file setting's."""
+    table = Table("rule", "codes", "state actors", "places", "min incidents", "min sources", "first only",
+                  "description", title="Red lines")
+    for r in load_rules(ctx.obj.redlines_file):
+        table.add_row(r.name, " ".join(r.codes), "yes" if r.state_actors else "", " ".join(r.places),
+                      str(r.min_incidents), str(r.min_sources), "yes" if r.first else "", r.description)
+    out.print(table)
+
+
+@redlines_app.command("check")
+def redlines_check(
+    ctx: typer.Context,
+    dyad: Annotated[Optional[str], typer.Option(help="Only this pair A-B.")] = None,
+    freq: Annotated[Frequency, typer.Option(help="Period.")] = Frequency.week,
+    since: Annotated[Optional[str], typer.Option(help="First period reported, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Check the store against the red lines; record and list each crossing with its events."""
+    query = IndicatorQuery(freq=freq.value, dyad=_parse_dyad(dyad), since=_parse_date(since, "--since"),
+                           until=_parse_date(until, "--until"))
+    rules = load_rules(ctx.obj.redlines_file)
+    with open_store(ctx.obj) as con:
+        crossings = check_rules(con, rules, query)
+        record_crossings(con, crossings, freq.value)
+
+    def table(frame: pd.DataFrame, title: str) -> Table:
+        shown = Table("period", "pair", "rule", "incidents", "events", title=title)
+        for r in frame.itertuples():
+            ids = list(r.event_ids)
+            shown.add_row(str(r.period), r.pair, r.rule, str(r.incidents),
+                          ", ".join(ids[:3]) + (f" … (+{len(ids) - 3})" if len(ids) > 3 else ""))
+        return shown
+
+    _write_frame(crossings, format, f"{len(crossings)} red-line crossings (table redline_crossings)", table)
 
 
 @app.command()

@@ -57,6 +57,8 @@ class Settings:
     download_dir : Path or None
         Where fetched files are kept (``FLASHPOINT_DOWNLOAD_DIR``); default: ``downloads``
         in the user's data directory.
+    redlines_file : Path or None
+        The user's red-line rules (TOML), added to Flashpoint's defaults (``FLASHPOINT_REDLINES_FILE``).
     acled_base_url : str
         ACLED's API (``FLASHPOINT_ACLED_BASE_URL``).
     acled_username, acled_password : str or None
@@ -72,6 +74,7 @@ class Settings:
     dedup_cell_degrees: float = 0.5
     gdelt_base_url: str = "http://data.gdeltproject.org"
     download_dir: Path | None = None
+    redlines_file: Path | None = None
     acled_base_url: str = "https://acleddata.com"
     acled_username: str | None = None
     acled_password: str | None = field(default=None, repr=False)
@@ -81,7 +84,7 @@ _ENV_PREFIX = "FLASHPOINT_"
 
 
 def _coerce(name: str, value: object, origin: str) -> object:
-    if name in ("db", "temp_directory", "download_dir"):
+    if name in ("db", "temp_directory", "download_dir", "redlines_file"):
         return Path(str(value)).expanduser()
     numbers = {"threads": (int, "a whole number"), "dedup_window_days": (int, "a whole number of days"),
                "dedup_cell_degrees": (float, "a number of degrees")}

@@ -69,6 +69,10 @@ CREATE TABLE IF NOT EXISTS measures (
   target_iso3 VARCHAR, target2_iso3 VARCHAR, measure VARCHAR NOT NULL, source VARCHAR NOT NULL, note VARCHAR,
   ingest_id BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS redline_crossings (
+  rule VARCHAR NOT NULL, pair VARCHAR NOT NULL, freq VARCHAR NOT NULL, period DATE NOT NULL, incidents BIGINT,
+  event_ids VARCHAR[], first_date DATE, checked TIMESTAMP
+);
 CREATE OR REPLACE VIEW clusters AS
 SELECT cluster_id, count(*) AS rows, count(DISTINCT source) AS sources,
        bool_or(coding = 'human') AS human_confirmed, min(event_date) AS first_date, max(event_date) AS last_date,

@@ -1,0 +1,187 @@
+"""Red lines: declarative rules in TOML, checked per country pair and period.
+
+A default set ships with Flashpoint (``indicators/data/redlines.toml``: first use of force
+between the two states, aerial weapons, occupation, blockade, weapons of mass destruction);
+the ``redlines_file`` setting adds the user's own rules (a rule with a default's name
+replaces it). A pair crosses a rule in a period when at least ``min_incidents`` incidents
+match it; each crossing is recorded in ``redline_crossings`` with the events that crossed it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from importlib.resources import files
+from pathlib import Path
+
+import duckdb
+import ibis
+import pandas as pd
+
+from flashpoint.errors import InvalidInput
+from flashpoint.events.cameo import cameo_codes
+from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery
+from flashpoint.store.connection import ibis_backend
+
+STATE_TYPES = ("GOV", "MIL", "COP")
+
+
+@dataclass(frozen=True)
+class RedLine:
+    """One rule (see the module documentation and docs/indicators.md)."""
+
+    name: str
+    description: str
+    codes: tuple[str, ...]
+    state_actors: bool = False
+    places: tuple[str, ...] = ()
+    min_incidents: int = 1
+    min_sources: int = 1
+    first: bool = False
+
+
+_FIELDS = {f.name for f in fields(RedLine)}
+
+
+def _rule(raw: object, origin: str, index: int) -> RedLine:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"red lines {origin}: rule {index} is not a table ([[rule]] with fields).")
+    name = str(raw.get("name") or f"#{index}")
+    where = f"red lines {origin}, rule '{name}'"
+    unknown = sorted(set(raw) - _FIELDS)
+    if unknown:
+        raise InvalidInput(f"{where}: unknown field '{unknown[0]}'; fields are {', '.join(sorted(_FIELDS))}.")
+    for required in ("name", "description", "codes"):
+        if not raw.get(required):
+            raise InvalidInput(f"{where}: field '{required}' is missing or empty.")
+    codes = raw["codes"]
+    known = cameo_codes()
+    if not isinstance(codes, list) or not all(isinstance(c, str) and c in known for c in codes):
+        raise InvalidInput(f"{where}: field 'codes' must be a list of CAMEO codes as strings, e.g. [\"195\"]; "
+                           f"got {codes!r}.")
+    places = raw.get("places", [])
+    if not isinstance(places, list) or not all(isinstance(p, str) and len(p) == 3 for p in places):
+        raise InvalidInput(f"{where}: field 'places' must be a list of ISO3 codes, e.g. [\"UKR\"]; got {places!r}.")
+    for number in ("min_incidents", "min_sources"):
+        value = raw.get(number, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise InvalidInput(f"{where}: field '{number}' must be a whole number of at least 1; got {value!r}.")
+    for flag in ("state_actors", "first"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise InvalidInput(f"{where}: field '{flag}' must be true or false; got {raw[flag]!r}.")
+    return RedLine(name=name, description=str(raw["description"]), codes=tuple(codes),
+                   state_actors=raw.get("state_actors", False), places=tuple(p.upper() for p in places),
+                   min_incidents=raw.get("min_incidents", 1), min_sources=raw.get("min_sources", 1),
+                   first=raw.get("first", False))
+
+
+def parse_rules(text: str, origin: str) -> list[RedLine]:
+    """Rules from TOML text; ``origin`` names the file in messages.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the file, the rule and the field at fault.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"red lines {origin}: not valid TOML: {exc}.") from None
+    extra = sorted(set(data) - {"rule"})
+    if extra:
+        raise InvalidInput(f"red lines {origin}: unknown table '{extra[0]}'; declare rules as [[rule]].")
+    rules = [_rule(raw, origin, i) for i, raw in enumerate(data.get("rule", []), start=1)]
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"red lines {origin}: rule names repeat: {sorted({n for n in names if names.count(n) > 1})}.")
+    return rules
+
+
+def load_rules(user_file: Path | None = None) -> list[RedLine]:
+    """The default rules, with the user's file added (same name: the user's rule wins)."""
+    default = files("flashpoint.indicators").joinpath("data/redlines.toml").read_text(encoding="utf-8")
+    rules = {r.name: r for r in parse_rules(default, "(Flashpoint's defaults)")}
+    if user_file is not None:
+        try:
+            text = Path(user_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"red lines file {user_file}: cannot read it: {exc.strerror}.") from None
+        rules.update({r.name: r for r in parse_rules(text, str(user_file))})
+    return list(rules.values())
+
+
+def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: IndicatorQuery, /) -> pd.DataFrame:
+    """Crossings of ``rules`` by each pair (undirected unless the query is directed) and period.
+
+    Returns
+    -------
+    DataFrame: ``rule``, ``pair``, ``period``, ``incidents``, ``event_ids`` (the events that
+    crossed it, earliest first), ``first_date``.
+    """
+    events = ibis_backend(con).table("events")
+    a1, a2 = events.actor1_iso3, events.actor2_iso3
+    rows = events.filter(a1.notnull() & a2.notnull() & (a1 != a2))
+    if query.dyad is not None:
+        x, y = query.dyad
+        forward = (rows.actor1_iso3 == x) & (rows.actor2_iso3 == y)
+        rows = rows.filter(forward if query.directed else forward | ((rows.actor1_iso3 == y) & (rows.actor2_iso3 == x)))
+    if query.until is not None:
+        rows = rows.filter(rows.event_date <= query.until)
+    sources = rows.group_by(rows.cluster_id).agg(cluster_sources=rows.source.nunique())
+    rows = rows.left_join(sources, rows.cluster_id == sources.cluster_id).select(rows, "cluster_sources")
+    pair_a = rows.actor1_iso3 if query.directed else ibis.least(rows.actor1_iso3, rows.actor2_iso3)
+    pair_b = rows.actor2_iso3 if query.directed else ibis.greatest(rows.actor1_iso3, rows.actor2_iso3)
+    rows = rows.mutate(pair=pair_a.concat("→" if query.directed else "-", pair_b),
+                       period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
+                       incident=rows.cluster_id.fill_null(rows.event_id),
+                       reported=ibis.greatest(rows.num_sources.fill_null(1), rows.cluster_sources.fill_null(1)))
+    found = []
+    for rule in rules:
+        matched = rows.filter(ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes]))
+        if rule.state_actors:
+            matched = matched.filter((matched.actor1_type.isnull() | matched.actor1_type.isin(STATE_TYPES))
+                                     & (matched.actor2_type.isnull() | matched.actor2_type.isin(STATE_TYPES)))
+        if rule.places:
+            matched = matched.filter(matched.location_iso3.isin(list(rule.places)))
+        incidents = (matched.group_by(["pair", "period", "incident"])
+                     .agg(reported=matched.reported.max(), first_date=matched.event_date.min(),
+                          event_ids=matched.event_id.collect(order_by=[matched.event_date, matched.event_id])))
+        incidents = incidents.filter(incidents.reported >= rule.min_sources)
+        crossings = (incidents.group_by(["pair", "period"])
+                     .agg(incidents=incidents.count(), first_date=incidents.first_date.min(),
+                          event_ids=incidents.event_ids.collect().flatten())
+                     .filter(ibis._.incidents >= rule.min_incidents))
+        frame = crossings.to_pyarrow().to_pandas()
+        if rule.first and not frame.empty:
+            frame = frame.sort_values("period").groupby("pair", as_index=False).head(1)
+        frame.insert(0, "rule", rule.name)
+        found.append(frame)
+    result = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+    if result.empty:
+        return pd.DataFrame(columns=["rule", "pair", "period", "incidents", "event_ids", "first_date"])
+    if query.since is not None:
+        result = result[result.period >= pd.Timestamp(query.since).date()]
+    result["event_ids"] = [sorted(ids) for ids in result.event_ids]
+    return result.sort_values(["period", "pair", "rule"], ignore_index=True)[
+        ["rule", "pair", "period", "incidents", "event_ids", "first_date"]]
+
+
+def record_crossings(con: duckdb.DuckDBPyConnection, crossings: pd.DataFrame, freq: str, /) -> int:
+    """Store crossings in ``redline_crossings`` (replacing the same rule, pair, period and freq)."""
+    if crossings.empty:
+        return 0
+    con.register("new_crossings", crossings.assign(freq=freq))
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute("DELETE FROM redline_crossings r USING new_crossings n WHERE r.rule = n.rule AND r.pair = n.pair "
+                    "AND r.period = n.period AND r.freq = n.freq")
+        con.execute("INSERT INTO redline_crossings SELECT rule, pair, freq, period, incidents, event_ids, first_date, "
+                    "localtimestamp FROM new_crossings")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("new_crossings")
+    return len(crossings)
+
