@@ -73,3 +73,11 @@ def test_every_default_red_line_is_in_docs_redlines() -> None:
     text = (DOCS / "redlines.md").read_text(encoding="utf-8")
     for rule in load_rules():
         assert f"| `{rule.name}` |" in text, rule.name
+
+
+def test_every_metric_is_in_docs_metrics() -> None:
+    from flashpoint.indicators.metrics import METRICS
+
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    for metric in METRICS:
+        assert f"| `{metric.name}` |" in text, metric.name

@@ -45,6 +45,7 @@ from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period
 from flashpoint.indicators.compute import explain as explain_indicator
+from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.store.connection import open_store
@@ -483,6 +484,43 @@ def explain(
         return shown
 
     _write_frame(rows, format, f"{indicator} {dyad} {period}: {len(rows)} events", table)
+
+
+class MetricsFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+def _number(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{value:,.6g}"
+
+
+@app.command()
+def metrics(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    year: Annotated[Optional[int], typer.Option(help="Only this year.")] = None,
+    format: Annotated[MetricsFormat, typer.Option("--format", help="Output format.")] = MetricsFormat.table,
+) -> None:
+    """The yearly diplomacy metrics of a pair, each with its unit and source."""
+    pair = _parse_dyad(dyad)
+    assert pair is not None
+    with open_store(ctx.obj, read_only=True) as con:
+        frame = yearly_metrics(con, pair, year=year)
+    if format is MetricsFormat.markdown:
+        lines = ["| year | metric | value | unit | source |", "|---|---|---|---|---|"]
+        lines += [f"| {r.year} | {r.title} | {_number(r.value)} | {r.unit} | {r.source} |" for r in frame.itertuples()]
+        out.print("\n".join(lines), highlight=False, soft_wrap=True)
+        return
+    if format is not MetricsFormat.table:
+        _write(pa.Table.from_pandas(frame, preserve_index=False), OutputFormat(format.value))
+        return
+    table = Table("year", "metric", "value", "unit", "source", title=f"Diplomacy metrics {'-'.join(pair)}")
+    for r in frame.itertuples():
+        table.add_row(str(r.year), r.title, _number(r.value), r.unit, r.source)
+    out.print(table)
 
 
 @redlines_app.command("list")

@@ -6,11 +6,13 @@ import csv
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period
+from flashpoint.indicators.metrics import METRICS, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS, indicator, render_markdown
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
@@ -65,6 +67,24 @@ def test_geo_rus_month_matches_a_hand_count(georgia, name: str) -> None:  # noqa
     got = frame[(frame.period == dt.date(2012, 3, 1)) & (frame.indicator == name)].iloc[0]
     assert got.incidents == expected_count
     assert got.value == pytest.approx(expected_value)
+
+
+@pytest.mark.shared_data
+def test_geo_rus_2012_metrics_match_a_hand_count(georgia) -> None:  # noqa: ANN001
+    settings, rows = georgia
+    expected = {"meetings": 0, "escalation_incidents": 0}
+    for row in rows:
+        if {row["Actor1CountryCode"], row["Actor2CountryCode"]} == {"GEO", "RUS"} and row["SQLDATE"][:4] == "2012":
+            code = row["EventCode"]
+            expected["meetings"] += code.startswith(("036", "04"))
+            expected["escalation_incidents"] += code.startswith(("17", "18", "19", "20"))
+    with open_store(settings, read_only=True) as con:
+        frame = yearly_metrics(con, ("RUS", "GEO"), year=2012)
+    got = dict(zip(frame.metric, frame.value))
+    assert expected["meetings"] > 0
+    assert {k: got[k] for k in expected} == expected
+    assert set(got) == {m.name for m in METRICS} | {"military_spending_GEO", "military_spending_RUS"}
+    assert pd.isna(got["military_spending_GEO"])  # no spending ingested in this store
 
 
 @pytest.mark.shared_data

@@ -1,0 +1,125 @@
+"""The seven yearly diplomacy metrics of a country pair, each with its unit and source.
+
+The table analysts publish by hand — meetings, military escalation incidents, ceasefires,
+confidence-building measures, military spending, sanctions, mediation — computed from the
+store: incidents (deduplicated) between the two states for the event-based metrics, rows of
+the ``measures`` table that concern the pair, and the ``milex`` table for spending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import ibis
+import pandas as pd
+
+from flashpoint.store.connection import ibis_backend
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One yearly metric: the CAMEO codes and measure types that count towards it."""
+
+    name: str
+    title: str
+    unit: str
+    codes: tuple[str, ...] = ()
+    measures: tuple[str, ...] = ()
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("meetings", "Diplomatic engagement frequency", "meetings and consultations (incidents)",
+           codes=("036", "04")),
+    Metric("escalation_incidents", "Military escalation incidents", "incidents of material conflict",
+           codes=("17", "18", "19", "20")),
+    Metric("ceasefires", "Ceasefire agreements signed", "ceasefires (incidents + recorded measures)",
+           codes=("0871",), measures=("ceasefire", "peace_agreement")),
+    Metric("cbms", "Confidence-building measures implemented", "measures (incidents + recorded measures)",
+           codes=("0861", "0862", "0863", "087", "062"), measures=("cbm", "hotline", "arms_control", "withdrawal")),
+    Metric("sanctions", "Sanctions imposed", "sanctions (incidents + recorded measures)",
+           codes=("163",), measures=("sanction",)),
+    Metric("mediation", "International mediation efforts", "mediation efforts (incidents + recorded measures)",
+           codes=("045", "028", "038"), measures=("mediation",)),
+)
+SPENDING_UNITS = ("constant 2021 US$ million", "current US$ million", "current US$ thousand")
+
+
+def _starts(column: ibis.Value, codes: tuple[str, ...]) -> ibis.Value:
+    return ibis.or_(*[column.startswith(c) for c in codes])
+
+
+def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
+                   year: int | None = None) -> pd.DataFrame:
+    """The metrics of an (unordered) pair per year.
+
+    Returns
+    -------
+    DataFrame: ``year``, ``metric``, ``title``, ``value``, ``unit``, ``source`` (where the
+    number came from), every metric for every year with any of them (and for ``year``).
+    Military spending gives one row per country (``metric`` = ``military_spending_<ISO3>``;
+    NaN when the store has no spending for it).
+    """
+    a, b = sorted(pair)
+    backend = ibis_backend(con)
+    events = backend.table("events")
+    between = events.filter(((events.actor1_iso3 == a) & (events.actor2_iso3 == b))
+                            | ((events.actor1_iso3 == b) & (events.actor2_iso3 == a)))
+    between = between.mutate(year=between.event_date.year(), incident=between.cluster_id.fill_null(between.event_id))
+    measures = backend.table("measures")
+    concerns = (((measures.target_iso3 == a) & (measures.target2_iso3 == b))
+                | ((measures.target_iso3 == b) & (measures.target2_iso3 == a)))
+    measures = measures.filter(concerns).mutate(year=measures.date.year())
+    if year is not None:
+        between = between.filter(between.year == year)
+        measures = measures.filter(measures.year == year)
+    rows = []
+    for metric in METRICS:
+        counted = (between.filter(_starts(between.cameo_code, metric.codes))
+                   .group_by("year").agg(incidents=ibis._.incident.nunique(),
+                                         sources=ibis._.source.collect(distinct=True))
+                   .to_pyarrow().to_pylist())
+        recorded = ({} if not metric.measures else
+                    {r["year"]: r for r in measures.filter(measures.measure.isin(list(metric.measures)))
+                     .group_by("year").agg(n=ibis._.count(), cited=ibis._.source.collect(distinct=True))
+                     .to_pyarrow().to_pylist()})
+        by_year = {r["year"]: r for r in counted}
+        for y in sorted(set(by_year) | set(recorded)):
+            event_part, measure_part = by_year.get(y), recorded.get(y)
+            sources = []
+            if event_part:
+                sources.append(f"{event_part['incidents']} incidents in " + ", ".join(sorted(event_part["sources"]))
+                               + f" (CAMEO {', '.join(metric.codes)})")
+            if measure_part:
+                sources.append(f"{measure_part['n']} measures: " + "; ".join(sorted(measure_part["cited"])))
+            value = (event_part["incidents"] if event_part else 0) + (measure_part["n"] if measure_part else 0)
+            rows.append({"year": y, "metric": metric.name, "title": metric.title, "value": float(value),
+                         "unit": metric.unit, "source": " + ".join(sources)})
+    milex = backend.table("milex")
+    spending = milex.filter(milex.iso3.isin([a, b]) & milex.unit.isin(list(SPENDING_UNITS)))
+    if year is not None:
+        spending = spending.filter(spending.year == year)
+    frame = spending.to_pyarrow().to_pandas()
+    if not frame.empty:
+        frame["rank"] = frame.unit.map({u: i for i, u in enumerate(SPENDING_UNITS)})
+        best = frame.sort_values(["rank", "source"]).groupby(["iso3", "year"], as_index=False).head(1)
+        for r in best.itertuples():
+            rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
+                         "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
+                         "source": {"sipri": "SIPRI Military Expenditure Database",
+                                    "cow_nmc": "COW National Material Capabilities"}.get(r.source, r.source)})
+    years = {r["year"] for r in rows} | ({year} if year is not None else set())
+    for y in years:
+        have = {r["metric"] for r in rows if r["year"] == y}
+        rows += [{"year": y, "metric": m.name, "title": m.title, "value": 0.0, "unit": m.unit,
+                  "source": f"no incidents (CAMEO {', '.join(m.codes)})" + (" and no recorded measures" if m.measures
+                                                                            else "")}
+                 for m in METRICS if m.name not in have]
+        rows += [{"year": y, "metric": f"military_spending_{iso3}", "title": f"Military spending, {iso3}",
+                  "value": float("nan"), "unit": "", "source": "not in the store: flashpoint ingest milex"}
+                 for iso3 in (a, b) if f"military_spending_{iso3}" not in have]
+    order = {m.name: i for i, m in enumerate(METRICS)}
+    columns = ["year", "metric", "title", "value", "unit", "source"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["order"] = frame.metric.map(order).fillna(len(order))
+    return frame.sort_values(["year", "order", "metric"], ignore_index=True)[columns]

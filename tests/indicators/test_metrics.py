@@ -1,0 +1,32 @@
+"""Yearly metrics from recorded measures and military spending, with their sources."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.sources import measures, milex
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+
+
+@pytest.mark.shared_data
+def test_measures_and_spending_enter_the_metrics(shared_data: Path, settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "measures.csv").write_text(
+        "date,actor,target,measure,source\n"
+        "2008-08-12,France,GEO-RUS,ceasefire,Six-point ceasefire agreement (12 Aug 2008)\n"
+        "2008-10-01,EU,RUS-GEO,cbm,EU Monitoring Mission in Georgia (Council Joint Action 2008/736/CFSP)\n",
+        encoding="utf-8")
+    with open_store(settings) as con:
+        ingest_paths(con, [str(tmp_path / "measures.csv")], reader=measures)
+        ingest_paths(con, [str(shared_data / "sipri_milex" / "milex_Constant_2021_US.csv")], reader=milex)
+        frame = yearly_metrics(con, ("GEO", "RUS"), year=2008).set_index("metric")
+    assert frame.loc["ceasefires", "value"] == 1 and "Six-point" in frame.loc["ceasefires", "source"]
+    assert frame.loc["cbms", "value"] == 1
+    assert frame.loc["military_spending_GEO", "unit"] == "constant 2021 US$ million"
+    assert frame.loc["military_spending_GEO", "value"] == pytest.approx(805.546, abs=1e-3)
+    assert frame.loc["military_spending_GEO", "source"] == "SIPRI Military Expenditure Database"
+    assert frame.loc["meetings", "value"] == 0  # no events in this store
