@@ -1,9 +1,9 @@
 """Compute the registry's indicators per country pair and period.
 
-Counting runs in the engine as one Ibis expression per indicator (rows → incidents →
-pair-periods), so the same definition runs on DuckDB and, later, Spark or BigQuery. The
-z-scores against each pair's own trailing baseline run on the aggregated series (small:
-one row per pair, period and indicator), where empty periods become zeros.
+Counting runs in the engine as one Ibis expression for all indicators (rows → incidents →
+pair-periods, one pass over the events), so the same definition runs on DuckDB and, later,
+Spark or BigQuery. The z-scores against each pair's own trailing baseline are SQL window
+functions over the aggregated pair-periods, on a dense grid where empty periods are zeros.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from flashpoint.store.connection import ibis_backend
 FREQUENCIES = {"day": ("D", "D"), "week": ("W", "W-MON"), "month": ("M", "MS"), "year": ("Y", "YS")}
 #: Fewest earlier periods a z-score needs.
 MIN_BASELINE = 4
+#: Actor types of non-state armed groups: their statements are not the state's.
+NON_STATE = ("REB", "UAF", "INS", "SEP")
 
 
 @dataclass(frozen=True)
@@ -76,47 +78,71 @@ def _paired(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     return rows
 
 
-def indicator_rows(events: ibis.Table, ind: Indicator, query: IndicatorQuery) -> ibis.Table:
-    """The rows an indicator reads, with ``pair_a``, ``pair_b``, ``period``, ``incident`` and ``weight``."""
-    rows = _paired(events, query)
-    if ind.shape == "proxy":
-        rows = rows.filter(rows.actor2_type.isin(list(ind.proxy_types)))
-    else:
-        rows = rows.filter(rows.actor1_type.isnull() | ~rows.actor1_type.isin(["REB", "UAF", "INS", "SEP"]))
+def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
+    """The indicator's weight of each row; NULL for rows it does not read."""
     code_weight = _lookup(rows.cameo_code, ind.codes, None)
     if ind.actor_weights:
-        actor_weight = ibis.greatest(_lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
-                                     _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0))
+        code_weight = code_weight * ibis.greatest(_lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
+                                                  _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0))
+    if ind.shape == "proxy":
+        reads = rows.actor2_type.isin(list(ind.proxy_types))
     else:
-        actor_weight = ibis.literal(1.0)
+        reads = rows.actor1_type.isnull() | ~rows.actor1_type.isin(list(NON_STATE))
+    return ibis.ifelse(reads, code_weight, ibis.null("float64"))
+
+
+def _keyed(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
+    rows = _paired(events, query)
     pair_a, pair_b = _pair_columns(rows, query.directed)
-    unit = FREQUENCIES[query.freq][0]
-    return rows.mutate(pair_a=pair_a, pair_b=pair_b, period=rows.event_date.truncate(unit),
-                       incident=rows.cluster_id.fill_null(rows.event_id),
-                       weight=code_weight * actor_weight).filter(ibis._.weight.notnull())
+    return rows.mutate(pair_a=pair_a, pair_b=pair_b, period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
+                       incident=rows.cluster_id.fill_null(rows.event_id))
 
 
-def _counts(con: duckdb.DuckDBPyConnection, query: IndicatorQuery) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(weighted incidents per pair, period and indicator; all incidents per pair and period)."""
-    events = ibis_backend(con).table("events")
-    parts = []
-    for ind in INDICATORS:
-        rows = indicator_rows(events, ind, query)
-        incidents = rows.group_by(["pair_a", "pair_b", "period", "incident"]).agg(weight=rows.weight.max())
-        parts.append(incidents.group_by(["pair_a", "pair_b", "period"])
-                     .agg(value=incidents.weight.sum(), incidents=incidents.count())
-                     .mutate(indicator=ibis.literal(ind.name)))
-    everything = _paired(events, query)
-    pair_a, pair_b = _pair_columns(everything, query.directed)
-    totals = (everything.mutate(pair_a=pair_a, pair_b=pair_b,
-                                period=everything.event_date.truncate(FREQUENCIES[query.freq][0]),
-                                incident=everything.cluster_id.fill_null(everything.event_id))
-              .group_by(["pair_a", "pair_b", "period"]).agg(total=ibis._.incident.nunique()))
-    return ibis.union(*parts).to_pyarrow().to_pandas(), totals.to_pyarrow().to_pandas()
+def indicator_rows(events: ibis.Table, ind: Indicator, query: IndicatorQuery) -> ibis.Table:
+    """The rows an indicator reads, with ``pair_a``, ``pair_b``, ``period``, ``incident`` and ``weight``."""
+    rows = _keyed(events, query)
+    return rows.mutate(weight=_weight(rows, ind)).filter(ibis._.weight.notnull())
+
+
+def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
+    """One pass over the events: per pair and period, each indicator's weighted incidents
+    (``<name>_value``) and incidents (``<name>_incidents``), and all incidents (``total``)."""
+    rows = _keyed(events, query)
+    rows = rows.mutate(**{f"w_{ind.name}": _weight(rows, ind) for ind in INDICATORS})
+    incidents = rows.group_by(["pair_a", "pair_b", "period", "incident"]).agg(
+        **{f"w_{ind.name}": rows[f"w_{ind.name}"].max() for ind in INDICATORS})
+    sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0) for ind in INDICATORS}
+    counts = {f"{ind.name}_incidents": incidents[f"w_{ind.name}"].count() for ind in INDICATORS}
+    return incidents.group_by(["pair_a", "pair_b", "period"]).agg(total=incidents.count(), **sums, **counts)
+
+
+def _baseline_sql(aggregated: str, query: IndicatorQuery, last: dt.date) -> str:
+    """Dense periods per pair (from its first event to ``last``; empty periods are zeros) and
+    each indicator's z-score against the pair's trailing baseline, as window functions."""
+    step = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}[query.freq]
+    sep = "→" if query.directed else "-"
+    window = f"PARTITION BY pair ORDER BY period ROWS BETWEEN {query.baseline_periods} PRECEDING AND 1 PRECEDING"
+    filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
+                       f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
+    per_indicator = [
+        f"SELECT pair, period, '{ind.name}' AS indicator, {ind.name}_value AS value, {ind.name}_incidents AS incidents, "
+        f"total, CASE WHEN count(*) OVER w >= {MIN_BASELINE} AND stddev_samp({ind.name}_value) OVER w > 0 "
+        f"THEN ({ind.name}_value - avg({ind.name}_value) OVER w) / stddev_samp({ind.name}_value) OVER w END AS z "
+        f"FROM dense WINDOW w AS ({window})"
+        for ind in INDICATORS]
+    return f"""
+WITH agg AS (SELECT pair_a || '{sep}' || pair_b AS pair, CAST(period AS DATE) AS period, * EXCLUDE (period)
+             FROM ({aggregated})),
+grid AS (SELECT pair, CAST(unnest(generate_series(min(period), DATE '{last.isoformat()}', INTERVAL {step})) AS DATE)
+                AS period FROM agg GROUP BY pair),
+dense AS (SELECT g.pair, g.period, coalesce(a.total, 0) AS total, {filled}
+          FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)
+{" UNION ALL ".join(per_indicator)}
+"""
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /) -> pd.DataFrame:
-    """Every indicator for the queried pairs and periods.
+    """Every indicator for the queried pairs and periods, computed in the engine.
 
     Returns
     -------
@@ -126,39 +152,22 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     NaN without enough history or variation), ``total`` (the pair's incidents), one row per
     pair, period (from the pair's first event on; empty periods included) and indicator.
     """
-    counted, totals = _counts(con, query)
+    counted = pair_periods(ibis_backend(con).table("events"), query)
     columns = ["pair", "period", "indicator", "value", "incidents", "share", "z", "total"]
-    if totals.empty:
+    last = query.until or con.execute(f"SELECT max(period) FROM ({ibis.to_sql(counted, dialect='duckdb')})"
+                                      ).fetchall()[0][0]
+    if last is None:
         return pd.DataFrame(columns=columns)
-    sep = "→" if query.directed else "-"
-    for frame in (totals, counted):
-        frame["pair"] = frame.pair_a + sep + frame.pair_b
-        frame["period"] = pd.to_datetime(frame.period)
-    last = pd.Timestamp(query.until) if query.until is not None else totals.period.max()
-    freq = FREQUENCIES[query.freq][1]
-    starts = totals.groupby("pair").period.min()
-    spans = [pd.date_range(start, last, freq=freq) for start in starts]
-    grid = pd.DataFrame({"pair": starts.index.repeat([len(s) for s in spans]),
-                         "period": pd.DatetimeIndex([p for s in spans for p in s])})
-    grid = grid.merge(pd.DataFrame({"indicator": [i.name for i in INDICATORS]}), how="cross")
-    result = (grid.merge(counted[["pair", "period", "indicator", "value", "incidents"]], how="left",
-                         on=["pair", "period", "indicator"])
-              .merge(totals[["pair", "period", "total"]], how="left", on=["pair", "period"])
-              .fillna({"value": 0.0, "incidents": 0, "total": 0})
-              .sort_values(["pair", "indicator", "period"], ignore_index=True))
-    keys = [result.pair, result.indicator]
-    previous = result.groupby(["pair", "indicator"]).value.shift(1)
-    rolling = previous.groupby(keys).rolling(query.baseline_periods, min_periods=MIN_BASELINE)
-    mean = rolling.mean().reset_index(level=[0, 1], drop=True)
-    sd = rolling.std().reset_index(level=[0, 1], drop=True)
-    result["z"] = (result.value - mean) / sd.where(sd > 0)
-    result["incidents"] = result.incidents.astype(int)
-    result["total"] = result.total.astype(int)
-    result["share"] = (result.incidents / result.total.where(result.total > 0)).fillna(0.0)
-    result["period"] = result.period.dt.date
-    if query.since is not None:
-        result = result[result.period >= query.since]
-    return result.sort_values(["pair", "period", "indicator"], ignore_index=True)[columns]
+    last = pd.Timestamp(last).to_period({"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}[query.freq]
+                                        ).start_time.date()
+    since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
+    result = con.sql(
+        f"SELECT pair, period, indicator, value, CAST(incidents AS BIGINT) AS incidents, "
+        f"CASE WHEN total > 0 THEN incidents / total ELSE 0.0 END AS share, z, CAST(total AS BIGINT) AS total "
+        f"FROM ({_baseline_sql(ibis.to_sql(counted, dialect='duckdb'), query, last)}) {since} "
+        f"ORDER BY pair, period, indicator"
+    ).to_arrow_table().to_pandas()
+    return result[columns]
 
 
 def parse_period(text: str, freq: str) -> dt.date:
