@@ -116,29 +116,55 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     return incidents.group_by(["pair_a", "pair_b", "period"]).agg(total=incidents.count(), **sums, **counts)
 
 
-def _baseline_sql(aggregated: str, query: IndicatorQuery, last: dt.date) -> str:
-    """Dense periods per pair (from its first event to ``last``; empty periods are zeros) and
-    each indicator's z-score against the pair's trailing baseline, as window functions."""
+#: SQL numbering consecutive periods, for windows over period ranges.
+_PERIOD_INDEX = {"day": "(period - DATE '1970-01-01')", "week": "((period - DATE '1970-01-05') // 7)",
+                 "month": "(year(period) * 12 + month(period))", "year": "year(period)"}
+
+
+def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
+    """Each indicator's z-score against the pair's trailing baseline, as SQL windows.
+
+    The baseline is the ``baseline_periods`` periods before t, from the pair's first event on;
+    empty periods count as zeros, so its mean and variance come from sums over the periods
+    that have events. A one-pair query lists every period (dense: empty ones too); an
+    all-pairs query lists the pair-periods with at least one incident.
+    """
     step = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}[query.freq]
+    last = ("(SELECT max(period) FROM agg)" if query.until is None else
+            f"CAST(date_trunc('{query.freq}', DATE '{query.until.isoformat()}') AS DATE)")
     sep = "→" if query.directed else "-"
-    window = f"PARTITION BY pair ORDER BY period ROWS BETWEEN {query.baseline_periods} PRECEDING AND 1 PRECEDING"
+    width = query.baseline_periods
+    window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {width} PRECEDING AND 1 PRECEDING"
     filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
                        f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
-    per_indicator = [
-        f"SELECT pair, period, '{ind.name}' AS indicator, {ind.name}_value AS value, {ind.name}_incidents AS incidents, "
-        f"total, CASE WHEN count(*) OVER w >= {MIN_BASELINE} AND stddev_samp({ind.name}_value) OVER w > 0 "
-        f"THEN ({ind.name}_value - avg({ind.name}_value) OVER w) / stddev_samp({ind.name}_value) OVER w END AS z "
-        f"FROM dense WINDOW w AS ({window})"
-        for ind in INDICATORS]
+    rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
+            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") if query.dyad else "agg"
+    sums = ", ".join(f"coalesce(sum({i.name}_value) OVER w, 0) AS {i.name}_s1, "
+                     f"coalesce(sum({i.name}_value * {i.name}_value) OVER w, 0) AS {i.name}_s2" for i in INDICATORS)
+    scores = []
+    for ind in INDICATORS:
+        v, s1, s2 = f"{ind.name}_value", f"{ind.name}_s1", f"{ind.name}_s2"
+        var = f"(({s2}) - ({s1}) * ({s1}) / n) / (n - 1)"
+        scores.append(f"{v}, {ind.name}_incidents, CASE WHEN n >= {MIN_BASELINE} AND {var} > 1e-12 "
+                      f"THEN ({v} - ({s1}) / n) / sqrt({var}) END AS {ind.name}_z")
     return f"""
 WITH agg AS (SELECT pair_a || '{sep}' || pair_b AS pair, CAST(period AS DATE) AS period, * EXCLUDE (period)
              FROM ({aggregated})),
-grid AS (SELECT pair, CAST(unnest(generate_series(min(period), DATE '{last.isoformat()}', INTERVAL {step})) AS DATE)
-                AS period FROM agg GROUP BY pair),
-dense AS (SELECT g.pair, g.period, coalesce(a.total, 0) AS total, {filled}
-          FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)
-{" UNION ALL ".join(per_indicator)}
+grid AS (SELECT pair, CAST(unnest(generate_series(min(period), {last}, INTERVAL {step})) AS DATE) AS period
+         FROM agg GROUP BY pair),
+listed AS (SELECT *, {_PERIOD_INDEX[query.freq]} AS idx FROM {rows}),
+indexed AS (SELECT *, least({width}, idx - min(idx) OVER (PARTITION BY pair)) AS n FROM listed),
+stats AS (SELECT *, {sums} FROM indexed WINDOW w AS ({window}))
+SELECT pair, period, total, {", ".join(scores)} FROM stats
 """
+
+
+def indicators_sql(events: ibis.Table, query: IndicatorQuery, /) -> str:
+    """The SQL of the indicators over ``events``, one row per pair and period, wide: ``total``
+    and, per indicator, ``<name>_value``, ``<name>_incidents`` and ``<name>_z``."""
+    since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
+    counted = ibis.to_sql(pair_periods(events, query), dialect="duckdb")
+    return f"SELECT * FROM ({_baseline_sql(counted, query)}) {since}"
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /) -> pd.DataFrame:
@@ -150,24 +176,16 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     day), ``indicator``, ``value`` (weighted incidents), ``incidents``, ``share`` (of the
     pair's incidents in the period), ``z`` (against the pair's trailing ``baseline_periods``;
     NaN without enough history or variation), ``total`` (the pair's incidents), one row per
-    pair, period (from the pair's first event on; empty periods included) and indicator.
+    pair, period and indicator: for one pair every period from its first event on (empty
+    ones included); for all pairs the pair-periods with at least one incident.
     """
-    counted = pair_periods(ibis_backend(con).table("events"), query)
-    columns = ["pair", "period", "indicator", "value", "incidents", "share", "z", "total"]
-    last = query.until or con.execute(f"SELECT max(period) FROM ({ibis.to_sql(counted, dialect='duckdb')})"
-                                      ).fetchall()[0][0]
-    if last is None:
-        return pd.DataFrame(columns=columns)
-    last = pd.Timestamp(last).to_period({"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}[query.freq]
-                                        ).start_time.date()
-    since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
-    result = con.sql(
-        f"SELECT pair, period, indicator, value, CAST(incidents AS BIGINT) AS incidents, "
-        f"CASE WHEN total > 0 THEN incidents / total ELSE 0.0 END AS share, z, CAST(total AS BIGINT) AS total "
-        f"FROM ({_baseline_sql(ibis.to_sql(counted, dialect='duckdb'), query, last)}) {since} "
-        f"ORDER BY pair, period, indicator"
-    ).to_arrow_table().to_pandas()
-    return result[columns]
+    wide = indicators_sql(ibis_backend(con).table("events"), query)
+    long = " UNION ALL ".join(
+        f"SELECT pair, period, '{i.name}' AS indicator, {i.name}_value AS value, "
+        f"CAST({i.name}_incidents AS BIGINT) AS incidents, "
+        f"CASE WHEN total > 0 THEN {i.name}_incidents / total ELSE 0.0 END AS share, {i.name}_z AS z, "
+        f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
+    return con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
 
 
 def parse_period(text: str, freq: str) -> dt.date:
