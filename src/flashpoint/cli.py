@@ -597,8 +597,13 @@ def demo(ctx: typer.Context,
         pairs.add_row(row["dyad"], f"{row['events']:,}")
     out.print(pairs)
     _render(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
-    out.print(f"Explore it: flashpoint --db {summary.db} events --dyad {'-'.join(summary.dyad)} --cameo 11 "
-              "--show-sources")
+    pair = "-".join(summary.dyad)
+    out.print(_indicator_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)"))
+    for r in summary.crossings.itertuples():
+        out.print(f"red line [bold]{r.rule}[/bold] crossed by {r.pair} in {r.period:%Y-%m}: "
+                  f"{r.incidents} incident(s), events {', '.join(list(r.event_ids)[:3])}")
+    out.print(f"Explore it: flashpoint --db {summary.db} events --dyad {pair} --cameo 11 --show-sources\n"
+              f"            flashpoint --db {summary.db} explain --dyad {pair} --period 2012-12 --indicator rhetoric")
 
 
 def main() -> None:

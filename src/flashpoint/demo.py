@@ -1,4 +1,6 @@
-"""The demo: a fresh store built from the bundled real GDELT slice, and what it holds."""
+"""The demo: a fresh store built from the bundled real GDELT slice, and what it holds:
+sources, incidents, the busiest pairs, the latest GEO-RUS events, the pair's warning
+indicators for its last six months and its red-line crossings."""
 
 from __future__ import annotations
 
@@ -7,9 +9,12 @@ from importlib.resources import as_file, files
 from pathlib import Path
 
 import platformdirs
+import pandas as pd
 import pyarrow as pa
 
 from flashpoint.config import Settings
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
@@ -27,13 +32,16 @@ def default_demo_db() -> Path:
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """What the demo built: the store, the ingest result, its statistics, sample events."""
+    """What the demo built: the store, the ingest result, its statistics, sample events, the
+    demo pair's recent indicators and red-line crossings."""
 
     db: Path
     ingest: list[IngestResult]
     stats: dict[str, object]
     dyad: tuple[str, str]
     dyad_events: pa.Table
+    indicators: pd.DataFrame
+    crossings: pd.DataFrame
 
 
 def run_demo(settings: Settings, /) -> DemoSummary:
@@ -49,4 +57,9 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
-    return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample)
+        monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))
+        crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD))
+        record_crossings(con, crossings, "month")
+    recent = monthly[monthly.period >= sorted(monthly.period.unique())[-6]] if not monthly.empty else monthly
+    return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample, indicators=recent,
+                       crossings=crossings)
