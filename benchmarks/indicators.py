@@ -6,7 +6,7 @@ Georgia GDELT slice, a country pair drawn from ~40,000 directed pairs with a ske
 (power-law) distribution like GDELT's, and a day in 2015-2019. Then, in one process on the
 same store, measures:
 
-(a) all indicators for all pairs, weekly, with dense baselines and z-scores
+(a) all indicators for all pairs, weekly, with baselines and z-scores
     (``CREATE TABLE AS`` the SQL of :func:`flashpoint.indicators.compute.indicators_sql`);
 (b) the reference: one plain ``GROUP BY (pair, week)`` count over the same table.
 
@@ -98,7 +98,7 @@ def main() -> None:
     results = [measure(args.workdir, n) for n in args.events]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
-             f"\nMachine: {machine()}. Five indicators, all pairs, weekly, dense baselines and z-scores, "
+             f"\nMachine: {machine()}. Five indicators, all pairs, weekly, baselines and z-scores (pair-weeks with incidents), "
              "against one plain GROUP BY (pair, week) in the same process; peak RSS is the process's "
              "maximum so far (cumulative across sizes).\n",
              "| events | pairs | output rows | reference GROUP BY (s) | indicators (s) | ratio | peak RSS (MB) |",
