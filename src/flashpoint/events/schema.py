@@ -34,6 +34,7 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("source_ref", "VARCHAR", "the source row's own citation when it has no link: publications (ACLED), article (UCDP)"),
     ("coding", "VARCHAR", "'machine' (GDELT, ICEWS, POLECAT, text) or 'human' (ACLED, UCDP)"),
     ("cluster_id", "VARCHAR", "incident the row belongs to after deduplication (docs/dedup.md); set by every ingest"),
+    ("cluster_size", "INTEGER", "rows in the row's incident (1: it stands alone); set with cluster_id"),
     ("date_added", "TIMESTAMP", "when the source published the row (availability time, no-leakage key)"),
     ("ingest_id", "BIGINT", "the ingests row (file) this event came from"),
 )

@@ -108,9 +108,14 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     """One pass over the events: per pair and period, each indicator's weighted incidents
     (``<name>_value``) and incidents (``<name>_incidents``), and all incidents (``total``)."""
     rows = _keyed(events, query)
+    weights = [f"w_{ind.name}" for ind in INDICATORS]
     rows = rows.mutate(**{f"w_{ind.name}": _weight(rows, ind) for ind in INDICATORS})
-    incidents = rows.group_by(["pair_a", "pair_b", "period", "incident"]).agg(
-        **{f"w_{ind.name}": rows[f"w_{ind.name}"].max() for ind in INDICATORS})
+    # A row that is its own incident needs no grouping into incidents: most rows, and the
+    # costly step (a key per incident) is kept for the rows of larger incidents.
+    alone = rows.cluster_size.fill_null(1) <= 1
+    shared = rows.filter(~alone)
+    grouped = shared.group_by(["pair_a", "pair_b", "period", "incident"]).agg(**{w: shared[w].max() for w in weights})
+    incidents = rows.filter(alone).select("pair_a", "pair_b", "period", "incident", *weights).union(grouped)
     sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0) for ind in INDICATORS}
     counts = {f"{ind.name}_incidents": incidents[f"w_{ind.name}"].count() for ind in INDICATORS}
     return incidents.group_by(["pair_a", "pair_b", "period"]).agg(total=incidents.count(), **sums, **counts)

@@ -17,7 +17,8 @@ human-coded row nearest in date within the window and one cell size of the clust
 position (ties: smallest event id).
 
 Every source row is kept; each gets ``cluster_id``: the anchoring human-coded row's event
-id when one is in the cluster, else the smallest event id of the cluster. Clustering is incremental:
+id when one is in the cluster, else the smallest event id of the cluster; and
+``cluster_size``, its cluster's number of rows. Clustering is incremental:
 only the groups that new rows fall in are recomputed, with all their rows, so a new batch
 joins the clusters already there. The ``clusters`` view gives each cluster's rows,
 independent sources and whether a human-coded source confirms it.
@@ -105,6 +106,7 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
                     f"FROM events {scope}")
         con.execute(f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
+SELECT event_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INTEGER) AS cluster_size FROM (
 WITH keyed AS (
   SELECT event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
@@ -154,13 +156,14 @@ SELECT m.event_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
 FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster) LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
 UNION ALL
 SELECT event_id, cluster_id FROM human_clusters
-""")
+)""")
         # Rows that name no country anywhere stand alone.
-        con.execute(f"INSERT INTO dedup_assign SELECT event_id, event_id FROM events "
+        con.execute(f"INSERT INTO dedup_assign SELECT event_id, event_id, 1 FROM events "
                     f"{scope or 'WHERE true'} AND {group} IS NULL")
-        changed = con.execute("UPDATE events SET cluster_id = a.cluster_id FROM dedup_assign a "
-                              "WHERE events.event_id = a.event_id AND events.cluster_id IS DISTINCT FROM a.cluster_id"
-                              ).fetchone()[0]
+        changed = con.execute(
+            "UPDATE events SET cluster_id = a.cluster_id, cluster_size = a.cluster_size FROM dedup_assign a "
+            "WHERE events.event_id = a.event_id AND (events.cluster_id IS DISTINCT FROM a.cluster_id "
+            "OR events.cluster_size IS DISTINCT FROM a.cluster_size)").fetchone()[0]
         con.execute("DROP TABLE dedup_assign; DROP TABLE dedup_groups")
         con.execute("COMMIT")
     except BaseException:

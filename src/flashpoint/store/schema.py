@@ -12,7 +12,7 @@ from flashpoint.events.countries import country_code_rows
 from flashpoint.errors import StoreError
 from flashpoint.events.schema import EVENT_COLUMNS
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
 REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
