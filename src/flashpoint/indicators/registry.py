@@ -108,7 +108,9 @@ def render_markdown() -> str:
              "incidents in the period, and a `z`-score against the pair's own trailing baseline",
              "(`baseline_periods`, default 12; empty periods count as zero; no z-score before 4 periods",
              "of history or when the baseline does not vary), because media volume differs by pair and",
-             "grows over time. Red lines are declared in TOML (`flashpoint redlines list`).\n"]
+             "grows over time. A one-pair view lists every period, empty ones too; an all-pairs view",
+             "lists the pair-periods with incidents (docs/adr/004). Red lines are declared in TOML",
+             "(docs/redlines.md); the yearly metrics are in docs/metrics.md.\n"]
     for ind in INDICATORS:
         parts.append(f"## `{ind.name}`: {ind.title}\n\n{ind.description}\n")
         if ind.shape == "proxy":
