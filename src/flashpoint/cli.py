@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, DownloadColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from flashpoint import __version__
@@ -111,16 +123,43 @@ def _results_table(results: list[IngestResult]) -> Table:
     return table
 
 
+@contextmanager
+def _watch_progress(con: duckdb.DuckDBPyConnection, progress: Progress, task: TaskID) -> Iterator[None]:
+    """Move ``task`` with the engine's progress on its running query (polled from a thread)."""
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            done = con.query_progress()
+            if done >= 0:
+                progress.update(task, completed=done)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+        con.execute("SET enable_progress_bar = false")
+
+
 def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = "auto") -> None:
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
     with progress, open_store(settings) as con:
-        task = progress.add_task("ingesting", total=None)
-        results = ingest_paths(con, paths, reader=reader, forced=forced,
-                               on_file=lambda _result, size: progress.advance(task, size))
+        task = progress.add_task("ingesting", total=100)
+        files = itertools.count(1)
+        with _watch_progress(con, progress, task):
+            results = ingest_paths(
+                con, paths, reader=reader, forced=forced,
+                on_start=lambda name, size: progress.update(
+                    task, completed=0, description=f"file {next(files)}: {Path(name.split('!')[-1]).name} "
+                                                   f"({size / 1e6:,.0f} MB)"))
         new = [r.ingest_id for r in results if r.ingest_id is not None]
         if new and reader.TARGET == EVENTS:
-            progress.update(task, description="deduplicating")
+            progress.update(task, description="deduplicating", completed=0)
             cluster_events(con, settings, ingest_ids=new)
     out.print(_results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)

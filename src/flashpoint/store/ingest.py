@@ -207,6 +207,7 @@ def ingest_paths(
     reader: Reader,
     forced: str = "auto",
     on_file: Callable[[IngestResult, int], None] | None = None,
+    on_start: Callable[[str, int], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest files, globs and folders with a source reader; one transaction per file.
 
@@ -217,6 +218,7 @@ def ingest_paths(
     reader : source module (or object) with ``TARGET``, ``detect_layout``, ``scan_sql`` and ``canonical_sql``.
     forced : format name to force instead of auto-detection.
     on_file : called after each file with its result and its size in bytes (progress).
+    on_start : called before each file with its name and size in bytes (progress).
 
     Returns
     -------
@@ -232,6 +234,8 @@ def ingest_paths(
     for path in expand_paths(patterns):
         with input_files(path) as units:
             for unit in units:
+                if on_start is not None:
+                    on_start(unit.name, unit.size)
                 result = _ingest_unit(con, unit, reader, forced)
                 results.append(result)
                 if on_file is not None:
