@@ -464,6 +464,7 @@ def indicators(
     ctx: typer.Context,
     dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B (both directions unless --directed).")] = None,
     directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    country: Annotated[Optional[str], typer.Option(help="One country's view, summed over its partners.")] = None,
     freq: Annotated[Frequency, typer.Option(help="Period.")] = Frequency.month,
     since: Annotated[Optional[str], typer.Option(help="First period shown, YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day counted, YYYY-MM-DD.")] = None,
@@ -475,17 +476,20 @@ def indicators(
 ) -> None:
     """Warning indicators per pair and period: value (z-score against the pair's own baseline)."""
     query = IndicatorQuery(freq=freq.value, dyad=_parse_dyad(dyad), directed=directed,
+                           country=resolve_country(country) if country else None,
                            since=_parse_date(since, "--since"), until=_parse_date(until, "--until"),
                            baseline_periods=baseline)
-    if dyad is None:
+    ranking = dyad is None and country is None
+    if ranking:
         if period is None:
-            raise InvalidInput("give --dyad A-B for a pair's indicators, or --period (with --top, --by) to rank pairs.")
+            raise InvalidInput("give --dyad A-B for a pair, --country C for a country, or --period (with --top, "
+                               "--by) to rank pairs.")
         start = parse_period(period, freq.value)
         if by not in {i.name for i in INDICATORS}:
             raise InvalidInput(f"--by {by!r}: use one of {', '.join(i.name for i in INDICATORS)}.")
     with open_store(ctx.obj, read_only=True) as con:
-        frame = compute_indicators(con, query if dyad is not None else replace(query, until=query.until or start))
-    if dyad is None:
+        frame = compute_indicators(con, replace(query, until=query.until or start) if ranking else query)
+    if ranking:
         ranked = frame[(frame.period == start) & (frame.indicator == by)].sort_values(
             ["z", "value"], ascending=False, na_position="last").head(top)
         frame = frame[(frame.period == start) & frame.pair.isin(ranked.pair)]

@@ -70,6 +70,19 @@ def test_geo_rus_month_matches_a_hand_count(georgia, name: str) -> None:  # noqa
 
 
 @pytest.mark.shared_data
+def test_a_country_view_sums_its_pairs(georgia) -> None:  # noqa: ANN001
+    settings, _ = georgia
+    with open_store(settings, read_only=True) as con:
+        pairs = compute_indicators(con, IndicatorQuery(freq="month"))
+        country = compute_indicators(con, IndicatorQuery(freq="month", country="GEO"))
+    mine = pairs[pairs.pair.str.contains("GEO")].groupby(["period", "indicator"])[["incidents", "value"]].sum()
+    view = country.set_index(["period", "indicator"]).loc[mine.index]
+    assert set(country.pair) == {"GEO-*"}
+    assert (view.incidents == mine.incidents).all()
+    assert view.value.round(9).equals(mine.value.round(9))
+
+
+@pytest.mark.shared_data
 def test_geo_rus_2012_metrics_match_a_hand_count(georgia) -> None:  # noqa: ANN001
     settings, rows = georgia
     expected = {"meetings": 0, "escalation_incidents": 0}

@@ -158,3 +158,13 @@ def test_killed_ingest_leaves_the_store_unchanged(settings: Settings, tmp_path: 
         [result] = ingest_paths(con, [str(big)], reader=gdelt)
         after = store_stats(con)
     assert result.rows_stored == 400_000 and after["events"] == before["events"] + 400_000
+
+
+def test_a_store_of_another_schema_version_is_refused(settings: Settings) -> None:
+    from flashpoint.errors import StoreError
+
+    with open_store(settings) as con:
+        con.execute("UPDATE store_meta SET value = '0' WHERE key = 'schema_version'")
+    for read_only in (True, False):
+        with pytest.raises(StoreError, match="store schema 0"), open_store(settings, read_only=read_only):
+            pass

@@ -32,12 +32,14 @@ class IndicatorQuery:
     """Which pair-periods to compute.
 
     ``dyad`` (two ISO3 codes) limits to one pair (both directions unless ``directed``);
-    None computes every pair. ``since``/``until`` bound the periods reported; the baseline
-    reads earlier periods too.
+    ``country`` gives one country's view, summed over all its partners (pair 'GEO-*');
+    neither computes every pair. ``since``/``until`` bound the periods reported; the
+    baseline reads earlier periods too.
     """
 
     freq: str = "month"
     dyad: tuple[str, str] | None = None
+    country: str | None = None
     directed: bool = False
     since: dt.date | None = None
     until: dt.date | None = None
@@ -46,6 +48,8 @@ class IndicatorQuery:
     def __post_init__(self) -> None:
         if self.freq not in FREQUENCIES:
             raise InvalidInput(f"frequency '{self.freq}': use one of {', '.join(FREQUENCIES)}.")
+        if self.country is not None and (self.dyad is not None or self.directed):
+            raise InvalidInput("a country view sums over all partners: give --country alone, or --dyad A-B.")
         if self.baseline_periods < MIN_BASELINE:
             raise InvalidInput(f"baseline of {self.baseline_periods} periods: use at least {MIN_BASELINE}.")
 
@@ -57,9 +61,11 @@ def _lookup(value: ibis.Value, weights: dict[str, float], default: float | None)
     return ibis.cases(*branches, else_=ibis.literal(default, type="float64")) if branches else ibis.literal(default)
 
 
-def _pair_columns(events: ibis.Table, directed: bool) -> tuple[ibis.Value, ibis.Value]:
+def _pair_columns(events: ibis.Table, query: IndicatorQuery) -> tuple[ibis.Value, ibis.Value]:
     a1, a2 = events.actor1_iso3, events.actor2_iso3
-    if directed:
+    if query.country is not None:
+        return ibis.literal(query.country), ibis.literal("*")
+    if query.directed:
         return a1, a2
     return ibis.least(a1, a2), ibis.greatest(a1, a2)
 
@@ -75,6 +81,8 @@ def _paired(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
         forward = (rows.actor1_iso3 == first) & (rows.actor2_iso3 == second)
         backward = (rows.actor1_iso3 == second) & (rows.actor2_iso3 == first)
         rows = rows.filter(forward if query.directed else forward | backward)
+    if query.country is not None:
+        rows = rows.filter((rows.actor1_iso3 == query.country) | (rows.actor2_iso3 == query.country))
     return rows
 
 
@@ -93,7 +101,7 @@ def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
 
 def _keyed(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     rows = _paired(events, query)
-    pair_a, pair_b = _pair_columns(rows, query.directed)
+    pair_a, pair_b = _pair_columns(rows, query)
     return rows.mutate(pair_a=pair_a, pair_b=pair_b, period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
                        incident=rows.cluster_id.fill_null(rows.event_id))
 
@@ -143,7 +151,8 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
     filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
                        f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
     rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
-            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") if query.dyad else "agg"
+            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") if query.dyad or query.country \
+        else "agg"
     sums = ", ".join(f"coalesce(sum({i.name}_value) OVER w, 0) AS {i.name}_s1, "
                      f"coalesce(sum({i.name}_value * {i.name}_value) OVER w, 0) AS {i.name}_s2" for i in INDICATORS)
     scores = []

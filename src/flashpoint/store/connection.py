@@ -11,7 +11,7 @@ import ibis
 
 from flashpoint.config import Settings
 from flashpoint.errors import StoreError
-from flashpoint.store.schema import create_schema
+from flashpoint.store.schema import check_version, create_schema
 
 
 @contextmanager
@@ -39,7 +39,9 @@ def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[du
         raise StoreError(f"cannot open the event store {path}: {exc}") from None
     try:
         con.execute("SET enable_progress_bar = false")
-        if not read_only:
+        if read_only:
+            check_version(con)
+        else:
             create_schema(con)
         yield con
     finally:

@@ -119,6 +119,14 @@ def _fingerprint(tables: dict[str, pa.Table]) -> str:
     return digest.hexdigest()
 
 
+def check_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Raise StoreError when the store was made by a Flashpoint with another store schema."""
+    version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
+    if version and version[0][0] != SCHEMA_VERSION:
+        raise StoreError(f"this store was made by another Flashpoint version (store schema {version[0][0]}, this "
+                         f"version reads {SCHEMA_VERSION}); ingest its files into a new store.")
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the store's tables if missing and load the CAMEO and country lookup tables.
 
@@ -128,11 +136,11 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     fingerprint = _fingerprint(tables)
     con.execute("BEGIN TRANSACTION")
     con.execute(DDL)
-    version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchone()
-    if version is not None and version[0] != SCHEMA_VERSION:
+    try:
+        check_version(con)
+    except StoreError:
         con.execute("ROLLBACK")
-        raise StoreError(f"this store was made by an older Flashpoint (store schema {version[0]}, this version "
-                         f"reads {SCHEMA_VERSION}); ingest its files into a new store.")
+        raise
     stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchone()
     if stored is None or stored[0] != fingerprint:
         for name, table in tables.items():
