@@ -47,7 +47,9 @@ def _weight(ind, row: dict[str, str]) -> float | None:  # noqa: ANN001
     if not prefixes:
         return None
     actor = max(ind.actor_weights.get(row["Actor1Type1Code"], 1.0), ind.actor_weights.get(row["Actor2Type1Code"], 1.0))
-    return ind.codes[max(prefixes, key=len)] * (actor if ind.actor_weights else 1.0)
+    tone = float(row["AvgTone"]) if row["AvgTone"] not in ("", "NA") else 0.0
+    hostile = min(1.0 + ind.tone_factor * max(-tone, 0.0), ind.tone_cap) if ind.tone_factor else 1.0
+    return ind.codes[max(prefixes, key=len)] * (actor if ind.actor_weights else 1.0) * hostile
 
 
 @pytest.mark.shared_data
@@ -134,7 +136,9 @@ def test_adding_an_event_never_lowers_a_count(settings: Settings, tmp_path: Path
         after = compute_indicators(con, IndicatorQuery(freq="day")).set_index(["pair", "period", "indicator"])
     assert (after.loc[before.index].incidents >= before.incidents).all()
     rhetoric = after.xs("rhetoric", level="indicator")
-    assert rhetoric.loc[("EGY-SAU", dt.date(2016, 7, 1))].value == 4.5  # threat of force (3) by a government (× 1.5)
+    # A threat of force (3) to a government (× 1.5), in a slightly negative tone (× 1 + 0.05 per point).
+    tone = float(threat[34])
+    assert rhetoric.loc[("EGY-SAU", dt.date(2016, 7, 1))].value == pytest.approx(4.5 * (1 + 0.05 * max(-tone, 0)))
 
 
 def test_periods_and_bad_input() -> None:

@@ -92,6 +92,9 @@ def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
     if ind.actor_weights:
         code_weight = code_weight * ibis.greatest(_lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
                                                   _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0))
+    if ind.tone_factor:
+        hostility = ibis.greatest(-rows.avg_tone.fill_null(0.0), ibis.literal(0.0))
+        code_weight = code_weight * ibis.least(1.0 + ind.tone_factor * hostility, ibis.literal(ind.tone_cap))
     if ind.shape == "proxy":
         reads = rows.actor2_type.isin(list(ind.proxy_types))
     else:

@@ -32,6 +32,10 @@ class Indicator:
     shape: str = "pair"
     #: Non-state actor types a ``proxy`` indicator reads as the recipient.
     proxy_types: tuple[str, ...] = ()
+    #: Each point of negative average tone (GDELT's avg_tone, -100..+100) adds this much to
+    #: the row's multiplier, up to ``tone_cap``; rows without tone are unchanged.
+    tone_factor: float = 0.0
+    tone_cap: float = 1.0
 
 
 LEADERSHIP: Final = {"GOV": 1.5, "MIL": 1.5}
@@ -48,10 +52,13 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         name="rhetoric",
         title="Inflammatory rhetoric",
         description="Accusations, rejections, threats and ultimatums between the two states; threats of force "
-                    "weigh most, and statements by government and military actors weigh 1.5 times others.",
+                    "weigh most, statements by government and military actors weigh 1.5 times others, and a "
+                    "hostile tone adds up to half again (5% per point of negative average tone).",
         codes={"111": 1.0, "112": 1.0, "1123": 2.0, "12": 1.0, "13": 2.0, "138": 3.0, "1384": 3.5,
                "1385": 4.0, "139": 3.0},
         actor_weights=LEADERSHIP,
+        tone_factor=0.05,
+        tone_cap=1.5,
     ),
     Indicator(
         name="breakdown",
@@ -121,5 +128,7 @@ def render_markdown() -> str:
         if ind.actor_weights:
             weights = ", ".join(f"{t} × {w:g}" for t, w in ind.actor_weights.items())
             parts.append(f"\nActor weights: {weights}.")
+        if ind.tone_factor:
+            parts.append(f"\nTone: × (1 + {ind.tone_factor:g} per point of negative `avg_tone`), at most × {ind.tone_cap:g}.")
         parts.append("")
     return "\n".join(parts)
