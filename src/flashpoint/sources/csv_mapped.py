@@ -36,7 +36,16 @@ from typing import Final
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import CODE_SYSTEMS
-from flashpoint.sources.tabular import EVENTS, Layout, country_join, fields_cte, header_layout, invalid_when, scan_sql
+from flashpoint.sources.tabular import (
+    EVENTS,
+    Layout,
+    country_join,
+    fields_cte,
+    header_layout,
+    invalid_when,
+    iso3_join,
+    scan_sql,
+)
 from flashpoint.sources.tabular import sql_string as _s
 
 CITATION: Final = "Cite the data set your mapping describes; Flashpoint adds no data of its own here."
@@ -132,7 +141,7 @@ class MappedCsvReader:
         system = self.mapping.code_systems.get(name, "iso3")
         value = self._value(name)
         if system == "iso3":
-            return f"{alias}.iso3", f"LEFT JOIN (SELECT DISTINCT iso3 FROM country_codes) {alias} ON {alias}.iso3 = upper({value})"
+            return f"{alias}.iso3", iso3_join(alias, value)
         code = f"lower({value})" if system == "name" else (
             f"CAST(CAST(try_cast({value} AS DOUBLE) AS INTEGER) AS VARCHAR)" if system in ("gw", "cow", "iso_numeric")
             else f"upper({value})")

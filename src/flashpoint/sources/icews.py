@@ -29,6 +29,7 @@ from flashpoint.sources.tabular import (
     header_layout,
     invalid_when,
     scan_sql,
+    sector_type_sql,
 )
 
 __all__ = ["CITATION", "FORMATS", "TARGET", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
@@ -75,13 +76,6 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
         ) from None
 
 
-def _sector_type(sectors: str) -> str:
-    """SQL: a CAMEO actor type from ICEWS sectors ('Government,Military,...')."""
-    return (f"CASE WHEN {sectors} ILIKE '%military%' THEN 'MIL' WHEN {sectors} ILIKE '%police%' THEN 'COP' "
-            f"WHEN {sectors} ILIKE '%rebel%' OR {sectors} ILIKE '%insurgent%' THEN 'REB' "
-            f"WHEN {sectors} ILIKE '%government%' OR {sectors} ILIKE '%executive%' THEN 'GOV' END")
-
-
 def _actor_country(name: str) -> str:
     """SQL: the country a quadruple actor names: the whole name, else a trailing '(X)'."""
     return f"lower(coalesce(nullif(regexp_extract({name}, '\\(([^()]+)\\)$', 1), ''), {name}))"
@@ -104,8 +98,8 @@ SELECT
   v.row_ordinal,
   'icews:' || v.eid AS event_id, 'icews' AS source,
   try_cast(v.edate AS DATE) AS event_date,
-  a1.iso3 AS actor1_iso3, {_sector_type("v.a1sectors")} AS actor1_type, v.a1name AS actor1_name,
-  a2.iso3 AS actor2_iso3, {_sector_type("v.a2sectors")} AS actor2_type, v.a2name AS actor2_name,
+  a1.iso3 AS actor1_iso3, {sector_type_sql("v.a1sectors")} AS actor1_type, v.a1name AS actor1_name,
+  a2.iso3 AS actor2_iso3, {sector_type_sql("v.a2sectors")} AS actor2_type, v.a2name AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
   loc.iso3 AS location_iso3, v.province AS admin1,
   try_cast(v.lat AS DOUBLE) AS lat, try_cast(v.lon AS DOUBLE) AS lon,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from flashpoint.sources.tabular import Layout, Target, country_join, fields_cte, header_layout, invalid_when, scan_sql
+from flashpoint.sources.tabular import Layout, Target, fields_cte, header_layout, invalid_when, iso3_or_name, scan_sql
 
 __all__ = ["CITATION", "FORMATS", "LICENSE", "MEASURE_TYPES", "TARGET", "canonical_sql", "detect_layout",
            "scan_sql"]
@@ -53,22 +53,18 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
     return header_layout(path, head, source="measures", key="measure")
 
 
-def _country(alias: str, value: str) -> str:
-    """LEFT JOINs resolving ``value`` (ISO3 or a name) as ``alias``."""
-    return (f"LEFT JOIN (SELECT DISTINCT iso3 FROM country_codes) {alias}_c ON {alias}_c.iso3 = upper({value}) "
-            f"{country_join(alias + '_n', 'name', f'lower({value})')}")
-
-
 def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:
     """SELECT mapping the file to ``measures`` rows plus ``row_ordinal`` and ``reason``."""
     types = ", ".join(f"('{t}')" for t in MEASURE_TYPES)
     first, second = "trim(split_part(v.target, '-', 1))", "nullif(trim(split_part(v.target, '-', 2)), '')"
+    actor, actor_joins = iso3_or_name("a", "v.actor")
+    target, target_joins = iso3_or_name("t1", first)
+    target2, target2_joins = iso3_or_name("t2", second)
     return f"""
 WITH {fields_cte(layout, scan, _FIELDS, ordinals=ordinals)}
 SELECT
   v.row_ordinal, try_cast(v.date AS DATE) AS date, try_cast(v.end_date AS DATE) AS end_date,
-  v.actor, coalesce(a_c.iso3, a_n.iso3) AS actor_iso3, v.target,
-  coalesce(t1_c.iso3, t1_n.iso3) AS target_iso3, coalesce(t2_c.iso3, t2_n.iso3) AS target2_iso3,
+  v.actor, {actor} AS actor_iso3, v.target, {target} AS target_iso3, {target2} AS target2_iso3,
   lower(v.measure) AS measure, v.source, v.note, {int(ingest_id)} AS ingest_id,
   CASE WHEN v.date IS NULL THEN 'date is empty'
        {invalid_when("date", "date", "try_cast(v.date AS DATE) IS NULL", "a date (YYYY-MM-DD)")}
@@ -78,13 +74,13 @@ SELECT
                      "a known measure type")}
        WHEN v.actor IS NULL THEN 'actor is empty'
        WHEN v.target IS NULL THEN 'target is empty'
-       WHEN coalesce(t1_c.iso3, t1_n.iso3) IS NULL THEN format('target {{}} is not a country or pair', v.target)
-       WHEN {second} IS NOT NULL AND coalesce(t2_c.iso3, t2_n.iso3) IS NULL
+       WHEN {target} IS NULL THEN format('target {{}} is not a country or pair', v.target)
+       WHEN {second} IS NOT NULL AND {target2} IS NULL
          THEN format('target {{}} is not a country or pair', v.target)
        WHEN v.source IS NULL THEN 'source is empty: every measure needs its citation'
   END AS reason
 FROM v
-{_country("a", "v.actor")}
-{_country("t1", first)}
-{_country("t2", second)}
+{actor_joins}
+{target_joins}
+{target2_joins}
 """

@@ -13,7 +13,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from flashpoint.sources.tabular import EVENTS, Layout, country_join, fields_cte, header_layout, invalid_when, scan_sql
+from flashpoint.sources.tabular import (
+    EVENTS,
+    Layout,
+    fields_cte,
+    header_layout,
+    invalid_when,
+    iso3_or_name,
+    scan_sql,
+    sector_type_sql,
+)
 
 __all__ = ["CITATION", "FORMATS", "LICENSE", "TARGET", "canonical_sql", "detect_layout", "scan_sql"]
 
@@ -41,18 +50,6 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
     return header_layout(path, head, source="polecat", key="Recipient Name")
 
 
-def _sector_type(sector: str) -> str:
-    return (f"CASE WHEN {sector} ILIKE '%military%' THEN 'MIL' WHEN {sector} ILIKE '%police%' THEN 'COP' "
-            f"WHEN {sector} ILIKE '%rebel%' OR {sector} ILIKE '%insurg%' THEN 'REB' "
-            f"WHEN {sector} ILIKE '%gov%' OR {sector} ILIKE '%executive%' THEN 'GOV' END")
-
-
-def _country(alias: str, value: str) -> str:
-    """Joins resolving an ISO3 code or a country name as ``alias``."""
-    return (f"LEFT JOIN (SELECT DISTINCT iso3 FROM country_codes) {alias}c ON {alias}c.iso3 = upper({value}) "
-            f"{country_join(alias + 'n', 'name', f'lower({value})')}")
-
-
 def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:
     """SELECT mapping POLECAT rows to canonical event columns plus ``row_ordinal`` and ``reason``."""
     reason = f"""CASE
@@ -64,15 +61,18 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     {invalid_when("Latitude", "lat", "try_cast(v.lat AS DOUBLE) IS NULL", "a number")}
     {invalid_when("Longitude", "lon", "try_cast(v.lon AS DOUBLE) IS NULL", "a number")}
   END AS reason"""
+    a1, a1_joins = iso3_or_name("a1", "v.a1country")
+    a2, a2_joins = iso3_or_name("a2", "v.a2country")
+    loc, loc_joins = iso3_or_name("l", "v.country")
     return f"""
 WITH {fields_cte(layout, scan, _FIELDS, ordinals=ordinals)}
 SELECT
   v.row_ordinal, 'polecat:' || v.eid AS event_id, 'polecat' AS source,
   try_cast(left(v.edate, 10) AS DATE) AS event_date,
-  coalesce(a1c.iso3, a1n.iso3) AS actor1_iso3, {_sector_type("v.a1sector")} AS actor1_type, v.a1name AS actor1_name,
-  coalesce(a2c.iso3, a2n.iso3) AS actor2_iso3, {_sector_type("v.a2sector")} AS actor2_type, v.a2name AS actor2_name,
+  {a1} AS actor1_iso3, {sector_type_sql("v.a1sector")} AS actor1_type, v.a1name AS actor1_name,
+  {a2} AS actor2_iso3, {sector_type_sql("v.a2sector")} AS actor2_type, v.a2name AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
-  coalesce(lc.iso3, ln.iso3) AS location_iso3, v.admin1,
+  {loc} AS location_iso3, v.admin1,
   try_cast(v.lat AS DOUBLE) AS lat, try_cast(v.lon AS DOUBLE) AS lon,
   v.publisher AS source_ref, 'machine' AS coding,
   try_cast(v.published AS TIMESTAMP) AS date_added, {int(ingest_id)} AS ingest_id,
@@ -83,7 +83,7 @@ LEFT JOIN human_coded_cameo m1 ON m1.source = 'polecat' AND m1.event_type = uppe
 LEFT JOIN human_coded_cameo m0 ON m0.source = 'polecat' AND m0.event_type = upper(v.etype)
   AND m0.sub_event_type IS NULL
 LEFT JOIN cameo_codes c ON c.cameo_code = coalesce(m1.cameo_code, m0.cameo_code)
-{_country("a1", "v.a1country")}
-{_country("a2", "v.a2country")}
-{_country("l", "v.country")}
+{a1_joins}
+{a2_joins}
+{loc_joins}
 """

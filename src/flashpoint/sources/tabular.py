@@ -189,3 +189,21 @@ def human_coded_join(source: str, event_type: str, sub_event_type: str) -> str:
 def country_join(alias: str, system: str, code: str) -> str:
     """LEFT JOIN of the store's country resolver as ``alias`` for ``code`` in ``system``."""
     return f"LEFT JOIN country_codes {alias} ON {alias}.system = {sql_string(system)} AND {alias}.code = {code}"
+
+
+def iso3_join(alias: str, code: str) -> str:
+    """LEFT JOIN as ``alias`` of the country whose ISO3 code is ``code`` (any case)."""
+    return f"LEFT JOIN (SELECT DISTINCT iso3 FROM country_codes) {alias} ON {alias}.iso3 = upper({code})"
+
+
+def iso3_or_name(alias: str, value: str) -> tuple[str, str]:
+    """(SQL of the ISO3, LEFT JOINs) for a value that is an ISO3 code or a country name."""
+    joins = f"{iso3_join(alias + '_c', value)} {country_join(alias + '_n', 'name', f'lower({value})')}"
+    return f"coalesce({alias}_c.iso3, {alias}_n.iso3)", joins
+
+
+def sector_type_sql(sectors: str) -> str:
+    """SQL: a CAMEO actor type from a sector list ('Government,Military,...'; ICEWS, POLECAT)."""
+    return (f"CASE WHEN {sectors} ILIKE '%military%' THEN 'MIL' WHEN {sectors} ILIKE '%police%' THEN 'COP' "
+            f"WHEN {sectors} ILIKE '%rebel%' OR {sectors} ILIKE '%insurg%' THEN 'REB' "
+            f"WHEN {sectors} ILIKE '%government%' OR {sectors} ILIKE '%executive%' THEN 'GOV' END")
