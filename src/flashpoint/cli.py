@@ -67,7 +67,8 @@ from flashpoint.store.queries import EventFilter, cluster_rows, select_events, s
 
 app = typer.Typer(help="Flashpoint: early warning of military escalation between states.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-ingest_app = typer.Typer(help="Ingest event files into the store.", no_args_is_help=True)
+ingest_app = typer.Typer(help="Ingest event files, and auxiliary tables (military spending, measures, crises, "
+                         "terminations), into the store.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 redlines_app = typer.Typer(help="Red lines: declared thresholds, and the pairs that crossed them.",
                            no_args_is_help=True)
@@ -295,7 +296,7 @@ def _sources_table(found: dict[str, object], title: str) -> Table:
 
 @app.command()
 def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """What the store holds: events by source, date range, dyads, quarantine."""
+    """What the store holds: events by source and coding, dates, incidents, pairs, quarantine."""
     with open_store(ctx.obj, read_only=True) as con:
         found = store_stats(con)
     if as_json:
