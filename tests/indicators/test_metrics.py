@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,8 @@ def test_measures_and_spending_enter_the_metrics(shared_data: Path, settings: Se
     assert frame.loc["military_spending_GEO", "value"] == pytest.approx(805.546, abs=1e-3)
     assert frame.loc["military_spending_GEO", "source"] == "SIPRI Military Expenditure Database"
     assert frame.loc["meetings", "value"] == 0  # no events in this store
+    # Georgia's spending in constant 2021 US$ million: 805.5 in 2008 after 2007's value in the sheet.
+    with open(shared_data / "sipri_milex" / "milex_Constant_2021_US.csv", newline="", encoding="utf-8") as fh:
+        georgia = next(row for row in csv.DictReader(fh) if row["Country"] == "Georgia")
+    growth = float(georgia["2008"]) / float(georgia["2007"]) - 1
+    assert frame.loc["military_spending_growth_GEO", "value"] == pytest.approx(growth)

@@ -58,7 +58,8 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     DataFrame: ``year``, ``metric``, ``title``, ``value``, ``unit``, ``source`` (where the
     number came from), every metric for every year with any of them (and for ``year``).
     Military spending gives one row per country (``metric`` = ``military_spending_<ISO3>``;
-    NaN when the store has no spending for it).
+    NaN when the store has no spending for it), and its growth on the previous year
+    (``military_spending_growth_<ISO3>``) when both years are in the store.
     """
     a, b = sorted(pair)
     backend = ibis_backend(con)
@@ -98,16 +99,24 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     milex = backend.table("milex")
     spending = milex.filter(milex.iso3.isin([a, b]) & milex.unit.isin(list(SPENDING_UNITS)))
     if year is not None:
-        spending = spending.filter(spending.year == year)
+        spending = spending.filter(spending.year.isin([year - 1, year]))
     frame = spending.to_pyarrow().to_pandas()
     if not frame.empty:
         frame["rank"] = frame.unit.map({u: i for i, u in enumerate(SPENDING_UNITS)})
         best = frame.sort_values(["rank", "source"]).groupby(["iso3", "year"], as_index=False).head(1)
+        earlier = {(r.iso3, r.year, r.unit, r.source): r.value for r in frame.itertuples()}
+        names = {"sipri": "SIPRI Military Expenditure Database", "cow_nmc": "COW National Material Capabilities"}
         for r in best.itertuples():
+            if year is not None and r.year != year:
+                continue
+            cited = names.get(r.source, r.source)
             rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
                          "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
-                         "source": {"sipri": "SIPRI Military Expenditure Database",
-                                    "cow_nmc": "COW National Material Capabilities"}.get(r.source, r.source)})
+                         "source": cited})
+            if before := earlier.get((r.iso3, r.year - 1, r.unit, r.source)):
+                rows.append({"year": int(r.year), "metric": f"military_spending_growth_{r.iso3}",
+                             "title": f"Military spending growth, {r.iso3}", "value": float(r.value) / before - 1,
+                             "unit": f"change on {r.year - 1} (fraction; {r.unit})", "source": cited})
     years = {r["year"] for r in rows} | ({year} if year is not None else set())
     for y in years:
         have = {r["metric"] for r in rows if r["year"] == y}
