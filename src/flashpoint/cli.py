@@ -55,7 +55,7 @@ from flashpoint.sources.acled_fetch import fetch as fetch_acled_pages
 from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
 from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.tabular import EVENTS, Reader
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, parse_period, period_kind
 from flashpoint.indicators.compute import explain as explain_indicator
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
@@ -511,8 +511,7 @@ def explain(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """The events that contributed most to one indicator of a pair in a period."""
-    kind = freq.value if freq else ("week" if "-W" in period.upper() else "year" if len(period) == 4
-                                    else "month" if len(period) == 7 else "day")
+    kind = freq.value if freq else period_kind(period)
     query = IndicatorQuery(freq=kind, dyad=_parse_dyad(dyad), directed=directed)
     with open_store(ctx.obj, read_only=True) as con:
         rows = explain_indicator(con, query, parse_period(period, kind), indicator, limit=limit)

@@ -102,34 +102,37 @@ def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
     return ibis.ifelse(reads, code_weight, ibis.null("float64"))
 
 
-def _keyed(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
+def keyed_rows(events: ibis.Table, query: IndicatorQuery, /) -> ibis.Table:
+    """The events a query reads, with ``pair`` ('GEO-RUS'; 'GEO→RUS' when directed; 'GEO-*'
+    for a country view), ``period`` (its first day) and ``incident`` (the row's cluster)."""
     rows = _paired(events, query)
     pair_a, pair_b = _pair_columns(rows, query)
-    return rows.mutate(pair_a=pair_a, pair_b=pair_b, period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
+    return rows.mutate(pair=pair_a.concat("→" if query.directed else "-", pair_b),
+                       period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
                        incident=rows.cluster_id.fill_null(rows.event_id))
 
 
 def indicator_rows(events: ibis.Table, ind: Indicator, query: IndicatorQuery) -> ibis.Table:
-    """The rows an indicator reads, with ``pair_a``, ``pair_b``, ``period``, ``incident`` and ``weight``."""
-    rows = _keyed(events, query)
+    """The rows an indicator reads, with ``pair``, ``period``, ``incident`` and ``weight``."""
+    rows = keyed_rows(events, query)
     return rows.mutate(weight=_weight(rows, ind)).filter(ibis._.weight.notnull())
 
 
 def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     """One pass over the events: per pair and period, each indicator's weighted incidents
     (``<name>_value``) and incidents (``<name>_incidents``), and all incidents (``total``)."""
-    rows = _keyed(events, query)
+    rows = keyed_rows(events, query)
     weights = [f"w_{ind.name}" for ind in INDICATORS]
     rows = rows.mutate(**{f"w_{ind.name}": _weight(rows, ind) for ind in INDICATORS})
     # A row that is its own incident needs no grouping into incidents: most rows, and the
     # costly step (a key per incident) is kept for the rows of larger incidents.
     alone = rows.cluster_size.fill_null(1) <= 1
     shared = rows.filter(~alone)
-    grouped = shared.group_by(["pair_a", "pair_b", "period", "incident"]).agg(**{w: shared[w].max() for w in weights})
-    incidents = rows.filter(alone).select("pair_a", "pair_b", "period", "incident", *weights).union(grouped)
+    grouped = shared.group_by(["pair", "period", "incident"]).agg(**{w: shared[w].max() for w in weights})
+    incidents = rows.filter(alone).select("pair", "period", "incident", *weights).union(grouped)
     sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0) for ind in INDICATORS}
     counts = {f"{ind.name}_incidents": incidents[f"w_{ind.name}"].count() for ind in INDICATORS}
-    return incidents.group_by(["pair_a", "pair_b", "period"]).agg(total=incidents.count(), **sums, **counts)
+    return incidents.group_by(["pair", "period"]).agg(total=incidents.count(), **sums, **counts)
 
 
 #: SQL numbering consecutive periods, for windows over period ranges.
@@ -148,7 +151,6 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
     step = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}[query.freq]
     last = ("(SELECT max(period) FROM agg)" if query.until is None else
             f"CAST(date_trunc('{query.freq}', DATE '{query.until.isoformat()}') AS DATE)")
-    sep = "→" if query.directed else "-"
     width = query.baseline_periods
     window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {width} PRECEDING AND 1 PRECEDING"
     filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
@@ -165,7 +167,7 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
         scores.append(f"{v}, {ind.name}_incidents, CASE WHEN n >= {MIN_BASELINE} AND {var} > 1e-12 "
                       f"THEN ({v} - ({s1}) / n) / sqrt({var}) END AS {ind.name}_z")
     return f"""
-WITH agg AS (SELECT pair_a || '{sep}' || pair_b AS pair, CAST(period AS DATE) AS period, * EXCLUDE (period)
+WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
              FROM ({aggregated})),
 grid AS (SELECT pair, CAST(unnest(generate_series(min(period), {last}, INTERVAL {step})) AS DATE) AS period
          FROM agg GROUP BY pair),
@@ -205,6 +207,12 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     return con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
 
 
+def period_kind(text: str) -> str:
+    """The frequency a period text names: 'week' (2022-W07), 'year' (2022), 'month' (2022-02), else 'day'."""
+    text = text.strip()
+    return "week" if "-W" in text.upper() else "year" if len(text) == 4 else "month" if len(text) == 7 else "day"
+
+
 def parse_period(text: str, freq: str) -> dt.date:
     """The first day of the period ``text`` names: '2022-W07' (ISO week), '2022-02', '2022', or
     any day 'YYYY-MM-DD' (its period at ``freq``).
@@ -215,13 +223,14 @@ def parse_period(text: str, freq: str) -> dt.date:
         Saying which forms are understood.
     """
     text = text.strip()
+    kind = period_kind(text)
     try:
-        if "-W" in text.upper():
+        if kind == "week":
             year, week = text.upper().split("-W")
             day = dt.date.fromisocalendar(int(year), int(week), 1)
-        elif len(text) == 4:
+        elif kind == "year":
             day = dt.date(int(text), 1, 1)
-        elif len(text) == 7:
+        elif kind == "month":
             day = dt.date(int(text[:4]), int(text[5:7]), 1)
         else:
             day = dt.date.fromisoformat(text)

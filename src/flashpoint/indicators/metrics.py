@@ -14,6 +14,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
 from flashpoint.store.connection import ibis_backend
 
 
@@ -49,6 +50,72 @@ def _starts(column: ibis.Value, codes: tuple[str, ...]) -> ibis.Value:
     return ibis.or_(*[column.startswith(c) for c in codes])
 
 
+def _counted_rows(between: ibis.Table, measures: ibis.Table, metric: Metric) -> list[dict[str, object]]:
+    """Rows of an event- and measure-based metric per year, with where each number came from."""
+    counted = {r["year"]: r for r in between.filter(_starts(between.cameo_code, metric.codes))
+               .group_by("year").agg(incidents=ibis._.incident.nunique(), sources=ibis._.source.collect(distinct=True))
+               .to_pyarrow().to_pylist()}
+    recorded = ({} if not metric.measures else
+                {r["year"]: r for r in measures.filter(measures.measure.isin(list(metric.measures)))
+                 .group_by("year").agg(n=ibis._.count(), cited=ibis._.source.collect(distinct=True))
+                 .to_pyarrow().to_pylist()})
+    rows = []
+    for y in sorted(set(counted) | set(recorded)):
+        event_part, measure_part = counted.get(y), recorded.get(y)
+        sources = []
+        if event_part:
+            sources.append(f"{event_part['incidents']} incidents in " + ", ".join(sorted(event_part["sources"]))
+                           + f" (CAMEO {', '.join(metric.codes)})")
+        if measure_part:
+            sources.append(f"{measure_part['n']} measures: " + "; ".join(sorted(measure_part["cited"])))
+        value = (event_part["incidents"] if event_part else 0) + (measure_part["n"] if measure_part else 0)
+        rows.append({"year": y, "metric": metric.name, "title": metric.title, "value": float(value),
+                     "unit": metric.unit, "source": " + ".join(sources)})
+    return rows
+
+
+def _spending_rows(milex: ibis.Table, countries: tuple[str, str], year: int | None) -> list[dict[str, object]]:
+    """Each state's military spending per year (the preferred unit) and its growth on the year before."""
+    spending = milex.filter(milex.iso3.isin(list(countries)) & milex.unit.isin(list(SPENDING_UNITS)))
+    if year is not None:
+        spending = spending.filter(spending.year.isin([year - 1, year]))
+    frame = spending.to_pyarrow().to_pandas()
+    if frame.empty:
+        return []
+    frame["rank"] = frame.unit.map({u: i for i, u in enumerate(SPENDING_UNITS)})
+    best = frame.sort_values(["rank", "source"]).groupby(["iso3", "year"], as_index=False).head(1)
+    earlier = {(r.iso3, r.year, r.unit, r.source): r.value for r in frame.itertuples()}
+    names = {"sipri": "SIPRI Military Expenditure Database", "cow_nmc": "COW National Material Capabilities"}
+    rows = []
+    for r in best.itertuples():
+        if year is not None and r.year != year:
+            continue
+        cited = names.get(r.source, r.source)
+        rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
+                     "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
+                     "source": cited})
+        if before := earlier.get((r.iso3, r.year - 1, r.unit, r.source)):
+            rows.append({"year": int(r.year), "metric": f"military_spending_growth_{r.iso3}",
+                         "title": f"Military spending growth, {r.iso3}", "value": float(r.value) / before - 1,
+                         "unit": f"change on {r.year - 1} (fraction; {r.unit})", "source": cited})
+    return rows
+
+
+def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str], years: set[int]) -> list[dict[str, object]]:
+    """Zeros (and unknown spending) for the metrics a year has no row for, so none is hidden."""
+    added = []
+    for y in years:
+        have = {r["metric"] for r in rows if r["year"] == y}
+        added += [{"year": y, "metric": m.name, "title": m.title, "value": 0.0, "unit": m.unit,
+                   "source": f"no incidents (CAMEO {', '.join(m.codes)})"
+                             + (" and no recorded measures" if m.measures else "")}
+                  for m in METRICS if m.name not in have]
+        added += [{"year": y, "metric": f"military_spending_{iso3}", "title": f"Military spending, {iso3}",
+                   "value": float("nan"), "unit": "", "source": "not in the store: flashpoint ingest milex"}
+                  for iso3 in countries if f"military_spending_{iso3}" not in have]
+    return added
+
+
 def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
                    year: int | None = None) -> pd.DataFrame:
     """The metrics of an (unordered) pair per year.
@@ -63,10 +130,8 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     """
     a, b = sorted(pair)
     backend = ibis_backend(con)
-    events = backend.table("events")
-    between = events.filter(((events.actor1_iso3 == a) & (events.actor2_iso3 == b))
-                            | ((events.actor1_iso3 == b) & (events.actor2_iso3 == a)))
-    between = between.mutate(year=between.event_date.year(), incident=between.cluster_id.fill_null(between.event_id))
+    between = keyed_rows(backend.table("events"), IndicatorQuery(freq="year", dyad=(a, b)))
+    between = between.mutate(year=between.period.year())
     measures = backend.table("measures")
     concerns = (((measures.target_iso3 == a) & (measures.target2_iso3 == b))
                 | ((measures.target_iso3 == b) & (measures.target2_iso3 == a)))
@@ -74,59 +139,9 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     if year is not None:
         between = between.filter(between.year == year)
         measures = measures.filter(measures.year == year)
-    rows = []
-    for metric in METRICS:
-        counted = (between.filter(_starts(between.cameo_code, metric.codes))
-                   .group_by("year").agg(incidents=ibis._.incident.nunique(),
-                                         sources=ibis._.source.collect(distinct=True))
-                   .to_pyarrow().to_pylist())
-        recorded = ({} if not metric.measures else
-                    {r["year"]: r for r in measures.filter(measures.measure.isin(list(metric.measures)))
-                     .group_by("year").agg(n=ibis._.count(), cited=ibis._.source.collect(distinct=True))
-                     .to_pyarrow().to_pylist()})
-        by_year = {r["year"]: r for r in counted}
-        for y in sorted(set(by_year) | set(recorded)):
-            event_part, measure_part = by_year.get(y), recorded.get(y)
-            sources = []
-            if event_part:
-                sources.append(f"{event_part['incidents']} incidents in " + ", ".join(sorted(event_part["sources"]))
-                               + f" (CAMEO {', '.join(metric.codes)})")
-            if measure_part:
-                sources.append(f"{measure_part['n']} measures: " + "; ".join(sorted(measure_part["cited"])))
-            value = (event_part["incidents"] if event_part else 0) + (measure_part["n"] if measure_part else 0)
-            rows.append({"year": y, "metric": metric.name, "title": metric.title, "value": float(value),
-                         "unit": metric.unit, "source": " + ".join(sources)})
-    milex = backend.table("milex")
-    spending = milex.filter(milex.iso3.isin([a, b]) & milex.unit.isin(list(SPENDING_UNITS)))
-    if year is not None:
-        spending = spending.filter(spending.year.isin([year - 1, year]))
-    frame = spending.to_pyarrow().to_pandas()
-    if not frame.empty:
-        frame["rank"] = frame.unit.map({u: i for i, u in enumerate(SPENDING_UNITS)})
-        best = frame.sort_values(["rank", "source"]).groupby(["iso3", "year"], as_index=False).head(1)
-        earlier = {(r.iso3, r.year, r.unit, r.source): r.value for r in frame.itertuples()}
-        names = {"sipri": "SIPRI Military Expenditure Database", "cow_nmc": "COW National Material Capabilities"}
-        for r in best.itertuples():
-            if year is not None and r.year != year:
-                continue
-            cited = names.get(r.source, r.source)
-            rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
-                         "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
-                         "source": cited})
-            if before := earlier.get((r.iso3, r.year - 1, r.unit, r.source)):
-                rows.append({"year": int(r.year), "metric": f"military_spending_growth_{r.iso3}",
-                             "title": f"Military spending growth, {r.iso3}", "value": float(r.value) / before - 1,
-                             "unit": f"change on {r.year - 1} (fraction; {r.unit})", "source": cited})
-    years = {r["year"] for r in rows} | ({year} if year is not None else set())
-    for y in years:
-        have = {r["metric"] for r in rows if r["year"] == y}
-        rows += [{"year": y, "metric": m.name, "title": m.title, "value": 0.0, "unit": m.unit,
-                  "source": f"no incidents (CAMEO {', '.join(m.codes)})" + (" and no recorded measures" if m.measures
-                                                                            else "")}
-                 for m in METRICS if m.name not in have]
-        rows += [{"year": y, "metric": f"military_spending_{iso3}", "title": f"Military spending, {iso3}",
-                  "value": float("nan"), "unit": "", "source": "not in the store: flashpoint ingest milex"}
-                 for iso3 in (a, b) if f"military_spending_{iso3}" not in have]
+    rows = [row for metric in METRICS for row in _counted_rows(between, measures, metric)]
+    rows += _spending_rows(backend.table("milex"), (a, b), year)
+    rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()))
     order = {m.name: i for i, m in enumerate(METRICS)}
     columns = ["year", "metric", "title", "value", "unit", "source"]
     frame = pd.DataFrame(rows, columns=columns)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.cameo import cameo_codes
-from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery
+from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
 from flashpoint.store.connection import ibis_backend
 
 STATE_TYPES = ("GOV", "MIL", "COP")
@@ -118,23 +118,10 @@ def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: Ind
     DataFrame: ``rule``, ``pair``, ``period``, ``incidents``, ``event_ids`` (the events that
     crossed it, earliest first), ``first_date``.
     """
-    events = ibis_backend(con).table("events")
-    a1, a2 = events.actor1_iso3, events.actor2_iso3
-    rows = events.filter(a1.notnull() & a2.notnull() & (a1 != a2))
-    if query.dyad is not None:
-        x, y = query.dyad
-        forward = (rows.actor1_iso3 == x) & (rows.actor2_iso3 == y)
-        rows = rows.filter(forward if query.directed else forward | ((rows.actor1_iso3 == y) & (rows.actor2_iso3 == x)))
-    if query.until is not None:
-        rows = rows.filter(rows.event_date <= query.until)
+    rows = keyed_rows(ibis_backend(con).table("events"), query)
     sources = rows.group_by(rows.cluster_id).agg(cluster_sources=rows.source.nunique())
     rows = rows.left_join(sources, rows.cluster_id == sources.cluster_id).select(rows, "cluster_sources")
-    pair_a = rows.actor1_iso3 if query.directed else ibis.least(rows.actor1_iso3, rows.actor2_iso3)
-    pair_b = rows.actor2_iso3 if query.directed else ibis.greatest(rows.actor1_iso3, rows.actor2_iso3)
-    rows = rows.mutate(pair=pair_a.concat("→" if query.directed else "-", pair_b),
-                       period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
-                       incident=rows.cluster_id.fill_null(rows.event_id),
-                       reported=ibis.greatest(rows.num_sources.fill_null(1), rows.cluster_sources.fill_null(1)))
+    rows = rows.mutate(reported=ibis.greatest(rows.num_sources.fill_null(1), rows.cluster_sources.fill_null(1)))
     found = []
     for rule in rules:
         matched = rows.filter(ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes]))

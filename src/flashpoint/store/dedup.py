@@ -81,30 +81,12 @@ def _near(a: str, b: str, radius_km: float) -> str:
             f"* pow(sin(radians({b}.lon - {a}.lon) / 2), 2))) <= {radius_km})")
 
 
-def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-                   ingest_ids: list[int] | None = None) -> int:
-    """Assign ``cluster_id`` to the rows of the given ingests and every row of their groups.
-
-    Parameters
-    ----------
-    con : DuckDB connection to an open store.
-    settings : the dedup window and cell size.
-    ingest_ids : the new batch; None clusters the whole store again.
-
-    Returns
-    -------
-    The number of rows (re)assigned.
-    """
-    window = int(settings.dedup_window_days)
-    cell = float(settings.dedup_cell_degrees)
+def _assign_sql(group: str, cell: float, window: int) -> str:
+    """SQL creating ``dedup_assign`` (event_id, cluster_id, cluster_size) for every row of the
+    groups in ``dedup_groups``: machine-coded sessions per cell, joined to the nearest
+    human-coded row; human-coded rows linked to earlier human-coded sources."""
     radius_km = cell * 111.2
-    group = _group_sql()
-    scope = "" if ingest_ids is None else f"WHERE ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp "
-                    f"FROM events {scope}")
-        con.execute(f"""
+    return f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
 SELECT event_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INTEGER) AS cluster_size FROM (
 WITH keyed AS (
@@ -156,7 +138,32 @@ SELECT m.event_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
 FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster) LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
 UNION ALL
 SELECT event_id, cluster_id FROM human_clusters
-)""")
+)"""
+
+
+def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
+                   ingest_ids: list[int] | None = None) -> int:
+    """Assign ``cluster_id`` to the rows of the given ingests and every row of their groups.
+
+    Parameters
+    ----------
+    con : DuckDB connection to an open store.
+    settings : the dedup window and cell size.
+    ingest_ids : the new batch; None clusters the whole store again.
+
+    Returns
+    -------
+    The number of rows (re)assigned.
+    """
+    window = int(settings.dedup_window_days)
+    cell = float(settings.dedup_cell_degrees)
+    group = _group_sql()
+    scope = "" if ingest_ids is None else f"WHERE ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp "
+                    f"FROM events {scope}")
+        con.execute(_assign_sql(group, cell, window))
         # Rows that name no country anywhere stand alone.
         con.execute(f"INSERT INTO dedup_assign SELECT event_id, event_id, 1 FROM events "
                     f"{scope or 'WHERE true'} AND {group} IS NULL")
