@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -81,3 +82,11 @@ def test_every_metric_is_in_docs_metrics() -> None:
     text = (DOCS / "metrics.md").read_text(encoding="utf-8")
     for metric in METRICS:
         assert f"| `{metric.name}` |" in text, metric.name
+
+
+def test_docs_escalation_lists_the_registrys_index_weights() -> None:
+    from flashpoint.escalation.ladder import WEIGHTED
+
+    text = (DOCS / "escalation.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)`(?: \(a fall\))? \| ([0-9.]+) \|$", text, re.M))
+    assert {name: float(weight) for name, weight in rows.items()} == {i.name: abs(i.index_weight) for i in WEIGHTED}

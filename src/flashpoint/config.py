@@ -64,6 +64,41 @@ class Settings:
     acled_username, acled_password : str or None
         The ACLED account for ``flashpoint fetch acled`` (``FLASHPOINT_ACLED_USERNAME``,
         ``FLASHPOINT_ACLED_PASSWORD``); the password is never printed.
+    alert_freq : str
+        Period of the escalation ladder and alerts on events: day, week, month or year
+        (``FLASHPOINT_ALERT_FREQ``).
+    alert_baseline_periods : int
+        Trailing periods of each pair's own baseline for the z-scores behind the escalation
+        index (``FLASHPOINT_ALERT_BASELINE_PERIODS``).
+    alert_watch_index, alert_warning_index, alert_critical_index : float
+        Escalation index a change point must reach to raise a watch, warning or critical alert
+        (``FLASHPOINT_ALERT_WATCH_INDEX`` …); the index is a weighted sum of z-scores.
+    changepoint_hazard_periods : float
+        Online Bayesian change-point detection: the expected number of periods between changes
+        in a pair's index (``FLASHPOINT_CHANGEPOINT_HAZARD_PERIODS``).
+    changepoint_probability : float
+        Posterior probability that the index changed within the last ``changepoint_recent``
+        periods needed to fire a change point (``FLASHPOINT_CHANGEPOINT_PROBABILITY``).
+    changepoint_recent : int
+        How recent a change must be, in periods, to count as one now (``FLASHPOINT_CHANGEPOINT_RECENT``).
+    ladder_min_incidents : float
+        Ladder: incidents per week a stage's events must reach besides their share (scaled to
+        the period's length; ``FLASHPOINT_LADDER_MIN_INCIDENTS``).
+    ladder_verbal_share, ladder_coercion_share, ladder_force_share, ladder_major_share : float
+        Ladder: share of the pair's incidents in the period that hostile rhetoric (stage 1),
+        coercion (stage 2), force (stage 3) and force again (stage 4) must reach
+        (``FLASHPOINT_LADDER_VERBAL_SHARE`` …).
+    ladder_major_incidents : float
+        Ladder: force incidents per week for stage 4, major armed conflict (``FLASHPOINT_LADDER_MAJOR_INCIDENTS``).
+    alerts_jsonl : Path or None
+        ``flashpoint watch`` appends each new alert to this JSON-lines file (``FLASHPOINT_ALERTS_JSONL``).
+    webhook_url : str or None
+        ``flashpoint watch`` POSTs each new alert as JSON to this URL, retried with back-off
+        (``FLASHPOINT_WEBHOOK_URL``).
+    webhook_retries : int
+        Attempts per alert before the watch leaves it for the next cycle (``FLASHPOINT_WEBHOOK_RETRIES``).
+    watch_interval_seconds : float
+        Seconds between polls of GDELT's ``lastupdate.txt`` (``FLASHPOINT_WATCH_INTERVAL_SECONDS``).
     """
 
     db: Path
@@ -78,26 +113,54 @@ class Settings:
     acled_base_url: str = "https://acleddata.com"
     acled_username: str | None = None
     acled_password: str | None = field(default=None, repr=False)
+    alert_freq: str = "week"
+    alert_baseline_periods: int = 12
+    alert_watch_index: float = 1.0
+    alert_warning_index: float = 2.0
+    alert_critical_index: float = 4.0
+    changepoint_hazard_periods: float = 52.0
+    changepoint_probability: float = 0.5
+    changepoint_recent: int = 2
+    ladder_min_incidents: float = 3.0
+    ladder_verbal_share: float = 0.15
+    ladder_coercion_share: float = 0.15
+    ladder_force_share: float = 0.10
+    ladder_major_share: float = 0.25
+    ladder_major_incidents: float = 25.0
+    alerts_jsonl: Path | None = None
+    webhook_url: str | None = None
+    webhook_retries: int = 4
+    watch_interval_seconds: float = 60.0
 
 
 _ENV_PREFIX = "FLASHPOINT_"
 
 
+#: Settings that must be above zero (the other numbers may be zero).
+_POSITIVE = frozenset({"dedup_cell_degrees", "alert_baseline_periods", "changepoint_hazard_periods",
+                       "changepoint_recent", "webhook_retries", "watch_interval_seconds"})
+_CHOICES = {"alert_freq": ("day", "week", "month", "year")}
+
+
 def _coerce(name: str, value: object, origin: str) -> object:
-    if name in ("db", "temp_directory", "download_dir", "redlines_file"):
+    kind = _TYPES[name]
+    if "Path" in kind:
         return Path(str(value)).expanduser()
-    numbers = {"threads": (int, "a whole number"), "dedup_window_days": (int, "a whole number of days"),
-               "dedup_cell_degrees": (float, "a number of degrees")}
-    if name in numbers:
-        kind, expected = numbers[name]
+    if kind in ("int", "float"):
         try:
-            number = kind(str(value))
+            number = int(str(value)) if kind == "int" else float(str(value))
         except ValueError:
+            expected = "a whole number" if kind == "int" else "a number"
             raise InvalidInput(f"setting '{name}' from {origin}: expected {expected}, got {value!r}.") from None
-        if number < 0 or (name == "dedup_cell_degrees" and number == 0):
+        if number < 0 or (name in _POSITIVE and number == 0):
             raise InvalidInput(f"setting '{name}' from {origin}: expected a positive value, got {value!r}.")
         return number
+    if name in _CHOICES and str(value) not in _CHOICES[name]:
+        raise InvalidInput(f"setting '{name}' from {origin}: use one of {', '.join(_CHOICES[name])}, got {value!r}.")
     return str(value)
+
+
+_TYPES = {f.name: str(f.type) for f in fields(Settings)}
 
 
 def load_settings(

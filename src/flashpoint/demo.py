@@ -1,6 +1,7 @@
 """The demo: a fresh store built from the bundled real GDELT slice, and what it holds:
 sources, incidents, the busiest pairs, the latest GEO-RUS events, the pair's warning
-indicators for its last six months and its red-line crossings."""
+indicators for its last six months and its red-line crossings, and the alerts of the latest
+weeks across all pairs."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
 
-import platformdirs
 import pandas as pd
+import platformdirs
 import pyarrow as pa
 
 from flashpoint.config import Settings
+from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.sources import gdelt
@@ -33,7 +35,7 @@ def default_demo_db() -> Path:
 @dataclass(frozen=True)
 class DemoSummary:
     """What the demo built: the store, the ingest result, its statistics, sample events, the
-    demo pair's recent indicators and red-line crossings."""
+    demo pair's recent indicators and red-line crossings, and the latest warning alerts."""
 
     db: Path
     ingest: list[IngestResult]
@@ -42,6 +44,7 @@ class DemoSummary:
     dyad_events: pa.Table
     indicators: pd.DataFrame
     crossings: pd.DataFrame
+    alerts: pd.DataFrame
 
 
 def run_demo(settings: Settings, /) -> DemoSummary:
@@ -60,6 +63,8 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))
         crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD))
         record_crossings(con, crossings, "month")
+        raise_alerts(con, settings)
+        alerts = list_alerts(con, level="warning", limit=5)
     recent = monthly[monthly.period >= sorted(monthly.period.unique())[-6]] if not monthly.empty else monthly
     return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample, indicators=recent,
-                       crossings=crossings)
+                       crossings=crossings, alerts=alerts)

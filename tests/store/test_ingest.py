@@ -15,7 +15,6 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.events.cameo import cameo_codes
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

@@ -33,8 +33,9 @@ class IndicatorQuery:
 
     ``dyad`` (two ISO3 codes) limits to one pair (both directions unless ``directed``);
     ``country`` gives one country's view, summed over all its partners (pair 'GEO-*');
-    neither computes every pair. ``since``/``until`` bound the periods reported; the
-    baseline reads earlier periods too.
+    ``pairs`` limits an all-pairs query to these undirected pairs ('GEO-RUS', first code
+    first); none of them computes every pair. ``since``/``until`` bound the periods
+    reported; the baseline reads earlier periods too.
     """
 
     freq: str = "month"
@@ -44,6 +45,7 @@ class IndicatorQuery:
     since: dt.date | None = None
     until: dt.date | None = None
     baseline_periods: int = 12
+    pairs: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.freq not in FREQUENCIES:
@@ -83,6 +85,9 @@ def _paired(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
         rows = rows.filter(forward if query.directed else forward | backward)
     if query.country is not None:
         rows = rows.filter((rows.actor1_iso3 == query.country) | (rows.actor2_iso3 == query.country))
+    if query.pairs is not None:
+        first, second = ibis.least(rows.actor1_iso3, rows.actor2_iso3), ibis.greatest(rows.actor1_iso3, rows.actor2_iso3)
+        rows = rows.filter(first.concat("-", second).isin(list(query.pairs)))
     return rows
 
 
@@ -136,7 +141,7 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
 
 
 #: SQL numbering consecutive periods, for windows over period ranges.
-_PERIOD_INDEX = {"day": "(period - DATE '1970-01-01')", "week": "((period - DATE '1970-01-05') // 7)",
+PERIOD_INDEX = {"day": "(period - DATE '1970-01-01')", "week": "((period - DATE '1970-01-05') // 7)",
                  "month": "(year(period) * 12 + month(period))", "year": "year(period)"}
 
 
@@ -145,8 +150,10 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
 
     The baseline is the ``baseline_periods`` periods before t, from the pair's first event on;
     empty periods count as zeros, so its mean and variance come from sums over the periods
-    that have events. A one-pair query lists every period (dense: empty ones too); an
-    all-pairs query lists the pair-periods with at least one incident.
+    that have events. A query of one pair, one country or a list of pairs lists every
+    period (dense: empty ones too); an all-pairs query lists the pair-periods with at least
+    one incident. The variance is floored at the mean and at 1 (counts vary at least as
+    a Poisson count does), so one incident in a quiet pair is not ten standard deviations.
     """
     step = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}[query.freq]
     last = ("(SELECT max(period) FROM agg)" if query.until is None else
@@ -156,22 +163,22 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
     filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
                        f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
     rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
-            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") if query.dyad or query.country \
-        else "agg"
+            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") \
+        if query.dyad or query.country or query.pairs else "agg"
     sums = ", ".join(f"coalesce(sum({i.name}_value) OVER w, 0) AS {i.name}_s1, "
                      f"coalesce(sum({i.name}_value * {i.name}_value) OVER w, 0) AS {i.name}_s2" for i in INDICATORS)
     scores = []
     for ind in INDICATORS:
         v, s1, s2 = f"{ind.name}_value", f"{ind.name}_s1", f"{ind.name}_s2"
-        var = f"(({s2}) - ({s1}) * ({s1}) / n) / (n - 1)"
-        scores.append(f"{v}, {ind.name}_incidents, CASE WHEN n >= {MIN_BASELINE} AND {var} > 1e-12 "
+        var = f"greatest((({s2}) - ({s1}) * ({s1}) / n) / (n - 1), ({s1}) / n, 1.0)"
+        scores.append(f"{v}, {ind.name}_incidents, CASE WHEN n >= {MIN_BASELINE} "
                       f"THEN ({v} - ({s1}) / n) / sqrt({var}) END AS {ind.name}_z")
     return f"""
 WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
              FROM ({aggregated})),
 grid AS (SELECT pair, CAST(unnest(generate_series(min(period), {last}, INTERVAL {step})) AS DATE) AS period
          FROM agg GROUP BY pair),
-listed AS (SELECT *, {_PERIOD_INDEX[query.freq]} AS idx FROM {rows}),
+listed AS (SELECT *, {PERIOD_INDEX[query.freq]} AS idx FROM {rows}),
 indexed AS (SELECT *, least({width}, idx - min(idx) OVER (PARTITION BY pair)) AS n FROM listed),
 stats AS (SELECT *, {sums} FROM indexed WINDOW w AS ({window}))
 SELECT pair, period, total, {", ".join(scores)} FROM stats
@@ -194,7 +201,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     DataFrame with columns ``pair`` ('GEO-RUS'; 'GEO→RUS' when directed), ``period`` (first
     day), ``indicator``, ``value`` (weighted incidents), ``incidents``, ``share`` (of the
     pair's incidents in the period), ``z`` (against the pair's trailing ``baseline_periods``;
-    NaN without enough history or variation), ``total`` (the pair's incidents), one row per
+    NaN without enough history), ``total`` (the pair's incidents), one row per
     pair, period and indicator: for one pair every period from its first event on (empty
     ones included); for all pairs the pair-periods with at least one incident.
     """

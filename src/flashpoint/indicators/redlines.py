@@ -24,6 +24,8 @@ from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
 from flashpoint.store.connection import ibis_backend
 
 STATE_TYPES = ("GOV", "MIL", "COP")
+#: Alert levels, lowest first.
+ALERT_LEVELS = ("watch", "warning", "critical")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class RedLine:
     min_incidents: int = 1
     min_sources: int = 1
     first: bool = False
+    #: Alert level a crossing raises: watch, warning or critical.
+    level: str = "warning"
 
 
 _FIELDS = {f.name for f in fields(RedLine)}
@@ -66,13 +70,15 @@ def _rule(raw: object, origin: str, index: int) -> RedLine:
         value = raw.get(number, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise InvalidInput(f"{where}: field '{number}' must be a whole number of at least 1; got {value!r}.")
+    if raw.get("level", "warning") not in ALERT_LEVELS:
+        raise InvalidInput(f"{where}: field 'level' must be one of {', '.join(ALERT_LEVELS)}; got {raw['level']!r}.")
     for flag in ("state_actors", "first"):
         if not isinstance(raw.get(flag, False), bool):
             raise InvalidInput(f"{where}: field '{flag}' must be true or false; got {raw[flag]!r}.")
     return RedLine(name=name, description=str(raw["description"]), codes=tuple(codes),
                    state_actors=raw.get("state_actors", False), places=tuple(p.upper() for p in places),
                    min_incidents=raw.get("min_incidents", 1), min_sources=raw.get("min_sources", 1),
-                   first=raw.get("first", False))
+                   first=raw.get("first", False), level=raw.get("level", "warning"))
 
 
 def parse_rules(text: str, origin: str) -> list[RedLine]:

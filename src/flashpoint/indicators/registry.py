@@ -36,6 +36,9 @@ class Indicator:
     #: the row's multiplier, up to ``tone_cap``; rows without tone are unchanged.
     tone_factor: float = 0.0
     tone_cap: float = 1.0
+    #: Weight of the indicator's z-score in the escalation index (docs/escalation.md); a
+    #: negative weight reads a fall below the baseline as escalation (engagement).
+    index_weight: float = 0.0
 
 
 LEADERSHIP: Final = {"GOV": 1.5, "MIL": 1.5}
@@ -47,6 +50,7 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         description="Force posture between the two states: military alerts, mobilisation, shows of force, "
                     "police build-ups weighing less.",
         codes={"15": 1.0, "150": 1.0, "151": 0.5, "152": 2.0, "153": 0.5, "154": 2.0},
+        index_weight=0.15,
     ),
     Indicator(
         name="rhetoric",
@@ -59,6 +63,7 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         actor_weights=LEADERSHIP,
         tone_factor=0.05,
         tone_cap=1.5,
+        index_weight=0.15,
     ),
     Indicator(
         name="breakdown",
@@ -68,6 +73,7 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
                     "with the pair's engagement (meetings), which falls when communication breaks down.",
         codes={"161": 3.0, "164": 2.0, "165": 2.0, "1313": 1.5, "134": 1.5, "125": 1.0, "126": 1.0},
         actor_weights=LEADERSHIP,
+        index_weight=0.10,
     ),
     Indicator(
         name="engagement",
@@ -76,6 +82,7 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
                     "the pair's communication, whose fall below its own baseline (a negative z-score) is a "
                     "warning sign.",
         codes={"036": 1.0, "04": 1.0, "05": 1.0},
+        index_weight=-0.05,
     ),
     Indicator(
         name="proxy",
@@ -85,6 +92,24 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         codes={"072": 3.0, "062": 2.0, "0332": 1.5, "0312": 1.5, "051": 1.0, "07": 1.0},
         shape="proxy",
         proxy_types=("REB", "UAF", "INS", "SEP"),
+        index_weight=0.05,
+    ),
+    Indicator(
+        name="coercion",
+        title="Coercive signalling",
+        description="Threats, force posture, reduced relations and sanctions, expulsions and other coercion "
+                    "between the two states: the material of ladder stage 2.",
+        codes={"13": 1.0, "138": 2.0, "139": 2.0, "15": 1.0, "16": 1.0, "163": 1.5, "166": 1.5, "17": 1.0},
+        index_weight=0.20,
+    ),
+    Indicator(
+        name="force",
+        title="Use of force",
+        description="Force between the two states: assaults, blockades, occupation, clashes, artillery and "
+                    "aerial attacks, mass violence; heavier weapons weigh more. The material of ladder stages "
+                    "3 and 4.",
+        codes={"18": 1.0, "19": 2.0, "194": 3.0, "195": 3.0, "20": 4.0, "204": 5.0},
+        index_weight=0.30,
     ),
 )
 
@@ -114,10 +139,13 @@ def render_markdown() -> str:
              "Flashpoint reports the weighted `value`, the `incidents`, the `share` of the pair's",
              "incidents in the period, and a `z`-score against the pair's own trailing baseline",
              "(`baseline_periods`, default 12; empty periods count as zero; no z-score before 4 periods",
-             "of history or when the baseline does not vary), because media volume differs by pair and",
+             "of history; the variance is floored at the baseline mean and at 1, as counts vary at least",
+             "as a Poisson count does, so one incident in a quiet pair is not ten standard deviations),",
+             "because media volume differs by pair and",
              "grows over time. A one-pair view lists every period, empty ones too; an all-pairs view",
              "lists the pair-periods with incidents (docs/adr/004). Red lines are declared in TOML",
-             "(docs/redlines.md); the yearly metrics are in docs/metrics.md.\n"]
+             "(docs/redlines.md); the yearly metrics are in docs/metrics.md. The escalation index combines",
+             "the z-scores with the weights below (docs/escalation.md).\n"]
     for ind in INDICATORS:
         parts.append(f"## `{ind.name}`: {ind.title}\n\n{ind.description}\n")
         if ind.shape == "proxy":
@@ -130,5 +158,9 @@ def render_markdown() -> str:
             parts.append(f"\nActor weights: {weights}.")
         if ind.tone_factor:
             parts.append(f"\nTone: × (1 + {ind.tone_factor:g} per point of negative `avg_tone`), at most × {ind.tone_cap:g}.")
+        if ind.index_weight:
+            side = "a fall below" if ind.index_weight < 0 else "a rise above"
+            parts.append(f"\nEscalation index weight: {abs(ind.index_weight):g} on {side} the baseline "
+                         "(docs/escalation.md).")
         parts.append("")
     return "\n".join(parts)

@@ -74,7 +74,8 @@ def parse_list(text: str, version: int, base_url: str) -> list[ListedFile]:
     return found
 
 
-def _md5(path: Path) -> str:
+def file_md5(path: Path) -> str:
+    """The MD5 hex digest of a file, read in chunks."""
     digest = hashlib.md5()
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -82,7 +83,7 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download(client: httpx.Client, listed: ListedFile, target: Path) -> None:
+def download(client: httpx.Client, listed: ListedFile, target: Path) -> None:
     """Download to ``target.part``, resuming what is there, then move it to ``target``."""
     part = target.with_name(target.name + ".part")
     have = part.stat().st_size if part.exists() else 0
@@ -138,15 +139,15 @@ def fetch(
             target = folder / listed.name
             if on_file is not None:
                 on_file(listed.name)
-            if not (target.exists() and _md5(target) == listed.md5):
+            if not (target.exists() and file_md5(target) == listed.md5):
                 target.unlink(missing_ok=True)
                 try:
-                    _download(client, listed, target)
+                    download(client, listed, target)
                 except httpx.HTTPError as exc:
                     refused.append((listed.name, f"download failed: {exc}"))
                     continue
                 downloaded.append(listed.name)
-                if (actual := _md5(target)) != listed.md5:
+                if (actual := file_md5(target)) != listed.md5:
                     target.unlink()
                     refused.append((listed.name, f"MD5 {actual} does not match GDELT's list ({listed.md5}); "
                                                  "the file was deleted"))

@@ -7,12 +7,14 @@ import hashlib
 import duckdb
 import pyarrow as pa
 
+from flashpoint.errors import StoreError
 from flashpoint.events.cameo import cameo_code_by_name, cameo_codes, human_coded_types
 from flashpoint.events.countries import country_code_rows
-from flashpoint.errors import StoreError
 from flashpoint.events.schema import EVENT_COLUMNS
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
+#: Earlier store schemas this version upgrades in place (each added tables only).
+UPGRADES_FROM = frozenset({"4"})
 
 #: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
 REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
@@ -73,6 +75,23 @@ CREATE TABLE IF NOT EXISTS redline_crossings (
   rule VARCHAR NOT NULL, pair VARCHAR NOT NULL, freq VARCHAR NOT NULL, period DATE NOT NULL, incidents BIGINT,
   event_ids VARCHAR[], first_date DATE, checked TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS pair_series (
+  series VARCHAR NOT NULL, pair VARCHAR NOT NULL, date DATE NOT NULL, value DOUBLE NOT NULL,
+  ingest_id BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  alert_id VARCHAR PRIMARY KEY, basis VARCHAR NOT NULL, freq VARCHAR NOT NULL, pair VARCHAR NOT NULL,
+  period DATE NOT NULL, as_of DATE NOT NULL, level VARCHAR NOT NULL, level_rank INTEGER NOT NULL,
+  stage INTEGER, previous_stage INTEGER, escalation_index DOUBLE, triggers VARCHAR[] NOT NULL,
+  why VARCHAR NOT NULL, contributions JSON, evidence JSON, raised_by VARCHAR NOT NULL, raised_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+  alert_id VARCHAR NOT NULL, sink VARCHAR NOT NULL, level_rank INTEGER NOT NULL, delivered_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS watch_files (
+  url VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, attempts INTEGER NOT NULL, message VARCHAR,
+  updated_at TIMESTAMP NOT NULL
+);
 CREATE OR REPLACE VIEW clusters AS
 SELECT cluster_id, count(*) AS rows, count(DISTINCT source) AS sources,
        bool_or(coding = 'human') AS human_confirmed, min(event_date) AS first_date, max(event_date) AS last_date,
@@ -119,9 +138,15 @@ def _fingerprint(tables: dict[str, pa.Table]) -> str:
     return digest.hexdigest()
 
 
-def check_version(con: duckdb.DuckDBPyConnection) -> None:
-    """Raise StoreError when the store was made by a Flashpoint with another store schema."""
+def check_version(con: duckdb.DuckDBPyConnection, *, read_only: bool = True) -> None:
+    """Raise StoreError when the store was made by a Flashpoint with another store schema
+    (one this version upgrades passes when the store is opened for writing)."""
     version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
+    if version and version[0][0] in UPGRADES_FROM:
+        if read_only:
+            raise StoreError(f"this store has store schema {version[0][0]}, which this version upgrades in place "
+                             "when it opens the store for writing: run 'flashpoint dedup' once.")
+        return
     if version and version[0][0] != SCHEMA_VERSION:
         raise StoreError(f"this store was made by another Flashpoint version (store schema {version[0][0]}, this "
                          f"version reads {SCHEMA_VERSION}); ingest its files into a new store.")
@@ -137,12 +162,12 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN TRANSACTION")
     con.execute(DDL)
     try:
-        check_version(con)
+        check_version(con, read_only=False)
     except StoreError:
         con.execute("ROLLBACK")
         raise
-    stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchone()
-    if stored is None or stored[0] != fingerprint:
+    stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchall()
+    if not stored or stored[0][0] != fingerprint:
         for name, table in tables.items():
             con.register("lookup_rows", table)
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM lookup_rows")

@@ -1,0 +1,12 @@
+"""The ``flashpoint`` command line: parse input, call one domain function, render the result."""
+# ruff: noqa: I001  (the import order below is the order of the help)
+
+from __future__ import annotations
+
+# Each module registers its commands; this order is the order of ``flashpoint --help``.
+from flashpoint.cli import ingest  # noqa: F401
+from flashpoint.cli import explore  # noqa: F401
+from flashpoint.cli import escalation  # noqa: F401
+from flashpoint.cli.common import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,183 @@
+"""The ``flashpoint`` command line, shared parts: the app, its options, parsing and rendering helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from flashpoint import __version__
+from flashpoint.config import load_settings
+from flashpoint.errors import FlashpointError, InvalidInput
+from flashpoint.escalation.ladder import STAGES
+from flashpoint.events.countries import resolve_country
+from flashpoint.store.ingest import IngestResult
+
+app = typer.Typer(
+    help="Flashpoint: early warning of military escalation between states.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"flashpoint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[Optional[Path], typer.Option(help="Event store file (env FLASHPOINT_DB).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Settings file (default ./flashpoint.toml).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Flashpoint: early warning of military escalation between states."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, handlers=[RichHandler(console=err)], format="%(message)s"
+    )
+    ctx.obj = load_settings(config_file=config, overrides={"db": db})
+
+
+def results_table(results: list[IngestResult]) -> Table:
+    table = Table("file", "format", "read", "stored", "duplicates", "quarantined", title="Ingest")
+    for r in results:
+        name = Path(r.path.split("!")[-1]).name
+        if r.skipped:
+            table.add_row(name, r.format, "-", "-", "-", "-", style="dim", end_section=False)
+        else:
+            table.add_row(
+                name,
+                r.format,
+                f"{r.rows_read:,}",
+                f"{r.rows_stored:,}",
+                f"{r.rows_duplicate:,}",
+                f"{r.rows_quarantined:,}",
+                style="red" if r.rows_quarantined else None,
+            )
+    return table
+
+
+def parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} {value!r}: expected a date as YYYY-MM-DD, e.g. 2012-01-31.") from None
+
+
+def parse_dyad(value: Optional[str]) -> Optional[tuple[str, str]]:
+    if value is None:
+        return None
+    parts = value.split("-")
+    if len(parts) != 2 or not all(parts):
+        raise InvalidInput(f"--dyad {value!r}: expected two countries joined by '-', e.g. GEO-RUS.")
+    return resolve_country(parts[0]), resolve_country(parts[1])
+
+
+def parse_cameo(value: Optional[str]) -> Optional[str]:
+    if value is not None and not (value.isdigit() and 2 <= len(value) <= 4):
+        raise InvalidInput(f"--cameo {value!r}: expected a CAMEO code or root of 2-4 digits, e.g. 13 or 138.")
+    return value
+
+
+def write_rows(rows: pa.Table, fmt: OutputFormat) -> None:
+    """Rows as JSON or CSV on stdout."""
+    if fmt is OutputFormat.json:
+        out.print_json(json.dumps(rows.to_pylist(), default=str))
+    else:
+        pacsv.write_csv(rows, sys.stdout.buffer)
+
+
+def render_events(rows: pa.Table, fmt: OutputFormat, title: str) -> None:
+    if fmt is not OutputFormat.table:
+        write_rows(rows, fmt)
+    else:
+        table = Table("date", "actor 1", "actor 2", "cameo", "goldstein", "location", "source url", title=title)
+        for r in rows.to_pylist():
+            table.add_row(
+                str(r["event_date"]),
+                f"{r['actor1_iso3'] or ''} {r['actor1_name'] or ''}".strip(),
+                f"{r['actor2_iso3'] or ''} {r['actor2_name'] or ''}".strip(),
+                r["cameo_code"],
+                f"{r['goldstein']:+.1f}",
+                r["location_iso3"] or "",
+                r["source_url"] or "",
+            )
+        out.print(table)
+
+
+class Frequency(str, Enum):
+    day = "day"
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+def write_frame(
+    frame: pd.DataFrame, fmt: OutputFormat, title: str, table: Callable[[pd.DataFrame, str], Table]
+) -> None:
+    if fmt is OutputFormat.table:
+        out.print(table(frame, title))
+    else:
+        write_rows(pa.Table.from_pandas(frame, preserve_index=False), fmt)
+
+
+def print_alerts(frame: pd.DataFrame) -> None:
+    """Each alert as a heading line (when, pair, level, stage, index, triggers, ids) and its why."""
+    colours = {"critical": "bold red", "warning": "yellow", "watch": "cyan"}
+    for r in frame.itertuples():
+        stage = "" if pd.isna(r.stage) else f"stage {int(r.stage)} {STAGES[int(r.stage)]}  "
+        previous = f", previous {r.previous_alert_id}" if pd.notna(r.previous_alert_id) else ""
+        out.print(f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {stage}"
+                  f"index {r.escalation_index:.1f}  ({', '.join(r.triggers)}; id {r.alert_id}{previous})",
+                  highlight=False)
+        out.print(f"    {r.why}", highlight=False)
+        for event in json.loads(r.evidence or "[]")[:3]:
+            where = event.get("source_url") or event.get("source") or ""
+            label = (f"{event['event_date'][:10]} {event.get('actor1_iso3')}→{event.get('actor2_iso3')} "
+                     f"{event.get('cameo_code')} {event.get('cameo_name')}" if "event_id" in event
+                     else f"{event['date'][:10]} value {event['value']:.1f}")
+            out.print(f"      · {label} {where}", highlight=False)
+
+
+def main() -> None:
+    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1."""
+    try:
+        app(standalone_mode=False)
+    except FlashpointError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(1)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted: the file being ingested was rolled back; files before it are stored.")
+        sys.exit(130)

@@ -1,0 +1,248 @@
+"""Commands of the escalation ladder: ``ladder``, ``alerts``, ``evaluate alerts`` and ``watch``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from flashpoint.cli.common import (
+    Frequency,
+    OutputFormat,
+    app,
+    err,
+    out,
+    parse_date,
+    parse_dyad,
+    print_alerts,
+    write_frame,
+)
+from flashpoint.config import Settings
+from flashpoint.escalation.alerts import list_alerts, raise_alerts
+from flashpoint.escalation.changes import detect_changes
+from flashpoint.escalation.ladder import STAGES, event_scores
+from flashpoint.escalation.scorecard import read_onsets, score_alerts
+from flashpoint.escalation.watch import CycleReport
+from flashpoint.escalation.watch import watch as follow_feed
+from flashpoint.store.connection import open_store
+
+alerts_app = typer.Typer(
+    help="Alerts: raise them from the store, and browse their history.", invoke_without_command=True
+)
+app.add_typer(alerts_app, name="alerts")
+evaluate_app = typer.Typer(help="Score Flashpoint's output against what happened.", no_args_is_help=True)
+app.add_typer(evaluate_app, name="evaluate")
+
+
+class Level(str, Enum):
+    watch = "watch"
+    warning = "warning"
+    critical = "critical"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _ladder_table(frame: pd.DataFrame, title: str) -> Table:
+    table = Table("period", "incidents", "index", "stage", "change p", "drivers", title=title)
+    for r in frame.itertuples():
+        drivers = ", ".join(
+            f"{n} {getattr(r, f'{n}_z'):+.1f}"
+            for n in ("force", "coercion", "rhetoric", "buildup", "breakdown")
+            if getattr(r, f"{n}_z", 0) > 1
+        )
+        table.add_row(
+            str(r.period),
+            str(r.total),
+            f"{r.escalation_index:.2f}",
+            f"{r.stage} {STAGES[r.stage]}",
+            f"{r.change_probability:.2f}" + (" ▲" if r.change_point else ""),
+            drivers,
+        )
+    return table
+
+
+@app.command()
+def ladder(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    freq: Annotated[Optional[Frequency], typer.Option(help="Period (default: the alert_freq setting).")] = None,
+    since: Annotated[Optional[str], typer.Option(help="First period shown, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """A pair's escalation index, ladder stage and change-point probability per period."""
+    settings: Settings = ctx.obj
+    pair = "-".join(sorted(parse_dyad(dyad)))
+    period = freq.value if freq else settings.alert_freq
+    with open_store(settings, read_only=True) as con:
+        scores = event_scores(con, settings, freq=period, pairs=(pair,), until=parse_date(until, "--until"))
+    scores = detect_changes(
+        scores,
+        freq=period,
+        hazard_periods=settings.changepoint_hazard_periods,
+        recent=settings.changepoint_recent,
+        probability=settings.changepoint_probability,
+    )
+    first = parse_date(since, "--since")
+    if first is not None:
+        scores = scores[scores.period >= first]
+    write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)", _ladder_table)
+
+
+@alerts_app.callback()
+def alerts(
+    ctx: typer.Context,
+    since: Annotated[Optional[str], typer.Option(help="Alerts whose period ended on or after this day.")] = None,
+    dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B.")] = None,
+    level: Annotated[Optional[Level], typer.Option(help="Lowest level shown.")] = None,
+    basis: Annotated[Optional[str], typer.Option(help="'events', or 'series:NAME' for a score series.")] = None,
+    limit: Annotated[int, typer.Option(help="Most alerts shown.", min=1)] = 50,
+    format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List stored alerts, newest first, with why, evidence and the pair's previous alert."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_store(ctx.obj, read_only=True) as con:
+        frame = list_alerts(
+            con,
+            since=parse_date(since, "--since"),
+            dyad=parse_dyad(dyad),
+            level=level.value if level else None,
+            basis=basis,
+            limit=limit,
+        )
+    if format is ListFormat.json:
+        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        for record in records:
+            record["contributions"] = json.loads(record["contributions"] or "null")
+            record["evidence"] = json.loads(record["evidence"] or "[]")
+        out.print_json(json.dumps(records))
+    elif frame.empty:
+        out.print("no alerts stored: raise them with 'flashpoint alerts raise'.")
+    else:
+        print_alerts(frame)
+
+
+@alerts_app.command("raise")
+def alerts_raise(
+    ctx: typer.Context,
+    series: Annotated[
+        Optional[str], typer.Option(help="Raise on this stored score series instead of the events.")
+    ] = None,
+    freq: Annotated[Optional[Frequency], typer.Option(help="Period (default: the alert_freq setting).")] = None,
+    baseline: Annotated[
+        Optional[int], typer.Option(help="Baseline periods (default: alert_baseline_periods).", min=4)
+    ] = None,
+    since: Annotated[Optional[str], typer.Option(help="First period that may raise alerts, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,
+) -> None:
+    """Score every pair, detect change points, check red lines, and store the alerts raised."""
+    settings: Settings = ctx.obj
+    with err.status("scoring pairs and raising alerts"), open_store(settings) as con:
+        run = raise_alerts(
+            con,
+            settings,
+            series=series,
+            freq=freq.value if freq else None,
+            baseline_periods=baseline,
+            since=parse_date(since, "--since"),
+            until=parse_date(until, "--until"),
+        )
+    out.print(
+        f"{run.scored:,} pair-periods scored; {len(run.raised):,} alert(s) new or upgraded. "
+        "List them with 'flashpoint alerts'."
+    )
+
+
+@evaluate_app.command("alerts")
+def evaluate_alerts(
+    ctx: typer.Context,
+    onsets: Annotated[Path, typer.Option(help="CSV of onsets: iso3_a, iso3_b, onset_date (kind, what_happened).")],
+    window_days: Annotated[
+        int, typer.Option(help="Days before an onset an alert counts as a warning of it.", min=1)
+    ] = 30,
+    basis: Annotated[str, typer.Option(help="'events', or 'series:NAME'.")] = "events",
+    freq: Annotated[Optional[Frequency], typer.Option(help="Only alerts raised at this period (default: all).")] = None,
+    level: Annotated[Level, typer.Option(help="Lowest alert level that counts.")] = Level.warning,
+    format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """Score stored alerts against dated onsets: warnings, lead times, false alarms per pair-year."""
+    with open_store(ctx.obj, read_only=True) as con:
+        card = score_alerts(con, read_onsets(onsets), basis=basis, freq=freq.value if freq else None,
+                            window_days=window_days, min_level=level.value)
+    if format is ListFormat.json:
+        out.print_json(
+            json.dumps(
+                {
+                    "summary": card.summary,
+                    "onsets": json.loads(card.onsets.to_json(orient="records", date_format="iso")),
+                    "pairs": json.loads(card.pairs.to_json(orient="records")),
+                }
+            )
+        )
+        return
+    table = Table(
+        "pair",
+        "onset",
+        "kind",
+        "warned",
+        "first alert",
+        "lead days",
+        "alerts",
+        title=f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)",
+    )
+    for r in card.onsets.itertuples():
+        table.add_row(
+            r.pair,
+            str(r.onset_date),
+            r.kind,
+            "yes" if r.warned else ("no" if r.covered else "not covered"),
+            str(r.first_alert or ""),
+            "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
+            str(r.alerts_in_window),
+        )
+    out.print(table)
+    s = card.summary
+    out.print(
+        f"{s['warned']} of {s['onsets']} onsets warned ({s['covered']} covered), median lead "
+        f"{s['median_lead_days']} days; {s['false_alarms']:,} of {s['alerts']:,} alerts were false alarms: "
+        f"{s['false_alarms_per_pair_year']} per pair-year over {s['pair_years']} pair-years."
+    )
+
+
+@app.command()
+def watch(
+    ctx: typer.Context,
+    cycles: Annotated[Optional[int], typer.Option(help="Stop after this many polls (default: run until Ctrl-C).",
+                                                  min=1)] = None,
+    interval: Annotated[Optional[float], typer.Option(help="Seconds between polls (watch_interval_seconds).",
+                                                      min=0.0)] = None,
+    jsonl: Annotated[Optional[Path], typer.Option(help="Append alerts to this JSON-lines file (alerts_jsonl).")] = None,
+    webhook: Annotated[Optional[str], typer.Option(help="POST alerts as JSON to this URL (webhook_url).")] = None,
+) -> None:
+    """Follow GDELT 2.0's 15-minute feed: ingest each new file, raise and deliver alerts."""
+    overrides = {"watch_interval_seconds": interval, "alerts_jsonl": jsonl, "webhook_url": webhook}
+    settings = replace(ctx.obj, **{k: v for k, v in overrides.items() if v is not None})
+
+    def show(alert: dict) -> None:
+        out.print(f"{alert['as_of']}  [bold]{alert['pair']}[/bold]  {alert['level']}: {alert['why']}", highlight=False)
+
+    def summary(report: CycleReport) -> None:
+        for name, reason in report.failed:
+            err.print(f"[red]skipped[/red] {name}: {reason}", highlight=False)
+        if report.processed:
+            err.print(f"{len(report.processed)} file(s) ingested, {len(report.alerts)} alert(s) raised, "
+                      f"{report.delivered} delivered", highlight=False)
+
+    err.print(f"watching {settings.gdelt_base_url} every {settings.watch_interval_seconds:g}s (Ctrl-C stops)")
+    with open_store(settings) as con:
+        follow_feed(con, settings, cycles=cycles, on_alert=show, on_cycle=summary)

@@ -1,0 +1,457 @@
+"""Commands that explore the store: stats, events, dedup, quarantine, indicators, explain, metrics, red lines."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import pyarrow as pa
+import typer
+from rich.table import Table
+
+from flashpoint.cli.common import (
+    Frequency,
+    OutputFormat,
+    app,
+    out,
+    parse_cameo,
+    parse_date,
+    parse_dyad,
+    print_alerts,
+    render_events,
+    results_table,
+    write_frame,
+    write_rows,
+)
+from flashpoint.config import Settings
+from flashpoint.demo import default_demo_db, run_demo
+from flashpoint.errors import InvalidInput
+from flashpoint.events.countries import resolve_country, search_countries
+from flashpoint.indicators.compute import (
+    IndicatorQuery,
+    compute_indicators,
+    parse_period,
+    period_kind,
+)
+from flashpoint.indicators.compute import explain as explain_indicator
+from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
+from flashpoint.indicators.registry import INDICATORS
+from flashpoint.sources import (
+    SOURCES,
+    get_source,
+)
+from flashpoint.store.connection import open_store
+from flashpoint.store.dedup import cluster_events
+from flashpoint.store.queries import (
+    EventFilter,
+    cluster_rows,
+    select_events,
+    select_quarantine,
+    store_stats,
+)
+
+redlines_app = typer.Typer(
+    help="Red lines: declared thresholds, and the pairs that crossed them.", no_args_is_help=True
+)
+app.add_typer(redlines_app, name="redlines")
+
+
+def _sources_table(found: dict[str, object], title: str) -> Table:
+    table = Table("source", "coding", "events", "first", "last", title=title)
+    for row in found["sources"]:  # type: ignore[attr-defined]
+        table.add_row(row["source"], row["coding"], f"{row['events']:,}", row["first_date"], row["last_date"])
+    return table
+
+
+@app.command()
+def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What the store holds: events by source and coding, dates, incidents, pairs, quarantine."""
+    with open_store(ctx.obj, read_only=True) as con:
+        found = store_stats(con)
+    if as_json:
+        out.print_json(json.dumps(found))
+        return
+    out.print(_sources_table(found, f"{found['events']:,} events in {ctx.obj.db}"))
+    out.print(
+        f"{found['incidents']:,} incidents after deduplication, {found['dyads']:,} country pairs, "
+        f"{found['countries']:,} countries, {found['files']:,} files, {found['quarantined']:,} quarantined rows, "
+        f"{found['milex']:,} military expenditure values"
+    )
+
+
+@app.command()
+def events(
+    ctx: typer.Context,
+    dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B (both directions unless --directed).")] = None,
+    directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    country: Annotated[Optional[str], typer.Option(help="Events with this country as either actor.")] = None,
+    since: Annotated[Optional[str], typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD.")] = None,
+    cameo: Annotated[Optional[str], typer.Option(help="CAMEO code or root prefix, e.g. 13 (threaten).")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only this source, e.g. gdelt1.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many events (0: all).")] = 50,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    show_sources: Annotated[
+        bool,
+        typer.Option(
+            "--show-sources", help="For each event's incident, every source row behind it with its link or citation."
+        ),
+    ] = False,
+) -> None:
+    """List events, newest first, filtered by pair, country, dates, CAMEO code and source."""
+    where = EventFilter(
+        dyad=parse_dyad(dyad),
+        directed=directed,
+        country=resolve_country(country) if country else None,
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
+        cameo=parse_cameo(cameo),
+        source=source,
+        limit=limit or None,
+    )
+    with open_store(ctx.obj, read_only=True) as con:
+        rows = select_events(con, where)
+        if show_sources:
+            incidents = list(dict.fromkeys(c for c in rows.column("cluster_id").to_pylist() if c is not None))
+            _render_sources(cluster_rows(con, incidents), incidents, format)
+            return
+    render_events(rows, format, f"{rows.num_rows:,} events")
+
+
+def _render_sources(rows: pa.Table, incidents: list[str], fmt: OutputFormat) -> None:
+    """Source rows grouped by incident, in the order the incidents were listed."""
+    by_incident: dict[str, list[dict[str, object]]] = {c: [] for c in incidents}
+    for row in rows.to_pylist():
+        by_incident[row["cluster_id"]].append(row)
+    if fmt is OutputFormat.json:
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "cluster_id": c,
+                        "sources": len({r["source"] for r in members}),
+                        "human_confirmed": any(r["coding"] == "human" for r in members),
+                        "rows": members,
+                    }
+                    for c, members in by_incident.items()
+                ],
+                default=str,
+            )
+        )
+    elif fmt is OutputFormat.csv:
+        write_rows(rows, fmt)
+    else:
+        table = Table(
+            "incident",
+            "source",
+            "event id",
+            "date",
+            "pair",
+            "cameo",
+            "link or citation",
+            title=f"{len(incidents):,} incidents, {rows.num_rows:,} source rows",
+        )
+        for cluster, members in by_incident.items():
+            for i, r in enumerate(members):
+                table.add_row(
+                    cluster if i == 0 else "",
+                    f"{r['source']} ({r['coding']})",
+                    str(r["event_id"]),
+                    str(r["event_date"]),
+                    f"{r['actor1_iso3'] or '-'}→{r['actor2_iso3'] or '-'}",
+                    r["cameo_code"],
+                    r["source_url"] or r["source_ref"] or "",
+                    end_section=i == len(members) - 1,
+                )
+        out.print(table)
+
+
+@app.command()
+def dedup(ctx: typer.Context) -> None:
+    """Cluster the whole store again (after changing the dedup settings); ingest clusters new rows itself."""
+    with open_store(ctx.obj) as con:
+        changed = cluster_events(con, ctx.obj)
+        rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
+    out.print(
+        f"{rows:,} rows in {clusters:,} incidents ({changed:,} rows reassigned); "
+        f"window {ctx.obj.dedup_window_days} day(s), cell {ctx.obj.dedup_cell_degrees}°"
+    )
+
+
+@app.command()
+def quarantine(
+    ctx: typer.Context,
+    file: Annotated[Optional[str], typer.Option(help="Only rows of files whose path contains this text.")] = None,
+    limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 50,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Rows that could not be ingested: file, line, reason and the raw line."""
+    with open_store(ctx.obj, read_only=True) as con:
+        rows = select_quarantine(con, file=file, limit=limit or None)
+    if format is OutputFormat.table:
+        table = Table("file", "line", "reason", "raw line", title=f"{rows.num_rows:,} quarantined rows")
+        for r in rows.to_pylist():
+            table.add_row(
+                Path(r["file"].split("!")[-1]).name,
+                str(r["line_number"] or ""),
+                r["reason"],
+                (r["raw_line"] or "")[:120],
+            )
+        out.print(table)
+    else:
+        write_rows(rows, format)
+
+
+def _indicator_table(frame: pd.DataFrame, title: str) -> Table:
+    """One row per pair and period, one column per indicator: value (z-score)."""
+    names = [i.name for i in INDICATORS]
+    table = Table("pair", "period", "incidents", *names, title=title)
+    for (pair, period), rows in frame.groupby(["pair", "period"], sort=True):
+        cells = {r.indicator: r for r in rows.itertuples()}
+        shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
+        table.add_row(pair, str(period), str(rows.total.iloc[0]), *shown)
+    return table
+
+
+@app.command()
+def indicators(
+    ctx: typer.Context,
+    dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B (both directions unless --directed).")] = None,
+    directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    country: Annotated[Optional[str], typer.Option(help="One country's view, summed over its partners.")] = None,
+    freq: Annotated[Frequency, typer.Option(help="Period.")] = Frequency.month,
+    since: Annotated[Optional[str], typer.Option(help="First period shown, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day counted, YYYY-MM-DD.")] = None,
+    baseline: Annotated[int, typer.Option(help="Periods in the trailing baseline of the z-scores.")] = 12,
+    top: Annotated[int, typer.Option(min=0, help="Without --dyad: the N pairs highest on --by in --period.")] = 20,
+    period: Annotated[Optional[str], typer.Option(help="With --top: the period, e.g. 2012-W07, 2012-03.")] = None,
+    by: Annotated[str, typer.Option(help="With --top: the indicator ranked by its z-score.")] = "rhetoric",
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Warning indicators per pair and period: value (z-score against the pair's own baseline)."""
+    query = IndicatorQuery(
+        freq=freq.value,
+        dyad=parse_dyad(dyad),
+        directed=directed,
+        country=resolve_country(country) if country else None,
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
+        baseline_periods=baseline,
+    )
+    ranking = dyad is None and country is None
+    if ranking:
+        if period is None:
+            raise InvalidInput(
+                "give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs."
+            )
+        start = parse_period(period, freq.value)
+        if by not in {i.name for i in INDICATORS}:
+            raise InvalidInput(f"--by {by!r}: use one of {', '.join(i.name for i in INDICATORS)}.")
+    with open_store(ctx.obj, read_only=True) as con:
+        frame = compute_indicators(con, replace(query, until=query.until or start) if ranking else query)
+    if ranking:
+        ranked = (
+            frame[(frame.period == start) & (frame.indicator == by)]
+            .sort_values(["z", "value"], ascending=False, na_position="last")
+            .head(top)
+        )
+        frame = frame[(frame.period == start) & frame.pair.isin(ranked.pair)]
+        order = {pair: i for i, pair in enumerate(ranked.pair)}
+        frame = frame.sort_values(["pair"], key=lambda s: s.map(order))
+    write_frame(frame, format, f"Warning indicators ({freq.value})", _indicator_table)
+
+
+@app.command()
+def explain(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    period: Annotated[str, typer.Option(help="2022-W07 (week), 2022-02 (month), 2022 (year) or a day.")],
+    indicator: Annotated[str, typer.Option(help="Indicator name, e.g. rhetoric.")],
+    freq: Annotated[Optional[Frequency], typer.Option(help="Period kind (default: from --period).")] = None,
+    directed: Annotated[bool, typer.Option(help="Only events from the first country to the second.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many events.")] = 20,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """The events that contributed most to one indicator of a pair in a period."""
+    kind = freq.value if freq else period_kind(period)
+    query = IndicatorQuery(freq=kind, dyad=parse_dyad(dyad), directed=directed)
+    with open_store(ctx.obj, read_only=True) as con:
+        rows = explain_indicator(con, query, parse_period(period, kind), indicator, limit=limit)
+
+    def table(frame: pd.DataFrame, title: str) -> Table:
+        shown = Table(
+            "weight", "date", "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation", title=title
+        )
+        for r in frame.itertuples():
+            shown.add_row(
+                f"{r.weight:g}",
+                str(r.event_date),
+                f"{r.actor1_iso3} {r.actor1_name or ''}".strip(),
+                f"{r.actor2_iso3} {r.actor2_name or ''}".strip(),
+                f"{r.cameo_code} {r.cameo_name}",
+                f"{r.goldstein:+.1f}",
+                "" if pd.isna(r.num_sources) else str(int(r.num_sources)),
+                r.source_url or r.source_ref or r.source,
+            )
+        return shown
+
+    write_frame(rows, format, f"{indicator} {dyad} {period}: {len(rows)} events", table)
+
+
+class MetricsFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+def _number(value: float) -> str:
+    return "n/a" if pd.isna(value) else f"{value:,.6g}"
+
+
+@app.command()
+def metrics(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    year: Annotated[Optional[int], typer.Option(help="Only this year.")] = None,
+    format: Annotated[MetricsFormat, typer.Option("--format", help="Output format.")] = MetricsFormat.table,
+) -> None:
+    """The yearly diplomacy metrics of a pair, each with its unit and source."""
+    pair = parse_dyad(dyad)
+    assert pair is not None
+    with open_store(ctx.obj, read_only=True) as con:
+        frame = yearly_metrics(con, pair, year=year)
+    if format is MetricsFormat.markdown:
+        lines = ["| year | metric | value | unit | source |", "|---|---|---|---|---|"]
+        lines += [f"| {r.year} | {r.title} | {_number(r.value)} | {r.unit} | {r.source} |" for r in frame.itertuples()]
+        out.print("\n".join(lines), highlight=False, soft_wrap=True)
+        return
+    if format is not MetricsFormat.table:
+        write_rows(pa.Table.from_pandas(frame, preserve_index=False), OutputFormat(format.value))
+        return
+    table = Table("year", "metric", "value", "unit", "source", title=f"Diplomacy metrics {'-'.join(pair)}")
+    for r in frame.itertuples():
+        table.add_row(str(r.year), r.title, _number(r.value), r.unit, r.source)
+    out.print(table)
+
+
+@redlines_app.command("list")
+def redlines_list(ctx: typer.Context) -> None:
+    """The red-line rules in force: Flashpoint's defaults and the redlines_file setting's."""
+    table = Table(
+        "rule",
+        "codes",
+        "state actors",
+        "places",
+        "min incidents",
+        "min sources",
+        "first only",
+        "description",
+        title="Red lines",
+    )
+    for r in load_rules(ctx.obj.redlines_file):
+        table.add_row(
+            r.name,
+            " ".join(r.codes),
+            "yes" if r.state_actors else "",
+            " ".join(r.places),
+            str(r.min_incidents),
+            str(r.min_sources),
+            "yes" if r.first else "",
+            r.description,
+        )
+    out.print(table)
+
+
+@redlines_app.command("check")
+def redlines_check(
+    ctx: typer.Context,
+    dyad: Annotated[Optional[str], typer.Option(help="Only this pair A-B.")] = None,
+    freq: Annotated[Frequency, typer.Option(help="Period.")] = Frequency.week,
+    since: Annotated[Optional[str], typer.Option(help="First period reported, YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,
+    format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+) -> None:
+    """Check the store against the red lines; record and list each crossing with its events."""
+    query = IndicatorQuery(
+        freq=freq.value, dyad=parse_dyad(dyad), since=parse_date(since, "--since"), until=parse_date(until, "--until")
+    )
+    rules = load_rules(ctx.obj.redlines_file)
+    with open_store(ctx.obj) as con:
+        crossings = check_rules(con, rules, query)
+        record_crossings(con, crossings, freq.value)
+
+    def table(frame: pd.DataFrame, title: str) -> Table:
+        shown = Table("period", "pair", "rule", "incidents", "events", title=title)
+        for r in frame.itertuples():
+            ids = list(r.event_ids)
+            shown.add_row(
+                str(r.period),
+                r.pair,
+                r.rule,
+                str(r.incidents),
+                ", ".join(ids[:3]) + (f" … (+{len(ids) - 3})" if len(ids) > 3 else ""),
+            )
+        return shown
+
+    write_frame(crossings, format, f"{len(crossings)} red-line crossings (table redline_crossings)", table)
+
+
+@app.command()
+def countries(search: Annotated[Optional[str], typer.Option(help="Text in a name or code.")] = None) -> None:
+    """Countries and their codes (ISO3, ISO2, FIPS 10-4)."""
+    found = search_countries(search)
+    table = Table("iso3", "iso2", "fips10_4", "name", title=f"{len(found)} countries")
+    for c in found:
+        table.add_row(c.iso3, c.iso2, c.fips10_4 or "", c.name)
+    out.print(table)
+
+
+@app.command()
+def cite(source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(SOURCES))}.")]) -> None:
+    """Print how to cite a data source, and its licence."""
+    module = get_source(source)
+    out.print(f"[bold]Citation[/bold]\n{module.CITATION}\n\n[bold]Licence[/bold]\n{module.LICENSE}")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    out_db: Annotated[Optional[Path], typer.Option("--out", help="Store to build (replaced if present).")] = None,
+) -> None:
+    """Build a fresh demo store from the bundled GDELT slice and show what it holds."""
+    settings: Settings = ctx.obj
+    db = out_db or default_demo_db()
+    summary = run_demo(replace(settings, db=db))
+    out.print(results_table(summary.ingest))
+    out.print(_sources_table(summary.stats, f"Demo store {summary.db}"))
+    events_count, incidents = summary.stats["events"], summary.stats["incidents"]
+    out.print(
+        f"{incidents:,} incidents after deduplication: {1 - incidents / max(events_count, 1):.0%} of the "
+        f"rows repeat an incident another row already reports (docs/dedup.md)."
+    )
+    pairs = Table("country pair", "events", title="Busiest country pairs")
+    for row in summary.stats["top_dyads"]:
+        pairs.add_row(row["dyad"], f"{row['events']:,}")
+    out.print(pairs)
+    render_events(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
+    pair = "-".join(summary.dyad)
+    out.print(_indicator_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)"))
+    for r in summary.crossings.itertuples():
+        out.print(
+            f"red line [bold]{r.rule}[/bold] crossed by {r.pair} in {r.period:%Y-%m}: "
+            f"{r.incidents} incident(s), events {', '.join(list(r.event_ids)[:3])}"
+        )
+    out.print("\n[bold]Latest warning alerts[/bold] (all pairs, weekly; 'flashpoint alerts' lists every level)")
+    print_alerts(summary.alerts)
+    out.print(
+        f"Explore it: flashpoint --db {summary.db} events --dyad {pair} --cameo 11 --show-sources\n"
+        f"            flashpoint --db {summary.db} explain --dyad {pair} --period 2012-12 --indicator rhetoric\n"
+        f"            flashpoint --db {summary.db} alerts --level warning\n"
+        f"            flashpoint --db {summary.db} ladder --dyad KOR-PRK --since 2013-01-01"
+    )

@@ -1,0 +1,272 @@
+"""``flashpoint ingest`` and ``flashpoint fetch``: files and feeds into the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import duckdb
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from flashpoint.cli.common import (
+    app,
+    err,
+    out,
+    parse_date,
+    results_table,
+)
+from flashpoint.config import Settings, default_download_dir
+from flashpoint.errors import InvalidInput
+from flashpoint.sources import (
+    acled,
+    crises,
+    gdelt,
+    icews,
+    measures,
+    milex,
+    polecat,
+    terminations,
+    ucdp,
+)
+from flashpoint.sources.acled_fetch import fetch as fetch_acled_pages
+from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
+from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
+from flashpoint.sources.series import SeriesReader
+from flashpoint.sources.tabular import EVENTS, Reader
+from flashpoint.store.connection import open_store
+from flashpoint.store.dedup import cluster_events
+from flashpoint.store.ingest import ingest_paths
+
+ingest_app = typer.Typer(
+    help="Ingest event files, and auxiliary tables (military spending, measures, crises, "
+    "terminations), into the store.",
+    no_args_is_help=True,
+)
+app.add_typer(ingest_app, name="ingest")
+fetch_app = typer.Typer(help="Download source files, check them, and ingest them.", no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
+
+
+class GdeltFormat(str, Enum):
+    auto = "auto"
+    gdelt1 = "gdelt1"
+    gdelt2 = "gdelt2"
+
+
+@contextmanager
+def _watch_progress(con: duckdb.DuckDBPyConnection, progress: Progress, task: TaskID) -> Iterator[None]:
+    """Move ``task`` with the engine's progress on its running query (polled from a thread)."""
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            done = con.query_progress()
+            if done >= 0:
+                progress.update(task, completed=done)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+        con.execute("SET enable_progress_bar = false")
+
+
+def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = "auto") -> None:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress, open_store(settings) as con:
+        task = progress.add_task("ingesting", total=100)
+        files = itertools.count(1)
+        with _watch_progress(con, progress, task):
+            results = ingest_paths(
+                con,
+                paths,
+                reader=reader,
+                forced=forced,
+                on_start=lambda name, size: progress.update(
+                    task,
+                    completed=0,
+                    description=f"file {next(files)}: {Path(name.split('!')[-1]).name} ({size / 1e6:,.0f} MB)",
+                ),
+            )
+        new = [r.ingest_id for r in results if r.ingest_id is not None]
+        if new and reader.TARGET == EVENTS:
+            progress.update(task, description="deduplicating", completed=0)
+            cluster_events(con, settings, ingest_ids=new)
+    out.print(results_table(results))
+    quarantined = sum(r.rows_quarantined for r in results)
+    skipped = sum(r.skipped for r in results)
+    out.print(
+        f"{sum(r.rows_stored for r in results):,} {reader.TARGET.noun} stored in {settings.db}"
+        + (f"; {skipped} file(s) skipped (already ingested)" if skipped else "")
+        + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else "")
+    )
+
+
+_PATHS_HELP = "Files, folders or globs (plain, .gz or .zip)."
+
+
+@ingest_app.command("gdelt")
+def ingest_gdelt(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)],
+    format: Annotated[GdeltFormat, typer.Option("--format", help="Force the GDELT version.")] = GdeltFormat.auto,
+) -> None:
+    """Ingest GDELT 1.0/2.0 event files (TSV exports, CSV with header, Parquet)."""
+    _ingest(ctx.obj, paths, gdelt, format.value)
+
+
+@ingest_app.command("acled")
+def ingest_acled(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows)."""
+    _ingest(ctx.obj, paths, acled)
+
+
+@ingest_app.command("ucdp")
+def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."""
+    _ingest(ctx.obj, paths, ucdp)
+
+
+@ingest_app.command("csv")
+def ingest_csv(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)],
+    mapping: Annotated[Path, typer.Option(help="TOML file mapping the CSV's columns to event fields.")],
+) -> None:
+    """Ingest any CSV of events described by a TOML mapping (columns, code systems, event types)."""
+    _ingest(ctx.obj, paths, MappedCsvReader(load_mapping(mapping)))
+
+
+@ingest_app.command("milex")
+def ingest_milex(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."""
+    _ingest(ctx.obj, paths, milex)
+
+
+@ingest_app.command("measures")
+def ingest_measures(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): date, actor, target, measure, source."""
+    _ingest(ctx.obj, paths, measures)
+
+
+@ingest_app.command("crises")
+def ingest_crises(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest International Crisis Behavior crises (the system-level file, one row per crisis)."""
+    _ingest(ctx.obj, paths, crises)
+
+
+@ingest_app.command("terminations")
+def ingest_terminations(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest the UCDP Conflict Termination dataset (conflict episodes, how and when they ended)."""
+    _ingest(ctx.obj, paths, terminations)
+
+
+@ingest_app.command("polecat")
+def ingest_polecat(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO)."""
+    _ingest(ctx.obj, paths, polecat)
+
+
+@ingest_app.command("icews")
+def ingest_icews(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+    """Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date)."""
+    _ingest(ctx.obj, paths, icews)
+
+
+@ingest_app.command("series")
+def ingest_series(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)],
+    value_column: Annotated[str, typer.Option(help="Column holding the pair's daily score (negative = conflict).")],
+    name: Annotated[Optional[str], typer.Option(help="Series name (default: the value column's name).")] = None,
+) -> None:
+    """Ingest a daily pair score series: date, iso3_a, iso3_b and a value column."""
+    _ingest(ctx.obj, paths, SeriesReader(value_column, series=name))
+
+
+@fetch_app.command("gdelt")
+def fetch_gdelt(
+    ctx: typer.Context,
+    since: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default: today).")] = None,
+    version: Annotated[int, typer.Option(help="GDELT version: 1 (daily) or 2 (15-minute).", min=1, max=2)] = 2,
+) -> None:
+    """Download GDELT event exports in a date range (MD5-checked, resumable) and ingest them."""
+    settings: Settings = ctx.obj
+    first = parse_date(since, "--since")
+    last = parse_date(until, "--until") or dt.date.today()
+    folder = (settings.download_dir or default_download_dir()) / f"gdelt{version}"
+    with err.status("reading GDELT's file list") as status:
+        result = fetch_gdelt_files(
+            base_url=settings.gdelt_base_url,
+            version=version,
+            since=first,
+            until=last,
+            folder=folder,
+            on_file=lambda name: status.update(f"fetching {name}"),
+        )
+    out.print(f"{len(result.ready)} file(s) ready in {folder} ({len(result.downloaded)} downloaded now)")
+    if result.ready:
+        _ingest(settings, [str(p) for p in result.ready], gdelt)
+    for name, reason in result.refused:
+        err.print(f"[red]refused[/red] {name}: {reason}", highlight=False)
+    if result.refused:
+        raise InvalidInput(
+            f"{len(result.refused)} file(s) refused and not ingested; run the command again to "
+            "retry them (partial downloads resume)."
+        )
+
+
+@fetch_app.command("acled")
+def fetch_acled(
+    ctx: typer.Context,
+    country: Annotated[str, typer.Option(help="Country as ACLED names it, e.g. Ukraine.")],
+    since: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")],
+    until: Annotated[Optional[str], typer.Option(help="Last day, YYYY-MM-DD (default: today).")] = None,
+    page_size: Annotated[int, typer.Option(min=1, max=5000, help="Rows per API page (ACLED allows 5,000).")] = 5000,
+) -> None:
+    """Download ACLED events through its API (OAuth, paged, rate limits respected) and ingest them."""
+    settings: Settings = ctx.obj
+    folder = (settings.download_dir or default_download_dir()) / "acled"
+    with err.status("asking ACLED for a token") as status:
+        pages = fetch_acled_pages(
+            base_url=settings.acled_base_url,
+            username=settings.acled_username,
+            password=settings.acled_password,
+            country=country,
+            since=parse_date(since, "--since"),
+            until=parse_date(until, "--until") or dt.date.today(),
+            folder=folder,
+            page_size=page_size,
+            on_page=lambda page, rows: status.update(f"page {page}: {rows:,} rows"),
+        )
+    out.print(f"{len(pages)} page(s) saved in {folder}")
+    if pages:
+        _ingest(settings, [str(p) for p in pages], acled)

@@ -1,0 +1,1 @@
+"""Escalation: index, ladder stage, change detection and alerts."""

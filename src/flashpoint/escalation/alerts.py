@@ -1,0 +1,299 @@
+"""Alerts: raised when a pair's stage rises, a red line is crossed or a change point fires.
+
+One alert per pair and period (and basis: the event store, or a named score series), with
+the highest level its triggers reach, why in plain words (the triggers and the indicators
+that drove the index), the top evidence events with their source links, and a link to the
+pair's previous alert. Stored in ``alerts``; raising again is idempotent, and an alert whose
+period gains a higher level (a week still in progress) is upgraded in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Final
+
+import duckdb
+import ibis
+import pandas as pd
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.escalation.changes import detect_changes
+from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
+from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, indicator_rows
+from flashpoint.indicators.redlines import (
+    ALERT_LEVELS,
+    check_rules,
+    load_rules,
+    record_crossings,
+)
+from flashpoint.indicators.registry import indicator
+from flashpoint.store.connection import ibis_backend
+
+#: Rank of each level (0: no alert).
+RANK: Final = {level: rank for rank, level in enumerate(ALERT_LEVELS, start=1)}
+#: Level a stage rise raises, by the new stage.
+STAGE_LEVEL: Final = {1: "watch", 2: "watch", 3: "warning", 4: "critical"}
+#: The indicator whose events show a stage, for alerts no index contribution explains.
+STAGE_INDICATOR: Final = {1: "rhetoric", 2: "coercion", 3: "force", 4: "force"}
+#: Evidence events kept per alert.
+EVIDENCE: Final = 5
+#: Periods of history read before the first period alerted on (baselines, change detection).
+HISTORY_PERIODS: Final = 104
+EVENTS_BASIS: Final = "events"
+
+
+@dataclass(frozen=True)
+class AlertRun:
+    """What one ``raise_alerts`` call did: pair-periods scored, alerts new or upgraded."""
+
+    scored: int
+    raised: list[str]
+
+
+def index_level(index: float, settings: Settings) -> str | None:
+    """The level an index reaches (None below the watch threshold)."""
+    for level, threshold in (("critical", settings.alert_critical_index), ("warning", settings.alert_warning_index),
+                             ("watch", settings.alert_watch_index)):
+        if index >= threshold:
+            return level
+    return None
+
+
+def _top_drivers(row: pd.Series, count: int = 3) -> list[str]:
+    """The weighted indicators that raised a scored row's index most, largest first."""
+    parts = {ind.name: row[f"{ind.name}_contribution"] for ind in WEIGHTED}
+    return [name for name, value in sorted(parts.items(), key=lambda kv: -kv[1]) if value > 0][:count]
+
+
+def _drivers(row: pd.Series, freq: str) -> str:
+    words = []
+    for name in _top_drivers(row):
+        z, incidents = float(row[f"{name}_z"]), int(row[f"{name}_incidents"])
+        side = "below" if z < 0 else "above"
+        words.append(f"{name} {abs(z):.1f} SD {side} its baseline ({incidents} incident"
+                     f"{'' if incidents == 1 else 's'} this {freq})")
+    return "driven by " + ", ".join(words) if words else ""
+
+
+def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFrame:
+    """Stage rises and change points of a scored table, one row per trigger."""
+    scores = scores.sort_values(["pair", "period"])
+    found = []
+    if scores["stage"].notna().any():
+        previous = scores.groupby("pair")["stage"].shift(1).fillna(0).astype("int64")
+        before = pd.to_datetime(scores.groupby("pair")["period"].shift(1))
+        # A period without incidents between the two is stage 0.
+        previous = previous.where(before == pd.to_datetime(scores["period"]) - _periods(freq, 1), 0)
+        rises = scores.assign(previous_stage=previous)
+        rises = rises[(rises["stage"] > rises["previous_stage"]) & (rises["stage"] >= 1)]
+        found.append(rises.assign(
+            trigger="stage_rise", level=rises["stage"].map(STAGE_LEVEL),
+            reason=[f"stage rose from {p} ({STAGES[p]}) to {s} ({STAGES[s]})"
+                    for p, s in zip(rises["previous_stage"], rises["stage"])]))
+    changes = scores[scores["change_point"].astype(bool)].copy()
+    changes["level"] = [index_level(v, settings) for v in changes["escalation_index"]]
+    changes = changes[changes["level"].notna()]
+    found.append(changes.assign(
+        trigger="change_point",
+        reason=[f"sudden shift: escalation index {v:.1f} (probability {p:.2f} of a change in the last "
+                f"{settings.changepoint_recent} periods)" for v, p in zip(changes["escalation_index"],
+                                                                          changes["change_probability"])]))
+    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+
+
+_EVIDENCE_COLUMNS: Final = ["event_id", "event_date", "actor1_iso3", "actor2_iso3", "cameo_code", "cameo_name",
+                             "goldstein", "num_sources", "source", "source_url"]
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str) -> dict[tuple[str, dt.date], list]:
+    """Each alert's top events: those that crossed its red lines, then the weightiest incidents of
+    the indicator that drove its index most; one query per indicator, not per alert."""
+    backend = ibis_backend(con)
+    found: dict[tuple[str, dt.date], pd.DataFrame] = {}
+    crossed = [(p, d, i) for p, d, ids in zip(alerts["pair"], alerts["period"], alerts["event_ids"]) for i in ids]
+    if crossed:
+        con.register("crossed", pd.DataFrame(crossed, columns=["pair", "period", "event_id"]))
+        frame = con.execute(
+            "SELECT x.pair, x.period, e.event_id, e.event_date, e.actor1_iso3, e.actor2_iso3, e.cameo_code, "
+            "c.cameo_name, e.goldstein, e.num_sources, e.source, e.source_url FROM crossed x JOIN events e "
+            "USING (event_id) LEFT JOIN cameo_codes c ON c.cameo_code = e.cameo_code "
+            "ORDER BY e.num_sources DESC NULLS LAST, e.event_date").df()
+        con.unregister("crossed")
+        frame["period"] = pd.to_datetime(frame["period"]).dt.date
+        found.update({key: group for key, group in frame.groupby(["pair", "period"])})
+    for name, group in alerts.groupby("driver"):
+        query = IndicatorQuery(freq=freq, pairs=tuple(sorted(set(group["pair"]))))
+        rows = indicator_rows(backend.table("events"), indicator(name), query)
+        rows = rows.filter(rows.period.isin(sorted(set(group["period"]))))
+        codes = backend.table("cameo_codes").select("cameo_code", "cameo_name")
+        rows = rows.left_join(codes, "cameo_code")
+        order = [ibis.desc("weight"), ibis.desc(rows.num_sources.fill_null(0)), "event_date", "event_id"]
+        ranked = rows.mutate(rank=ibis.row_number().over(group_by=["pair", "period"], order_by=order))
+        frame = ranked.filter(ranked["rank"] < EVIDENCE).order_by(["pair", "period", "rank"]).select(
+            "pair", "period", *_EVIDENCE_COLUMNS).to_pyarrow().to_pandas()
+        frame["period"] = pd.to_datetime(frame["period"]).dt.date
+        for key, rows_of in frame.groupby(["pair", "period"]):
+            found[key] = pd.concat([found[key], rows_of]) if key in found else rows_of
+    return {key: json.loads(frame.drop_duplicates("event_id").head(EVIDENCE)[_EVIDENCE_COLUMNS]
+                            .to_json(orient="records", date_format="iso")) for key, frame in found.items()}
+
+
+def _series_evidence(con: duckdb.DuckDBPyConnection, series: str, alert) -> list[dict]:  # noqa: ANN001
+    """The most conflictual days of the alert's period in the series."""
+    values = con.execute("SELECT date, value FROM pair_series WHERE series = ? AND pair = ? AND date BETWEEN ? AND ? "
+                         "ORDER BY value LIMIT ?", [series, alert.pair, alert.period, alert.as_of, EVIDENCE]).df()
+    return json.loads(values.to_json(orient="records", date_format="iso"))
+
+
+def _alert_id(basis: str, freq: str, pair: str, period: dt.date) -> str:
+    return hashlib.sha1(f"{basis}|{freq}|{pair}|{period.isoformat()}".encode()).hexdigest()[:16]
+
+
+def _assemble(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, triggers: pd.DataFrame, basis: str,
+              freq: str, raised_by: str) -> pd.DataFrame:
+    """One alert per pair-period from its triggers."""
+    weighted = basis == EVENTS_BASIS
+    indexed = scores.set_index(["pair", "period"])
+    rows = []
+    for (pair, period), group in triggers.groupby(["pair", "period"], sort=True):
+        if (pair, period) not in indexed.index:
+            continue
+        row = indexed.loc[(pair, period)]
+        level = max(group["level"], key=RANK.__getitem__)
+        detail = (_drivers(row, freq) if weighted else
+                  f"conflict score {row['conflict']:.1f}, {row['conflict_z']:.1f} SD above the pair's baseline")
+        previous = group["previous_stage"].dropna() if "previous_stage" in group else pd.Series(dtype="float64")
+        parts = ({ind.name: {"z": None if pd.isna(row[f"{ind.name}_z"]) else round(float(row[f"{ind.name}_z"]), 3),
+                             "incidents": int(row[f"{ind.name}_incidents"]), "weight": ind.index_weight}
+                  for ind in WEIGHTED} if weighted else {"conflict": float(row["conflict"])})
+        rows.append({
+            "alert_id": _alert_id(basis, freq, pair, period), "basis": basis, "freq": freq, "pair": pair,
+            "period": period, "as_of": row["as_of"], "level": level, "level_rank": RANK[level],
+            "stage": None if pd.isna(row["stage"]) else int(row["stage"]),
+            "previous_stage": int(previous.iloc[0]) if len(previous) else None,
+            "escalation_index": round(float(row["escalation_index"]), 4), "triggers": sorted(set(group["trigger"])),
+            "why": "; ".join(part for part in [*group["reason"], detail] if part), "contributions": json.dumps(parts),
+            "raised_by": raised_by,
+            "event_ids": [i for ids in group.get("event_ids", pd.Series(dtype=object)).dropna() for i in ids],
+            "driver": next(iter(_top_drivers(row, 1)), STAGE_INDICATOR.get(row["stage"], "force"))
+            if weighted else None})
+    alerts = pd.DataFrame(rows)
+    if alerts.empty:
+        return alerts
+    evidence = (_evidence(con, alerts, freq) if weighted else
+                {(r.pair, r.period): _series_evidence(con, basis.removeprefix("series:"), r)
+                 for r in alerts.itertuples()})
+    alerts["evidence"] = [json.dumps(evidence.get((p, d), [])) for p, d in zip(alerts["pair"], alerts["period"])]
+    return alerts.drop(columns=["event_ids", "driver"])
+
+
+def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> list[str]:
+    """Insert new alerts and upgrade stored ones that reached a higher level; returns their ids."""
+    if alerts.empty:
+        return []
+    con.register("new_alerts", alerts)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        changed = [r[0] for r in con.execute(
+            "SELECT n.alert_id FROM new_alerts n LEFT JOIN alerts a USING (alert_id) "
+            "WHERE a.alert_id IS NULL OR n.level_rank > a.level_rank").fetchall()]
+        con.execute("DELETE FROM alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
+        con.execute("INSERT INTO alerts BY NAME SELECT * EXCLUDE (contributions, evidence), "
+                    "CAST(contributions AS JSON) AS contributions, CAST(evidence AS JSON) AS evidence, "
+                    "localtimestamp AS raised_at FROM new_alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("new_alerts")
+    return changed
+
+
+def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, series: str | None = None,
+                 freq: str | None = None, baseline_periods: int | None = None, pairs: tuple[str, ...] | None = None,
+                 since: dt.date | None = None, until: dt.date | None = None,
+                 raised_by: str = "batch") -> AlertRun:
+    """Score pairs, detect change points, check red lines, and store the alerts they raise.
+
+    On the event store by default, on the stored score ``series`` when named. Only periods
+    from ``since`` on raise alerts; up to :data:`HISTORY_PERIODS` earlier periods are read for
+    the baselines and the change detection.
+    """
+    freq = freq or settings.alert_freq
+    if not settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index:
+        raise InvalidInput(f"alert thresholds: alert_watch_index ({settings.alert_watch_index:g}) ≤ alert_warning_index "
+                           f"({settings.alert_warning_index:g}) ≤ alert_critical_index "
+                           f"({settings.alert_critical_index:g}) must hold; fix the settings.")
+    if freq not in FREQUENCIES:
+        raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
+    start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
+    if series is None:
+        scores = event_scores(con, settings, freq=freq, pairs=pairs, since=start, until=until)
+    else:
+        if not con.execute("SELECT count(*) FROM pair_series WHERE series = ?", [series]).fetchall()[0][0]:
+            raise InvalidInput(f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
+                               "--value-column COLUMN' (the series is named after the column unless --name says).")
+        scores = series_scores(con, settings, series, freq=freq, pairs=pairs, since=start, until=until,
+                               baseline_periods=baseline_periods or settings.alert_baseline_periods)
+    scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
+                            recent=settings.changepoint_recent, probability=settings.changepoint_probability)
+    triggers = _triggers(scores, settings, freq)
+    if series is None:
+        triggers = pd.concat([triggers, _crossings(con, settings, freq, pairs, start, until)], ignore_index=True)
+    if since is not None and not triggers.empty:
+        triggers = triggers[triggers["period"] >= pd.Timestamp(since).date()]
+    basis = EVENTS_BASIS if series is None else f"series:{series}"
+    alerts = _assemble(con, scores, triggers, basis, freq, raised_by) if not triggers.empty else pd.DataFrame()
+    return AlertRun(scored=len(scores), raised=store_alerts(con, alerts))
+
+
+def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, pairs: tuple[str, ...] | None,
+               since: dt.date | None, until: dt.date | None) -> pd.DataFrame:
+    rules = {r.name: r for r in load_rules(settings.redlines_file)}
+    crossings = check_rules(con, list(rules.values()), IndicatorQuery(freq=freq, pairs=pairs, since=since, until=until))
+    record_crossings(con, crossings, freq)
+    return crossings.assign(
+        trigger="redline", level=[rules[r].level for r in crossings["rule"]],
+        reason=[f"red line '{r}' crossed ({n} incident{'s' if n != 1 else ''})"
+                for r, n in zip(crossings["rule"], crossings["incidents"])])
+
+
+def _periods(freq: str, n: int) -> pd.DateOffset:
+    return {"day": pd.DateOffset(days=n), "week": pd.DateOffset(weeks=n), "month": pd.DateOffset(months=n),
+            "year": pd.DateOffset(years=n)}[freq]
+
+
+def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = None, dyad: tuple[str, str] | None = None,
+                level: str | None = None, basis: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    """Stored alerts, newest first, each with ``previous_alert_id`` (the pair's previous alert
+    on the same basis and frequency, at any level).
+
+    Raises
+    ------
+    InvalidInput
+        For an unknown level.
+    """
+    if level is not None and level not in RANK:
+        raise InvalidInput(f"level '{level}': use one of {', '.join(ALERT_LEVELS)}.")
+    where, params = ["TRUE"], []
+    if since is not None:
+        where.append("as_of >= ?")
+        params.append(since)
+    if dyad is not None:
+        where.append("pair = ?")
+        params.append("-".join(sorted(dyad)))
+    if level is not None:
+        where.append("level_rank >= ?")
+        params.append(RANK[level])
+    if basis is not None:
+        where.append("basis = ?")
+        params.append(basis)
+    return con.execute(
+        "SELECT * FROM (SELECT *, lag(alert_id) OVER (PARTITION BY basis, freq, pair ORDER BY period) "
+        "AS previous_alert_id FROM alerts) WHERE " + " AND ".join(where) +
+        " ORDER BY as_of DESC, level_rank DESC, pair" + (f" LIMIT {int(limit)}" if limit else ""), params).df()

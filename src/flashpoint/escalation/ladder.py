@@ -1,0 +1,132 @@
+"""The escalation index and ladder stage of each country pair and period.
+
+The **index** is a weighted sum of the indicators' z-scores against the pair's own trailing
+baseline (weights declared once in the indicator registry, docs/escalation.md): each
+z-score counts only above zero (a fall for engagement, whose weight is negative), capped
+at :data:`Z_CAP`, and no pair has a multiplier of its own. The **stage** (0–4) comes from the
+pair's event profile in the period: the share of its incidents that are hostile rhetoric,
+coercion or force, and how many there are (thresholds in the settings, per week and scaled
+to the period's length). A pair score series (``flashpoint ingest series``) has an index —
+the z-score of its conflict (the negated score) against its own baseline — and no stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from flashpoint.config import Settings
+from flashpoint.indicators.compute import PERIOD_INDEX, IndicatorQuery, indicators_sql
+from flashpoint.indicators.registry import INDICATORS
+from flashpoint.sources.tabular import sql_string
+from flashpoint.store.connection import ibis_backend
+
+#: Ladder stages (ARCHITECTURE.md).
+STAGES: Final = {0: "stable", 1: "verbal hostility", 2: "coercive signalling", 3: "limited use of force",
+                 4: "major armed conflict"}
+#: Largest z-score one indicator adds to the index (one freak period cannot swamp it).
+Z_CAP: Final = 10.0
+#: Length of a period in weeks, to scale the ladder's per-week thresholds.
+WEEKS: Final = {"day": 1 / 7, "week": 1.0, "month": 30.44 / 7, "year": 365.25 / 7}
+WEIGHTED: Final = tuple(i for i in INDICATORS if i.index_weight)
+
+
+def period_end(period: pd.Series, freq: str) -> pd.Series:
+    """The last day of each period (when its data are complete)."""
+    offset = {"day": pd.DateOffset(days=0), "week": pd.DateOffset(days=6), "month": pd.offsets.MonthEnd(0),
+              "year": pd.offsets.YearEnd(0)}[freq]
+    return (pd.to_datetime(period) + offset).dt.date
+
+
+def contributions(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each weighted indicator's part of the index: ``weight × z`` (above the baseline, or
+    below it for a negative weight), capped; zero without a z-score."""
+    parts = {}
+    for ind in WEIGHTED:
+        z = frame[f"{ind.name}_z"].astype("float64").fillna(0.0) * np.sign(ind.index_weight)
+        parts[ind.name] = abs(ind.index_weight) * z.clip(lower=0.0, upper=Z_CAP)
+    return pd.DataFrame(parts, index=frame.index)
+
+
+def ladder_stage(frame: pd.DataFrame, settings: Settings, freq: str) -> pd.Series:
+    """Stage 0–4 of each pair-period from its incidents (columns ``total``, ``<name>_incidents``)."""
+    scale = WEEKS[freq]
+    total = frame["total"].astype("float64").where(frame["total"] > 0)
+    force, coercion, rhetoric = (frame[f"{n}_incidents"].astype("float64") for n in ("force", "coercion", "rhetoric"))
+    enough = settings.ladder_min_incidents * scale
+    rules = [
+        (4, (force >= settings.ladder_major_incidents * scale) & (force / total >= settings.ladder_major_share)),
+        (3, (force >= enough) & (force / total >= settings.ladder_force_share)),
+        (2, (coercion >= enough) & (coercion / total >= settings.ladder_coercion_share)),
+        (1, (rhetoric >= enough) & (rhetoric / total >= settings.ladder_verbal_share)),
+    ]
+    stage = pd.Series(0, index=frame.index, dtype="int64")
+    for value, reached in reversed(rules):
+        stage = stage.mask(reached.fillna(False).astype(bool), value)
+    return stage
+
+
+def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq: str,
+                 pairs: tuple[str, ...] | None = None, since: dt.date | None = None,
+                 until: dt.date | None = None) -> pd.DataFrame:
+    """Index and stage of every pair-period with incidents (of ``pairs`` when given).
+
+    Returns
+    -------
+    DataFrame: ``pair``, ``period``, ``as_of`` (its last day), ``total``, ``escalation_index``,
+    ``stage``, per indicator ``<name>_z`` and ``<name>_incidents``, and per weighted
+    indicator ``<name>_contribution`` (its part of the index).
+    """
+    query = IndicatorQuery(freq=freq, since=since, until=until, pairs=pairs,
+                           baseline_periods=settings.alert_baseline_periods)
+    frame = con.sql(indicators_sql(ibis_backend(con).table("events"), query)).to_arrow_table().to_pandas()
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    frame["as_of"] = period_end(frame["period"], freq)
+    parts = contributions(frame)
+    frame["escalation_index"] = parts.sum(axis=1)
+    frame["stage"] = ladder_stage(frame, settings, freq)
+    frame = frame.join(parts.add_suffix("_contribution"))
+    keep = ["pair", "period", "as_of", "total", "escalation_index", "stage"]
+    keep += [f"{i.name}_{part}" for i in INDICATORS for part in ("z", "incidents")]
+    keep += [f"{i.name}_contribution" for i in WEIGHTED]
+    return frame[keep].sort_values(["pair", "period"], ignore_index=True)
+
+
+def series_scores(con: duckdb.DuckDBPyConnection, settings: Settings, series: str, /, *, freq: str,
+                  baseline_periods: int, pairs: tuple[str, ...] | None = None, since: dt.date | None = None,
+                  until: dt.date | None = None) -> pd.DataFrame:
+    """Index of every pair-period of a stored score series: the z-score of the period's
+    conflict (minus the sum of its values) against the pair's previous ``baseline_periods``
+    periods present in the series.
+
+    Returns
+    -------
+    DataFrame: ``pair``, ``period``, ``as_of``, ``conflict``, ``conflict_z``,
+    ``escalation_index`` (``conflict_z`` above zero, capped), ``stage`` (missing: a series has no
+    event profile).
+    """
+    where = [f"series = {sql_string(series)}"]
+    if pairs is not None:
+        where.append("pair IN (" + ", ".join(sql_string(p) for p in pairs) + ")")
+    if until is not None:
+        where.append(f"date <= DATE '{until.isoformat()}'")
+    window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {int(baseline_periods)} PRECEDING AND 1 PRECEDING"
+    frame = con.sql(f"""
+WITH agg AS (SELECT pair, CAST(date_trunc('{freq}', date) AS DATE) AS period, -sum(value) AS conflict
+             FROM pair_series WHERE {' AND '.join(where)} GROUP BY ALL),
+indexed AS (SELECT *, {PERIOD_INDEX[freq]} AS idx FROM agg),
+stats AS (SELECT *, avg(conflict) OVER w AS mean, stddev_samp(conflict) OVER w AS sd, count(*) OVER w AS n
+          FROM indexed WINDOW w AS ({window}))
+SELECT pair, period, conflict,
+       CASE WHEN n >= 4 AND sd > 1e-12 THEN (conflict - mean) / sd END AS conflict_z
+FROM stats {f"WHERE period >= DATE '{since.isoformat()}'" if since is not None else ""}
+ORDER BY pair, period""").to_arrow_table().to_pandas()
+    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    frame["as_of"] = period_end(frame["period"], freq)
+    frame["escalation_index"] = frame["conflict_z"].astype("float64").fillna(0.0).clip(lower=0.0, upper=Z_CAP)
+    frame["stage"] = pd.array([pd.NA] * len(frame), dtype="Int64")
+    return frame

@@ -1,0 +1,194 @@
+"""Live watch of the GDELT 2.0 feed: every new 15-minute export, checked, ingested, alerted.
+
+Each cycle reads ``gdeltv2/lastupdate.txt`` under the ``gdelt_base_url`` setting. The files
+due are every 15-minute slot after the last one processed up to the newest (a watch that
+was stopped fills the gap: nothing is missed), plus files that failed before (retried up to
+:data:`MAX_ATTEMPTS` times). Each file is downloaded, checked (MD5 when GDELT's list gives
+it, and the zip's own CRC), ingested (atomically), deduplicated, and the alerts of the pairs
+it touched are raised for the periods it touched, incrementally. Progress is kept in the
+store (``watch_files``), so a restart resumes where the watch stopped; a corrupt file is
+reported, leaves the store unchanged and is tried again in the next cycle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import threading
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import httpx
+
+from flashpoint.config import Settings, default_download_dir
+from flashpoint.errors import FlashpointError
+from flashpoint.escalation.alerts import raise_alerts
+from flashpoint.escalation.delivery import deliver_alerts
+from flashpoint.sources import gdelt
+from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list
+from flashpoint.store.dedup import cluster_events
+from flashpoint.store.ingest import ingest_paths
+
+log = logging.getLogger(__name__)
+
+LAST_UPDATE = "gdeltv2/lastupdate.txt"
+SLOT = dt.timedelta(minutes=15)
+#: Attempts at a file that fails its checks before the watch gives up on it.
+MAX_ATTEMPTS = 5
+#: Most missed slots a restarted watch fills (two days); older ones are left to 'flashpoint fetch gdelt'.
+MAX_GAP_SLOTS = 192
+_STAMP = re.compile(r"(\d{14})\.export\.CSV\.zip$")
+
+
+class CorruptFile(FlashpointError, ValueError):
+    """A downloaded file failed its checks."""
+
+
+@dataclass
+class CycleReport:
+    """What one watch cycle did."""
+
+    processed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    alerts: list[str] = field(default_factory=list)
+    delivered: int = 0
+
+
+def _stamp(url: str) -> dt.datetime:
+    return dt.datetime.strptime(_STAMP.search(url).group(1), "%Y%m%d%H%M%S")
+
+
+def _due(con: duckdb.DuckDBPyConnection, latest: ListedFile) -> list[ListedFile]:
+    """The files to process now, oldest first: slots after the last processed one, and retries."""
+    done = con.execute("SELECT max(url) FILTER (WHERE status IN ('done', 'missing')) FROM watch_files").fetchall()[0][0]
+    newest = _stamp(latest.url)
+    folder = latest.url[: latest.url.rindex("/") + 1]
+    slots = [newest]
+    if done is not None:
+        start = max(_stamp(done) + SLOT, newest - SLOT * (MAX_GAP_SLOTS - 1))
+        count = int((newest - start) / SLOT) + 1
+        slots = [start + SLOT * i for i in range(max(count, 0))]
+    retries = [r[0] for r in con.execute("SELECT url FROM watch_files WHERE status = 'failed' AND attempts < ?",
+                                         [MAX_ATTEMPTS]).fetchall()]
+    due = {}
+    for url in retries + [f"{folder}{s:%Y%m%d%H%M%S}.export.CSV.zip" for s in slots]:
+        name = url.rsplit("/", 1)[-1]
+        due[url] = ListedFile(url=url, name=name, md5=latest.md5 if url == latest.url else "", day=_stamp(url).date())
+    return sorted(due.values(), key=lambda f: f.url)
+
+
+def _fetch_checked(client: httpx.Client, listed: ListedFile, folder: Path) -> Path:
+    """Download a file and check it; raises CorruptFile when it fails a check (and deletes it)."""
+    target = folder / listed.name
+    target.unlink(missing_ok=True)
+    download(client, listed, target)
+    problem = None
+    if listed.md5 and (actual := file_md5(target)) != listed.md5:
+        problem = f"MD5 {actual} does not match GDELT's list ({listed.md5})"
+    else:
+        try:
+            with zipfile.ZipFile(target) as archive:
+                bad = archive.testzip()
+            problem = None if bad is None else f"member {bad} fails its CRC check"
+        except zipfile.BadZipFile as exc:
+            problem = f"not a valid zip file ({exc})"
+    if problem is not None:
+        target.unlink()
+        raise CorruptFile(f"{listed.name}: {problem}; nothing was ingested, it will be tried again")
+    return target
+
+
+def _mark(con: duckdb.DuckDBPyConnection, url: str, status: str, message: str | None = None) -> None:
+    con.execute("INSERT INTO watch_files VALUES (?, ?, 1, ?, localtimestamp) ON CONFLICT (url) DO UPDATE SET "
+                "status = excluded.status, attempts = watch_files.attempts + 1, message = excluded.message, "
+                "updated_at = excluded.updated_at", [url, status, message])
+
+
+def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, results: list) -> list[str]:  # noqa: ANN001
+    """Raise the alerts of the pairs and periods the file's events touched."""
+    ids = [r.ingest_id for r in results if r.ingest_id is not None]
+    ids += [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
+    if not ids:
+        return []
+    cluster_events(con, settings, ingest_ids=ids)
+    touched = con.execute(
+        "SELECT list(DISTINCT least(actor1_iso3, actor2_iso3) || '-' || greatest(actor1_iso3, actor2_iso3)), "
+        "min(event_date) FROM events WHERE ingest_id IN (SELECT unnest(?)) AND actor1_iso3 <> actor2_iso3", [ids]
+    ).fetchall()[0]
+    if not touched[0]:
+        return []
+    return raise_alerts(con, settings, pairs=tuple(sorted(touched[0])), since=touched[1], raised_by="watch").raised
+
+
+def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,
+              on_alert: Callable[[dict], None] | None = None) -> CycleReport:
+    """One poll: process every due file, then deliver the new alerts.
+
+    Raises
+    ------
+    httpx.HTTPError
+        When ``lastupdate.txt`` cannot be read (the caller retries in the next cycle).
+    """
+    report = CycleReport()
+    response = client.get(f"{settings.gdelt_base_url.rstrip('/')}/{LAST_UPDATE}")
+    response.raise_for_status()
+    exports = parse_list(response.text, 2, settings.gdelt_base_url)
+    if not exports:
+        log.warning("%s lists no event export; trying again next cycle", LAST_UPDATE)
+        return report
+    folder = (settings.download_dir or default_download_dir()) / "gdelt2-live"
+    folder.mkdir(parents=True, exist_ok=True)
+    for listed in _due(con, exports[-1]):
+        try:
+            path = _fetch_checked(client, listed, folder)
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code == 404 and listed.url != exports[-1].url:
+                _mark(con, listed.url, "missing", "not on the server (GDELT skipped this slot)")
+                report.missing.append(listed.name)
+                continue
+            raise
+        except CorruptFile as exc:
+            _mark(con, listed.url, "failed", str(exc))
+            report.failed.append((listed.name, str(exc)))
+            log.warning("%s", exc)
+            continue
+        try:
+            results = ingest_paths(con, [str(path)], reader=gdelt)
+        except FlashpointError as exc:  # not a GDELT export: rolled back, reported, tried again
+            _mark(con, listed.url, "failed", str(exc))
+            report.failed.append((listed.name, str(exc)))
+            log.warning("%s", exc)
+            continue
+        report.alerts += _alert_on(con, settings, path, results)
+        _mark(con, listed.url, "done")
+        report.processed.append(listed.name)
+    report.delivered = deliver_alerts(con, settings, on_alert=on_alert, client=client)
+    return report
+
+
+def watch(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, cycles: int | None = None,
+          on_alert: Callable[[dict], None] | None = None, on_cycle: Callable[[CycleReport], None] | None = None,
+          stop: threading.Event | None = None) -> None:
+    """Poll every ``watch_interval_seconds`` until ``stop`` is set or ``cycles`` cycles ran.
+
+    A network error skips the cycle (logged); the next one tries again.
+    """
+    stop = stop or threading.Event()
+    done = 0
+    with httpx.Client(timeout=60.0, follow_redirects=True) as client:
+        while not stop.is_set() and (cycles is None or done < cycles):
+            try:
+                report = run_cycle(con, settings, client, on_alert=on_alert)
+            except httpx.HTTPError as exc:
+                log.warning("GDELT feed unreachable (%s); trying again in %gs", exc, settings.watch_interval_seconds)
+                report = CycleReport()
+            if on_cycle is not None:
+                on_cycle(report)
+            done += 1
+            if cycles is None or done < cycles:
+                stop.wait(settings.watch_interval_seconds)

@@ -1,0 +1,131 @@
+"""The live watch, end to end against a local server serving 15-minute files built from a real export."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.escalation import delivery
+from flashpoint.escalation.watch import watch
+from flashpoint.store.connection import open_store
+
+STAMPS = ("20170701234500", "20170702000000", "20170702001500")
+
+
+@pytest.fixture(scope="module")
+def exports(shared_data: Path) -> dict[str, bytes]:
+    """The real GDELT 2.0 export of 2017-07-01 23:45 split into three zipped 15-minute files in the
+    raw layout (the sample's added CAMEOCodeDescription column removed)."""
+    with open(shared_data / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    drop = rows[0].index("CAMEOCodeDescription")
+    data = [r[:drop] + r[drop + 1:] for r in rows[1:]]
+    third = len(data) // 3 + 1
+    files = {}
+    for i, stamp in enumerate(STAMPS):
+        text = io.StringIO()
+        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(data[i * third:(i + 1) * third])
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(f"{stamp}.export.CSV", text.getvalue())
+        files[stamp] = buffer.getvalue()
+    return files
+
+
+def _publish(feed, exports: dict[str, bytes], stamp: str, body: bytes | None = None) -> None:  # noqa: ANN001
+    """Serve the export of ``stamp`` (or other bytes under its name) and name it in lastupdate.txt."""
+    data = exports[stamp]
+    url = f"{feed.url}/gdeltv2/{stamp}.export.CSV.zip"
+    feed.files[f"/gdeltv2/{stamp}.export.CSV.zip"] = data if body is None else body
+    feed.files["/gdeltv2/lastupdate.txt"] = (
+        f"{len(data)} {hashlib.md5(data).hexdigest()} {url}\n"
+        f"1234 0123456789abcdef0123456789abcdef {feed.url}/gdeltv2/{stamp}.mentions.CSV.zip\n").encode()
+
+
+@pytest.fixture
+def live(settings: Settings, tmp_path: Path, feed_server, monkeypatch) -> tuple[Settings, list[dict]]:  # noqa: ANN001
+    """Settings pointing the watch at the local feed, with a red line any fighting between two
+    countries crosses (one 15-minute file is too little history for a change point), and a
+    webhook receiver that refuses its first POST."""
+    rules = tmp_path / "redlines.toml"
+    rules.write_text('[[rule]]\nname = "any-fighting"\ndescription = "Fighting between the two countries"\n'
+                     'codes = ["19"]\nlevel = "warning"\n', encoding="utf-8")
+    received: list[dict] = []
+    calls = {"n": 0}
+
+    def hook(method: str, query: dict, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return 503, {}, b"busy"
+        received.append(json.loads(body))
+        return 200, {}, b"ok"
+
+    feed_server.routes["/hook"] = hook
+    monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.01)
+    return replace(settings, gdelt_base_url=feed_server.url, download_dir=tmp_path / "downloads",
+                   webhook_url=f"{feed_server.url}/hook", alerts_jsonl=tmp_path / "alerts.jsonl",
+                   watch_interval_seconds=0.0, redlines_file=rules), received
+
+
+@pytest.mark.shared_data
+def test_three_files_across_a_restart_deliver_every_alert_once(live, feed_server, exports) -> None:  # noqa: ANN001
+    settings, received = live
+    _publish(feed_server, exports, STAMPS[0])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        first = {r[0] for r in con.execute("SELECT alert_id FROM alerts").fetchall()}
+    assert first and {a["alert_id"] for a in received} == first  # delivered despite the first POST failing
+
+    # The watch is down while two more files appear; lastupdate.txt names only the newest.
+    _publish(feed_server, exports, STAMPS[1])
+    _publish(feed_server, exports, STAMPS[2])
+    shown: list[dict] = []
+    with open_store(settings) as con:
+        watch(con, settings, cycles=2, on_alert=shown.append)
+        files = con.execute("SELECT url, status FROM watch_files ORDER BY url").fetchall()
+        ingests = con.execute("SELECT count(*), sum(rows_stored) FROM ingests").fetchall()[0]
+        stored = con.execute("SELECT alert_id, level_rank FROM alerts WHERE raised_by = 'watch'").fetchall()
+    assert [status for _, status in files] == ["done"] * 3 and [u.rsplit("/", 1)[1][:14] for u, _ in files] == list(STAMPS)
+    assert ingests == (3, 6090)
+    delivered = [(a["alert_id"], a["level"]) for a in received]
+    assert len(delivered) == len(set(delivered))  # nothing repeated, across the restart too
+    assert {a for a, _ in delivered} == {a for a, _ in stored} and len(stored) > len(first)
+    lines = [json.loads(line) for line in settings.alerts_jsonl.read_text().splitlines()]
+    assert [(a["alert_id"], a["level"]) for a in lines] == delivered
+    assert {a["alert_id"] for a in shown} == {a for a, _ in stored}  # the terminal had not seen any before
+    assert [(a["pair"], a["period"], a["why"], a["evidence"]) for a in received if not a["evidence"]] == []
+
+
+@pytest.mark.shared_data
+def test_a_corrupt_file_is_reported_skipped_and_retried(live, feed_server, exports) -> None:  # noqa: ANN001
+    settings, _ = live
+    _publish(feed_server, exports, STAMPS[0])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        before = con.execute("SELECT count(*), (SELECT count(*) FROM ingests) FROM events").fetchall()
+    broken = bytearray(exports[STAMPS[1]])
+    broken[len(broken) // 2] ^= 0xFF
+    _publish(feed_server, exports, STAMPS[1], body=bytes(broken))
+    reports = []
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1, on_cycle=reports.append)
+        after = con.execute("SELECT count(*), (SELECT count(*) FROM ingests) FROM events").fetchall()
+        status = con.execute("SELECT status, attempts, message FROM watch_files WHERE url LIKE ?",
+                             [f"%{STAMPS[1]}%"]).fetchall()
+    assert after == before
+    assert reports[0].failed and "MD5" in reports[0].failed[0][1]
+    assert status[0][:2] == ("failed", 1) and "tried again" in status[0][2]
+    _publish(feed_server, exports, STAMPS[1])  # the mirror serves the right bytes now
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        status = con.execute("SELECT status FROM watch_files WHERE url LIKE ?", [f"%{STAMPS[1]}%"]).fetchall()
+        ingests = con.execute("SELECT count(*) FROM ingests").fetchall()[0][0]
+    assert status == [("done",)] and ingests == 2
