@@ -31,14 +31,15 @@ from ingest import machine
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import IndicatorQuery, indicators_sql
-from flashpoint.store.connection import ibis_backend, open_store
+from flashpoint.store.connection import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 PAIRS = 40_000
 
 
-def build(con, events: int) -> None:  # noqa: ANN001 - a DuckDB connection
-    """Fill ``events`` with ``events`` synthetic rows drawn from the real demo slice's rows."""
+def build(con, events: int, *, last_day: str = "2019-12-31") -> None:  # noqa: ANN001 - a DuckDB connection
+    """Fill ``events`` with ``events`` synthetic rows drawn from the real demo slice's rows, dated
+    over the five years up to ``last_day``."""
     with as_file(files("flashpoint").joinpath("data/demo/gdelt1_georgia_2011_2013.parquet")) as demo:
         con.execute(
             "CREATE TEMP TABLE proto AS SELECT row_number() OVER () - 1 AS k, c.cameo_code, c.cameo_root, "
@@ -53,8 +54,10 @@ FROM (SELECT DISTINCT iso3 AS code FROM country_codes WHERE system = 'cameo' AND
 WHERE a.code <> b.code QUALIFY k < {PAIRS}""")
     con.execute(f"""
 INSERT INTO events BY NAME
-SELECT 'bench:' || i AS event_id, 'gdelt2' AS source, DATE '2015-01-01' + CAST(hash(i, 1) % 1826 AS INTEGER) AS event_date,
+SELECT 'bench:' || i AS event_id, 'gdelt2' AS source,
+       DATE '{last_day}' - CAST(hash(i, 1) % 1826 AS INTEGER) AS event_date,
        p.a AS actor1_iso3, x.t1 AS actor1_type, p.b AS actor2_iso3, x.t2 AS actor2_type,
+       least(p.a, p.b) || '-' || greatest(p.a, p.b) AS pair,
        x.cameo_code, x.cameo_root, x.quad_class, x.goldstein, 'machine' AS coding, 'bench:' || i AS cluster_id,
        1 AS cluster_size,
        0 AS ingest_id
@@ -81,7 +84,7 @@ def measure(workdir: Path, events: int) -> dict[str, float]:
                     "greatest(actor1_iso3, actor2_iso3) AS b, date_trunc('week', event_date) AS week, count(*) AS n "
                     "FROM events GROUP BY ALL")
         reference = time.perf_counter() - start
-        sql = indicators_sql(ibis_backend(con).table("events"), IndicatorQuery(freq="week"))
+        sql = indicators_sql(con, IndicatorQuery(freq="week"))
         start = time.perf_counter()
         con.execute(f"CREATE TEMP TABLE indicators AS {sql}")
         computed = time.perf_counter() - start

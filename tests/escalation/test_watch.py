@@ -22,17 +22,16 @@ STAMPS = ("20170701234500", "20170702000000", "20170702001500")
 
 @pytest.fixture(scope="module")
 def exports(shared_data: Path) -> dict[str, bytes]:
-    """The real GDELT 2.0 export of 2017-07-01 23:45 split into three zipped 15-minute files in the
-    raw layout (the sample's added CAMEOCodeDescription column removed)."""
+    """The real GDELT 2.0 export of 2017-07-01 23:45 dealt round-robin into three zipped 15-minute
+    files (each with the export's mix of event dates) in the raw layout (the sample's added CAMEOCodeDescription column removed)."""
     with open(shared_data / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     drop = rows[0].index("CAMEOCodeDescription")
     data = [r[:drop] + r[drop + 1:] for r in rows[1:]]
-    third = len(data) // 3 + 1
     files = {}
     for i, stamp in enumerate(STAMPS):
         text = io.StringIO()
-        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(data[i * third:(i + 1) * third])
+        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(data[i::3])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{stamp}.export.CSV", text.getvalue())
@@ -52,12 +51,13 @@ def _publish(feed, exports: dict[str, bytes], stamp: str, body: bytes | None = N
 
 @pytest.fixture
 def live(settings: Settings, tmp_path: Path, feed_server, monkeypatch) -> tuple[Settings, list[dict]]:  # noqa: ANN001
-    """Settings pointing the watch at the local feed, with a red line any fighting between two
-    countries crosses (one 15-minute file is too little history for a change point), and a
+    """Settings pointing the watch at the local feed, with a red line any hostile event between
+    two countries crosses (one 15-minute file is too little history for a change point), and a
     webhook receiver that refuses its first POST."""
     rules = tmp_path / "redlines.toml"
-    rules.write_text('[[rule]]\nname = "any-fighting"\ndescription = "Fighting between the two countries"\n'
-                     'codes = ["19"]\nlevel = "warning"\n', encoding="utf-8")
+    rules.write_text('[[rule]]\nname = "any-hostility"\ndescription = "Any conflictual event between the two"\n'
+                     'codes = ["11", "12", "13", "14", "15", "16", "17", "18", "19", "20"]\nlevel = "warning"\n',
+                     encoding="utf-8")
     received: list[dict] = []
     calls = {"n": 0}
 

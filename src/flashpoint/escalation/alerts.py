@@ -23,7 +23,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.changes import detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
-from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, indicator_rows
+from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, compiled_sql, indicator_rows
 from flashpoint.indicators.redlines import (
     ALERT_LEVELS,
     check_rules,
@@ -31,7 +31,6 @@ from flashpoint.indicators.redlines import (
     record_crossings,
 )
 from flashpoint.indicators.registry import indicator
-from flashpoint.store.connection import ibis_backend
 
 #: Rank of each level (0: no alert).
 RANK: Final = {level: rank for rank, level in enumerate(ALERT_LEVELS, start=1)}
@@ -109,10 +108,22 @@ _EVIDENCE_COLUMNS: Final = ["event_id", "event_date", "actor1_iso3", "actor2_iso
                              "goldstein", "num_sources", "source", "source_url"]
 
 
-def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str) -> dict[tuple[str, dt.date], list]:
+def _top_events(events: ibis.Table, name: str, freq: str) -> ibis.Table:
+    """The weightiest events of indicator ``name`` in each pair-period listed in ``alert_keys``."""
+    backend = events.get_backend()
+    rows = indicator_rows(events, indicator(name), IndicatorQuery(freq=freq))
+    rows = rows.semi_join(backend.table("alert_keys"), ["pair", "period"])
+    rows = rows.left_join(backend.table("cameo_codes").select("cameo_code", "cameo_name"), "cameo_code")
+    order = [ibis.desc("weight"), ibis.desc(rows.num_sources.fill_null(0)), "event_date", "event_id"]
+    ranked = rows.mutate(rank=ibis.row_number().over(group_by=["pair", "period"], order_by=order))
+    return ranked.filter(ranked["rank"] < EVIDENCE).order_by(["pair", "period", "rank"]).select(
+        "pair", "period", *_EVIDENCE_COLUMNS)
+
+
+def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str,
+              table: str) -> dict[tuple[str, dt.date], list]:
     """Each alert's top events: those that crossed its red lines, then the weightiest incidents of
     the indicator that drove its index most; one query per indicator, not per alert."""
-    backend = ibis_backend(con)
     found: dict[tuple[str, dt.date], pd.DataFrame] = {}
     crossed = [(p, d, i) for p, d, ids in zip(alerts["pair"], alerts["period"], alerts["event_ids"]) for i in ids]
     if crossed:
@@ -125,17 +136,16 @@ def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str) -
         con.unregister("crossed")
         frame["period"] = pd.to_datetime(frame["period"]).dt.date
         found.update({key: group for key, group in frame.groupby(["pair", "period"])})
-    for name, group in alerts.groupby("driver"):
-        query = IndicatorQuery(freq=freq, pairs=tuple(sorted(set(group["pair"]))))
-        rows = indicator_rows(backend.table("events"), indicator(name), query)
-        rows = rows.filter(rows.period.isin(sorted(set(group["period"]))))
-        codes = backend.table("cameo_codes").select("cameo_code", "cameo_name")
-        rows = rows.left_join(codes, "cameo_code")
-        order = [ibis.desc("weight"), ibis.desc(rows.num_sources.fill_null(0)), "event_date", "event_id"]
-        ranked = rows.mutate(rank=ibis.row_number().over(group_by=["pair", "period"], order_by=order))
-        frame = ranked.filter(ranked["rank"] < EVIDENCE).order_by(["pair", "period", "rank"]).select(
-            "pair", "period", *_EVIDENCE_COLUMNS).to_pyarrow().to_pandas()
-        frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    con.register("new_alert_keys", alerts[["pair", "period"]].drop_duplicates())
+    con.execute("CREATE OR REPLACE TEMP TABLE alert_keys AS SELECT pair, CAST(period AS DATE) AS period "
+                "FROM new_alert_keys")
+    con.unregister("new_alert_keys")
+    for name in sorted(set(alerts["driver"])):
+        sql = compiled_sql(con, table, ("evidence", name, freq), lambda events: _top_events(events, name, freq))
+        frame = con.sql(sql).to_arrow_table().to_pandas()
+        frame = frame.merge(alerts.loc[alerts["driver"] == name, ["pair", "period"]].assign(
+            period=lambda f: pd.to_datetime(f["period"])), on=["pair", "period"])
+        frame["period"] = frame["period"].dt.date
         for key, rows_of in frame.groupby(["pair", "period"]):
             found[key] = pd.concat([found[key], rows_of]) if key in found else rows_of
     return {key: json.loads(frame.drop_duplicates("event_id").head(EVIDENCE)[_EVIDENCE_COLUMNS]
@@ -154,7 +164,7 @@ def _alert_id(basis: str, freq: str, pair: str, period: dt.date) -> str:
 
 
 def _assemble(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, triggers: pd.DataFrame, basis: str,
-              freq: str, raised_by: str) -> pd.DataFrame:
+              freq: str, raised_by: str, table: str) -> pd.DataFrame:
     """One alert per pair-period from its triggers."""
     weighted = basis == EVENTS_BASIS
     indexed = scores.set_index(["pair", "period"])
@@ -184,7 +194,7 @@ def _assemble(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, triggers: pd
     alerts = pd.DataFrame(rows)
     if alerts.empty:
         return alerts
-    evidence = (_evidence(con, alerts, freq) if weighted else
+    evidence = (_evidence(con, alerts, freq, table) if weighted else
                 {(r.pair, r.period): _series_evidence(con, basis.removeprefix("series:"), r)
                  for r in alerts.itertuples()})
     alerts["evidence"] = [json.dumps(evidence.get((p, d), [])) for p, d in zip(alerts["pair"], alerts["period"])]
@@ -232,8 +242,9 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     if freq not in FREQUENCIES:
         raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
     start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
+    table = _scope(con, pairs) if series is None else "events"
     if series is None:
-        scores = event_scores(con, settings, freq=freq, pairs=pairs, since=start, until=until)
+        scores = event_scores(con, settings, freq=freq, since=start, until=until, table=table)
     else:
         if not con.execute("SELECT count(*) FROM pair_series WHERE series = ?", [series]).fetchall()[0][0]:
             raise InvalidInput(f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
@@ -244,18 +255,29 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
                             recent=settings.changepoint_recent, probability=settings.changepoint_probability)
     triggers = _triggers(scores, settings, freq)
     if series is None:
-        triggers = pd.concat([triggers, _crossings(con, settings, freq, pairs, start, until)], ignore_index=True)
+        triggers = pd.concat([triggers, _crossings(con, settings, freq, table, start, until)], ignore_index=True)
     if since is not None and not triggers.empty:
         triggers = triggers[triggers["period"] >= pd.Timestamp(since).date()]
     basis = EVENTS_BASIS if series is None else f"series:{series}"
-    alerts = _assemble(con, scores, triggers, basis, freq, raised_by) if not triggers.empty else pd.DataFrame()
+    alerts = _assemble(con, scores, triggers, basis, freq, raised_by, table) if not triggers.empty else pd.DataFrame()
     return AlertRun(scored=len(scores), raised=store_alerts(con, alerts))
 
 
-def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, pairs: tuple[str, ...] | None,
+def _scope(con: duckdb.DuckDBPyConnection, pairs: tuple[str, ...] | None) -> str:
+    """The store table to read: ``events``, or for a list of pairs a temporary copy of their
+    events, read once from the store (the scores, red lines and evidence then read the copy,
+    and their compiled queries are the same whatever the pairs)."""
+    if pairs is None:
+        return "events"
+    con.execute("CREATE OR REPLACE TEMP TABLE alert_events AS SELECT * FROM events WHERE pair IN (SELECT unnest(?))",
+                [list(pairs)])
+    return "alert_events"
+
+
+def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, table: str,
                since: dt.date | None, until: dt.date | None) -> pd.DataFrame:
     rules = {r.name: r for r in load_rules(settings.redlines_file)}
-    crossings = check_rules(con, list(rules.values()), IndicatorQuery(freq=freq, pairs=pairs, since=since, until=until))
+    crossings = check_rules(con, list(rules.values()), IndicatorQuery(freq=freq, since=since, until=until), table=table)
     record_crossings(con, crossings, freq)
     return crossings.assign(
         trigger="redline", level=[rules[r].level for r in crossings["rule"]],

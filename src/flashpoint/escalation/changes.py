@@ -19,12 +19,13 @@ from scipy.special import gammaln
 PRIOR = (0.0, 1.0, 1.0, 1.0)
 
 
-def _student_logpdf(x: np.ndarray, mu: np.ndarray, kappa: np.ndarray, alpha: np.ndarray,
-                    beta: np.ndarray) -> np.ndarray:
+def _student_logpdf(x: np.ndarray, mu: np.ndarray, kappa: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
+                    log_gamma_ratio: np.ndarray) -> np.ndarray:
+    """Student-t log density of the Normal-Gamma predictive; ``log_gamma_ratio`` is
+    gammaln(alpha + 1/2) - gammaln(alpha), passed in because it depends on the run length only."""
     scale2 = beta * (kappa + 1.0) / (alpha * kappa)
     nu = 2.0 * alpha
-    return (gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(np.pi * nu * scale2)
-            - (nu + 1) / 2 * np.log1p((x - mu) ** 2 / (nu * scale2)))
+    return log_gamma_ratio - 0.5 * np.log(np.pi * nu * scale2) - (nu + 1) / 2 * np.log1p((x - mu) ** 2 / (nu * scale2))
 
 
 def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent: int,
@@ -44,6 +45,11 @@ def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent
     log_run[:, 0] = 0.0
     mu, kappa = np.full((n_series, width), mu0), np.full((n_series, width), kappa0)
     alpha, beta = np.full((n_series, width), alpha0), np.full((n_series, width), beta0)
+    # Slot r holds a run of r + 1 values (r = 0: the newest alone), so alpha = alpha0 + (r + 1) / 2
+    # whatever the values, and its gamma terms are fixed.
+    slot_alpha = alpha0 + 0.5 * (np.arange(width) + 1)
+    slot_gamma = gammaln(slot_alpha + 0.5) - gammaln(slot_alpha)
+    prior_gamma = gammaln(alpha0 + 0.5) - gammaln(alpha0)
     started = np.zeros(n_series, dtype=bool)
     recent_p, expected = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
     for t in range(n_periods):
@@ -52,14 +58,16 @@ def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent
         xs = np.where(seen, x, 0.0)[:, None]
         weights = np.exp(log_run)
         expected[:, t] = np.where(started, (weights * mu).sum(axis=1), mu0)
-        pred = _student_logpdf(xs, mu, kappa, alpha, beta)
-        prior_pred = _student_logpdf(xs[:, 0], mu0, kappa0, alpha0, beta0)
+        pred = _student_logpdf(xs, mu, kappa, alpha, beta, slot_gamma)
+        prior_pred = _student_logpdf(xs[:, 0], mu0, kappa0, alpha0, beta0, prior_gamma)
         grown = log_run + pred + log_stay
         new = np.full_like(log_run, -np.inf)
         new[:, 1:] = grown[:, :-1]
         new[:, -1] = np.logaddexp(new[:, -1], grown[:, -1])
-        # A change at t: x_t is the first value of a new run, scored under the prior.
+        # A change at t: x_t is the first value of a new run, scored under the prior. A series'
+        # first value starts its first run.
         new[:, 0] = np.where(started, log_hazard + prior_pred, 0.0)
+        new[~started, 1:] = -np.inf
         new -= np.logaddexp.reduce(new, axis=1, keepdims=True)
         shifted = [np.concatenate([np.full((n_series, 1), p0), p[:, :-1]], axis=1) for p, p0 in
                    ((mu, mu0), (kappa, kappa0), (alpha, alpha0), (beta, beta0))]

@@ -23,7 +23,6 @@ from flashpoint.config import Settings
 from flashpoint.indicators.compute import PERIOD_INDEX, IndicatorQuery, indicators_sql
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string
-from flashpoint.store.connection import ibis_backend
 
 #: Ladder stages (ARCHITECTURE.md).
 STAGES: Final = {0: "stable", 1: "verbal hostility", 2: "coercive signalling", 3: "limited use of force",
@@ -72,8 +71,9 @@ def ladder_stage(frame: pd.DataFrame, settings: Settings, freq: str) -> pd.Serie
 
 def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq: str,
                  pairs: tuple[str, ...] | None = None, since: dt.date | None = None,
-                 until: dt.date | None = None) -> pd.DataFrame:
-    """Index and stage of every pair-period with incidents (of ``pairs`` when given).
+                 until: dt.date | None = None, table: str = "events") -> pd.DataFrame:
+    """Index and stage of every pair-period with incidents (of ``pairs`` when given, every
+    period of theirs) in the store's ``table`` (``events`` or a view of some of them).
 
     Returns
     -------
@@ -83,7 +83,7 @@ def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq:
     """
     query = IndicatorQuery(freq=freq, since=since, until=until, pairs=pairs,
                            baseline_periods=settings.alert_baseline_periods)
-    frame = con.sql(indicators_sql(ibis_backend(con).table("events"), query)).to_arrow_table().to_pandas()
+    frame = con.sql(indicators_sql(con, query, table=table)).to_arrow_table().to_pandas()
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     frame["as_of"] = period_end(frame["period"], freq)
     parts = contributions(frame)

@@ -66,9 +66,8 @@ def _coverage(con: duckdb.DuckDBPyConnection, basis: str) -> pd.DataFrame:
     """Per pair, the first and last day the basis scores."""
     if basis == EVENTS_BASIS:
         return con.execute(
-            "SELECT least(actor1_iso3, actor2_iso3) || '-' || greatest(actor1_iso3, actor2_iso3) AS pair, "
-            "min(event_date) AS first_day, max(event_date) AS last_day FROM events WHERE actor1_iso3 <> actor2_iso3 "
-            "GROUP BY ALL").df()
+            "SELECT pair, min(event_date) AS first_day, max(event_date) AS last_day FROM events "
+            "WHERE pair IS NOT NULL GROUP BY pair").df()
     return con.execute("SELECT pair, min(date) AS first_day, max(date) AS last_day FROM pair_series "
                        "WHERE series = ? GROUP BY pair", [basis.removeprefix("series:")]).df()
 

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ SLOT = dt.timedelta(minutes=15)
 MAX_ATTEMPTS = 5
 #: Most missed slots a restarted watch fills (two days); older ones are left to 'flashpoint fetch gdelt'.
 MAX_GAP_SLOTS = 192
+#: Events dated more than this many days before their file was published raise no live alert.
+LATE_DAYS = 7
 _STAMP = re.compile(r"(\d{14})\.export\.CSV\.zip$")
 
 
@@ -57,6 +60,12 @@ class CycleReport:
     missing: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     delivered: int = 0
+    #: Seconds spent per step (download, ingest, alerts, deliver), summed over the cycle's files.
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timed(self, step: str, started: float) -> None:
+        """Add the time since ``started`` (a ``time.perf_counter()`` reading) to ``step``."""
+        self.seconds[step] = self.seconds.get(step, 0.0) + time.perf_counter() - started
 
 
 def _stamp(url: str) -> dt.datetime:
@@ -109,20 +118,22 @@ def _mark(con: duckdb.DuckDBPyConnection, url: str, status: str, message: str | 
                 "updated_at = excluded.updated_at", [url, status, message])
 
 
-def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, results: list) -> list[str]:  # noqa: ANN001
-    """Raise the alerts of the pairs and periods the file's events touched."""
+def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, results: list,  # noqa: ANN001
+              published: dt.datetime) -> list[str]:
+    """Raise the alerts of the pairs and periods the file's events touched, from the period of
+    :data:`LATE_DAYS` before its publication on (older events reported late update the store,
+    and a batch ``raise_alerts`` sees them)."""
     ids = [r.ingest_id for r in results if r.ingest_id is not None]
     ids += [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
     if not ids:
         return []
     cluster_events(con, settings, ingest_ids=ids)
-    touched = con.execute(
-        "SELECT list(DISTINCT least(actor1_iso3, actor2_iso3) || '-' || greatest(actor1_iso3, actor2_iso3)), "
-        "min(event_date) FROM events WHERE ingest_id IN (SELECT unnest(?)) AND actor1_iso3 <> actor2_iso3", [ids]
-    ).fetchall()[0]
+    touched = con.execute("SELECT list(DISTINCT pair), min(event_date) FROM events WHERE ingest_id IN "
+                          "(SELECT unnest(?)) AND pair IS NOT NULL", [ids]).fetchall()[0]
     if not touched[0]:
         return []
-    return raise_alerts(con, settings, pairs=tuple(sorted(touched[0])), since=touched[1], raised_by="watch").raised
+    since = max(touched[1], published.date() - dt.timedelta(days=LATE_DAYS))
+    return raise_alerts(con, settings, pairs=tuple(sorted(touched[0])), since=since, raised_by="watch").raised
 
 
 def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,
@@ -144,6 +155,7 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
     folder = (settings.download_dir or default_download_dir()) / "gdelt2-live"
     folder.mkdir(parents=True, exist_ok=True)
     for listed in _due(con, exports[-1]):
+        started = time.perf_counter()
         try:
             path = _fetch_checked(client, listed, folder)
         except httpx.HTTPStatusError as exc:
@@ -157,6 +169,8 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
             report.failed.append((listed.name, str(exc)))
             log.warning("%s", exc)
             continue
+        report.timed("download", started)
+        started = time.perf_counter()
         try:
             results = ingest_paths(con, [str(path)], reader=gdelt)
         except FlashpointError as exc:  # not a GDELT export: rolled back, reported, tried again
@@ -164,10 +178,15 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
             report.failed.append((listed.name, str(exc)))
             log.warning("%s", exc)
             continue
-        report.alerts += _alert_on(con, settings, path, results)
+        report.timed("ingest", started)
+        started = time.perf_counter()
+        report.alerts += _alert_on(con, settings, path, results, _stamp(listed.url))
         _mark(con, listed.url, "done")
         report.processed.append(listed.name)
+        report.timed("alerts", started)
+    started = time.perf_counter()
     report.delivered = deliver_alerts(con, settings, on_alert=on_alert, client=client)
+    report.timed("deliver", started)
     return report
 
 

@@ -9,7 +9,8 @@ functions over the aggregated pair-periods, on a dense grid where empty periods 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, replace
 
 import duckdb
 import ibis
@@ -63,31 +64,30 @@ def _lookup(value: ibis.Value, weights: dict[str, float], default: float | None)
     return ibis.cases(*branches, else_=ibis.literal(default, type="float64")) if branches else ibis.literal(default)
 
 
-def _pair_columns(events: ibis.Table, query: IndicatorQuery) -> tuple[ibis.Value, ibis.Value]:
-    a1, a2 = events.actor1_iso3, events.actor2_iso3
+def _pair_key(events: ibis.Table, query: IndicatorQuery) -> ibis.Value:
+    """'GEO-RUS' (the stored unordered pair), 'GEO→RUS' when directed, 'GEO-*' for a country view."""
     if query.country is not None:
-        return ibis.literal(query.country), ibis.literal("*")
+        return ibis.literal(f"{query.country}-*")
     if query.directed:
-        return a1, a2
-    return ibis.least(a1, a2), ibis.greatest(a1, a2)
+        return events.actor1_iso3.concat("→", events.actor2_iso3)
+    return events.pair
 
 
 def _paired(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     """Rows between two different countries, up to ``until``, of the queried pair if any."""
-    a1, a2 = events.actor1_iso3, events.actor2_iso3
-    rows = events.filter(a1.notnull() & a2.notnull() & (a1 != a2))
+    rows = events.filter(events.pair.notnull())
     if query.until is not None:
         rows = rows.filter(rows.event_date <= query.until)
     if query.dyad is not None:
         first, second = query.dyad
-        forward = (rows.actor1_iso3 == first) & (rows.actor2_iso3 == second)
-        backward = (rows.actor1_iso3 == second) & (rows.actor2_iso3 == first)
-        rows = rows.filter(forward if query.directed else forward | backward)
+        if query.directed:
+            rows = rows.filter((rows.actor1_iso3 == first) & (rows.actor2_iso3 == second))
+        else:
+            rows = rows.filter(rows.pair == "-".join(sorted((first, second))))
     if query.country is not None:
         rows = rows.filter((rows.actor1_iso3 == query.country) | (rows.actor2_iso3 == query.country))
     if query.pairs is not None:
-        first, second = ibis.least(rows.actor1_iso3, rows.actor2_iso3), ibis.greatest(rows.actor1_iso3, rows.actor2_iso3)
-        rows = rows.filter(first.concat("-", second).isin(list(query.pairs)))
+        rows = rows.filter(rows.pair.isin(list(query.pairs)))
     return rows
 
 
@@ -111,9 +111,7 @@ def keyed_rows(events: ibis.Table, query: IndicatorQuery, /) -> ibis.Table:
     """The events a query reads, with ``pair`` ('GEO-RUS'; 'GEO→RUS' when directed; 'GEO-*'
     for a country view), ``period`` (its first day) and ``incident`` (the row's cluster)."""
     rows = _paired(events, query)
-    pair_a, pair_b = _pair_columns(rows, query)
-    return rows.mutate(pair=pair_a.concat("→" if query.directed else "-", pair_b),
-                       period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
+    return rows.mutate(pair=_pair_key(rows, query), period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
                        incident=rows.cluster_id.fill_null(rows.event_id))
 
 
@@ -185,11 +183,27 @@ SELECT pair, period, total, {", ".join(scores)} FROM stats
 """
 
 
-def indicators_sql(events: ibis.Table, query: IndicatorQuery, /) -> str:
-    """The SQL of the indicators over ``events``, one row per pair and period, wide: ``total``
-    and, per indicator, ``<name>_value``, ``<name>_incidents`` and ``<name>_z``."""
+_COMPILED: dict[tuple[Hashable, ...], str] = {}
+
+
+def compiled_sql(con: duckdb.DuckDBPyConnection, table: str, key: tuple[Hashable, ...],
+                 build: Callable[[ibis.Table], ibis.Expr], /) -> str:
+    """The SQL of the expression ``build`` makes over the store table (or view) ``table``,
+    compiled once per ``key`` and table: compiling an expression costs more than running it
+    on a few pairs, which the live watch does every 15 minutes."""
+    cache_key = (table, *key)
+    if cache_key not in _COMPILED:
+        _COMPILED[cache_key] = ibis.to_sql(build(ibis_backend(con).table(table)), dialect="duckdb")
+    return _COMPILED[cache_key]
+
+
+def indicators_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> str:
+    """The SQL of the indicators over the store's ``table`` (``events``, or a view of some of
+    them), one row per pair and period, wide: ``total`` and, per indicator,
+    ``<name>_value``, ``<name>_incidents`` and ``<name>_z``."""
     since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
-    counted = ibis.to_sql(pair_periods(events, query), dialect="duckdb")
+    counted = compiled_sql(con, table, ("pair_periods", replace(query, since=None)),
+                           lambda events: pair_periods(events, query))
     return f"SELECT * FROM ({_baseline_sql(counted, query)}) {since}"
 
 
@@ -205,7 +219,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     pair, period and indicator: for one pair every period from its first event on (empty
     ones included); for all pairs the pair-periods with at least one incident.
     """
-    wide = indicators_sql(ibis_backend(con).table("events"), query)
+    wide = indicators_sql(con, query)
     long = " UNION ALL ".join(
         f"SELECT pair, period, '{i.name}' AS indicator, {i.name}_value AS value, "
         f"CAST({i.name}_incidents AS BIGINT) AS incidents, "

@@ -10,7 +10,7 @@ match it; each crossing is recorded in ``redline_crossings`` with the events tha
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -20,8 +20,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.cameo import cameo_codes
-from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
-from flashpoint.store.connection import ibis_backend
+from flashpoint.indicators.compute import IndicatorQuery, compiled_sql, keyed_rows
 
 STATE_TYPES = ("GOV", "MIL", "COP")
 #: Alert levels, lowest first.
@@ -116,19 +115,13 @@ def load_rules(user_file: Path | None = None) -> list[RedLine]:
     return list(rules.values())
 
 
-def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: IndicatorQuery, /) -> pd.DataFrame:
-    """Crossings of ``rules`` by each pair (undirected unless the query is directed) and period.
-
-    Returns
-    -------
-    DataFrame: ``rule``, ``pair``, ``period``, ``incidents``, ``event_ids`` (the events that
-    crossed it, earliest first), ``first_date``.
-    """
-    rows = keyed_rows(ibis_backend(con).table("events"), query)
+def _crossings(events: ibis.Table, rules: tuple[RedLine, ...], query: IndicatorQuery) -> ibis.Table:
+    """One expression: the crossings of every rule by pair and period (``rule`` names the rule)."""
+    rows = keyed_rows(events, query)
     sources = rows.group_by(rows.cluster_id).agg(cluster_sources=rows.source.nunique())
     rows = rows.left_join(sources, rows.cluster_id == sources.cluster_id).select(rows, "cluster_sources")
     rows = rows.mutate(reported=ibis.greatest(rows.num_sources.fill_null(1), rows.cluster_sources.fill_null(1)))
-    found = []
+    parts = []
     for rule in rules:
         matched = rows.filter(ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes]))
         if rule.state_actors:
@@ -140,23 +133,42 @@ def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: Ind
                      .agg(reported=matched.reported.max(), first_date=matched.event_date.min(),
                           event_ids=matched.event_id.collect(order_by=[matched.event_date, matched.event_id])))
         incidents = incidents.filter(incidents.reported >= rule.min_sources)
-        crossings = (incidents.group_by(["pair", "period"])
+        parts.append(incidents.group_by(["pair", "period"])
                      .agg(incidents=incidents.count(), first_date=incidents.first_date.min(),
                           event_ids=incidents.event_ids.collect().flatten())
-                     .filter(ibis._.incidents >= rule.min_incidents))
-        frame = crossings.to_pyarrow().to_pandas()
-        if rule.first and not frame.empty:
-            frame = frame.sort_values("period").groupby("pair", as_index=False).head(1)
-        frame.insert(0, "rule", rule.name)
-        found.append(frame)
-    result = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
-    if result.empty:
-        return pd.DataFrame(columns=["rule", "pair", "period", "incidents", "event_ids", "first_date"])
-    if query.since is not None:
+                     .filter(ibis._.incidents >= rule.min_incidents)
+                     .mutate(rule=ibis.literal(rule.name)))
+    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+
+
+def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: IndicatorQuery, /, *,
+                table: str = "events") -> pd.DataFrame:
+    """Crossings of ``rules`` by each pair (undirected unless the query is directed) and period,
+    in the store's ``table`` (``events``, or a view of some of them).
+
+    Returns
+    -------
+    DataFrame: ``rule``, ``pair``, ``period``, ``incidents``, ``event_ids`` (the events that
+    crossed it, earliest first), ``first_date``.
+    """
+    columns = ["rule", "pair", "period", "incidents", "event_ids", "first_date"]
+    if not rules:
+        return pd.DataFrame(columns=columns)
+    key = ("redlines", tuple(rules), replace(query, since=None))
+    sql = compiled_sql(con, table, key, lambda events: _crossings(events, tuple(rules), query))
+    result = con.sql(sql).to_arrow_table().to_pandas()
+    for column in ("period", "first_date"):
+        result[column] = pd.to_datetime(result[column]).dt.date
+    firsts = {r.name for r in rules if r.first}
+    if firsts and not result.empty:
+        first = result[result.rule.isin(firsts)].sort_values("period").groupby(["rule", "pair"]).head(1)
+        result = pd.concat([result[~result.rule.isin(firsts)], first], ignore_index=True)
+    if query.since is not None and not result.empty:
         result = result[result.period >= pd.Timestamp(query.since).date()]
+    if result.empty:
+        return pd.DataFrame(columns=columns)
     result["event_ids"] = [sorted(ids) for ids in result.event_ids]
-    return result.sort_values(["period", "pair", "rule"], ignore_index=True)[
-        ["rule", "pair", "period", "incidents", "event_ids", "first_date"]]
+    return result.sort_values(["period", "pair", "rule"], ignore_index=True)[columns]
 
 
 def record_crossings(con: duckdb.DuckDBPyConnection, crossings: pd.DataFrame, freq: str, /) -> int:

@@ -54,8 +54,8 @@ def _group_sql() -> str:
     action — and the CAMEO family. NULL when the row names no country at all."""
     names = ("least(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), '')) || '/' || "
              "greatest(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), ''))")
-    countries = ("CASE WHEN actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL "
-                 "THEN least(actor1_iso3, actor2_iso3) || '-' || greatest(actor1_iso3, actor2_iso3) "
+    countries = ("CASE WHEN pair IS NOT NULL THEN pair "
+                 "WHEN actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL THEN actor1_iso3 || '-' || actor2_iso3 "
                  "WHEN coalesce(actor1_iso3, actor2_iso3) IS NOT NULL "
                  "THEN coalesce(actor1_iso3, actor2_iso3) || '@' || coalesce(location_iso3, '') "
                  f"ELSE '@' || location_iso3 || ':' || {names} END")

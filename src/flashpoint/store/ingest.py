@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.sources.tabular import Reader, Target
+from flashpoint.events.schema import PAIR_SQL
+from flashpoint.sources.tabular import EVENTS, Reader, Target
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 
 log = logging.getLogger(__name__)
@@ -114,8 +115,9 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
     key = ", ".join(target.key)
     first = f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY row_ordinal) = 1" if keep_first else ""
     same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM s.{k}" for k in target.key)
+    derived = f", {PAIR_SQL} AS pair" if target == EVENTS else ""
     return con.execute(
-        f"INSERT INTO {target.table} BY NAME SELECT * EXCLUDE (row_ordinal, reason) FROM ({mapped}) s "
+        f"INSERT INTO {target.table} BY NAME SELECT * EXCLUDE (row_ordinal, reason){derived} FROM ({mapped}) s "
         f"WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM {target.table} e WHERE {same}) {first}"
     ).fetchone()[0]
 

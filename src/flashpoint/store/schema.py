@@ -10,11 +10,11 @@ import pyarrow as pa
 from flashpoint.errors import StoreError
 from flashpoint.events.cameo import cameo_code_by_name, cameo_codes, human_coded_types
 from flashpoint.events.countries import country_code_rows
-from flashpoint.events.schema import EVENT_COLUMNS
+from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 
-SCHEMA_VERSION = "5"
-#: Earlier store schemas this version upgrades in place (each added tables only).
-UPGRADES_FROM = frozenset({"4"})
+SCHEMA_VERSION = "6"
+#: Earlier store schemas this version upgrades in place (:func:`_upgrade`).
+UPGRADES_FROM = frozenset({"4", "5"})
 
 #: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
 REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
@@ -152,6 +152,20 @@ def check_version(con: duckdb.DuckDBPyConnection, *, read_only: bool = True) -> 
                          f"version reads {SCHEMA_VERSION}); ingest its files into a new store.")
 
 
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a store of an earlier schema to this one (inside the caller's transaction): schema 5
+    added the alert and series tables (created by the DDL), schema 6 the events' ``pair``."""
+    version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
+    if not version or version[0][0] == SCHEMA_VERSION:
+        return
+    columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'")
+               .fetchall()}
+    if "pair" not in columns:
+        con.execute("ALTER TABLE events ADD COLUMN pair VARCHAR")
+        con.execute(f"UPDATE events SET pair = {PAIR_SQL}")
+    con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the store's tables if missing and load the CAMEO and country lookup tables.
 
@@ -166,6 +180,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     except StoreError:
         con.execute("ROLLBACK")
         raise
+    _upgrade(con)
     stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchall()
     if not stored or stored[0][0] != fingerprint:
         for name, table in tables.items():
