@@ -92,7 +92,10 @@ SELECT event_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INT
 WITH keyed AS (
   SELECT event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
-  FROM events WHERE {group} IN (SELECT grp FROM dedup_groups)
+  FROM events
+  -- The stored pair rules out most rows before their group key is built.
+  WHERE (pair IS NULL OR pair IN (SELECT pair FROM dedup_groups WHERE pair IS NOT NULL))
+    AND {group} IN (SELECT grp FROM dedup_groups)
 ),
 machine AS (SELECT * FROM keyed WHERE coding <> 'human'),
 gaps AS (
@@ -161,7 +164,7 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     scope = "" if ingest_ids is None else f"WHERE ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair "
                     f"FROM events {scope}")
         con.execute(_assign_sql(group, cell, window))
         # Rows that name no country anywhere stand alone.
