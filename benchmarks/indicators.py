@@ -31,6 +31,7 @@ from ingest import machine
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import IndicatorQuery, indicators_sql
+from flashpoint.indicators.registry import INDICATORS
 from flashpoint.store.connection import open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,7 +105,7 @@ def main() -> None:
     results = [measure(args.workdir, n) for n in args.events]
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
-             f"\nMachine: {machine()}. Five indicators, all pairs, weekly, baselines and z-scores (pair-weeks with incidents), "
+             f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores (pair-weeks with incidents), "
              "against one plain GROUP BY (pair, week) in the same process; peak RSS is the process's "
              "maximum so far (cumulative across sizes).\n",
              "| events | pairs | output rows | reference GROUP BY (s) | indicators (s) | ratio | peak RSS (MB) |",

@@ -162,3 +162,44 @@ def test_a_limited_force_stage_matches_a_count_of_the_raw_events(georgia_alerts)
             "AND ((actor1_iso3 = ? AND actor2_iso3 = ?) OR (actor1_iso3 = ? AND actor2_iso3 = ?))",
             [force.period.date(), force.as_of.date(), first, second, second, first]).fetchall()[0]
     assert incidents >= settings.ladder_min_incidents and incidents / total >= settings.ladder_force_share
+
+
+def test_scorecard_counts_warnings_lead_times_and_false_alarms(series_store: Settings, tmp_path: Path) -> None:
+    onset = START + dt.timedelta(days=SPIKE + 5)
+    onsets = tmp_path / "onsets.csv"
+    onsets.write_text(f"iso3_a,iso3_b,onset_date,kind,what_happened\nRUS,GEO,{onset},use_of_force,test\n"
+                      f"ARM,AZE,2021-01-02,use_of_force,before any alert\n", encoding="utf-8")
+    with open_store(series_store) as con:
+        raise_alerts(con, series_store, series="edge_weight", freq="day", baseline_periods=30)
+        alerts = list_alerts(con, level="warning")
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(series_store.db), "evaluate", "alerts", "--onsets", str(onsets),
+                                 "--basis", "series:edge_weight", "--window-days", "10", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    card = json.loads(result.output)
+    # Counted here from the listed alerts: warnings of GEO-RUS complete 1-10 days before the onset.
+    before = sorted(a.date() for a, p in zip(alerts.as_of, alerts.pair)
+                    if p == "GEO-RUS" and dt.timedelta(days=1) <= onset - a.date() <= dt.timedelta(days=10))
+    geo_rus, arm_aze = card["onsets"]
+    assert geo_rus["warned"] and geo_rus["lead_days"] == (onset - before[0]).days >= 5
+    assert geo_rus["alerts_in_window"] == len(before)
+    assert not arm_aze["warned"] and arm_aze["covered"]
+    followed = sum(1 for a, p in zip(alerts.as_of, alerts.pair)
+                   if p == "GEO-RUS" and dt.timedelta(days=0) < onset - a.date() <= dt.timedelta(days=10))
+    assert card["summary"]["alerts"] == len(alerts)
+    assert card["summary"]["false_alarms"] == len(alerts) - followed
+    years = 120 / 365.25
+    assert card["summary"]["pair_years"] == round(2 * years, 2)
+
+
+def test_ladder_command_shows_each_period_of_a_pair(series_store: Settings, tmp_path: Path, gdelt2_lines) -> None:  # noqa: ANN001
+    (tmp_path / "a.tsv").write_text("\n".join(gdelt2_lines) + "\n")
+    with open_store(series_store) as con:
+        ingest_paths(con, [str(tmp_path / "a.tsv")], reader=gdelt)
+        pair = con.execute("SELECT pair FROM events WHERE pair IS NOT NULL LIMIT 1").fetchall()[0][0]
+    result = CliRunner().invoke(app, ["--db", str(series_store.db), "ladder", "--dyad", pair, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows and {"escalation_index", "stage", "change_probability"} <= set(rows[0])
+    bad = CliRunner().invoke(app, ["--db", str(series_store.db), "ladder", "--dyad", "GEO"])
+    assert bad.exit_code != 0
