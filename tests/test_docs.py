@@ -90,3 +90,11 @@ def test_docs_escalation_lists_the_registrys_index_weights() -> None:
     text = (DOCS / "escalation.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `(\w+)`(?: \(a fall\))? \| ([0-9.]+) \|$", text, re.M))
     assert {name: float(weight) for name, weight in rows.items()} == {i.name: abs(i.index_weight) for i in WEIGHTED}
+
+
+def test_every_panel_feature_and_target_is_in_docs_forecasts() -> None:
+    from flashpoint.forecasts.panels import FEATURES, TARGETS
+
+    text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
+    for name in (*FEATURES, *TARGETS):
+        assert f"| `{name}` |" in text, name

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flashpoint.cli import ingest  # noqa: F401
 from flashpoint.cli import explore  # noqa: F401
 from flashpoint.cli import escalation  # noqa: F401
+from flashpoint.cli import forecasts  # noqa: F401
 from flashpoint.cli.common import app, main
 
 __all__ = ["app", "main"]

@@ -1,0 +1,1 @@
+"""Forecasts: panels, models, backtests and scores."""

@@ -1,0 +1,199 @@
+"""Panels: one row per unit and period, features known at the period, targets after it.
+
+``build_panel(unit="dyad-year", data_dir=...)`` builds the non-directed dyad-year panel of the
+Correlates of War state system from the peacesciencer tables (a folder laid out like
+``../shared/data``: ``peacesciencer/*.csv``), in one DuckDB query:
+
+- every pair of system members in every year both are members (COW state system);
+- features of year t, each from information available at the end of year t (:data:`FEATURES`);
+- targets of year t+1: a new militarised interstate dispute (GML MID), and a dispute-year that
+  reaches hostility level 4 (use of force) or 5 (war).
+
+The dispute tables of the shared copy end in 2000, so targets exist for years up to 1999.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pandas as pd
+
+from flashpoint.errors import InvalidInput
+from flashpoint.sources.tabular import sql_string
+
+#: Features of the dyad-year panel: name → what it is (docs/forecasts.md).
+FEATURES: Final = {
+    "contiguous": "1 when the two states share a land border or are separated by at most 400 miles of water (COW direct contiguity type 1–5 in force in the year)",
+    "land_border": "1 when they share a land border (COW contiguity type 1)",
+    "log_min_distance": "log(1 + minimum distance in km between the two states' territories; Cshapes, from 1886)",
+    "log_capability_ratio": "log of the stronger state's CINC over the weaker's (COW NMC)",
+    "milex_growth_max": "the larger of the two states' growth of military expenditure on the previous year "
+                        "(a share, capped at 5: +500%)",
+    "defense_pact": "1 when an ATOP defence pact links them in the year",
+    "any_alliance": "1 when any ATOP alliance (defence, offence, neutrality, non-aggression, consultation) links them",
+    "major_powers": "how many of the two are COW major powers (0–2)",
+    "rivalry": "1 when a Thompson–Dreyer strategic rivalry between them is active",
+    "arms_race": "1 when a Gibler–Rider–Hutchison arms race between them is active",
+    "log_trade_min": "log(1 + the smaller of the two states' total trade, imports plus exports; COW trade)",
+    "igo_min": "the smaller of the two states' full IGO memberships (COW IGOs)",
+    "peace_years": "years since the dyad's last dispute onset (or since both became members)",
+    "dispute_ongoing": "1 when a dispute between them is ongoing in the year",
+    "disputes_past": "dispute onsets between them up to and including the year",
+}
+#: Targets of the dyad-year panel: name → what it is.
+TARGETS: Final = {
+    "onset": "a new militarised interstate dispute between the two in the next year (GML MID 2.2.1)",
+    "force": "a dispute-year between the two reaching hostility level 4 (use of force) or 5 (war) next year",
+}
+UNITS: Final = ("dyad-year",)
+_TABLES: Final = ("cow_states", "cow_contdir", "cow_mindist", "cow_nmc", "atop_alliance", "cow_majors", "td_rivalries",
+                  "grh_arms_races", "cow_trade_sy", "cow_igo_sy", "gml_mid_ddydisps")
+
+
+#: The column that dates each table's rows (a spell's start for spells).
+_DATED: Final = {"cow_states": "styear", "cow_contdir": "year(CAST(stdate AS DATE))", "cow_majors": "styear",
+                 "td_rivalries": "styear", "grh_arms_races": "styear"}
+
+
+def _sources(data_dir: Path, last_year: int | None) -> dict[str, str]:
+    """Each table as a scan, without the rows dated after ``last_year`` when given."""
+    folder = Path(data_dir) / "peacesciencer"
+    missing = [t for t in _TABLES if not (folder / f"{t}.csv").is_file()]
+    if missing:
+        names = ", ".join(f"peacesciencer/{t}.csv" for t in missing)
+        raise InvalidInput(f"data folder {data_dir}: {names} missing; give --data-dir a folder laid out like the "
+                           "shared data.")
+    scans = {}
+    for table in _TABLES:
+        scan = f"read_csv({sql_string(str(folder / f'{table}.csv'))}, header=true)"
+        if last_year is not None:
+            scan = f"(SELECT * FROM {scan} WHERE {_DATED.get(table, 'year')} <= {int(last_year)})"
+        scans[table] = scan
+    return scans
+
+
+def _dyad_year_sql(src: dict[str, str], last_year: int | None) -> str:
+    """The panel's SQL over the table scans ``src``, up to ``last_year`` when given."""
+    return f"""
+WITH members AS (
+  SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
+  FROM {src['cow_states']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
+),
+dyads AS (
+  SELECT a.ccode AS ccode1, b.ccode AS ccode2, a.year FROM members a JOIN members b
+    ON a.year = b.year AND a.ccode < b.ccode{'' if last_year is None else f' AND a.year <= {int(last_year)}'}
+),
+contig AS (
+  SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(y AS INTEGER) AS year,
+         min(conttype) AS conttype
+  FROM {src['cow_contdir']}, range(year(CAST(stdate AS DATE)), year(CAST(enddate AS DATE)) + 1) r(y)
+  GROUP BY ALL
+),
+nmc AS (
+  SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, cinc,
+         milex / nullif(lag(milex) OVER (PARTITION BY ccode ORDER BY year), 0) - 1 AS milex_growth
+  FROM {src['cow_nmc']}
+),
+atop AS (
+  SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(year AS INTEGER) AS year,
+         max(atop_defense) AS defense, max(greatest(atop_defense, atop_offense, atop_neutral, atop_nonagg,
+                                                    atop_consul)) AS any_alliance
+  FROM {src['atop_alliance']} GROUP BY ALL
+),
+majors AS (
+  SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
+  FROM {src['cow_majors']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
+),
+spells AS (
+  SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(styear AS INTEGER) AS styear,
+         CAST(coalesce(endyear, 9999) AS INTEGER) AS endyear, 'rivalry' AS kind FROM {src['td_rivalries']}
+  UNION ALL
+  SELECT least(ccode1, ccode2), greatest(ccode1, ccode2), CAST(styear AS INTEGER), CAST(endyear AS INTEGER),
+         'arms_race' FROM {src['grh_arms_races']}
+),
+trade AS (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year,
+                 coalesce(imports, 0) + coalesce(exports, 0) AS trade FROM {src['cow_trade_sy']}),
+igo AS (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, sum_igo_full FROM {src['cow_igo_sy']}),
+mids AS (
+  SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year,
+         max(gmlmidonset) AS onset, max(hostlev) AS hostlev
+  FROM {src['gml_mid_ddydisps']} WHERE ccode1 < ccode2 GROUP BY ALL
+),
+joined AS (
+  SELECT d.ccode1, d.ccode2, d.year,
+    CASE WHEN c.conttype BETWEEN 1 AND 5 THEN 1 ELSE 0 END AS contiguous,
+    CASE WHEN c.conttype = 1 THEN 1 ELSE 0 END AS land_border,
+    ln(1 + md.mindist) AS log_min_distance,
+    ln(greatest(n1.cinc, n2.cinc) / nullif(least(n1.cinc, n2.cinc), 0)) AS log_capability_ratio,
+    least(greatest(n1.milex_growth, n2.milex_growth), 5.0) AS milex_growth_max,
+    coalesce(al.defense, 0) AS defense_pact, coalesce(al.any_alliance, 0) AS any_alliance,
+    (m1.ccode IS NOT NULL)::INTEGER + (m2.ccode IS NOT NULL)::INTEGER AS major_powers,
+    (SELECT count(*) > 0 FROM spells s WHERE s.kind = 'rivalry' AND s.ccode1 = d.ccode1 AND s.ccode2 = d.ccode2
+       AND d.year BETWEEN s.styear AND s.endyear)::INTEGER AS rivalry,
+    (SELECT count(*) > 0 FROM spells s WHERE s.kind = 'arms_race' AND s.ccode1 = d.ccode1 AND s.ccode2 = d.ccode2
+       AND d.year BETWEEN s.styear AND s.endyear)::INTEGER AS arms_race,
+    ln(1 + least(t1.trade, t2.trade)) AS log_trade_min, least(i1.sum_igo_full, i2.sum_igo_full) AS igo_min,
+    coalesce(mi.onset, 0) AS onset_now, (mi.ccode1 IS NOT NULL)::INTEGER AS dispute_ongoing,
+    coalesce(mi.hostlev, 0) AS hostlev_now
+  FROM dyads d
+  LEFT JOIN contig c USING (ccode1, ccode2, year)
+  LEFT JOIN (SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year,
+                    mindist FROM {src['cow_mindist']}) md USING (ccode1, ccode2, year)
+  LEFT JOIN nmc n1 ON n1.ccode = d.ccode1 AND n1.year = d.year
+  LEFT JOIN nmc n2 ON n2.ccode = d.ccode2 AND n2.year = d.year
+  LEFT JOIN atop al USING (ccode1, ccode2, year)
+  LEFT JOIN majors m1 ON m1.ccode = d.ccode1 AND m1.year = d.year
+  LEFT JOIN majors m2 ON m2.ccode = d.ccode2 AND m2.year = d.year
+  LEFT JOIN trade t1 ON t1.ccode = d.ccode1 AND t1.year = d.year
+  LEFT JOIN trade t2 ON t2.ccode = d.ccode2 AND t2.year = d.year
+  LEFT JOIN igo i1 ON i1.ccode = d.ccode1 AND i1.year = d.year
+  LEFT JOIN igo i2 ON i2.ccode = d.ccode2 AND i2.year = d.year
+  LEFT JOIN mids mi USING (ccode1, ccode2, year)
+),
+histories AS (
+  SELECT *,
+    year - coalesce(max(CASE WHEN onset_now = 1 THEN year END) OVER w,
+                    min(year) OVER (PARTITION BY ccode1, ccode2)) AS peace_years,
+    sum(onset_now) OVER w AS disputes_past,
+    lead(onset_now) OVER n AS onset_next_raw, lead(hostlev_now) OVER n AS hostlev_next,
+    lead(year) OVER n AS next_year
+  FROM joined
+  WINDOW w AS (PARTITION BY ccode1, ccode2 ORDER BY year ROWS UNBOUNDED PRECEDING),
+         n AS (PARTITION BY ccode1, ccode2 ORDER BY year)
+)
+SELECT ccode1, ccode2, year, {', '.join(FEATURES)},
+  CASE WHEN next_year = year + 1 AND year < (SELECT max(year) FROM mids) THEN onset_next_raw END AS onset,
+  CASE WHEN next_year = year + 1 AND year < (SELECT max(year) FROM mids)
+       THEN (hostlev_next >= 4)::INTEGER END AS force
+FROM histories ORDER BY year, ccode1, ccode2
+"""
+
+
+def build_panel(unit: str = "dyad-year", /, *, data_dir: Path, last_year: int | None = None) -> pd.DataFrame:
+    """The panel of ``unit`` from the tables in ``data_dir``.
+
+    Parameters
+    ----------
+    unit : ``"dyad-year"`` (the only panel built so far).
+    data_dir : a folder laid out like the shared data (``peacesciencer/*.csv``).
+    last_year : ignore every source row dated after this year (what was known then).
+
+    Returns
+    -------
+    DataFrame: ``ccode1``, ``ccode2`` (COW codes, ccode1 < ccode2), ``year``, the
+    :data:`FEATURES`, and the :data:`TARGETS` (of year + 1; missing where the dispute data end).
+
+    Raises
+    ------
+    InvalidInput
+        For another unit, or a folder without the tables.
+    """
+    if unit not in UNITS:
+        raise InvalidInput(f"panel '{unit}': the panels built so far are {', '.join(UNITS)}.")
+    con = duckdb.connect()
+    try:
+        return con.sql(_dyad_year_sql(_sources(data_dir, last_year), last_year)).to_arrow_table().to_pandas()
+    finally:
+        con.close()
