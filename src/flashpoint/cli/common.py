@@ -42,6 +42,13 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+class ListFormat(str, Enum):
+    """Output of results that do not fit one CSV table."""
+
+    table = "table"
+    json = "json"
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"flashpoint {__version__}")

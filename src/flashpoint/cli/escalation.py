@@ -14,6 +14,7 @@ from rich.table import Table
 
 from flashpoint.cli.common import (
     Frequency,
+    ListFormat,
     OutputFormat,
     app,
     err,
@@ -25,8 +26,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
-from flashpoint.escalation.changes import detect_changes
-from flashpoint.escalation.ladder import STAGES, event_scores
+from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.escalation.watch import CycleReport
 from flashpoint.escalation.watch import watch as follow_feed
@@ -44,11 +44,6 @@ class Level(str, Enum):
     watch = "watch"
     warning = "warning"
     critical = "critical"
-
-
-class ListFormat(str, Enum):
-    table = "table"
-    json = "json"
 
 
 def _ladder_table(frame: pd.DataFrame, title: str) -> Table:
@@ -84,17 +79,8 @@ def ladder(
     pair = "-".join(sorted(parse_dyad(dyad)))
     period = freq.value if freq else settings.alert_freq
     with open_store(settings, read_only=True) as con:
-        scores = event_scores(con, settings, freq=period, pairs=(pair,), until=parse_date(until, "--until"))
-    scores = detect_changes(
-        scores,
-        freq=period,
-        hazard_periods=settings.changepoint_hazard_periods,
-        recent=settings.changepoint_recent,
-        probability=settings.changepoint_probability,
-    )
-    first = parse_date(since, "--since")
-    if first is not None:
-        scores = scores[scores.period >= first]
+        scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),
+                             until=parse_date(until, "--until"))
     write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)", _ladder_table)
 
 

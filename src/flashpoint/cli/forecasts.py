@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import app, err, out
+from flashpoint.cli.common import ListFormat, app, err, out
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.backtest import backtest as run_backtest
 from flashpoint.forecasts.models import MODELS
@@ -37,18 +37,16 @@ def backtest(
     models: Annotated[str, typer.Option(help=f"Comma-separated models: {', '.join(MODELS)}.")] = ",".join(MODELS),
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data "
                                                           "(peacesciencer/*.csv).")] = None,
-    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
     if data_dir is None:
         raise InvalidInput("backtest: give --data-dir, a folder laid out like the shared data (peacesciencer/*.csv).")
-    if format not in ("table", "json"):
-        raise InvalidInput(f"--format {format!r}: use table or json.")
     chosen = tuple(m.strip() for m in models.split(",") if m.strip())
     with err.status(f"building the {panel} panel and backtesting"):
         result = run_backtest(build_panel(panel, data_dir=data_dir), target=target, test_start=test_start,
                               test_end=test_end, step=step, models=chosen, first_year=first_year)
-    if format == "json":
+    if format is ListFormat.json:
         out.print_json(json.dumps({"design": result.design, "scores": result.scores.to_dict("records"),
                                    "reliability": {k: v.to_dict("records") for k, v in result.reliability.items()}}))
         return

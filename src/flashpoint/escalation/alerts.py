@@ -43,6 +43,10 @@ EVIDENCE: Final = 5
 #: Periods of history read before the first period alerted on (baselines, change detection).
 HISTORY_PERIODS: Final = 104
 EVENTS_BASIS: Final = "events"
+#: Stored alerts, each with ``previous_alert_id``: the pair's previous alert on the same basis
+#: and frequency (derived when read, so it is right however the alerts were raised).
+ALERT_HISTORY_SQL: Final = ("SELECT *, lag(alert_id) OVER (PARTITION BY basis, freq, pair ORDER BY period) "
+                            "AS previous_alert_id FROM alerts")
 
 
 @dataclass(frozen=True)
@@ -316,6 +320,5 @@ def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = No
         where.append("basis = ?")
         params.append(basis)
     return con.execute(
-        "SELECT * FROM (SELECT *, lag(alert_id) OVER (PARTITION BY basis, freq, pair ORDER BY period) "
-        "AS previous_alert_id FROM alerts) WHERE " + " AND ".join(where) +
+        f"SELECT * FROM ({ALERT_HISTORY_SQL}) WHERE " + " AND ".join(where) +
         " ORDER BY as_of DESC, level_rank DESC, pair" + (f" LIMIT {int(limit)}" if limit else ""), params).df()

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from flashpoint.indicators.compute import FREQUENCIES
+
 #: Normal-Gamma prior of a run (the index is on a z-score scale): mean, pseudo-count, shape, rate.
 PRIOR = (0.0, 1.0, 1.0, 1.0)
 
@@ -95,7 +97,7 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
     """
     if scores.empty:
         return scores.assign(change_probability=pd.Series(dtype="float64"), change_point=pd.Series(dtype=bool))
-    step = {"day": "D", "week": "W-MON", "month": "MS", "year": "YS"}[freq]
+    step = FREQUENCIES[freq][1]
     grid = pd.date_range(pd.Timestamp(min(scores["period"])), pd.Timestamp(max(scores["period"])), freq=step).date
     wide = scores.pivot(index="pair", columns="period", values="escalation_index").reindex(columns=grid)
     is_series = scores["stage"].isna().all()

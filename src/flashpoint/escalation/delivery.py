@@ -19,6 +19,7 @@ import httpx
 import pandas as pd
 
 from flashpoint.config import Settings
+from flashpoint.escalation.alerts import ALERT_HISTORY_SQL
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,7 @@ def alert_payload(row: dict) -> dict:
 
 def _pending(con: duckdb.DuckDBPyConnection, sink: str) -> list[dict]:
     frame = con.execute(
-        "SELECT a.*, lag(a.alert_id) OVER (PARTITION BY a.basis, a.freq, a.pair ORDER BY a.period) AS previous_alert_id "
-        "FROM alerts a QUALIFY a.raised_by = 'watch' AND NOT EXISTS (SELECT 1 FROM alert_deliveries d "
+        f"SELECT * FROM ({ALERT_HISTORY_SQL}) a WHERE a.raised_by = 'watch' AND NOT EXISTS (SELECT 1 FROM alert_deliveries d "
         "WHERE d.alert_id = a.alert_id AND d.sink = ? AND d.level_rank >= a.level_rank) ORDER BY a.raised_at, a.alert_id",
         [sink]).df()
     frame["previous_alert_id"] = frame["previous_alert_id"].astype(object).where(frame["previous_alert_id"].notna(), None)

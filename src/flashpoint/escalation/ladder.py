@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from flashpoint.config import Settings
+from flashpoint.escalation.changes import detect_changes
 from flashpoint.indicators.compute import PERIOD_INDEX, IndicatorQuery, indicators_sql
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string
@@ -130,3 +131,13 @@ ORDER BY pair, period""").to_arrow_table().to_pandas()
     frame["escalation_index"] = frame["conflict_z"].astype("float64").fillna(0.0).clip(lower=0.0, upper=Z_CAP)
     frame["stage"] = pd.array([pd.NA] * len(frame), dtype="Int64")
     return frame
+
+
+def pair_ladder(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, freq: str,
+                since: dt.date | None = None, until: dt.date | None = None) -> pd.DataFrame:
+    """Every period of one pair ('GEO-RUS'): :func:`event_scores` with ``change_probability``
+    and ``change_point``, from ``since`` on (the change detection reads the earlier periods too)."""
+    scores = event_scores(con, settings, freq=freq, pairs=(pair,), until=until)
+    scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
+                            recent=settings.changepoint_recent, probability=settings.changepoint_probability)
+    return scores if since is None else scores[scores["period"] >= since].reset_index(drop=True)

@@ -118,13 +118,12 @@ def _mark(con: duckdb.DuckDBPyConnection, url: str, status: str, message: str | 
                 "updated_at = excluded.updated_at", [url, status, message])
 
 
-def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, results: list,  # noqa: ANN001
-              published: dt.datetime) -> list[str]:
+def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, published: dt.datetime) -> list[str]:
     """Raise the alerts of the pairs and periods the file's events touched, from the period of
     :data:`LATE_DAYS` before its publication on (older events reported late update the store,
-    and a batch ``raise_alerts`` sees them)."""
-    ids = [r.ingest_id for r in results if r.ingest_id is not None]
-    ids += [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
+    and a batch ``raise_alerts`` sees them). The file's ingest is found by its path, so a file
+    ingested before a crash, and skipped now, still raises its alerts."""
+    ids = [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
     if not ids:
         return []
     cluster_events(con, settings, ingest_ids=ids)
@@ -172,7 +171,7 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
         report.timed("download", started)
         started = time.perf_counter()
         try:
-            results = ingest_paths(con, [str(path)], reader=gdelt)
+            ingest_paths(con, [str(path)], reader=gdelt)
         except FlashpointError as exc:  # not a GDELT export: rolled back, reported, tried again
             _mark(con, listed.url, "failed", str(exc))
             report.failed.append((listed.name, str(exc)))
@@ -180,7 +179,7 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
             continue
         report.timed("ingest", started)
         started = time.perf_counter()
-        report.alerts += _alert_on(con, settings, path, results, _stamp(listed.url))
+        report.alerts += _alert_on(con, settings, path, _stamp(listed.url))
         _mark(con, listed.url, "done")
         report.processed.append(listed.name)
         report.timed("alerts", started)
