@@ -74,10 +74,12 @@ def _sources(data_dir: Path, last_year: int | None) -> dict[str, str]:
     return scans
 
 
-def _dyad_year_sql(src: dict[str, str], last_year: int | None) -> str:
-    """The panel's SQL over the table scans ``src``, up to ``last_year`` when given."""
+def _inputs_sql(src: dict[str, str], last_year: int | None) -> str:
+    """CTEs of the inputs, each keyed by state-year or dyad-year: ``dyads`` (system members
+    paired), ``states`` (a state's capabilities, spending growth, major-power status, trade and
+    IGOs), ``contig``, ``distance``, ``atop``, ``spells`` (rivalries, arms races) and ``mids``."""
     return f"""
-WITH members AS (
+members AS (
   SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
   FROM {src['cow_states']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
 ),
@@ -85,16 +87,35 @@ dyads AS (
   SELECT a.ccode AS ccode1, b.ccode AS ccode2, a.year FROM members a JOIN members b
     ON a.year = b.year AND a.ccode < b.ccode{'' if last_year is None else f' AND a.year <= {int(last_year)}'}
 ),
+nmc AS (
+  SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, cinc,
+         milex / nullif(lag(milex) OVER (PARTITION BY ccode ORDER BY year), 0) - 1 AS milex_growth
+  FROM {src['cow_nmc']}
+),
+majors AS (
+  SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
+  FROM {src['cow_majors']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
+),
+states AS (
+  SELECT m.ccode, m.year, n.cinc, n.milex_growth, (mj.ccode IS NOT NULL)::INTEGER AS major,
+         t.trade, i.sum_igo_full AS igo
+  FROM members m
+  LEFT JOIN nmc n USING (ccode, year)
+  LEFT JOIN majors mj USING (ccode, year)
+  LEFT JOIN (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year,
+                    coalesce(imports, 0) + coalesce(exports, 0) AS trade FROM {src['cow_trade_sy']}) t USING (ccode, year)
+  LEFT JOIN (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, sum_igo_full
+             FROM {src['cow_igo_sy']}) i USING (ccode, year)
+),
 contig AS (
   SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(y AS INTEGER) AS year,
          min(conttype) AS conttype
   FROM {src['cow_contdir']}, range(year(CAST(stdate AS DATE)), year(CAST(enddate AS DATE)) + 1) r(y)
   GROUP BY ALL
 ),
-nmc AS (
-  SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, cinc,
-         milex / nullif(lag(milex) OVER (PARTITION BY ccode ORDER BY year), 0) - 1 AS milex_growth
-  FROM {src['cow_nmc']}
+distance AS (
+  SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year, mindist
+  FROM {src['cow_mindist']}
 ),
 atop AS (
   SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(year AS INTEGER) AS year,
@@ -102,55 +123,50 @@ atop AS (
                                                     atop_consul)) AS any_alliance
   FROM {src['atop_alliance']} GROUP BY ALL
 ),
-majors AS (
-  SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
-  FROM {src['cow_majors']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
-),
 spells AS (
-  SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(styear AS INTEGER) AS styear,
-         CAST(coalesce(endyear, 9999) AS INTEGER) AS endyear, 'rivalry' AS kind FROM {src['td_rivalries']}
-  UNION ALL
-  SELECT least(ccode1, ccode2), greatest(ccode1, ccode2), CAST(styear AS INTEGER), CAST(endyear AS INTEGER),
-         'arms_race' FROM {src['grh_arms_races']}
+  SELECT ccode1, ccode2, CAST(y AS INTEGER) AS year, bool_or(kind = 'rivalry')::INTEGER AS rivalry,
+         bool_or(kind = 'arms_race')::INTEGER AS arms_race
+  FROM (SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(styear AS INTEGER) AS st,
+               least(CAST(coalesce(endyear, 9999) AS INTEGER), (SELECT max(year) FROM members)) AS en,
+               'rivalry' AS kind FROM {src['td_rivalries']}
+        UNION ALL
+        SELECT least(ccode1, ccode2), greatest(ccode1, ccode2), CAST(styear AS INTEGER), CAST(endyear AS INTEGER),
+               'arms_race' FROM {src['grh_arms_races']}), range(st, en + 1) r(y)
+  GROUP BY ALL
 ),
-trade AS (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year,
-                 coalesce(imports, 0) + coalesce(exports, 0) AS trade FROM {src['cow_trade_sy']}),
-igo AS (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, sum_igo_full FROM {src['cow_igo_sy']}),
 mids AS (
   SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year,
          max(gmlmidonset) AS onset, max(hostlev) AS hostlev
   FROM {src['gml_mid_ddydisps']} WHERE ccode1 < ccode2 GROUP BY ALL
-),
+)"""
+
+
+def _dyad_year_sql(src: dict[str, str], last_year: int | None) -> str:
+    """The panel's SQL over the table scans ``src``, up to ``last_year`` when given: the
+    features of each dyad-year from its inputs, then its history (peace years, past disputes)
+    and its next year's outcomes."""
+    return f"""
+WITH {_inputs_sql(src, last_year)},
 joined AS (
   SELECT d.ccode1, d.ccode2, d.year,
     CASE WHEN c.conttype BETWEEN 1 AND 5 THEN 1 ELSE 0 END AS contiguous,
     CASE WHEN c.conttype = 1 THEN 1 ELSE 0 END AS land_border,
-    ln(1 + md.mindist) AS log_min_distance,
-    ln(greatest(n1.cinc, n2.cinc) / nullif(least(n1.cinc, n2.cinc), 0)) AS log_capability_ratio,
-    least(greatest(n1.milex_growth, n2.milex_growth), 5.0) AS milex_growth_max,
+    ln(1 + dist.mindist) AS log_min_distance,
+    ln(greatest(s1.cinc, s2.cinc) / nullif(least(s1.cinc, s2.cinc), 0)) AS log_capability_ratio,
+    least(greatest(s1.milex_growth, s2.milex_growth), 5.0) AS milex_growth_max,
     coalesce(al.defense, 0) AS defense_pact, coalesce(al.any_alliance, 0) AS any_alliance,
-    (m1.ccode IS NOT NULL)::INTEGER + (m2.ccode IS NOT NULL)::INTEGER AS major_powers,
-    (SELECT count(*) > 0 FROM spells s WHERE s.kind = 'rivalry' AND s.ccode1 = d.ccode1 AND s.ccode2 = d.ccode2
-       AND d.year BETWEEN s.styear AND s.endyear)::INTEGER AS rivalry,
-    (SELECT count(*) > 0 FROM spells s WHERE s.kind = 'arms_race' AND s.ccode1 = d.ccode1 AND s.ccode2 = d.ccode2
-       AND d.year BETWEEN s.styear AND s.endyear)::INTEGER AS arms_race,
-    ln(1 + least(t1.trade, t2.trade)) AS log_trade_min, least(i1.sum_igo_full, i2.sum_igo_full) AS igo_min,
+    s1.major + s2.major AS major_powers, coalesce(sp.rivalry, 0) AS rivalry, coalesce(sp.arms_race, 0) AS arms_race,
+    ln(1 + least(s1.trade, s2.trade)) AS log_trade_min, least(s1.igo, s2.igo) AS igo_min,
     coalesce(mi.onset, 0) AS onset_now, (mi.ccode1 IS NOT NULL)::INTEGER AS dispute_ongoing,
     coalesce(mi.hostlev, 0) AS hostlev_now
   FROM dyads d
   LEFT JOIN contig c USING (ccode1, ccode2, year)
-  LEFT JOIN (SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year,
-                    mindist FROM {src['cow_mindist']}) md USING (ccode1, ccode2, year)
-  LEFT JOIN nmc n1 ON n1.ccode = d.ccode1 AND n1.year = d.year
-  LEFT JOIN nmc n2 ON n2.ccode = d.ccode2 AND n2.year = d.year
+  LEFT JOIN distance dist USING (ccode1, ccode2, year)
   LEFT JOIN atop al USING (ccode1, ccode2, year)
-  LEFT JOIN majors m1 ON m1.ccode = d.ccode1 AND m1.year = d.year
-  LEFT JOIN majors m2 ON m2.ccode = d.ccode2 AND m2.year = d.year
-  LEFT JOIN trade t1 ON t1.ccode = d.ccode1 AND t1.year = d.year
-  LEFT JOIN trade t2 ON t2.ccode = d.ccode2 AND t2.year = d.year
-  LEFT JOIN igo i1 ON i1.ccode = d.ccode1 AND i1.year = d.year
-  LEFT JOIN igo i2 ON i2.ccode = d.ccode2 AND i2.year = d.year
+  LEFT JOIN spells sp USING (ccode1, ccode2, year)
   LEFT JOIN mids mi USING (ccode1, ccode2, year)
+  JOIN states s1 ON s1.ccode = d.ccode1 AND s1.year = d.year
+  JOIN states s2 ON s2.ccode = d.ccode2 AND s2.year = d.year
 ),
 histories AS (
   SELECT *,
