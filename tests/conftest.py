@@ -28,6 +28,20 @@ def shared_data() -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A store built by ``flashpoint demo`` from the bundled real GDELT slice (read it, don't write)."""
+    from typer.testing import CliRunner
+
+    from flashpoint.cli import app
+
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = CliRunner().invoke(app, ["demo", "--out", str(db)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "105,438" in result.output and "GEO-RUS" in result.output
+    return db
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings for a fresh store file in a temporary folder."""

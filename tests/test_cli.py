@@ -21,15 +21,6 @@ def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    result = runner.invoke(app, ["demo", "--out", str(db)], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    assert "105,438" in result.output and "GEO-RUS" in result.output
-    return db
-
-
 def test_stats_json_counts_the_bundled_demo(demo_db: Path) -> None:
     result = runner.invoke(app, ["--db", str(demo_db), "stats", "--json"])
     assert result.exit_code == 0, result.output

@@ -63,5 +63,5 @@ def test_the_published_reduced_backtest_still_holds(panel: pd.DataFrame) -> None
 def test_a_folder_without_the_tables_says_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="peacesciencer/cow_states.csv"):
         build_panel(data_dir=tmp_path)
-    with pytest.raises(InvalidInput, match="panels built so far"):
+    with pytest.raises(InvalidInput, match="panels built from a data folder"):
         build_panel("country-month", data_dir=tmp_path)

@@ -1,4 +1,4 @@
-"""``flashpoint backtest``: forecast models against their baselines on a real panel."""
+"""``flashpoint backtest`` (models against their baselines on a real panel) and ``flashpoint forecast`` (one pair)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import ListFormat, app, err, out
+from flashpoint.cli.common import ListFormat, app, err, out, parse_dyad
+from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.backtest import backtest as run_backtest
+from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
 from flashpoint.forecasts.models import MODELS
-from flashpoint.forecasts.panels import TARGETS, UNITS, build_panel
+from flashpoint.forecasts.pair_forecast import forecast_dyad, parse_horizon
+from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel
+from flashpoint.store.connection import open_store
 
 
 def _scores_table(result, title: str) -> Table:  # noqa: ANN001
@@ -25,14 +29,30 @@ def _scores_table(result, title: str) -> Table:  # noqa: ANN001
     return table
 
 
+def _panel_rows(settings: Settings, panel: str, horizon: str, data_dir: Optional[Path]):  # noqa: ANN202
+    """The panel's rows and description: from the store (dyad-month) or the data folder (dyad-year)."""
+    if panel == "dyad-month":
+        months = parse_horizon(horizon, unit=panel)
+        with open_store(settings, read_only=True) as con:
+            return build_event_panel(con, settings, horizon=months), event_panel_spec(months)
+    if data_dir is None:
+        raise InvalidInput("backtest: give --data-dir, a folder laid out like the shared data (peacesciencer/*.csv).")
+    parse_horizon(horizon, unit=panel)
+    return build_panel(panel, data_dir=data_dir), DYAD_YEAR
+
+
 @app.command()
 def backtest(
     ctx: typer.Context,
-    panel: Annotated[str, typer.Option(help=f"Panel: {', '.join(UNITS)}.")] = "dyad-year",
-    target: Annotated[str, typer.Option(help=f"Target: {', '.join(TARGETS)}.")] = "onset",
-    test_start: Annotated[int, typer.Option(help="First target year forecast.")] = 1986,
-    test_end: Annotated[Optional[int], typer.Option(help="Last target year (default: the last with outcomes).")] = None,
-    step: Annotated[int, typer.Option(help="Years between refits (rolling origin).", min=1)] = 5,
+    panel: Annotated[str, typer.Option(help="Panel: dyad-year (--data-dir) or dyad-month (the event store).")] = "dyad-year",
+    target: Annotated[Optional[str], typer.Option(help=f"Target: {', '.join(TARGETS)} (dyad-year), "
+                                                       f"{', '.join(EVENT_TARGETS)} (dyad-month).")] = None,
+    test_start: Annotated[str, typer.Option(help="First target period forecast: a year (1986) or a month "
+                                                 "(2012-07).")] = "1986",
+    test_end: Annotated[Optional[str], typer.Option(help="Last target period (default: the last with outcomes).")] = None,
+    step: Annotated[int, typer.Option(help="Periods between refits (rolling origin).", min=1)] = 5,
+    horizon: Annotated[Optional[str], typer.Option(help="Months ahead for dyad-month targets, e.g. 3m "
+                                                        "(dyad-year: 1y).")] = None,
     first_year: Annotated[Optional[int], typer.Option(help="Drop rows before this year (a reduced run).")] = None,
     models: Annotated[str, typer.Option(help=f"Comma-separated models: {', '.join(MODELS)}.")] = ",".join(MODELS),
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data "
@@ -40,19 +60,60 @@ def backtest(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
-    if data_dir is None:
-        raise InvalidInput("backtest: give --data-dir, a folder laid out like the shared data (peacesciencer/*.csv).")
+    monthly = panel == "dyad-month"
+    period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
     chosen = tuple(m.strip() for m in models.split(",") if m.strip())
     with err.status(f"building the {panel} panel and backtesting"):
-        result = run_backtest(build_panel(panel, data_dir=data_dir), target=target, test_start=test_start,
-                              test_end=test_end, step=step, models=chosen, first_year=first_year)
+        rows, spec = _panel_rows(ctx.obj, panel, horizon or ("3m" if monthly else "1y"), data_dir)
+        result = run_backtest(rows, spec=spec, target=target or next(iter(spec.targets)),
+                              test_start=period(test_start, "--test-start"),
+                              test_end=None if test_end is None else period(test_end, "--test-end"),
+                              step=step, models=chosen,
+                              first_year=None if first_year is None else (first_year * 12 if monthly else first_year))
     if format is ListFormat.json:
         out.print_json(json.dumps({"design": result.design, "scores": result.scores.to_dict("records"),
                                    "reliability": {k: v.to_dict("records") for k, v in result.reliability.items()}}))
         return
-    years = result.design["test_years"]
-    out.print(_scores_table(result, f"{panel}, target {target}, {years[0]}–{years[1]}; skill against the best "
-                                    "baseline"))
+    first, last = result.design[f"test_{spec.period_name}s"]
+    out.print(_scores_table(result, f"{panel}, target {result.design['target']}, {first}–{last}; skill against the "
+                                    "best baseline"))
     for origin in result.design["origins"]:
         out.print(f"origin {origin['origin']}: trained on {origin['train_rows']:,} rows "
                   f"({origin['train_positives']:,} positive), forecast {origin['test_rows']:,}")
+
+
+def _year(value: str, option: str) -> int:
+    if not value.isdigit():
+        raise InvalidInput(f"{option} {value!r}: the dyad-year panel takes a year, e.g. 1986.")
+    return int(value)
+
+
+@app.command()
+def forecast(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    panel: Annotated[str, typer.Option(help="dyad-month (the event store) or dyad-year (--data-dir).")] = "dyad-month",
+    target: Annotated[Optional[str], typer.Option(help=f"Target: {', '.join(EVENT_TARGETS)} (dyad-month, default "
+                                                       f"stage3), {', '.join(TARGETS)} (dyad-year).")] = None,
+    horizon: Annotated[Optional[str], typer.Option(help="Months ahead, e.g. 3m (dyad-year: 1y).")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Forecast from this month (YYYY-MM) or year; nothing later "
+                                                      "is read.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="For dyad-year: a folder laid out like the shared data.")] = None,
+    format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """A pair's probability of escalating, with a 90% interval, its main drivers and the baselines."""
+    with err.status(f"building the {panel} panel and fitting"):
+        result = forecast_dyad(ctx.obj, parse_dyad(dyad), panel=panel, target=target, horizon=horizon, as_of=as_of,
+                               data_dir=data_dir)
+    if format is ListFormat.json:
+        out.print_json(json.dumps(result.to_dict()))
+        return
+    low, high = result.interval
+    out.print(f"[bold]{dyad}[/bold] as of {result.as_of}: P({result.description}) = [bold]{result.probability:.2%}"
+              f"[/bold] (90% interval {low:.2%}–{high:.2%}; {result.model}, trained on {result.train_rows:,} "
+              f"rows, {result.train_positives:,} positive)", highlight=False)
+    out.print("baselines: " + ", ".join(f"{k} {v:.2%}" for k, v in result.baselines.items()), highlight=False)
+    table = Table("driver", "value", "log-odds", title="What moves it (against an average pair-period)")
+    for d in result.drivers:
+        table.add_row(d["feature"], "-" if d["value"] is None else f"{d['value']:.3g}", f"{d['log_odds']:+.2f}")
+    out.print(table)

@@ -85,6 +85,12 @@ def state_system_table(system: str) -> dict[str, str | None]:
             if row["system"] == system}
 
 
+def state_numbers(iso3: str, system: str = "cow") -> tuple[int, ...]:
+    """The COW (or Gleditsch–Ward) state numbers of a present-day country, oldest-listed first
+    (Germany: 255 and the Federal Republic's 260)."""
+    return tuple(int(code) for code, found in state_system_table(system).items() if found == iso3)
+
+
 @cache
 def country_code_rows() -> tuple[tuple[str, str, str | None], ...]:
     """(system, code, ISO3) for every code Flashpoint resolves; names are lower-case.

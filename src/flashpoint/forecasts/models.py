@@ -12,8 +12,8 @@ features) and a 0/1 target, and gives ``predict_proba``. Two models —
 
 - ``conflictology``: the pair's own rate of positive years in the training data, shrunk toward
   the overall rate by ``prior_years`` pseudo-years (a pair never seen gets the overall rate);
-- ``persistence``: the rate of positive next years among training rows in the same state now
-  (a dispute ongoing or not).
+- ``persistence``: the rate of positive next periods among training rows in the same state now
+  (a dispute ongoing or not; for the event panel, the pair at ladder stage 3 or above or not).
 """
 
 from __future__ import annotations
@@ -34,20 +34,20 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from flashpoint.errors import InvalidInput
-
-KEYS: Final = ("ccode1", "ccode2")
+from flashpoint.forecasts.panels import DYAD_YEAR
 
 
 class Conflictology(ClassifierMixin, BaseEstimator):
     """The pair's historical rate of positive years, shrunk toward the overall rate."""
 
-    def __init__(self, *, prior_years: float = 10.0) -> None:
+    def __init__(self, *, keys: tuple[str, ...] = DYAD_YEAR.keys, prior_years: float = 10.0) -> None:
+        self.keys = keys
         self.prior_years = prior_years
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> Conflictology:  # noqa: N803 - scikit-learn's name
         y = np.asarray(y, dtype="float64")
         self.base_rate_ = float(y.mean())
-        frame = X[list(KEYS)].assign(y=y).groupby(list(KEYS))["y"].agg(["sum", "count"])
+        frame = X[list(self.keys)].assign(y=y).groupby(list(self.keys))["y"].agg(["sum", "count"])
         self.rates_ = ((frame["sum"] + self.prior_years * self.base_rate_)
                        / (frame["count"] + self.prior_years)).rename("rate")
         self.classes_ = np.array([0, 1])
@@ -55,14 +55,14 @@ class Conflictology(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:  # noqa: N803
         check_is_fitted(self, "rates_")
-        rate = X[list(KEYS)].join(self.rates_, on=list(KEYS))["rate"].fillna(self.base_rate_).to_numpy()
+        rate = X[list(self.keys)].join(self.rates_, on=list(self.keys))["rate"].fillna(self.base_rate_).to_numpy()
         return np.column_stack([1 - rate, rate])
 
 
 class Persistence(ClassifierMixin, BaseEstimator):
     """The rate of positive next years among training rows in the same state now."""
 
-    def __init__(self, *, state: str = "dispute_ongoing") -> None:
+    def __init__(self, *, state: str = DYAD_YEAR.state) -> None:
         self.state = state
 
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> Persistence:  # noqa: N803
@@ -88,8 +88,10 @@ MODELS: Final = ("logit", "boosting")
 BASELINES: Final = ("conflictology", "persistence")
 
 
-def make_model(name: str, features: list[str], /, *, random_state: int = 0, max_iter: int = 200):  # noqa: ANN201
-    """A fresh, unfitted model or baseline named ``name`` over the columns ``features``.
+def make_model(name: str, features: list[str], /, *, keys: tuple[str, ...] = DYAD_YEAR.keys,  # noqa: ANN201
+               state: str = DYAD_YEAR.state, random_state: int = 0, max_iter: int = 200):
+    """A fresh, unfitted model or baseline named ``name`` over the columns ``features``; the
+    conflictology baseline groups rows by ``keys``, persistence by the 0/1 column ``state``.
 
     Raises
     ------
@@ -104,7 +106,7 @@ def make_model(name: str, features: list[str], /, *, random_state: int = 0, max_
             early_stopping=False, random_state=random_state))
         return CalibratedClassifierCV(boosted, method="isotonic", cv=TimeSeriesSplit(n_splits=3))
     if name == "conflictology":
-        return Conflictology()
+        return Conflictology(keys=keys)
     if name == "persistence":
-        return Persistence()
+        return Persistence(state=state)
     raise InvalidInput(f"model '{name}': use one of {', '.join(MODELS + BASELINES)}.")

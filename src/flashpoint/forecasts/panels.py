@@ -14,6 +14,8 @@ The dispute tables of the shared copy end in 2000, so targets exist for years up
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -47,7 +49,32 @@ TARGETS: Final = {
     "onset": "a new militarised interstate dispute between the two in the next year (GML MID 2.2.1)",
     "force": "a dispute-year between the two reaching hostility level 4 (use of force) or 5 (war) next year",
 }
-UNITS: Final = ("dyad-year",)
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """What a backtest and a forecast need to know of a panel.
+
+    ``keys`` name the unit, ``time`` is the integer period column (years, or months counted
+    from year 0), ``horizon`` the periods a target looks ahead (t + 1 … t + horizon), ``state``
+    the 0/1 column the persistence baseline conditions on, and ``label`` renders a period.
+    """
+
+    unit: str
+    keys: tuple[str, ...]
+    time: str
+    features: Mapping[str, str]
+    targets: Mapping[str, str]
+    state: str
+    horizon: int = 1
+    label: Callable[[int], str] = str
+    period_name: str = "year"
+
+
+#: The dyad-year panel's description.
+DYAD_YEAR: Final = PanelSpec(unit="dyad-year", keys=("ccode1", "ccode2"), time="year", features=FEATURES,
+                             targets=TARGETS, state="dispute_ongoing")
+UNITS: Final = ("dyad-year", "dyad-month")
 _TABLES: Final = ("cow_states", "cow_contdir", "cow_mindist", "cow_nmc", "atop_alliance", "cow_majors", "td_rivalries",
                   "grh_arms_races", "cow_trade_sy", "cow_igo_sy", "gml_mid_ddydisps")
 
@@ -206,8 +233,9 @@ def build_panel(unit: str = "dyad-year", /, *, data_dir: Path, last_year: int | 
     InvalidInput
         For another unit, or a folder without the tables.
     """
-    if unit not in UNITS:
-        raise InvalidInput(f"panel '{unit}': the panels built so far are {', '.join(UNITS)}.")
+    if unit != DYAD_YEAR.unit:
+        raise InvalidInput(f"panel '{unit}': the panels built from a data folder are {DYAD_YEAR.unit}; "
+                           "dyad-month is built from the event store (build_event_panel).")
     con = duckdb.connect()
     try:
         return con.sql(_dyad_year_sql(_sources(data_dir, last_year), last_year)).to_arrow_table().to_pandas()

@@ -1,0 +1,141 @@
+"""The dyad-month panel from the event store: warning indicators, ladder stages and their lags.
+
+The escalation ladder runs weekly (the settings' thresholds are per week); a week counts in
+the month its last day falls in, so a month's row reads only weeks complete by its end. Each
+pair that has incidents in the store gets a row for every month from its first incident to
+the store's last complete month (months without incidents are stage 0 with no signal).
+Targets look ahead ``horizon`` months: the pair reaches a stage in some week of months
+t + 1 … t + horizon; they are missing where those months are not all in the store yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.escalation.ladder import event_scores
+from flashpoint.forecasts.panels import PanelSpec
+from flashpoint.indicators.registry import INDICATORS
+
+#: Features of the dyad-month panel: name → what it is (docs/forecasts.md).
+EVENT_FEATURES: Final = {
+    "stage": "highest weekly ladder stage of the pair in the month (0 without incidents)",
+    "stage_max_12m": "highest weekly ladder stage in the last 12 months, this one included",
+    "stage3_now": "1 when the pair reached stage 3 or 4 in the month",
+    "escalation_index": "highest weekly escalation index in the month",
+    "index_mean_3m": "mean of the monthly highest index over this month and the two before",
+    "log_incidents": "log(1 + the pair's incidents in the month)",
+    "incidents_trend": "log_incidents minus its mean over the three months before",
+    "months_since_stage3": "months since the pair last reached stage 3 or 4 (months observed when never)",
+    "months_observed": "months since the pair's first incident in the store",
+    **{f"{i.name}_z": f"highest weekly z-score of {i.name} against the pair's baseline in the month (0 without)"
+       for i in INDICATORS},
+}
+#: Targets of the dyad-month panel: name → what it is.
+EVENT_TARGETS: Final = {
+    "stage3": "the pair reaches ladder stage 3 (limited use of force) or 4 in some week of the next k months",
+    "stage2": "the pair reaches ladder stage 2 (coercive signalling) or above in some week of the next k months",
+}
+_THRESHOLDS: Final = {"stage3": 3, "stage2": 2}
+
+
+def month_label(month: int) -> str:
+    """A month counted from year 0 as 'YYYY-MM'."""
+    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+
+
+def parse_month(value: str, option: str = "month") -> int:
+    """'YYYY-MM' (or a date in that month) → months counted from year 0."""
+    try:
+        day = dt.date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+    except ValueError:
+        raise InvalidInput(f"{option} {value!r}: expected a month as YYYY-MM, e.g. 2012-07.") from None
+    return day.year * 12 + day.month - 1
+
+
+def event_panel_spec(horizon: int = 3) -> PanelSpec:
+    """The dyad-month panel's description for targets ``horizon`` months ahead."""
+    if not 1 <= horizon <= 24:
+        raise InvalidInput(f"horizon of {horizon} months: use 1 to 24 months, e.g. --horizon 3m.")
+    targets = {name: text.replace("next k months", f"next {horizon} months") for name, text in EVENT_TARGETS.items()}
+    return PanelSpec(unit="dyad-month", keys=("pair",), time="month", features=EVENT_FEATURES, targets=targets, state="stage3_now", horizon=horizon, label=month_label,
+                     period_name="month")
+
+
+def _monthly(weeks: pd.DataFrame) -> pd.DataFrame:
+    """Weekly scores → one row per pair and month with incidents."""
+    as_of = pd.to_datetime(weeks["as_of"])
+    weeks = weeks.assign(month=as_of.dt.year * 12 + as_of.dt.month - 1)
+    agg = {"stage": "max", "escalation_index": "max", "total": "sum",
+           **{f"{i.name}_z": "max" for i in INDICATORS}}
+    return weeks.groupby(["pair", "month"], as_index=False).agg(agg)
+
+
+def _dense(monthly: pd.DataFrame, last: int) -> pd.DataFrame:
+    """Every month of every pair from its first incident to ``last``, zeros where it had none."""
+    first = monthly.groupby("pair")["month"].min()
+    grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), (last - first + 1).to_numpy())})
+    grid["month"] = np.concatenate([np.arange(f, last + 1) for f in first.to_numpy()]) if len(first) else []
+    frame = grid.merge(monthly, on=["pair", "month"], how="left")
+    return frame.fillna({c: 0 for c in monthly.columns if c not in ("pair", "month")})
+
+
+def _history(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lagged and rolling features of each pair, each from its own month and earlier ones."""
+    g = frame.groupby("pair", sort=False)
+    frame["stage"] = frame["stage"].astype("int64")
+    frame["stage3_now"] = (frame["stage"] >= 3).astype("int64")
+    frame["stage_max_12m"] = g["stage"].transform(lambda s: s.rolling(12, min_periods=1).max()).astype("int64")
+    frame["index_mean_3m"] = g["escalation_index"].transform(lambda s: s.rolling(3, min_periods=1).mean())
+    frame["log_incidents"] = np.log1p(frame["total"].astype("float64"))
+    before = g["log_incidents"].transform(lambda s: s.shift(1).rolling(3, min_periods=1).mean())
+    frame["incidents_trend"] = frame["log_incidents"] - before.fillna(0.0)
+    frame["months_observed"] = g.cumcount()
+    last3 = frame["month"].where(frame["stage3_now"] == 1)
+    frame["months_since_stage3"] = (frame["month"] - last3.groupby(frame["pair"]).ffill()).fillna(
+        frame["months_observed"]).astype("int64")
+    return frame
+
+
+def _targets(frame: pd.DataFrame, horizon: int, last: int) -> pd.DataFrame:
+    """Each target: the highest stage of months t + 1 … t + horizon reaching its threshold."""
+    ahead = frame.groupby("pair", sort=False)["stage"].transform(
+        lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1))
+    known = frame["month"] + horizon <= last
+    for name, threshold in _THRESHOLDS.items():
+        frame[name] = (ahead >= threshold).astype("float64").where(known)
+    return frame
+
+
+def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, horizon: int = 3,
+                      until: dt.date | None = None) -> pd.DataFrame:
+    """The dyad-month panel of the store's events dated up to ``until`` (default: all).
+
+    Returns
+    -------
+    DataFrame: ``pair`` ('GEO-RUS'), ``month`` (months from year 0; :func:`month_label`),
+    ``period`` (its first day), the :data:`EVENT_FEATURES` and the :data:`EVENT_TARGETS`
+    (missing where the next ``horizon`` months are not all in the store).
+
+    Raises
+    ------
+    InvalidInput
+        When the store has no events between two countries up to ``until``.
+    """
+    spec = event_panel_spec(horizon)
+    weeks = event_scores(con, settings, freq="week", until=until)
+    if weeks.empty:
+        raise InvalidInput("the store holds no events between two countries"
+                           + (f" up to {until}" if until else "") + "; ingest some first (flashpoint ingest).")
+    last_day = pd.Timestamp(max(weeks["as_of"]))
+    last = last_day.year * 12 + last_day.month - 1 - (0 if last_day.is_month_end else 1)
+    monthly = _monthly(weeks)
+    frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last)), spec.horizon, last)
+    frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date
+    return frame[["pair", "month", "period", *EVENT_FEATURES, *EVENT_TARGETS]].reset_index(drop=True)
