@@ -13,6 +13,7 @@ from flashpoint.cli.common import ListFormat, app, err, out, parse_dyad
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.backtest import backtest as run_backtest
+from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
 from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
 from flashpoint.forecasts.models import MODELS
 from flashpoint.forecasts.pair_forecast import forecast_dyad, parse_horizon
@@ -44,9 +45,11 @@ def _panel_rows(settings: Settings, panel: str, horizon: str, data_dir: Optional
 @app.command()
 def backtest(
     ctx: typer.Context,
-    panel: Annotated[str, typer.Option(help="Panel: dyad-year (--data-dir) or dyad-month (the event store).")] = "dyad-year",
+    panel: Annotated[str, typer.Option(help="Panel: dyad-year or country-month (--data-dir), or dyad-month (the "
+                                            "event store).")] = "dyad-year",
     target: Annotated[Optional[str], typer.Option(help=f"Target: {', '.join(TARGETS)} (dyad-year), "
-                                                       f"{', '.join(EVENT_TARGETS)} (dyad-month).")] = None,
+                                                       f"{', '.join(EVENT_TARGETS)} (dyad-month), fatalities "
+                                                       "(country-month).")] = None,
     test_start: Annotated[str, typer.Option(help="First target period forecast: a year (1986) or a month "
                                                  "(2012-07).")] = "1986",
     test_end: Annotated[Optional[str], typer.Option(help="Last target period (default: the last with outcomes).")] = None,
@@ -60,6 +63,11 @@ def backtest(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
+    if panel == "country-month":
+        if target not in (None, "fatalities"):
+            raise InvalidInput(f"target '{target}': the country-month panel forecasts fatalities.")
+        _backtest_fatalities(data_dir, test_start, format)
+        return
     monthly = panel == "dyad-month"
     period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
     chosen = tuple(m.strip() for m in models.split(",") if m.strip())
@@ -80,6 +88,25 @@ def backtest(
     for origin in result.design["origins"]:
         out.print(f"origin {origin['origin']}: trained on {origin['train_rows']:,} rows "
                   f"({origin['train_positives']:,} positive), forecast {origin['test_rows']:,}")
+
+
+def _backtest_fatalities(data_dir: Optional[Path], test_start: str, format: ListFormat) -> None:  # noqa: A002
+    if data_dir is None:
+        raise InvalidInput("backtest: the country-month panel needs --data-dir, a folder laid out like the shared "
+                           "data (views_competition_cm/).")
+    with err.status("forecasting country-month fatalities"):
+        result = backtest_fatalities(read_actuals(data_dir), test_start=parse_month(test_start, "--test-start"))
+    if format is ListFormat.json:
+        out.print_json(json.dumps({"design": result.design, "scores": result.scores.to_dict("records")}))
+        return
+    d = result.design
+    table = Table("model", "kind", "mean CRPS", "ratio to zero", "ratio to conflictology",
+                  title=f"country-month fatalities, {d['test_months'][0]}–{d['test_months'][1]} from {d['origin']}")
+    for r in result.scores.itertuples():
+        table.add_row(r.model, r.kind, f"{r.crps:.2f}", f"{r.ratio_to_zero:.3f}", f"{r.ratio_to_conflictology:.3f}")
+    out.print(table)
+    out.print(f"{d['test_rows']:,} country-months scored ({d['countries']} countries); "
+              f"trained on {d['train_rows']:,} rows", highlight=False)
 
 
 def _year(value: str, option: str) -> int:
