@@ -1,7 +1,7 @@
 """The demo: a fresh store built from the bundled real GDELT slice, and what it holds:
 sources, incidents, the busiest pairs, the latest GEO-RUS events, the pair's warning
-indicators for its last six months and its red-line crossings, and the alerts of the latest
-weeks across all pairs."""
+indicators for its last six months and its red-line crossings, the alerts of the latest
+weeks across all pairs, the pair's forecast and the levers ranked for it."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ import pyarrow as pa
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
+from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
+from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
+from flashpoint.responses.recommend import Recommendation, recommend
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
@@ -35,7 +38,8 @@ def default_demo_db() -> Path:
 @dataclass(frozen=True)
 class DemoSummary:
     """What the demo built: the store, the ingest result, its statistics, sample events, the
-    demo pair's recent indicators and red-line crossings, and the latest warning alerts."""
+    demo pair's recent indicators and red-line crossings, the latest warning alerts, the pair's
+    forecast (stage 3 within 3 months) and the levers ranked for it."""
 
     db: Path
     ingest: list[IngestResult]
@@ -45,6 +49,8 @@ class DemoSummary:
     indicators: pd.DataFrame
     crossings: pd.DataFrame
     alerts: pd.DataFrame
+    forecast: PairForecast
+    levers: list[Recommendation]
 
 
 def run_demo(settings: Settings, /) -> DemoSummary:
@@ -65,6 +71,10 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         record_crossings(con, crossings, "month")
         raise_alerts(con, settings)
         alerts = list_alerts(con, level="warning", limit=5)
+        pair = "-".join(DEMO_DYAD)
+        forecast = forecast_pair(build_event_panel(con, settings), spec=event_panel_spec(), target="stage3",
+                                 unit={"pair": pair})
+        _, ranked = recommend(con, settings, pair)
     recent = monthly[monthly.period >= sorted(monthly.period.unique())[-6]] if not monthly.empty else monthly
     return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample, indicators=recent,
-                       crossings=crossings, alerts=alerts)
+                       crossings=crossings, alerts=alerts, forecast=forecast, levers=ranked)

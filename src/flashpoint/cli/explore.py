@@ -449,9 +449,17 @@ def demo(
         )
     out.print("\n[bold]Latest warning alerts[/bold] (all pairs, weekly; 'flashpoint alerts' lists every level)")
     print_alerts(summary.alerts)
+    f = summary.forecast
+    out.print(f"\n[bold]Forecast[/bold] {pair}: P(stage ≥ 3 within {f.horizon} months of {f.as_of}) = "
+              f"{f.probability:.2%} (90% interval {f.interval[0]:.2%}–{f.interval[1]:.2%}); "
+              + "; ".join(f"{k} {v:.2%}" for k, v in f.baselines.items()), highlight=False)
+    out.print(f"[bold]Levers[/bold] for {pair}: " + "; ".join(f"{r.title} ({r.points:+g})" for r in summary.levers[:3]),
+              highlight=False)
     out.print(
         f"Explore it: flashpoint --db {summary.db} events --dyad {pair} --cameo 11 --show-sources\n"
         f"            flashpoint --db {summary.db} explain --dyad {pair} --period 2012-12 --indicator rhetoric\n"
         f"            flashpoint --db {summary.db} alerts --level warning\n"
-        f"            flashpoint --db {summary.db} ladder --dyad KOR-PRK --since 2013-01-01"
+        f"            flashpoint --db {summary.db} ladder --dyad KOR-PRK --since 2013-01-01\n"
+        f"            flashpoint --db {summary.db} forecast --dyad {pair}\n"
+        f"            flashpoint --db {summary.db} respond --dyad {pair}"
     )

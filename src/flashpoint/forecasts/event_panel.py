@@ -108,6 +108,7 @@ def _targets(frame: pd.DataFrame, horizon: int, last: int) -> pd.DataFrame:
     ahead = frame.groupby("pair", sort=False)["stage"].transform(
         lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1))
     known = frame["month"] + horizon <= last
+    frame["stage_ahead"] = ahead.where(known)
     for name, threshold in _THRESHOLDS.items():
         frame[name] = (ahead >= threshold).astype("float64").where(known)
     return frame
@@ -120,8 +121,9 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     Returns
     -------
     DataFrame: ``pair`` ('GEO-RUS'), ``month`` (months from year 0; :func:`month_label`),
-    ``period`` (its first day), the :data:`EVENT_FEATURES` and the :data:`EVENT_TARGETS`
-    (missing where the next ``horizon`` months are not all in the store).
+    ``period`` (its first day), the :data:`EVENT_FEATURES`, ``stage_ahead`` (the highest stage
+    of the next ``horizon`` months) and the :data:`EVENT_TARGETS` (both missing where the next
+    ``horizon`` months are not all in the store).
 
     Raises
     ------
@@ -138,4 +140,4 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     monthly = _monthly(weeks)
     frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last)), spec.horizon, last)
     frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date
-    return frame[["pair", "month", "period", *EVENT_FEATURES, *EVENT_TARGETS]].reset_index(drop=True)
+    return frame[["pair", "month", "period", *EVENT_FEATURES, "stage_ahead", *EVENT_TARGETS]].reset_index(drop=True)

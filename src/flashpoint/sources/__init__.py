@@ -9,7 +9,7 @@ from flashpoint.sources import acled, crises, gdelt, icews, measures, milex, pol
 
 #: Registered sources by the name used on the command line.
 SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews, "milex": milex,
-                                   "crises": crises, "terminations": terminations, "measures": measures,
+                                   "crises": crises, "icb": crises, "terminations": terminations, "measures": measures,
                                    "polecat": polecat}
 
 

@@ -1,0 +1,1 @@
+"""Diplomatic responses: the lever catalogue, the evidence behind each lever, and recommendations."""

@@ -1,0 +1,173 @@
+"""Recommendations: the levers that fit a pair's current state, ranked by declared rules.
+
+The pair's state comes from the store as of a day: its highest weekly ladder stage and the
+warning patterns active in the recent weeks (an indicator's z-score at or above the rules'
+threshold; a fall in engagement counts as communication breakdown), its red-line crossings and
+alerts. Each lever earns the points of :class:`~flashpoint.responses.levers.RankingRules`
+(docs/levers.md), with every reason written out, and carries its evidence: the published
+ICB and UCDP estimates (docs/evidence.md, shipped as ``responses/data/published_evidence.csv``)
+and what the store's own events show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.resources import files
+
+import duckdb
+import pandas as pd
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.escalation.alerts import list_alerts
+from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.forecasts.event_panel import build_event_panel
+from flashpoint.indicators.compute import IndicatorQuery
+from flashpoint.indicators.redlines import check_rules, load_rules
+from flashpoint.indicators.registry import INDICATORS
+from flashpoint.responses.evidence import estimates_frame, lever_evidence
+from flashpoint.responses.levers import Lever, RankingRules, levers, ranking_rules
+
+
+@dataclass(frozen=True)
+class PairState:
+    """What the ranking reads: the pair, the day, its stage, active patterns (name → why),
+    red-line crossings (rule names) and recent alerts (level → count)."""
+
+    pair: str
+    as_of: dt.date
+    stage: int
+    patterns: dict[str, str]
+    crossings: tuple[str, ...] = ()
+    alerts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    lever: str
+    title: str
+    points: float
+    reasons: list[str]
+    actors: list[str]
+    evidence: list[str]
+    risks: list[str]
+
+
+@cache
+def published_evidence() -> pd.DataFrame:
+    """The ICB and UCDP estimates of docs/evidence.md as shipped with Flashpoint."""
+    with files("flashpoint.responses").joinpath("data/published_evidence.csv").open(encoding="utf-8") as fh:
+        return pd.read_csv(fh)
+
+
+def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, as_of: dt.date | None = None,
+               rules: RankingRules | None = None) -> PairState:
+    """The pair's state over the ``recent_weeks`` up to ``as_of`` (default: the store's last event)."""
+    rules = rules or ranking_rules()
+    if as_of is None:
+        as_of = con.sql("SELECT max(event_date) FROM events").fetchall()[0][0]
+        if as_of is None:
+            raise InvalidInput("the store holds no events; ingest some first (flashpoint ingest).")
+    since = as_of - dt.timedelta(weeks=rules.recent_weeks)
+    weeks = pair_ladder(con, settings, pair, freq="week", until=as_of)
+    recent = weeks[pd.to_datetime(weeks["as_of"]) > pd.Timestamp(since)] if not weeks.empty else weeks
+    patterns: dict[str, str] = {}
+    for ind in INDICATORS:
+        if recent.empty:
+            break
+        z = recent[f"{ind.name}_z"].astype("float64")
+        if ind.name == "engagement" and z.min() <= -rules.active_z:
+            patterns["breakdown"] = f"engagement fell {-z.min():.1f} SD below the pair's baseline"
+        elif ind.name != "engagement" and z.max() >= rules.active_z:
+            top = recent.loc[z.idxmax()]
+            patterns.setdefault(ind.name, f"{ind.name} {z.max():.1f} SD above the pair's baseline "
+                                          f"(week of {top['period']})")
+    query = IndicatorQuery(freq="week", dyad=tuple(pair.split("-")), since=since, until=as_of)
+    crossings = check_rules(con, load_rules(settings.redlines_file), query)
+    alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since)
+    return PairState(pair=pair, as_of=as_of, stage=int(recent["stage"].max()) if not recent.empty else 0,
+                     patterns=patterns, crossings=tuple(sorted(set(crossings["rule"]))),
+                     alerts=alerts["level"].value_counts().to_dict() if not alerts.empty else {})
+
+
+def _evidence_lines(rows: pd.DataFrame) -> list[str]:
+    lines = []
+    for r in rows.itertuples():
+        if pd.isna(r.effect):
+            lines.append(f"{r.base}: {r.outcome}: too few cases ({r.n_treated} with, {r.n_control} without)")
+            continue
+        lines.append(f"{r.base}: {r.outcome} {r.effect * 100:+.0f} points ({r.low * 100:+.0f} to "
+                     f"{r.high * 100:+.0f}; {r.n_treated} with, {r.n_control} without; lower is "
+                     f"{'better' if r.better == 'lower' else 'worse'}) — {r.verdict}")
+    return lines
+
+
+def rank_levers(state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRules | None = None,
+                catalogue: tuple[Lever, ...] | None = None) -> list[Recommendation]:
+    """Every lever with its points and reasons, best first (ties keep the catalogue's order).
+
+    ``evidence`` has the columns of :func:`~flashpoint.responses.evidence.estimates_frame`.
+    """
+    rules = rules or ranking_rules()
+    ranked = []
+    for lever in catalogue or levers():
+        points, reasons = 0.0, []
+        for name in lever.answers:
+            if name in state.patterns:
+                points += rules.pattern_points
+                reasons.append(f"answers {name}: {state.patterns[name]} ({rules.pattern_points:+g})")
+        if "redlines" in lever.answers and state.crossings:
+            points += rules.redline_points * len(state.crossings)
+            reasons.append(f"answers red lines crossed: {', '.join(state.crossings)} "
+                           f"({rules.redline_points * len(state.crossings):+g})")
+        fits = state.stage in lever.stages
+        points += rules.stage_points if fits else rules.stage_miss_points
+        reasons.append(f"stage {state.stage} ({STAGES[state.stage]}) is {'one' if fits else 'not one'} it fits "
+                       f"({(rules.stage_points if fits else rules.stage_miss_points):+g})")
+        mine = evidence[evidence["lever"] == lever.name]
+        for verdict, gain in (("favourable", rules.evidence_points), ("unfavourable", rules.evidence_harm_points)):
+            hits = mine[mine["verdict"] == verdict]
+            if not hits.empty:
+                points += gain
+                reasons.append(f"{verdict} evidence on {', '.join(sorted(set(hits['outcome'])))} ({gain:+g})")
+        ranked.append(Recommendation(lever=lever.name, title=lever.title, points=points, reasons=reasons,
+                                     actors=list(lever.actors),
+                                     evidence=_evidence_lines(mine) or ["no evidence base"], risks=list(lever.risks)))
+    return sorted(ranked, key=lambda r: -r.points)
+
+
+def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
+              as_of: dt.date | None = None, n_boot: int = 200) -> tuple[PairState, list[Recommendation]]:
+    """The pair's state and the ranked levers, with the published evidence and the store's own."""
+    rules = ranking_rules()
+    state = pair_state(con, settings, pair, as_of=as_of, rules=rules)
+    panel = build_event_panel(con, settings, horizon=3)
+    own = [e for lever in levers()
+           for e in lever_evidence(con, settings, lever, bases=("events",), n_boot=n_boot, panel=panel)]
+    evidence = pd.concat([published_evidence(), estimates_frame(own)], ignore_index=True)
+    return state, rank_levers(state, evidence, rules=rules)
+
+
+def recommendation_dict(state: PairState, ranked: list[Recommendation]) -> dict[str, object]:
+    """State and recommendations as plain JSON-ready data."""
+    return {"state": {**asdict(state), "as_of": state.as_of.isoformat(), "stage_name": STAGES[state.stage]},
+            "levers": [asdict(r) for r in ranked]}
+
+
+def render_recommendations_markdown(state: PairState, ranked: list[Recommendation], /) -> str:
+    """The pair's state and the ranked levers as Markdown: why, who, evidence, risks, citations."""
+    patterns = "; ".join(f"{k}: {v}" for k, v in state.patterns.items()) or "none active"
+    alerts = ", ".join(f"{n} {level}" for level, n in state.alerts.items()) or "none"
+    lines = [f"# Levers for {state.pair} as of {state.as_of}", "",
+             f"Stage {state.stage} ({STAGES[state.stage]}); warning patterns: {patterns}; red lines crossed: "
+             f"{', '.join(state.crossings) or 'none'}; alerts in the recent weeks: {alerts}.", ""]
+    for rank, r in enumerate(ranked, 1):
+        lines += [f"## {rank}. {r.title} (`{r.lever}`, {r.points:+g} points)", "",
+                  "Why: " + "; ".join(r.reasons) + ".", "", "Who could apply it: " + "; ".join(r.actors) + ".", "",
+                  "Evidence:", *[f"- {e}" for e in r.evidence], "", "Risks:", *[f"- {x}" for x in r.risks], ""]
+    lines.append("Evidence: ICB v14 (Brecher, Wilkenfeld et al.; flashpoint cite icb), UCDP Conflict "
+                 "Termination v3 (Kreutz 2010; flashpoint cite terminations) and the store's events; "
+                 "method and caveats in docs/evidence.md.")
+    return "\n".join(lines) + "\n"
