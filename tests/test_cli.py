@@ -28,7 +28,7 @@ def test_stats_json_counts_the_bundled_demo(demo_db: Path) -> None:
     assert stats["events"] == 105_438
     assert stats["sources"] == [{"source": "gdelt1", "coding": "machine", "events": 105_438,
                                  "first_date": "2011-06-01", "last_date": "2013-05-31"}]
-    assert stats["quarantined"] == 0 and stats["files"] == 1
+    assert stats["quarantined"] == 0 and stats["files"] == 2  # the GDELT slice and the SIPRI figures
     with duckdb.connect(str(demo_db), read_only=True) as con:
         countries = con.execute("SELECT count(DISTINCT c) FROM (SELECT actor1_iso3 AS c FROM events UNION ALL "
                                 "SELECT actor2_iso3 FROM events)").fetchone()[0]

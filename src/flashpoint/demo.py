@@ -1,4 +1,5 @@
-"""The demo: a fresh store built from the bundled real GDELT slice, and what it holds:
+"""The demo: a fresh store built from the bundled real GDELT slice (and the demo pair's SIPRI
+military expenditure), and what it holds:
 sources, incidents, the busiest pairs, the latest GEO-RUS events, the pair's warning
 indicators for its last six months and its red-line crossings, the alerts of the latest
 weeks across all pairs, the pair's forecast and the levers ranked for it."""
@@ -20,13 +21,15 @@ from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.responses.recommend import Recommendation, recommend
-from flashpoint.sources import gdelt
+from flashpoint.sources import gdelt, milex
 from flashpoint.store.connection import open_store
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
 from flashpoint.store.queries import EventFilter, select_events, store_stats
 
 DEMO_DATASET = "gdelt1_georgia_2011_2013.parquet"
+#: SIPRI military expenditure of the demo pair (its README gives the provenance).
+DEMO_MILEX = "milex_Constant_2021_US.csv"
 DEMO_DYAD = ("GEO", "RUS")
 
 
@@ -61,8 +64,11 @@ def run_demo(settings: Settings, /) -> DemoSummary:
     db = Path(settings.db)
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
-    with as_file(files("flashpoint").joinpath("data/demo", DEMO_DATASET)) as dataset, open_store(settings) as con:
+    demo = files("flashpoint").joinpath("data/demo")
+    with as_file(demo / DEMO_DATASET) as dataset, as_file(demo / DEMO_MILEX) as spending, \
+            open_store(settings) as con:
         results = ingest_paths(con, [str(dataset)], reader=gdelt)
+        ingest_paths(con, [str(spending)], reader=milex)
         cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))

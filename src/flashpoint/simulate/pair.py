@@ -1,0 +1,159 @@
+"""A pair's scenario: the fitted chain from the store, its current stage, levers, and the arms race.
+
+``simulate_pair`` fits the weekly chain to every pair's history in the store, starts from the
+pair's current stage and index band, draws one transition matrix per batch (parameter
+uncertainty), and runs the paths twice with the same random numbers: without and with the
+interventions. A lever's effect comes from its evidence (docs/evidence.md): the relative risk
+of escalation among situations with the lever against those without, with its interval, in
+this order of preference — the store's own pair-months (``events``: a higher stage within 3
+months), ICB crises (serious violence), UCDP episodes (recurrence within 2 years) — or from
+the analyst (``mediation@4w:0.7``: steps up 30% less likely from week 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.responses.evidence import estimates_frame, lever_evidence
+from flashpoint.responses.levers import get_lever
+from flashpoint.responses.recommend import published_evidence
+from flashpoint.simulate.arms_race import Richardson, fit_richardson, project, read_spending
+from flashpoint.simulate.chain import BANDS, count_transitions, event_histories
+from flashpoint.simulate.scenario import BATCHES, Intervention, Summary, simulate_paths, summarise
+
+#: Evidence rows that stand for "escalation" in each base, in order of preference.
+ESCALATION_OUTCOMES: Final = (("events", "escalated"), ("icb", "serious_violence"), ("ucdp", "recurred_2y"))
+_SPEC = re.compile(r"^(?P<lever>[a-z_]+)@(?P<n>\d+)(?P<unit>[wm])(?::(?P<rr>[0-9.]+))?$")
+
+
+@dataclass(frozen=True)
+class PairSimulation:
+    pair: str
+    week_of: dt.date
+    start_stage: int
+    band: str
+    horizon: int
+    runs: int
+    seed: int
+    miscalculation: float
+    matrix: np.ndarray
+    baseline: Summary
+    with_levers: Summary | None
+    interventions: tuple[Intervention, ...]
+    arms_race: Richardson | None
+    arms_race_note: str
+    projection: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+
+
+def lever_relative_risk(lever: str, evidence: pd.DataFrame, /) -> tuple[float, float, str]:
+    """Log relative risk of escalation with ``lever`` (mean, sd) and its basis, from the first
+    usable row of :data:`ESCALATION_OUTCOMES`.
+
+    Raises
+    ------
+    InvalidInput
+        When the lever has no usable estimate, saying how to give the effect by hand.
+    """
+    for base, outcome in ESCALATION_OUTCOMES:
+        rows = evidence[(evidence["lever"] == lever) & (evidence["base"] == base) & (evidence["outcome"] == outcome)]
+        rows = rows[rows["effect"].notna() & (rows["control_rate"] > 0)]
+        if rows.empty:
+            continue
+        r = rows.iloc[0]
+        control = float(r["control_rate"])
+        low, high = (max(control + float(v), 1e-3) / control for v in (r["low"], r["high"]))
+        rr = max(float(r["treated_rate"]), 1e-3) / control
+        basis = (f"{base}: {outcome} {r['treated_rate']:.1%} with against {control:.1%} without "
+                 f"(relative risk {rr:.2f}, {low:.2f}–{high:.2f}; {int(r['n_treated'])} with, {int(r['n_control'])} "
+                 "without)")
+        return math.log(rr), (math.log(high) - math.log(low)) / 3.92, basis
+    raise InvalidInput(f"lever '{lever}' has no evidence of its effect on escalation; give it by hand as "
+                       f"{lever}@4w:0.8 (steps up 20% less likely from week 4).")
+
+
+def parse_intervention(text: str, evidence: pd.DataFrame, /) -> Intervention:
+    """'mediation@4w' (effect from the evidence) or 'mediation@4w:0.7' (relative risk given)."""
+    match = _SPEC.match(text.strip())
+    if match is None:
+        raise InvalidInput(f"--intervention {text!r}: expected LEVER@WEEKSw or LEVER@MONTHSm, optionally "
+                           ":RELATIVE_RISK, e.g. mediation@4w or mediation@2m:0.7.")
+    lever = get_lever(match["lever"]).name
+    week = int(match["n"]) * (1 if match["unit"] == "w" else 4)
+    if match["rr"] is not None:
+        rr = float(match["rr"])
+        if rr <= 0:
+            raise InvalidInput(f"--intervention {text!r}: the relative risk must be above 0.")
+        return Intervention(lever, week, math.log(rr), 0.0, f"given: relative risk {rr:g} of a step up")
+    log_rr, sd, basis = lever_relative_risk(lever, evidence)
+    return Intervention(lever, week, log_rr, sd, basis)
+
+
+def _arms_race(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], horizon_weeks: int):  # noqa: ANN202
+    spending = read_spending(con, pair)
+    if len(spending) < 8:
+        return None, np.empty((0, 2)), (f"no arms-race fit: {len(spending)} common years of SIPRI spending for "
+                                        f"{pair[0]} and {pair[1]} in the store (ingest milex)")
+    model = fit_richardson(spending["x"].to_numpy(), spending["y"].to_numpy(), spending["year"].to_numpy())
+    years = max(1, math.ceil(horizon_weeks / 52)) + 4
+    note = (f"Richardson fit on {model.years[0]}–{model.years[1]} (US$ billion, constant 2021): "
+            f"{'stable' if model.stable else 'unstable (runaway)'}; projected {years} years ahead")
+    return model, project(model, years), note
+
+
+def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, horizon: int = 26,
+                  runs: int = 10_000, seed: int = 0, interventions: tuple[str, ...] = (),
+                  miscalculation: float = 0.0, ally_factor: float = 1.0) -> PairSimulation:
+    """Simulate ``pair`` ('GEO-RUS') ``horizon`` weeks ahead (see the module documentation).
+
+    Raises
+    ------
+    InvalidInput
+        For a pair without events, bad parameters, or a lever without evidence.
+    """
+    if not (1 <= horizon <= 520 and 100 <= runs <= 1_000_000 and 0 <= miscalculation < 1 and ally_factor > 0):
+        raise InvalidInput("simulate: horizon 1–520 weeks, runs 100–1,000,000, miscalculation in [0, 1), "
+                           "ally factor above 0.")
+    histories = event_histories(con, settings)
+    mine = histories[histories["pair"] == pair]
+    if mine.empty:
+        raise InvalidInput(f"simulate: no events between {pair.replace('-', ' and ')} in the store "
+                           "(check with 'flashpoint events --dyad').")
+    chain = count_transitions(histories, BANDS["events"])
+    now = mine.iloc[-1]
+    evidence = published_evidence()
+    if interventions:
+        own = [e for name in {s.split("@")[0] for s in interventions} if _known(name)
+               for e in lever_evidence(con, settings, get_lever(name), bases=("events",), n_boot=200)]
+        evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
+    levers = tuple(parse_intervention(text, evidence) for text in interventions)
+    matrices = chain.draw(now["band"], BATCHES, np.random.default_rng(seed))
+    options = {"horizon": horizon, "runs": runs, "seed": seed + 1, "miscalculation": miscalculation,
+               "ally_factor": ally_factor}
+    start = int(now["stage"])
+    baseline = summarise(simulate_paths(matrices, start, **options), matrices, start, miscalculation=miscalculation)
+    with_levers = summarise(simulate_paths(matrices, start, interventions=levers, **options), matrices, start,
+                            miscalculation=miscalculation) if levers else None
+    model, projection, note = _arms_race(con, tuple(pair.split("-")), horizon)
+    week_of = pd.Timestamp("1970-01-05") + pd.Timedelta(weeks=int(now["week"]))
+    return PairSimulation(pair=pair, week_of=week_of.date(), start_stage=start, band=str(now["band"]),
+                          horizon=horizon, runs=runs, seed=seed, miscalculation=miscalculation,
+                          matrix=chain.matrix(now["band"]), baseline=baseline, with_levers=with_levers,
+                          interventions=levers, arms_race=model, arms_race_note=note, projection=projection)
+
+
+def _known(name: str) -> bool:
+    try:
+        get_lever(name)
+    except InvalidInput:
+        return False
+    return True
