@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian's Chromium drives the dashboard's browser tests; WeasyPrint's PDF briefs need Pango.
+CHROMIUM := /usr/bin/chromium
+SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +18,15 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/flashpoint demo
+	$(BIN)/flashpoint demo --serve
 
-test: $(STAMP)
+# Installs the system packages when missing (as root, as CI runs; elsewhere run it with sudo).
+# Without Chromium the browser tests skip, except under CI=true, where they fail.
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $(SYSTEM_PACKAGES)) || echo "could not install $(SYSTEM_PACKAGES): run 'sudo make browser'"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

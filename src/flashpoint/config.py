@@ -99,6 +99,12 @@ class Settings:
         Attempts per alert before the watch leaves it for the next cycle (``FLASHPOINT_WEBHOOK_RETRIES``).
     watch_interval_seconds : float
         Seconds between polls of GDELT's ``lastupdate.txt`` (``FLASHPOINT_WATCH_INTERVAL_SECONDS``).
+    api_token : str or None
+        Bearer token that ``flashpoint serve``'s write and admin endpoints (ingest, settings)
+        require (``FLASHPOINT_API_TOKEN``); without one they answer 401 to everybody. Never printed.
+    api_cors_origins : str
+        Comma-separated origins allowed to call the API from a browser (``FLASHPOINT_API_CORS_ORIGINS``);
+        empty: CORS off.
     """
 
     db: Path
@@ -131,6 +137,8 @@ class Settings:
     webhook_url: str | None = None
     webhook_retries: int = 4
     watch_interval_seconds: float = 60.0
+    api_token: str | None = field(default=None, repr=False)
+    api_cors_origins: str = ""
 
 
 _ENV_PREFIX = "FLASHPOINT_"

@@ -73,3 +73,10 @@ def test_every_acled_country_and_state_system_member_resolves(shared_data) -> No
     with open(shared_data / "peacesciencer" / "gw_states.csv", newline="", encoding="utf-8") as fh:
         current = {str(int(float(r["gwcode"]))) for r in csv.DictReader(fh) if r["enddate"] >= "2017"}
     assert [c for c in current if not table.get(("gw", c))] == []
+
+
+def test_every_iso3_code_resolves_to_itself_kosovos_xkx_included() -> None:
+    from flashpoint.events.countries import resolve_country
+
+    assert resolve_country("XKX") == "XKX" and resolve_country("xkx") == "XKX"
+    assert resolve_country("SSD") == "SSD" and resolve_country("GEO") == "GEO"

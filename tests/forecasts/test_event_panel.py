@@ -121,6 +121,13 @@ def test_forecast_command_on_the_demo_store(demo_db: Path) -> None:
                                 "--horizon", "6m", "--as-of", "2012-10"], env={"COLUMNS": "200"})
     assert table.exit_code == 0, table.output
     assert "as of 2012-10" in table.output and "next 6 months" in table.output and "baselines:" in table.output
+    chart = demo_db.parent / "backtest.svg"
+    backtest_run = runner.invoke(app, ["--db", str(demo_db), "backtest", "--panel", "dyad-month", "--target", "stage2",
+                                       "--test-start", "2012-07", "--step", "3", "--models", "logit",
+                                       "--plot", str(chart)], env={"COLUMNS": "200"})
+    assert backtest_run.exit_code == 0, backtest_run.output
+    svg = chart.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "Reliability" in svg and "conflictology" in svg
     bad = runner.invoke(app, ["--db", str(demo_db), "forecast", "--dyad", "GEO-RUS", "--horizon", "3w"])
     assert bad.exit_code != 0 and "expected months such as 3m" in str(bad.exception)
 

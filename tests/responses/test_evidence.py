@@ -67,7 +67,7 @@ def test_respond_on_the_demo_store(demo_db: Path) -> None:
     points = [r["points"] for r in got["levers"]]
     assert points == sorted(points, reverse=True)
     mediation = next(r for r in got["levers"] if r["lever"] == "mediation")
-    assert any(line.startswith("icb: formal_agreement +32 points") for line in mediation["evidence"])
+    assert any(line.startswith("icb: formal_agreement +32.0 points (+21.5 to +41.2") for line in mediation["evidence"])
     text = runner.invoke(app, ["--db", str(demo_db), "respond", "--dyad", "georgia-russia", "--date", "2012-08-31",
                                "--format", "markdown"])
     assert text.exit_code == 0 and text.output.startswith("# Levers for GEO-RUS as of 2012-08-31")

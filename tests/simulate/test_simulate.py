@@ -138,3 +138,12 @@ def test_simulate_command_on_the_demo_store(demo_db: Path, tmp_path: Path) -> No
     assert svg.startswith("<svg") and "GEO-RUS" in svg
     bad = runner.invoke(app, ["--db", str(demo_db), "simulate", "--dyad", "GEO-RUS", "--intervention", "prayer@2w"])
     assert bad.exit_code != 0 and "no lever named 'prayer'" in str(bad.exception)
+
+
+@pytest.mark.shared_data
+def test_the_allies_who_could_join_are_the_atop_defence_pacts(shared_data: Path) -> None:
+    from flashpoint.simulate.third_parties import defence_allies
+
+    year, allies = defence_allies(shared_data, ("GEO", "RUS"))
+    assert year == 2018 and allies["GEO"] == []
+    assert allies["RUS"] == ["ARM", "AZE", "BLR", "KAZ", "KGZ", "TJK", "UZB"]  # COW 370-373, 702-705 in ATOP 2018

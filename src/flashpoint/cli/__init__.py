@@ -10,6 +10,7 @@ from flashpoint.cli import escalation  # noqa: F401
 from flashpoint.cli import forecasts  # noqa: F401
 from flashpoint.cli import responses  # noqa: F401
 from flashpoint.cli import simulate  # noqa: F401
+from flashpoint.cli import serve  # noqa: F401
 from flashpoint.cli.common import app, main
 
 __all__ = ["app", "main"]

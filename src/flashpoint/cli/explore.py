@@ -28,7 +28,7 @@ from flashpoint.cli.common import (
     write_rows,
 )
 from flashpoint.config import Settings
-from flashpoint.demo import default_demo_db, run_demo
+from flashpoint.demo import DemoSummary, default_demo_db, run_demo
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.indicators.compute import (
@@ -423,11 +423,21 @@ def cite(source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(
 def demo(
     ctx: typer.Context,
     out_db: Annotated[Optional[Path], typer.Option("--out", help="Store to build (replaced if present).")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve the dashboard on the demo store.")] = False,
+    port: Annotated[int, typer.Option(help="Port of the dashboard with --serve.", min=1, max=65535)] = 8765,
 ) -> None:
     """Build a fresh demo store from the bundled GDELT slice and show what it holds."""
     settings: Settings = ctx.obj
     db = out_db or default_demo_db()
     summary = run_demo(replace(settings, db=db))
+    _print_demo(summary)
+    if serve:
+        from flashpoint.cli.serve import serve_dashboard
+
+        serve_dashboard(replace(settings, db=db), host="127.0.0.1", port=port)
+
+
+def _print_demo(summary: DemoSummary) -> None:
     out.print(results_table(summary.ingest))
     out.print(_sources_table(summary.stats, f"Demo store {summary.db}"))
     events_count, incidents = summary.stats["events"], summary.stats["incidents"]

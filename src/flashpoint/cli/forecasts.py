@@ -17,6 +17,7 @@ from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
 from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
 from flashpoint.forecasts.models import MODELS
 from flashpoint.forecasts.pair_forecast import forecast_dyad, parse_horizon
+from flashpoint.forecasts.plots import save_backtest_chart
 from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel
 from flashpoint.store.connection import open_store
 
@@ -60,6 +61,8 @@ def backtest(
     models: Annotated[str, typer.Option(help=f"Comma-separated models: {', '.join(MODELS)}.")] = ",".join(MODELS),
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data "
                                                           "(peacesciencer/*.csv).")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Write the reliability and skill chart to this .svg or "
+                                                      ".png file (binary targets).")] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
@@ -78,6 +81,8 @@ def backtest(
                               test_end=None if test_end is None else period(test_end, "--test-end"),
                               step=step, models=chosen,
                               first_year=None if first_year is None else (first_year * 12 if monthly else first_year))
+    if plot is not None:
+        save_backtest_chart(result, plot)
     if format is ListFormat.json:
         out.print_json(json.dumps({"design": result.design, "scores": result.scores.to_dict("records"),
                                    "reliability": {k: v.to_dict("records") for k, v in result.reliability.items()}}))

@@ -16,6 +16,7 @@ from flashpoint.escalation.ladder import STAGES
 from flashpoint.simulate.pair import PairSimulation, simulate_pair
 from flashpoint.simulate.plot import save_chart
 from flashpoint.simulate.report import simulation_dict
+from flashpoint.simulate.third_parties import defence_allies
 from flashpoint.simulate.validation import backtest_simulator, series_histories
 from flashpoint.simulate.validation import render_markdown as render_validation_markdown
 from flashpoint.store.connection import open_store
@@ -57,6 +58,8 @@ def simulate(
     ally_factor: Annotated[float, typer.Option(help="Relative risk of a step up once a third state has "
                                                     "joined (1: no change).")] = 1.0,
     plot: Annotated[Optional[Path], typer.Option(help="Write the chart to this .svg or .png file.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data: list each "
+                                                          "side's ATOP defence-pact allies.")] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Monte Carlo paths of a pair up and down the escalation ladder, with and without levers."""
@@ -67,8 +70,10 @@ def simulate(
                                ally_factor=ally_factor)
     if plot is not None:
         save_chart(result, plot)
+    allies = defence_allies(data_dir, tuple(pair.split("-"))) if data_dir is not None else None
     if format is ListFormat.json:
-        out.print_json(json.dumps(simulation_dict(result)))
+        out.print_json(json.dumps({**simulation_dict(result), "allies": allies and {"year": allies[0],
+                                                                                     "allies": allies[1]}}))
         return
     out.print(f"[bold]{pair}[/bold] from stage {result.start_stage} ({STAGES[result.start_stage]}), index band "
               f"{result.band}, week of {result.week_of}; {result.runs:,} runs, seed {result.seed}", highlight=False)
@@ -79,6 +84,9 @@ def simulate(
     out.print(f"most common paths: {paths}", highlight=False)
     out.print(f"P(a third state joins within {result.horizon} weeks) = {result.baseline.third_party:.2%}; "
               f"{result.arms_race_note}", highlight=False)
+    if allies is not None:
+        out.print(f"defence-pact allies who could join (ATOP {allies[0]}): " + "; ".join(
+            f"{side}: {', '.join(found) or 'none'}" for side, found in allies[1].items()), highlight=False)
     if plot is not None:
         out.print(f"chart: {plot}")
 

@@ -196,6 +196,8 @@ def resolve_country(text: str) -> str:
     table = cameo_country_table()
     if table.get(key):
         return table[key]  # type: ignore[return-value]
+    if key == "XKX" or (len(key) == 3 and pycountry.countries.get(alpha_3=key) is not None):
+        return key  # an ISO3 code that is no CAMEO code (Kosovo's user-assigned XKX among them)
     if (country := pycountry.countries.get(alpha_2=key)) is not None:
         return country.alpha_3
     matches = [c for c in countries() if text.strip().lower() == c.name.lower()] or [

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+import duckdb
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -147,6 +148,16 @@ def _dyad_year_unit(panel: pd.DataFrame, dyad: tuple[str, str]) -> dict[str, obj
     return {"ccode1": low, "ccode2": high}
 
 
+def forecast_from_store(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, target: str = "stage3",
+                        months: int = 3, as_of: str | None = None) -> PairForecast:
+    """The dyad-month forecast of ``pair`` ('GEO-RUS') from the store, as of month 'YYYY-MM'
+    (default: the latest); nothing after that month is read."""
+    month = None if as_of is None else parse_month(as_of, "--as-of")
+    until = None if month is None else (pd.Timestamp(f"{month_label(month)}-01") + pd.offsets.MonthEnd(0)).date()
+    rows = build_event_panel(con, settings, horizon=months, until=until)
+    return forecast_pair(rows, spec=event_panel_spec(months), target=target, unit={"pair": pair}, as_of=month)
+
+
 def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = "dyad-month",
                   target: str | None = None, horizon: str | None = None, as_of: str | None = None,
                   data_dir: Path | None = None) -> PairForecast:
@@ -163,13 +174,9 @@ def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = 
         :func:`forecast_pair` refuses.
     """
     if panel == "dyad-month":
-        months = parse_horizon(horizon or "3m", unit=panel)
-        month = None if as_of is None else parse_month(as_of, "--as-of")
-        until = None if month is None else (pd.Timestamp(f"{month_label(month)}-01") + pd.offsets.MonthEnd(0)).date()
         with open_store(settings, read_only=True) as con:
-            rows = build_event_panel(con, settings, horizon=months, until=until)
-        return forecast_pair(rows, spec=event_panel_spec(months), target=target or "stage3", unit={"pair": "-".join(sorted(dyad))},
-                             as_of=month)
+            return forecast_from_store(con, settings, "-".join(sorted(dyad)), target=target or "stage3",
+                                       months=parse_horizon(horizon or "3m", unit=panel), as_of=as_of)
     if panel == "dyad-year":
         parse_horizon(horizon or "1y", unit=panel)
         if data_dir is None:

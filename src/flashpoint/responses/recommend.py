@@ -98,8 +98,8 @@ def _evidence_lines(rows: pd.DataFrame) -> list[str]:
         if pd.isna(r.effect):
             lines.append(f"{r.base}: {r.outcome}: too few cases ({r.n_treated} with, {r.n_control} without)")
             continue
-        lines.append(f"{r.base}: {r.outcome} {r.effect * 100:+.0f} points ({r.low * 100:+.0f} to "
-                     f"{r.high * 100:+.0f}; {r.n_treated} with, {r.n_control} without; lower is "
+        lines.append(f"{r.base}: {r.outcome} {r.effect * 100:+.1f} points ({r.low * 100:+.1f} to "
+                     f"{r.high * 100:+.1f}; {r.n_treated} with, {r.n_control} without; lower is "
                      f"{'better' if r.better == 'lower' else 'worse'}) — {r.verdict}")
     return lines
 

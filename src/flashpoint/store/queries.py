@@ -28,6 +28,7 @@ class EventFilter:
     cameo: str | None = None
     source: str | None = None
     limit: int | None = 50
+    offset: int = 0
 
 
 def filter_events(events: ibis.Table, where: EventFilter, /) -> ibis.Table:
@@ -55,8 +56,13 @@ def select_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> pa.T
     events = filter_events(ibis_backend(con).table("events"), where)
     events = events.order_by([ibis.desc("event_date"), "event_id"])
     if where.limit:
-        events = events.limit(where.limit)
+        events = events.limit(where.limit, offset=where.offset)
     return events.to_pyarrow()
+
+
+def count_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> int:
+    """How many canonical events match ``where`` (limit and offset aside)."""
+    return int(filter_events(ibis_backend(con).table("events"), where).count().to_pyarrow().as_py())
 
 
 def cluster_rows(con: duckdb.DuckDBPyConnection, cluster_ids: list[str], /) -> pa.Table:

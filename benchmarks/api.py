@@ -1,0 +1,131 @@
+"""API benchmark: latency of the pair timeline and the alerts endpoints under 50 concurrent
+clients on loopback, on a store of 10M events.
+
+Builds the synthetic store of ``benchmarks/indicators.py`` (N events over ~40,000 pairs,
+GDELT-like distributions), raises the alerts of the busiest pairs' last year, starts the real
+server (uvicorn, one process) and sends a bounded number of requests from 50 concurrent
+clients (httpx, asyncio, in this process; the server runs ``flashpoint serve`` in its own) to ``/api/pairs/{pair}/ladder?since=…`` (the pair page's timeline, for
+pairs drawn from the busiest 200) and ``/api/alerts?limit=50``. Reference, in the same run:
+``/api/levers``, an endpoint that reads nothing from the store (the cost of the HTTP stack).
+Reports p50/p95/p99 and throughput per endpoint; target p95 ≤ 50 ms. Appends to
+``benchmarks/RESULTS.md``.
+
+Usage: python benchmarks/api.py [--events 10000000] [--requests 1000] [--clients 50] [--no-record]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from indicators import build
+from ingest import machine
+
+from flashpoint.config import Settings
+from flashpoint.escalation.alerts import raise_alerts
+from flashpoint.store.connection import open_store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+async def _load(url: str, paths: list[str], clients: int) -> tuple[list[float], int]:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+    latencies: list[float] = []
+    failures = 0
+
+    async def client() -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+            while not queue.empty():
+                path = queue.get_nowait()
+                start = time.perf_counter()
+                answer = await http.get(path)
+                latencies.append(time.perf_counter() - start)
+                if answer.status_code != 200:
+                    failures += 1
+                    print(f"{path}: {answer.status_code} {answer.text[:300]}", file=sys.stderr)
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies, failures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--requests", type=int, default=1000, help="per endpoint")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workdir", type=Path, default=REPO / "benchmarks" / "work")
+    parser.add_argument("--no-record", action="store_true")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    db = args.workdir / f"api_{args.events}.duckdb"
+    for stale in (db, db.with_name(db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    settings = Settings(db=db)
+    with open_store(settings) as con:
+        build(con, args.events)
+        busiest = [r[0] for r in con.execute("SELECT pair, count(*) n FROM events GROUP BY pair ORDER BY n DESC "
+                                             "LIMIT 200").fetchall()]
+        raise_alerts(con, settings, pairs=tuple(busiest), since=dt.date(2019, 1, 1))
+        alerts = con.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "flashpoint", "--db", str(db), "serve", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=open(args.workdir / "api_server.log", "w"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{url}/api/levers").status_code == 200:
+                break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
+            time.sleep(0.2)
+    rng = random.Random(1)
+    endpoints = {
+        "pair timeline (/api/pairs/{pair}/ladder, last 2 years)":
+            [f"/api/pairs/{rng.choice(busiest)}/ladder?since=2018-01-01" for _ in range(args.requests)],
+        "alerts (/api/alerts?limit=50)": ["/api/alerts?limit=50"] * args.requests,
+        "reference: /api/levers (no store read)": ["/api/levers"] * args.requests,
+    }
+    rows = []
+    for name, paths in endpoints.items():
+        asyncio.run(_load(url, paths[:20], 5))  # warm-up: compiled queries, connections
+        start = time.perf_counter()
+        latencies, failures = asyncio.run(_load(url, paths, args.clients))
+        elapsed = time.perf_counter() - start
+        p50, p95, p99 = np.percentile(np.array(latencies) * 1000, [50, 95, 99])
+        rows.append((name, p50, p95, p99, len(latencies) / elapsed, failures))
+    server.terminate()
+    server.wait(timeout=60)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=REPO).stdout.strip()
+    lines = [f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.events:,} events, {alerts:,} alerts, "
+             f"{args.clients} clients, {args.requests:,} requests per endpoint", "", f"Machine: {machine()}.", "",
+             "| endpoint | p50 ms | p95 ms | p99 ms | requests/s | failed |", "|---|---|---|---|---|---|",
+             *[f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} | {e} |" for n, a, b, c, d, e in rows], "",
+             "Target: p95 ≤ 50 ms for the timeline and the alerts; "
+             + "; ".join(f"{n.split(' (')[0]} {'met' if b <= 50 else 'not met'}" for n, a, b, c, d, e in rows[:2]) + ".",
+             ""]
+    print("\n".join(lines))
+    db.unlink(missing_ok=True)
+    if not args.no_record:
+        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

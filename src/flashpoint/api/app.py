@@ -1,0 +1,271 @@
+"""The HTTP API: read endpoints over the store, write and admin endpoints behind a bearer token.
+
+``create_app(settings)`` opens the store once for the process and answers each request on a
+cursor of it. Every handler parses its input, calls one domain function and returns JSON;
+a ``FlashpointError`` becomes a JSON error with a 4xx status whose message says what to fix.
+The dashboard (:mod:`flashpoint.web`) is mounted on the same app. OpenAPI: ``/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from contextlib import asynccontextmanager
+from dataclasses import asdict, fields
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from flashpoint import __version__
+from flashpoint.api.cache import AnswerCache, store_version
+from flashpoint.api.deps import Con
+from flashpoint.config import Settings
+from flashpoint.errors import FlashpointError, InvalidInput, StoreError, UnknownCountry, UnknownSource
+from flashpoint.escalation.alerts import list_alerts
+from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.overview import overview
+from flashpoint.events.countries import resolve_country, search_countries
+from flashpoint.forecasts.pair_forecast import forecast_from_store
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, explain, parse_period, period_kind
+from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.reports.brief import build_brief, render_brief
+from flashpoint.responses.levers import levers
+from flashpoint.responses.recommend import recommend, recommendation_dict
+from flashpoint.simulate.pair import simulate_pair
+from flashpoint.simulate.report import simulation_dict
+from flashpoint.sources import get_source
+from flashpoint.store.connection import open_store
+from flashpoint.store.dedup import cluster_events
+from flashpoint.store.ingest import ingest_paths
+from flashpoint.store.queries import EventFilter, count_events, select_events, store_stats
+
+PAIR = r"^[A-Za-z]{3}-[A-Za-z]{3}$"
+FREQ = r"^(day|week|month|year)$"
+LEVEL = r"^(watch|warning|critical)$"
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame as JSON-ready rows (dates as ISO strings, missing values as null)."""
+    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+
+
+def pair_key(text: str) -> str:
+    """'geo-rus' or 'RUS-GEO' → 'GEO-RUS' (ISO3 codes, sorted).
+
+    Raises
+    ------
+    InvalidInput
+        When ``text`` is not two codes joined by '-'.
+    """
+    parts = text.split("-")
+    if len(parts) != 2 or not all(parts):
+        raise InvalidInput(f"pair {text!r}: expected two countries joined by '-', e.g. GEO-RUS.")
+    first, second = parts
+    return "-".join(sorted((resolve_country(first), resolve_country(second))))
+
+
+def _status(exc: FlashpointError) -> int:
+    if isinstance(exc, (UnknownCountry, UnknownSource)):
+        return 404
+    if isinstance(exc, StoreError):
+        return 503
+    return 422 if isinstance(exc, InvalidInput) else 400
+
+
+def create_app(settings: Settings, /) -> FastAPI:
+    """The API and dashboard over the store named by ``settings.db``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # noqa: ANN202
+        with open_store(settings) as con:
+            app.state.con = con
+            yield
+
+    app = FastAPI(title="Flashpoint", version=__version__, lifespan=lifespan,
+                  description="Early warning of military escalation between states: events, warning indicators, "
+                              "alerts, forecasts, diplomatic levers and scenarios.")
+    origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Authorization", "Content-Type"])
+
+    @app.exception_handler(FlashpointError)
+    async def flashpoint_error(request: Request, exc: FlashpointError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or e['loc'][0]}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"error": "; ".join(problems), "details": json.loads(json.dumps(exc.errors(),
+                                                                                              default=str))},
+                            status_code=422)
+
+    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        expected = settings.api_token
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not expected or not given or not secrets.compare_digest(given, expected):
+            raise _Unauthorized()
+
+    @app.exception_handler(_Unauthorized)
+    async def unauthorized(request: Request, exc: _Unauthorized) -> JSONResponse:
+        return JSONResponse({"error": "this endpoint needs 'Authorization: Bearer <api_token>' (the api_token "
+                                      "setting, FLASHPOINT_API_TOKEN)."}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    _read_routes(app, settings)
+    _pair_routes(app, settings)
+    _write_routes(app, settings, admin)
+    from flashpoint.web.pages import add_pages
+
+    add_pages(app, settings)
+    return app
+
+
+class _Unauthorized(Exception):
+    """A write or admin request without the right bearer token."""
+
+
+def _read_routes(app: FastAPI, settings: Settings) -> None:
+    @app.get("/api/stats", tags=["store"])
+    def stats(con: Con) -> dict[str, Any]:
+        """Events by source, date range, incidents, pairs, quarantined rows."""
+        return json.loads(json.dumps(store_stats(con), default=str))
+
+    @app.get("/api/events", tags=["events"])
+    def events(con: Con, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
+               country: Annotated[str | None, Query(min_length=2, max_length=60)] = None,
+               since: dt.date | None = None, until: dt.date | None = None,
+               cameo: Annotated[str | None, Query(pattern=r"^\d{2,4}$")] = None,
+               source: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{2,20}$")] = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
+        """Canonical events, newest first, paginated (``next_offset`` is null on the last page)."""
+        pair = tuple(pair_key(dyad).split("-")) if dyad else None
+        where = EventFilter(dyad=pair, country=resolve_country(country) if country else None, since=since,
+                            until=until, cameo=cameo, source=source, limit=limit, offset=offset)
+        total = count_events(con, where)
+        rows = records(select_events(con, where).to_pandas())
+        return {"total": total, "offset": offset, "items": rows,
+                "next_offset": offset + limit if offset + limit < total else None}
+
+    @app.get("/api/alerts", tags=["alerts"])
+    def alerts(con: Con, since: dt.date | None = None, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
+               level: Annotated[str | None, Query(pattern=LEVEL)] = None,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
+        """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
+        pair = tuple(pair_key(dyad).split("-")) if dyad else None
+        return records(list_alerts(con, since=since, dyad=pair, level=level, limit=limit))
+
+    @app.get("/api/overview", tags=["alerts"])
+    def current(con: Con, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:
+        """Every pair's latest stage and index, the pairs rising fastest, each country's highest stage."""
+        found = overview(con, settings, weeks=weeks)
+        return {"as_of": found.as_of.isoformat() if found.as_of else None, "pairs": records(found.pairs),
+                "countries": records(found.countries)}
+
+    @app.get("/api/levers", tags=["responses"])
+    def lever_catalogue() -> list[dict[str, Any]]:
+        """The catalogue of diplomatic levers (docs/levers.md)."""
+        return [json.loads(json.dumps(asdict(lv))) for lv in levers()]
+
+    @app.get("/api/countries", tags=["store"])
+    def countries(search: Annotated[str | None, Query(max_length=60)] = None,
+                  limit: Annotated[int, Query(ge=1, le=300)] = 20) -> list[dict[str, Any]]:
+        """Countries whose name or code contains ``search``: ISO3, ISO2, FIPS 10-4, name."""
+        return [asdict(c) for c in search_countries(search)[:limit]]
+
+
+def _pair_routes(app: FastAPI, settings: Settings) -> None:
+    timelines = AnswerCache()
+
+    @app.get("/api/pairs/{pair}/ladder", tags=["alerts"])
+    def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week", since: dt.date | None = None,
+               until: dt.date | None = None) -> list[dict[str, Any]]:
+        """The pair's timeline: escalation index, stage, indicator z-scores, change points per period."""
+        key = (store_version(con), pair_key(pair), freq, since, until)
+        return timelines.get(key, lambda: records(pair_ladder(con, settings, key[1], freq=freq, since=since,
+                                                                   until=until)))
+
+    @app.get("/api/pairs/{pair}/indicators", tags=["indicators"])
+    def indicators(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",
+                   since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
+        """Each warning indicator per period: value, incidents, share of the pair's events, z-score."""
+        query = IndicatorQuery(freq=freq, dyad=tuple(pair_key(pair).split("-")), since=since, until=until)
+        return records(compute_indicators(con, query))
+
+    @app.get("/api/pairs/{pair}/explain", tags=["indicators"])
+    def explanation(con: Con, pair: str, period: Annotated[str, Query(min_length=4, max_length=10)],
+                    indicator: Annotated[str, Query(pattern=r"^[a-z_]{2,20}$")],
+                    freq: Annotated[str | None, Query(pattern=FREQ)] = None,
+                    limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
+        """The events behind one indicator of the pair in one period ('2012-W10', '2012-03', '2012' or a
+        day with ``freq``), weightiest first, with sources."""
+        kind = freq or period_kind(period)
+        query = IndicatorQuery(freq=kind, dyad=tuple(pair_key(pair).split("-")))
+        return records(explain(con, query, parse_period(period, kind), indicator, limit=limit))
+
+    @app.get("/api/pairs/{pair}/metrics", tags=["indicators"])
+    def metrics(con: Con, pair: str, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
+                ) -> list[dict[str, Any]]:
+        """The yearly diplomacy metrics of the pair, each with its unit and source."""
+        return records(yearly_metrics(con, tuple(pair_key(pair).split("-")), year=year))
+
+    @app.get("/api/pairs/{pair}/forecast", tags=["forecasts"])
+    def forecast(con: Con, pair: str, target: Annotated[str, Query(pattern=r"^stage[23]$")] = "stage3",
+                 horizon: Annotated[int, Query(ge=1, le=24)] = 3,
+                 as_of: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> dict[str, Any]:
+        """P(the pair reaches the stage within ``horizon`` months), 90% interval, drivers, baselines."""
+        return forecast_from_store(con, settings, pair_key(pair), target=target, months=horizon, as_of=as_of).to_dict()
+
+    @app.get("/api/pairs/{pair}/respond", tags=["responses"])
+    def respond(con: Con, pair: str, date: dt.date | None = None) -> dict[str, Any]:
+        """The levers ranked for the pair's state, each with why, who, evidence and risks."""
+        state, ranked = recommend(con, settings, pair_key(pair), as_of=date)
+        return json.loads(json.dumps(recommendation_dict(state, ranked), default=str))
+
+    @app.get("/api/pairs/{pair}/simulate", tags=["simulate"])
+    def simulate(con: Con, pair: str, horizon: Annotated[int, Query(ge=1, le=104)] = 26,
+                 runs: Annotated[int, Query(ge=100, le=20_000)] = 2000, seed: Annotated[int, Query(ge=0)] = 0,
+                 intervention: Annotated[list[str] | None, Query(max_length=5)] = None,
+                 miscalculation: Annotated[float, Query(ge=0, lt=1)] = 0.0) -> dict[str, Any]:
+        """Monte Carlo paths from the pair's stage, with and without levers (LEVER@4w or LEVER@4w:0.7)."""
+        found = simulate_pair(con, settings, pair_key(pair), horizon=horizon, runs=runs, seed=seed,
+                              interventions=tuple(intervention or ()), miscalculation=miscalculation)
+        return simulation_dict(found)
+
+    @app.get("/api/pairs/{pair}/brief", tags=["reports"], response_class=Response)
+    def brief(con: Con, pair: str, date: dt.date | None = None,
+              format: Annotated[str, Query(pattern=r"^(md|html|pdf)$")] = "html") -> Response:
+        """A one-page situation report: stage and trend, what changed and why, metrics, forecast, levers."""
+        body, media = render_brief(build_brief(con, settings, pair_key(pair), as_of=date), format)
+        name = f"flashpoint-brief-{pair_key(pair)}.{format}"
+        return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+class IngestRequest(BaseModel):
+    """Files on the server to ingest, with the source that reads them."""
+
+    source: str = Field(pattern=r"^[a-z_]{2,20}$", description="gdelt, acled, ucdp, icews, polecat, milex, …")
+    paths: list[str] = Field(min_length=1, max_length=100, description="Paths or globs on the server.")
+
+
+def _write_routes(app: FastAPI, settings: Settings, admin: Any) -> None:
+    @app.post("/api/ingest", tags=["admin"], dependencies=[Depends(admin)])
+    def ingest(con: Con, body: IngestRequest) -> list[dict[str, Any]]:
+        """Ingest files already on the server (bearer token required); each file atomic and idempotent."""
+        results = ingest_paths(con, body.paths, reader=get_source(body.source))
+        cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+        return [json.loads(json.dumps(asdict(r), default=str)) for r in results]
+
+    @app.get("/api/settings", tags=["admin"], dependencies=[Depends(admin)])
+    def current_settings() -> dict[str, Any]:
+        """The server's settings, secrets left out (bearer token required)."""
+        hidden = {"api_token", "acled_password"}
+        return {f.name: (str(v) if v is not None else None) for f in fields(settings)
+                if f.name not in hidden for v in [getattr(settings, f.name)]}

@@ -1,0 +1,65 @@
+"""``flashpoint serve`` (the HTTP API and the dashboard) and ``flashpoint brief`` (a printable brief)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from flashpoint.cli.common import app, out, parse_date, parse_dyad
+from flashpoint.config import Settings
+from flashpoint.reports.brief import build_brief, render_brief
+from flashpoint.store.connection import open_store
+
+
+class BriefFormat(str, Enum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8765,
+) -> None:
+    """Serve the HTTP API (/api, OpenAPI at /openapi.json) and the dashboard (/) over the store."""
+    serve_dashboard(ctx.obj, host=host, port=port)
+
+
+def serve_dashboard(settings: Settings, /, *, host: str, port: int) -> None:
+    """Run the API and dashboard until Ctrl-C, having printed the address."""
+    import uvicorn
+
+    from flashpoint.api.app import create_app
+
+    out.print(f"Flashpoint dashboard on [bold]http://{host}:{port}/[/bold] (API docs http://{host}:{port}/docs); "
+              "Ctrl-C stops it.")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def brief(
+    ctx: typer.Context,
+    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    date: Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last "
+                                                     "event).")] = None,
+    format: Annotated[BriefFormat, typer.Option("--format", help="md, html or pdf.")] = BriefFormat.md,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard "
+                                                                   "output; a PDF needs --out).")] = None,
+) -> None:
+    """A one-page situation brief: stage and trend, what changed and why, metrics, forecast, levers."""
+    pair = "-".join(sorted(parse_dyad(dyad)))
+    with open_store(ctx.obj, read_only=True) as con:
+        body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), format.value)
+    if out_file is not None:
+        out_file.write_bytes(body)
+        out.print(f"brief written to {out_file}")
+    elif format is BriefFormat.pdf:
+        sys.stdout.buffer.write(body)
+    else:
+        typer.echo(body.decode(), nl=False)

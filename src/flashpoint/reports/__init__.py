@@ -1,0 +1,1 @@
+"""Printable briefs: a one-page situation report per pair (Markdown, HTML, PDF)."""

@@ -1,0 +1,132 @@
+"""A one-page situation brief for a pair: stage and trend, what changed and why (with the
+evidence and its sources), the yearly metrics, the forecast, the recommended levers, citations.
+
+``build_brief`` gathers it from the store as of a day; ``render_brief`` writes Markdown, HTML
+(Jinja2 templates in ``reports/templates``) or PDF (WeasyPrint from the HTML).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput, UnknownSource
+from flashpoint.escalation.alerts import list_alerts
+from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.forecasts.pair_forecast import forecast_from_store
+from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.responses.recommend import recommend
+from flashpoint.sources import get_source
+
+#: Weeks of the trend shown, and the weeks it compares.
+TREND_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class Brief:
+    pair: str
+    as_of: dt.date
+    stage: int
+    stage_name: str
+    trend: str
+    weeks: list[dict[str, Any]]
+    change: str
+    evidence: list[dict[str, Any]]
+    metrics_year: int | None
+    metrics: list[dict[str, Any]]
+    forecast: dict[str, Any] | None
+    forecast_note: str
+    levers: list[dict[str, Any]]
+    citations: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
+def _trend(weeks: pd.DataFrame) -> str:
+    if weeks.empty:
+        return "no incidents between the two in the last weeks"
+    half = len(weeks) // 2 or 1
+    before, now = weeks["escalation_index"].iloc[:half].mean(), weeks["escalation_index"].iloc[half:].mean()
+    word = "rising" if now > before + 0.25 else "falling" if now < before - 0.25 else "steady"
+    return f"{word}: mean escalation index {now:.2f} in the latest weeks against {before:.2f} before"
+
+
+def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt.date) -> tuple[str, list]:
+    alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since, limit=20)
+    alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= until] if not alerts.empty else alerts
+    if alerts.empty:
+        return "no alert in the last weeks", []
+    top = alerts.sort_values(["level_rank", "as_of"], ascending=False).iloc[0]
+    text = f"{top['level']} alert for the week ending {pd.Timestamp(top['as_of']).date()}: {top['why']}"
+    return text, json.loads(top["evidence"] or "[]")[:5]
+
+
+def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
+                as_of: dt.date | None = None) -> Brief:
+    """The brief of ``pair`` ('GEO-RUS') as of ``as_of`` (default: the store's last event)."""
+    if as_of is None:
+        as_of = con.sql("SELECT max(event_date) FROM events").fetchall()[0][0]
+        if as_of is None:
+            raise InvalidInput("the store holds no events; ingest some first (flashpoint ingest).")
+    since = as_of - dt.timedelta(weeks=TREND_WEEKS)
+    ladder = pair_ladder(con, settings, pair, freq="week", until=as_of)
+    weeks = ladder[pd.to_datetime(ladder["as_of"]) > pd.Timestamp(since)] if not ladder.empty else ladder
+    stage = int(weeks["stage"].max()) if not weeks.empty else 0
+    change, evidence = _change(con, pair, since, as_of)
+    metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year)
+    try:
+        forecast, note = forecast_from_store(con, settings, pair, as_of=f"{as_of:%Y-%m}").to_dict(), ""
+    except InvalidInput as exc:
+        forecast, note = None, str(exc)
+    _, ranked = recommend(con, settings, pair, as_of=as_of)
+    sources = sorted(set(con.sql("SELECT DISTINCT source FROM events WHERE pair = ?", params=[pair]).df()["source"]))
+    citations = [_citation(s) for s in sources] + [_citation("icb"), _citation("terminations")]
+    keep = ["period", "total", "escalation_index", "stage", "change_point"]
+    return Brief(pair=pair, as_of=as_of, stage=stage, stage_name=STAGES[stage], trend=_trend(weeks),
+                 weeks=json.loads(weeks[keep].to_json(orient="records", date_format="iso")), change=change,
+                 evidence=evidence, metrics_year=as_of.year,
+                 metrics=json.loads(metrics[["title", "value", "unit", "source"]].to_json(orient="records")),
+                 forecast=forecast, forecast_note=note,
+                 levers=[{"title": r.title, "points": r.points, "why": "; ".join(r.reasons),
+                          "evidence": r.evidence[:2], "risk": r.risks[0] if r.risks else ""} for r in ranked[:3]],
+                 citations=list(dict.fromkeys(citations)))
+
+
+def _citation(source: str) -> str:
+    """The citation of a store source name ('gdelt1' is GDELT's); a mapped CSV's own name otherwise."""
+    try:
+        return get_source("gdelt" if source.startswith("gdelt") else source).CITATION
+    except UnknownSource:
+        return f"{source}: see the citation in its CSV mapping."
+
+
+_ENV = Environment(loader=PackageLoader("flashpoint.reports", "templates"),
+                   autoescape=select_autoescape(enabled_extensions=("html",)), trim_blocks=True, lstrip_blocks=True)
+
+
+def render_brief(brief: Brief, fmt: str, /) -> tuple[bytes, str]:
+    """The brief as ``md``, ``html`` or ``pdf``: its bytes and media type.
+
+    Raises
+    ------
+    InvalidInput
+        For another format.
+    """
+    if fmt == "md":
+        return _ENV.get_template("brief.md").render(b=brief).encode(), "text/markdown; charset=utf-8"
+    if fmt not in ("html", "pdf"):
+        raise InvalidInput(f"brief format '{fmt}': use md, html or pdf.")
+    html = _ENV.get_template("brief.html").render(b=brief)
+    if fmt == "html":
+        return html.encode(), "text/html; charset=utf-8"
+    from weasyprint import HTML
+
+    return HTML(string=html).write_pdf(), "application/pdf"

@@ -1,0 +1,79 @@
+"""Vega-Lite specs of the dashboard's charts, built with Altair from domain results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import pycountry
+
+from flashpoint.escalation.ladder import STAGES
+
+#: Stage colours, calm to war (also used by the pages' legends).
+STAGE_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"]
+_STAGE_SCALE = alt.Scale(domain=[f"{k} {v}" for k, v in STAGES.items()], range=STAGE_COLOURS)
+
+
+def _numeric(iso3: str) -> str | None:
+    country = pycountry.countries.get(alpha_3=iso3)
+    return country.numeric if country is not None else None
+
+
+def world_map(countries: pd.DataFrame, /, *, topojson_url: str) -> dict[str, Any]:
+    """Countries shaded by their highest escalation index with any partner, stage in the tooltip
+    (columns iso3, stage, escalation_index, pair); shapes from the local world-atlas TopoJSON;
+    a click opens the country's page."""
+    rows = countries.assign(id=countries["iso3"].map(_numeric),
+                            stage_name=countries["stage"].map(lambda s: f"{int(s)} {STAGES[int(s)]}"))
+    rows = rows.dropna(subset=["id"])[["id", "iso3", "stage_name", "escalation_index", "pair"]]
+    shapes = alt.topo_feature(topojson_url, "countries")
+    base = alt.Chart(shapes).mark_geoshape(fill="#e9edf1", stroke="white", strokeWidth=0.5)
+    shaded = alt.Chart(shapes).mark_geoshape(stroke="white", strokeWidth=0.5).encode(
+        color=alt.Color("escalation_index:Q", scale=alt.Scale(scheme="orangered", domainMin=0),
+                        title="highest escalation index"),
+        tooltip=["iso3:N", "stage_name:N", alt.Tooltip("escalation_index:Q", format=".2f"), "pair:N"],
+        href="link:N",
+    ).transform_lookup(lookup="id", from_=alt.LookupData(rows, "id", ["iso3", "stage_name", "escalation_index", "pair"])
+                       ).transform_filter("isValid(datum.iso3)").transform_calculate(link="'/country/' + datum.iso3")
+    return (base + shaded).project("equalEarth").properties(width="container", height=380).to_dict()
+
+
+def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /) -> dict[str, Any]:
+    """The pair's weekly escalation index (line), stage of the weeks with incidents (coloured
+    points, selectable: a click picks the week whose events the page lists), change points and
+    alerts (rules)."""
+    rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"),
+                         stage_name=ladder["stage"].map(lambda s: f"{int(s)} {STAGES[int(s)]}"))
+    rows = rows[["period", "escalation_index", "stage_name", "total", "change_probability", "change_point"]]
+    pick = alt.selection_point(name="week", fields=["period"], on="click", empty=False)
+    x = alt.X("period:T", title=None)
+    line = alt.Chart(rows).mark_line(color="#4a5a6a").encode(x=x, y=alt.Y("escalation_index:Q", title="escalation index"))
+    points = alt.Chart(rows[rows["total"] > 0]).mark_circle(size=70).encode(
+        x=x, y="escalation_index:Q", color=alt.Color("stage_name:N", scale=_STAGE_SCALE, title="stage"),
+        tooltip=["period:T", "stage_name:N", alt.Tooltip("escalation_index:Q", format=".2f"), "total:Q",
+                 alt.Tooltip("change_probability:Q", format=".2f")],
+        opacity=alt.condition(pick, alt.value(1), alt.value(0.75)),
+        strokeWidth=alt.condition(pick, alt.value(3), alt.value(0))).add_params(pick).encode(stroke=alt.value("#000"))
+    layers = [line, points]
+    changes = rows[rows["change_point"]]
+    if not changes.empty:
+        layers.append(alt.Chart(changes).mark_rule(color="#888", strokeDash=[4, 3]).encode(x=x))
+    if not alerts.empty:
+        marks = alerts.assign(as_of=pd.to_datetime(alerts["as_of"]).dt.strftime("%Y-%m-%d"))[["as_of", "level", "why"]]
+        layers.append(alt.Chart(marks).mark_rule(strokeWidth=2).encode(
+            x="as_of:T", color=alt.Color("level:N", scale=alt.Scale(domain=["watch", "warning", "critical"],
+                                                                    range=["#26a6d1", "#f0a020", "#d32f2f"]),
+                                         title="alert"), tooltip=["as_of:T", "level:N", "why:N"]))
+    return alt.layer(*layers).resolve_scale(color="independent").properties(width="container", height=260).to_dict()
+
+
+def indicator_chart(ladder: pd.DataFrame, names: list[str], /) -> dict[str, Any]:
+    """Each warning indicator's z-score against the pair's baseline, week by week."""
+    rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"))
+    long = rows.melt(id_vars=["period"], value_vars=[f"{n}_z" for n in names], var_name="indicator", value_name="z")
+    long["indicator"] = long["indicator"].str.removesuffix("_z")
+    return alt.Chart(long.dropna()).mark_line(point=True).encode(
+        x=alt.X("period:T", title=None), y=alt.Y("z:Q", title="z-score vs the pair's baseline"),
+        color=alt.Color("indicator:N"), tooltip=["period:T", "indicator:N", alt.Tooltip("z:Q", format=".2f")],
+    ).properties(width="container", height=200).to_dict()

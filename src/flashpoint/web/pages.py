@@ -1,0 +1,101 @@
+"""The dashboard's pages: overview (map, latest alerts, rising pairs), pair, country, alerts,
+and search. Each page calls the domain and renders a Jinja2 template; charts are Vega-Lite
+specs rendered in the browser by the vendored vega-embed; nothing is loaded from outside."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from importlib.resources import files
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from flashpoint.api.deps import Con
+from flashpoint.config import Settings
+from flashpoint.errors import FlashpointError
+from flashpoint.escalation.alerts import list_alerts
+from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.overview import overview
+from flashpoint.events.countries import resolve_country, search_countries
+from flashpoint.indicators.registry import INDICATORS
+from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.responses.levers import levers
+from flashpoint.web.charts import STAGE_COLOURS, indicator_chart, pair_timeline, world_map
+
+_TEMPLATES = Jinja2Templates(directory=str(files("flashpoint.web").joinpath("templates")))
+_TEMPLATES.env.globals.update(stages=STAGES, colours=STAGE_COLOURS)
+
+
+def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return _TEMPLATES.TemplateResponse(request, template, context)
+
+
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+
+
+def add_pages(app: FastAPI, settings: Settings) -> None:
+    """Mount the static files and register the pages on ``app``."""
+    app.mount("/static", StaticFiles(directory=str(files("flashpoint.web").joinpath("static"))), name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request, con: Con) -> HTMLResponse:
+        found = overview(con, settings)
+        return _page(request, "overview.html", as_of=found.as_of, pairs=_rows(found.pairs.head(15)),
+                     alerts=_rows(list_alerts(con, level="warning", limit=10)),
+                     map_spec=world_map(found.countries, topojson_url="/static/vendor/countries-110m.json"))
+
+    @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+    def alert_history(request: Request, con: Con,
+                      level: Annotated[str, Query(pattern=r"^(watch|warning|critical)$")] = "watch",
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> HTMLResponse:
+        return _page(request, "alerts.html", level=level, alerts=_rows(list_alerts(con, level=level, limit=limit)))
+
+    @app.get("/pair/{pair}", response_class=HTMLResponse, include_in_schema=False)
+    def pair_page(request: Request, con: Con, pair: str) -> HTMLResponse:
+        from flashpoint.api.app import pair_key
+
+        key = pair_key(pair)
+        if key != pair:
+            return RedirectResponse(f"/pair/{key}")
+        ladder = pair_ladder(con, settings, key, freq="week")
+        alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
+        last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else dt.date.today().year
+        return _page(request, "pair.html", pair=key, weeks=len(ladder),
+                     stage=int(ladder["stage"].iloc[-1]) if not ladder.empty else 0,
+                     timeline=pair_timeline(ladder, alerts) if not ladder.empty else None,
+                     indicators=indicator_chart(ladder, [i.name for i in INDICATORS]) if not ladder.empty else None,
+                     metrics=_rows(yearly_metrics(con, tuple(key.split("-")), year=last_year)), metrics_year=last_year,
+                     alerts=_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
+
+    @app.get("/country/{iso3}", response_class=HTMLResponse, include_in_schema=False)
+    def country_page(request: Request, con: Con, iso3: str) -> HTMLResponse:
+        code = resolve_country(iso3)
+        if code != iso3:
+            return RedirectResponse(f"/country/{code}")
+        found = overview(con, settings, weeks=52)
+        pairs = found.pairs[found.pairs["pair"].str.contains(code)]
+        alerts = list_alerts(con, limit=500)
+        alerts = alerts[alerts["pair"].str.contains(code)].head(20) if not alerts.empty else alerts
+        name = next((c.name for c in search_countries(code) if c.iso3 == code), code)
+        return _page(request, "country.html", iso3=code, name=name, pairs=_rows(pairs), alerts=_rows(alerts))
+
+    @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
+    def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=80)]) -> HTMLResponse:
+        text = q.strip()
+        if "-" in text:
+            try:
+                from flashpoint.api.app import pair_key
+
+                return RedirectResponse(f"/pair/{pair_key(text)}", status_code=303)
+            except FlashpointError:
+                pass
+        try:
+            return RedirectResponse(f"/country/{resolve_country(text)}", status_code=303)
+        except FlashpointError:
+            return _page(request, "search.html", q=text, found=search_countries(text)[:30])

@@ -1,0 +1,53 @@
+"""A real Flashpoint server (uvicorn, on loopback) over a copy of the demo store."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from flashpoint.api.app import create_app
+from flashpoint.config import Settings
+
+TOKEN = "test-token-7f3a"
+
+
+def _serve(db: Path):  # noqa: ANN202
+    """Start a server over ``db``; yields its base URL, stops it after."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(db=db, threads=2, api_token=TOKEN)
+    instance = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not instance.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.1)
+    assert httpx.get(f"{url}/api/stats", timeout=30).status_code == 200
+    yield url
+    instance.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def server(demo_db: Path, tmp_path_factory) -> str:  # noqa: ANN001
+    """A server over a copy of the demo store that no test writes to."""
+    db = tmp_path_factory.mktemp("served") / "store.duckdb"
+    shutil.copy(demo_db, db)
+    yield from _serve(db)
+
+
+@pytest.fixture
+def writable_server(demo_db: Path, tmp_path: Path) -> str:
+    """A server over a copy of the demo store of its own, for a test that writes."""
+    shutil.copy(demo_db, tmp_path / "store.duckdb")
+    yield from _serve(tmp_path / "store.duckdb")

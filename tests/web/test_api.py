@@ -1,0 +1,74 @@
+"""The HTTP API over the demo store: answers, validation, authentication, CORS, ingest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.web.conftest import TOKEN
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_read_endpoints_answer_from_the_store(server: str) -> None:
+    stats = httpx.get(f"{server}/api/stats").json()
+    assert stats["events"] >= 105_438
+    first = httpx.get(f"{server}/api/events", params={"dyad": "RUS-GEO", "limit": 50}).json()
+    second = httpx.get(f"{server}/api/events", params={"dyad": "GEO-RUS", "limit": 50, "offset": 50}).json()
+    assert first["total"] == second["total"] > 50 and first["next_offset"] == 50
+    ids = [e["event_id"] for e in first["items"] + second["items"]]
+    assert len(ids) == len(set(ids)) == min(100, first["total"])
+    assert all({e["actor1_iso3"], e["actor2_iso3"]} == {"GEO", "RUS"} for e in first["items"])
+    ladder = httpx.get(f"{server}/api/pairs/georgia-russia/ladder").json()
+    assert ladder and {"period", "escalation_index", "stage", "change_point"} <= set(ladder[0])
+    forecast = httpx.get(f"{server}/api/pairs/GEO-RUS/forecast").json()
+    assert forecast["interval"][0] <= forecast["probability"] <= forecast["interval"][1]
+    respond = httpx.get(f"{server}/api/pairs/GEO-RUS/respond").json()
+    assert len(respond["levers"]) == 10
+    simulate = httpx.get(f"{server}/api/pairs/GEO-RUS/simulate",
+                         params={"runs": 500, "horizon": 8, "intervention": "talks@2w:0.5"}).json()
+    assert len(simulate["baseline"]["reach3"]) == 9 and simulate["interventions"][0]["lever"] == "talks"
+    brief = httpx.get(f"{server}/api/pairs/GEO-RUS/brief", params={"format": "md"})
+    assert brief.status_code == 200 and brief.text.startswith("# GEO-RUS: situation brief")
+    assert httpx.get(f"{server}/openapi.json").json()["paths"]["/api/events"]["get"]
+
+
+def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
+    bad = httpx.get(f"{server}/api/events", params={"limit": "lots"})
+    assert bad.status_code == 422 and bad.json()["error"].startswith("limit: Input should be a valid integer")
+    assert httpx.get(f"{server}/api/events", params={"dyad": "GEORUS"}).status_code == 422
+    assert httpx.get(f"{server}/api/events", params={"since": "2012-13-01"}).status_code == 422
+    pair = httpx.get(f"{server}/api/pairs/GEO/ladder")
+    assert pair.status_code == 422 and "expected two countries joined by '-'" in pair.json()["error"]
+    unknown = httpx.get(f"{server}/api/pairs/GEO-XXX/ladder")
+    assert unknown.status_code == 404 and "'XXX' is not a known country" in unknown.json()["error"]
+    lever = httpx.get(f"{server}/api/pairs/GEO-RUS/simulate", params={"intervention": "prayer@2w"})
+    assert lever.status_code == 422 and "no lever named 'prayer'" in lever.json()["error"]
+
+
+def test_write_and_admin_endpoints_need_the_token(writable_server: str) -> None:
+    server = writable_server
+    body = {"source": "gdelt", "paths": [str(DATA / "gdelt2_export_20170701234500_head.tsv")]}
+    assert httpx.post(f"{server}/api/ingest", json=body).status_code == 401
+    wrong = httpx.post(f"{server}/api/ingest", json=body, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and "Bearer" in wrong.headers["www-authenticate"]
+    assert httpx.get(f"{server}/api/settings").status_code == 401
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    before = httpx.get(f"{server}/api/stats").json()["events"]
+    done = httpx.post(f"{server}/api/ingest", json=body, headers=auth, timeout=120)
+    assert done.status_code == 200, done.text
+    assert done.json()[0]["rows_stored"] == 10 and httpx.get(f"{server}/api/stats").json()["events"] == before + 10
+    again = httpx.post(f"{server}/api/ingest", json=body, headers=auth, timeout=120).json()
+    assert again[0]["skipped"] and httpx.get(f"{server}/api/stats").json()["events"] == before + 10
+    assert httpx.post(f"{server}/api/ingest", json={"source": "gdelt", "paths": []}, headers=auth).status_code == 422
+    shown = httpx.get(f"{server}/api/settings", headers=auth).json()
+    assert "api_token" not in shown and shown["alert_freq"] == "week"
+
+
+def test_cors_is_off_by_default(server: str) -> None:
+    answer = httpx.options(f"{server}/api/stats", headers={"Origin": "http://elsewhere.example",
+                                                           "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in answer.headers
+    assert "access-control-allow-origin" not in httpx.get(f"{server}/api/stats",
+                                                          headers={"Origin": "http://elsewhere.example"}).headers

@@ -1,0 +1,86 @@
+"""The dashboard in headless Chromium (Debian's, driven by Playwright) against the real server:
+overview, search, a pair's chart, the events of a period, forecast and levers, a brief download.
+Screenshots go to build/screenshots (FLASHPOINT_SCREENSHOTS) to be looked at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("FLASHPOINT_SCREENSHOTS", Path(__file__).resolve().parents[2] / "build" / "screenshots"))
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def page():  # noqa: ANN201
+    if not Path(CHROMIUM).exists():
+        message = "Debian's chromium is not installed (make test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + ": CI must run the browser tests")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+        outside: list[str] = []
+        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
+                      else (outside.append(route.request.url), route.abort()))
+        tab = context.new_page()
+        yield tab
+        browser.close()
+    assert not outside, f"the dashboard asked for outside resources: {outside}"
+
+
+def test_overview_search_pair_events_and_brief(page, server: str, tmp_path: Path) -> None:  # noqa: ANN001
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/")
+    page.wait_for_selector("#map svg path", timeout=30_000)
+    assert page.locator("#map svg path").count() > 100  # country shapes drawn from the local TopoJSON
+    assert page.locator(".alerts li").count() >= 3
+    page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+
+    page.fill("#search", "georgia-russia")
+    page.press("#search", "Enter")
+    page.wait_for_url("**/pair/GEO-RUS")
+    page.wait_for_selector("#timeline svg .mark-symbol path", timeout=30_000)
+    points = page.locator("#timeline svg .mark-symbol path")
+    assert points.count() > 50  # one point per week with incidents, drawn
+    page.wait_for_function("document.querySelector('#forecast').textContent.includes('P(')", timeout=60_000)
+    page.wait_for_function("document.querySelector('#levers').textContent.includes('points')", timeout=60_000)
+
+    points.nth(points.count() // 2).click(force=True)
+    page.wait_for_selector("#period-events:not([hidden]) #events-table tbody tr", timeout=30_000)
+    rows = page.locator("#events-table tbody tr")
+    assert rows.count() >= 1 and "GEO" in rows.first.inner_text() and "RUS" in rows.first.inner_text()
+    page.screenshot(path=str(SHOTS / "pair.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#brief-pdf")
+    saved = tmp_path / "brief.pdf"
+    download.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF")
+    page.goto(f"{server}/api/pairs/GEO-RUS/brief?format=html")
+    assert "GEO-RUS: situation brief" in page.inner_text("h1")
+    page.screenshot(path=str(SHOTS / "brief.png"), full_page=True)
+    assert not errors, errors
+
+
+def test_scenario_runner_and_alerts_page(page, server: str) -> None:  # noqa: ANN001
+    page.goto(f"{server}/pair/GEO-RUS")
+    page.select_option("#scenario select[name=lever]", "talks")
+    page.fill("#scenario input[name=rr]", "0.5")
+    page.click("#scenario button")
+    page.wait_for_selector("#scenario-chart svg .mark-line path", state="attached", timeout=60_000)  # flat at 0: no height
+    assert "talks from week 4: given: relative risk 0.5" in page.inner_text("#scenario-note")
+    page.goto(f"{server}/alerts?level=warning")
+    assert page.locator("table tr").count() > 3
+    page.goto(f"{server}/country/GEO")
+    assert "Georgia" in page.inner_text("h1")
