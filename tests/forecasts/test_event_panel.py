@@ -150,3 +150,26 @@ def test_the_published_icews_dyad_month_backtest_still_holds(shared_data: Path, 
     text = (Path(__file__).resolve().parents[2] / "docs" / "evaluation.md").read_text(encoding="utf-8")
     published = re.search(r"<!-- forecast:icews-stage2 -->\n(.*?)<!-- /forecast:icews-stage2 -->", text, re.S)
     assert published and render_markdown(result) == published.group(1)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_a_months_structure_is_the_latest_year_before_its_own(demo, shared_data: Path) -> None:  # noqa: ANN001
+    from flashpoint.forecasts.panels import STRUCTURAL, structural_rows
+
+    con, settings = demo
+    structure = structural_rows(shared_data)
+    panel = build_event_panel(con, settings, structure=structure)
+    known = structure[structure["pair"] == "GEO-RUS"].set_index("year")
+    for month, year in (("2012-07", 2011), ("2013-02", 2012)):
+        row = panel[(panel["pair"] == "GEO-RUS") & (panel["month"] == parse_month(month))].iloc[0]
+        for name in STRUCTURAL:
+            expected = known.loc[year, name]
+            assert (pd.isna(expected) and pd.isna(row[f"{name}_prev_year"])) or row[f"{name}_prev_year"] == expected
+    assert known.loc[2012, "contiguous"] == 1  # Georgia and Russia share a land border
+    result = forecast_pair(panel, spec=event_panel_spec(3, structural=True), target="stage2", unit={"pair": "GEO-RUS"})
+    assert result.train_rows > 0 and 0 <= result.probability <= 1
+    runner = CliRunner()
+    text = runner.invoke(app, ["--db", str(settings.db), "respond", "--dyad", "GEO-RUS", "--data-dir", str(shared_data),
+                               "--format", "markdown"])
+    assert text.exit_code == 0 and "Structure (2013, COW/ATOP; context, not ranked on): contiguous" in text.output

@@ -133,6 +133,7 @@ def test_simulate_command_on_the_demo_store(demo_db: Path, tmp_path: Path) -> No
     assert got["interventions"][0]["lever"] == "mediation" and got["interventions"][0]["week"] == 4
     assert got["interventions"][0]["basis"].startswith("icb: serious_violence")
     assert got["arms_race"]["years"] == [1996, 2021]  # the bundled SIPRI figures
+    assert got["coupling"]["gamma"] is None and got["pressure"] is None  # no steps up with spending data
     assert np.allclose(np.sum(got["with_levers"]["distribution"], axis=1), 1)
     svg = (tmp_path / "paths.svg").read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "GEO-RUS" in svg
@@ -147,3 +148,24 @@ def test_the_allies_who_could_join_are_the_atop_defence_pacts(shared_data: Path)
     year, allies = defence_allies(shared_data, ("GEO", "RUS"))
     assert year == 2018 and allies["GEO"] == []
     assert allies["RUS"] == ["ARM", "AZE", "BLR", "KAZ", "KGZ", "TJK", "UZB"]  # COW 370-373, 702-705 in ATOP 2018
+
+
+def test_the_spending_coupling_comes_back_from_planted_histories() -> None:
+    from flashpoint.simulate.arms_race import fit_coupling
+
+    rng = np.random.default_rng(11)
+    rows, growth = [], []
+    for p in range(60):
+        pair = f"A{p:02d}-B{p:02d}"
+        yearly = {year: rng.normal(0, 0.3) for year in range(2000, 2011)}
+        growth += [{"pair": pair, "year": y, "growth": g} for y, g in yearly.items()]
+        stage = 0
+        for week in range(1565, 2085):  # 2000-01 to 2009-12, in weeks from 1970-01-05
+            year = (pd.Timestamp("1970-01-05") + pd.Timedelta(weeks=week)).year
+            rows.append({"pair": pair, "week": week, "stage": stage})
+            up = stage < 4 and rng.random() < 1 / (1 + np.exp(3.0 - 2.0 * yearly[year]))
+            stage = stage + 1 if up else 0
+    coupling = fit_coupling(pd.DataFrame(rows), pd.DataFrame(growth))
+    assert coupling.steps_up > 100 and abs(coupling.gamma - 2.0) < 4 * coupling.se
+    quiet = fit_coupling(pd.DataFrame(rows).assign(stage=0), pd.DataFrame(growth))
+    assert quiet.gamma is None and quiet.note.startswith("not estimated: 0 steps up")

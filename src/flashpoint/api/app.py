@@ -23,12 +23,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from flashpoint import __version__
-from flashpoint.api.cache import AnswerCache, store_version
+from flashpoint.api.cache import AnswerCache, alerts_version, store_version
 from flashpoint.api.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError, InvalidInput, StoreError, UnknownCountry, UnknownSource
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.ladder import pair_ladder
 from flashpoint.escalation.overview import overview
 from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
@@ -132,6 +132,8 @@ class _Unauthorized(Exception):
 
 
 def _read_routes(app: FastAPI, settings: Settings) -> None:
+    alert_lists = AnswerCache()
+
     @app.get("/api/stats", tags=["store"])
     def stats(con: Con) -> dict[str, Any]:
         """Events by source, date range, incidents, pairs, quarantined rows."""
@@ -160,7 +162,9 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
                limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
         pair = tuple(pair_key(dyad).split("-")) if dyad else None
-        return records(list_alerts(con, since=since, dyad=pair, level=level, limit=limit))
+        key = (alerts_version(con), since, pair, level, limit)
+        return alert_lists.get(key, lambda: records(list_alerts(con, since=since, dyad=pair, level=level,
+                                                                limit=limit)))
 
     @app.get("/api/overview", tags=["alerts"])
     def current(con: Con, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:

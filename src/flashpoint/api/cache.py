@@ -1,6 +1,6 @@
-"""Answers kept until the store changes: the store's version is its latest ingest, and the
-server is the store's only writer while it runs (it holds the file), so an answer computed
-for a version stays right until the next ingest."""
+"""Answers kept until the store changes: the store's version is its latest ingest (the alerts'
+is their count and latest time), and the server is the store's only writer while it runs (it
+holds the file), so an answer computed for a version stays right until the next change."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ import duckdb
 def store_version(con: duckdb.DuckDBPyConnection, /) -> int:
     """The id of the store's latest ingest (0 when empty)."""
     return int(con.sql("SELECT coalesce(max(ingest_id), 0) FROM ingests").fetchall()[0][0])
+
+
+def alerts_version(con: duckdb.DuckDBPyConnection, /) -> tuple[int, object]:
+    """How many alerts are stored and when the latest was raised or upgraded."""
+    count, latest = con.sql("SELECT count(*), max(raised_at) FROM alerts").fetchall()[0]
+    return int(count), latest
 
 
 class AnswerCache:

@@ -17,8 +17,9 @@ from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
 from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
 from flashpoint.forecasts.models import MODELS
 from flashpoint.forecasts.pair_forecast import forecast_dyad, parse_horizon
-from flashpoint.forecasts.plots import save_backtest_chart
-from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel
+from flashpoint.charts import save_chart
+from flashpoint.forecasts.plots import backtest_chart
+from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel, structural_rows
 from flashpoint.store.connection import open_store
 
 
@@ -32,11 +33,14 @@ def _scores_table(result, title: str) -> Table:  # noqa: ANN001
 
 
 def _panel_rows(settings: Settings, panel: str, horizon: str, data_dir: Optional[Path]):  # noqa: ANN202
-    """The panel's rows and description: from the store (dyad-month) or the data folder (dyad-year)."""
+    """The panel's rows and description: from the store (dyad-month, plus the structural features
+    of the data folder when given) or the data folder (dyad-year)."""
     if panel == "dyad-month":
         months = parse_horizon(horizon, unit=panel)
+        structure = structural_rows(data_dir) if data_dir is not None else None
         with open_store(settings, read_only=True) as con:
-            return build_event_panel(con, settings, horizon=months), event_panel_spec(months)
+            rows = build_event_panel(con, settings, horizon=months, structure=structure)
+        return rows, event_panel_spec(months, structural=structure is not None)
     if data_dir is None:
         raise InvalidInput("backtest: give --data-dir, a folder laid out like the shared data (peacesciencer/*.csv).")
     parse_horizon(horizon, unit=panel)
@@ -82,7 +86,7 @@ def backtest(
                               step=step, models=chosen,
                               first_year=None if first_year is None else (first_year * 12 if monthly else first_year))
     if plot is not None:
-        save_backtest_chart(result, plot)
+        save_chart(backtest_chart(result), plot)
     if format is ListFormat.json:
         out.print_json(json.dumps({"design": result.design, "scores": result.scores.to_dict("records"),
                                    "reliability": {k: v.to_dict("records") for k, v in result.reliability.items()}}))
@@ -130,7 +134,8 @@ def forecast(
     horizon: Annotated[Optional[str], typer.Option(help="Months ahead, e.g. 3m (dyad-year: 1y).")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Forecast from this month (YYYY-MM) or year; nothing later "
                                                       "is read.")] = None,
-    data_dir: Annotated[Optional[Path], typer.Option(help="For dyad-year: a folder laid out like the shared data.")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data: the dyad-year "
+                                                          "panel, or the pair's structure for dyad-month.")] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """A pair's probability of escalating, with a 90% interval, its main drivers and the baselines."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import pandas as pd
@@ -13,6 +14,7 @@ from rich.table import Table
 
 from flashpoint.cli.common import OutputFormat, app, err, out, parse_date, parse_dyad, write_rows
 from flashpoint.errors import InvalidInput
+from flashpoint.forecasts.panels import structural_rows
 from flashpoint.responses.evidence import CAVEATS, Estimate, estimates_frame, lever_evidence, render_evidence_markdown
 from flashpoint.responses.levers import BASES, get_lever, levers, render_levers_markdown
 from flashpoint.responses.recommend import recommend, recommendation_dict, render_recommendations_markdown
@@ -108,11 +110,14 @@ def respond(
                                                      "event).")] = None,
     format: Annotated[DocFormat, typer.Option("--format", help="Output format (table, json or markdown).")]
     = DocFormat.table,
+    data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data: show the "
+                                                          "pair's structure (alliances, rivalry, trade, IGOs).")] = None,
 ) -> None:
     """Diplomatic levers ranked for a pair's current state, with why, who, evidence and risks."""
     pair = "-".join(sorted(parse_dyad(dyad)))
+    structure = structural_rows(data_dir) if data_dir is not None else None
     with err.status("reading the pair's state and the evidence"), open_store(ctx.obj, read_only=True) as con:
-        state, ranked = recommend(con, ctx.obj, pair, as_of=parse_date(date, "--date"))
+        state, ranked = recommend(con, ctx.obj, pair, as_of=parse_date(date, "--date"), structure=structure)
     if format is DocFormat.json:
         out.print_json(json.dumps(recommendation_dict(state, ranked), default=str))
         return

@@ -14,7 +14,8 @@ from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.simulate.pair import PairSimulation, simulate_pair
-from flashpoint.simulate.plot import save_chart
+from flashpoint.charts import save_chart
+from flashpoint.simulate.plot import simulation_chart
 from flashpoint.simulate.report import simulation_dict
 from flashpoint.simulate.third_parties import defence_allies
 from flashpoint.simulate.validation import backtest_simulator, series_histories
@@ -69,7 +70,7 @@ def simulate(
                                interventions=tuple(intervention or ()), miscalculation=miscalculation,
                                ally_factor=ally_factor)
     if plot is not None:
-        save_chart(result, plot)
+        save_chart(simulation_chart(result), plot)
     allies = defence_allies(data_dir, tuple(pair.split("-"))) if data_dir is not None else None
     if format is ListFormat.json:
         out.print_json(json.dumps({**simulation_dict(result), "allies": allies and {"year": allies[0],
@@ -83,7 +84,8 @@ def simulate(
     paths = "; ".join(f"{p} ({share:.1%})" for p, share in result.baseline.common_paths)
     out.print(f"most common paths: {paths}", highlight=False)
     out.print(f"P(a third state joins within {result.horizon} weeks) = {result.baseline.third_party:.2%}; "
-              f"{result.arms_race_note}", highlight=False)
+              f"{result.arms_race_note}; coupling to the ladder: "
+              + (result.pressure.basis if result.pressure else result.coupling.note), highlight=False)
     if allies is not None:
         out.print(f"defence-pact allies who could join (ATOP {allies[0]}): " + "; ".join(
             f"{side}: {', '.join(found) or 'none'}" for side, found in allies[1].items()), highlight=False)

@@ -20,7 +20,7 @@ import pandas as pd
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
-from flashpoint.forecasts.panels import PanelSpec
+from flashpoint.forecasts.panels import STRUCTURAL, PanelSpec
 from flashpoint.indicators.registry import INDICATORS
 
 #: Features of the dyad-month panel: name → what it is (docs/forecasts.md).
@@ -43,6 +43,8 @@ EVENT_TARGETS: Final = {
     "stage2": "the pair reaches ladder stage 2 (coercive signalling) or above in some week of the next k months",
 }
 _THRESHOLDS: Final = {"stage3": 3, "stage2": 2}
+#: What a structural feature of the event panel is (docs/forecasts.md).
+STRUCTURE_NOTE: Final = "the dyad-year feature {} of the latest year before the month's (docs/forecasts.md)"
 
 
 def month_label(month: int) -> str:
@@ -59,12 +61,16 @@ def parse_month(value: str, option: str = "month") -> int:
     return day.year * 12 + day.month - 1
 
 
-def event_panel_spec(horizon: int = 3) -> PanelSpec:
-    """The dyad-month panel's description for targets ``horizon`` months ahead."""
+def event_panel_spec(horizon: int = 3, *, structural: bool = False) -> PanelSpec:
+    """The dyad-month panel's description for targets ``horizon`` months ahead (with the pair's
+    structural features when ``structural``)."""
     if not 1 <= horizon <= 24:
         raise InvalidInput(f"horizon of {horizon} months: use 1 to 24 months, e.g. --horizon 3m.")
     targets = {name: text.replace("next k months", f"next {horizon} months") for name, text in EVENT_TARGETS.items()}
-    return PanelSpec(unit="dyad-month", keys=("pair",), time="month", features=EVENT_FEATURES, targets=targets, state="stage3_now", horizon=horizon, label=month_label,
+    features = {**EVENT_FEATURES, **({f"{n}_prev_year": STRUCTURE_NOTE.format(n) for n in STRUCTURAL}
+                                     if structural else {})}
+    return PanelSpec(unit="dyad-month", keys=("pair",), time="month", features=features, targets=targets,
+                     state="stage3_now", horizon=horizon, label=month_label,
                      period_name="month")
 
 
@@ -114,8 +120,18 @@ def _targets(frame: pd.DataFrame, horizon: int, last: int) -> pd.DataFrame:
     return frame
 
 
+def _with_structure(frame: pd.DataFrame, structure: pd.DataFrame) -> pd.DataFrame:
+    """Each pair-month with the structural features of the latest year before its own
+    (``<name>_prev_year``; missing for pairs of states the tables do not cover)."""
+    frame = frame.assign(known_year=frame["month"] // 12 - 1).sort_values("known_year")
+    table = structure.rename(columns={n: f"{n}_prev_year" for n in STRUCTURAL}).rename(columns={"year": "known_year"})
+    table = table.astype({"known_year": frame["known_year"].dtype}).sort_values("known_year")
+    joined = pd.merge_asof(frame, table, on="known_year", by="pair", direction="backward")
+    return joined.drop(columns="known_year").sort_values(["pair", "month"], ignore_index=True)
+
+
 def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, horizon: int = 3,
-                      until: dt.date | None = None) -> pd.DataFrame:
+                      until: dt.date | None = None, structure: pd.DataFrame | None = None) -> pd.DataFrame:
     """The dyad-month panel of the store's events dated up to ``until`` (default: all).
 
     Returns
@@ -123,7 +139,8 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     DataFrame: ``pair`` ('GEO-RUS'), ``month`` (months from year 0; :func:`month_label`),
     ``period`` (its first day), the :data:`EVENT_FEATURES`, ``stage_ahead`` (the highest stage
     of the next ``horizon`` months) and the :data:`EVENT_TARGETS` (both missing where the next
-    ``horizon`` months are not all in the store).
+    ``horizon`` months are not all in the store); with ``structure``
+    (:func:`~flashpoint.forecasts.panels.structural_rows`) the pair's structural features too.
 
     Raises
     ------
@@ -140,4 +157,8 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     monthly = _monthly(weeks)
     frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last)), spec.horizon, last)
     frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date
-    return frame[["pair", "month", "period", *EVENT_FEATURES, "stage_ahead", *EVENT_TARGETS]].reset_index(drop=True)
+    columns = ["pair", "month", "period", *EVENT_FEATURES, "stage_ahead", *EVENT_TARGETS]
+    if structure is not None:
+        frame = _with_structure(frame, structure)
+        columns += [f"{n}_prev_year" for n in STRUCTURAL]
+    return frame[columns].reset_index(drop=True)

@@ -158,7 +158,8 @@ def backtest_fatalities(actuals: pd.DataFrame, /, *, test_start: int, horizon: i
     origin = test_start - 1
     months = [m for m in range(test_start, test_start + horizon) if m in wide.columns]
     if not months:
-        raise InvalidInput(f"test start {month_label(test_start)}: the actuals end in {month_label(wide.columns.max())}.")
+        raise InvalidInput(f"test start {month_label(test_start)}: the actuals end in "
+                           f"{month_label(wide.columns.max())}.")
     train = training_rows(wide, origin, horizon=horizon)
     now = features_at(wide, origin)
     test = pd.concat([now.assign(horizon=m - origin, month=m, deaths=wide[m].to_numpy()) for m in months],
@@ -189,5 +190,6 @@ def render_fatalities_markdown(result: FatalityBacktest, /) -> str:
              f"({d['countries']} countries), {d['samples']} samples per forecast.", "",
              "| model | kind | mean CRPS | ratio to zero | ratio to conflictology |", "|---|---|---|---|---|"]
     for r in result.scores.itertuples():
-        lines.append(f"| {r.model} | {r.kind} | {r.crps:.2f} | {r.ratio_to_zero:.3f} | {r.ratio_to_conflictology:.3f} |")
+        lines.append(f"| {r.model} | {r.kind} | {r.crps:.2f} | {r.ratio_to_zero:.3f} | "
+                     f"{r.ratio_to_conflictology:.3f} |")
     return "\n".join(lines) + "\n"

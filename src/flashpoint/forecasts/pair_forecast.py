@@ -27,7 +27,7 @@ from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import state_numbers
 from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec, month_label, parse_month
 from flashpoint.forecasts.models import BASELINES, make_model
-from flashpoint.forecasts.panels import DYAD_YEAR, PanelSpec, build_panel
+from flashpoint.forecasts.panels import DYAD_YEAR, PanelSpec, build_panel, structural_rows
 from flashpoint.store.connection import open_store
 
 #: Two-sided 90% normal quantile of the interval.
@@ -149,20 +149,24 @@ def _dyad_year_unit(panel: pd.DataFrame, dyad: tuple[str, str]) -> dict[str, obj
 
 
 def forecast_from_store(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, target: str = "stage3",
-                        months: int = 3, as_of: str | None = None) -> PairForecast:
+                        months: int = 3, as_of: str | None = None,
+                        structure: pd.DataFrame | None = None) -> PairForecast:
     """The dyad-month forecast of ``pair`` ('GEO-RUS') from the store, as of month 'YYYY-MM'
-    (default: the latest); nothing after that month is read."""
+    (default: the latest); nothing after that month is read. ``structure``
+    (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pairs' structural features."""
     month = None if as_of is None else parse_month(as_of, "--as-of")
     until = None if month is None else (pd.Timestamp(f"{month_label(month)}-01") + pd.offsets.MonthEnd(0)).date()
-    rows = build_event_panel(con, settings, horizon=months, until=until)
-    return forecast_pair(rows, spec=event_panel_spec(months), target=target, unit={"pair": pair}, as_of=month)
+    rows = build_event_panel(con, settings, horizon=months, until=until, structure=structure)
+    spec = event_panel_spec(months, structural=structure is not None)
+    return forecast_pair(rows, spec=spec, target=target, unit={"pair": pair}, as_of=month)
 
 
 def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = "dyad-month",
                   target: str | None = None, horizon: str | None = None, as_of: str | None = None,
                   data_dir: Path | None = None) -> PairForecast:
-    """Forecast one pair: from the event store (``dyad-month``, as of month 'YYYY-MM') or from the
-    structural tables in ``data_dir`` (``dyad-year``, as of year 'YYYY'). Nothing after
+    """Forecast one pair: from the event store (``dyad-month``, as of month 'YYYY-MM', with the
+    structural features of ``data_dir`` when given) or from the structural tables in
+    ``data_dir`` (``dyad-year``, as of year 'YYYY'). Nothing after
     ``as_of`` is read (for dyad-year, by default the last year of the dispute data, whose
     history the features need). The default target is ``stage3`` in 3 months (dyad-month) or ``onset``
     next year (dyad-year).
@@ -174,9 +178,11 @@ def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = 
         :func:`forecast_pair` refuses.
     """
     if panel == "dyad-month":
+        structure = structural_rows(data_dir) if data_dir is not None else None
         with open_store(settings, read_only=True) as con:
             return forecast_from_store(con, settings, "-".join(sorted(dyad)), target=target or "stage3",
-                                       months=parse_horizon(horizon or "3m", unit=panel), as_of=as_of)
+                                       months=parse_horizon(horizon or "3m", unit=panel), as_of=as_of,
+                                       structure=structure)
     if panel == "dyad-year":
         parse_horizon(horizon or "1y", unit=panel)
         if data_dir is None:

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
+from flashpoint.events.countries import state_system_table
 from flashpoint.sources.tabular import sql_string
 
 #: Features of the dyad-year panel: name → what it is (docs/forecasts.md).
@@ -75,6 +76,10 @@ class PanelSpec:
 DYAD_YEAR: Final = PanelSpec(unit="dyad-year", keys=("ccode1", "ccode2"), time="year", features=FEATURES,
                              targets=TARGETS, state="dispute_ongoing")
 UNITS: Final = ("dyad-year", "dyad-month")
+#: The dyad-year features that describe a pair's structure (not its dispute history, whose
+#: tables end in 2000): what the event panel and the recommendations add as context.
+STRUCTURAL: Final = ("contiguous", "log_min_distance", "log_capability_ratio", "defense_pact", "any_alliance",
+                     "major_powers", "rivalry", "arms_race", "log_trade_min", "igo_min")
 _TABLES: Final = ("cow_states", "cow_contdir", "cow_mindist", "cow_nmc", "atop_alliance", "cow_majors", "td_rivalries",
                   "grh_arms_races", "cow_trade_sy", "cow_igo_sy", "gml_mid_ddydisps")
 
@@ -241,3 +246,31 @@ def build_panel(unit: str = "dyad-year", /, *, data_dir: Path, last_year: int | 
         return con.sql(_dyad_year_sql(_sources(data_dir, last_year), last_year)).to_arrow_table().to_pandas()
     finally:
         con.close()
+
+
+def structural_rows(data_dir: Path, /) -> pd.DataFrame:
+    """The :data:`STRUCTURAL` features of every pair of states and year, keyed by the ISO3 pair
+    ('GEO-RUS', first code first) and ``year``; states with no present-day ISO3 are left out.
+
+    Raises
+    ------
+    InvalidInput
+        For a folder without the tables.
+    """
+    panel = build_panel("dyad-year", data_dir=data_dir)
+    iso3 = {int(code): found for code, found in state_system_table("cow").items() if found}
+    first, second = panel["ccode1"].map(iso3), panel["ccode2"].map(iso3)
+    rows = panel.assign(a=first, b=second).dropna(subset=["a", "b"])
+    rows = rows[rows["a"] != rows["b"]]
+    rows["pair"] = [f"{min(a, b)}-{max(a, b)}" for a, b in zip(rows["a"], rows["b"])]
+    return rows[["pair", "year", *STRUCTURAL]].drop_duplicates(["pair", "year"]).reset_index(drop=True)
+
+
+def pair_structure(structure: pd.DataFrame, pair: str, year: int, /) -> dict[str, object]:
+    """The pair's :data:`STRUCTURAL` features of the latest year up to ``year`` (an empty dict
+    when the tables do not cover the pair), with ``year``."""
+    rows = structure[(structure["pair"] == pair) & (structure["year"] <= year)]
+    if rows.empty:
+        return {}
+    latest = rows.sort_values("year").iloc[-1]
+    return {"year": int(latest["year"]), **{n: None if pd.isna(latest[n]) else float(latest[n]) for n in STRUCTURAL}}

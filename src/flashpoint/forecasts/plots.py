@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import pandas as pd
 
-from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.backtest import BacktestResult
 
 
@@ -34,18 +31,3 @@ def backtest_chart(result: BacktestResult, /) -> alt.HConcatChart:
     d = result.design
     first, last = d[f"test_{d['period']}s"]
     return alt.hconcat(reliability, skill).properties(title=f"Backtest, target {d['target']}, {first}–{last}")
-
-
-def save_backtest_chart(result: BacktestResult, path: Path, /) -> Path:
-    """Write :func:`backtest_chart` to ``path`` (.svg or .png).
-
-    Raises
-    ------
-    InvalidInput
-        For another file type.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in (".svg", ".png"):
-        raise InvalidInput(f"--plot {path}: name a .svg or .png file.")
-    backtest_chart(result).save(str(path))
-    return path

@@ -12,7 +12,7 @@ and what the store's own events show.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from importlib.resources import files
 
@@ -24,6 +24,7 @@ from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.forecasts.event_panel import build_event_panel
+from flashpoint.forecasts.panels import pair_structure
 from flashpoint.indicators.compute import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules
 from flashpoint.indicators.registry import INDICATORS
@@ -34,7 +35,9 @@ from flashpoint.responses.levers import Lever, RankingRules, levers, ranking_rul
 @dataclass(frozen=True)
 class PairState:
     """What the ranking reads: the pair, the day, its stage, active patterns (name → why),
-    red-line crossings (rule names) and recent alerts (level → count)."""
+    red-line crossings (rule names) and recent alerts (level → count); and, shown as context but
+    not ranked on, its structure (alliances, rivalry, trade, IGOs: :data:`~flashpoint.forecasts.
+    panels.STRUCTURAL` of the latest year known)."""
 
     pair: str
     as_of: dt.date
@@ -42,6 +45,7 @@ class PairState:
     patterns: dict[str, str]
     crossings: tuple[str, ...] = ()
     alerts: dict[str, int] = field(default_factory=dict)
+    structure: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -139,10 +143,14 @@ def rank_levers(state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRu
 
 
 def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
-              as_of: dt.date | None = None, n_boot: int = 200) -> tuple[PairState, list[Recommendation]]:
-    """The pair's state and the ranked levers, with the published evidence and the store's own."""
+              as_of: dt.date | None = None, n_boot: int = 200,
+              structure: pd.DataFrame | None = None) -> tuple[PairState, list[Recommendation]]:
+    """The pair's state and the ranked levers, with the published evidence and the store's own;
+    ``structure`` (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pair's context."""
     rules = ranking_rules()
     state = pair_state(con, settings, pair, as_of=as_of, rules=rules)
+    if structure is not None:
+        state = replace(state, structure=pair_structure(structure, pair, state.as_of.year))
     panel = build_event_panel(con, settings, horizon=3)
     own = [e for lever in levers()
            for e in lever_evidence(con, settings, lever, bases=("events",), n_boot=n_boot, panel=panel)]
@@ -163,6 +171,14 @@ def render_recommendations_markdown(state: PairState, ranked: list[Recommendatio
     lines = [f"# Levers for {state.pair} as of {state.as_of}", "",
              f"Stage {state.stage} ({STAGES[state.stage]}); warning patterns: {patterns}; red lines crossed: "
              f"{', '.join(state.crossings) or 'none'}; alerts in the recent weeks: {alerts}.", ""]
+    if state.structure:
+        s = state.structure
+        lines += [f"Structure ({s['year']}, COW/ATOP; context, not ranked on): "
+                  f"{'contiguous' if s['contiguous'] else 'not contiguous'}; defence pact: "
+                  f"{'yes' if s['defense_pact'] else 'no'}; any alliance: {'yes' if s['any_alliance'] else 'no'}; "
+                  f"strategic rivalry: {'yes' if s['rivalry'] else 'no'}; major powers: {s['major_powers']:.0f}; "
+                  f"log trade of the smaller trader: {_number(s['log_trade_min'])}; IGO memberships of the "
+                  f"less-joined state: {_number(s['igo_min'])}.", ""]
     for rank, r in enumerate(ranked, 1):
         lines += [f"## {rank}. {r.title} (`{r.lever}`, {r.points:+g} points)", "",
                   "Why: " + "; ".join(r.reasons) + ".", "", "Who could apply it: " + "; ".join(r.actors) + ".", "",
@@ -171,3 +187,7 @@ def render_recommendations_markdown(state: PairState, ranked: list[Recommendatio
                  "Termination v3 (Kreutz 2010; flashpoint cite terminations) and the store's events; "
                  "method and caveats in docs/evidence.md.")
     return "\n".join(lines) + "\n"
+
+
+def _number(value: object) -> str:
+    return "unknown" if value is None else f"{value:.1f}"

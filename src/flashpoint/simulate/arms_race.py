@@ -7,6 +7,9 @@ x and y are the two states' spending; k and l are how much each reacts to the ot
 regardless. In yearly steps, x(t+1) − x(t) = k·y(t) − a·x(t) + g: each equation is a least-
 squares regression of a state's yearly change on both levels. The system is stable (spending
 settles at an equilibrium) when a·b > k·l; otherwise it runs away.
+
+The projection feeds the ladder through :func:`fit_coupling`: how a pair's combined spending
+growth has moved its weekly steps up, estimated across the store's pairs with spending data.
 """
 
 from __future__ import annotations
@@ -96,3 +99,52 @@ def read_spending(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /) -> p
     gaps = np.nonzero(np.diff(years) != 1)[0]
     wide = wide.iloc[gaps[-1] + 1:] if len(gaps) else wide
     return pd.DataFrame({"year": wide.index.to_numpy(), "x": wide[pair[0]].to_numpy(), "y": wide[pair[1]].to_numpy()})
+
+
+#: Fewest steps up among pair-weeks with spending for the coupling to be estimated.
+MIN_STEPS_UP = 10
+
+
+@dataclass(frozen=True)
+class Coupling:
+    """How spending growth moves steps up the ladder: the log-odds of a step up next week per
+    unit of the pair's combined spending growth that year (``gamma``, its standard error), from
+    ``weeks`` pair-weeks with ``steps_up`` steps up; ``None`` when not estimable (``note`` says why)."""
+
+    gamma: float | None
+    se: float | None
+    weeks: int
+    steps_up: int
+    note: str
+
+
+def spending_growth(con: duckdb.DuckDBPyConnection, /) -> pd.DataFrame:
+    """Every pair of states' combined spending growth per year (``pair``, ``year``, ``growth``:
+    the relative change of the two states' summed SIPRI spending on the previous year)."""
+    return con.execute("""
+WITH s AS (SELECT iso3, year, value FROM milex WHERE unit = ? AND value IS NOT NULL),
+pairs AS (SELECT DISTINCT pair, split_part(pair, '-', 1) AS a, split_part(pair, '-', 2) AS b FROM events
+          WHERE pair IS NOT NULL)
+SELECT p.pair, x.year, (x.value + y.value) / nullif(xp.value + yp.value, 0) - 1 AS growth
+FROM pairs p JOIN s x ON x.iso3 = p.a JOIN s y ON y.iso3 = p.b AND y.year = x.year
+JOIN s xp ON xp.iso3 = p.a AND xp.year = x.year - 1 JOIN s yp ON yp.iso3 = p.b AND yp.year = x.year - 1""",
+                       [UNIT]).df()
+
+
+def fit_coupling(histories: pd.DataFrame, growth: pd.DataFrame, /) -> Coupling:
+    """Logistic regression of a step up next week on the pair's spending growth of the week's
+    year, over every pair-week (``histories``: pair, week, stage) with a growth figure."""
+    import statsmodels.api as sm
+
+    h = histories.sort_values(["pair", "week"]).copy()
+    h["up"] = (h.groupby("pair")["stage"].shift(-1) > h["stage"]).astype("float64")
+    h["year"] = (pd.Timestamp("1970-01-05") + pd.to_timedelta(h["week"] * 7, unit="D")).dt.year
+    rows = h.merge(growth, on=["pair", "year"]).dropna(subset=["growth"])
+    ups = int(rows["up"].sum())
+    if ups < MIN_STEPS_UP or rows["growth"].std() == 0:
+        return Coupling(None, None, len(rows), ups, f"not estimated: {ups} steps up among {len(rows):,} pair-weeks "
+                                                    f"with spending figures (at least {MIN_STEPS_UP} needed)")
+    fit = sm.Logit(rows["up"].to_numpy(), sm.add_constant(rows["growth"].to_numpy())).fit(disp=0)
+    gamma, se = float(fit.params[1]), float(fit.bse[1])
+    return Coupling(gamma, se, len(rows), ups, f"log-odds of a step up {gamma:+.2f} (SE {se:.2f}) per unit of "
+                                               f"spending growth, from {len(rows):,} pair-weeks ({ups} steps up)")

@@ -27,7 +27,15 @@ from flashpoint.errors import InvalidInput
 from flashpoint.responses.evidence import estimates_frame, lever_evidence
 from flashpoint.responses.levers import get_lever
 from flashpoint.responses.recommend import published_evidence
-from flashpoint.simulate.arms_race import Richardson, fit_richardson, project, read_spending
+from flashpoint.simulate.arms_race import (
+    Coupling,
+    Richardson,
+    fit_coupling,
+    fit_richardson,
+    project,
+    read_spending,
+    spending_growth,
+)
 from flashpoint.simulate.chain import BANDS, count_transitions, event_histories
 from flashpoint.simulate.scenario import BATCHES, Intervention, Summary, simulate_paths, summarise
 
@@ -53,6 +61,8 @@ class PairSimulation:
     arms_race: Richardson | None
     arms_race_note: str
     projection: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))
+    coupling: Coupling | None = None
+    pressure: Intervention | None = None
 
 
 def lever_relative_risk(lever: str, evidence: pd.DataFrame, /) -> tuple[float, float, str]:
@@ -98,6 +108,16 @@ def parse_intervention(text: str, evidence: pd.DataFrame, /) -> Intervention:
     return Intervention(lever, week, log_rr, sd, basis)
 
 
+def _pressure(model: Richardson | None, projection: np.ndarray, coupling: Coupling) -> Intervention | None:
+    """The projected spending growth of next year as a factor on steps up (the coupling's
+    log-odds, close to a log relative risk for rare steps), with its uncertainty."""
+    if model is None or coupling.gamma is None or not len(projection):
+        return None
+    growth = float(projection[0].sum() / sum(model.last) - 1)
+    return Intervention("arms_race", 0, coupling.gamma * growth, coupling.se * abs(growth),
+                        f"projected spending growth {growth:+.1%} next year; {coupling.note}")
+
+
 def _arms_race(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], horizon_weeks: int):  # noqa: ANN202
     spending = read_spending(con, pair)
     if len(spending) < 8:
@@ -137,18 +157,23 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
         evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
     levers = tuple(parse_intervention(text, evidence) for text in interventions)
     matrices = chain.draw(now["band"], BATCHES, np.random.default_rng(seed))
+    model, projection, note = _arms_race(con, tuple(pair.split("-")), horizon)
+    coupling = fit_coupling(histories, spending_growth(con))
+    pressure = _pressure(model, projection, coupling)
+    world = () if pressure is None else (pressure,)
     options = {"horizon": horizon, "runs": runs, "seed": seed + 1, "miscalculation": miscalculation,
                "ally_factor": ally_factor}
     start = int(now["stage"])
-    baseline = summarise(simulate_paths(matrices, start, **options), matrices, start, miscalculation=miscalculation)
-    with_levers = summarise(simulate_paths(matrices, start, interventions=levers, **options), matrices, start,
-                            miscalculation=miscalculation) if levers else None
-    model, projection, note = _arms_race(con, tuple(pair.split("-")), horizon)
+    baseline = summarise(simulate_paths(matrices, start, interventions=world, **options), matrices, start,
+                         miscalculation=miscalculation)
+    with_levers = summarise(simulate_paths(matrices, start, interventions=world + levers, **options), matrices,
+                            start, miscalculation=miscalculation) if levers else None
     week_of = pd.Timestamp("1970-01-05") + pd.Timedelta(weeks=int(now["week"]))
     return PairSimulation(pair=pair, week_of=week_of.date(), start_stage=start, band=str(now["band"]),
                           horizon=horizon, runs=runs, seed=seed, miscalculation=miscalculation,
                           matrix=chain.matrix(now["band"]), baseline=baseline, with_levers=with_levers,
-                          interventions=levers, arms_race=model, arms_race_note=note, projection=projection)
+                          interventions=levers, arms_race=model, arms_race_note=note, projection=projection,
+                          coupling=coupling, pressure=pressure)
 
 
 def _known(name: str) -> bool:

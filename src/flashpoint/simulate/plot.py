@@ -4,12 +4,9 @@ as SVG or PNG by vl-convert, no browser or network needed)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import pandas as pd
 
-from flashpoint.errors import InvalidInput
 from flashpoint.simulate.pair import PairSimulation
 from flashpoint.simulate.scenario import Summary
 
@@ -35,19 +32,3 @@ def simulation_chart(result: PairSimulation, /) -> alt.LayerChart:
     title = (f"{result.pair}: {result.runs:,} runs from stage {result.start_stage} (week of {result.week_of}); "
              "bands: 5–95% over parameter draws")
     return (band + line).properties(title=title, width=560, height=300)
-
-
-def save_chart(result: PairSimulation, path: Path, /) -> Path:
-    """Write the chart to ``path`` (.svg or .png).
-
-    Raises
-    ------
-    InvalidInput
-        For another file type.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in (".svg", ".png"):
-        raise InvalidInput(f"--plot {path}: name a .svg or .png file.")
-    simulation_chart(result).save(str(path))
-    return path
-

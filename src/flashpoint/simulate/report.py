@@ -25,4 +25,6 @@ def simulation_dict(result: PairSimulation, /) -> dict[str, object]:
             "with_levers": None if result.with_levers is None else _summary(result.with_levers),
             "interventions": [asdict(i) for i in result.interventions],
             "arms_race": None if result.arms_race is None else result.arms_race.to_dict(),
-            "arms_race_note": result.arms_race_note, "projection": result.projection.tolist()}
+            "arms_race_note": result.arms_race_note, "projection": result.projection.tolist(),
+            "coupling": None if result.coupling is None else asdict(result.coupling),
+            "pressure": None if result.pressure is None else asdict(result.pressure)}

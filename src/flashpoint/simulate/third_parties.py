@@ -43,7 +43,8 @@ def third_party_hazard(data_dir: Path, /) -> tuple[float, ...]:
     actors = pd.read_csv(folder / _FILES[1], encoding="utf-8-sig")
     late = (_date(actors, "yrtrig", "motrig", "datrig") - _date(actors, "systrgyr", "systrgmo", "systrgda")).dt.days > 7
     drew_in = late.groupby(actors["crisno"]).any().rename("drew_in")
-    system["weeks"] = (_date(system, "yrterm", "moterm", "daterm") - _date(system, "yrtrig", "motrig", "datrig")).dt.days / 7
+    lasted = _date(system, "yrterm", "moterm", "daterm") - _date(system, "yrtrig", "motrig", "datrig")
+    system["weeks"] = lasted.dt.days / 7
     crises = system.join(drew_in, on="crisno", how="inner")
     hazard = [0.0]
     for stage in range(1, 5):

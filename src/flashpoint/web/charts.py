@@ -48,7 +48,8 @@ def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /) -> dict[str, An
     rows = rows[["period", "escalation_index", "stage_name", "total", "change_probability", "change_point"]]
     pick = alt.selection_point(name="week", fields=["period"], on="click", empty=False)
     x = alt.X("period:T", title=None)
-    line = alt.Chart(rows).mark_line(color="#4a5a6a").encode(x=x, y=alt.Y("escalation_index:Q", title="escalation index"))
+    line = alt.Chart(rows).mark_line(color="#4a5a6a").encode(x=x, y=alt.Y("escalation_index:Q",
+                                                                            title="escalation index"))
     points = alt.Chart(rows[rows["total"] > 0]).mark_circle(size=70).encode(
         x=x, y="escalation_index:Q", color=alt.Color("stage_name:N", scale=_STAGE_SCALE, title="stage"),
         tooltip=["period:T", "stage_name:N", alt.Tooltip("escalation_index:Q", format=".2f"), "total:Q",

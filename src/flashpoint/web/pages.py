@@ -22,10 +22,15 @@ from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.overview import overview
 from flashpoint.events.countries import resolve_country, search_countries
-from flashpoint.indicators.registry import INDICATORS
 from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.registry import INDICATORS
 from flashpoint.responses.levers import levers
-from flashpoint.web.charts import STAGE_COLOURS, indicator_chart, pair_timeline, world_map
+from flashpoint.web.charts import (
+    STAGE_COLOURS,
+    indicator_chart,
+    pair_timeline,
+    world_map,
+)
 
 _TEMPLATES = Jinja2Templates(directory=str(files("flashpoint.web").joinpath("templates")))
 _TEMPLATES.env.globals.update(stages=STAGES, colours=STAGE_COLOURS)
