@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -90,3 +91,18 @@ def test_the_hurdle_model_samples_the_planted_rate_and_repeats_with_its_seed() -
 def test_a_folder_without_actuals_says_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="views_competition_cm/cm_actuals"):
         read_actuals(tmp_path)
+
+
+@pytest.mark.shared_data
+def test_the_fatalities_backtest_command_draws_its_scores(shared_data: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flashpoint.cli import app
+
+    chart = tmp_path / "crps.svg"
+    result = CliRunner().invoke(app, ["backtest", "--panel", "country-month", "--test-start", "2022-01", "--data-dir",
+                                      str(shared_data), "--plot", str(chart), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert {r["model"] for r in json.loads(result.output)["scores"]} == {"hurdle", "zero", "conflictology"}
+    svg = chart.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "By horizon" in svg and "hurdle" in svg

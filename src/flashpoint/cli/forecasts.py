@@ -18,7 +18,7 @@ from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, e
 from flashpoint.forecasts.models import MODELS
 from flashpoint.forecasts.pair_forecast import forecast_dyad, parse_horizon
 from flashpoint.charts import save_chart
-from flashpoint.forecasts.plots import backtest_chart
+from flashpoint.forecasts.plots import backtest_chart, fatalities_chart
 from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel, structural_rows
 from flashpoint.store.connection import open_store
 
@@ -65,15 +65,15 @@ def backtest(
     models: Annotated[str, typer.Option(help=f"Comma-separated models: {', '.join(MODELS)}.")] = ",".join(MODELS),
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data "
                                                           "(peacesciencer/*.csv).")] = None,
-    plot: Annotated[Optional[Path], typer.Option(help="Write the reliability and skill chart to this .svg or "
-                                                      ".png file (binary targets).")] = None,
+    plot: Annotated[Optional[Path], typer.Option(help="Write the chart to this .svg or .png file: reliability "
+                                                      "and skill, or CRPS for fatalities.")] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
     if panel == "country-month":
         if target not in (None, "fatalities"):
             raise InvalidInput(f"target '{target}': the country-month panel forecasts fatalities.")
-        _backtest_fatalities(data_dir, test_start, format)
+        _backtest_fatalities(data_dir, test_start, format, plot)
         return
     monthly = panel == "dyad-month"
     period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
@@ -99,12 +99,15 @@ def backtest(
                   f"({origin['train_positives']:,} positive), forecast {origin['test_rows']:,}")
 
 
-def _backtest_fatalities(data_dir: Optional[Path], test_start: str, format: ListFormat) -> None:  # noqa: A002
+def _backtest_fatalities(data_dir: Optional[Path], test_start: str, format: ListFormat,  # noqa: A002
+                         plot: Optional[Path]) -> None:
     if data_dir is None:
         raise InvalidInput("backtest: the country-month panel needs --data-dir, a folder laid out like the shared "
                            "data (views_competition_cm/).")
     with err.status("forecasting country-month fatalities"):
         result = backtest_fatalities(read_actuals(data_dir), test_start=parse_month(test_start, "--test-start"))
+    if plot is not None:
+        save_chart(fatalities_chart(result), plot)
     if format is ListFormat.json:
         out.print_json(json.dumps({"design": result.design, "scores": result.scores.to_dict("records")}))
         return

@@ -1,5 +1,5 @@
-"""Charts of a backtest: the reliability diagram of every model and baseline, and their scores
-(Vega-Lite via Altair, saved as SVG or PNG by vl-convert)."""
+"""Charts of a backtest: the reliability diagram of every model and baseline and their skill;
+for fatalities, the CRPS of the model and the benchmarks (Vega-Lite via Altair)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 
 from flashpoint.forecasts.backtest import BacktestResult
+from flashpoint.forecasts.fatalities import FatalityBacktest
 
 
 def backtest_chart(result: BacktestResult, /) -> alt.HConcatChart:
@@ -31,3 +32,21 @@ def backtest_chart(result: BacktestResult, /) -> alt.HConcatChart:
     d = result.design
     first, last = d[f"test_{d['period']}s"]
     return alt.hconcat(reliability, skill).properties(title=f"Backtest, target {d['target']}, {first}–{last}")
+
+
+def fatalities_chart(result: FatalityBacktest, /) -> alt.HConcatChart:
+    """Mean CRPS of the model and the benchmarks (lower is better), overall and by horizon."""
+    by_horizon = result.by_row.melt(id_vars=["horizon"], value_vars=list(result.scores["model"]), var_name="model",
+                                    value_name="crps").groupby(["horizon", "model"], as_index=False)["crps"].mean()
+    overall = alt.Chart(result.scores).mark_bar().encode(
+        y=alt.Y("model:N", sort="x", title=None), x=alt.X("crps:Q", title="mean CRPS (deaths)"),
+        color=alt.Color("kind:N"), tooltip=["model:N", alt.Tooltip("crps:Q", format=".2f"),
+                                            alt.Tooltip("ratio_to_zero:Q", format=".3f")],
+    ).properties(title="Overall", width=260, height=160)
+    lines = alt.Chart(by_horizon).mark_line(point=True).encode(
+        x=alt.X("horizon:O", title="months ahead"), y=alt.Y("crps:Q", title="mean CRPS"), color="model:N",
+        tooltip=["model:N", "horizon:O", alt.Tooltip("crps:Q", format=".2f")],
+    ).properties(title="By horizon", width=320, height=160)
+    d = result.design
+    return alt.hconcat(overall, lines).properties(
+        title=f"Country-month fatalities, {d['test_months'][0]}–{d['test_months'][1]} from {d['origin']}")
