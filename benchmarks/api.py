@@ -28,7 +28,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 from indicators import build
-from ingest import machine
+from results import commit as current_commit
+from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import raise_alerts
@@ -110,8 +111,7 @@ def main() -> None:
         rows.append((name, p50, p95, p99, len(latencies) / elapsed, failures))
     server.terminate()
     server.wait(timeout=60)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=REPO).stdout.strip()
+    commit = current_commit()
     lines = [f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.events:,} events, {alerts:,} alerts, "
              f"{args.clients} clients, {args.requests:,} requests per endpoint", "", f"Machine: {machine()}.", "",
              "| endpoint | p50 ms | p95 ms | p99 ms | requests/s | failed |", "|---|---|---|---|---|---|",
@@ -119,12 +119,8 @@ def main() -> None:
              "Target: p95 ≤ 50 ms for the timeline and the alerts; "
              + "; ".join(f"{n.split(' (')[0]} {'met' if b <= 50 else 'not met'}" for n, a, b, c, d, e in rows[:2]) + ".",
              ""]
-    print("\n".join(lines))
     db.unlink(missing_ok=True)
-    if not args.no_record:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
-    sys.exit(0)
+    record(lines, append=not args.no_record)
 
 
 if __name__ == "__main__":

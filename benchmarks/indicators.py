@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import time
 from importlib.resources import as_file, files
 from pathlib import Path
 
-from ingest import machine
+from results import commit as current_commit
+from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import IndicatorQuery, indicators_sql
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = [measure(args.workdir, n) for n in args.events]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    commit = current_commit()
     lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
              f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores (pair-weeks with incidents), "
              "against one plain GROUP BY (pair, week) in the same process; peak RSS is the process's "
@@ -113,10 +113,7 @@ def main() -> None:
              *[f"| {r['events']:,} | {r['pairs']:,} | {r['rows']:,} | {r['reference_s']:.2f} | {r['indicators_s']:.2f} "
                f"| **{r['ratio']:.2f}** | {r['peak_mb']:,.0f} |" for r in results],
              "\nTargets: ratio ≤ 2; ≤ 10 s for 40M events."]
-    print("\n".join(lines))
-    if not args.no_record:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+    record(lines, append=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,13 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
-import platform
 import resource
-import subprocess
 import time
 from pathlib import Path
 
 import duckdb
+from results import commit as current_commit
+from results import machine, record
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = [
@@ -112,14 +111,6 @@ def measure(target, path: Path, db: Path, *extra: str) -> dict[str, float]:  # n
             "peak_mb": peak}
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, " \
-           f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -138,7 +129,7 @@ def main() -> None:
     size_mb = path.stat().st_size / 1e6
     ratio_duckdb = results["flashpoint"]["mb_per_s"] / results["duckdb"]["mb_per_s"]
     ratio_pandas = results["flashpoint"]["mb_per_s"] / results["pandas"]["mb_per_s"]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    commit = current_commit()
     lines = [
         f"\n## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.rows:,} rows, {size_mb:,.0f} MB",
         f"\nMachine: {machine()}. Rows resampled from `{Path(sample).name}`. "
@@ -149,11 +140,8 @@ def main() -> None:
         f"\nRatios of throughput: flashpoint / duckdb = **{ratio_duckdb:.2f}** (target ≥ 1.0), "
         f"flashpoint / pandas = **{ratio_pandas:.2f}** (target ≥ 5).",
     ]
-    print("\n".join(lines))
     print(json.dumps(results, indent=2))
-    if not args.no_record:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+    record(lines, append=not args.no_record)
 
 
 if __name__ == "__main__":

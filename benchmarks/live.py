@@ -21,7 +21,6 @@ import hashlib
 import http.server
 import io
 import os
-import subprocess
 import threading
 import time
 import zipfile
@@ -30,7 +29,8 @@ from pathlib import Path
 
 import httpx
 from indicators import build
-from ingest import machine
+from results import commit as current_commit
+from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.escalation.watch import run_cycle
@@ -133,8 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     result = measure(args.workdir, args.events)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
-                            text=True).stdout.strip()
+    commit = current_commit()
     lines = [f"\n# Live watch (`python benchmarks/live.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
              f"\nMachine: {machine()}. Store of {result['events']:,} synthetic events; three real 15-minute "
              "exports (about 2,030 rows each) served locally; one watch cycle per file, from the poll of "
@@ -148,10 +147,7 @@ def main() -> None:
                      f"{steps.get('ingest', 0):.2f} | {steps.get('alerts', 0):.2f} | {steps.get('deliver', 0):.2f} | "
                      f"{c['alerts']} | {c['delivered']} | {c['seconds'] / result['reference_s']:.1f} |")
     lines.append("\nTarget: ≤ 1 s from a new file to its alerts delivered, on a store of ≥ 10M events.")
-    print("\n".join(lines))
-    if not args.no_record:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+    record(lines, append=not args.no_record)
 
 
 if __name__ == "__main__":

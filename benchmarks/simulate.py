@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from ingest import machine
+from results import commit as current_commit
+from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.demo import run_demo
@@ -70,17 +70,13 @@ def main() -> None:
         timings[name] = best
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ratio = timings["simulation"] / timings["reference: the uniforms alone"]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=REPO).stdout.strip()
+    commit = current_commit()
     lines = [f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.runs:,} runs × {args.weeks} weeks", "",
              f"Machine: {machine()}. Fastest of {args.repeat}.", "", "| run | seconds |", "|---|---|",
              *[f"| {name} | {seconds:.3f} |" for name, seconds in timings.items()], "",
              f"Simulation / reference = **{ratio:.1f}**; simulation {timings['simulation']:.3f} s against the "
              f"target of ≤ 1 s ({'met' if timings['simulation'] <= 1 else 'not met'}); peak RSS {peak:,.0f} MB.", ""]
-    print("\n".join(lines))
-    if not args.no_record:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as fh:
-            fh.write("\n".join(lines) + "\n")
+    record(lines, append=not args.no_record)
 
 
 if __name__ == "__main__":
