@@ -197,13 +197,36 @@ def compiled_sql(con: duckdb.DuckDBPyConnection, table: str, key: tuple[Hashable
     return _COMPILED[cache_key]
 
 
+def _template(query: IndicatorQuery) -> tuple[IndicatorQuery, dict[str, str]]:
+    """The query with its countries and pairs replaced by placeholder names, and the values
+    they stand for: one compiled SQL then serves every pair (a dyad's codes in pair order
+    unless directed)."""
+    values: dict[str, str] = {}
+    dyad = pairs = country = None
+    if query.dyad is not None:
+        codes = query.dyad if query.directed else tuple(sorted(query.dyad))
+        dyad = tuple(f"__dyad{i}__" for i in range(2))
+        values.update(zip(dyad, codes))
+    if query.pairs is not None:
+        pairs = tuple(f"__pair{i}__" for i in range(len(query.pairs)))
+        values.update(zip(pairs, query.pairs))
+    if query.country is not None:
+        country = "__country__"
+        values[country] = query.country
+    return replace(query, since=None, dyad=dyad, pairs=pairs, country=country), values
+
+
 def indicators_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> str:
     """The SQL of the indicators over the store's ``table`` (``events``, or a view of some of
     them), one row per pair and period, wide: ``total`` and, per indicator,
     ``<name>_value``, ``<name>_incidents`` and ``<name>_z``."""
     since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
-    counted = compiled_sql(con, table, ("pair_periods", replace(query, since=None)),
-                           lambda events: pair_periods(events, query))
+    template, values = _template(query)
+    counted = compiled_sql(con, table, ("pair_periods", template), lambda events: pair_periods(events, template))
+    for placeholder, value in values.items():
+        if not value.replace("-", "").isalnum():
+            raise InvalidInput(f"pair or country {value!r}: expected ISO3 codes such as GEO or GEO-RUS.")
+        counted = counted.replace(placeholder, value)
     return f"SELECT * FROM ({_baseline_sql(counted, query)}) {since}"
 
 
