@@ -96,7 +96,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
                  metrics=json.loads(metrics[["title", "value", "unit", "source"]].to_json(orient="records")),
                  forecast=forecast, forecast_note=note,
                  levers=[{"title": r.title, "points": r.points, "why": "; ".join(r.reasons),
-                          "evidence": r.evidence[:2], "risk": r.risks[0] if r.risks else ""} for r in ranked[:3]],
+                          "evidence": r.evidence[:1], "risk": r.risks[0] if r.risks else ""} for r in ranked[:3]],
                  citations=list(dict.fromkeys(citations)))
 
 

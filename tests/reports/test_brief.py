@@ -1,0 +1,28 @@
+"""The situation brief on the demo store: what changed and why, with evidence; one printed page."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from weasyprint import HTML
+
+from flashpoint.config import Settings
+from flashpoint.reports.brief import build_brief, render_brief
+from flashpoint.store.connection import open_store
+
+
+def test_a_brief_says_what_changed_and_prints_on_one_page(demo_db: Path) -> None:
+    settings = Settings(db=demo_db)
+    with open_store(settings, read_only=True) as con:
+        brief = build_brief(con, settings, "ISR-PSE", as_of=dt.date(2012, 11, 30))
+    assert brief.stage == 2 and brief.change.startswith("warning alert for the week ending 2012-11-25")
+    assert any(e["cameo_code"] == "195" for e in brief.evidence)  # aerial weapons, 2012-11-22
+    assert len(brief.levers) == 3 and brief.levers[0]["why"]
+    text, media = render_brief(brief, "md")
+    assert media.startswith("text/markdown") and "## Yearly metrics, 2012" in text.decode()
+    assert "ISR→PSE 195 Employ aerial weapons" in text.decode()
+    pdf, media = render_brief(brief, "pdf")
+    assert media == "application/pdf" and pdf.startswith(b"%PDF")
+    html, _ = render_brief(brief, "html")
+    assert len(HTML(string=html.decode()).render().pages) == 1  # the PDF is this HTML, printed
