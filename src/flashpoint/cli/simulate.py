@@ -76,8 +76,15 @@ def simulate(
         out.print_json(json.dumps({**simulation_dict(result), "allies": allies and {"year": allies[0],
                                                                                      "allies": allies[1]}}))
         return
-    out.print(f"[bold]{pair}[/bold] from stage {result.start_stage} ({STAGES[result.start_stage]}), index band "
-              f"{result.band}, week of {result.week_of}; {result.runs:,} runs, seed {result.seed}", highlight=False)
+    _print_simulation(result, allies)
+    if plot is not None:
+        out.print(f"chart: {plot}")
+
+
+def _print_simulation(result: PairSimulation, allies: tuple[int, dict[str, list[str]]] | None) -> None:
+    out.print(f"[bold]{result.pair}[/bold] from stage {result.start_stage} ({STAGES[result.start_stage]}), index "
+              f"band {result.band}, week of {result.week_of}; {result.runs:,} runs, seed {result.seed}",
+              highlight=False)
     out.print(_table(result))
     for i in result.interventions:
         out.print(f"lever {i.lever} from week {i.week}: {i.basis}", highlight=False)
@@ -89,9 +96,6 @@ def simulate(
     if allies is not None:
         out.print(f"defence-pact allies who could join (ATOP {allies[0]}): " + "; ".join(
             f"{side}: {', '.join(found) or 'none'}" for side, found in allies[1].items()), highlight=False)
-    if plot is not None:
-        out.print(f"chart: {plot}")
-
 
 
 @evaluate_app.command("simulate")
