@@ -56,9 +56,13 @@ def test_write_and_admin_endpoints_need_the_token(writable_server: str) -> None:
     assert httpx.get(f"{server}/api/settings").status_code == 401
     auth = {"Authorization": f"Bearer {TOKEN}"}
     before = httpx.get(f"{server}/api/stats").json()["events"]
+    timeline = httpx.get(f"{server}/api/pairs/EGY-SAU/ladder", params={"since": "2016-01-01"}).json()
+    assert timeline == []  # cached until the store changes: the ingest below adds an EGY-SAU event
     done = httpx.post(f"{server}/api/ingest", json=body, headers=auth, timeout=120)
     assert done.status_code == 200, done.text
     assert done.json()[0]["rows_stored"] == 10 and httpx.get(f"{server}/api/stats").json()["events"] == before + 10
+    after = httpx.get(f"{server}/api/pairs/EGY-SAU/ladder", params={"since": "2016-01-01"}).json()
+    assert [row["total"] for row in after if row["total"]] == [1]  # the 2016-07-01 consultation, no stale answer
     again = httpx.post(f"{server}/api/ingest", json=body, headers=auth, timeout=120).json()
     assert again[0]["skipped"] and httpx.get(f"{server}/api/stats").json()["events"] == before + 10
     assert httpx.post(f"{server}/api/ingest", json={"source": "gdelt", "paths": []}, headers=auth).status_code == 422

@@ -186,7 +186,7 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
 
 
 def _pair_routes(app: FastAPI, settings: Settings) -> None:
-    timelines = AnswerCache()
+    timelines, answers = AnswerCache(), AnswerCache(size=256)
 
     @app.get("/api/pairs/{pair}/ladder", tags=["alerts"])
     def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week", since: dt.date | None = None,
@@ -225,23 +225,29 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
                  horizon: Annotated[int, Query(ge=1, le=24)] = 3,
                  as_of: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> dict[str, Any]:
         """P(the pair reaches the stage within ``horizon`` months), 90% interval, drivers, baselines."""
-        return forecast_from_store(con, settings, pair_key(pair), target=target, months=horizon, as_of=as_of).to_dict()
+        key = ("forecast", store_version(con), pair_key(pair), target, horizon, as_of)
+        return answers.get(key, lambda: forecast_from_store(con, settings, key[2], target=target, months=horizon,
+                                                            as_of=as_of).to_dict())
 
     @app.get("/api/pairs/{pair}/respond", tags=["responses"])
     def respond(con: Con, pair: str, date: dt.date | None = None) -> dict[str, Any]:
         """The levers ranked for the pair's state, each with why, who, evidence and risks."""
-        state, ranked = recommend(con, settings, pair_key(pair), as_of=date)
-        return json.loads(json.dumps(recommendation_dict(state, ranked), default=str))
+        key = ("respond", store_version(con), alerts_version(con), pair_key(pair), date)
+        return answers.get(key, lambda: json.loads(json.dumps(recommendation_dict(
+            *recommend(con, settings, key[3], as_of=date)), default=str)))
 
     @app.get("/api/pairs/{pair}/simulate", tags=["simulate"])
     def simulate(con: Con, pair: str, horizon: Annotated[int, Query(ge=1, le=104)] = 26,
                  runs: Annotated[int, Query(ge=100, le=20_000)] = 2000, seed: Annotated[int, Query(ge=0)] = 0,
                  intervention: Annotated[list[str] | None, Query(max_length=5)] = None,
                  miscalculation: Annotated[float, Query(ge=0, lt=1)] = 0.0) -> dict[str, Any]:
-        """Monte Carlo paths from the pair's stage, with and without levers (LEVER@4w or LEVER@4w:0.7)."""
-        found = simulate_pair(con, settings, pair_key(pair), horizon=horizon, runs=runs, seed=seed,
-                              interventions=tuple(intervention or ()), miscalculation=miscalculation)
-        return simulation_dict(found)
+        """Monte Carlo paths from the pair's stage, with and without levers (LEVER@4w or LEVER@4w:0.7);
+        the same seed gives the same answer."""
+        levers = tuple(intervention or ())
+        key = ("simulate", store_version(con), pair_key(pair), horizon, runs, seed, levers, miscalculation)
+        return answers.get(key, lambda: simulation_dict(simulate_pair(
+            con, settings, key[2], horizon=horizon, runs=runs, seed=seed, interventions=levers,
+            miscalculation=miscalculation)))
 
     @app.get("/api/pairs/{pair}/brief", tags=["reports"], response_class=Response)
     def brief(con: Con, pair: str, date: dt.date | None = None,
