@@ -30,7 +30,7 @@ from flashpoint.errors import FlashpointError, InvalidInput, StoreError, Unknown
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import pair_ladder
 from flashpoint.escalation.overview import overview
-from flashpoint.events.countries import resolve_country, search_countries
+from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, explain, parse_period, period_kind
 from flashpoint.indicators.metrics import yearly_metrics
@@ -53,21 +53,6 @@ LEVEL = r"^(watch|warning|critical)$"
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready rows (dates as ISO strings, missing values as null)."""
     return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
-
-
-def pair_key(text: str) -> str:
-    """'geo-rus' or 'RUS-GEO' → 'GEO-RUS' (ISO3 codes, sorted).
-
-    Raises
-    ------
-    InvalidInput
-        When ``text`` is not two codes joined by '-'.
-    """
-    parts = text.split("-")
-    if len(parts) != 2 or not all(parts):
-        raise InvalidInput(f"pair {text!r}: expected two countries joined by '-', e.g. GEO-RUS.")
-    first, second = parts
-    return "-".join(sorted((resolve_country(first), resolve_country(second))))
 
 
 def _status(exc: FlashpointError) -> int:
@@ -148,7 +133,7 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
         """Canonical events, newest first, paginated (``next_offset`` is null on the last page)."""
-        pair = tuple(pair_key(dyad).split("-")) if dyad else None
+        pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
         where = EventFilter(dyad=pair, country=resolve_country(country) if country else None, since=since,
                             until=until, cameo=cameo, source=source, limit=limit, offset=offset)
         total = count_events(con, where)
@@ -161,7 +146,7 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
                level: Annotated[str | None, Query(pattern=LEVEL)] = None,
                limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
-        pair = tuple(pair_key(dyad).split("-")) if dyad else None
+        pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
         key = (alerts_version(con), since, pair, level, limit)
         return alert_lists.get(key, lambda: records(list_alerts(con, since=since, dyad=pair, level=level,
                                                                 limit=limit)))
@@ -192,7 +177,7 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
     def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week", since: dt.date | None = None,
                until: dt.date | None = None) -> list[dict[str, Any]]:
         """The pair's timeline: escalation index, stage, indicator z-scores, change points per period."""
-        key = (store_version(con), pair_key(pair), freq, since, until)
+        key = (store_version(con), resolve_pair(pair), freq, since, until)
         return timelines.get(key, lambda: records(pair_ladder(con, settings, key[1], freq=freq, since=since,
                                                                    until=until)))
 
@@ -200,7 +185,7 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
     def indicators(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",
                    since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
         """Each warning indicator per period: value, incidents, share of the pair's events, z-score."""
-        query = IndicatorQuery(freq=freq, dyad=tuple(pair_key(pair).split("-")), since=since, until=until)
+        query = IndicatorQuery(freq=freq, dyad=tuple(resolve_pair(pair).split("-")), since=since, until=until)
         return records(compute_indicators(con, query))
 
     @app.get("/api/pairs/{pair}/explain", tags=["indicators"])
@@ -211,28 +196,28 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
         """The events behind one indicator of the pair in one period ('2012-W10', '2012-03', '2012' or a
         day with ``freq``), weightiest first, with sources."""
         kind = freq or period_kind(period)
-        query = IndicatorQuery(freq=kind, dyad=tuple(pair_key(pair).split("-")))
+        query = IndicatorQuery(freq=kind, dyad=tuple(resolve_pair(pair).split("-")))
         return records(explain(con, query, parse_period(period, kind), indicator, limit=limit))
 
     @app.get("/api/pairs/{pair}/metrics", tags=["indicators"])
     def metrics(con: Con, pair: str, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
                 ) -> list[dict[str, Any]]:
         """The yearly diplomacy metrics of the pair, each with its unit and source."""
-        return records(yearly_metrics(con, tuple(pair_key(pair).split("-")), year=year))
+        return records(yearly_metrics(con, tuple(resolve_pair(pair).split("-")), year=year))
 
     @app.get("/api/pairs/{pair}/forecast", tags=["forecasts"])
     def forecast(con: Con, pair: str, target: Annotated[str, Query(pattern=r"^stage[23]$")] = "stage3",
                  horizon: Annotated[int, Query(ge=1, le=24)] = 3,
                  as_of: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> dict[str, Any]:
         """P(the pair reaches the stage within ``horizon`` months), 90% interval, drivers, baselines."""
-        key = ("forecast", store_version(con), pair_key(pair), target, horizon, as_of)
+        key = ("forecast", store_version(con), resolve_pair(pair), target, horizon, as_of)
         return answers.get(key, lambda: forecast_from_store(con, settings, key[2], target=target, months=horizon,
                                                             as_of=as_of).to_dict())
 
     @app.get("/api/pairs/{pair}/respond", tags=["responses"])
     def respond(con: Con, pair: str, date: dt.date | None = None) -> dict[str, Any]:
         """The levers ranked for the pair's state, each with why, who, evidence and risks."""
-        key = ("respond", store_version(con), alerts_version(con), pair_key(pair), date)
+        key = ("respond", store_version(con), alerts_version(con), resolve_pair(pair), date)
         return answers.get(key, lambda: json.loads(json.dumps(recommendation_dict(
             *recommend(con, settings, key[3], as_of=date)), default=str)))
 
@@ -244,7 +229,7 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
         """Monte Carlo paths from the pair's stage, with and without levers (LEVER@4w or LEVER@4w:0.7);
         the same seed gives the same answer."""
         levers = tuple(intervention or ())
-        key = ("simulate", store_version(con), pair_key(pair), horizon, runs, seed, levers, miscalculation)
+        key = ("simulate", store_version(con), resolve_pair(pair), horizon, runs, seed, levers, miscalculation)
         return answers.get(key, lambda: simulation_dict(simulate_pair(
             con, settings, key[2], horizon=horizon, runs=runs, seed=seed, interventions=levers,
             miscalculation=miscalculation)))
@@ -253,8 +238,8 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
     def brief(con: Con, pair: str, date: dt.date | None = None,
               format: Annotated[str, Query(pattern=r"^(md|html|pdf)$")] = "html") -> Response:
         """A one-page situation report: stage and trend, what changed and why, metrics, forecast, levers."""
-        body, media = render_brief(build_brief(con, settings, pair_key(pair), as_of=date), format)
-        name = f"flashpoint-brief-{pair_key(pair)}.{format}"
+        body, media = render_brief(build_brief(con, settings, resolve_pair(pair), as_of=date), format)
+        name = f"flashpoint-brief-{resolve_pair(pair)}.{format}"
         return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 

@@ -17,7 +17,7 @@ from importlib.resources import files
 
 import pycountry
 
-from flashpoint.errors import UnknownCountry
+from flashpoint.errors import InvalidInput, UnknownCountry
 
 
 @dataclass(frozen=True)
@@ -210,3 +210,18 @@ def resolve_country(text: str) -> str:
         names = ", ".join(f"{c.iso3} ({c.name})" for c in matches[:5])
         raise UnknownCountry(f"'{text}' matches several countries: {names}. Use an ISO3 code. {hint}")
     raise UnknownCountry(f"'{text}' is not a known country code (ISO3, ISO2 or CAMEO) or name. {hint}")
+
+
+def resolve_pair(text: str) -> str:
+    """'geo-rus' or 'RUS-GEO' → 'GEO-RUS' (ISO3 codes, sorted).
+
+    Raises
+    ------
+    InvalidInput
+        When ``text`` is not two codes joined by '-'.
+    """
+    parts = text.split("-")
+    if len(parts) != 2 or not all(parts):
+        raise InvalidInput(f"pair {text!r}: expected two countries joined by '-', e.g. GEO-RUS.")
+    first, second = parts
+    return "-".join(sorted((resolve_country(first), resolve_country(second))))

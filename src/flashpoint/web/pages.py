@@ -21,7 +21,7 @@ from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.overview import overview
-from flashpoint.events.countries import resolve_country, search_countries
+from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.responses.levers import levers
@@ -63,9 +63,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
 
     @app.get("/pair/{pair}", response_class=HTMLResponse, include_in_schema=False)
     def pair_page(request: Request, con: Con, pair: str) -> HTMLResponse:
-        from flashpoint.api.app import pair_key
-
-        key = pair_key(pair)
+        key = resolve_pair(pair)
         if key != pair:
             return RedirectResponse(f"/pair/{key}")
         ladder = pair_ladder(con, settings, key, freq="week")
@@ -95,9 +93,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         text = q.strip()
         if "-" in text:
             try:
-                from flashpoint.api.app import pair_key
-
-                return RedirectResponse(f"/pair/{pair_key(text)}", status_code=303)
+                return RedirectResponse(f"/pair/{resolve_pair(text)}", status_code=303)
             except FlashpointError:
                 pass
         try:
