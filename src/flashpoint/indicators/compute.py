@@ -18,6 +18,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.indicators.registry import INDICATORS, Indicator, indicator
+from flashpoint.sources.tabular import sql_string
 from flashpoint.store.connection import ibis_backend
 
 #: Period names → Ibis truncation unit and pandas frequency.
@@ -208,8 +209,8 @@ def _template(query: IndicatorQuery) -> tuple[IndicatorQuery, dict[str, str]]:
         dyad = tuple(f"__dyad{i}__" for i in range(2))
         values.update(zip(dyad, codes))
     if query.pairs is not None:
-        pairs = tuple(f"__pair{i}__" for i in range(len(query.pairs)))
-        values.update(zip(pairs, query.pairs))
+        pairs = ("__pairs__",)  # one placeholder for the whole list: one compile for any number of pairs
+        values["'__pairs__'"] = ", ".join(sql_string(p) for p in query.pairs) if query.pairs else "NULL"
     if query.country is not None:
         country = "__country__"
         values[country] = query.country
@@ -224,7 +225,7 @@ def indicators_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, 
     template, values = _template(query)
     counted = compiled_sql(con, table, ("pair_periods", template), lambda events: pair_periods(events, template))
     for placeholder, value in values.items():
-        if not value.replace("-", "").isalnum():
+        if not value.replace("-", "").replace("'", "").replace(", ", "").isalnum() and value != "NULL":
             raise InvalidInput(f"pair or country {value!r}: expected ISO3 codes such as GEO or GEO-RUS.")
         counted = counted.replace(placeholder, value)
     return f"SELECT * FROM ({_baseline_sql(counted, query)}) {since}"
