@@ -105,6 +105,7 @@ def create_app(settings: Settings, /) -> FastAPI:
 
     _read_routes(app, settings)
     _pair_routes(app, settings)
+    _outlook_routes(app, settings)
     _write_routes(app, settings, admin)
     from flashpoint.web.pages import add_pages
 
@@ -171,7 +172,8 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
 
 
 def _pair_routes(app: FastAPI, settings: Settings) -> None:
-    timelines, answers = AnswerCache(), AnswerCache(size=256)
+    """The pair's indicator views: timeline, indicators, explain, metrics."""
+    timelines = AnswerCache()
 
     @app.get("/api/pairs/{pair}/ladder", tags=["alerts"])
     def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week", since: dt.date | None = None,
@@ -204,6 +206,12 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
                 ) -> list[dict[str, Any]]:
         """The yearly diplomacy metrics of the pair, each with its unit and source."""
         return records(yearly_metrics(con, tuple(resolve_pair(pair).split("-")), year=year))
+
+
+
+def _outlook_routes(app: FastAPI, settings: Settings) -> None:
+    """What comes next for a pair: forecast, levers, scenarios, the brief."""
+    answers = AnswerCache(size=256)
 
     @app.get("/api/pairs/{pair}/forecast", tags=["forecasts"])
     def forecast(con: Con, pair: str, target: Annotated[str, Query(pattern=r"^stage[23]$")] = "stage3",
