@@ -15,7 +15,7 @@ from rich.table import Table
 from flashpoint.cli.common import OutputFormat, app, err, out, parse_date, parse_dyad, write_rows
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.panels import structural_rows
-from flashpoint.responses.evidence import CAVEATS, Estimate, estimates_frame, lever_evidence, render_evidence_markdown
+from flashpoint.responses.evidence import CAVEATS, Estimate, estimates_frame, levers_evidence, render_evidence_markdown
 from flashpoint.responses.levers import BASES, get_lever, levers, render_levers_markdown
 from flashpoint.responses.recommend import recommend, recommendation_dict, render_recommendations_markdown
 from flashpoint.store.connection import open_store
@@ -67,7 +67,7 @@ def evidence(
     if unknown:
         raise InvalidInput(f"--base {unknown[0]!r}: use {', '.join(BASES)}.")
     with err.status("estimating"), open_store(ctx.obj, read_only=True) as con:
-        found = [e for lv in chosen for e in lever_evidence(con, ctx.obj, lv, bases=bases, n_boot=boot)]
+        found = levers_evidence(con, ctx.obj, chosen, bases=bases, n_boot=boot)
     frame = estimates_frame(found)
     if format is DocFormat.json:
         out.print_json(json.dumps([e.to_dict() for e in found]))

@@ -11,6 +11,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.ladder import event_scores
+from flashpoint.store.queries import last_event_date
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Overview:
 
 def overview(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, weeks: int = 4) -> Overview:
     """The overview of the store's last ``weeks`` weeks (pairs without incidents then are calm)."""
-    last = con.sql("SELECT max(event_date) FROM events").fetchall()[0][0]
+    last = last_event_date(con)
     empty = pd.DataFrame(columns=["pair", "period", "stage", "escalation_index", "rise"])
     if last is None:
         return Overview(None, empty, pd.DataFrame(columns=["iso3", "stage", "escalation_index", "pair"]))

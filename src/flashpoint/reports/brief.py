@@ -24,6 +24,7 @@ from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.responses.recommend import recommend
 from flashpoint.sources import get_source
+from flashpoint.store.queries import last_event_date
 
 #: Weeks of the trend shown, and the weeks it compares.
 TREND_WEEKS = 8
@@ -72,10 +73,7 @@ def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt
 def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
                 as_of: dt.date | None = None) -> Brief:
     """The brief of ``pair`` ('GEO-RUS') as of ``as_of`` (default: the store's last event)."""
-    if as_of is None:
-        as_of = con.sql("SELECT max(event_date) FROM events").fetchall()[0][0]
-        if as_of is None:
-            raise InvalidInput("the store holds no events; ingest some first (flashpoint ingest).")
+    as_of = as_of or last_event_date(con, required=True)
     since = as_of - dt.timedelta(weeks=TREND_WEEKS)
     ladder = pair_ladder(con, settings, pair, freq="week", until=as_of)
     weeks = ladder[pd.to_datetime(ladder["as_of"]) > pd.Timestamp(since)] if not ladder.empty else ladder

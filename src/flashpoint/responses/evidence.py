@@ -18,6 +18,7 @@ Each estimate is :func:`flashpoint.responses.estimate.weighted_effects`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Final
 
@@ -183,6 +184,19 @@ def lever_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, lever: Le
                                outcome_description=o.description, better=o.better, effect=effects[o.name],
                                caveat=CAVEATS[spec.base]) for o in outcomes]
     return found
+
+
+def levers_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, chosen: Iterable[Lever], /, *,
+                    bases: tuple[str, ...] = tuple(BASES), n_boot: int = 500,
+                    random_state: int = 0) -> list[Estimate]:
+    """:func:`lever_evidence` of each of ``chosen``, the store's dyad-month panel built once
+    for all of them when the events base is asked for."""
+    chosen = tuple(chosen)
+    needs_panel = "events" in bases and any(s.base == "events" for lv in chosen for s in lv.evidence) \
+        and base_available(con, "events")
+    panel = build_event_panel(con, settings, horizon=3) if needs_panel else None
+    return [e for lever in chosen for e in lever_evidence(con, settings, lever, bases=bases, n_boot=n_boot,
+                                                             random_state=random_state, panel=panel)]
 
 
 def estimates_frame(estimates: list[Estimate], /) -> pd.DataFrame:

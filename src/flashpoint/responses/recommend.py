@@ -20,16 +20,15 @@ import duckdb
 import pandas as pd
 
 from flashpoint.config import Settings
-from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import STAGES, pair_ladder
-from flashpoint.forecasts.event_panel import build_event_panel
 from flashpoint.forecasts.panels import pair_structure
 from flashpoint.indicators.compute import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules
 from flashpoint.indicators.registry import INDICATORS
-from flashpoint.responses.evidence import estimates_frame, lever_evidence
+from flashpoint.responses.evidence import estimates_frame, levers_evidence
 from flashpoint.responses.levers import Lever, RankingRules, levers, ranking_rules
+from flashpoint.store.queries import last_event_date
 
 
 @dataclass(frozen=True)
@@ -70,10 +69,7 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
                rules: RankingRules | None = None) -> PairState:
     """The pair's state over the ``recent_weeks`` up to ``as_of`` (default: the store's last event)."""
     rules = rules or ranking_rules()
-    if as_of is None:
-        as_of = con.sql("SELECT max(event_date) FROM events").fetchall()[0][0]
-        if as_of is None:
-            raise InvalidInput("the store holds no events; ingest some first (flashpoint ingest).")
+    as_of = as_of or last_event_date(con, required=True)
     since = as_of - dt.timedelta(weeks=rules.recent_weeks)
     weeks = pair_ladder(con, settings, pair, freq="week", until=as_of)
     recent = weeks[pd.to_datetime(weeks["as_of"]) > pd.Timestamp(since)] if not weeks.empty else weeks
@@ -151,9 +147,7 @@ def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, 
     state = pair_state(con, settings, pair, as_of=as_of, rules=rules)
     if structure is not None:
         state = replace(state, structure=pair_structure(structure, pair, state.as_of.year))
-    panel = build_event_panel(con, settings, horizon=3)
-    own = [e for lever in levers()
-           for e in lever_evidence(con, settings, lever, bases=("events",), n_boot=n_boot, panel=panel)]
+    own = levers_evidence(con, settings, levers(), bases=("events",), n_boot=n_boot)
     evidence = pd.concat([published_evidence(), estimates_frame(own)], ignore_index=True)
     return state, rank_levers(state, evidence, rules=rules)
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
+from flashpoint.simulate.chain import week_start
 
 #: The SIPRI sheet the fit reads (comparable across countries and years).
 UNIT = "constant 2021 US$ million"
@@ -138,7 +139,7 @@ def fit_coupling(histories: pd.DataFrame, growth: pd.DataFrame, /) -> Coupling:
 
     h = histories.sort_values(["pair", "week"]).copy()
     h["up"] = (h.groupby("pair")["stage"].shift(-1) > h["stage"]).astype("float64")
-    h["year"] = (pd.Timestamp("1970-01-05") + pd.to_timedelta(h["week"] * 7, unit="D")).dt.year
+    h["year"] = week_start(h["week"]).dt.year
     rows = h.merge(growth, on=["pair", "year"]).dropna(subset=["growth"])
     ups = int(rows["up"].sum())
     if ups < MIN_STEPS_UP or rows["growth"].std() == 0:

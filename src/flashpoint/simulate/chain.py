@@ -26,6 +26,18 @@ from flashpoint.escalation.ladder import event_scores
 
 N_STAGES: Final = 5
 BANDS: Final = {"events": ("low", "elevated", "high"), "series": ("falling", "flat", "rising")}
+#: Monday of week 0: weeks are counted as the indicators count them (``PERIOD_INDEX``).
+WEEK_ZERO: Final = pd.Timestamp("1970-01-05")
+
+
+def week_number(days: pd.Series) -> pd.Series:
+    """The week number of each day (weeks from :data:`WEEK_ZERO`, Monday to Sunday)."""
+    return (pd.to_datetime(days) - WEEK_ZERO).dt.days // 7
+
+
+def week_start(weeks: pd.Series) -> pd.Series:
+    """The Monday of each week number."""
+    return WEEK_ZERO + pd.to_timedelta(weeks * 7, unit="D")
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,7 @@ def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     weeks = event_scores(con, settings, freq="week", until=until)
     if weeks.empty:
         raise InvalidInput("the store holds no events between two countries; ingest some first.")
-    weeks["week"] = (pd.to_datetime(weeks["period"]) - pd.Timestamp("1970-01-05")).dt.days // 7
+    weeks["week"] = week_number(weeks["period"])
     last = int(weeks["week"].max())
     first = weeks.groupby("pair")["week"].min()
     grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), (last - first + 1).to_numpy())})

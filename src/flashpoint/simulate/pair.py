@@ -24,7 +24,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.responses.evidence import estimates_frame, lever_evidence
+from flashpoint.responses.evidence import estimates_frame, levers_evidence
 from flashpoint.responses.levers import get_lever
 from flashpoint.responses.recommend import published_evidence
 from flashpoint.simulate.arms_race import (
@@ -36,8 +36,19 @@ from flashpoint.simulate.arms_race import (
     read_spending,
     spending_growth,
 )
-from flashpoint.simulate.chain import BANDS, count_transitions, event_histories
-from flashpoint.simulate.scenario import BATCHES, Intervention, Summary, simulate_paths, summarise
+from flashpoint.simulate.chain import (
+    BANDS,
+    count_transitions,
+    event_histories,
+    week_start,
+)
+from flashpoint.simulate.scenario import (
+    BATCHES,
+    Intervention,
+    Summary,
+    simulate_paths,
+    summarise,
+)
 
 #: Evidence rows that stand for "escalation" in each base, in order of preference.
 ESCALATION_OUTCOMES: Final = (("events", "escalated"), ("icb", "serious_violence"), ("ucdp", "recurred_2y"))
@@ -91,13 +102,26 @@ def lever_relative_risk(lever: str, evidence: pd.DataFrame, /) -> tuple[float, f
                        f"{lever}@4w:0.8 (steps up 20% less likely from week 4).")
 
 
-def parse_intervention(text: str, evidence: pd.DataFrame, /) -> Intervention:
-    """'mediation@4w' (effect from the evidence) or 'mediation@4w:0.7' (relative risk given)."""
+def _spec(text: str) -> re.Match[str]:
+    """The parts of an intervention ('mediation@4w', 'mediation@2m:0.7'), its lever known.
+
+    Raises
+    ------
+    InvalidInput
+        For another form or an unknown lever.
+    """
     match = _SPEC.match(text.strip())
     if match is None:
         raise InvalidInput(f"--intervention {text!r}: expected LEVER@WEEKSw or LEVER@MONTHSm, optionally "
                            ":RELATIVE_RISK, e.g. mediation@4w or mediation@2m:0.7.")
-    lever = get_lever(match["lever"]).name
+    get_lever(match["lever"])
+    return match
+
+
+def parse_intervention(text: str, evidence: pd.DataFrame, /) -> Intervention:
+    """'mediation@4w' (effect from the evidence) or 'mediation@4w:0.7' (relative risk given)."""
+    match = _spec(text)
+    lever = match["lever"]
     week = int(match["n"]) * (1 if match["unit"] == "w" else 4)
     if match["rr"] is not None:
         rr = float(match["rr"])
@@ -152,8 +176,8 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
     now = mine.iloc[-1]
     evidence = published_evidence()
     if interventions:
-        own = [e for name in {s.split("@")[0] for s in interventions} if _known(name)
-               for e in lever_evidence(con, settings, get_lever(name), bases=("events",), n_boot=200)]
+        chosen = [get_lever(name) for name in dict.fromkeys(_spec(text)["lever"] for text in interventions)]
+        own = levers_evidence(con, settings, chosen, bases=("events",), n_boot=200)
         evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
     levers = tuple(parse_intervention(text, evidence) for text in interventions)
     matrices = chain.draw(now["band"], BATCHES, np.random.default_rng(seed))
@@ -168,17 +192,9 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
                          miscalculation=miscalculation)
     with_levers = summarise(simulate_paths(matrices, start, interventions=world + levers, **options), matrices,
                             start, miscalculation=miscalculation) if levers else None
-    week_of = pd.Timestamp("1970-01-05") + pd.Timedelta(weeks=int(now["week"]))
+    week_of = week_start(pd.Series([int(now["week"])])).iloc[0]
     return PairSimulation(pair=pair, week_of=week_of.date(), start_stage=start, band=str(now["band"]),
                           horizon=horizon, runs=runs, seed=seed, miscalculation=miscalculation,
                           matrix=chain.matrix(now["band"]), baseline=baseline, with_levers=with_levers,
                           interventions=levers, arms_race=model, arms_race_note=note, projection=projection,
                           coupling=coupling, pressure=pressure)
-
-
-def _known(name: str) -> bool:
-    try:
-        get_lever(name)
-    except InvalidInput:
-        return False
-    return True

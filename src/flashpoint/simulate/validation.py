@@ -23,7 +23,14 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import series_scores
 from flashpoint.forecasts.scoring import reliability, score
-from flashpoint.simulate.chain import BANDS, StageChain, count_transitions, series_band, series_stage
+from flashpoint.simulate.chain import (
+    BANDS,
+    StageChain,
+    count_transitions,
+    series_band,
+    series_stage,
+    week_number,
+)
 from flashpoint.simulate.scenario import exact_reach
 
 
@@ -42,7 +49,7 @@ def series_histories(con: duckdb.DuckDBPyConnection, settings: Settings, series:
     if scores.empty:
         raise InvalidInput(f"series '{series}': nothing stored; ingest it with flashpoint ingest series.")
     frame = scores[["pair", "period", "conflict_z"]].sort_values(["pair", "period"], ignore_index=True)
-    frame["week"] = (pd.to_datetime(frame["period"]) - pd.Timestamp("1970-01-05")).dt.days // 7
+    frame["week"] = week_number(frame["period"])
     frame["stage"] = series_stage(frame["conflict_z"].astype("float64"))
     frame["band"] = series_band(frame["conflict_z"].astype("float64"), frame["pair"])
     return frame
@@ -70,7 +77,7 @@ def backtest_simulator(histories: pd.DataFrame, /, *, train_until: dt.date, hori
     InvalidInput
         When either side of ``train_until`` has no weeks.
     """
-    cut = (pd.Timestamp(train_until) - pd.Timestamp("1970-01-05")).days // 7
+    cut = int(week_number(pd.Series([train_until])).iloc[0])
     train = histories[histories["week"] < cut]
     if train.empty or histories["week"].max() < cut + horizon:
         raise InvalidInput(f"train until {train_until}: the series needs weeks before it and {horizon} after.")

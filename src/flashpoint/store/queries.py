@@ -9,6 +9,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 
+from flashpoint.errors import InvalidInput
 from flashpoint.store.connection import ibis_backend
 
 
@@ -88,6 +89,20 @@ def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = N
     if limit:
         rows = rows.limit(limit)
     return rows.to_pyarrow()
+
+
+def last_event_date(con: duckdb.DuckDBPyConnection, /, *, required: bool = False) -> dt.date | None:
+    """The day of the store's latest event (what "now" is for a store), None when it is empty.
+
+    Raises
+    ------
+    InvalidInput
+        When ``required`` and the store holds no events.
+    """
+    day = con.sql("SELECT max(event_date) FROM events").fetchall()[0][0]
+    if day is None and required:
+        raise InvalidInput("the store holds no events; ingest some first (flashpoint ingest).")
+    return day
 
 
 def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
