@@ -140,26 +140,24 @@ _TEXT_FIELDS: Final = {
 
 
 def _reason_sql(layout: Layout) -> str:
-    """CASE expression naming what is wrong with a row of the query in :func:`canonical_sql`."""
+    """CASE expression naming what is wrong with a row of the query in :func:`canonical_sql`;
+    it reads the values parsed once (``<field>_parsed``)."""
     number_checks = " ".join(
-        invalid_when(name, column, f"try_cast(v.{column} AS {kind}) IS NULL", "a number")
-        for name, column, kind in _NUMERIC_FIELDS
-    )
+        invalid_when(name, column, f"v.{column}_parsed IS NULL", "a number") for name, column, _ in _NUMERIC_FIELDS)
     return f"""CASE
     WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
     WHEN v.extra IS NOT NULL THEN 'too many columns: expected {len(layout.columns)}'
     WHEN v.gid IS NULL THEN 'GLOBALEVENTID is empty'
-    {invalid_when("GLOBALEVENTID", "gid", "try_cast(v.gid AS BIGINT) IS NULL", "a whole number")}
+    {invalid_when("GLOBALEVENTID", "gid", "v.gid_parsed IS NULL", "a whole number")}
     WHEN v.sqldate IS NULL THEN 'SQLDATE is empty'
-    {invalid_when("SQLDATE", "sqldate", "try_strptime(v.sqldate, '%Y%m%d') IS NULL", "a date (YYYYMMDD)")}
+    {invalid_when("SQLDATE", "sqldate", "v.sqldate_parsed IS NULL", "a date (YYYYMMDD)")}
     WHEN v.eventcode IS NULL THEN 'EventCode is empty'
     {invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
     WHEN v.goldstein IS NULL THEN 'GoldsteinScale is empty'
-    {invalid_when("GoldsteinScale", "goldstein",
-                   "coalesce(NOT try_cast(v.goldstein AS DOUBLE) BETWEEN -10 AND 10, true)", "a number in -10..10")}
+    {invalid_when("GoldsteinScale", "goldstein", "coalesce(NOT v.goldstein_parsed BETWEEN -10 AND 10, true)",
+                  "a number in -10..10")}
     {number_checks}
-    {invalid_when("DATEADDED", "dateadded",
-                   "try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) IS NULL", "a date (YYYYMMDD[HHMMSS])")}
+    {invalid_when("DATEADDED", "dateadded", "v.dateadded_parsed IS NULL", "a date (YYYYMMDD[HHMMSS])")}
   END AS reason"""
 
 
@@ -173,28 +171,33 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     countries from CAMEO codes and the action location from FIPS 10-4, all as ISO3.
     """
     fields = {**_TEXT_FIELDS, **{column: name for name, column, _ in _NUMERIC_FIELDS}}
-    typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}" for _, column, kind in _NUMERIC_FIELDS)
+    typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}_parsed" for _, column, kind in _NUMERIC_FIELDS)
     source = layout.source
     return f"""
-WITH {fields_cte(layout, scan, fields, ordinals=ordinals)}
+WITH {fields_cte(layout, scan, fields, ordinals=ordinals)},
+parsed AS (SELECT *, try_cast(v.gid AS BIGINT) AS gid_parsed,
+                  CAST(try_strptime(v.sqldate, '%Y%m%d') AS DATE) AS sqldate_parsed,
+                  try_cast(v.goldstein AS DOUBLE) AS goldstein_parsed, {typed},
+                  try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) AS dateadded_parsed
+           FROM v)
 SELECT
   v.row_ordinal,
   '{source}:' || v.gid AS event_id,
   '{source}' AS source,
-  CAST(try_strptime(v.sqldate, '%Y%m%d') AS DATE) AS event_date,
+  v.sqldate_parsed AS event_date,
   a1.iso3 AS actor1_iso3, v.a1type AS actor1_type, v.a1name AS actor1_name,
   a2.iso3 AS actor2_iso3, v.a2type AS actor2_type, v.a2name AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
   CAST(NULL AS INTEGER) AS fatalities,
-  {typed},
+  {", ".join(f"v.{column}_parsed AS {column}" for _, column, _ in _NUMERIC_FIELDS)},
   loc.iso3 AS location_iso3, v.admin1,
   v.url AS source_url,
   'machine' AS coding,
   CAST(NULL AS VARCHAR) AS cluster_id,
-  try_strptime(v.dateadded, ['%Y%m%d%H%M%S', '%Y%m%d']) AS date_added,
+  v.dateadded_parsed AS date_added,
   {int(ingest_id)} AS ingest_id,
   {_reason_sql(layout)}
-FROM v
+FROM parsed AS v
 LEFT JOIN cameo_codes c ON c.cameo_code = v.eventcode
 {country_join("a1", "cameo", "upper(v.a1country)")}
 {country_join("a2", "cameo", "upper(v.a2country)")}

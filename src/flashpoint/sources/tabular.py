@@ -161,7 +161,9 @@ def field_sql(layout: Layout, name: str, /) -> str:
     else:
         value = f"CAST(r.\"{actual[name.lower()]}\" AS VARCHAR)"
     nulls = ", ".join(sql_string(s) for s in layout.null_strings if s)
-    text = f"nullif(trim({value}, ' ' || chr(13)), '')"
+    # The reader ends lines at CR LF as at LF; spaces are trimmed only from values that have
+    # them (trimming every value costs more than reading the file).
+    text = f"CASE WHEN {value} LIKE ' %' OR {value} LIKE '% ' THEN nullif(trim({value}), '') ELSE nullif({value}, '') END"
     return f"CASE WHEN {text} IN ({nulls}) THEN NULL ELSE {text} END" if nulls else text
 
 
