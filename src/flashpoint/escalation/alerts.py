@@ -30,7 +30,7 @@ from flashpoint.indicators.redlines import (
     load_rules,
     record_crossings,
 )
-from flashpoint.indicators.registry import indicator
+from flashpoint.indicators.registry import INDICATORS, indicator
 
 #: Rank of each level (0: no alert).
 RANK: Final = {level: rank for rank, level in enumerate(ALERT_LEVELS, start=1)}
@@ -267,14 +267,28 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     return AlertRun(scored=len(scores), raised=store_alerts(con, alerts))
 
 
+def compile_watch_queries(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> None:
+    """Compile the engine queries of a watch cycle — the scores, the red lines and every
+    indicator's evidence, over the touched pairs' copy — before the first file arrives:
+    compiling one costs more than running it on a few pairs, and no file should wait for it."""
+    freq = settings.alert_freq
+    table = _scope(con, ())
+    con.execute("CREATE OR REPLACE TEMP TABLE alert_keys (pair VARCHAR, period DATE)")
+    event_scores(con, settings, freq=freq, table=table)
+    check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq=freq), table=table)
+    for ind in INDICATORS:
+        compiled_sql(con, table, ("evidence", ind.name, freq),
+                     lambda events, name=ind.name: _top_events(events, name, freq))
+
+
 def _scope(con: duckdb.DuckDBPyConnection, pairs: tuple[str, ...] | None) -> str:
     """The store table to read: ``events``, or for a list of pairs a temporary copy of their
     events, read once from the store (the scores, red lines and evidence then read the copy,
     and their compiled queries are the same whatever the pairs)."""
     if pairs is None:
         return "events"
-    con.execute("CREATE OR REPLACE TEMP TABLE alert_events AS SELECT * FROM events WHERE pair IN (SELECT unnest(?))",
-                [list(pairs)])
+    keep = "WHERE pair IN (SELECT unnest(?))" if pairs else "LIMIT 0"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE alert_events AS SELECT * FROM events {keep}", [list(pairs)] if pairs else [])
     return "alert_events"
 
 

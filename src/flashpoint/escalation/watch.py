@@ -27,7 +27,7 @@ import httpx
 
 from flashpoint.config import Settings, default_download_dir
 from flashpoint.errors import FlashpointError
-from flashpoint.escalation.alerts import raise_alerts
+from flashpoint.escalation.alerts import compile_watch_queries, raise_alerts
 from flashpoint.escalation.delivery import deliver_alerts
 from flashpoint.sources import gdelt
 from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list
@@ -198,6 +198,7 @@ def watch(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, cycles: int 
     """
     stop = stop or threading.Event()
     done = 0
+    compile_watch_queries(con, settings)
     with httpx.Client(timeout=60.0, follow_redirects=True) as client:
         while not stop.is_set() and (cycles is None or done < cycles):
             try:

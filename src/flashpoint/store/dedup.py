@@ -82,15 +82,15 @@ def _near(a: str, b: str, radius_km: float) -> str:
 
 
 def _assign_sql(group: str, cell: float, window: int) -> str:
-    """SQL creating ``dedup_assign`` (event_id, cluster_id, cluster_size) for every row of the
+    """SQL creating ``dedup_assign`` (row_id, cluster_id, cluster_size) for every row of the
     groups in ``dedup_groups``: machine-coded sessions per cell, joined to the nearest
     human-coded row; human-coded rows linked to earlier human-coded sources."""
     radius_km = cell * 111.2
     return f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
-SELECT event_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INTEGER) AS cluster_size FROM (
+SELECT row_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INTEGER) AS cluster_size FROM (
 WITH keyed AS (
-  SELECT event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
+  SELECT rowid AS row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
   FROM events
   -- The stored pair rules out most rows before their group key is built.
@@ -113,7 +113,7 @@ spans AS (
   FROM sessions
 ),
 machine_clusters AS (
-  SELECT event_id, grp, min(event_id) OVER c AS machine_cluster, min(event_date) OVER c AS first_date,
+  SELECT row_id, event_id, grp, min(event_id) OVER c AS machine_cluster, min(event_date) OVER c AS first_date,
          max(event_date) OVER c AS last_date, avg(lat) OVER c AS lat, avg(lon) OVER c AS lon
   FROM spans WINDOW c AS (PARTITION BY grp, cell, session, part)
 ),
@@ -134,13 +134,13 @@ human_links AS (
   GROUP BY h.event_id
 ),
 human_clusters AS (
-  SELECT h.event_id, coalesce(l2.link, l1.link, h.event_id) AS cluster_id
+  SELECT h.row_id, h.event_id, coalesce(l2.link, l1.link, h.event_id) AS cluster_id
   FROM human h LEFT JOIN human_links l1 USING (event_id) LEFT JOIN human_links l2 ON l2.event_id = l1.link
 )
-SELECT m.event_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
+SELECT m.row_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
 FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster) LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
 UNION ALL
-SELECT event_id, cluster_id FROM human_clusters
+SELECT row_id, cluster_id FROM human_clusters
 )"""
 
 
@@ -167,12 +167,13 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair "
                     f"FROM events {scope}")
         con.execute(_assign_sql(group, cell, window))
-        # Rows that name no country anywhere stand alone.
-        con.execute(f"INSERT INTO dedup_assign SELECT event_id, event_id, 1 FROM events "
+        # Rows that name no country anywhere stand alone. Rows are written back by row id: a
+        # join on the event id would read every stored id.
+        con.execute(f"INSERT INTO dedup_assign SELECT rowid, event_id, 1 FROM events "
                     f"{scope or 'WHERE true'} AND {group} IS NULL")
         changed = con.execute(
             "UPDATE events SET cluster_id = a.cluster_id, cluster_size = a.cluster_size FROM dedup_assign a "
-            "WHERE events.event_id = a.event_id AND (events.cluster_id IS DISTINCT FROM a.cluster_id "
+            "WHERE events.rowid = a.row_id AND (events.cluster_id IS DISTINCT FROM a.cluster_id "
             "OR events.cluster_size IS DISTINCT FROM a.cluster_size)").fetchone()[0]
         con.execute("DROP TABLE dedup_assign; DROP TABLE dedup_groups")
         con.execute("COMMIT")
