@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from flashpoint import __version__
-from flashpoint.api.cache import AnswerCache, alerts_version, store_version
+from flashpoint.api.cache import AnswerCache
 from flashpoint.api.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError, InvalidInput, StoreError, UnknownCountry, UnknownSource
@@ -52,7 +52,18 @@ LEVEL = r"^(watch|warning|critical)$"
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready rows (dates as ISO strings, missing values as null)."""
-    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    return json.loads(encoded(frame))
+
+
+def encoded(frame: pd.DataFrame) -> str:
+    """A DataFrame's rows as JSON text (dates as ISO strings, missing values as null)."""
+    return frame.to_json(orient="records", date_format="iso", default_handler=str)
+
+
+def json_answer(text: str) -> Response:
+    """A response of JSON text encoded once: the cached answers are sent as they were encoded,
+    without FastAPI encoding their rows again for every request."""
+    return Response(text, media_type="application/json")
 
 
 def _status(exc: FlashpointError) -> int:
@@ -103,10 +114,11 @@ def create_app(settings: Settings, /) -> FastAPI:
                                       "setting, FLASHPOINT_API_TOKEN)."}, status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
 
-    _read_routes(app, settings)
-    _pair_routes(app, settings)
-    _outlook_routes(app, settings)
-    _write_routes(app, settings, admin)
+    answers = AnswerCache()
+    _read_routes(app, settings, answers)
+    _pair_routes(app, settings, answers)
+    _outlook_routes(app, settings, answers)
+    _write_routes(app, settings, admin, answers)
     from flashpoint.web.pages import add_pages
 
     add_pages(app, settings)
@@ -117,8 +129,7 @@ class _Unauthorized(Exception):
     """A write or admin request without the right bearer token."""
 
 
-def _read_routes(app: FastAPI, settings: Settings) -> None:
-    alert_lists = AnswerCache()
+def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
 
     @app.get("/api/stats", tags=["store"])
     def stats(con: Con) -> dict[str, Any]:
@@ -143,14 +154,14 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
                 "next_offset": offset + limit if offset + limit < total else None}
 
     @app.get("/api/alerts", tags=["alerts"])
-    def alerts(con: Con, since: dt.date | None = None, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
-               level: Annotated[str | None, Query(pattern=LEVEL)] = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
+    async def alerts(con: Con, since: dt.date | None = None, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
+                     level: Annotated[str | None, Query(pattern=LEVEL)] = None,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
         pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
-        key = (alerts_version(con), since, pair, level, limit)
-        return alert_lists.get(key, lambda: records(list_alerts(con, since=since, dyad=pair, level=level,
-                                                                limit=limit)))
+        key = ("alerts", since, pair, level, limit)
+        return json_answer(await answers.fetch(key, lambda: encoded(list_alerts(con, since=since, dyad=pair,
+                                                                                    level=level, limit=limit))))
 
     @app.get("/api/overview", tags=["alerts"])
     def current(con: Con, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:
@@ -171,17 +182,16 @@ def _read_routes(app: FastAPI, settings: Settings) -> None:
         return [asdict(c) for c in search_countries(search)[:limit]]
 
 
-def _pair_routes(app: FastAPI, settings: Settings) -> None:
+def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
     """The pair's indicator views: timeline, indicators, explain, metrics."""
-    timelines = AnswerCache()
 
     @app.get("/api/pairs/{pair}/ladder", tags=["alerts"])
-    def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week", since: dt.date | None = None,
-               until: dt.date | None = None) -> list[dict[str, Any]]:
+    async def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week",
+                     since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
         """The pair's timeline: escalation index, stage, indicator z-scores, change points per period."""
-        key = (store_version(con), resolve_pair(pair), freq, since, until)
-        return timelines.get(key, lambda: records(pair_ladder(con, settings, key[1], freq=freq, since=since,
-                                                                   until=until)))
+        key = ("ladder", resolve_pair(pair), freq, since, until)
+        return json_answer(await answers.fetch(key, lambda: encoded(pair_ladder(con, settings, key[1], freq=freq,
+                                                                                  since=since, until=until))))
 
     @app.get("/api/pairs/{pair}/indicators", tags=["indicators"])
     def indicators(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",
@@ -209,25 +219,24 @@ def _pair_routes(app: FastAPI, settings: Settings) -> None:
 
 
 
-def _outlook_routes(app: FastAPI, settings: Settings) -> None:
+def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
     """What comes next for a pair: forecast, levers, scenarios, the brief."""
-    answers = AnswerCache(size=256)
 
     @app.get("/api/pairs/{pair}/forecast", tags=["forecasts"])
     def forecast(con: Con, pair: str, target: Annotated[str, Query(pattern=r"^stage[23]$")] = "stage3",
                  horizon: Annotated[int, Query(ge=1, le=24)] = 3,
                  as_of: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> dict[str, Any]:
         """P(the pair reaches the stage within ``horizon`` months), 90% interval, drivers, baselines."""
-        key = ("forecast", store_version(con), resolve_pair(pair), target, horizon, as_of)
-        return answers.get(key, lambda: forecast_from_store(con, settings, key[2], target=target, months=horizon,
+        key = ("forecast", resolve_pair(pair), target, horizon, as_of)
+        return answers.get(key, lambda: forecast_from_store(con, settings, key[1], target=target, months=horizon,
                                                             as_of=as_of).to_dict())
 
     @app.get("/api/pairs/{pair}/respond", tags=["responses"])
     def respond(con: Con, pair: str, date: dt.date | None = None) -> dict[str, Any]:
         """The levers ranked for the pair's state, each with why, who, evidence and risks."""
-        key = ("respond", store_version(con), alerts_version(con), resolve_pair(pair), date)
+        key = ("respond", resolve_pair(pair), date)
         return answers.get(key, lambda: json.loads(json.dumps(recommendation_dict(
-            *recommend(con, settings, key[3], as_of=date)), default=str)))
+            *recommend(con, settings, key[1], as_of=date)), default=str)))
 
     @app.get("/api/pairs/{pair}/simulate", tags=["simulate"])
     def simulate(con: Con, pair: str, horizon: Annotated[int, Query(ge=1, le=104)] = 26,
@@ -237,9 +246,9 @@ def _outlook_routes(app: FastAPI, settings: Settings) -> None:
         """Monte Carlo paths from the pair's stage, with and without levers (LEVER@4w or LEVER@4w:0.7);
         the same seed gives the same answer."""
         levers = tuple(intervention or ())
-        key = ("simulate", store_version(con), resolve_pair(pair), horizon, runs, seed, levers, miscalculation)
+        key = ("simulate", resolve_pair(pair), horizon, runs, seed, levers, miscalculation)
         return answers.get(key, lambda: simulation_dict(simulate_pair(
-            con, settings, key[2], horizon=horizon, runs=runs, seed=seed, interventions=levers,
+            con, settings, key[1], horizon=horizon, runs=runs, seed=seed, interventions=levers,
             miscalculation=miscalculation)))
 
     @app.get("/api/pairs/{pair}/brief", tags=["reports"], response_class=Response)
@@ -258,12 +267,15 @@ class IngestRequest(BaseModel):
     paths: list[str] = Field(min_length=1, max_length=100, description="Paths or globs on the server.")
 
 
-def _write_routes(app: FastAPI, settings: Settings, admin: Any) -> None:
+def _write_routes(app: FastAPI, settings: Settings, admin: Any, answers: AnswerCache) -> None:
     @app.post("/api/ingest", tags=["admin"], dependencies=[Depends(admin)])
     def ingest(con: Con, body: IngestRequest) -> list[dict[str, Any]]:
         """Ingest files already on the server (bearer token required); each file atomic and idempotent."""
-        results = ingest_paths(con, body.paths, reader=get_source(body.source))
-        cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+        try:
+            results = ingest_paths(con, body.paths, reader=get_source(body.source))
+            cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+        finally:
+            answers.store_changed()
         return [json.loads(json.dumps(asdict(r), default=str)) for r in results]
 
     @app.get("/api/settings", tags=["admin"], dependencies=[Depends(admin)])

@@ -1,45 +1,70 @@
-"""Answers kept until the store changes: the store's version is its latest ingest (the alerts'
-is their count and latest time), and the server is the store's only writer while it runs (it
-holds the file), so an answer computed for a version stays right until the next change."""
+"""Answers kept until the store changes.
+
+The server is the store's only writer while it runs (DuckDB locks the file for its process),
+and its write requests are its only changes: each one clears the answers it keeps, so an
+answer stays right until then, and no request reads the store to learn whether it changed.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-import duckdb
-
-
-def store_version(con: duckdb.DuckDBPyConnection, /) -> int:
-    """The id of the store's latest ingest (0 when empty)."""
-    return int(con.sql("SELECT coalesce(max(ingest_id), 0) FROM ingests").fetchall()[0][0])
-
-
-def alerts_version(con: duckdb.DuckDBPyConnection, /) -> tuple[int, object]:
-    """How many alerts are stored and when the latest was raised or upgraded."""
-    count, latest = con.sql("SELECT count(*), max(raised_at) FROM alerts").fetchall()[0]
-    return int(count), latest
+from starlette.concurrency import run_in_threadpool
 
 
 class AnswerCache:
-    """A thread-safe least-recently-used map of at most ``size`` answers."""
+    """A thread-safe least-recently-used map of at most ``size`` answers, cleared when the store
+    changes."""
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 2048) -> None:
         self.size = size
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0  # how many times the store changed
+        self._pending: dict[Hashable, asyncio.Future] = {}  # answers being computed
 
     def get(self, key: Hashable, compute: Callable[[], Any], /) -> Any:
         """The answer for ``key``, computed (outside the lock) when absent."""
+        found, generation = self._find(key)
+        return self._keep(key, compute(), generation) if found is _MISSING else found
+
+    async def fetch(self, key: Hashable, compute: Callable[[], Any], /) -> Any:
+        """As :meth:`get` from an async handler (all on the server's one event loop): a kept
+        answer is returned at once, without a worker thread; a missing one is computed in a
+        worker thread while the server goes on, once however many requests ask for it meanwhile."""
+        found, generation = self._find(key)
+        if found is not _MISSING:
+            return found
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(run_in_threadpool(compute))
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        return self._keep(key, await pending, generation)
+
+    def store_changed(self) -> None:
+        """Forget every answer; one being computed meanwhile is returned but not kept."""
         with self._lock:
-            if key in self._answers:
-                self._answers.move_to_end(key)
-                return self._answers[key]
-        answer = compute()
+            self._answers.clear()
+            self._generation += 1
+
+    def _find(self, key: Hashable) -> tuple[Any, int]:
         with self._lock:
-            self._answers[key] = answer
-            while len(self._answers) > self.size:
-                self._answers.popitem(last=False)
+            if key not in self._answers:
+                return _MISSING, self._generation
+            self._answers.move_to_end(key)
+            return self._answers[key], self._generation
+
+    def _keep(self, key: Hashable, answer: Any, generation: int) -> Any:
+        with self._lock:
+            if generation == self._generation:
+                self._answers[key] = answer
+                while len(self._answers) > self.size:
+                    self._answers.popitem(last=False)
         return answer
+
+
+_MISSING = object()

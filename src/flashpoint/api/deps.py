@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import duckdb
 from fastapi import Depends, Request
 
 
-def cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A cursor of the store the app opened at start-up, closed after the request."""
+async def cursor(request: Request) -> AsyncIterator[duckdb.DuckDBPyConnection]:
+    """A cursor of the store the app opened at start-up, closed after the request (made in the
+    event loop: a cursor costs less than handing the work to a worker thread)."""
     con = request.app.state.con.cursor()
     try:
         yield con
