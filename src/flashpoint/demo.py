@@ -20,10 +20,10 @@ from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
+from flashpoint.indicators.weekly import settle
 from flashpoint.responses.recommend import Recommendation, recommend
 from flashpoint.sources import gdelt, milex
 from flashpoint.store.connection import open_store
-from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
 from flashpoint.store.queries import EventFilter, select_events, store_stats
 
@@ -69,7 +69,7 @@ def run_demo(settings: Settings, /) -> DemoSummary:
             open_store(settings) as con:
         results = ingest_paths(con, [str(dataset)], reader=gdelt)
         ingest_paths(con, [str(spending)], reader=milex)
-        cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+        settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
         monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))

@@ -26,14 +26,27 @@ from flashpoint import __version__
 from flashpoint.api.cache import AnswerCache
 from flashpoint.api.deps import Con
 from flashpoint.config import Settings
-from flashpoint.errors import FlashpointError, InvalidInput, StoreError, UnknownCountry, UnknownSource
+from flashpoint.errors import (
+    FlashpointError,
+    InvalidInput,
+    StoreError,
+    UnknownCountry,
+    UnknownSource,
+)
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import pair_ladder
 from flashpoint.escalation.overview import overview
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, explain, parse_period, period_kind
+from flashpoint.indicators.compute import (
+    IndicatorQuery,
+    compute_indicators,
+    explain,
+    parse_period,
+    period_kind,
+)
 from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.weekly import settle
 from flashpoint.reports.brief import build_brief, render_brief
 from flashpoint.responses.levers import levers
 from flashpoint.responses.recommend import recommend, recommendation_dict
@@ -41,9 +54,13 @@ from flashpoint.simulate.pair import simulate_pair
 from flashpoint.simulate.report import simulation_dict
 from flashpoint.sources import get_source
 from flashpoint.store.connection import open_store
-from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import ingest_paths
-from flashpoint.store.queries import EventFilter, count_events, select_events, store_stats
+from flashpoint.store.queries import (
+    EventFilter,
+    count_events,
+    select_events,
+    store_stats,
+)
 
 PAIR = r"^[A-Za-z]{3}-[A-Za-z]{3}$"
 FREQ = r"^(day|week|month|year)$"
@@ -273,7 +290,7 @@ def _write_routes(app: FastAPI, settings: Settings, admin: Any, answers: AnswerC
         """Ingest files already on the server (bearer token required); each file atomic and idempotent."""
         try:
             results = ingest_paths(con, body.paths, reader=get_source(body.source))
-            cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+            settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
         finally:
             answers.store_changed()
         return [json.loads(json.dumps(asdict(r), default=str)) for r in results]

@@ -41,12 +41,12 @@ from flashpoint.indicators.compute import explain as explain_indicator
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.registry import INDICATORS
+from flashpoint.indicators.weekly import settle
 from flashpoint.sources import (
     SOURCES,
     get_source,
 )
 from flashpoint.store.connection import open_store
-from flashpoint.store.dedup import cluster_events
 from flashpoint.store.queries import (
     EventFilter,
     cluster_rows,
@@ -175,7 +175,7 @@ def _render_sources(rows: pa.Table, incidents: list[str], fmt: OutputFormat) -> 
 def dedup(ctx: typer.Context) -> None:
     """Cluster the whole store again (after changing the dedup settings); ingest clusters new rows itself."""
     with open_store(ctx.obj) as con:
-        changed = cluster_events(con, ctx.obj)
+        changed = settle(con, ctx.obj).reassigned
         rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
     out.print(
         f"{rows:,} rows in {clusters:,} incidents ({changed:,} rows reassigned); "

@@ -32,6 +32,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings, default_download_dir
 from flashpoint.errors import InvalidInput
+from flashpoint.indicators.weekly import settle
 from flashpoint.sources import (
     acled,
     crises,
@@ -49,7 +50,6 @@ from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.series import SeriesReader
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.connection import open_store
-from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import ingest_paths
 
 ingest_app = typer.Typer(
@@ -118,7 +118,7 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
         new = [r.ingest_id for r in results if r.ingest_id is not None]
         if new and reader.TARGET == EVENTS:
             progress.update(task, description="deduplicating", completed=0)
-            cluster_events(con, settings, ingest_ids=new)
+            settle(con, settings, ingest_ids=new)
     out.print(results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)
     skipped = sum(r.skipped for r in results)

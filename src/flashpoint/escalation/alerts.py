@@ -23,7 +23,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.changes import detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
-from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, compiled_sql, indicator_rows
+from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, compiled_sql, counted_sql, indicator_rows
 from flashpoint.indicators.redlines import (
     ALERT_LEVELS,
     check_rules,
@@ -31,6 +31,7 @@ from flashpoint.indicators.redlines import (
     record_crossings,
 )
 from flashpoint.indicators.registry import INDICATORS, indicator
+from flashpoint.store.queries import copy_pair_events
 
 #: Rank of each level (0: no alert).
 RANK: Final = {level: rank for rank, level in enumerate(ALERT_LEVELS, start=1)}
@@ -231,12 +232,13 @@ def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> lis
 def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, series: str | None = None,
                  freq: str | None = None, baseline_periods: int | None = None, pairs: tuple[str, ...] | None = None,
                  since: dt.date | None = None, until: dt.date | None = None,
-                 raised_by: str = "batch") -> AlertRun:
+                 raised_by: str = "batch", copied: str | None = None) -> AlertRun:
     """Score pairs, detect change points, check red lines, and store the alerts they raise.
 
     On the event store by default, on the stored score ``series`` when named. Only periods
     from ``since`` on raise alerts; up to :data:`HISTORY_PERIODS` earlier periods are read for
-    the baselines and the change detection.
+    the baselines and the change detection. ``copied`` names a copy of the ``pairs``' events
+    already made (:func:`~flashpoint.store.queries.copy_pair_events`); else one is made.
     """
     freq = freq or settings.alert_freq
     if not settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index:
@@ -246,7 +248,7 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     if freq not in FREQUENCIES:
         raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
     start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
-    table = _scope(con, pairs) if series is None else "events"
+    table = "events" if series is not None or pairs is None else copied or copy_pair_events(con, pairs)
     if series is None:
         scores = event_scores(con, settings, freq=freq, since=start, until=until, table=table)
     else:
@@ -268,28 +270,19 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
 
 
 def compile_watch_queries(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> None:
-    """Compile the engine queries of a watch cycle — the scores, the red lines and every
-    indicator's evidence, over the touched pairs' copy — before the first file arrives:
-    compiling one costs more than running it on a few pairs, and no file should wait for it."""
+    """Compile the engine queries of a watch cycle — the weekly counts, the scores, the red
+    lines and every indicator's evidence, over the touched pairs' copy — before the first
+    file arrives: compiling one costs more than running it on a few pairs, and no file
+    should wait for it."""
     freq = settings.alert_freq
-    table = _scope(con, ())
+    table = copy_pair_events(con, ())
     con.execute("CREATE OR REPLACE TEMP TABLE alert_keys (pair VARCHAR, period DATE)")
+    counted_sql(con, IndicatorQuery(freq="week", pairs=()), table=table)  # the weekly counts' refresh
     event_scores(con, settings, freq=freq, table=table)
     check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq=freq), table=table)
     for ind in INDICATORS:
         compiled_sql(con, table, ("evidence", ind.name, freq),
                      lambda events, name=ind.name: _top_events(events, name, freq))
-
-
-def _scope(con: duckdb.DuckDBPyConnection, pairs: tuple[str, ...] | None) -> str:
-    """The store table to read: ``events``, or for a list of pairs a temporary copy of their
-    events, read once from the store (the scores, red lines and evidence then read the copy,
-    and their compiled queries are the same whatever the pairs)."""
-    if pairs is None:
-        return "events"
-    keep = "WHERE pair IN (SELECT unnest(?))" if pairs else "LIMIT 0"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE alert_events AS SELECT * FROM events {keep}", [list(pairs)] if pairs else [])
-    return "alert_events"
 
 
 def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, table: str,

@@ -29,9 +29,9 @@ from flashpoint.config import Settings, default_download_dir
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import compile_watch_queries, raise_alerts
 from flashpoint.escalation.delivery import deliver_alerts
+from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list
-from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import ingest_paths
 
 log = logging.getLogger(__name__)
@@ -126,13 +126,15 @@ def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, pu
     ids = [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
     if not ids:
         return []
-    cluster_events(con, settings, ingest_ids=ids)
+    settled = settle(con, settings, ingest_ids=ids)
     touched = con.execute("SELECT list(DISTINCT pair), min(event_date) FROM events WHERE ingest_id IN "
                           "(SELECT unnest(?)) AND pair IS NOT NULL", [ids]).fetchall()[0]
     if not touched[0]:
         return []
+    pairs = tuple(sorted(touched[0]))
     since = max(touched[1], published.date() - dt.timedelta(days=LATE_DAYS))
-    return raise_alerts(con, settings, pairs=tuple(sorted(touched[0])), since=since, raised_by="watch").raised
+    return raise_alerts(con, settings, pairs=pairs, since=since, raised_by="watch",
+                        copied=settled.copied if settled.pairs == pairs else None).raised
 
 
 def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,

@@ -217,17 +217,55 @@ def _template(query: IndicatorQuery) -> tuple[IndicatorQuery, dict[str, str]]:
     return replace(query, since=None, dyad=dyad, pairs=pairs, country=country), values
 
 
-def indicators_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> str:
-    """The SQL of the indicators over the store's ``table`` (``events``, or a view of some of
-    them), one row per pair and period, wide: ``total`` and, per indicator,
-    ``<name>_value``, ``<name>_incidents`` and ``<name>_z``."""
-    since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
+def counted_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> str:
+    """The SQL of :func:`pair_periods` for the query over the store's ``table``, compiled once
+    per shape of query (its countries and pairs enter as values)."""
     template, values = _template(query)
     counted = compiled_sql(con, table, ("pair_periods", template), lambda events: pair_periods(events, template))
     for placeholder, value in values.items():
         if not value.replace("-", "").replace("'", "").replace(", ", "").isalnum() and value != "NULL":
             raise InvalidInput(f"pair or country {value!r}: expected ISO3 codes such as GEO or GEO-RUS.")
         counted = counted.replace(placeholder, value)
+    return counted
+
+
+#: The stored weekly pair aggregates (:mod:`flashpoint.indicators.weekly`) and the key in
+#: ``store_meta`` of the store state they reflect.
+WEEKLY_TABLE = "pair_weeks"
+WEEKLY_STATE = "pair_weeks_state"
+
+
+def store_state_sql(where: str = "") -> str:
+    """SQL of the store state the weekly aggregates are checked against: how many events, and
+    the latest ingest among them (of the events ``where`` selects)."""
+    return f"SELECT count(*) || ':' || coalesce(max(ingest_id), 0) FROM events {where}"
+
+
+def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, table: str) -> str | None:
+    """The stored weekly aggregates of the query's pairs, when they can answer it: weekly,
+    undirected, pairs (not a country view), no end date (the week holding it would be cut),
+    over the whole store, and stored for the store as it is now. None otherwise."""
+    if (table != "events" or query.freq != "week" or query.directed or query.country is not None
+            or query.until is not None):
+        return None
+    state = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
+    if not state or state[0][0] != con.execute(store_state_sql()).fetchall()[0][0]:
+        return None
+    if query.dyad is not None:
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string('-'.join(sorted(query.dyad)))}"
+    if query.pairs is not None:
+        listed = ", ".join(sql_string(p) for p in query.pairs) or "NULL"
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair IN ({listed})"
+    return f"SELECT * FROM {WEEKLY_TABLE}"
+
+
+def indicators_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> str:
+    """The SQL of the indicators over the store's ``table`` (``events``, or a view of some of
+    them), one row per pair and period, wide: ``total`` and, per indicator,
+    ``<name>_value``, ``<name>_incidents`` and ``<name>_z``. Weekly counts of pairs come from
+    the stored weekly aggregates when they are up to date, else from the events."""
+    since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
+    counted = _stored_weeks_sql(con, query, table) or counted_sql(con, query, table=table)
     return f"SELECT * FROM ({_baseline_sql(counted, query)}) {since}"
 
 

@@ -1,0 +1,100 @@
+"""The store's weekly pair aggregates, kept up to date as events arrive.
+
+Every pair's incidents per week, per indicator (:func:`flashpoint.indicators.compute.pair_periods`
+at weekly frequency, the counts before any baseline), are stored in ``pair_weeks``. The
+weekly indicators of one pair or a list of pairs — the timeline of the dashboard, the API
+and the briefs — then read the pair's few hundred stored weeks instead of scanning the
+events for its rows, which lie all over a store ingested file by file.
+
+:func:`settle` runs after every ingest of events: it clusters the new rows into incidents
+and recomputes the weeks of the pairs they touched (deduplication changes incidents only
+within the new rows' pairs). ``store_meta`` records the store state the weeks reflect (its
+events and latest ingest); a store changed some other way is read from its events, as
+before, until the next refresh. See docs/adr/012-weekly-aggregates.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from flashpoint.config import Settings
+from flashpoint.indicators.compute import (
+    WEEKLY_STATE,
+    WEEKLY_TABLE,
+    IndicatorQuery,
+    counted_sql,
+    store_state_sql,
+)
+from flashpoint.store.dedup import cluster_events
+from flashpoint.store.queries import copy_pair_events
+
+
+def _stored_state(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
+    return found[0][0] if found else None
+
+
+def _state(con: duckdb.DuckDBPyConnection, /, *, without: list[int] | None = None) -> str:
+    """The store's state now, or as it was before the ingests ``without``."""
+    if without is None:
+        return con.execute(store_state_sql()).fetchall()[0][0]
+    return con.execute(store_state_sql("WHERE NOT list_contains(?, ingest_id)"), [without]).fetchall()[0][0]
+
+
+def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] | None = None,
+                  table: str = "events") -> None:
+    """Recompute the stored weeks of ``pairs`` ('GEO-RUS'), or of every pair, in one transaction,
+    from the store's ``table`` (``events``, or a copy holding every event of ``pairs``)."""
+    query = IndicatorQuery(freq="week", pairs=pairs)
+    counted = (f"SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period) "
+               f"FROM ({counted_sql(con, query, table=table)})")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if pairs is None:
+            con.execute(f"CREATE OR REPLACE TABLE {WEEKLY_TABLE} AS {counted} ORDER BY pair, period")
+        else:
+            con.execute(f"DELETE FROM {WEEKLY_TABLE} WHERE pair IN (SELECT unnest(?))", [list(pairs)])
+            con.execute(f"INSERT INTO {WEEKLY_TABLE} {counted}")
+        con.execute(f"INSERT OR REPLACE INTO store_meta SELECT ?, ({store_state_sql()})", [WEEKLY_STATE])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What :func:`settle` did."""
+
+    reassigned: int  # rows (re)assigned to clusters
+    pairs: tuple[str, ...] | None  # the pairs whose weeks were recomputed; None: every pair
+    copied: str | None  # a temporary copy of those pairs' events, for the caller to read too
+
+
+def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
+           ingest_ids: list[int] | None = None) -> Settled:
+    """After new events: cluster the rows of ``ingest_ids`` (every row when None) into incidents
+    and bring the stored weeks up to date.
+
+    The weeks of the new rows' pairs are recomputed, from a copy of those pairs' events that
+    the caller may read too, when the stored weeks were current before these ingests;
+    otherwise (first ingest, a store filled some other way, a full re-clustering) every
+    pair's are.
+    """
+    if ingest_ids is not None and not ingest_ids:
+        return Settled(0, (), None)  # nothing new
+    reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
+    stored = _stored_state(con)
+    if ingest_ids and stored == _state(con):
+        return Settled(reassigned, (), None)  # settled before (a file ingested again after a crash)
+    if not ingest_ids or stored != _state(con, without=ingest_ids):
+        refresh_weeks(con)
+        return Settled(reassigned, None, None)
+    pairs = tuple(sorted(r[0] for r in con.execute(
+        "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
+        [ingest_ids]).fetchall()))
+    copied = copy_pair_events(con, pairs)
+    refresh_weeks(con, pairs=pairs, table=copied)
+    return Settled(reassigned, pairs, copied)

@@ -1,0 +1,66 @@
+"""The stored weekly pair aggregates give the same indicators as counting the events."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.indicators.compute import WEEKLY_STATE, IndicatorQuery, _stored_weeks_sql, compute_indicators
+from flashpoint.indicators.weekly import settle
+from flashpoint.sources import gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+WEEKLY = IndicatorQuery(freq="week", dyad=("RUS", "GEO"))
+
+
+def _counted_from_events(con, query: IndicatorQuery) -> pd.DataFrame:  # noqa: ANN001 - a DuckDB connection
+    """The indicators with the stored weeks set aside (as for a store they do not reflect)."""
+    state = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
+    con.execute("DELETE FROM store_meta WHERE key = ?", [WEEKLY_STATE])
+    try:
+        assert _stored_weeks_sql(con, query, "events") is None
+        return compute_indicators(con, query)
+    finally:
+        con.execute("INSERT INTO store_meta VALUES (?, ?)", [WEEKLY_STATE, state[0][0]])
+
+
+@pytest.fixture
+def demo_copy(demo_db: Path, tmp_path: Path) -> Settings:
+    shutil.copy(demo_db, tmp_path / "demo.duckdb")
+    return Settings(db=tmp_path / "demo.duckdb", memory_limit="2GB", threads=2)
+
+
+def test_a_pairs_weeks_are_read_from_the_store_and_match_the_events(demo_copy: Settings) -> None:
+    with open_store(demo_copy) as con:
+        assert _stored_weeks_sql(con, WEEKLY, "events") is not None  # the demo's ingest stored them
+        stored = compute_indicators(con, WEEKLY)
+        assert stored["period"].nunique() > 52 and stored["z"].notna().any()
+        pd.testing.assert_frame_equal(stored, _counted_from_events(con, WEEKLY))
+        # A month, an end date or a directed pair is counted from the events.
+        for other in (IndicatorQuery(freq="month", dyad=("GEO", "RUS")),
+                      IndicatorQuery(freq="week", dyad=("GEO", "RUS"), until=pd.Timestamp("2012-06-30").date()),
+                      IndicatorQuery(freq="week", dyad=("GEO", "RUS"), directed=True)):
+            assert _stored_weeks_sql(con, other, "events") is None
+
+
+def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(demo_copy: Settings) -> None:
+    every_pair = IndicatorQuery(freq="week")
+    with open_store(demo_copy) as con:
+        [result] = ingest_paths(con, [str(DATA / "gdelt2_export_20170701234500_head.tsv")], reader=gdelt)
+        assert _stored_weeks_sql(con, every_pair, "events") is None  # stored, not settled yet
+        settle(con, demo_copy, ingest_ids=[result.ingest_id])
+        assert _stored_weeks_sql(con, every_pair, "events") is not None
+        new_pairs = [r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE ingest_id = ? "
+                                               "AND pair IS NOT NULL", [result.ingest_id]).fetchall()]
+        assert new_pairs
+        stored = compute_indicators(con, every_pair)
+        assert set(new_pairs) <= set(stored["pair"])
+        pd.testing.assert_frame_equal(stored, _counted_from_events(con, every_pair))
+        con.execute("INSERT INTO events SELECT * REPLACE ('copy:' || event_id AS event_id) FROM events LIMIT 1")
+        assert _stored_weeks_sql(con, every_pair, "events") is None
