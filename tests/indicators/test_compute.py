@@ -88,16 +88,21 @@ def test_a_country_view_sums_its_pairs(georgia) -> None:  # noqa: ANN001
 def test_geo_rus_2012_metrics_match_a_hand_count(georgia) -> None:  # noqa: ANN001
     settings, rows = georgia
     expected = {"meetings": 0, "escalation_incidents": 0}
+    to_june = dict(expected)
     for row in rows:
         if {row["Actor1CountryCode"], row["Actor2CountryCode"]} == {"GEO", "RUS"} and row["SQLDATE"][:4] == "2012":
             code = row["EventCode"]
-            expected["meetings"] += code.startswith(("036", "04"))
-            expected["escalation_incidents"] += code.startswith(("17", "18", "19", "20"))
+            for counts in (expected, to_june) if row["SQLDATE"] <= "20120630" else (expected,):
+                counts["meetings"] += code.startswith(("036", "04"))
+                counts["escalation_incidents"] += code.startswith(("17", "18", "19", "20"))
     with open_store(settings, read_only=True) as con:
         frame = yearly_metrics(con, ("RUS", "GEO"), year=2012)
+        year_to_june = yearly_metrics(con, ("RUS", "GEO"), year=2012, until=dt.date(2012, 6, 30))
     got = dict(zip(frame.metric, frame.value))
     assert expected["meetings"] > 0
     assert {k: got[k] for k in expected} == expected
+    assert 0 < to_june["meetings"] < expected["meetings"]  # a brief as of 30 June counts the year to that day
+    assert {k: v for k, v in zip(year_to_june.metric, year_to_june.value) if k in to_june} == to_june
     assert set(got) == {m.name for m in METRICS} | {"military_spending_GEO", "military_spending_RUS"}
     assert pd.isna(got["military_spending_GEO"])  # no spending ingested in this store
 

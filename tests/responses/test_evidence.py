@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from flashpoint.cli import app
 from flashpoint.config import Settings
-from flashpoint.responses.evidence import estimates_frame, lever_evidence, render_evidence_markdown
+from flashpoint.responses.evidence import estimates_frame, lever_evidence, levers_evidence, render_evidence_markdown
 from flashpoint.responses.levers import levers
 from flashpoint.responses.recommend import published_evidence
 from flashpoint.sources import crises, terminations
@@ -74,3 +75,21 @@ def test_respond_on_the_demo_store(demo_db: Path) -> None:
     assert "flashpoint cite icb" in text.output
     cite = runner.invoke(app, ["cite", "icb"])
     assert cite.exit_code == 0 and "International Crisis Behavior" in cite.output
+
+
+def test_the_stores_evidence_as_of_a_day_reads_nothing_after_it(demo_db: Path, tmp_path: Path) -> None:
+    day = pd.Timestamp("2012-08-31").date()
+    chosen = [lv for lv in levers() if any(s.base == "events" for s in lv.evidence)][:2]
+    with open_store(Settings(db=demo_db)) as con:
+        as_of_day = estimates_frame(levers_evidence(con, Settings(db=demo_db), chosen, bases=("events",), n_boot=20,
+                                                    until=day))
+        everything = estimates_frame(levers_evidence(con, Settings(db=demo_db), chosen, bases=("events",),
+                                                     n_boot=20))
+    cut = tmp_path / "cut.duckdb"
+    shutil.copy(demo_db, cut)
+    with open_store(Settings(db=cut)) as con:
+        con.execute("DELETE FROM events WHERE event_date > ?", [day])
+        only_before = estimates_frame(levers_evidence(con, Settings(db=cut), chosen, bases=("events",), n_boot=20))
+    assert len(as_of_day) and as_of_day["n_treated"].sum() + as_of_day["n_control"].sum() > 0
+    pd.testing.assert_frame_equal(as_of_day, only_before)
+    assert not as_of_day.equals(everything)  # the later events would have changed it

@@ -8,6 +8,8 @@ the ``measures`` table that concern the pair, and the ``milex`` table for spendi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dataclasses import dataclass
 
 import duckdb
@@ -117,8 +119,9 @@ def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str], yea
 
 
 def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
-                   year: int | None = None) -> pd.DataFrame:
-    """The metrics of an (unordered) pair per year.
+                   year: int | None = None, until: dt.date | None = None) -> pd.DataFrame:
+    """The metrics of an (unordered) pair per year, from the events and measures dated up to
+    ``until`` (default: all; a brief as of a past day counts its year to that day).
 
     Returns
     -------
@@ -130,12 +133,14 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     """
     a, b = sorted(pair)
     backend = ibis_backend(con)
-    between = keyed_rows(backend.table("events"), IndicatorQuery(freq="year", dyad=(a, b)))
+    between = keyed_rows(backend.table("events"), IndicatorQuery(freq="year", dyad=(a, b), until=until))
     between = between.mutate(year=between.period.year())
     measures = backend.table("measures")
     concerns = (((measures.target_iso3 == a) & (measures.target2_iso3 == b))
                 | ((measures.target_iso3 == b) & (measures.target2_iso3 == a)))
     measures = measures.filter(concerns).mutate(year=measures.date.year())
+    if until is not None:
+        measures = measures.filter(measures.date <= until)
     if year is not None:
         between = between.filter(between.year == year)
         measures = measures.filter(measures.year == year)

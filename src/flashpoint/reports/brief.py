@@ -79,7 +79,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     weeks = ladder[pd.to_datetime(ladder["as_of"]) > pd.Timestamp(since)] if not ladder.empty else ladder
     stage = int(weeks["stage"].max()) if not weeks.empty else 0
     change, evidence = _change(con, pair, since, as_of)
-    metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year)
+    metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year, until=as_of)
     try:
         forecast, note = forecast_from_store(con, settings, pair, as_of=f"{as_of:%Y-%m}").to_dict(), ""
     except InvalidInput as exc:

@@ -18,6 +18,7 @@ Each estimate is :func:`flashpoint.responses.estimate.weighted_effects`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Final
@@ -138,11 +139,13 @@ FROM nexts WHERE CASE WHEN {spec.treated} THEN 1 WHEN {spec.control} THEN 0 END 
 ORDER BY episode_id""").df()
 
 
-def _event_situations(con: duckdb.DuckDBPyConnection, panel: pd.DataFrame, lever: Lever) -> pd.DataFrame:
+def _event_situations(con: duckdb.DuckDBPyConnection, panel: pd.DataFrame, lever: Lever,
+                      until: dt.date | None) -> pd.DataFrame:
     codes = " OR ".join(f"starts_with(cameo_code, {sql_string(c)})" for c in lever.cameo) or "false"
+    dated = "" if until is None else f"AND event_date <= DATE '{until.isoformat()}'"
     used = con.sql(f"""
 SELECT pair, year(event_date) * 12 + month(event_date) - 1 AS month, count(*) AS used
-FROM events WHERE pair IS NOT NULL AND ({codes}) GROUP BY ALL""").df()
+FROM events WHERE pair IS NOT NULL AND ({codes}) {dated} GROUP BY ALL""").df()
     rows = panel[panel["stage"].between(2, 3)].merge(used, on=["pair", "month"], how="left")
     rows["treated"] = (rows["used"].fillna(0) > 0).astype("int64")
     rows["escalated"] = (rows["stage_ahead"] > rows["stage"]).astype("float64").where(rows["stage_ahead"].notna())
@@ -157,17 +160,20 @@ def base_available(con: duckdb.DuckDBPyConnection, base: str, /) -> bool:
 
 def lever_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, lever: Lever, /, *,
                    bases: tuple[str, ...] = tuple(BASES), n_boot: int = 500, random_state: int = 0,
-                   panel: pd.DataFrame | None = None) -> list[Estimate]:
-    """Every estimate for ``lever`` on the ``bases`` the store holds (an empty list when none);
-    ``panel`` is the store's dyad-month panel (3 months ahead) when already built."""
+                   until: dt.date | None = None, panel: pd.DataFrame | None = None) -> list[Estimate]:
+    """Every estimate for ``lever`` on the ``bases`` the store holds (an empty list when none).
+
+    The store's own evidence reads only events dated up to ``until`` (default: all), so a
+    recommendation as of a past day learns nothing from what came after it; ``panel`` is the
+    store's dyad-month panel (3 months ahead, up to ``until``) when already built."""
     found = []
     for spec in lever.evidence:
         if spec.base not in bases or not base_available(con, spec.base):
             continue
         if spec.base == "events":
             if panel is None:
-                panel = build_event_panel(con, settings, horizon=3)
-            situations = _event_situations(con, panel, lever)
+                panel = build_event_panel(con, settings, horizon=3, until=until)
+            situations = _event_situations(con, panel, lever, until)
             treated, control = f"CAMEO {', '.join(lever.cameo)} between the pair in the month", "none of them"
         else:
             read = _icb_situations if spec.base == "icb" else _ucdp_situations
@@ -188,15 +194,15 @@ def lever_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, lever: Le
 
 def levers_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, chosen: Iterable[Lever], /, *,
                     bases: tuple[str, ...] = tuple(BASES), n_boot: int = 500,
-                    random_state: int = 0) -> list[Estimate]:
-    """:func:`lever_evidence` of each of ``chosen``, the store's dyad-month panel built once
-    for all of them when the events base is asked for."""
+                    random_state: int = 0, until: dt.date | None = None) -> list[Estimate]:
+    """:func:`lever_evidence` of each of ``chosen`` (events up to ``until``), the store's
+    dyad-month panel built once for all of them when the events base is asked for."""
     chosen = tuple(chosen)
     needs_panel = "events" in bases and any(s.base == "events" for lv in chosen for s in lv.evidence) \
         and base_available(con, "events")
-    panel = build_event_panel(con, settings, horizon=3) if needs_panel else None
+    panel = build_event_panel(con, settings, horizon=3, until=until) if needs_panel else None
     return [e for lever in chosen for e in lever_evidence(con, settings, lever, bases=bases, n_boot=n_boot,
-                                                             random_state=random_state, panel=panel)]
+                                                             random_state=random_state, until=until, panel=panel)]
 
 
 def estimates_frame(estimates: list[Estimate], /) -> pd.DataFrame:

@@ -147,7 +147,7 @@ def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, 
     state = pair_state(con, settings, pair, as_of=as_of, rules=rules)
     if structure is not None:
         state = replace(state, structure=pair_structure(structure, pair, state.as_of.year))
-    own = levers_evidence(con, settings, levers(), bases=("events",), n_boot=n_boot)
+    own = levers_evidence(con, settings, levers(), bases=("events",), n_boot=n_boot, until=as_of)
     evidence = pd.concat([published_evidence(), estimates_frame(own)], ignore_index=True)
     return state, rank_levers(state, evidence, rules=rules)
 
