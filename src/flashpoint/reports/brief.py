@@ -80,11 +80,13 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     stage = int(weeks["stage"].max()) if not weeks.empty else 0
     change, evidence = _change(con, pair, since, as_of)
     metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year, until=as_of)
+    # The forecast is monthly: as of the last month that ended by the day, so nothing later is read.
+    month = as_of if (as_of + dt.timedelta(days=1)).day == 1 else as_of.replace(day=1) - dt.timedelta(days=1)
     try:
-        forecast, note = forecast_from_store(con, settings, pair, as_of=f"{as_of:%Y-%m}").to_dict(), ""
+        forecast, note = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}").to_dict(), ""
     except InvalidInput as exc:
         forecast, note = None, str(exc)
-    _, ranked = recommend(con, settings, pair, as_of=as_of)
+    _, ranked = recommend(con, settings, pair, as_of=as_of, weeks=ladder)
     sources = sorted(set(con.sql("SELECT DISTINCT source FROM events WHERE pair = ?", params=[pair]).df()["source"]))
     citations = [_citation(s) for s in sources] + [_citation("icb"), _citation("terminations")]
     keep = ["period", "total", "escalation_index", "stage", "change_point"]

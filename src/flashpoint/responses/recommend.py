@@ -66,12 +66,14 @@ def published_evidence() -> pd.DataFrame:
 
 
 def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, as_of: dt.date | None = None,
-               rules: RankingRules | None = None) -> PairState:
-    """The pair's state over the ``recent_weeks`` up to ``as_of`` (default: the store's last event)."""
+               rules: RankingRules | None = None, weeks: pd.DataFrame | None = None) -> PairState:
+    """The pair's state over the ``recent_weeks`` up to ``as_of`` (default: the store's last
+    event); ``weeks`` is the pair's weekly ladder up to ``as_of`` when already computed."""
     rules = rules or ranking_rules()
     as_of = as_of or last_event_date(con, required=True)
     since = as_of - dt.timedelta(weeks=rules.recent_weeks)
-    weeks = pair_ladder(con, settings, pair, freq="week", until=as_of)
+    if weeks is None:
+        weeks = pair_ladder(con, settings, pair, freq="week", until=as_of)
     recent = weeks[pd.to_datetime(weeks["as_of"]) > pd.Timestamp(since)] if not weeks.empty else weeks
     patterns: dict[str, str] = {}
     for ind in INDICATORS:
@@ -87,6 +89,8 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
     query = IndicatorQuery(freq="week", dyad=tuple(pair.split("-")), since=since, until=as_of)
     crossings = check_rules(con, load_rules(settings.redlines_file), query)
     alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since)
+    if not alerts.empty:
+        alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= as_of]  # none known after the day
     return PairState(pair=pair, as_of=as_of, stage=int(recent["stage"].max()) if not recent.empty else 0,
                      patterns=patterns, crossings=tuple(sorted(set(crossings["rule"]))),
                      alerts=alerts["level"].value_counts().to_dict() if not alerts.empty else {})
@@ -139,12 +143,13 @@ def rank_levers(state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRu
 
 
 def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
-              as_of: dt.date | None = None, n_boot: int = 200,
-              structure: pd.DataFrame | None = None) -> tuple[PairState, list[Recommendation]]:
+              as_of: dt.date | None = None, n_boot: int = 200, structure: pd.DataFrame | None = None,
+              weeks: pd.DataFrame | None = None) -> tuple[PairState, list[Recommendation]]:
     """The pair's state and the ranked levers, with the published evidence and the store's own;
-    ``structure`` (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pair's context."""
+    ``structure`` (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pair's context;
+    ``weeks`` is the pair's weekly ladder up to ``as_of`` when already computed."""
     rules = ranking_rules()
-    state = pair_state(con, settings, pair, as_of=as_of, rules=rules)
+    state = pair_state(con, settings, pair, as_of=as_of, rules=rules, weeks=weeks)
     if structure is not None:
         state = replace(state, structure=pair_structure(structure, pair, state.as_of.year))
     own = levers_evidence(con, settings, levers(), bases=("events",), n_boot=n_boot, until=as_of)
