@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flashpoint.config import Settings
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.sources import measures, milex
 from flashpoint.store.connection import open_store
@@ -36,3 +39,20 @@ def test_measures_and_spending_enter_the_metrics(shared_data: Path, settings: Se
         georgia = next(row for row in csv.DictReader(fh) if row["Country"] == "Georgia")
     growth = float(georgia["2008"]) / float(georgia["2007"]) - 1
     assert frame.loc["military_spending_growth_GEO", "value"] == pytest.approx(growth)
+
+
+def test_buildup_reports_the_spending_growth_known_in_its_period(demo_db: Path, tmp_path: Path) -> None:
+    shutil.copy(demo_db, tmp_path / "demo.duckdb")  # the demo ingests SIPRI's figures for Georgia and Russia
+    monthly = IndicatorQuery(freq="month", dyad=("GEO", "RUS"))
+    with open_store(Settings(db=tmp_path / "demo.duckdb", memory_limit="2GB", threads=2)) as con:
+        found = compute_indicators(con, monthly)
+        metrics = {y: yearly_metrics(con, ("GEO", "RUS"), year=y).set_index("metric")["value"] for y in (2010, 2011, 2012)}
+        con.execute("DELETE FROM milex")
+        without = compute_indicators(con, monthly)
+    buildup = found[found.indicator == "buildup"].set_index("period")["spending_growth"]
+    assert buildup.notna().all() and found.loc[found.indicator != "buildup", "spending_growth"].isna().all()
+    for period, growth in buildup.items():  # the growth of the year before the period's, the latest known
+        known = metrics[period.year - 1]
+        assert growth == pytest.approx(max(known["military_spending_growth_GEO"], known["military_spending_growth_RUS"]))
+    assert without["spending_growth"].isna().all()
+    pd.testing.assert_frame_equal(found.drop(columns="spending_growth"), without.drop(columns="spending_growth"))

@@ -208,12 +208,17 @@ def quarantine(
 
 
 def _indicator_table(frame: pd.DataFrame, title: str) -> Table:
-    """One row per pair and period, one column per indicator: value (z-score)."""
+    """One row per pair and period, one column per indicator: value (z-score); and the military
+    spending growth reported with the buildup when the store has spending figures."""
     names = [i.name for i in INDICATORS]
-    table = Table("pair", "period", "incidents", *names, title=title)
+    growth = frame["spending_growth"].notna().any()
+    table = Table("pair", "period", "incidents", *names, *(["spending growth"] if growth else []), title=title)
     for (pair, period), rows in frame.groupby(["pair", "period"], sort=True):
         cells = {r.indicator: r for r in rows.itertuples()}
         shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
+        if growth:
+            known = rows["spending_growth"].dropna()
+            shown.append(f"{known.iloc[0]:+.1%}" if len(known) else "")
         table.add_row(pair, str(period), str(rows.total.iloc[0]), *shown)
     return table
 

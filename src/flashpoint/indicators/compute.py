@@ -14,10 +14,12 @@ from dataclasses import dataclass, replace
 
 import duckdb
 import ibis
+import numpy as np
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.indicators.registry import INDICATORS, Indicator, indicator
+from flashpoint.indicators.spending import spending
 from flashpoint.sources.tabular import sql_string
 from flashpoint.store.connection import ibis_backend
 
@@ -277,7 +279,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     DataFrame with columns ``pair`` ('GEO-RUS'; 'GEO→RUS' when directed), ``period`` (first
     day), ``indicator``, ``value`` (weighted incidents), ``incidents``, ``share`` (of the
     pair's incidents in the period), ``z`` (against the pair's trailing ``baseline_periods``;
-    NaN without enough history), ``total`` (the pair's incidents), one row per
+    NaN without enough history), ``total`` (the pair's incidents), ``spending_growth`` (on
+    the rows of the indicators that report it, docs/indicators.md; NaN elsewhere), one row per
     pair, period and indicator: for one pair every period from its first event on (empty
     ones included); for all pairs the pair-periods with at least one incident.
     """
@@ -287,7 +290,25 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
         f"CAST({i.name}_incidents AS BIGINT) AS incidents, "
         f"CASE WHEN total > 0 THEN {i.name}_incidents / total ELSE 0.0 END AS share, {i.name}_z AS z, "
         f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
-    return con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
+    frame = con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
+    return _with_spending_growth(con, frame)
+
+
+def _with_spending_growth(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:
+    """``spending_growth`` on the rows of the indicators that report it: the larger of the pair's
+    two states' military spending growth in the year before the period's (NaN elsewhere)."""
+    frame["spending_growth"] = float("nan")
+    reported = frame["indicator"].isin([i.name for i in INDICATORS if i.spending_growth])
+    growth = spending(con)[["iso3", "year", "growth"]].dropna()
+    if growth.empty or not reported.any():
+        return frame
+    rows = frame.loc[reported, ["pair", "period"]]
+    codes = rows["pair"].str.split("-|→", n=1, expand=True, regex=True)
+    year = pd.to_datetime(rows["period"]).dt.year - 1
+    by_state = [pd.DataFrame({"iso3": codes[i], "year": year}).merge(growth, on=["iso3", "year"], how="left")["growth"]
+                for i in (0, 1)]
+    frame.loc[reported, "spending_growth"] = np.fmax(*(g.to_numpy() for g in by_state))
+    return frame
 
 
 def period_kind(text: str) -> str:

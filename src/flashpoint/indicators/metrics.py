@@ -17,6 +17,7 @@ import ibis
 import pandas as pd
 
 from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
+from flashpoint.indicators.spending import spending
 from flashpoint.store.connection import ibis_backend
 
 
@@ -45,7 +46,6 @@ METRICS: tuple[Metric, ...] = (
     Metric("mediation", "International mediation efforts", "mediation efforts (incidents + recorded measures)",
            codes=("045", "028", "038"), measures=("mediation",)),
 )
-SPENDING_UNITS = ("constant 2021 US$ million", "current US$ million", "current US$ thousand")
 
 
 def _starts(column: ibis.Value, codes: tuple[str, ...]) -> ibis.Value:
@@ -76,30 +76,20 @@ def _counted_rows(between: ibis.Table, measures: ibis.Table, metric: Metric) -> 
     return rows
 
 
-def _spending_rows(milex: ibis.Table, countries: tuple[str, str], year: int | None) -> list[dict[str, object]]:
+def _spending_rows(con: duckdb.DuckDBPyConnection, countries: tuple[str, str],
+                   year: int | None) -> list[dict[str, object]]:
     """Each state's military spending per year (the preferred unit) and its growth on the year before."""
-    spending = milex.filter(milex.iso3.isin(list(countries)) & milex.unit.isin(list(SPENDING_UNITS)))
-    if year is not None:
-        spending = spending.filter(spending.year.isin([year - 1, year]))
-    frame = spending.to_pyarrow().to_pandas()
-    if frame.empty:
-        return []
-    frame["rank"] = frame.unit.map({u: i for i, u in enumerate(SPENDING_UNITS)})
-    best = frame.sort_values(["rank", "source"]).groupby(["iso3", "year"], as_index=False).head(1)
-    earlier = {(r.iso3, r.year, r.unit, r.source): r.value for r in frame.itertuples()}
-    names = {"sipri": "SIPRI Military Expenditure Database", "cow_nmc": "COW National Material Capabilities"}
     rows = []
-    for r in best.itertuples():
+    for r in spending(con, countries=countries).itertuples():
         if year is not None and r.year != year:
             continue
-        cited = names.get(r.source, r.source)
         rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
                      "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
-                     "source": cited})
-        if before := earlier.get((r.iso3, r.year - 1, r.unit, r.source)):
+                     "source": r.source})
+        if not pd.isna(r.growth):
             rows.append({"year": int(r.year), "metric": f"military_spending_growth_{r.iso3}",
-                         "title": f"Military spending growth, {r.iso3}", "value": float(r.value) / before - 1,
-                         "unit": f"change on {r.year - 1} (fraction; {r.unit})", "source": cited})
+                         "title": f"Military spending growth, {r.iso3}", "value": float(r.growth),
+                         "unit": f"change on {r.year - 1} (fraction; {r.unit})", "source": r.source})
     return rows
 
 
@@ -145,7 +135,7 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
         between = between.filter(between.year == year)
         measures = measures.filter(measures.year == year)
     rows = [row for metric in METRICS for row in _counted_rows(between, measures, metric)]
-    rows += _spending_rows(backend.table("milex"), (a, b), year)
+    rows += _spending_rows(con, (a, b), year)
     rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()))
     order = {m.name: i for i, m in enumerate(METRICS)}
     columns = ["year", "metric", "title", "value", "unit", "source"]

@@ -39,6 +39,9 @@ class Indicator:
     #: Weight of the indicator's z-score in the escalation index (docs/escalation.md); a
     #: negative weight reads a fall below the baseline as escalation (engagement).
     index_weight: float = 0.0
+    #: Reported with the larger of the two states' military spending growth (auxiliary
+    #: ``milex`` table) of the year before the period's, the latest known during the period.
+    spending_growth: bool = False
 
 
 LEADERSHIP: Final = {"GOV": 1.5, "MIL": 1.5}
@@ -51,6 +54,7 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
                     "police build-ups weighing less.",
         codes={"15": 1.0, "150": 1.0, "151": 0.5, "152": 2.0, "153": 0.5, "154": 2.0},
         index_weight=0.15,
+        spending_growth=True,
     ),
     Indicator(
         name="rhetoric",
@@ -158,6 +162,11 @@ def render_markdown() -> str:
             parts.append(f"\nActor weights: {weights}.")
         if ind.tone_factor:
             parts.append(f"\nTone: × (1 + {ind.tone_factor:g} per point of negative `avg_tone`), at most × {ind.tone_cap:g}.")
+        if ind.spending_growth:
+            parts.append("\nReported with `spending_growth`: the larger of the two states' growth of military "
+                         "spending (the auxiliary `milex` table, `flashpoint ingest milex`; constant prices "
+                         "preferred) in the year before the period's, the latest figure known during the period; "
+                         "empty without spending figures. It is context beside the count, not part of its z-score.")
         if ind.index_weight:
             side = "a fall below" if ind.index_weight < 0 else "a rise above"
             parts.append(f"\nEscalation index weight: {abs(ind.index_weight):g} on {side} the baseline "
