@@ -131,7 +131,7 @@ def _crossings(events: ibis.Table, rules: tuple[RedLine, ...], query: IndicatorQ
             matched = matched.filter(matched.location_iso3.isin(list(rule.places)))
         incidents = (matched.group_by(["pair", "period", "incident"])
                      .agg(reported=matched.reported.max(), first_date=matched.event_date.min(),
-                          event_ids=matched.event_id.collect(order_by=[matched.event_date, matched.event_id])))
+                          event_ids=matched.event_id.collect()))  # ordered by check_rules (Spark cannot here)
         incidents = incidents.filter(incidents.reported >= rule.min_sources)
         parts.append(incidents.group_by(["pair", "period"])
                      .agg(incidents=incidents.count(), first_date=incidents.first_date.min(),
@@ -149,7 +149,7 @@ def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: Ind
     Returns
     -------
     DataFrame: ``rule``, ``pair``, ``period``, ``incidents``, ``event_ids`` (the events that
-    crossed it, earliest first), ``first_date``.
+    crossed it, by event id), ``first_date``.
     """
     columns = ["rule", "pair", "period", "incidents", "event_ids", "first_date"]
     if not rules:
