@@ -173,7 +173,8 @@ def _render_sources(rows: pa.Table, incidents: list[str], fmt: OutputFormat) -> 
 
 @app.command()
 def dedup(ctx: typer.Context) -> None:
-    """Cluster the whole store again (after changing the dedup settings); ingest clusters new rows itself."""
+    """Cluster the whole store again (after changing the dedup settings) and rebuild the weekly pair
+    aggregates; ingest does both for new rows itself."""
     with open_store(ctx.obj) as con:
         changed = settle(con, ctx.obj).reassigned
         rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
