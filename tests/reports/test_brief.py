@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 from weasyprint import HTML
@@ -26,3 +27,16 @@ def test_a_brief_says_what_changed_and_prints_on_one_page(demo_db: Path) -> None
     assert media == "application/pdf" and pdf.startswith(b"%PDF")
     html, _ = render_brief(brief, "html")
     assert len(HTML(string=html.decode()).render().pages) == 1  # the PDF is this HTML, printed
+
+
+def test_a_brief_as_of_a_day_reads_nothing_after_it(demo_db: Path, tmp_path: Path) -> None:
+    day = dt.date(2012, 8, 31)
+    with open_store(Settings(db=demo_db), read_only=True) as con:
+        full = render_brief(build_brief(con, Settings(db=demo_db), "GEO-RUS", as_of=day), "md")[0].decode()
+    cut = Settings(db=tmp_path / "cut.duckdb")
+    shutil.copy(demo_db, cut.db)
+    with open_store(cut) as con:
+        con.execute("DELETE FROM events WHERE event_date > ?", [day])
+        only_before = render_brief(build_brief(con, cut, "GEO-RUS", as_of=day), "md")[0].decode()
+    assert "As of 2012-08:" in full and "## Yearly metrics, 2012 (to 2012-08-31)" in full
+    assert full == only_before

@@ -80,8 +80,10 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     stage = int(weeks["stage"].max()) if not weeks.empty else 0
     change, evidence = _change(con, pair, since, as_of)
     metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year, until=as_of)
-    # The forecast is monthly: as of the last month that ended by the day, so nothing later is read.
-    month = as_of if (as_of + dt.timedelta(days=1)).day == 1 else as_of.replace(day=1) - dt.timedelta(days=1)
+    # The forecast is monthly: as of the day's month when nothing later is stored, else as of the
+    # last month that ended by the day, so nothing after the day is read.
+    latest = as_of >= last_event_date(con, required=True) or (as_of + dt.timedelta(days=1)).day == 1
+    month = as_of if latest else as_of.replace(day=1) - dt.timedelta(days=1)
     try:
         forecast, note = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}").to_dict(), ""
     except InvalidInput as exc:
