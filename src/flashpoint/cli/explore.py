@@ -209,17 +209,19 @@ def quarantine(
 
 
 def _indicator_table(frame: pd.DataFrame, title: str) -> Table:
-    """One row per pair and period, one column per indicator: value (z-score); and the military
-    spending growth reported with the buildup when the store has spending figures."""
+    """One row per pair and period, one column per indicator: value (z-score); and what is
+    reported beside them when the view has any: the military spending growth (with the
+    buildup) and the fights by backed non-state actors (with the proxy involvement)."""
     names = [i.name for i in INDICATORS]
-    growth = frame["spending_growth"].notna().any()
-    table = Table("pair", "period", "incidents", *names, *(["spending growth"] if growth else []), title=title)
+    extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
+    extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
+    table = Table("pair", "period", "incidents", *names, *extra, title=title)
     for (pair, period), rows in frame.groupby(["pair", "period"], sort=True):
         cells = {r.indicator: r for r in rows.itertuples()}
         shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
-        if growth:
-            known = rows["spending_growth"].dropna()
-            shown.append(f"{known.iloc[0]:+.1%}" if len(known) else "")
+        for column, form in extra.values():
+            known = rows[column].dropna()
+            shown.append(form.format(known.iloc[0]) if len(known) else "")
         table.add_row(pair, str(period), str(rows.total.iloc[0]), *shown)
     return table
 

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
-from flashpoint.indicators.registry import INDICATORS, Indicator, indicator
+from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
+from flashpoint.indicators.proxies import with_backed_fighting
 from flashpoint.indicators.spending import spending
 from flashpoint.sources.tabular import sql_string
 from flashpoint.store.connection import ibis_backend
@@ -27,8 +28,6 @@ from flashpoint.store.connection import ibis_backend
 FREQUENCIES = {"day": ("D", "D"), "week": ("W", "W-MON"), "month": ("M", "MS"), "year": ("Y", "YS")}
 #: Fewest earlier periods a z-score needs.
 MIN_BASELINE = 4
-#: Actor types of non-state armed groups: their statements are not the state's.
-NON_STATE = ("REB", "UAF", "INS", "SEP")
 
 
 @dataclass(frozen=True)
@@ -280,7 +279,9 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     day), ``indicator``, ``value`` (weighted incidents), ``incidents``, ``share`` (of the
     pair's incidents in the period), ``z`` (against the pair's trailing ``baseline_periods``;
     NaN without enough history), ``total`` (the pair's incidents), ``spending_growth`` (on
-    the rows of the indicators that report it, docs/indicators.md; NaN elsewhere), one row per
+    the rows of the indicators that report it, docs/indicators.md; NaN elsewhere),
+    ``backed_fighting`` (on the proxy rows: fights by the non-state armed actors one state of
+    the pair backed, :mod:`flashpoint.indicators.proxies`; NaN elsewhere), one row per
     pair, period and indicator: for one pair every period from its first event on (empty
     ones included); for all pairs the pair-periods with at least one incident.
     """
@@ -291,7 +292,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
         f"CASE WHEN total > 0 THEN {i.name}_incidents / total ELSE 0.0 END AS share, {i.name}_z AS z, "
         f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
     frame = con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
-    return _with_spending_growth(con, frame)
+    return with_backed_fighting(con, _with_spending_growth(con, frame), query)
 
 
 def _with_spending_growth(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:

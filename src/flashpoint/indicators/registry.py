@@ -42,9 +42,17 @@ class Indicator:
     #: Reported with the larger of the two states' military spending growth (auxiliary
     #: ``milex`` table) of the year before the period's, the latest known during the period.
     spending_growth: bool = False
+    #: For ``proxy``: reported with the fights (CAMEO roots ``fighting_roots``) by one state's
+    #: non-state armed actors that the other backed — with its codes weighing at least
+    #: ``backing_min_weight`` — in the ``backing_days`` before (0: not reported).
+    backing_days: int = 0
+    backing_min_weight: float = 0.0
+    fighting_roots: tuple[str, ...] = ()
 
 
 LEADERSHIP: Final = {"GOV": 1.5, "MIL": 1.5}
+#: Actor types of non-state armed groups: their statements are not the state's.
+NON_STATE: Final = ("REB", "UAF", "INS", "SEP")
 
 INDICATORS: Final[tuple[Indicator, ...]] = (
     Indicator(
@@ -97,6 +105,9 @@ INDICATORS: Final[tuple[Indicator, ...]] = (
         shape="proxy",
         proxy_types=("REB", "UAF", "INS", "SEP"),
         index_weight=0.05,
+        backing_days=365,
+        backing_min_weight=2.0,
+        fighting_roots=("18", "19", "20"),
     ),
     Indicator(
         name="coercion",
@@ -162,6 +173,13 @@ def render_markdown() -> str:
             parts.append(f"\nActor weights: {weights}.")
         if ind.tone_factor:
             parts.append(f"\nTone: × (1 + {ind.tone_factor:g} per point of negative `avg_tone`), at most × {ind.tone_cap:g}.")
+        if ind.backing_days:
+            backing = ", ".join(f"`{c}`" for c, w in ind.codes.items() if w >= ind.backing_min_weight)
+            parts.append(f"\nReported with `backed_fighting`: the fights (CAMEO roots {', '.join(ind.fighting_roots)}) "
+                         "by one state's non-state armed actors in a period, when the other state backed such actors "
+                         f"of the first (codes {backing}: arming, military cooperation) in the {ind.backing_days} days "
+                         "before the fight. A fight names no second state, so it is not one of the pair's own events: "
+                         "context beside the count, not part of its z-score.")
         if ind.spending_growth:
             parts.append("\nReported with `spending_growth`: the larger of the two states' growth of military "
                          "spending (the auxiliary `milex` table, `flashpoint ingest milex`; constant prices "
