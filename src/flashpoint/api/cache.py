@@ -8,6 +8,7 @@ answer stays right until then, and no request reads the store to learn whether i
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -26,6 +27,7 @@ class AnswerCache:
         self._lock = threading.Lock()
         self._generation = 0  # how many times the store changed
         self._pending: dict[Hashable, asyncio.Future] = {}  # answers being computed
+        self._computing: asyncio.Semaphore | None = None  # made in the server's event loop
 
     def get(self, key: Hashable, compute: Callable[[], Any], /) -> Any:
         """The answer for ``key``, computed (outside the lock) when absent."""
@@ -41,9 +43,17 @@ class AnswerCache:
             return found
         pending = self._pending.get(key)
         if pending is None:
-            pending = self._pending[key] = asyncio.ensure_future(run_in_threadpool(compute))
+            pending = self._pending[key] = asyncio.ensure_future(self._compute(compute))
             pending.add_done_callback(lambda _: self._pending.pop(key, None))
         return self._keep(key, await pending, generation)
+
+    async def _compute(self, compute: Callable[[], Any]) -> Any:
+        """Compute in a worker thread, at most one per core at a time: more would share the cores
+        and the interpreter, and all finish late, while the kept answers wait behind them."""
+        if self._computing is None:
+            self._computing = asyncio.Semaphore(os.cpu_count() or 1)
+        async with self._computing:
+            return await run_in_threadpool(compute)
 
     def store_changed(self) -> None:
         """Forget every answer; one being computed meanwhile is returned but not kept."""
