@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from flashpoint.config import Settings
+from flashpoint.indicators.weekly import settle
 from flashpoint.sources import acled, gdelt, ucdp
 from flashpoint.store.connection import open_store
-from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import ingest_paths
 
 # One Dawn article (dawn.com/news/1342691, "Setback to peace") on 1 July 2017, which GDELT 2.0
@@ -19,8 +19,9 @@ DAWN_ROWS = {f"gdelt2:{i}" for i in (669666608, 669666610, 669666611, 669667747,
 
 
 def _ingest(con, settings: Settings, paths: list[str], reader=gdelt) -> None:  # noqa: ANN001
+    """As an ingest does: store, then settle (a later batch is clustered from a copy of its pairs' rows)."""
     results = ingest_paths(con, paths, reader=reader)
-    cluster_events(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+    settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
 
 
 @pytest.mark.shared_data
@@ -43,7 +44,8 @@ def test_a_real_re_reported_incident_is_one_cluster(shared_data: Path, settings:
 
 def test_a_new_batch_joins_existing_clusters(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
     first = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia consult (043) in Cairo
-    copies = ["\t".join([str(int(first[0]) + k), *first[1:]]) for k in (1000, 2000)]
+    single = gdelt2_lines[5].split("\t")  # one country named (the United States): no pair
+    copies = ["\t".join([str(int(row[0]) + k), *row[1:]]) for row in (first, single) for k in (1000, 2000)]
     (tmp_path / "a.tsv").write_text("\n".join(gdelt2_lines) + "\n")
     (tmp_path / "b.tsv").write_text("\n".join(copies) + "\n")
     with open_store(settings) as con:
@@ -51,14 +53,18 @@ def test_a_new_batch_joins_existing_clusters(settings: Settings, tmp_path: Path,
         before = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
         _ingest(con, settings, [str(tmp_path / "b.tsv")])
         after = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
+        sizes = dict(con.execute("SELECT event_id, cluster_size FROM events").fetchall())
         once = Settings(db=tmp_path / "once.duckdb", memory_limit="1GB", threads=1)
     with open_store(once) as con:
         _ingest(con, once, [str(tmp_path / "a.tsv"), str(tmp_path / "b.tsv")])
         together = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
+        together_sizes = dict(con.execute("SELECT event_id, cluster_size FROM events").fetchall())
     original = f"gdelt2:{first[0]}"
     assert after[f"gdelt2:{int(first[0]) + 1000}"] == after[f"gdelt2:{int(first[0]) + 2000}"] == after[original]
     assert after[original] == before[original]  # the existing cluster kept its id
-    assert after == together  # incremental and all-at-once agree
+    alone = f"gdelt2:{single[0]}"
+    assert after[f"gdelt2:{int(single[0]) + 1000}"] == after[f"gdelt2:{int(single[0]) + 2000}"] == after[alone]
+    assert after == together and sizes == together_sizes  # incremental and all-at-once agree
 
 
 @pytest.mark.shared_data

@@ -85,16 +85,17 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     """
     if ingest_ids is not None and not ingest_ids:
         return Settled(0, (), None)  # nothing new
-    reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
     stored = _stored_state(con)
-    if ingest_ids and stored == _state(con):
-        return Settled(reassigned, (), None)  # settled before (a file ingested again after a crash)
     if not ingest_ids or stored != _state(con, without=ingest_ids):
+        reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
+        if ingest_ids and stored == _state(con):
+            return Settled(reassigned, (), None)  # settled before (a file ingested again after a crash)
         refresh_weeks(con)
         return Settled(reassigned, None, None)
     pairs = tuple(sorted(r[0] for r in con.execute(
         "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
         [ingest_ids]).fetchall()))
     copied = copy_pair_events(con, pairs)
+    reassigned = cluster_events(con, settings, ingest_ids=ingest_ids, copied=copied)
     refresh_weeks(con, pairs=pairs, table=copied)
     return Settled(reassigned, pairs, copied)

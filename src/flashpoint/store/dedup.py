@@ -81,21 +81,31 @@ def _near(a: str, b: str, radius_km: float) -> str:
             f"* pow(sin(radians({b}.lon - {a}.lon) / 2), 2))) <= {radius_km})")
 
 
-def _assign_sql(group: str, cell: float, window: int) -> str:
+def _rows_sql(copied: str | None) -> str:
+    """The rows that may fall in the groups of ``dedup_groups``, with ``row_id``: from the store,
+    or from ``copied`` (every row of the groups' pairs, with their row ids) and the store's rows
+    without a pair, which it reads only when some group has none."""
+    if copied is None:
+        # The stored pair rules out most rows before their group key is built.
+        return ("(SELECT rowid AS row_id, * FROM events WHERE pair IS NULL "
+                "OR pair IN (SELECT pair FROM dedup_groups WHERE pair IS NOT NULL))")
+    return (f"(SELECT * FROM {copied} UNION ALL BY NAME SELECT rowid AS row_id, * FROM events WHERE pair IS NULL "
+            "AND EXISTS (SELECT 1 FROM dedup_groups WHERE pair IS NULL))")
+
+
+def _assign_sql(group: str, cell: float, window: int, rows: str) -> str:
     """SQL creating ``dedup_assign`` (row_id, cluster_id, cluster_size) for every row of the
-    groups in ``dedup_groups``: machine-coded sessions per cell, joined to the nearest
-    human-coded row; human-coded rows linked to earlier human-coded sources."""
+    groups in ``dedup_groups`` among ``rows``: machine-coded sessions per cell, joined to the
+    nearest human-coded row; human-coded rows linked to earlier human-coded sources."""
     radius_km = cell * 111.2
     return f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
 SELECT row_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INTEGER) AS cluster_size FROM (
 WITH keyed AS (
-  SELECT rowid AS row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
+  SELECT row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
-  FROM events
-  -- The stored pair rules out most rows before their group key is built.
-  WHERE (pair IS NULL OR pair IN (SELECT pair FROM dedup_groups WHERE pair IS NOT NULL))
-    AND {group} IN (SELECT grp FROM dedup_groups)
+  FROM {rows}
+  WHERE {group} IN (SELECT grp FROM dedup_groups)
 ),
 machine AS (SELECT * FROM keyed WHERE coding <> 'human'),
 gaps AS (
@@ -145,7 +155,7 @@ SELECT row_id, cluster_id FROM human_clusters
 
 
 def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-                   ingest_ids: list[int] | None = None) -> int:
+                   ingest_ids: list[int] | None = None, copied: str | None = None) -> int:
     """Assign ``cluster_id`` to the rows of the given ingests and every row of their groups.
 
     Parameters
@@ -153,6 +163,9 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     con : DuckDB connection to an open store.
     settings : the dedup window and cell size.
     ingest_ids : the new batch; None clusters the whole store again.
+    copied : a temporary copy of every stored row of the new rows' pairs, with their row ids
+        (``row_id``; :func:`flashpoint.store.queries.copy_pair_events`), read instead of the
+        store for those pairs, and updated with the store.
 
     Returns
     -------
@@ -166,7 +179,7 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair "
                     f"FROM events {scope}")
-        con.execute(_assign_sql(group, cell, window))
+        con.execute(_assign_sql(group, cell, window, _rows_sql(copied)))
         # Rows that name no country anywhere stand alone. Rows are written back by row id: a
         # join on the event id would read every stored id.
         con.execute(f"INSERT INTO dedup_assign SELECT rowid, event_id, 1 FROM events "
@@ -175,6 +188,9 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
             "UPDATE events SET cluster_id = a.cluster_id, cluster_size = a.cluster_size FROM dedup_assign a "
             "WHERE events.rowid = a.row_id AND (events.cluster_id IS DISTINCT FROM a.cluster_id "
             "OR events.cluster_size IS DISTINCT FROM a.cluster_size)").fetchone()[0]
+        if copied is not None:
+            con.execute(f"UPDATE {copied} SET cluster_id = a.cluster_id, cluster_size = a.cluster_size "
+                        f"FROM dedup_assign a WHERE {copied}.row_id = a.row_id")
         con.execute("DROP TABLE dedup_assign; DROP TABLE dedup_groups")
         con.execute("COMMIT")
     except BaseException:

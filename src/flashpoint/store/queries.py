@@ -110,15 +110,16 @@ PAIR_EVENTS_COPY = "pair_events_copy"
 
 
 def copy_pair_events(con: duckdb.DuckDBPyConnection, pairs: tuple[str, ...], /) -> str:
-    """Copy the events of ``pairs`` ('GEO-RUS') into a temporary table and return its name.
+    """Copy the events of ``pairs`` ('GEO-RUS'), with their row ids (``row_id``), into a
+    temporary table and return its name.
 
     A few pairs' events lie all over a store ingested file by file, so reading them costs a
-    scan of the store: the live watch reads them once, and its weekly counts, scores, red
-    lines and evidence all read the copy (their compiled queries are the same whatever the
-    pairs). With no pairs, the copy is empty.
+    scan of the store: the live watch reads them once, and its deduplication, weekly counts,
+    scores, red lines and evidence all read the copy (their compiled queries are the same
+    whatever the pairs). With no pairs, the copy is empty.
     """
     keep = "WHERE pair IN (SELECT unnest(?))" if pairs else "LIMIT 0"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIR_EVENTS_COPY} AS SELECT * FROM events {keep}",
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIR_EVENTS_COPY} AS SELECT rowid AS row_id, * FROM events {keep}",
                 [list(pairs)] if pairs else [])
     return PAIR_EVENTS_COPY
 
