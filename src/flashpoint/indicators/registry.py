@@ -162,32 +162,38 @@ def render_markdown() -> str:
              "(docs/redlines.md); the yearly metrics are in docs/metrics.md. The escalation index combines",
              "the z-scores with the weights below (docs/escalation.md).\n"]
     for ind in INDICATORS:
-        parts.append(f"## `{ind.name}`: {ind.title}\n\n{ind.description}\n")
-        if ind.shape == "proxy":
-            parts.append(f"Reads events from a state to non-state armed actors ({', '.join(ind.proxy_types)}) "
-                         "whose country is the other state of the pair, in either direction.\n")
-        parts.append("| CAMEO | name | weight |\n|---|---|---|")
-        parts += [f"| `{code}` | {codes[code].cameo_name} | {weight:g} |" for code, weight in ind.codes.items()]
-        if ind.actor_weights:
-            weights = ", ".join(f"{t} × {w:g}" for t, w in ind.actor_weights.items())
-            parts.append(f"\nActor weights: {weights}.")
-        if ind.tone_factor:
-            parts.append(f"\nTone: × (1 + {ind.tone_factor:g} per point of negative `avg_tone`), at most × {ind.tone_cap:g}.")
-        if ind.backing_days:
-            backing = ", ".join(f"`{c}`" for c, w in ind.codes.items() if w >= ind.backing_min_weight)
-            parts.append(f"\nReported with `backed_fighting`: the fights (CAMEO roots {', '.join(ind.fighting_roots)}) "
-                         "by one state's non-state armed actors in a period, when the other state backed such actors "
-                         f"of the first (codes {backing}: arming, military cooperation) in the {ind.backing_days} days "
-                         "before the fight. A fight names no second state, so it is not one of the pair's own events: "
-                         "context beside the count, not part of its z-score.")
-        if ind.spending_growth:
-            parts.append("\nReported with `spending_growth`: the larger of the two states' growth of military "
-                         "spending (the auxiliary `milex` table, `flashpoint ingest milex`; constant prices "
-                         "preferred) in the year before the period's, the latest figure known during the period; "
-                         "empty without spending figures. It is context beside the count, not part of its z-score.")
-        if ind.index_weight:
-            side = "a fall below" if ind.index_weight < 0 else "a rise above"
-            parts.append(f"\nEscalation index weight: {abs(ind.index_weight):g} on {side} the baseline "
-                         "(docs/escalation.md).")
-        parts.append("")
+        parts += _section(ind, codes)
     return "\n".join(parts)
+
+
+def _section(ind: Indicator, codes: dict) -> list[str]:
+    """One indicator's part of docs/indicators.md (``codes``: the CAMEO codebook by code): what it
+    reads, its weights, what it reports."""
+    parts = [f"## `{ind.name}`: {ind.title}\n\n{ind.description}\n"]
+    if ind.shape == "proxy":
+        parts.append(f"Reads events from a state to non-state armed actors ({', '.join(ind.proxy_types)}) "
+                     "whose country is the other state of the pair, in either direction.\n")
+    parts.append("| CAMEO | name | weight |\n|---|---|---|")
+    parts += [f"| `{code}` | {codes[code].cameo_name} | {weight:g} |" for code, weight in ind.codes.items()]
+    if ind.actor_weights:
+        weights = ", ".join(f"{t} × {w:g}" for t, w in ind.actor_weights.items())
+        parts.append(f"\nActor weights: {weights}.")
+    if ind.tone_factor:
+        parts.append(f"\nTone: × (1 + {ind.tone_factor:g} per point of negative `avg_tone`), at most × {ind.tone_cap:g}.")
+    if ind.backing_days:
+        backing = ", ".join(f"`{c}`" for c, w in ind.codes.items() if w >= ind.backing_min_weight)
+        parts.append(f"\nReported with `backed_fighting`: the fights (CAMEO roots {', '.join(ind.fighting_roots)}) "
+                     "by one state's non-state armed actors in a period, when the other state backed such actors "
+                     f"of the first (codes {backing}: arming, military cooperation) in the {ind.backing_days} days "
+                     "before the fight. A fight names no second state, so it is not one of the pair's own events: "
+                     "context beside the count, not part of its z-score.")
+    if ind.spending_growth:
+        parts.append("\nReported with `spending_growth`: the larger of the two states' growth of military "
+                     "spending (the auxiliary `milex` table, `flashpoint ingest milex`; constant prices "
+                     "preferred) in the year before the period's, the latest figure known during the period; "
+                     "empty without spending figures. It is context beside the count, not part of its z-score.")
+    if ind.index_weight:
+        side = "a fall below" if ind.index_weight < 0 else "a rise above"
+        parts.append(f"\nEscalation index weight: {abs(ind.index_weight):g} on {side} the baseline "
+                     "(docs/escalation.md).")
+    return [*parts, ""]
