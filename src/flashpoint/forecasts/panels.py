@@ -110,6 +110,11 @@ def _inputs_sql(src: dict[str, str], last_year: int | None) -> str:
     """CTEs of the inputs, each keyed by state-year or dyad-year: ``dyads`` (system members
     paired), ``states`` (a state's capabilities, spending growth, major-power status, trade and
     IGOs), ``contig``, ``distance``, ``atop``, ``spells`` (rivalries, arms races) and ``mids``."""
+    return f"{_state_inputs_sql(src, last_year)},{_dyad_inputs_sql(src)}"
+
+
+def _state_inputs_sql(src: dict[str, str], last_year: int | None) -> str:
+    """CTEs ``members``, ``dyads`` (members paired, up to ``last_year``) and ``states``."""
     return f"""
 members AS (
   SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
@@ -138,7 +143,13 @@ states AS (
                     coalesce(imports, 0) + coalesce(exports, 0) AS trade FROM {src['cow_trade_sy']}) t USING (ccode, year)
   LEFT JOIN (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, sum_igo_full
              FROM {src['cow_igo_sy']}) i USING (ccode, year)
-),
+)"""
+
+
+def _dyad_inputs_sql(src: dict[str, str]) -> str:
+    """CTEs keyed by dyad-year: ``contig``, ``distance``, ``atop``, ``spells`` and ``mids``
+    (``spells`` reads ``members`` for open-ended spells)."""
+    return f"""
 contig AS (
   SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(y AS INTEGER) AS year,
          min(conttype) AS conttype
