@@ -23,7 +23,7 @@ from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
 from flashpoint.indicators.compute import PERIOD_INDEX, IndicatorQuery, indicators_sql
 from flashpoint.indicators.registry import INDICATORS
-from flashpoint.sources.tabular import sql_string
+from flashpoint.sources.tabular import sql_string, sql_strings
 
 #: Ladder stages (ARCHITECTURE.md).
 STAGES: Final = {0: "stable", 1: "verbal hostility", 2: "coercive signalling", 3: "limited use of force",
@@ -112,7 +112,7 @@ def series_scores(con: duckdb.DuckDBPyConnection, settings: Settings, series: st
     """
     where = [f"series = {sql_string(series)}"]
     if pairs is not None:
-        where.append("pair IN (" + ", ".join(sql_string(p) for p in pairs) + ")")
+        where.append(f"pair IN ({sql_strings(pairs) or 'NULL'})")
     if until is not None:
         where.append(f"date <= DATE '{until.isoformat()}'")
     window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {int(baseline_periods)} PRECEDING AND 1 PRECEDING"

@@ -14,14 +14,13 @@ from dataclasses import dataclass, replace
 
 import duckdb
 import ibis
-import numpy as np
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.proxies import with_backed_fighting
-from flashpoint.indicators.spending import spending
-from flashpoint.sources.tabular import sql_string
+from flashpoint.indicators.spending import with_spending_growth
+from flashpoint.sources.tabular import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
 
 #: Period names → Ibis truncation unit and pandas frequency.
@@ -211,7 +210,7 @@ def _template(query: IndicatorQuery) -> tuple[IndicatorQuery, dict[str, str]]:
         values.update(zip(dyad, codes))
     if query.pairs is not None:
         pairs = ("__pairs__",)  # one placeholder for the whole list: one compile for any number of pairs
-        values["'__pairs__'"] = ", ".join(sql_string(p) for p in query.pairs) if query.pairs else "NULL"
+        values["'__pairs__'"] = sql_strings(query.pairs) or "NULL"
     if query.country is not None:
         country = "__country__"
         values[country] = query.country
@@ -255,8 +254,7 @@ def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, tab
     if query.dyad is not None:
         return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string('-'.join(sorted(query.dyad)))}"
     if query.pairs is not None:
-        listed = ", ".join(sql_string(p) for p in query.pairs) or "NULL"
-        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair IN ({listed})"
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair IN ({sql_strings(query.pairs) or 'NULL'})"
     return f"SELECT * FROM {WEEKLY_TABLE}"
 
 
@@ -292,24 +290,7 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
         f"CASE WHEN total > 0 THEN {i.name}_incidents / total ELSE 0.0 END AS share, {i.name}_z AS z, "
         f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
     frame = con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
-    return with_backed_fighting(con, _with_spending_growth(con, frame), query)
-
-
-def _with_spending_growth(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> pd.DataFrame:
-    """``spending_growth`` on the rows of the indicators that report it: the larger of the pair's
-    two states' military spending growth in the year before the period's (NaN elsewhere)."""
-    frame["spending_growth"] = float("nan")
-    reported = frame["indicator"].isin([i.name for i in INDICATORS if i.spending_growth])
-    growth = spending(con)[["iso3", "year", "growth"]].dropna()
-    if growth.empty or not reported.any():
-        return frame
-    rows = frame.loc[reported, ["pair", "period"]]
-    codes = rows["pair"].str.split("-|→", n=1, expand=True, regex=True)
-    year = pd.to_datetime(rows["period"]).dt.year - 1
-    by_state = [pd.DataFrame({"iso3": codes[i], "year": year}).merge(growth, on=["iso3", "year"], how="left")["growth"]
-                for i in (0, 1)]
-    frame.loc[reported, "spending_growth"] = np.fmax(*(g.to_numpy() for g in by_state))
-    return frame
+    return with_backed_fighting(con, with_spending_growth(con, frame), query)
 
 
 def period_kind(text: str) -> str:

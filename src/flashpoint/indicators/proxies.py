@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from flashpoint.indicators.registry import INDICATORS, NON_STATE
-from flashpoint.sources.tabular import sql_string
+from flashpoint.sources.tabular import sql_string, sql_strings
 
 if TYPE_CHECKING:
     from flashpoint.indicators.compute import IndicatorQuery
@@ -26,17 +26,14 @@ if TYPE_CHECKING:
 PROXY = next(i for i in INDICATORS if i.backing_days)
 
 
-def _listed(values: tuple[str, ...]) -> str:
-    return ", ".join(sql_string(v) for v in values)
-
-
 def backed_fighting(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /) -> pd.DataFrame:
     """Per pair (keyed as the query keys them) and period: ``backed_fighting``, the incidents of
     fighting by non-state armed actors of one state that the other backed in the days before."""
     codes = [c for c, w in PROXY.codes.items() if w >= PROXY.backing_min_weight]
     backing_codes = " OR ".join(f"starts_with(cameo_code, {sql_string(c)})" for c in codes)
-    types = _listed(PROXY.proxy_types)
+    types = sql_strings(PROXY.proxy_types)
     until = "" if query.until is None else f"AND event_date <= DATE '{query.until.isoformat()}'"
+    backers = hosts = ""  # for one pair, only its two states' rows are read
     if query.country is not None:
         key, keep = f"{sql_string(query.country)} || '-*'", f"{sql_string(query.country)} IN (b.backer, f.host)"
     elif query.directed:
@@ -45,21 +42,24 @@ def backed_fighting(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /) ->
         key, keep = "least(b.backer, f.host) || '-' || greatest(b.backer, f.host)", "true"
     if query.dyad is not None:
         first, second = (sql_string(code) for code in query.dyad)
+        backers = hosts = f"AND actor1_iso3 IN ({first}, {second})"
+        backers += f" AND actor2_iso3 IN ({first}, {second})"
         keep = f"b.backer = {first} AND f.host = {second}"
         if not query.directed:
             keep = f"({keep}) OR (b.backer = {second} AND f.host = {first})"
     if query.pairs is not None:
-        keep = f"least(b.backer, f.host) || '-' || greatest(b.backer, f.host) IN ({_listed(query.pairs) or 'NULL'})"
+        keep = f"least(b.backer, f.host) || '-' || greatest(b.backer, f.host) IN ({sql_strings(query.pairs) or 'NULL'})"
     return con.execute(f"""
 WITH backing AS (
   SELECT DISTINCT actor1_iso3 AS backer, actor2_iso3 AS host, event_date AS backed_on FROM events
   WHERE actor2_type IN ({types}) AND actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL
-    AND actor1_iso3 <> actor2_iso3 AND (actor1_type IS NULL OR actor1_type NOT IN ({_listed(NON_STATE)}))
-    AND ({backing_codes}) {until}
+    AND actor1_iso3 <> actor2_iso3 AND (actor1_type IS NULL OR actor1_type NOT IN ({sql_strings(NON_STATE)}))
+    AND ({backing_codes}) {until} {backers}
 ),
 fights AS (
   SELECT coalesce(cluster_id, event_id) AS incident, actor1_iso3 AS host, event_date FROM events
-  WHERE actor1_type IN ({types}) AND actor1_iso3 IS NOT NULL AND cameo_root IN ({_listed(PROXY.fighting_roots)}) {until}
+  WHERE actor1_type IN ({types}) AND actor1_iso3 IS NOT NULL AND cameo_root IN ({sql_strings(PROXY.fighting_roots)})
+    {until} {hosts}
 )
 SELECT {key} AS pair, CAST(date_trunc('{query.freq}', f.event_date) AS DATE) AS period,
        count(DISTINCT f.incident) AS backed_fighting

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from flashpoint.errors import UnknownFormat
-from flashpoint.sources.tabular import Layout, Target, country_join, header_layout, scan_sql, sql_string
+from flashpoint.sources.tabular import Layout, Target, country_join, header_layout, scan_sql, sql_string, sql_strings
 
 __all__ = ["CITATION", "FORMATS", "LICENSE", "SIPRI_UNITS", "TARGET", "canonical_sql", "detect_layout", "scan_sql"]
 
@@ -76,7 +76,7 @@ def _sipri_sql(layout: Layout, scan: str, ingest_id: int, ordinals: bool) -> str
     years = [c for c in layout.columns if c.isdigit() and len(c) == 4]
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
     pairs = ", ".join(f"({int(y)}, v.\"{y}\")" for y in years)
-    marks = ", ".join(sql_string(m) for m in _NOT_AVAILABLE)
+    marks = sql_strings(_NOT_AVAILABLE)
     return f"""
 WITH v AS (SELECT {ordinal} AS row_ordinal, trim(r."Country") AS country, r.* FROM {scan} AS r),
 long AS (

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
@@ -76,6 +77,11 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def sql_strings(values: Iterable[str]) -> str:
+    """SQL string literals separated by commas, for an IN list or a list literal ('' when none)."""
+    return ", ".join(sql_string(v) for v in values)
+
+
 def _json_records(head: bytes) -> list[dict[str, object]] | None:
     text = head.decode("utf-8", errors="replace").lstrip()
     if not text.startswith(("{", "[")):
@@ -137,7 +143,7 @@ def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan:
                 f"::JSON[]) AS r FROM read_json_objects({sql_string(str(path))}, format='auto') AS t(j))")
     names = (*layout.columns, EXTRA_COLUMN) if layout.lenient else layout.columns
     columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in names) + "}"
-    nulls = "[" + ", ".join(sql_string(s) for s in layout.null_strings) + "]"
+    nulls = "[" + sql_strings(layout.null_strings) + "]"
     lenient = str(layout.lenient).lower()
     return (
         f"read_csv({sql_string(str(path))}, columns={columns}, delim={sql_string(layout.delimiter)}, "
@@ -160,7 +166,7 @@ def field_sql(layout: Layout, name: str, /) -> str:
         value = f"r ->> {sql_string(actual[name.lower()])}"
     else:
         value = f"CAST(r.\"{actual[name.lower()]}\" AS VARCHAR)"
-    nulls = ", ".join(sql_string(s) for s in layout.null_strings if s)
+    nulls = sql_strings(s for s in layout.null_strings if s)
     # The reader ends lines at CR LF as at LF; spaces are trimmed only from values that have
     # them (trimming every value costs more than reading the file).
     text = f"CASE WHEN {value} LIKE ' %' OR {value} LIKE '% ' THEN nullif(trim({value}), '') ELSE nullif({value}, '') END"
