@@ -127,14 +127,13 @@ def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, pu
     if not ids:
         return []
     settled = settle(con, settings, ingest_ids=ids)
-    touched = con.execute("SELECT list(DISTINCT pair), min(event_date) FROM events WHERE ingest_id IN "
-                          "(SELECT unnest(?)) AND pair IS NOT NULL", [ids]).fetchall()[0]
-    if not touched[0]:
+    if not settled.pairs:
         return []
-    pairs = tuple(sorted(touched[0]))
-    since = max(touched[1], published.date() - dt.timedelta(days=LATE_DAYS))
-    return raise_alerts(con, settings, pairs=pairs, since=since, raised_by="watch",
-                        copied=settled.copied if settled.pairs == pairs else None).raised
+    first = con.execute("SELECT min(event_date) FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
+                        [ids]).fetchall()[0][0]
+    since = max(first, published.date() - dt.timedelta(days=LATE_DAYS))
+    return raise_alerts(con, settings, pairs=settled.pairs, since=since, raised_by="watch",
+                        copied=settled.copied).raised
 
 
 def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,

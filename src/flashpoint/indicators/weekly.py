@@ -69,8 +69,8 @@ class Settled:
     """What :func:`settle` did."""
 
     reassigned: int  # rows (re)assigned to clusters
-    pairs: tuple[str, ...] | None  # the pairs whose weeks were recomputed; None: every pair
-    copied: str | None  # a temporary copy of those pairs' events, for the caller to read too
+    pairs: tuple[str, ...] | None  # the new rows' pairs; None when every row was clustered again
+    copied: str | None  # a temporary copy of those pairs' events, for the caller to read too, if one was made
 
 
 def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
@@ -78,23 +78,22 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     """After new events: cluster the rows of ``ingest_ids`` (every row when None) into incidents
     and bring the stored weeks up to date.
 
-    The weeks of the new rows' pairs are recomputed, from a copy of those pairs' events that
-    the caller may read too, when the stored weeks were current before these ingests;
-    otherwise (first ingest, a store filled some other way, a full re-clustering) every
-    pair's are.
+    When the stored weeks were current before these ingests, the new rows' pairs are copied
+    once, re-clustered from the copy and their weeks recomputed from it; otherwise (first
+    ingest, a store filled some other way, a full re-clustering) every pair's weeks are, unless
+    they already reflect the store (a file ingested again after a crash).
     """
     if ingest_ids is not None and not ingest_ids:
         return Settled(0, (), None)  # nothing new
-    stored = _stored_state(con)
-    if not ingest_ids or stored != _state(con, without=ingest_ids):
-        reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
-        if ingest_ids and stored == _state(con):
-            return Settled(reassigned, (), None)  # settled before (a file ingested again after a crash)
-        refresh_weeks(con)
-        return Settled(reassigned, None, None)
-    pairs = tuple(sorted(r[0] for r in con.execute(
+    pairs = None if ingest_ids is None else tuple(sorted(r[0] for r in con.execute(
         "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
         [ingest_ids]).fetchall()))
+    stored = _stored_state(con)
+    if ingest_ids is None or stored != _state(con, without=ingest_ids):
+        reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
+        if ingest_ids is None or stored != _state(con):
+            refresh_weeks(con)
+        return Settled(reassigned, pairs, None)
     copied = copy_pair_events(con, pairs)
     reassigned = cluster_events(con, settings, ingest_ids=ingest_ids, copied=copied)
     refresh_weeks(con, pairs=pairs, table=copied)

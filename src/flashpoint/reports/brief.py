@@ -73,7 +73,8 @@ def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt
 def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
                 as_of: dt.date | None = None) -> Brief:
     """The brief of ``pair`` ('GEO-RUS') as of ``as_of`` (default: the store's last event)."""
-    as_of = as_of or last_event_date(con, required=True)
+    last = last_event_date(con, required=True)
+    as_of = as_of or last
     since = as_of - dt.timedelta(weeks=TREND_WEEKS)
     ladder = pair_ladder(con, settings, pair, freq="week", until=as_of)
     weeks = ladder[pd.to_datetime(ladder["as_of"]) > pd.Timestamp(since)] if not ladder.empty else ladder
@@ -82,7 +83,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year, until=as_of)
     # The forecast is monthly: as of the day's month when nothing later is stored, else as of the
     # last month that ended by the day, so nothing after the day is read.
-    latest = as_of >= last_event_date(con, required=True) or (as_of + dt.timedelta(days=1)).day == 1
+    latest = as_of >= last or (as_of + dt.timedelta(days=1)).day == 1
     month = as_of if latest else as_of.replace(day=1) - dt.timedelta(days=1)
     try:
         forecast, note = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}").to_dict(), ""
