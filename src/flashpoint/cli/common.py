@@ -35,6 +35,11 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
+#: Options several commands share.
+PairOption = Annotated[str, typer.Option(help="Country pair A-B.")]
+AsOfDayOption = Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last "
+                                                           "event).")]
+
 
 class OutputFormat(str, Enum):
     table = "table"

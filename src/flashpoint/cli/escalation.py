@@ -16,6 +16,7 @@ from flashpoint.cli.common import (
     Frequency,
     ListFormat,
     OutputFormat,
+    PairOption,
     app,
     err,
     out,
@@ -68,7 +69,7 @@ def _ladder_table(frame: pd.DataFrame, title: str) -> Table:
 @app.command()
 def ladder(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    dyad: PairOption,
     freq: Annotated[Optional[Frequency], typer.Option(help="Period (default: the alert_freq setting).")] = None,
     since: Annotated[Optional[str], typer.Option(help="First period shown, YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,

@@ -16,6 +16,7 @@ from rich.table import Table
 from flashpoint.cli.common import (
     Frequency,
     OutputFormat,
+    PairOption,
     app,
     out,
     parse_cameo,
@@ -277,7 +278,7 @@ def indicators(
 @app.command()
 def explain(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    dyad: PairOption,
     period: Annotated[str, typer.Option(help="2022-W07 (week), 2022-02 (month), 2022 (year) or a day.")],
     indicator: Annotated[str, typer.Option(help="Indicator name, e.g. rhetoric.")],
     freq: Annotated[Optional[Frequency], typer.Option(help="Period kind (default: from --period).")] = None,
@@ -325,7 +326,7 @@ def _number(value: float) -> str:
 @app.command()
 def metrics(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    dyad: PairOption,
     year: Annotated[Optional[int], typer.Option(help="Only this year.")] = None,
     format: Annotated[MetricsFormat, typer.Option("--format", help="Output format.")] = MetricsFormat.table,
 ) -> None:

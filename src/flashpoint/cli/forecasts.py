@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import ListFormat, app, err, out, parse_dyad
+from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_dyad
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.backtest import backtest as run_backtest
@@ -130,7 +130,7 @@ def _year(value: str, option: str) -> int:
 @app.command()
 def forecast(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    dyad: PairOption,
     panel: Annotated[str, typer.Option(help="dyad-month (the event store) or dyad-year (--data-dir).")] = "dyad-month",
     target: Annotated[Optional[str], typer.Option(help=f"Target: {', '.join(EVENT_TARGETS)} (dyad-month, default "
                                                        f"stage3), {', '.join(TARGETS)} (dyad-year).")] = None,

@@ -12,7 +12,17 @@ import pyarrow as pa
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import OutputFormat, app, err, out, parse_date, parse_dyad, write_rows
+from flashpoint.cli.common import (
+    AsOfDayOption,
+    OutputFormat,
+    PairOption,
+    app,
+    err,
+    out,
+    parse_date,
+    parse_dyad,
+    write_rows,
+)
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.panels import structural_rows
 from flashpoint.responses.evidence import CAVEATS, Estimate, estimates_frame, levers_evidence, render_evidence_markdown
@@ -105,9 +115,8 @@ def _evidence_table(frame: pd.DataFrame, found: list[Estimate]) -> None:
 @app.command()
 def respond(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
-    date: Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last "
-                                                     "event).")] = None,
+    dyad: PairOption,
+    date: AsOfDayOption = None,
     format: Annotated[DocFormat, typer.Option("--format", help="Output format (table, json or markdown).")]
     = DocFormat.table,
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data: show the "

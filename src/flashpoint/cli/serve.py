@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from flashpoint.cli.common import app, out, parse_date, parse_dyad
+from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
 from flashpoint.config import Settings
 from flashpoint.reports.brief import build_brief, render_brief
 from flashpoint.store.connection import open_store
@@ -45,9 +45,8 @@ def serve_dashboard(settings: Settings, /, *, host: str, port: int) -> None:
 @app.command()
 def brief(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
-    date: Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last "
-                                                     "event).")] = None,
+    dyad: PairOption,
+    date: AsOfDayOption = None,
     format: Annotated[BriefFormat, typer.Option("--format", help="md, html or pdf.")] = BriefFormat.md,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard "
                                                                    "output; a PDF needs --out).")] = None,

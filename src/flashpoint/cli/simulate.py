@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import ListFormat, app, err, out, parse_date, parse_dyad
+from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_date, parse_dyad
 from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
@@ -48,7 +48,7 @@ def _table(result: PairSimulation) -> Table:
 @app.command()
 def simulate(
     ctx: typer.Context,
-    dyad: Annotated[str, typer.Option(help="Country pair A-B.")],
+    dyad: PairOption,
     horizon: Annotated[str, typer.Option(help="Weeks (26w) or months (6m) ahead.")] = "26w",
     runs: Annotated[int, typer.Option(help="Monte Carlo runs.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same result.")] = 0,
