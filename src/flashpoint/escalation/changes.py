@@ -5,15 +5,17 @@ period, the posterior over the *run length* (periods since the last change) of a
 model with unknown mean and variance (Normal-Gamma prior, Student-t predictive), with a
 constant hazard of a change (1 / ``hazard_periods``). The probability that the run is shorter
 than ``recent`` periods is the probability that the index changed recently. It reads only
-periods up to t, so a change point at t is known at t (docs/adr/005). NumPy, vectorised over
-pairs and run lengths; the run length is truncated at ``max_run`` (its mass is kept).
+periods up to t, so a change point at t is known at t (docs/adr/005). The run length is
+truncated at ``max_run`` (its mass is kept).
 """
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from flashpoint.indicators.compute import FREQUENCIES
 
@@ -21,13 +23,65 @@ from flashpoint.indicators.compute import FREQUENCIES
 PRIOR = (0.0, 1.0, 1.0, 1.0)
 
 
-def _student_logpdf(x: np.ndarray, mu: np.ndarray, kappa: np.ndarray, alpha: np.ndarray, beta: np.ndarray,
-                    log_gamma_ratio: np.ndarray) -> np.ndarray:
-    """Student-t log density of the Normal-Gamma predictive; ``log_gamma_ratio`` is
-    gammaln(alpha + 1/2) - gammaln(alpha), passed in because it depends on the run length only."""
-    scale2 = beta * (kappa + 1.0) / (alpha * kappa)
-    nu = 2.0 * alpha
-    return log_gamma_ratio - 0.5 * np.log(np.pi * nu * scale2) - (nu + 1) / 2 * np.log1p((x - mu) ** 2 / (nu * scale2))
+@numba.njit(cache=True, nogil=True)
+def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int,
+             max_run: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    mu0, kappa0, alpha0, beta0 = PRIOR
+    n_series, n_periods = values.shape
+    width = min(max_run, n_periods) + 1
+    # Slot r holds a run of the last r + 1 values, so its pseudo-count and shape are fixed, and
+    # so are the Student-t terms that depend on them alone.
+    kappa, shape = np.empty(width + 1), np.empty(width + 1)
+    for r in range(-1, width):  # index r + 1; r = -1 is the prior (no value yet)
+        kappa[r + 1] = kappa0 + r + 1
+        alpha = alpha0 + 0.5 * (r + 1)
+        shape[r + 1] = math.lgamma(alpha + 0.5) - math.lgamma(alpha) - 0.5 * math.log(
+            2 * math.pi * (kappa[r + 1] + 1) / kappa[r + 1])
+    recent_p, expected = np.full((n_series, n_periods), np.nan), np.empty((n_series, n_periods))
+    log_run, new = np.empty(width), np.empty(width)
+    mu, beta, new_mu, new_beta = np.empty(width), np.empty(width), np.empty(width), np.empty(width)
+    for i in range(n_series):
+        longest = -1  # the longest slot with mass (-1: not started)
+        for t in range(n_periods):
+            x = values[i, t]
+            guess = mu0
+            if longest >= 0:
+                guess = 0.0
+                for r in range(longest + 1):
+                    guess += math.exp(log_run[r]) * mu[r]
+            expected[i, t] = guess
+            if math.isnan(x):
+                continue
+            # A change at t: x is the first value of a new run, scored under the prior; a
+            # series' first value starts its first run. The longest slot keeps the mass of
+            # every longer run.
+            gap = (x - mu0) ** 2 * kappa0 / (2 * (kappa0 + 1))
+            new[0] = 0.0
+            if longest >= 0:
+                new[0] = log_hazard + shape[0] - 0.5 * math.log(beta0) - (alpha0 + 0.5) * math.log1p(gap / beta0)
+            new_mu[0] = (kappa0 * mu0 + x) / (kappa0 + 1)
+            new_beta[0] = beta0 + gap
+            reach = min(longest + 1, width - 1)
+            for r in range(longest + 1):
+                k = kappa[r + 1]
+                gap = (x - mu[r]) ** 2 * k / (2 * (k + 1))
+                grown = log_run[r] + log_stay + shape[r + 1] - 0.5 * math.log(beta[r]) \
+                    - (alpha0 + 0.5 * (r + 1) + 0.5) * math.log1p(gap / beta[r])
+                to = min(r + 1, width - 1)
+                if to == r:  # the longest slot, already full
+                    new[to] = np.logaddexp(new[to], grown)
+                else:
+                    new[to], new_mu[to], new_beta[to] = grown, (k * mu[r] + x) / (k + 1), beta[r] + gap
+            top = new[:reach + 1].max()
+            norm = top + math.log(np.exp(new[:reach + 1] - top).sum())
+            longest = reach
+            chance = 0.0
+            for r in range(longest + 1):
+                log_run[r], mu[r], beta[r] = new[r] - norm, new_mu[r], new_beta[r]
+                if r < recent:
+                    chance += math.exp(log_run[r])
+            recent_p[i, t] = chance
+    return recent_p, expected
 
 
 def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent: int,
@@ -36,53 +90,11 @@ def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent
     the last ``recent`` periods, and the value the series was expected to take before seeing it.
 
     ``values`` is (series × periods); NaN marks periods a series does not have (before its
-    start, gaps), which leave its state unchanged.
+    start, gaps), which leave its state unchanged. Compiled with Numba (the recursion is
+    sequential in time; docs/adr/015).
     """
-    values = np.asarray(values, dtype="float64")
-    n_series, n_periods = values.shape
-    width = min(max_run, n_periods) + 1
-    log_hazard, log_stay = np.log(1.0 / hazard_periods), np.log1p(-1.0 / hazard_periods)
-    mu0, kappa0, alpha0, beta0 = PRIOR
-    log_run = np.full((n_series, width), -np.inf)
-    log_run[:, 0] = 0.0
-    mu, kappa = np.full((n_series, width), mu0), np.full((n_series, width), kappa0)
-    alpha, beta = np.full((n_series, width), alpha0), np.full((n_series, width), beta0)
-    # Slot r holds a run of r + 1 values (r = 0: the newest alone), so alpha = alpha0 + (r + 1) / 2
-    # whatever the values, and its gamma terms are fixed.
-    slot_alpha = alpha0 + 0.5 * (np.arange(width) + 1)
-    slot_gamma = gammaln(slot_alpha + 0.5) - gammaln(slot_alpha)
-    prior_gamma = gammaln(alpha0 + 0.5) - gammaln(alpha0)
-    started = np.zeros(n_series, dtype=bool)
-    recent_p, expected = np.full(values.shape, np.nan), np.full(values.shape, np.nan)
-    for t in range(n_periods):
-        x = values[:, t]
-        seen = ~np.isnan(x)
-        xs = np.where(seen, x, 0.0)[:, None]
-        weights = np.exp(log_run)
-        expected[:, t] = np.where(started, (weights * mu).sum(axis=1), mu0)
-        pred = _student_logpdf(xs, mu, kappa, alpha, beta, slot_gamma)
-        prior_pred = _student_logpdf(xs[:, 0], mu0, kappa0, alpha0, beta0, prior_gamma)
-        grown = log_run + pred + log_stay
-        new = np.full_like(log_run, -np.inf)
-        new[:, 1:] = grown[:, :-1]
-        new[:, -1] = np.logaddexp(new[:, -1], grown[:, -1])
-        # A change at t: x_t is the first value of a new run, scored under the prior. A series'
-        # first value starts its first run.
-        new[:, 0] = np.where(started, log_hazard + prior_pred, 0.0)
-        new[~started, 1:] = -np.inf
-        new -= np.logaddexp.reduce(new, axis=1, keepdims=True)
-        shifted = [np.concatenate([np.full((n_series, 1), p0), p[:, :-1]], axis=1) for p, p0 in
-                   ((mu, mu0), (kappa, kappa0), (alpha, alpha0), (beta, beta0))]
-        m, k, a, b = shifted
-        m_new = (k * m + xs) / (k + 1)
-        b_new = b + k * (xs - m) ** 2 / (2 * (k + 1))
-        keep = seen[:, None]
-        log_run = np.where(keep, new, log_run)
-        mu, kappa = np.where(keep, m_new, mu), np.where(keep, k + 1, kappa)
-        alpha, beta = np.where(keep, a + 0.5, alpha), np.where(keep, b_new, beta)
-        started |= seen
-        recent_p[:, t] = np.where(seen, np.exp(log_run[:, :recent]).sum(axis=1), np.nan)
-    return recent_p, expected
+    values = np.ascontiguousarray(values, dtype="float64")
+    return _changes(values, np.log(1.0 / hazard_periods), np.log1p(-1.0 / hazard_periods), recent, max_run)
 
 
 def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float, recent: int,
