@@ -24,7 +24,6 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-import scoringrules
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from flashpoint.errors import InvalidInput
@@ -168,6 +167,8 @@ def backtest_fatalities(actuals: pd.DataFrame, /, *, test_start: int, horizon: i
     past = wide.loc[test["country_id"], [m for m in wide.columns if origin - HISTORY < m <= origin]].to_numpy()
     ensembles = {"hurdle": model.sample(test), "zero": np.zeros((len(test), 1)), "conflictology": past}
     observed = test["deaths"].to_numpy(dtype="float64")
+    import scoringrules  # noqa: PLC0415 - compiles its kernels on import (2.4 s): not for every command
+
     by_row = test[["country_id", "month", "horizon", "deaths"]].copy()
     for name, ensemble in ensembles.items():
         by_row[name] = scoringrules.crps_ensemble(observed, ensemble.astype("float64"))
