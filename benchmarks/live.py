@@ -2,13 +2,14 @@
 
 Builds a synthetic store of N events (default 10M; the generator of benchmarks/indicators.py:
 real CAMEO rows of the bundled Georgia slice over ~40,000 skewed pairs, the five years up to
-2017-06-30), serves three 15-minute exports dealt from the real GDELT 2.0 sample (published
-2017-07-01 23:45, right after the store's history, so their pairs have one) from a local
-HTTP server, and runs one watch cycle per file, delivering to a JSON-lines file and a local
-webhook. Reports, per file, the
-seconds from the poll of ``lastupdate.txt`` to the last delivery, split into download and
-checks, ingest, deduplication and alerts, and delivery; and, as the reference measured in the
-same process, one plain DuckDB scan of the events table (``count(*)`` grouped by pair).
+2017-06-30), settles it as an ingest leaves a store (rows clustered into incidents, weekly
+pair aggregates, events laid out by pair), serves three 15-minute exports dealt from the
+real GDELT 2.0 sample (published 2017-07-01 23:45, right after the store's history, so their
+pairs have one) from a local HTTP server, and runs one watch cycle per file, delivering to a
+JSON-lines file and a local webhook. Reports, per file, the seconds from the poll of
+``lastupdate.txt`` to the last delivery, split into download and checks, ingest,
+deduplication and alerts, and delivery; and, as the reference measured in the same process,
+one plain DuckDB scan of the events table (``count(*)`` grouped by pair).
 
 Usage: python benchmarks/live.py [--events 10000000] [--workdir benchmarks/work] [--no-record]
 """
@@ -35,7 +36,7 @@ from results import machine, record
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import compile_watch_queries
 from flashpoint.escalation.watch import run_cycle
-from flashpoint.indicators.weekly import refresh_weeks
+from flashpoint.indicators.weekly import settle
 from flashpoint.store.connection import open_store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,7 +111,9 @@ def measure(workdir: Path, events: int) -> dict[str, object]:
     cycles = []
     with open_store(settings) as con:
         build(con, events, last_day="2017-06-30")
-        refresh_weeks(con)  # as an ingest leaves the store: its weekly pair aggregates up to date
+        # As an ingest leaves the store: its rows clustered into incidents, its weekly pair
+        # aggregates up to date, its events laid out by pair.
+        settle(con, settings)
         con.execute("CHECKPOINT")  # a store the watch opens has its history on disk, not in the log
         stored = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         start = time.perf_counter()

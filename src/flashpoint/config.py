@@ -51,6 +51,9 @@ class Settings:
     dedup_cell_degrees : float
         Deduplication: rows whose coordinates fall in the same grid cell of this size (degrees
         of latitude and longitude) count as nearby (``FLASHPOINT_DEDUP_CELL_DEGREES``).
+    layout_share : float
+        The events are laid out again by pair when the rows appended since the last layout
+        exceed this share of the store (``FLASHPOINT_LAYOUT_SHARE``; docs/adr/016).
     gdelt_base_url : str
         Where ``flashpoint fetch gdelt`` reads GDELT's file lists and files
         (``FLASHPOINT_GDELT_BASE_URL``); a mirror or a local server can stand in.
@@ -113,6 +116,7 @@ class Settings:
     threads: int = 0
     dedup_window_days: int = 1
     dedup_cell_degrees: float = 0.5
+    layout_share: float = 0.1
     gdelt_base_url: str = "http://data.gdeltproject.org"
     download_dir: Path | None = None
     redlines_file: Path | None = None

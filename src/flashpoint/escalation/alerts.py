@@ -17,13 +17,21 @@ from typing import Final
 
 import duckdb
 import ibis
+import numpy as np
 import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.changes import detect_changes
+from flashpoint.escalation.changes import change_probabilities, detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
-from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, compiled_sql, counted_sql, indicator_rows
+from flashpoint.indicators.compute import (
+    FREQUENCIES,
+    IndicatorQuery,
+    compiled_sql,
+    counted_sql,
+    indicator_rows,
+    weeks_current,
+)
 from flashpoint.indicators.redlines import (
     ALERT_LEVELS,
     check_rules,
@@ -250,7 +258,11 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
     table = "events" if series is not None or pairs is None else copied or copy_pair_events(con, pairs)
     if series is None:
-        scores = event_scores(con, settings, freq=freq, since=start, until=until, table=table)
+        # A few pairs' weekly scores read their stored weeks when those are current (a live
+        # watch's, just refreshed), else the copy of their events.
+        stored = pairs is not None and freq == "week" and until is None and weeks_current(con)
+        scores = event_scores(con, settings, freq=freq, pairs=pairs if stored else None, since=start, until=until,
+                              table="events" if stored else table)
     else:
         if not con.execute("SELECT count(*) FROM pair_series WHERE series = ?", [series]).fetchall()[0][0]:
             raise InvalidInput(f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
@@ -271,10 +283,12 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
 
 def compile_watch_queries(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> None:
     """Compile the engine queries of a watch cycle — the weekly counts, the scores, the red
-    lines and every indicator's evidence, over the touched pairs' copy — before the first
-    file arrives: compiling one costs more than running it on a few pairs, and no file
-    should wait for it."""
+    lines and every indicator's evidence, over the touched pairs' copy — and load the compiled
+    change detection, before the first file arrives: compiling one costs more than running
+    it on a few pairs, and no file should wait for it."""
     freq = settings.alert_freq
+    change_probabilities(np.zeros((1, 1)), hazard_periods=settings.changepoint_hazard_periods,
+                         recent=settings.changepoint_recent)
     table = copy_pair_events(con, ())
     con.execute("CREATE OR REPLACE TEMP TABLE alert_keys (pair VARCHAR, period DATE)")
     counted_sql(con, IndicatorQuery(freq="week", pairs=()), table=table)  # the weekly counts' refresh

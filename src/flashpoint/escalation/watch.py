@@ -33,6 +33,7 @@ from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list
 from flashpoint.store.ingest import ingest_paths
+from flashpoint.store.layout import lay_out_if_due
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,8 @@ class CycleReport:
     missing: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     delivered: int = 0
-    #: Seconds spent per step (download, ingest, alerts, deliver), summed over the cycle's files.
+    #: Seconds spent per step (download, ingest, alerts, deliver; layout, after the delivery, when
+    #: the events were laid out again), summed over the cycle's files.
     seconds: dict[str, float] = field(default_factory=dict)
 
     def timed(self, step: str, started: float) -> None:
@@ -126,7 +128,7 @@ def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, pu
     ids = [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
     if not ids:
         return []
-    settled = settle(con, settings, ingest_ids=ids)
+    settled = settle(con, settings, ingest_ids=ids, lay_out=False)
     if not settled.pairs:
         return []
     first = con.execute("SELECT min(event_date) FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
@@ -187,6 +189,10 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
     started = time.perf_counter()
     report.delivered = deliver_alerts(con, settings, on_alert=on_alert, client=client)
     report.timed("deliver", started)
+    if report.processed:
+        started = time.perf_counter()
+        if lay_out_if_due(con, settings):  # after the delivery: no alert waits for it
+            report.timed("layout", started)
     return report
 
 

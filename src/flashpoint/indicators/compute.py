@@ -241,20 +241,25 @@ def store_state_sql(where: str = "") -> str:
     return f"SELECT count(*) || ':' || coalesce(max(ingest_id), 0) FROM events {where}"
 
 
+def weeks_current(con: duckdb.DuckDBPyConnection, /) -> bool:
+    """Whether the stored weekly aggregates reflect the store as it is now."""
+    state = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
+    return bool(state) and state[0][0] == con.execute(store_state_sql()).fetchall()[0][0]
+
+
 def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, table: str) -> str | None:
     """The stored weekly aggregates of the query's pairs, when they can answer it: weekly,
     undirected, pairs (not a country view), no end date (the week holding it would be cut),
     over the whole store, and stored for the store as it is now. None otherwise."""
     if (table != "events" or query.freq != "week" or query.directed or query.country is not None
-            or query.until is not None):
-        return None
-    state = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
-    if not state or state[0][0] != con.execute(store_state_sql()).fetchall()[0][0]:
+            or query.until is not None or not weeks_current(con)):
         return None
     if query.dyad is not None:
         return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string('-'.join(sorted(query.dyad)))}"
-    if query.pairs is not None:
-        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair IN ({sql_strings(query.pairs) or 'NULL'})"
+    if query.pairs is not None and len(query.pairs) == 1:
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string(query.pairs[0])}"
+    if query.pairs is not None:  # a semi join: a long IN list of constants is compared row by row
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair IN (SELECT unnest([{sql_strings(query.pairs)}]))"
     return f"SELECT * FROM {WEEKLY_TABLE}"
 
 

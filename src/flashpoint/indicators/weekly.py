@@ -28,6 +28,7 @@ from flashpoint.indicators.compute import (
     store_state_sql,
 )
 from flashpoint.store.dedup import cluster_events
+from flashpoint.store.layout import lay_out_if_due
 from flashpoint.store.queries import copy_pair_events
 
 
@@ -74,9 +75,11 @@ class Settled:
 
 
 def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-           ingest_ids: list[int] | None = None) -> Settled:
-    """After new events: cluster the rows of ``ingest_ids`` (every row when None) into incidents
-    and bring the stored weeks up to date.
+           ingest_ids: list[int] | None = None, lay_out: bool = True) -> Settled:
+    """After new events: cluster the rows of ``ingest_ids`` (every row when None) into incidents,
+    bring the stored weeks up to date and, with ``lay_out``, lay the events out by pair again
+    when enough rows were appended (:func:`~flashpoint.store.layout.lay_out_if_due`; the live
+    watch does that after delivering its alerts).
 
     When the stored weeks were current before these ingests, the new rows' pairs are copied
     once, re-clustered from the copy and their weeks recomputed from it; otherwise (first
@@ -93,8 +96,11 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
         if ingest_ids is None or stored != _state(con):
             refresh_weeks(con)
-        return Settled(reassigned, pairs, None)
-    copied = copy_pair_events(con, pairs)
-    reassigned = cluster_events(con, settings, ingest_ids=ingest_ids, copied=copied)
-    refresh_weeks(con, pairs=pairs, table=copied)
+        copied = None
+    else:
+        copied = copy_pair_events(con, pairs)
+        reassigned = cluster_events(con, settings, ingest_ids=ingest_ids, copied=copied)
+        refresh_weeks(con, pairs=pairs, table=copied)
+    if lay_out:
+        lay_out_if_due(con, settings)
     return Settled(reassigned, pairs, copied)
