@@ -38,17 +38,18 @@ REPO = Path(__file__).resolve().parents[1]
 PAIRS = 40_000
 
 
-def build(con, events: int, *, last_day: str = "2019-12-31") -> None:  # noqa: ANN001 - a DuckDB connection
-    """Fill ``events`` with ``events`` synthetic rows drawn from the real demo slice's rows, dated
-    over the five years up to ``last_day``."""
+def build(con, events: int, *, last_day: str = "2019-12-31", first: int = 0,  # noqa: ANN001 - a DuckDB connection
+          ingest_id: int = 0) -> None:
+    """Add ``events`` synthetic rows (numbered from ``first``, as ingest ``ingest_id``) drawn from
+    the real demo slice's rows, dated over the five years up to ``last_day``."""
     with as_file(files("flashpoint").joinpath("data/demo/gdelt1_georgia_2011_2013.parquet")) as demo:
         con.execute(
-            "CREATE TEMP TABLE proto AS SELECT row_number() OVER () - 1 AS k, c.cameo_code, c.cameo_root, "
+            "CREATE OR REPLACE TEMP TABLE proto AS SELECT row_number() OVER () - 1 AS k, c.cameo_code, c.cameo_root, "
             "c.quad_class, c.goldstein, nullif(p.Actor1Type1Code, '') AS t1, nullif(p.Actor2Type1Code, '') AS t2 "
             "FROM read_parquet(?) p JOIN cameo_codes c ON c.cameo_code = p.EventCode", [str(demo)])
     protos = con.execute("SELECT count(*) FROM proto").fetchall()[0][0]
     con.execute(f"""
-CREATE TEMP TABLE pairs AS
+CREATE OR REPLACE TEMP TABLE pairs AS
 SELECT row_number() OVER (ORDER BY hash(a.code || b.code)) - 1 AS k, a.code AS a, b.code AS b
 FROM (SELECT DISTINCT iso3 AS code FROM country_codes WHERE system = 'cameo' AND iso3 IS NOT NULL) a,
      (SELECT DISTINCT iso3 AS code FROM country_codes WHERE system = 'cameo' AND iso3 IS NOT NULL) b
@@ -61,8 +62,8 @@ SELECT 'bench:' || i AS event_id, 'gdelt2' AS source,
        least(p.a, p.b) || '-' || greatest(p.a, p.b) AS pair,
        x.cameo_code, x.cameo_root, x.quad_class, x.goldstein, 'machine' AS coding, 'bench:' || i AS cluster_id,
        1 AS cluster_size,
-       0 AS ingest_id
-FROM range({events}) r(i)
+       {int(ingest_id)} AS ingest_id
+FROM range({int(first)}, {int(first) + events}) r(i)
 JOIN pairs p ON p.k = CAST(floor({PAIRS} * pow((hash(i, 2) % 1000003) / 1000003.0, 3)) AS BIGINT)
 JOIN proto x ON x.k = hash(i, 3) % {protos}""")
 

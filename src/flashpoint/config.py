@@ -116,7 +116,7 @@ class Settings:
     threads: int = 0
     dedup_window_days: int = 1
     dedup_cell_degrees: float = 0.5
-    layout_share: float = 0.1
+    layout_share: float = 0.02
     gdelt_base_url: str = "http://data.gdeltproject.org"
     download_dir: Path | None = None
     redlines_file: Path | None = None

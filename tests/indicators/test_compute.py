@@ -129,6 +129,23 @@ def test_months_add_up_to_years_and_later_events_change_nothing_before(georgia) 
     assert cut.z.fillna(-999).round(9).equals(before.z.fillna(-999).round(9))
 
 
+@pytest.mark.shared_data
+@pytest.mark.parametrize("freq", ["day", "week", "month"])
+def test_a_start_date_lists_the_same_periods_as_the_whole_history(georgia, freq: str) -> None:  # noqa: ANN001
+    # One pair, a country and a list of pairs list every period; from a start date they list
+    # only the baseline before it, and every value and z-score from it on is the same.
+    settings, _ = georgia
+    since = dt.date(2012, 8, 8)
+    views = [{"dyad": ("GEO", "RUS")}, {"country": "GEO"}, {"pairs": ("GEO-RUS", "GEO-USA", "RUS-USA")}]
+    with open_store(settings, read_only=True) as con:
+        for view in views:
+            whole = compute_indicators(con, IndicatorQuery(freq=freq, **view))
+            part = compute_indicators(con, IndicatorQuery(freq=freq, since=since, **view))
+            whole = whole[whole.period >= since].reset_index(drop=True)
+            assert len(part) >= 56 and part.period.min() - since < dt.timedelta(days=31)
+            pd.testing.assert_frame_equal(part, whole)
+
+
 def test_adding_an_event_never_lowers_a_count(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
     threat = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia, dated 2016-07-01
     threat[0], threat[26], threat[27], threat[28] = "990000002", "138", "138", "13"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import PERIOD_INDEX, IndicatorQuery, indicators_sql
+from flashpoint.indicators.compute import IndicatorQuery, indicators_sql, period_index
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string, sql_strings
 
@@ -119,7 +119,7 @@ def series_scores(con: duckdb.DuckDBPyConnection, settings: Settings, series: st
     frame = con.sql(f"""
 WITH agg AS (SELECT pair, CAST(date_trunc('{freq}', date) AS DATE) AS period, -sum(value) AS conflict
              FROM pair_series WHERE {' AND '.join(where)} GROUP BY ALL),
-indexed AS (SELECT *, {PERIOD_INDEX[freq]} AS idx FROM agg),
+indexed AS (SELECT *, {period_index(freq)} AS idx FROM agg),
 stats AS (SELECT *, avg(conflict) OVER w AS mean, stddev_samp(conflict) OVER w AS sd, count(*) OVER w AS n
           FROM indexed WINDOW w AS ({window}))
 SELECT pair, period, conflict,

@@ -140,8 +140,13 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
 
 
 #: SQL numbering consecutive periods, for windows over period ranges.
-PERIOD_INDEX = {"day": "(period - DATE '1970-01-01')", "week": "((period - DATE '1970-01-05') // 7)",
-                 "month": "(year(period) * 12 + month(period))", "year": "year(period)"}
+def period_index(freq: str, column: str = "period") -> str:
+    """SQL numbering the periods of ``column`` (their first days) consecutively."""
+    return {"day": f"({column} - DATE '1970-01-01')", "week": f"(({column} - DATE '1970-01-05') // 7)",
+            "month": f"(year({column}) * 12 + month({column}))", "year": f"year({column})"}[freq]
+
+
+_STEP = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}
 
 
 def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
@@ -150,20 +155,17 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
     The baseline is the ``baseline_periods`` periods before t, from the pair's first event on;
     empty periods count as zeros, so its mean and variance come from sums over the periods
     that have events. A query of one pair, one country or a list of pairs lists every
-    period (dense: empty ones too); an all-pairs query lists the pair-periods with at least
-    one incident. The variance is floored at the mean and at 1 (counts vary at least as
-    a Poisson count does), so one incident in a quiet pair is not ten standard deviations.
+    period (dense: empty ones too), from its ``since`` minus the baseline on when it has
+    one (no earlier period enters a z-score from ``since`` on); an all-pairs query lists the
+    pair-periods with at least one incident. The variance is floored at the mean and at 1
+    (counts vary at least as a Poisson count does), so one incident in a quiet pair is not
+    ten standard deviations.
     """
-    step = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}[query.freq]
+    step = _STEP[query.freq]
     last = ("(SELECT max(period) FROM agg)" if query.until is None else
             f"CAST(date_trunc('{query.freq}', DATE '{query.until.isoformat()}') AS DATE)")
     width = query.baseline_periods
     window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {width} PRECEDING AND 1 PRECEDING"
-    filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
-                       f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
-    rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
-            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") \
-        if query.dyad or query.country or query.pairs else "agg"
     sums = ", ".join(f"coalesce(sum({i.name}_value) OVER w, 0) AS {i.name}_s1, "
                      f"coalesce(sum({i.name}_value * {i.name}_value) OVER w, 0) AS {i.name}_s2" for i in INDICATORS)
     scores = []
@@ -172,12 +174,22 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
         var = f"greatest((({s2}) - ({s1}) * ({s1}) / n) / (n - 1), ({s1}) / n, 1.0)"
         scores.append(f"{v}, {ind.name}_incidents, CASE WHEN n >= {MIN_BASELINE} "
                       f"THEN ({v} - ({s1}) / n) / sqrt({var}) END AS {ind.name}_z")
+    filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
+                       f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
+    rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
+            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") \
+        if query.dyad or query.country or query.pairs else "agg"
+    # A dense listing from a start date begins a baseline before it: a pair with earlier
+    # periods has a full baseline there, with or without them.
+    first = "min(period)" if query.since is None else (
+        f"greatest(min(period), CAST(date_trunc('{query.freq}', DATE '{query.since.isoformat()}') "
+        f"- {width} * INTERVAL {step} AS DATE))")
     return f"""
 WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
              FROM ({aggregated})),
-grid AS (SELECT pair, CAST(unnest(generate_series(min(period), {last}, INTERVAL {step})) AS DATE) AS period
+grid AS (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
          FROM agg GROUP BY pair),
-listed AS (SELECT *, {PERIOD_INDEX[query.freq]} AS idx FROM {rows}),
+listed AS (SELECT *, {period_index(query.freq)} AS idx FROM {rows}),
 indexed AS (SELECT *, least({width}, idx - min(idx) OVER (PARTITION BY pair)) AS n FROM listed),
 stats AS (SELECT *, {sums} FROM indexed WINDOW w AS ({window}))
 SELECT pair, period, total, {", ".join(scores)} FROM stats

@@ -26,7 +26,7 @@ from flashpoint.escalation.ladder import event_scores
 
 N_STAGES: Final = 5
 BANDS: Final = {"events": ("low", "elevated", "high"), "series": ("falling", "flat", "rising")}
-#: Monday of week 0: weeks are counted as the indicators count them (``PERIOD_INDEX``).
+#: Monday of week 0: weeks are counted as the indicators count them (``period_index``).
 WEEK_ZERO: Final = pd.Timestamp("1970-01-05")
 
 

@@ -39,6 +39,7 @@ def lay_out_events(con: duckdb.DuckDBPyConnection, /) -> None:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    con.execute("CHECKPOINT")
 
 
 def lay_out_if_due(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> bool:
