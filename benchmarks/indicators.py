@@ -41,7 +41,9 @@ PAIRS = 40_000
 def build(con, events: int, *, last_day: str = "2019-12-31", first: int = 0,  # noqa: ANN001 - a DuckDB connection
           ingest_id: int = 0) -> None:
     """Add ``events`` synthetic rows (numbered from ``first``, as ingest ``ingest_id``) drawn from
-    the real demo slice's rows, dated over the five years up to ``last_day``."""
+    the real demo slice's rows, dated over the five years up to ``last_day``. Their ids are
+    GDELT 2.0's, below those of the real 2017 exports, in the order they are added (as GDELT
+    numbers its events)."""
     with as_file(files("flashpoint").joinpath("data/demo/gdelt1_georgia_2011_2013.parquet")) as demo:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE proto AS SELECT row_number() OVER () - 1 AS k, c.cameo_code, c.cameo_root, "
@@ -56,11 +58,12 @@ FROM (SELECT DISTINCT iso3 AS code FROM country_codes WHERE system = 'cameo' AND
 WHERE a.code <> b.code QUALIFY k < {PAIRS}""")
     con.execute(f"""
 INSERT INTO events BY NAME
-SELECT 'bench:' || i AS event_id, 'gdelt2' AS source,
+SELECT 'gdelt2:' || (400000000 + i) AS event_id, 'gdelt2' AS source,
        DATE '{last_day}' - CAST(hash(i, 1) % 1826 AS INTEGER) AS event_date,
        p.a AS actor1_iso3, x.t1 AS actor1_type, p.b AS actor2_iso3, x.t2 AS actor2_type,
        least(p.a, p.b) || '-' || greatest(p.a, p.b) AS pair,
-       x.cameo_code, x.cameo_root, x.quad_class, x.goldstein, 'machine' AS coding, 'bench:' || i AS cluster_id,
+       x.cameo_code, x.cameo_root, x.quad_class, x.goldstein, 'machine' AS coding,
+       'gdelt2:' || (400000000 + i) AS cluster_id,
        1 AS cluster_size,
        {int(ingest_id)} AS ingest_id
 FROM range({int(first)}, {int(first) + events}) r(i)

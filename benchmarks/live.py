@@ -3,7 +3,7 @@
 Builds a synthetic store of N events (default 10M; the generator of benchmarks/indicators.py:
 real CAMEO rows of the bundled Georgia slice over ~40,000 skewed pairs, the five years up to
 2017-06-30), settles it as an ingest leaves a store (rows clustered into incidents, weekly
-pair aggregates, events laid out by pair), serves three 15-minute exports dealt from the
+pair aggregates, events laid out by pair), serves three 15-minute exports cut from the
 real GDELT 2.0 sample (published 2017-07-01 23:45, right after the store's history, so their
 pairs have one) from a local HTTP server, and runs one watch cycle per file, delivering to a
 JSON-lines file and a local webhook. Reports, per file, the seconds from the poll of
@@ -46,15 +46,17 @@ STAMPS = ("20170701234500", "20170702000000", "20170702001500")
 
 
 def exports() -> dict[str, bytes]:
-    """The real sample dealt round-robin into three zipped 15-minute exports in GDELT's raw layout."""
+    """The real sample split into three zipped 15-minute exports in GDELT's raw layout, by
+    ranges of event ids (as GDELT numbers its events, each file's ids follow the last's)."""
     with open(SAMPLE, encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     drop = rows[0].index("CAMEOCodeDescription")
-    data = [r[:drop] + r[drop + 1:] for r in rows[1:]]
+    data = sorted((r[:drop] + r[drop + 1:] for r in rows[1:]), key=lambda r: int(r[0]))
     files = {}
     for i, stamp in enumerate(STAMPS):
         text = io.StringIO()
-        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(data[i::3])
+        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(
+            data[i * len(data) // 3:(i + 1) * len(data) // 3])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{stamp}.export.CSV", text.getvalue())
