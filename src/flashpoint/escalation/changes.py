@@ -109,18 +109,18 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
     """
     if scores.empty:
         return scores.assign(change_probability=pd.Series(dtype="float64"), change_point=pd.Series(dtype=bool))
-    step = FREQUENCIES[freq][1]
-    grid = pd.date_range(pd.Timestamp(min(scores["period"])), pd.Timestamp(max(scores["period"])), freq=step).date
-    wide = scores.pivot(index="pair", columns="period", values="escalation_index").reindex(columns=grid)
-    is_series = scores["stage"].isna().all()
-    if not is_series:
-        firsts = scores.groupby("pair")["period"].min().reindex(wide.index)
-        before = np.asarray(grid)[None, :] < np.asarray(firsts)[:, None]
-        wide = wide.fillna(0.0).mask(before)
-    p_recent, expected = change_probabilities(wide.to_numpy(), hazard_periods=hazard_periods, recent=recent)
+    periods = pd.to_datetime(scores["period"]).to_numpy(dtype="datetime64[ns]")
+    grid = pd.date_range(periods.min(), periods.max(), freq=FREQUENCIES[freq][1]).to_numpy(dtype="datetime64[ns]")
+    row, pairs = pd.factorize(scores["pair"])
+    column = np.searchsorted(grid, periods)
+    wide = np.full((len(pairs), len(grid)), np.nan)
+    wide[row, column] = scores["escalation_index"].to_numpy(dtype="float64", na_value=np.nan)
+    if not scores["stage"].isna().all():  # event scores: no incidents from a pair's first period on is index 0
+        first = np.full(len(pairs), len(grid))
+        np.minimum.at(first, row, column)
+        wide = np.where(np.isnan(wide) & (np.arange(len(grid))[None, :] >= first[:, None]), 0.0, wide)
+    p_recent, expected = change_probabilities(wide, hazard_periods=hazard_periods, recent=recent)
     fired = (p_recent >= probability) & ~(np.nan_to_num(np.roll(p_recent, 1, axis=1)) >= probability)
     fired[:, 0] = False
-    fired &= wide.to_numpy() > expected
-    flags = pd.DataFrame({"pair": np.repeat(wide.index, len(grid)), "period": np.tile(grid, len(wide.index)),
-                          "change_probability": p_recent.ravel(), "change_point": fired.ravel()})
-    return scores.merge(flags, on=["pair", "period"], how="left").fillna({"change_point": False})
+    fired &= wide > expected
+    return scores.assign(change_probability=p_recent[row, column], change_point=fired[row, column])

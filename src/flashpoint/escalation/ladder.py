@@ -47,27 +47,29 @@ def contributions(frame: pd.DataFrame) -> pd.DataFrame:
     below it for a negative weight), capped; zero without a z-score."""
     parts = {}
     for ind in WEIGHTED:
-        z = frame[f"{ind.name}_z"].astype("float64").fillna(0.0) * np.sign(ind.index_weight)
-        parts[ind.name] = abs(ind.index_weight) * z.clip(lower=0.0, upper=Z_CAP)
+        z = np.nan_to_num(_floats(frame[f"{ind.name}_z"]), nan=0.0) * np.sign(ind.index_weight)
+        parts[ind.name] = abs(ind.index_weight) * np.clip(z, 0.0, Z_CAP)
     return pd.DataFrame(parts, index=frame.index)
 
 
 def ladder_stage(frame: pd.DataFrame, settings: Settings, freq: str) -> pd.Series:
     """Stage 0–4 of each pair-period from its incidents (columns ``total``, ``<name>_incidents``)."""
     scale = WEEKS[freq]
-    total = frame["total"].astype("float64").where(frame["total"] > 0)
-    force, coercion, rhetoric = (frame[f"{n}_incidents"].astype("float64") for n in ("force", "coercion", "rhetoric"))
+    total = _floats(frame["total"])
+    force, coercion, rhetoric = (_floats(frame[f"{n}_incidents"]) for n in ("force", "coercion", "rhetoric"))
     enough = settings.ladder_min_incidents * scale
-    rules = [
-        (4, (force >= settings.ladder_major_incidents * scale) & (force / total >= settings.ladder_major_share)),
-        (3, (force >= enough) & (force / total >= settings.ladder_force_share)),
-        (2, (coercion >= enough) & (coercion / total >= settings.ladder_coercion_share)),
-        (1, (rhetoric >= enough) & (rhetoric / total >= settings.ladder_verbal_share)),
-    ]
-    stage = pd.Series(0, index=frame.index, dtype="int64")
-    for value, reached in reversed(rules):
-        stage = stage.mask(reached.fillna(False).astype(bool), value)
-    return stage
+    with np.errstate(divide="ignore", invalid="ignore"):  # no incidents: every share is NaN, no rule holds
+        rules = [
+            (force >= settings.ladder_major_incidents * scale) & (force / total >= settings.ladder_major_share),
+            (force >= enough) & (force / total >= settings.ladder_force_share),
+            (coercion >= enough) & (coercion / total >= settings.ladder_coercion_share),
+            (rhetoric >= enough) & (rhetoric / total >= settings.ladder_verbal_share),
+        ]
+    return pd.Series(np.select(rules, [4, 3, 2, 1], default=0), index=frame.index, dtype="int64")
+
+
+def _floats(column: pd.Series) -> np.ndarray:
+    return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq: str,
