@@ -1,8 +1,9 @@
-"""Index, ladder stage and change detection on tiny literal tables."""
+"""Index, ladder stage and change detection on tiny literal tables; timelines on the demo store."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,8 @@ from hypothesis.extra.numpy import arrays
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import change_probabilities, detect_changes
-from flashpoint.escalation.ladder import WEIGHTED, Z_CAP, contributions, ladder_stage
+from flashpoint.escalation.ladder import WEIGHTED, Z_CAP, contributions, ladder_stage, pair_ladders
+from flashpoint.store.connection import open_store
 
 SETTINGS = Settings(db="unused.duckdb")
 
@@ -77,3 +79,22 @@ def test_weeks_without_incidents_count_as_index_zero() -> None:
     found = detect_changes(scores, freq="week", hazard_periods=52, recent=2, probability=0.5)
     assert found.change_point.tolist() == [False, False, True]
     assert found.change_probability.notna().all()
+
+
+def test_pairs_computed_together_get_the_timelines_they_get_alone(demo_db: Path) -> None:
+    # The API computes the timelines asked for meanwhile together; each must be the one its
+    # pair gets alone: its own last period (not the latest of the others), the same scores.
+    settings = Settings(db=demo_db)
+    with open_store(settings, read_only=True) as con:
+        pairs = tuple(r[0] for r in con.execute("SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair "
+                                                "ORDER BY count(*) DESC LIMIT 12").fetchall())
+        for freq, since, until in [("week", None, None), ("week", dt.date(2012, 6, 1), None),
+                                   ("month", None, dt.date(2012, 12, 31))]:
+            together = pair_ladders(con, settings, (*pairs, "ABW-ZWE"), freq=freq, since=since, until=until)
+            ends = set()
+            for pair in pairs:
+                alone = pair_ladders(con, settings, (pair,), freq=freq, since=since, until=until)[pair]
+                pd.testing.assert_frame_equal(together[pair], alone)
+                ends.add(alone["period"].max())
+            assert together["ABW-ZWE"].empty
+            assert len(ends) > 1 or until is not None  # the pairs' last periods differ: the trim is tested

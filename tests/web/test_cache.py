@@ -42,3 +42,50 @@ def test_requests_for_an_answer_being_computed_wait_for_that_computation() -> No
         return await asyncio.gather(*(cache.fetch("k", slow) for _ in range(20)))
 
     assert asyncio.run(many()) == [1] * 20 and computed == [1]
+
+
+def test_answers_asked_for_while_a_worker_is_busy_are_computed_together() -> None:
+    cache = AnswerCache()
+    calls: list[list[str]] = []
+
+    def timelines(pairs: list[str]) -> dict[str, str]:
+        calls.append(sorted(pairs))
+        if "BAD" in pairs:
+            raise ValueError("no such pair")
+        return {pair: pair.lower() for pair in pairs}
+
+    async def burst() -> list[object]:
+        async def one(pair: str) -> object:
+            try:
+                return await cache.fetch_many(("ladder", pair), "ladder", pair, timelines)
+            except ValueError as exc:
+                return str(exc)
+
+        return await asyncio.gather(*(one(p) for p in ["A", "B", "A", "C", "BAD", "D"]))
+
+    answers = asyncio.run(burst())
+    assert answers == ["a", "b", "a", "c", "no such pair", "d"]
+    # All asked within one turn of the loop: one batch of the five items, then, as it failed,
+    # each item alone (the bad one fails only its own request).
+    assert calls[0] == ["A", "B", "BAD", "C", "D"] and sorted(calls[1:]) == [["A"], ["B"], ["BAD"], ["C"], ["D"]]
+    calls.clear()
+    assert asyncio.run(cache.fetch_many(("ladder", "C"), "ladder", "C", timelines)) == "c" and calls == []
+
+
+def test_a_burst_of_missing_answers_takes_few_computations() -> None:
+    cache = AnswerCache()
+    calls: list[int] = []
+
+    def timelines(pairs: list[int]) -> dict[int, int]:
+        calls.append(len(pairs))
+        return {p: p * p for p in pairs}
+
+    async def requests() -> list[int]:
+        async def one(p: int) -> int:
+            await asyncio.sleep(p / 1000)  # arriving one after another
+            return await cache.fetch_many(("sq", p), "sq", p, timelines)
+
+        return await asyncio.gather(*(one(p) for p in range(60)))
+
+    assert asyncio.run(requests()) == [p * p for p in range(60)]
+    assert sum(calls) == 60 and len(calls) < 60

@@ -34,7 +34,7 @@ from flashpoint.errors import (
     UnknownSource,
 )
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import pair_ladder
+from flashpoint.escalation.ladder import pair_ladders
 from flashpoint.escalation.overview import overview
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
@@ -203,12 +203,19 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
     """The pair's indicator views: timeline, indicators, explain, metrics."""
 
     @app.get("/api/pairs/{pair}/ladder", tags=["alerts"])
-    async def ladder(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week",
+    async def ladder(request: Request, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "week",
                      since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
         """The pair's timeline: escalation index, stage, indicator z-scores, change points per period."""
         key = ("ladder", resolve_pair(pair), freq, since, until)
-        return json_answer(await answers.fetch(key, lambda: encoded(pair_ladder(con, settings, key[1], freq=freq,
-                                                                                  since=since, until=until))))
+
+        def compute(pairs: list[str]) -> dict[str, str]:
+            # The timelines other requests asked for meanwhile, together, on a cursor of their own
+            # (the request that started them may end first).
+            with request.app.state.con.cursor() as con:
+                frames = pair_ladders(con, settings, tuple(pairs), freq=freq, since=since, until=until)
+            return {name: encoded(frame) for name, frame in frames.items()}
+
+        return json_answer(await answers.fetch_many(key, ("ladder", freq, since, until), key[1], compute))
 
     @app.get("/api/pairs/{pair}/indicators", tags=["indicators"])
     def indicators(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",

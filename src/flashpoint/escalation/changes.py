@@ -30,16 +30,18 @@ def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int
     n_series, n_periods = values.shape
     width = min(max_run, n_periods) + 1
     # Slot r holds a run of the last r + 1 values, so its pseudo-count and shape are fixed, and
-    # so are the Student-t terms that depend on them alone.
-    kappa, shape = np.empty(width + 1), np.empty(width + 1)
+    # so are the Student-t terms that depend on them alone. With the rate's logarithm kept per
+    # slot, the predictive costs one logarithm: -½ log β − (α + ½) log(1 + g/β) is
+    # α log β − (α + ½) log β', where β' = β + g is the slot's next rate.
+    kappa, alpha, shape = np.empty(width + 1), np.empty(width + 1), np.empty(width + 1)
     for r in range(-1, width):  # index r + 1; r = -1 is the prior (no value yet)
-        kappa[r + 1] = kappa0 + r + 1
-        alpha = alpha0 + 0.5 * (r + 1)
-        shape[r + 1] = math.lgamma(alpha + 0.5) - math.lgamma(alpha) - 0.5 * math.log(
+        kappa[r + 1], alpha[r + 1] = kappa0 + r + 1, alpha0 + 0.5 * (r + 1)
+        shape[r + 1] = math.lgamma(alpha[r + 1] + 0.5) - math.lgamma(alpha[r + 1]) - 0.5 * math.log(
             2 * math.pi * (kappa[r + 1] + 1) / kappa[r + 1])
     recent_p, expected = np.full((n_series, n_periods), np.nan), np.empty((n_series, n_periods))
-    log_run, new = np.empty(width), np.empty(width)
-    mu, beta, new_mu, new_beta = np.empty(width), np.empty(width), np.empty(width), np.empty(width)
+    log_run, weight, new = np.empty(width), np.empty(width), np.empty(width)
+    mu, beta, log_beta = np.empty(width), np.empty(width), np.empty(width)
+    new_mu, new_beta, new_log_beta = np.empty(width), np.empty(width), np.empty(width)
     for i in range(n_series):
         longest = -1  # the longest slot with mass (-1: not started)
         for t in range(n_periods):
@@ -48,38 +50,45 @@ def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int
             if longest >= 0:
                 guess = 0.0
                 for r in range(longest + 1):
-                    guess += math.exp(log_run[r]) * mu[r]
+                    guess += weight[r] * mu[r]
             expected[i, t] = guess
             if math.isnan(x):
                 continue
             # A change at t: x is the first value of a new run, scored under the prior; a
             # series' first value starts its first run. The longest slot keeps the mass of
             # every longer run.
-            gap = (x - mu0) ** 2 * kappa0 / (2 * (kappa0 + 1))
+            new_beta[0] = beta0 + (x - mu0) ** 2 * kappa0 / (2 * (kappa0 + 1))
+            new_log_beta[0] = math.log(new_beta[0])
             new[0] = 0.0
             if longest >= 0:
-                new[0] = log_hazard + shape[0] - 0.5 * math.log(beta0) - (alpha0 + 0.5) * math.log1p(gap / beta0)
+                new[0] = log_hazard + shape[0] + alpha0 * math.log(beta0) - (alpha0 + 0.5) * new_log_beta[0]
             new_mu[0] = (kappa0 * mu0 + x) / (kappa0 + 1)
-            new_beta[0] = beta0 + gap
             reach = min(longest + 1, width - 1)
             for r in range(longest + 1):
                 k = kappa[r + 1]
-                gap = (x - mu[r]) ** 2 * k / (2 * (k + 1))
-                grown = log_run[r] + log_stay + shape[r + 1] - 0.5 * math.log(beta[r]) \
-                    - (alpha0 + 0.5 * (r + 1) + 0.5) * math.log1p(gap / beta[r])
+                grown_beta = beta[r] + (x - mu[r]) ** 2 * k / (2 * (k + 1))
+                grown_log_beta = math.log(grown_beta)
+                grown = log_run[r] + log_stay + shape[r + 1] + alpha[r + 1] * log_beta[r] \
+                    - (alpha[r + 1] + 0.5) * grown_log_beta
                 to = min(r + 1, width - 1)
                 if to == r:  # the longest slot, already full
                     new[to] = np.logaddexp(new[to], grown)
                 else:
-                    new[to], new_mu[to], new_beta[to] = grown, (k * mu[r] + x) / (k + 1), beta[r] + gap
-            top = new[:reach + 1].max()
-            norm = top + math.log(np.exp(new[:reach + 1] - top).sum())
+                    new[to], new_mu[to] = grown, (k * mu[r] + x) / (k + 1)
+                    new_beta[to], new_log_beta[to] = grown_beta, grown_log_beta
             longest = reach
+            top = new[:longest + 1].max()
+            total = 0.0
+            for r in range(longest + 1):
+                weight[r] = math.exp(new[r] - top)
+                total += weight[r]
+            norm = top + math.log(total)
             chance = 0.0
             for r in range(longest + 1):
-                log_run[r], mu[r], beta[r] = new[r] - norm, new_mu[r], new_beta[r]
+                log_run[r], weight[r] = new[r] - norm, weight[r] / total
+                mu[r], beta[r], log_beta[r] = new_mu[r], new_beta[r], new_log_beta[r]
                 if r < recent:
-                    chance += math.exp(log_run[r])
+                    chance += weight[r]
             recent_p[i, t] = chance
     return recent_p, expected
 

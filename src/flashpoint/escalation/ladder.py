@@ -135,11 +135,26 @@ ORDER BY pair, period""").to_arrow_table().to_pandas()
     return frame
 
 
+def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
+                 since: dt.date | None = None, until: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """Every period of each of ``pairs`` ('GEO-RUS'), computed together: per pair, the frame
+    :func:`pair_ladder` gives for it alone (each pair's periods end at its own last period with
+    incidents, as they do alone; the change detection reads only earlier periods)."""
+    scores = event_scores(con, settings, freq=freq, pairs=tuple(pairs), until=until)
+    scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
+                            recent=settings.changepoint_recent, probability=settings.changepoint_probability)
+    if until is None:  # alone, a pair's periods end at its last one with incidents, not the others'
+        last = scores["period"].where(scores["total"] > 0).groupby(scores["pair"]).transform("max")
+        scores = scores[scores["period"] <= last]
+    if since is not None:
+        scores = scores[scores["period"] >= since]
+    empty = scores.iloc[:0]
+    found = {pair: rows.reset_index(drop=True) for pair, rows in scores.groupby("pair", sort=False)}
+    return {pair: found.get(pair, empty) for pair in pairs}
+
+
 def pair_ladder(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, freq: str,
                 since: dt.date | None = None, until: dt.date | None = None) -> pd.DataFrame:
     """Every period of one pair ('GEO-RUS'): :func:`event_scores` with ``change_probability``
     and ``change_point``, from ``since`` on (the change detection reads the earlier periods too)."""
-    scores = event_scores(con, settings, freq=freq, pairs=(pair,), until=until)
-    scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
-                            recent=settings.changepoint_recent, probability=settings.changepoint_probability)
-    return scores if since is None else scores[scores["period"] >= since].reset_index(drop=True)
+    return pair_ladders(con, settings, (pair,), freq=freq, since=since, until=until)[pair]
