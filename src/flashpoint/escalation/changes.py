@@ -24,72 +24,87 @@ PRIOR = (0.0, 1.0, 1.0, 1.0)
 
 
 @numba.njit(cache=True, nogil=True)
-def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int,
-             max_run: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+def _slot_terms(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Per run slot (index r + 1; 0 is the prior, no value yet): pseudo-count, shape and the
+    Student-t terms that depend on them alone. Slot r holds a run of the last r + 1 values."""
     mu0, kappa0, alpha0, beta0 = PRIOR
-    n_series, n_periods = values.shape
-    width = min(max_run, n_periods) + 1
-    # Slot r holds a run of the last r + 1 values, so its pseudo-count and shape are fixed, and
-    # so are the Student-t terms that depend on them alone. With the rate's logarithm kept per
-    # slot, the predictive costs one logarithm: -½ log β − (α + ½) log(1 + g/β) is
-    # α log β − (α + ½) log β', where β' = β + g is the slot's next rate.
     kappa, alpha, shape = np.empty(width + 1), np.empty(width + 1), np.empty(width + 1)
-    for r in range(-1, width):  # index r + 1; r = -1 is the prior (no value yet)
+    for r in range(-1, width):
         kappa[r + 1], alpha[r + 1] = kappa0 + r + 1, alpha0 + 0.5 * (r + 1)
         shape[r + 1] = math.lgamma(alpha[r + 1] + 0.5) - math.lgamma(alpha[r + 1]) - 0.5 * math.log(
             2 * math.pi * (kappa[r + 1] + 1) / kappa[r + 1])
+    return kappa, alpha, shape
+
+
+@numba.njit(cache=True, nogil=True)
+def _observe(x: float, longest: int, terms: tuple, state: tuple, log_hazard: float,
+             log_stay: float) -> int:  # pragma: no cover - compiled
+    """Update one series' run-length posterior (``state``, in place) with its next value ``x``;
+    returns its new longest slot with mass.
+
+    A change at t: x is the first value of a new run, scored under the prior; a series' first
+    value starts its first run; the longest slot keeps the mass of every longer run. With the
+    rate's logarithm kept per slot, the predictive costs one logarithm: −½ log β − (α + ½)
+    log(1 + g/β) is α log β − (α + ½) log β', where β' = β + g is the slot's next rate.
+    """
+    mu0, kappa0, alpha0, beta0 = PRIOR
+    kappa, alpha, shape = terms
+    log_run, weight, mu, beta, log_beta, new, new_mu, new_beta, new_log_beta = state
+    width = len(log_run)
+    new_beta[0] = beta0 + (x - mu0) ** 2 * kappa0 / (2 * (kappa0 + 1))
+    new_log_beta[0] = math.log(new_beta[0])
+    new[0] = 0.0
+    if longest >= 0:
+        new[0] = log_hazard + shape[0] + alpha0 * math.log(beta0) - (alpha0 + 0.5) * new_log_beta[0]
+    new_mu[0] = (kappa0 * mu0 + x) / (kappa0 + 1)
+    for r in range(longest + 1):
+        k = kappa[r + 1]
+        grown_beta = beta[r] + (x - mu[r]) ** 2 * k / (2 * (k + 1))
+        grown_log_beta = math.log(grown_beta)
+        grown = (log_run[r] + log_stay + shape[r + 1] + alpha[r + 1] * log_beta[r]
+                 - (alpha[r + 1] + 0.5) * grown_log_beta)
+        to = min(r + 1, width - 1)
+        if to == r:  # the longest slot, already full
+            new[to] = np.logaddexp(new[to], grown)
+        else:
+            new[to], new_mu[to] = grown, (k * mu[r] + x) / (k + 1)
+            new_beta[to], new_log_beta[to] = grown_beta, grown_log_beta
+    longest = min(longest + 1, width - 1)
+    top = new[:longest + 1].max()
+    total = 0.0
+    for r in range(longest + 1):
+        weight[r] = math.exp(new[r] - top)
+        total += weight[r]
+    norm = top + math.log(total)
+    for r in range(longest + 1):
+        log_run[r], weight[r] = new[r] - norm, weight[r] / total
+        mu[r], beta[r], log_beta[r] = new_mu[r], new_beta[r], new_log_beta[r]
+    return longest
+
+
+@numba.njit(cache=True, nogil=True)
+def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int,
+             max_run: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    mu0 = PRIOR[0]
+    n_series, n_periods = values.shape
+    width = min(max_run, n_periods) + 1
+    terms = _slot_terms(width)
+    state = (np.empty(width), np.empty(width), np.empty(width), np.empty(width), np.empty(width),
+             np.empty(width), np.empty(width), np.empty(width), np.empty(width))
+    weight, mu = state[1], state[2]
     recent_p, expected = np.full((n_series, n_periods), np.nan), np.empty((n_series, n_periods))
-    log_run, weight, new = np.empty(width), np.empty(width), np.empty(width)
-    mu, beta, log_beta = np.empty(width), np.empty(width), np.empty(width)
-    new_mu, new_beta, new_log_beta = np.empty(width), np.empty(width), np.empty(width)
     for i in range(n_series):
         longest = -1  # the longest slot with mass (-1: not started)
         for t in range(n_periods):
-            x = values[i, t]
             guess = mu0
             if longest >= 0:
                 guess = 0.0
                 for r in range(longest + 1):
                     guess += weight[r] * mu[r]
             expected[i, t] = guess
-            if math.isnan(x):
-                continue
-            # A change at t: x is the first value of a new run, scored under the prior; a
-            # series' first value starts its first run. The longest slot keeps the mass of
-            # every longer run.
-            new_beta[0] = beta0 + (x - mu0) ** 2 * kappa0 / (2 * (kappa0 + 1))
-            new_log_beta[0] = math.log(new_beta[0])
-            new[0] = 0.0
-            if longest >= 0:
-                new[0] = log_hazard + shape[0] + alpha0 * math.log(beta0) - (alpha0 + 0.5) * new_log_beta[0]
-            new_mu[0] = (kappa0 * mu0 + x) / (kappa0 + 1)
-            reach = min(longest + 1, width - 1)
-            for r in range(longest + 1):
-                k = kappa[r + 1]
-                grown_beta = beta[r] + (x - mu[r]) ** 2 * k / (2 * (k + 1))
-                grown_log_beta = math.log(grown_beta)
-                grown = log_run[r] + log_stay + shape[r + 1] + alpha[r + 1] * log_beta[r] \
-                    - (alpha[r + 1] + 0.5) * grown_log_beta
-                to = min(r + 1, width - 1)
-                if to == r:  # the longest slot, already full
-                    new[to] = np.logaddexp(new[to], grown)
-                else:
-                    new[to], new_mu[to] = grown, (k * mu[r] + x) / (k + 1)
-                    new_beta[to], new_log_beta[to] = grown_beta, grown_log_beta
-            longest = reach
-            top = new[:longest + 1].max()
-            total = 0.0
-            for r in range(longest + 1):
-                weight[r] = math.exp(new[r] - top)
-                total += weight[r]
-            norm = top + math.log(total)
-            chance = 0.0
-            for r in range(longest + 1):
-                log_run[r], weight[r] = new[r] - norm, weight[r] / total
-                mu[r], beta[r], log_beta[r] = new_mu[r], new_beta[r], new_log_beta[r]
-                if r < recent:
-                    chance += weight[r]
-            recent_p[i, t] = chance
+            if not math.isnan(values[i, t]):
+                longest = _observe(values[i, t], longest, terms, state, log_hazard, log_stay)
+                recent_p[i, t] = weight[:min(recent, longest + 1)].sum()
     return recent_p, expected
 
 
