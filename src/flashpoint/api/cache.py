@@ -69,20 +69,19 @@ class AnswerCache:
         return self._keep(key, await pending, generation)
 
     async def _compute_many(self, group: Hashable, compute: Callable[[list[Hashable]], dict[Hashable, Any]]) -> None:
-        if self._computing is None:
-            self._computing = asyncio.Semaphore(os.cpu_count() or 1)
-        async with self._computing:
+        async with self._workers():
             waiting = self._waiting.pop(group)  # every item that arrived while no worker was free
             results: dict[Hashable, Any] = {}
             try:
                 answers = await run_in_threadpool(compute, list(waiting))
                 results = {item: (answers[item], None) for item in waiting}
-            except Exception:  # noqa: BLE001 - each item again alone: one bad item fails only its own requests
-                for item in waiting:
+            except Exception as exc:  # noqa: BLE001 - each item again alone: one bad item fails only its own requests
+                results = {item: (None, exc) for item in waiting}
+                for item in waiting if len(waiting) > 1 else ():
                     try:
                         results[item] = ((await run_in_threadpool(compute, [item]))[item], None)
-                    except Exception as exc:  # noqa: BLE001 - handed to the requests that asked
-                        results[item] = (None, exc)
+                    except Exception as alone:  # noqa: BLE001 - handed to the requests that asked
+                        results[item] = (None, alone)
         for item, future in waiting.items():
             answer, error = results[item]
             if future.done():  # its requests went away
@@ -95,10 +94,14 @@ class AnswerCache:
     async def _compute(self, compute: Callable[[], Any]) -> Any:
         """Compute in a worker thread, at most one per core at a time: more would share the cores
         and the interpreter, and all finish late, while the kept answers wait behind them."""
+        async with self._workers():
+            return await run_in_threadpool(compute)
+
+    def _workers(self) -> asyncio.Semaphore:
+        """One slot per core for the computations (made in the server's event loop)."""
         if self._computing is None:
             self._computing = asyncio.Semaphore(os.cpu_count() or 1)
-        async with self._computing:
-            return await run_in_threadpool(compute)
+        return self._computing
 
     def store_changed(self) -> None:
         """Forget every answer; one being computed meanwhile is returned but not kept."""
