@@ -39,14 +39,7 @@ class AnswerCache:
         """As :meth:`get` from an async handler (all on the server's one event loop): a kept
         answer is returned at once, without a worker thread; a missing one is computed in a
         worker thread while the server goes on, once however many requests ask for it meanwhile."""
-        found, generation = self._find(key)
-        if found is not _MISSING:
-            return found
-        pending = self._pending.get(key)
-        if pending is None:
-            pending = self._pending[key] = asyncio.ensure_future(self._compute(compute))
-            pending.add_done_callback(lambda _: self._pending.pop(key, None))
-        return self._keep(key, await pending, generation)
+        return await self.fetch_many(key, key, key, lambda _: {key: compute()})
 
     async def fetch_many(self, key: Hashable, group: Hashable, item: Hashable,
                          compute: Callable[[list[Hashable]], dict[Hashable, Any]], /) -> Any:
@@ -71,7 +64,6 @@ class AnswerCache:
     async def _compute_many(self, group: Hashable, compute: Callable[[list[Hashable]], dict[Hashable, Any]]) -> None:
         async with self._workers():
             waiting = self._waiting.pop(group)  # every item that arrived while no worker was free
-            results: dict[Hashable, Any] = {}
             try:
                 answers = await run_in_threadpool(compute, list(waiting))
                 results = {item: (answers[item], None) for item in waiting}
@@ -91,14 +83,10 @@ class AnswerCache:
             else:
                 future.set_exception(error)
 
-    async def _compute(self, compute: Callable[[], Any]) -> Any:
-        """Compute in a worker thread, at most one per core at a time: more would share the cores
-        and the interpreter, and all finish late, while the kept answers wait behind them."""
-        async with self._workers():
-            return await run_in_threadpool(compute)
-
     def _workers(self) -> asyncio.Semaphore:
-        """One slot per core for the computations (made in the server's event loop)."""
+        """One slot per core for the computations (made in the server's event loop): more would
+        share the cores and the interpreter, and all finish late, while the kept answers wait
+        behind them."""
         if self._computing is None:
             self._computing = asyncio.Semaphore(os.cpu_count() or 1)
         return self._computing

@@ -17,8 +17,8 @@ import ibis
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
-from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.proxies import with_backed_fighting
+from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.spending import with_spending_growth
 from flashpoint.sources.tabular import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
@@ -253,10 +253,16 @@ def store_state_sql(where: str = "") -> str:
     return f"SELECT count(*) || ':' || coalesce(max(ingest_id), 0) FROM events {where}"
 
 
+def stored_weeks_state(con: duckdb.DuckDBPyConnection, /) -> str | None:
+    """The store state the stored weekly aggregates reflect (None before the first refresh)."""
+    found = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
+    return found[0][0] if found else None
+
+
 def weeks_current(con: duckdb.DuckDBPyConnection, /) -> bool:
     """Whether the stored weekly aggregates reflect the store as it is now."""
-    state = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
-    return bool(state) and state[0][0] == con.execute(store_state_sql()).fetchall()[0][0]
+    state = stored_weeks_state(con)
+    return state is not None and state == con.execute(store_state_sql()).fetchall()[0][0]
 
 
 def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, table: str) -> str | None:

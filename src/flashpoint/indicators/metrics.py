@@ -9,7 +9,6 @@ the ``measures`` table that concern the pair, and the ``milex`` table for spendi
 from __future__ import annotations
 
 import datetime as dt
-
 from dataclasses import dataclass
 
 import duckdb

@@ -26,15 +26,11 @@ from flashpoint.indicators.compute import (
     IndicatorQuery,
     counted_sql,
     store_state_sql,
+    stored_weeks_state,
 )
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.layout import lay_out_if_due
 from flashpoint.store.queries import copy_pair_events
-
-
-def _stored_state(con: duckdb.DuckDBPyConnection) -> str | None:
-    found = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
-    return found[0][0] if found else None
 
 
 def _state(con: duckdb.DuckDBPyConnection, /, *, without: list[int] | None = None) -> str:
@@ -91,7 +87,7 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     pairs = None if ingest_ids is None else tuple(sorted(r[0] for r in con.execute(
         "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
         [ingest_ids]).fetchall()))
-    stored = _stored_state(con)
+    stored = stored_weeks_state(con)
     if ingest_ids is None or stored != _state(con, without=ingest_ids):
         reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
         if ingest_ids is None or stored != _state(con):
