@@ -21,7 +21,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import IndicatorQuery, indicators_sql, period_index
+from flashpoint.indicators.compute import IndicatorQuery, indicator_table, period_index
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string, sql_strings
 
@@ -86,8 +86,7 @@ def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq:
     """
     query = IndicatorQuery(freq=freq, since=since, until=until, pairs=pairs,
                            baseline_periods=settings.alert_baseline_periods)
-    # Executed at once (a relation would bind the long query twice: 5 ms of a one-pair timeline).
-    frame = con.execute(indicators_sql(con, query, table=table)).df()
+    frame = indicator_table(con, query, table=table).to_pandas()
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     frame["as_of"] = period_end(frame["period"], freq)
     parts = contributions(frame)

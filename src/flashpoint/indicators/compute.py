@@ -2,8 +2,8 @@
 
 Counting runs in the engine as one Ibis expression for all indicators (rows → incidents →
 pair-periods, one pass over the events), so the same definition runs on DuckDB and, later,
-Spark or BigQuery. The z-scores against each pair's own trailing baseline are SQL window
-functions over the aggregated pair-periods, on a dense grid where empty periods are zeros.
+Spark or BigQuery. The z-scores against each pair's own trailing baseline are one compiled
+pass over the counted pair-periods (:mod:`flashpoint.indicators.baselines`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,11 @@ from dataclasses import dataclass, replace
 import duckdb
 import ibis
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flashpoint.errors import InvalidInput
+from flashpoint.indicators.baselines import MIN_BASELINE, with_z_scores
 from flashpoint.indicators.proxies import with_backed_fighting
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.spending import with_spending_growth
@@ -25,8 +28,6 @@ from flashpoint.store.connection import ibis_backend
 
 #: Period names → Ibis truncation unit and pandas frequency.
 FREQUENCIES = {"day": ("D", "D"), "week": ("W", "W-MON"), "month": ("M", "MS"), "year": ("Y", "YS")}
-#: Fewest earlier periods a z-score needs.
-MIN_BASELINE = 4
 
 
 @dataclass(frozen=True)
@@ -149,31 +150,18 @@ def period_index(freq: str, column: str = "period") -> str:
 _STEP = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}
 
 
-def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
-    """Each indicator's z-score against the pair's trailing baseline, as SQL windows.
+def _listed_sql(aggregated: str, query: IndicatorQuery) -> str:
+    """The counted pair-periods the z-scores are computed over, with ``idx`` (consecutive
+    period numbers), sorted by pair and period.
 
-    The baseline is the ``baseline_periods`` periods before t, from the pair's first event on;
-    empty periods count as zeros, so its mean and variance come from sums over the periods
-    that have events. A query of one pair, one country or a list of pairs lists every
-    period (dense: empty ones too), from its ``since`` minus the baseline on when it has
-    one (no earlier period enters a z-score from ``since`` on); an all-pairs query lists the
-    pair-periods with at least one incident. The variance is floored at the mean and at 1
-    (counts vary at least as a Poisson count does), so one incident in a quiet pair is not
-    ten standard deviations.
+    A query of one pair, one country or a list of pairs lists every period (dense: empty ones
+    too, as zeros), from its ``since`` minus the baseline on when it has one (no earlier
+    period enters a z-score from ``since`` on); an all-pairs query lists the pair-periods with
+    at least one incident (:mod:`flashpoint.indicators.baselines` counts the others as zeros).
     """
     step = _STEP[query.freq]
     last = ("(SELECT max(period) FROM agg)" if query.until is None else
             f"CAST(date_trunc('{query.freq}', DATE '{query.until.isoformat()}') AS DATE)")
-    width = query.baseline_periods
-    window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {width} PRECEDING AND 1 PRECEDING"
-    sums = ", ".join(f"coalesce(sum({i.name}_value) OVER w, 0) AS {i.name}_s1, "
-                     f"coalesce(sum({i.name}_value * {i.name}_value) OVER w, 0) AS {i.name}_s2" for i in INDICATORS)
-    scores = []
-    for ind in INDICATORS:
-        v, s1, s2 = f"{ind.name}_value", f"{ind.name}_s1", f"{ind.name}_s2"
-        var = f"greatest((({s2}) - ({s1}) * ({s1}) / n) / (n - 1), ({s1}) / n, 1.0)"
-        scores.append(f"{v}, {ind.name}_incidents, CASE WHEN n >= {MIN_BASELINE} "
-                      f"THEN ({v} - ({s1}) / n) / sqrt({var}) END AS {ind.name}_z")
     filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
                        f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
     rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
@@ -183,16 +171,14 @@ def _baseline_sql(aggregated: str, query: IndicatorQuery) -> str:
     # periods has a full baseline there, with or without them.
     first = "min(period)" if query.since is None else (
         f"greatest(min(period), CAST(date_trunc('{query.freq}', DATE '{query.since.isoformat()}') "
-        f"- {width} * INTERVAL {step} AS DATE))")
+        f"- {query.baseline_periods} * INTERVAL {step} AS DATE))")
+    columns = ", ".join(f"{ind.name}_{part}" for ind in INDICATORS for part in ("value", "incidents"))
     return f"""
 WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
              FROM ({aggregated})),
 grid AS (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
-         FROM agg GROUP BY pair),
-listed AS (SELECT *, {period_index(query.freq)} AS idx FROM {rows}),
-indexed AS (SELECT *, least({width}, idx - min(idx) OVER (PARTITION BY pair)) AS n FROM listed),
-stats AS (SELECT *, {sums} FROM indexed WINDOW w AS ({window}))
-SELECT pair, period, total, {", ".join(scores)} FROM stats
+         FROM agg GROUP BY pair)
+SELECT pair, period, {period_index(query.freq)} AS idx, total, {columns} FROM {rows} ORDER BY pair, period
 """
 
 
@@ -281,14 +267,23 @@ def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, tab
     return f"SELECT * FROM {WEEKLY_TABLE}"
 
 
-def indicators_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> str:
-    """The SQL of the indicators over the store's ``table`` (``events``, or a view of some of
-    them), one row per pair and period, wide: ``total`` and, per indicator,
+#: The columns of :func:`indicator_table`.
+WIDE_COLUMNS = ["pair", "period", "total",
+                *[f"{ind.name}_{part}" for ind in INDICATORS for part in ("value", "incidents", "z")]]
+
+
+def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> pa.Table:
+    """The indicators over the store's ``table`` (``events``, or a view of some of them), one
+    row per pair and period, sorted by them, wide: ``total`` and, per indicator,
     ``<name>_value``, ``<name>_incidents`` and ``<name>_z``. Weekly counts of pairs come from
-    the stored weekly aggregates when they are up to date, else from the events."""
-    since = f"WHERE period >= DATE '{query.since.isoformat()}'" if query.since is not None else ""
+    the stored weekly aggregates when they are up to date, else from the events; the
+    z-scores from :func:`flashpoint.indicators.baselines.with_z_scores`."""
     counted = _stored_weeks_sql(con, query, table) or counted_sql(con, query, table=table)
-    return f"SELECT * FROM ({_baseline_sql(counted, query)}) {since}"
+    listed = con.sql(_listed_sql(counted, query)).to_arrow_table()
+    scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods)
+    if query.since is not None:
+        scored = scored.filter(pc.field("period") >= query.since)
+    return scored.select(WIDE_COLUMNS)
 
 
 def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /) -> pd.DataFrame:
@@ -306,13 +301,13 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     pair, period and indicator: for one pair every period from its first event on (empty
     ones included); for all pairs the pair-periods with at least one incident.
     """
-    wide = indicators_sql(con, query)
     long = " UNION ALL ".join(
         f"SELECT pair, period, '{i.name}' AS indicator, {i.name}_value AS value, "
         f"CAST({i.name}_incidents AS BIGINT) AS incidents, "
         f"CASE WHEN total > 0 THEN {i.name}_incidents / total ELSE 0.0 END AS share, {i.name}_z AS z, "
         f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
-    frame = con.sql(f"WITH wide AS ({wide}) {long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
+    wide = con.from_arrow(indicator_table(con, query))
+    frame = wide.query("wide", f"{long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
     return with_backed_fighting(con, with_spending_growth(con, frame), query)
 
 
