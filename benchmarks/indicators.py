@@ -7,9 +7,10 @@ Georgia GDELT slice, a country pair drawn from ~40,000 directed pairs with a ske
 (``cluster_size`` 1, as for 59% of the Georgia rows after deduplication). Then, in one
 process on the same store, laid out by pair as the first ingest leaves it, measures:
 
-(a) the reference: one plain ``GROUP BY (pair, week)`` count over the events into a table;
+(a) the reference: one plain ``GROUP BY (pair, week)`` count over the events, fetched as an
+    Arrow table;
 (b) all indicators for all pairs, weekly, with baselines and z-scores
-    (:func:`flashpoint.indicators.compute.indicator_table`, into a table), counted from the
+    (:func:`flashpoint.indicators.compute.indicator_table`, an Arrow table), counted from the
     events;
 (c) building the stored weekly aggregates from scratch (``refresh_weeks``; an ingest
     updates only its pairs' weeks, docs/adr/012);
@@ -96,17 +97,21 @@ def measure(workdir: Path, events: int) -> dict[str, float]:
         built = _seconds(lambda: build(con, events))
         laid_out = _seconds(lambda: lay_out_events(con))  # as the first ingest leaves the store
         stored = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        reference = min(_seconds(lambda: con.execute(
-            "CREATE OR REPLACE TEMP TABLE reference AS SELECT least(actor1_iso3, actor2_iso3) AS a, "
-            "greatest(actor1_iso3, actor2_iso3) AS b, date_trunc('week', event_date) AS week, count(*) AS n "
-            "FROM events GROUP BY ALL")) for _ in range(2))
+        reference = min(_seconds(lambda: con.sql(
+            "SELECT least(actor1_iso3, actor2_iso3) AS a, greatest(actor1_iso3, actor2_iso3) AS b, "
+            "date_trunc('week', event_date) AS week, count(*) AS n FROM events GROUP BY ALL").to_arrow_table())
+            for _ in range(2))
+        tables = {}
+        indicator_table(con, IndicatorQuery(freq="week", pairs=("GEO-RUS",)))  # loads the compiled baselines
 
         def indicators(name: str) -> None:
-            con.from_arrow(indicator_table(con, IndicatorQuery(freq="week"))).create(name)
+            tables[name] = indicator_table(con, IndicatorQuery(freq="week"))
 
         from_events = _seconds(lambda: indicators("from_events"))
         weeks = _seconds(lambda: refresh_weeks(con))  # what every ingest keeps up to date (ADR 012)
         from_weeks = _seconds(lambda: indicators("from_weeks"))
+        for name, table in tables.items():
+            con.register(name, table)
         rows, pairs = con.execute("SELECT count(*), count(DISTINCT pair) FROM from_weeks").fetchall()[0]
         differs = " OR ".join(f"coalesce(abs(w.{c} - e.{c}) > 1e-9, (w.{c} IS NULL) <> (e.{c} IS NULL))"
                               for c in WIDE_COLUMNS[2:])
@@ -130,8 +135,8 @@ def main() -> None:
     commit = current_commit()
     lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
              f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores "
-             "(pair-weeks with incidents) into a table, against one plain GROUP BY (pair, week) into a table "
-             "(the faster of two) in the same process; events laid out by pair as the first ingest leaves "
+             "(pair-weeks with incidents), against one plain GROUP BY (pair, week) (the faster of two), "
+             "both fetched as Arrow tables, in the same process; events laid out by pair as the first ingest leaves "
              "them. From the stored weeks: what a settled store answers (ADR 012; building them from "
              "scratch is the next column, an ingest updates its pairs' weeks); from the events: the counting "
              "pass included. Peak RSS is the process's maximum so far (cumulative across sizes).\n",
