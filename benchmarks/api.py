@@ -38,6 +38,7 @@ from flashpoint.config import Settings
 from flashpoint.escalation.alerts import raise_alerts
 from flashpoint.indicators.weekly import refresh_weeks
 from flashpoint.store.connection import open_store
+from flashpoint.store.layout import lay_out_events
 
 REPO = Path(__file__).resolve().parents[1]
 LUA = Path(__file__).with_name("requests.lua")
@@ -81,6 +82,7 @@ def main() -> None:
     settings = Settings(db=db)
     with open_store(settings) as con:
         build(con, args.events)
+        lay_out_events(con)  # as the first ingest leaves the store
         started = time.perf_counter()
         refresh_weeks(con)  # as an ingest leaves the store: its weekly pair aggregates up to date
         weeks_s = time.perf_counter() - started
