@@ -14,6 +14,7 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.escalation import delivery
+from flashpoint.escalation.timelines import timelines_current
 from flashpoint.escalation.watch import watch
 from flashpoint.store.connection import open_store
 
@@ -93,6 +94,7 @@ def test_three_files_across_a_restart_deliver_every_alert_once(live, feed_server
         files = con.execute("SELECT url, status FROM watch_files ORDER BY url").fetchall()
         ingests = con.execute("SELECT count(*), sum(rows_stored) FROM ingests").fetchall()[0]
         stored = con.execute("SELECT alert_id, level_rank FROM alerts WHERE raised_by = 'watch'").fetchall()
+        assert timelines_current(con, settings)  # brought up to date after each cycle's deliveries
     assert [status for _, status in files] == ["done"] * 3 and [u.rsplit("/", 1)[1][:14] for u, _ in files] == list(STAMPS)
     assert ingests == (3, 6090)
     delivered = [(a["alert_id"], a["level"]) for a in received]

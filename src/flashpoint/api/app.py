@@ -34,8 +34,8 @@ from flashpoint.errors import (
     UnknownSource,
 )
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import pair_ladders
 from flashpoint.escalation.overview import overview
+from flashpoint.escalation.timelines import timelines_json
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.compute import (
@@ -212,8 +212,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
             # The timelines other requests asked for meanwhile, together, on a cursor of their own
             # (the request that started them may end first).
             with request.app.state.con.cursor() as con:
-                frames = pair_ladders(con, settings, tuple(pairs), freq=freq, since=since, until=until)
-            return {name: encoded(frame) for name, frame in frames.items()}
+                return timelines_json(con, settings, tuple(pairs), freq=freq, since=since, until=until)
 
         return json_answer(await answers.fetch_many(key, ("ladder", freq, since, until), key[1], compute))
 

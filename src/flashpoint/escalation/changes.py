@@ -12,6 +12,7 @@ truncated at ``max_run`` (its mass is kept).
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -19,6 +20,8 @@ import pandas as pd
 
 from flashpoint.indicators.compute import FREQUENCIES
 
+#: Series from which the recursion runs in two threads.
+PARALLEL_SERIES = 64
 #: Normal-Gamma prior of a run (the index is on a z-score scale): mean, pseudo-count, shape, rate.
 PRIOR = (0.0, 1.0, 1.0, 1.0)
 
@@ -118,7 +121,12 @@ def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent
     sequential in time; docs/adr/015).
     """
     values = np.ascontiguousarray(values, dtype="float64")
-    return _changes(values, np.log(1.0 / hazard_periods), np.log1p(-1.0 / hazard_periods), recent, max_run)
+    args = (np.log(1.0 / hazard_periods), np.log1p(-1.0 / hazard_periods), recent, max_run)
+    if len(values) < PARALLEL_SERIES:
+        return _changes(values, *args)
+    with ThreadPoolExecutor(2) as pool:  # the compiled loop releases the GIL: two halves of the series at once
+        halves = list(pool.map(lambda part: _changes(part, *args), np.array_split(values, 2)))
+    return np.vstack([h[0] for h in halves]), np.vstack([h[1] for h in halves])
 
 
 def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float, recent: int,

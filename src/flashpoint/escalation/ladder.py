@@ -135,11 +135,12 @@ ORDER BY pair, period""").to_arrow_table().to_pandas()
     return frame
 
 
-def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
-                 since: dt.date | None = None, until: dt.date | None = None) -> dict[str, pd.DataFrame]:
-    """Every period of each of ``pairs`` ('GEO-RUS'), computed together: per pair, the frame
-    :func:`pair_ladder` gives for it alone (each pair's periods end at its own last period with
-    incidents, as they do alone; the change detection reads only earlier periods)."""
+def ladder_frame(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
+                 since: dt.date | None = None, until: dt.date | None = None) -> pd.DataFrame:
+    """Every period of each of ``pairs`` ('GEO-RUS'), computed together, in one frame sorted by
+    pair and period: :func:`event_scores` with ``change_probability`` and ``change_point``; each
+    pair's rows are those :func:`pair_ladder` gives for it alone (its periods end at its own
+    last period with incidents; the change detection reads only earlier periods)."""
     scores = event_scores(con, settings, freq=freq, pairs=tuple(pairs), until=until)
     scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
                             recent=settings.changepoint_recent, probability=settings.changepoint_probability)
@@ -148,6 +149,13 @@ def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tupl
         scores = scores[scores["period"] <= last]
     if since is not None:
         scores = scores[scores["period"] >= since]
+    return scores.reset_index(drop=True)
+
+
+def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
+                 since: dt.date | None = None, until: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`ladder_frame` split by pair: per pair, the frame :func:`pair_ladder` gives for it alone."""
+    scores = ladder_frame(con, settings, pairs, freq=freq, since=since, until=until)
     empty = scores.iloc[:0]
     found = {pair: rows.reset_index(drop=True) for pair, rows in scores.groupby("pair", sort=False)}
     return {pair: found.get(pair, empty) for pair in pairs}

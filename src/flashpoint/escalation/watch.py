@@ -29,6 +29,8 @@ from flashpoint.config import Settings, default_download_dir
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import compile_watch_queries, raise_alerts
 from flashpoint.escalation.delivery import deliver_alerts
+from flashpoint.escalation.timelines import bring_up_to_date
+from flashpoint.indicators.compute import stored_weeks_state
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list
@@ -61,8 +63,9 @@ class CycleReport:
     missing: list[str] = field(default_factory=list)
     alerts: list[str] = field(default_factory=list)
     delivered: int = 0
-    #: Seconds spent per step (download, ingest, alerts, deliver; layout, after the delivery, when
-    #: the events were laid out again), summed over the cycle's files.
+    #: Seconds spent per step (download, ingest, alerts, deliver; after the delivery, timelines
+    #: when the stored pair timelines were brought up to date and layout when the events were
+    #: laid out again), summed over the cycle's files.
     seconds: dict[str, float] = field(default_factory=dict)
 
     def timed(self, step: str, started: float) -> None:
@@ -120,22 +123,24 @@ def _mark(con: duckdb.DuckDBPyConnection, url: str, status: str, message: str | 
                 "updated_at = excluded.updated_at", [url, status, message])
 
 
-def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, published: dt.datetime) -> list[str]:
+def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
+              published: dt.datetime) -> tuple[list[str], tuple[str, ...]]:
     """Raise the alerts of the pairs and periods the file's events touched, from the period of
     :data:`LATE_DAYS` before its publication on (older events reported late update the store,
-    and a batch ``raise_alerts`` sees them). The file's ingest is found by its path, so a file
-    ingested before a crash, and skipped now, still raises its alerts."""
+    and a batch ``raise_alerts`` sees them); returns them and the pairs touched. The file's
+    ingest is found by its path, so a file ingested before a crash, and skipped now, still
+    raises its alerts."""
     ids = [r[0] for r in con.execute("SELECT ingest_id FROM ingests WHERE path LIKE ?", [f"{path}%"]).fetchall()]
     if not ids:
-        return []
-    settled = settle(con, settings, ingest_ids=ids, lay_out=False)
+        return [], ()
+    settled = settle(con, settings, ingest_ids=ids, lay_out=False, timelines=False)
     if not settled.pairs:
-        return []
+        return [], ()
     first = con.execute("SELECT min(event_date) FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
                         [ids]).fetchall()[0][0]
     since = max(first, published.date() - dt.timedelta(days=LATE_DAYS))
     return raise_alerts(con, settings, pairs=settled.pairs, since=since, raised_by="watch",
-                        copied=settled.copied).raised
+                        copied=settled.copied).raised, settled.pairs
 
 
 def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,
@@ -156,6 +161,7 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
         return report
     folder = (settings.download_dir or default_download_dir()) / "gdelt2-live"
     folder.mkdir(parents=True, exist_ok=True)
+    weeks_before, touched = stored_weeks_state(con), set()
     for listed in _due(con, exports[-1]):
         started = time.perf_counter()
         try:
@@ -182,16 +188,21 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
             continue
         report.timed("ingest", started)
         started = time.perf_counter()
-        report.alerts += _alert_on(con, settings, path, _stamp(listed.url))
+        raised, pairs = _alert_on(con, settings, path, _stamp(listed.url))
+        report.alerts += raised
+        touched.update(pairs)
         _mark(con, listed.url, "done")
         report.processed.append(listed.name)
         report.timed("alerts", started)
     started = time.perf_counter()
     report.delivered = deliver_alerts(con, settings, on_alert=on_alert, client=client)
     report.timed("deliver", started)
-    if report.processed:
+    if report.processed:  # after the delivery: no alert waits for these
         started = time.perf_counter()
-        if lay_out_if_due(con, settings):  # after the delivery: no alert waits for it
+        if bring_up_to_date(con, settings, pairs=tuple(sorted(touched)), weeks_before=weeks_before):
+            report.timed("timelines", started)
+        started = time.perf_counter()
+        if lay_out_if_due(con, settings):
             report.timed("layout", started)
     return report
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import duckdb
 
 from flashpoint.config import Settings
+from flashpoint.escalation.timelines import bring_up_to_date
 from flashpoint.indicators.compute import (
     WEEKLY_STATE,
     WEEKLY_TABLE,
@@ -71,11 +72,13 @@ class Settled:
 
 
 def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-           ingest_ids: list[int] | None = None, lay_out: bool = True) -> Settled:
+           ingest_ids: list[int] | None = None, lay_out: bool = True, timelines: bool = True) -> Settled:
     """After new events: cluster the rows of ``ingest_ids`` (every row when None) into incidents,
-    bring the stored weeks up to date and, with ``lay_out``, lay the events out by pair again
-    when enough rows were appended (:func:`~flashpoint.store.layout.lay_out_if_due`; the live
-    watch does that after delivering its alerts).
+    bring the stored weeks up to date and, with ``timelines``, the stored pair timelines
+    (:func:`~flashpoint.escalation.timelines.bring_up_to_date`), and, with ``lay_out``, lay the
+    events out by pair again when enough rows were appended
+    (:func:`~flashpoint.store.layout.lay_out_if_due`). The live watch does the last two after
+    delivering its alerts.
 
     When the stored weeks were current before these ingests, the new rows' pairs are copied
     once, re-clustered from the copy and their weeks recomputed from it; otherwise (first
@@ -97,6 +100,8 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         copied = copy_pair_events(con, pairs)
         reassigned = cluster_events(con, settings, ingest_ids=ingest_ids, copied=copied)
         refresh_weeks(con, pairs=pairs, table=copied)
+    if timelines:
+        bring_up_to_date(con, settings, pairs=None if copied is None else pairs, weeks_before=stored)
     if lay_out:
         lay_out_if_due(con, settings)
     return Settled(reassigned, pairs, copied)

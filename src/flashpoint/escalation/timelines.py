@@ -1,0 +1,120 @@
+"""Every pair's weekly timeline, stored as events arrive.
+
+A pair's weekly timeline (:func:`flashpoint.escalation.ladder.ladder_frame`: index, stage,
+z-scores, contributions, change points) costs milliseconds per pair, most of it in the
+interpreter. Computed when the API is asked for it, the first minutes of a server made every
+request wait behind those computations (docs/adr/018). So the timelines are computed with the
+weekly aggregates they read, for the pairs new events touched, and stored in
+``pair_timelines``; ``store_meta`` records the weekly aggregates' state and the settings they
+were computed with. A weekly timeline with no end date, asked with the same settings, is read
+from there, and sent as JSON that DuckDB writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+
+import duckdb
+import pyarrow as pa
+
+from flashpoint.config import Settings
+from flashpoint.escalation.ladder import ladder_frame
+from flashpoint.indicators.compute import WEEKLY_TABLE, stored_weeks_state, weeks_current
+from flashpoint.sources.tabular import sql_strings
+
+TABLE = "pair_timelines"
+#: Key in ``store_meta`` of what the stored timelines reflect.
+STATE = "pair_timelines_state"
+#: Pairs computed together when every pair's timeline is built (bounds the memory).
+CHUNK = 4000
+#: The settings a timeline depends on.
+_SHAPING = ("alert_baseline_periods", "changepoint_", "ladder_")
+
+
+def _state_of(weeks_state: str | None, settings: Settings, /) -> str:
+    """The state of timelines computed from weekly aggregates in ``weeks_state`` with ``settings``."""
+    shaping = {k: v for k, v in sorted(asdict(settings).items()) if k.startswith(_SHAPING)}
+    return f"{weeks_state}|{json.dumps(shaping, default=str)}"
+
+
+def stored_state(con: duckdb.DuckDBPyConnection, /) -> str | None:
+    """What the stored timelines reflect (None before they were first built)."""
+    found = con.execute("SELECT value FROM store_meta WHERE key = ?", [STATE]).fetchall()
+    return found[0][0] if found else None
+
+
+def timelines_current(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> bool:
+    """Whether the stored timelines answer for the store as it is now, with these settings."""
+    return weeks_current(con) and stored_state(con) == _state_of(stored_weeks_state(con), settings)
+
+
+def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
+                      pairs: tuple[str, ...] | None = None) -> bool:
+    """Compute and store the weekly timelines of ``pairs`` ('GEO-RUS'), or of every pair, in one
+    transaction; returns whether it did. Only from current weekly aggregates (they are what is
+    read); ``pairs`` only when the other pairs' stored timelines are current, which the caller
+    knows (:func:`flashpoint.indicators.weekly.settle`)."""
+    if not weeks_current(con):
+        return False
+    everything = pairs is None
+    if everything:
+        pairs = tuple(r[0] for r in con.execute(f"SELECT DISTINCT pair FROM {WEEKLY_TABLE} ORDER BY pair").fetchall())
+    computed = [pa.Table.from_pandas(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"), preserve_index=False)
+                for i in range(0, len(pairs), CHUNK)] or [pa.Table.from_pandas(
+                    ladder_frame(con, settings, (), freq="week"), preserve_index=False)]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if everything:
+            con.from_arrow(computed[0]).query("chunk", f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM chunk")
+            rest = computed[1:]
+        else:
+            con.execute(f"DELETE FROM {TABLE} WHERE pair IN (SELECT unnest(?))", [list(pairs)])
+            rest = computed
+        for chunk in rest:
+            con.from_arrow(chunk).query("chunk", f"INSERT INTO {TABLE} BY NAME SELECT * FROM chunk")
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [STATE, _state_of(stored_weeks_state(con), settings)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return True
+
+
+def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, pairs: tuple[str, ...] | None,
+                     weeks_before: str | None) -> bool:
+    """After the weekly aggregates of ``pairs`` (of every pair when None) were recomputed from
+    the state ``weeks_before``: recompute those pairs' timelines when the stored ones reflected
+    ``weeks_before`` with these settings, every pair's otherwise; nothing when they are current.
+    Returns whether it computed any."""
+    if timelines_current(con, settings):
+        return False
+    only = pairs is not None and stored_state(con) == _state_of(weeks_before, settings)
+    return refresh_timelines(con, settings, pairs=pairs if only else None)
+
+
+def _json_sql(rows: str, pairs: tuple[str, ...], /) -> str:
+    """SQL of each of ``pairs``' rows of the relation ``rows`` as one JSON array, in period order
+    (a semi join: an IN list of constants is compared row by row)."""
+    return (f"SELECT pair, CAST(to_json(list(t ORDER BY t.period)) AS VARCHAR) FROM {rows} t "
+            f"WHERE pair IN (SELECT unnest([{sql_strings(pairs)}])) GROUP BY pair")
+
+
+def timelines_json(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
+                   since: dt.date | None = None, until: dt.date | None = None) -> dict[str, str]:
+    """Per pair, its timeline at ``freq`` from ``since`` on (up to ``until``) as JSON text ('[]'
+    when it has none): read from the stored timelines when they answer (weekly, no end date,
+    current), else computed. The same rows either way (tested), written by DuckDB (dates as
+    YYYY-MM-DD, missing values as null)."""
+    if not pairs:
+        return {}
+    if freq == "week" and until is None and timelines_current(con, settings):
+        after = "" if since is None else f" WHERE period >= DATE '{since.isoformat()}'"
+        found = con.execute(_json_sql(f"(SELECT * FROM {TABLE}{after})", pairs)).fetchall()
+    else:
+        frame = ladder_frame(con, settings, pairs, freq=freq, since=since, until=until)
+        found = con.from_arrow(pa.Table.from_pandas(frame, preserve_index=False)).query(
+            "computed", _json_sql("computed", pairs)).fetchall()
+    answers = dict(found)
+    return {pair: answers.get(pair, "[]") for pair in pairs}

@@ -1,0 +1,100 @@
+"""The stored pair timelines answer exactly what computing them gives, and only when they may."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flashpoint.config import Settings
+from flashpoint.escalation.ladder import pair_ladder
+from flashpoint.escalation.timelines import STATE, timelines_current, timelines_json
+from flashpoint.indicators.weekly import settle
+from flashpoint.sources import gdelt
+from flashpoint.store.connection import open_store
+from flashpoint.store.ingest import ingest_paths
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SINCE = dt.date(2012, 6, 1)
+
+
+@pytest.fixture
+def demo_copy(demo_db: Path, tmp_path: Path) -> Settings:
+    shutil.copy(demo_db, tmp_path / "demo.duckdb")
+    return Settings(db=tmp_path / "demo.duckdb", memory_limit="2GB", threads=2)
+
+
+def _computed(con, settings: Settings, pairs: tuple[str, ...], since: dt.date | None) -> dict[str, str]:  # noqa: ANN001
+    """The answers with the stored timelines set aside (as for a store they do not reflect)."""
+    state = con.execute("SELECT value FROM store_meta WHERE key = ?", [STATE]).fetchall()
+    con.execute("DELETE FROM store_meta WHERE key = ?", [STATE])
+    try:
+        assert not timelines_current(con, settings)
+        return timelines_json(con, settings, pairs, freq="week", since=since)
+    finally:
+        con.execute("INSERT INTO store_meta VALUES (?, ?)", [STATE, state[0][0]])
+
+
+def _same(stored: dict[str, str], computed: dict[str, str]) -> None:
+    assert stored.keys() == computed.keys()
+    for pair in stored:
+        got, want = json.loads(stored[pair]), json.loads(computed[pair])
+        assert len(got) == len(want), pair
+        for row, expected in zip(got, want):
+            assert row.keys() == expected.keys()
+            for key, value in row.items():
+                assert value == (pytest.approx(expected[key], rel=1e-12, abs=1e-12)
+                                 if isinstance(value, float) else expected[key]), (pair, row["period"], key)
+
+
+def test_the_stored_timelines_answer_as_computed_and_as_the_ladder(demo_copy: Settings) -> None:
+    with open_store(demo_copy) as con:
+        assert timelines_current(con, demo_copy)  # the demo's ingest stored them
+        busiest = tuple(r[0] for r in con.execute("SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair "
+                                                  "ORDER BY count(*) DESC LIMIT 6").fetchall())
+        pairs = tuple(dict.fromkeys((*busiest, "GEO-RUS", "ABW-ZWE")))  # ABW-ZWE has no events: an empty timeline
+        for since in (None, SINCE):
+            stored = timelines_json(con, demo_copy, pairs, freq="week", since=since)
+            _same(stored, _computed(con, demo_copy, pairs, since))
+            assert stored["ABW-ZWE"] == "[]"
+        every = [row for pair in pairs for row in json.loads(timelines_json(con, demo_copy, pairs, freq="week")[pair])]
+        assert sum(r["change_point"] for r in every) > 0 and len({r["stage"] for r in every}) > 2  # not trivial
+        ladder = pair_ladder(con, demo_copy, "GEO-RUS", freq="week", since=SINCE)
+        rows = json.loads(stored["GEO-RUS"])
+        assert [r["period"] for r in rows] == [p.isoformat() for p in ladder["period"]]
+        assert [r["escalation_index"] for r in rows] == pytest.approx(list(ladder["escalation_index"]))
+        assert [r["change_point"] for r in rows] == list(ladder["change_point"])
+
+
+def test_new_events_refresh_their_pairs_timelines(demo_copy: Settings) -> None:
+    with open_store(demo_copy) as con:
+        [result] = ingest_paths(con, [str(DATA / "gdelt2_export_20170701234500_head.tsv")], reader=gdelt)
+        assert not timelines_current(con, demo_copy)  # stored, not settled yet
+        settle(con, demo_copy, ingest_ids=[result.ingest_id])
+        assert timelines_current(con, demo_copy)
+        touched = tuple(r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE ingest_id = ? AND pair "
+                                                  "IS NOT NULL ORDER BY pair", [result.ingest_id]).fetchall())
+        assert touched
+        stored = timelines_json(con, demo_copy, (*touched, "GEO-RUS"), freq="week")
+        assert all(json.loads(stored[p]) for p in touched)
+        _same(stored, _computed(con, demo_copy, (*touched, "GEO-RUS"), None))
+        con.execute("INSERT INTO events SELECT * REPLACE ('copy:' || event_id AS event_id) FROM events LIMIT 1")
+        assert not timelines_current(con, demo_copy)  # a store changed some other way is computed from
+
+
+def test_other_settings_or_an_end_date_are_computed_not_read(demo_copy: Settings) -> None:
+    other = replace(demo_copy, alert_baseline_periods=8, ladder_min_incidents=1.0)
+    with open_store(demo_copy) as con:
+        assert timelines_current(con, demo_copy) and not timelines_current(con, other)
+        answer = json.loads(timelines_json(con, other, ("GEO-RUS",), freq="week", since=SINCE)["GEO-RUS"])
+        ladder = pair_ladder(con, other, "GEO-RUS", freq="week", since=SINCE)
+        assert [r["stage"] for r in answer] == list(ladder["stage"])
+        assert [r["stage"] for r in answer] != [r["stage"] for r in json.loads(
+            timelines_json(con, demo_copy, ("GEO-RUS",), freq="week", since=SINCE)["GEO-RUS"])]
+        until = dt.date(2012, 12, 31)
+        ended = json.loads(timelines_json(con, demo_copy, ("GEO-RUS",), freq="week", until=until)["GEO-RUS"])
+        assert ended[-1]["period"] <= until.isoformat()
