@@ -35,7 +35,7 @@ from flashpoint.errors import (
 )
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.overview import overview
-from flashpoint.escalation.timelines import timelines_json
+from flashpoint.escalation.timelines import timelines_current, timelines_json
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.compute import (
@@ -212,7 +212,10 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
             # The timelines other requests asked for meanwhile, together, on a cursor of their own
             # (the request that started them may end first).
             with request.app.state.con.cursor() as con:
-                return timelines_json(con, settings, tuple(pairs), freq=freq, since=since, until=until)
+                # Whether the stored timelines are current changes only with the server's own writes.
+                stored = answers.get(("timelines current",), lambda: timelines_current(con, settings))
+                return timelines_json(con, settings, tuple(pairs), freq=freq, since=since, until=until,
+                                      stored_current=stored)
 
         return json_answer(await answers.fetch_many(key, ("ladder", freq, since, until), key[1], compute))
 

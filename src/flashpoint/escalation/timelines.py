@@ -22,7 +22,7 @@ import pyarrow as pa
 from flashpoint.config import Settings
 from flashpoint.escalation.ladder import ladder_frame
 from flashpoint.indicators.compute import WEEKLY_TABLE, stored_weeks_state, weeks_current
-from flashpoint.sources.tabular import sql_strings
+from flashpoint.sources.tabular import sql_string, sql_strings
 
 TABLE = "pair_timelines"
 #: Key in ``store_meta`` of what the stored timelines reflect.
@@ -96,20 +96,26 @@ def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, p
 
 def _json_sql(rows: str, pairs: tuple[str, ...], /) -> str:
     """SQL of each of ``pairs``' rows of the relation ``rows`` as one JSON array, in period order
-    (a semi join: an IN list of constants is compared row by row)."""
+    (one pair by equality, which skips the row groups without it; several by a semi join: an
+    IN list of constants is compared row by row)."""
+    chosen = f"= {sql_string(pairs[0])}" if len(pairs) == 1 else f"IN (SELECT unnest([{sql_strings(pairs)}]))"
     return (f"SELECT pair, CAST(to_json(list(t ORDER BY t.period)) AS VARCHAR) FROM {rows} t "
-            f"WHERE pair IN (SELECT unnest([{sql_strings(pairs)}])) GROUP BY pair")
+            f"WHERE pair {chosen} GROUP BY pair")
 
 
 def timelines_json(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
-                   since: dt.date | None = None, until: dt.date | None = None) -> dict[str, str]:
+                   since: dt.date | None = None, until: dt.date | None = None,
+                   stored_current: bool | None = None) -> dict[str, str]:
     """Per pair, its timeline at ``freq`` from ``since`` on (up to ``until``) as JSON text ('[]'
     when it has none): read from the stored timelines when they answer (weekly, no end date,
     current), else computed. The same rows either way (tested), written by DuckDB (dates as
-    YYYY-MM-DD, missing values as null)."""
+    YYYY-MM-DD, missing values as null). ``stored_current`` is :func:`timelines_current`, when
+    the caller knows it (the API server, the store's only writer while it runs)."""
     if not pairs:
         return {}
-    if freq == "week" and until is None and timelines_current(con, settings):
+    if stored_current is None:
+        stored_current = timelines_current(con, settings)
+    if freq == "week" and until is None and stored_current:
         after = "" if since is None else f" WHERE period >= DATE '{since.isoformat()}'"
         found = con.execute(_json_sql(f"(SELECT * FROM {TABLE}{after})", pairs)).fetchall()
     else:
