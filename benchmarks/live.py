@@ -164,7 +164,7 @@ def main() -> None:
              f"{current_commit()}",
              f"\nMachine: {machine()}. Store of {stored:,} synthetic events, settled as ingests leave it; "
              "three real 15-minute exports (about 2,030 rows each) served locally; one watch cycle per file, "
-             "from the poll of lastupdate.txt to the last delivery (JSON-lines file and local webhook); a "
+             "from the poll of lastupdate.txt to the last delivery (JSON-lines file and local webhook); an "
              "update of the touched pairs' stored timelines and a layout of the events by pair that falls due run "
              "after the delivery, and are shown apart. "
              "Reference in the same process: one plain scan of the events grouped by pair.\n",
