@@ -17,6 +17,7 @@ import json
 from dataclasses import asdict
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 
 from flashpoint.config import Settings
@@ -50,6 +51,14 @@ def timelines_current(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> 
     return weeks_current(con) and stored_state(con) == _state_of(stored_weeks_state(con), settings)
 
 
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    """A ladder frame as Arrow, its dates typed as dates even when it has no rows."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name in ("period", "as_of"):
+        table = table.set_column(table.schema.get_field_index(name), name, table[name].cast(pa.date32()))
+    return table
+
+
 def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
                       pairs: tuple[str, ...] | None = None) -> bool:
     """Compute and store the weekly timelines of ``pairs`` ('GEO-RUS'), or of every pair, in one
@@ -61,9 +70,8 @@ def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     everything = pairs is None
     if everything:
         pairs = tuple(r[0] for r in con.execute(f"SELECT DISTINCT pair FROM {WEEKLY_TABLE} ORDER BY pair").fetchall())
-    computed = [pa.Table.from_pandas(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"), preserve_index=False)
-                for i in range(0, len(pairs), CHUNK)] or [pa.Table.from_pandas(
-                    ladder_frame(con, settings, (), freq="week"), preserve_index=False)]
+    computed = [_arrow(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"))
+                for i in range(0, len(pairs), CHUNK)] or [_arrow(ladder_frame(con, settings, (), freq="week"))]
     con.execute("BEGIN TRANSACTION")
     try:
         if everything:
@@ -120,7 +128,7 @@ def timelines_json(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tu
         found = con.execute(_json_sql(f"(SELECT * FROM {TABLE}{after})", pairs)).fetchall()
     else:
         frame = ladder_frame(con, settings, pairs, freq=freq, since=since, until=until)
-        found = con.from_arrow(pa.Table.from_pandas(frame, preserve_index=False)).query(
+        found = con.from_arrow(_arrow(frame)).query(
             "computed", _json_sql("computed", pairs)).fetchall()
     answers = dict(found)
     return {pair: answers.get(pair, "[]") for pair in pairs}
