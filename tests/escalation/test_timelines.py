@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from flashpoint.config import Settings
-from flashpoint.escalation.ladder import pair_ladder
-from flashpoint.escalation.timelines import STATE, timelines_current, timelines_json
+from flashpoint.escalation import timelines
+from flashpoint.escalation.ladder import ladder_frame, pair_ladder
+from flashpoint.escalation.timelines import STATE, TABLE, timelines_current, timelines_json
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
@@ -98,3 +99,25 @@ def test_other_settings_or_an_end_date_are_computed_not_read(demo_copy: Settings
         until = dt.date(2012, 12, 31)
         ended = json.loads(timelines_json(con, demo_copy, ("GEO-RUS",), freq="week", until=until)["GEO-RUS"])
         assert ended[-1]["period"] <= until.isoformat()
+
+
+def test_a_failed_build_leaves_the_stored_timelines_as_they_were(demo_copy: Settings, monkeypatch) -> None:  # noqa: ANN001
+    with open_store(demo_copy) as con:
+        before = con.execute(f"SELECT * FROM {TABLE} ORDER BY pair, period").fetchall()
+        state = con.execute("SELECT value FROM store_meta WHERE key = ?", [STATE]).fetchall()
+        calls = []
+
+        def failing(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - ladder_frame's signature
+            calls.append(args[2])
+            if len(calls) > 2:  # the empty frame, one chunk, then a failure
+                raise RuntimeError("interrupted")
+            return ladder_frame(*args, **kwargs)
+
+        monkeypatch.setattr(timelines, "CHUNK", 3)
+        monkeypatch.setattr(timelines, "ladder_frame", failing)
+        with pytest.raises(RuntimeError):
+            timelines.refresh_timelines(con, demo_copy)
+        assert len(calls) == 3
+        assert con.execute(f"SELECT * FROM {TABLE} ORDER BY pair, period").fetchall() == before
+        assert con.execute("SELECT value FROM store_meta WHERE key = ?", [STATE]).fetchall() == state
+        assert timelines_current(con, demo_copy)

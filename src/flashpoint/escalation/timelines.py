@@ -70,17 +70,15 @@ def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     everything = pairs is None
     if everything:
         pairs = tuple(r[0] for r in con.execute(f"SELECT DISTINCT pair FROM {WEEKLY_TABLE} ORDER BY pair").fetchall())
-    computed = [_arrow(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"))
-                for i in range(0, len(pairs), CHUNK)] or [_arrow(ladder_frame(con, settings, (), freq="week"))]
     con.execute("BEGIN TRANSACTION")
     try:
-        if everything:
-            con.from_arrow(computed[0]).query("chunk", f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM chunk")
-            rest = computed[1:]
+        if everything:  # typed by an empty frame, then filled a chunk of pairs at a time (bounded memory)
+            empty = _arrow(ladder_frame(con, settings, (), freq="week"))
+            con.from_arrow(empty).query("chunk", f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM chunk")
         else:
             con.execute(f"DELETE FROM {TABLE} WHERE pair IN (SELECT unnest(?))", [list(pairs)])
-            rest = computed
-        for chunk in rest:
+        for i in range(0, len(pairs), CHUNK):
+            chunk = _arrow(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"))
             con.from_arrow(chunk).query("chunk", f"INSERT INTO {TABLE} BY NAME SELECT * FROM chunk")
         con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [STATE, _state_of(stored_weeks_state(con), settings)])
         con.execute("COMMIT")
