@@ -86,8 +86,7 @@ def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq:
     """
     query = IndicatorQuery(freq=freq, since=since, until=until, pairs=pairs,
                            baseline_periods=settings.alert_baseline_periods)
-    frame = indicator_table(con, query, table=table).to_pandas()
-    frame["period"] = pd.to_datetime(frame["period"]).dt.date
+    frame = indicator_table(con, query, table=table).to_pandas()  # sorted by pair and period; dates as dates
     frame["as_of"] = period_end(frame["period"], freq)
     parts = contributions(frame)
     frame["escalation_index"] = parts.sum(axis=1)
@@ -96,7 +95,7 @@ def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq:
     keep = ["pair", "period", "as_of", "total", "escalation_index", "stage"]
     keep += [f"{i.name}_{part}" for i in INDICATORS for part in ("z", "incidents")]
     keep += [f"{i.name}_contribution" for i in WEIGHTED]
-    return frame[keep].sort_values(["pair", "period"], ignore_index=True)
+    return frame[keep]
 
 
 def series_scores(con: duckdb.DuckDBPyConnection, settings: Settings, series: str, /, *, freq: str,
