@@ -80,7 +80,8 @@ def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         for i in range(0, len(pairs), CHUNK):
             chunk = _arrow(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"))
             con.from_arrow(chunk).query("chunk", f"INSERT INTO {TABLE} BY NAME SELECT * FROM chunk")
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [STATE, _state_of(stored_weeks_state(con), settings)])
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
+                    [STATE, _state_of(stored_weeks_state(con), settings)])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -119,14 +120,14 @@ def timelines_json(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tu
     the caller knows it (the API server, the store's only writer while it runs)."""
     if not pairs:
         return {}
-    if stored_current is None:
+    readable = freq == "week" and until is None  # what the stored timelines hold
+    if readable and stored_current is None:
         stored_current = timelines_current(con, settings)
-    if freq == "week" and until is None and stored_current:
+    if readable and stored_current:
         after = "" if since is None else f" WHERE period >= DATE '{since.isoformat()}'"
         found = con.execute(_json_sql(f"(SELECT * FROM {TABLE}{after})", pairs)).fetchall()
     else:
         frame = ladder_frame(con, settings, pairs, freq=freq, since=since, until=until)
-        found = con.from_arrow(_arrow(frame)).query(
-            "computed", _json_sql("computed", pairs)).fetchall()
+        found = con.from_arrow(_arrow(frame)).query("computed", _json_sql("computed", pairs)).fetchall()
     answers = dict(found)
     return {pair: answers.get(pair, "[]") for pair in pairs}
