@@ -149,8 +149,8 @@ def main() -> None:
     lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
              f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores "
              "(pair-weeks with incidents), against one plain GROUP BY (pair, week) (the faster of two), "
-             "both fetched as Arrow tables, in the same process (each result released once timed); events laid out by pair as the first ingest leaves "
-             "them. From the stored weeks: what a settled store answers (ADR 012; building them from "
+             "both fetched as Arrow tables, in the same process (each result released once timed); "
+             "events laid out by pair as the first ingest leaves them. From the stored weeks: what a settled store answers (ADR 012; building them from "
              "scratch is the next column, an ingest updates its pairs' weeks); from the events: the counting "
              "pass included. Peak RSS is the process's maximum so far (cumulative across sizes).\n",
              "| events | pairs | output rows | reference GROUP BY (s) | from the stored weeks (s) | ratio "
