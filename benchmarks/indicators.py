@@ -150,9 +150,10 @@ def main() -> None:
              f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores "
              "(pair-weeks with incidents), against one plain GROUP BY (pair, week) (the faster of two), "
              "both fetched as Arrow tables, in the same process (each result released once timed); "
-             "events laid out by pair as the first ingest leaves them. From the stored weeks: what a settled store answers (ADR 012; building them from "
-             "scratch is the next column, an ingest updates its pairs' weeks); from the events: the counting "
-             "pass included. Peak RSS is the process's maximum so far (cumulative across sizes).\n",
+             "events laid out by pair as the first ingest leaves them. From the stored weeks: what a settled "
+             "store answers (ADR 012; building them from scratch is the next column, an ingest updates its "
+             "pairs' weeks); from the events: the counting pass included. Peak RSS is the process's "
+             "maximum so far (cumulative across sizes).\n",
              "| events | pairs | output rows | reference GROUP BY (s) | from the stored weeks (s) | ratio "
              "| from the events (s) | ratio | stored weeks built (s) | peak RSS (MB) |",
              "|---|---|---|---|---|---|---|---|---|---|",
