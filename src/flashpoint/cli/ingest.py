@@ -117,7 +117,7 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
             )
         new = [r.ingest_id for r in results if r.ingest_id is not None]
         if new and reader.TARGET == EVENTS:
-            progress.update(task, description="deduplicating", completed=0)
+            progress.update(task, description="deduplicating; updating weekly counts and pair timelines", completed=0)
             settle(con, settings, ingest_ids=new)
     out.print(results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)
