@@ -143,6 +143,47 @@ def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
                         copied=settled.copied).raised, settled.pairs
 
 
+def _failed(con: duckdb.DuckDBPyConnection, report: CycleReport, listed: ListedFile, reason: str) -> None:
+    """Record a file that failed a check or the ingest (it is tried again in the next cycles)."""
+    _mark(con, listed.url, "failed", reason)
+    report.failed.append((listed.name, reason))
+    log.warning("%s", reason)
+
+
+def _process(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, listed: ListedFile,
+             folder: Path, report: CycleReport, /, *, newest: bool) -> tuple[str, ...]:
+    """Download, check and ingest one due file and raise its alerts, recording what happened in
+    ``report``; returns the pairs its events touched. ``newest``: the file lastupdate.txt names
+    (a 404 for it is an error, not a slot GDELT skipped)."""
+    started = time.perf_counter()
+    try:
+        path = _fetch_checked(client, listed, folder)
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404 and not newest:
+            _mark(con, listed.url, "missing", "not on the server (GDELT skipped this slot)")
+            report.missing.append(listed.name)
+            return ()
+        raise
+    except CorruptFile as exc:
+        _failed(con, report, listed, str(exc))
+        return ()
+    report.timed("download", started)
+    started = time.perf_counter()
+    try:
+        ingest_paths(con, [str(path)], reader=gdelt)
+    except FlashpointError as exc:  # not a GDELT export: rolled back, reported, tried again
+        _failed(con, report, listed, str(exc))
+        return ()
+    report.timed("ingest", started)
+    started = time.perf_counter()
+    raised, pairs = _alert_on(con, settings, path, _stamp(listed.url))
+    report.alerts += raised
+    _mark(con, listed.url, "done")
+    report.processed.append(listed.name)
+    report.timed("alerts", started)
+    return pairs
+
+
 def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,
               on_alert: Callable[[dict], None] | None = None) -> CycleReport:
     """One poll: process every due file, then deliver the new alerts.
@@ -163,37 +204,7 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
     folder.mkdir(parents=True, exist_ok=True)
     weeks_before, touched = stored_weeks_state(con), set()
     for listed in _due(con, exports[-1]):
-        started = time.perf_counter()
-        try:
-            path = _fetch_checked(client, listed, folder)
-        except httpx.HTTPStatusError as exc:
-            if exc.response.status_code == 404 and listed.url != exports[-1].url:
-                _mark(con, listed.url, "missing", "not on the server (GDELT skipped this slot)")
-                report.missing.append(listed.name)
-                continue
-            raise
-        except CorruptFile as exc:
-            _mark(con, listed.url, "failed", str(exc))
-            report.failed.append((listed.name, str(exc)))
-            log.warning("%s", exc)
-            continue
-        report.timed("download", started)
-        started = time.perf_counter()
-        try:
-            ingest_paths(con, [str(path)], reader=gdelt)
-        except FlashpointError as exc:  # not a GDELT export: rolled back, reported, tried again
-            _mark(con, listed.url, "failed", str(exc))
-            report.failed.append((listed.name, str(exc)))
-            log.warning("%s", exc)
-            continue
-        report.timed("ingest", started)
-        started = time.perf_counter()
-        raised, pairs = _alert_on(con, settings, path, _stamp(listed.url))
-        report.alerts += raised
-        touched.update(pairs)
-        _mark(con, listed.url, "done")
-        report.processed.append(listed.name)
-        report.timed("alerts", started)
+        touched.update(_process(con, settings, client, listed, folder, report, newest=listed.url == exports[-1].url))
     started = time.perf_counter()
     report.delivered = deliver_alerts(con, settings, on_alert=on_alert, client=client)
     report.timed("deliver", started)
