@@ -64,9 +64,15 @@ def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     """Compute and store the weekly timelines of ``pairs`` ('GEO-RUS'), or of every pair, in one
     transaction; returns whether it did. Only from current weekly aggregates (they are what is
     read); ``pairs`` only when the other pairs' stored timelines are current, which the caller
-    knows (:func:`flashpoint.indicators.weekly.settle`)."""
+    knows (:func:`bring_up_to_date`)."""
     if not weeks_current(con):
         return False
+    _store(con, settings, pairs)
+    return True
+
+
+def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...] | None, /) -> None:
+    """:func:`refresh_timelines` once the weekly aggregates are known to be current."""
     everything = pairs is None
     if everything:
         pairs = tuple(r[0] for r in con.execute(f"SELECT DISTINCT pair FROM {WEEKLY_TABLE} ORDER BY pair").fetchall())
@@ -86,19 +92,21 @@ def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return True
 
 
 def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, pairs: tuple[str, ...] | None,
                      weeks_before: str | None) -> bool:
     """After the weekly aggregates of ``pairs`` (of every pair when None) were recomputed from
     the state ``weeks_before``: recompute those pairs' timelines when the stored ones reflected
-    ``weeks_before`` with these settings, every pair's otherwise; nothing when they are current.
-    Returns whether it computed any."""
-    if timelines_current(con, settings):
+    ``weeks_before`` with these settings, every pair's otherwise; nothing when they are current
+    or the weekly aggregates are not. Returns whether it computed any."""
+    if not weeks_current(con):
         return False
-    only = pairs is not None and stored_state(con) == _state_of(weeks_before, settings)
-    return refresh_timelines(con, settings, pairs=pairs if only else None)
+    stored = stored_state(con)
+    if stored == _state_of(stored_weeks_state(con), settings):
+        return False
+    _store(con, settings, pairs if pairs is not None and stored == _state_of(weeks_before, settings) else None)
+    return True
 
 
 def _json_sql(rows: str, pairs: tuple[str, ...], /) -> str:
