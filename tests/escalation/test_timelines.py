@@ -13,7 +13,7 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.escalation import timelines
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
-from flashpoint.escalation.timelines import STATE, TABLE, timelines_current, timelines_json
+from flashpoint.escalation.timelines import STATE, TABLE, read_into_memory, timelines_current, timelines_json
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
@@ -121,3 +121,24 @@ def test_a_failed_build_leaves_the_stored_timelines_as_they_were(demo_copy: Sett
         assert con.execute(f"SELECT * FROM {TABLE} ORDER BY pair, period").fetchall() == before
         assert con.execute("SELECT value FROM store_meta WHERE key = ?", [STATE]).fetchall() == state
         assert timelines_current(con, demo_copy)
+
+
+def test_the_stored_numbers_are_not_run_length_encoded(demo_copy: Settings) -> None:
+    """Run-length encoding makes reading one pair's rows step through a whole segment (ADR 018)."""
+    with open_store(demo_copy) as con:
+        timelines.refresh_timelines(con, demo_copy)
+        con.execute("CHECKPOINT")
+        used = {r[0] for r in con.execute(f"SELECT DISTINCT compression FROM pragma_storage_info('{TABLE}')")
+                .fetchall()}
+        assert "RLE" not in used and {"ALP", "BitPacking"} <= used
+
+
+def test_the_server_reads_the_stored_timelines_into_memory_when_they_answer_and_fit(demo_copy: Settings,
+                                                                                    monkeypatch) -> None:  # noqa: ANN001
+    with open_store(demo_copy) as con:
+        assert read_into_memory(con, demo_copy)
+        monkeypatch.setattr(timelines, "MEMORY_SHARE", 1e-4)  # 1.3 MB are more than 1e-4 of 2 GB
+        assert not read_into_memory(con, demo_copy)
+        monkeypatch.undo()
+        con.execute("DELETE FROM store_meta WHERE key = ?", [STATE])
+        assert not read_into_memory(con, demo_copy)  # they would not be read

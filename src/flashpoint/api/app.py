@@ -35,7 +35,7 @@ from flashpoint.errors import (
 )
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.overview import overview
-from flashpoint.escalation.timelines import timelines_current, timelines_json
+from flashpoint.escalation.timelines import read_into_memory, timelines_current, timelines_json
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.compute import (
@@ -97,6 +97,7 @@ def create_app(settings: Settings, /) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # noqa: ANN202
         with open_store(settings) as con:
+            read_into_memory(con, settings)
             app.state.con = con
             yield
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import re
+import time
 from dataclasses import asdict
 
 import duckdb
@@ -24,6 +27,8 @@ from flashpoint.config import Settings
 from flashpoint.escalation.ladder import ladder_frame
 from flashpoint.indicators.compute import WEEKLY_TABLE, stored_weeks_state, weeks_current
 from flashpoint.sources.tabular import sql_string, sql_strings
+
+log = logging.getLogger(__name__)
 
 TABLE = "pair_timelines"
 #: Key in ``store_meta`` of what the stored timelines reflect.
@@ -59,6 +64,20 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return table
 
 
+#: Compression of the stored numbers: without run-length encoding, which DuckDB picks for series
+#: that repeat a value but must step through from the start of a segment to reach a pair's rows.
+_COMPRESSION = {"DOUBLE": "alp", "BIGINT": "bitpacking", "DATE": "bitpacking"}
+
+
+def _create(con: duckdb.DuckDBPyConnection, empty: pa.Table, /) -> None:
+    """(Re)create the stored timelines' table with the columns of ``empty`` (docs/adr/018: reading
+    30 pairs takes a fifth less time than with the compression DuckDB would choose)."""
+    columns = con.from_arrow(empty).query("chunk", "DESCRIBE chunk").fetchall()
+    con.execute(f"CREATE OR REPLACE TABLE {TABLE} (" + ", ".join(
+        f"{name} {kind}" + (f" USING COMPRESSION {_COMPRESSION[kind]}" if kind in _COMPRESSION else "")
+        for name, kind, *_ in columns) + ")")
+
+
 def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
                       pairs: tuple[str, ...] | None = None) -> bool:
     """Compute and store the weekly timelines of ``pairs`` ('GEO-RUS'), or of every pair, in one
@@ -79,8 +98,7 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
     con.execute("BEGIN TRANSACTION")
     try:
         if everything:  # typed by an empty frame, then filled a chunk of pairs at a time (bounded memory)
-            empty = _arrow(ladder_frame(con, settings, (), freq="week"))
-            con.from_arrow(empty).query("chunk", f"CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM chunk")
+            _create(con, _arrow(ladder_frame(con, settings, (), freq="week")))
         else:
             con.execute(f"DELETE FROM {TABLE} WHERE pair IN (SELECT unnest(?))", [list(pairs)])
         for i in range(0, len(pairs), CHUNK):
@@ -92,6 +110,31 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+#: The largest share of DuckDB's memory limit the stored timelines are read into.
+MEMORY_SHARE = 0.5
+_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
+
+def read_into_memory(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> bool:
+    """Read every stored timeline once, so that DuckDB keeps their blocks in memory and the first
+    request for each pair does not wait for its blocks to be read and checked (a server's first
+    200 pairs of a 10M-event store: 124 ms instead of 285 ms). Only when they are current and
+    take at most ``MEMORY_SHARE`` of DuckDB's memory limit; returns whether it read them."""
+    if not timelines_current(con, settings):
+        return False
+    size = con.execute(f"SELECT count(DISTINCT block_id) * (SELECT block_size FROM pragma_database_size()) "
+                       f"FROM pragma_storage_info('{TABLE}')").fetchone()[0]
+    limit = re.fullmatch(r"([0-9.]+) (\w+)", con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+    if limit is None or limit[2] not in _UNITS or size > float(limit[1]) * _UNITS[limit[2]] * MEMORY_SHARE:
+        log.info("stored pair timelines (%d bytes) not read into memory: more than %.0f%% of the memory limit",
+                 size, MEMORY_SHARE * 100)
+        return False
+    started = time.perf_counter()
+    con.execute(f"SELECT max(hash(COLUMNS(*))) FROM {TABLE}").fetchall()
+    log.info("stored pair timelines (%d bytes) read into memory in %.2f s", size, time.perf_counter() - started)
+    return True
 
 
 def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, pairs: tuple[str, ...] | None,
@@ -112,10 +155,12 @@ def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, p
 def _json_sql(rows: str, pairs: tuple[str, ...], /) -> str:
     """SQL of each of ``pairs``' rows of the relation ``rows`` as one JSON array, in period order
     (one pair by equality, which skips the row groups without it; several by a semi join: an
-    IN list of constants is compared row by row)."""
+    IN list of constants is compared row by row). Each row is written as JSON before the rows
+    are put in order: sorting their text costs less than sorting the rows (30 busy pairs of a
+    10M-event store: 45 ms of CPU instead of 49)."""
     chosen = f"= {sql_string(pairs[0])}" if len(pairs) == 1 else f"IN (SELECT unnest([{sql_strings(pairs)}]))"
-    return (f"SELECT pair, CAST(to_json(list(t ORDER BY t.period)) AS VARCHAR) FROM {rows} t "
-            f"WHERE pair {chosen} GROUP BY pair")
+    return (f"SELECT pair, '[' || string_agg(CAST(to_json(t) AS VARCHAR), ',' ORDER BY t.period) || ']' "
+            f"FROM {rows} t WHERE pair {chosen} GROUP BY pair")
 
 
 def timelines_json(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
