@@ -8,12 +8,14 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from flashpoint.config import Settings
 from flashpoint.escalation import timelines
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
-from flashpoint.escalation.timelines import STATE, TABLE, read_into_memory, timelines_current, timelines_json
+from flashpoint.escalation.timelines import (STATE, TABLE, read_into_memory, timelines_current,
+                                             timelines_json, weekly_timeline)
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
@@ -142,3 +144,13 @@ def test_the_server_reads_the_stored_timelines_into_memory_when_they_answer_and_
         monkeypatch.undo()
         con.execute("DELETE FROM store_meta WHERE key = ?", [STATE])
         assert not read_into_memory(con, demo_copy)  # they would not be read
+
+
+def test_a_pairs_stored_timeline_is_its_ladder(demo_copy: Settings) -> None:
+    """The dashboard's pair page reads the stored rows: the same frame as the computed ladder."""
+    with open_store(demo_copy) as con:
+        for pair in ("GEO-RUS", "RUS-USA", "ABW-ZWE"):
+            pd.testing.assert_frame_equal(weekly_timeline(con, demo_copy, pair), pair_ladder(con, demo_copy, pair,
+                                                                                          freq="week"))
+        con.execute("DELETE FROM pair_timelines WHERE pair = 'GEO-RUS'")  # what is read, while current
+        assert weekly_timeline(con, demo_copy, "GEO-RUS").empty

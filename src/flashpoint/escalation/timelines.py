@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from flashpoint.config import Settings
-from flashpoint.escalation.ladder import ladder_frame
+from flashpoint.escalation.ladder import ladder_frame, pair_ladder
 from flashpoint.indicators.compute import WEEKLY_TABLE, stored_weeks_state, weeks_current
 from flashpoint.sources.tabular import sql_string, sql_strings
 
@@ -150,6 +150,15 @@ def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, p
         return False
     _store(con, settings, pairs if pairs is not None and stored == _state_of(weeks_before, settings) else None)
     return True
+
+
+def weekly_timeline(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /) -> pd.DataFrame:
+    """One pair's ('GEO-RUS') weekly timeline, its whole history: the frame of
+    :func:`~flashpoint.escalation.ladder.pair_ladder`, read from the stored timelines when they
+    are current, else computed."""
+    if not timelines_current(con, settings):
+        return pair_ladder(con, settings, pair, freq="week")
+    return con.sql(f"SELECT * FROM {TABLE} WHERE pair = {sql_string(pair)} ORDER BY period").to_arrow_table().to_pandas()
 
 
 def _json_sql(rows: str, pairs: tuple[str, ...], /) -> str:

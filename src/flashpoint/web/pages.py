@@ -19,8 +19,9 @@ from flashpoint.api.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.ladder import STAGES
 from flashpoint.escalation.overview import overview
+from flashpoint.escalation.timelines import weekly_timeline
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
@@ -66,7 +67,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         key = resolve_pair(pair)
         if key != pair:
             return RedirectResponse(f"/pair/{key}")
-        ladder = pair_ladder(con, settings, key, freq="week")
+        ladder = weekly_timeline(con, settings, key)
         alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
         last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else dt.date.today().year
         return _page(request, "pair.html", pair=key, weeks=len(ladder),
