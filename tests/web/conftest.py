@@ -18,12 +18,12 @@ from flashpoint.config import Settings
 TOKEN = "test-token-7f3a"
 
 
-def _serve(db: Path):  # noqa: ANN202
-    """Start a server over ``db``; yields its base URL, stops it after."""
+def _serve(db: Path, **more: str):  # noqa: ANN202
+    """Start a server over ``db`` (with ``more`` settings); yields its base URL, stops it after."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    settings = Settings(db=db, threads=2, api_token=TOKEN)
+    settings = Settings(db=db, threads=2, api_token=TOKEN, **more)
     instance = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
@@ -51,3 +51,14 @@ def writable_server(demo_db: Path, tmp_path: Path) -> str:
     """A server over a copy of the demo store of its own, for a test that writes."""
     shutil.copy(demo_db, tmp_path / "store.duckdb")
     yield from _serve(tmp_path / "store.duckdb")
+
+
+#: The origin ``cors_server`` allows.
+ORIGIN = "http://analyst.example"
+
+
+@pytest.fixture
+def cors_server(demo_db: Path, tmp_path: Path) -> str:
+    """A server over a copy of the demo store that allows requests from ``ORIGIN``."""
+    shutil.copy(demo_db, tmp_path / "store.duckdb")
+    yield from _serve(tmp_path / "store.duckdb", api_cors_origins=ORIGIN)

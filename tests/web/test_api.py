@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.web.conftest import TOKEN
+from tests.web.conftest import ORIGIN, TOKEN
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -76,3 +76,14 @@ def test_cors_is_off_by_default(server: str) -> None:
     assert "access-control-allow-origin" not in answer.headers
     assert "access-control-allow-origin" not in httpx.get(f"{server}/api/stats",
                                                           headers={"Origin": "http://elsewhere.example"}).headers
+
+
+def test_cors_headers_are_on_kept_answers_too(cors_server: str) -> None:
+    """The timeline and alerts are sent again as kept (KeptResponses), inside CORS's headers."""
+    for path in ("/api/alerts?limit=5", "/api/pairs/GEO-RUS/ladder?since=2013-01-01"):
+        first, again = (httpx.get(f"{cors_server}{path}", headers={"Origin": ORIGIN}) for _ in range(2))
+        plain = httpx.get(f"{cors_server}{path}")
+        assert first.status_code == again.status_code == plain.status_code == 200
+        assert first.content == again.content == plain.content and first.json()
+        assert first.headers["access-control-allow-origin"] == again.headers["access-control-allow-origin"] == ORIGIN
+        assert "access-control-allow-origin" not in plain.headers

@@ -1,10 +1,12 @@
-"""The API's answer cache: kept until the store changes, never a stale answer."""
+"""The API's answer cache and kept responses: kept until the store changes, never a stale answer."""
 
 from __future__ import annotations
 
 import asyncio
 
-from flashpoint.api.cache import AnswerCache
+import httpx
+
+from flashpoint.api.cache import AnswerCache, KeptResponses
 
 
 def test_answers_are_kept_until_the_store_changes() -> None:
@@ -89,3 +91,47 @@ def test_a_burst_of_missing_answers_takes_few_computations() -> None:
 
     assert asyncio.run(requests()) == [p * p for p in range(60)]
     assert sum(calls) == 60 and len(calls) < 60
+
+
+def _responses_app(calls: list[str]):  # noqa: ANN202
+    """An ASGI app answering '/a?...' with its query (an error for 'bad'), its calls noted."""
+    async def app(scope, receive, send) -> None:  # noqa: ANN001
+        query = scope["query_string"].decode()
+        calls.append(f"{scope['path']}?{query}")
+        status = 422 if query == "bad" else 200
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
+        await send({"type": "http.response.body", "body": b"answer ", "more_body": True})
+        await send({"type": "http.response.body", "body": query.encode()})
+    return app
+
+
+def _get(app, *paths: str) -> list[tuple[int, str]]:  # noqa: ANN001
+    async def run() -> list[tuple[int, str]]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return [((r := await client.get(p)).status_code, r.text) for p in paths]
+    return asyncio.run(run())
+
+
+def test_kept_responses_are_sent_again_until_the_store_changes() -> None:
+    answers, calls = AnswerCache(), []
+    app = KeptResponses(_responses_app(calls), answers=answers, paths="/a")
+    assert _get(app, "/a?x=1", "/a?x=1", "/a?x=2", "/b?x=1", "/b?x=1") == [
+        (200, "answer x=1"), (200, "answer x=1"), (200, "answer x=2"), (200, "answer x=1"), (200, "answer x=1")]
+    assert calls == ["/a?x=1", "/a?x=2", "/b?x=1", "/b?x=1"]  # /a?x=1 answered once; /b is not kept
+    answers.store_changed()
+    assert _get(app, "/a?x=1") == [(200, "answer x=1")] and calls[-1] == "/a?x=1"
+
+
+def test_errors_and_responses_sent_while_the_store_changed_are_not_kept() -> None:
+    answers, calls = AnswerCache(), []
+    app = KeptResponses(_responses_app(calls), answers=answers, paths="/a")
+    assert _get(app, "/a?bad", "/a?bad") == [(422, "answer bad")] * 2 and calls == ["/a?bad"] * 2
+    inner = _responses_app(calls)
+
+    async def during_an_ingest(scope, receive, send) -> None:  # noqa: ANN001
+        answers.store_changed()
+        await inner(scope, receive, send)
+
+    app = KeptResponses(during_an_ingest, answers=answers, paths="/a")
+    _get(app, "/a?y", "/a?y")
+    assert calls[-2:] == ["/a?y", "/a?y"]

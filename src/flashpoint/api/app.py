@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from flashpoint import __version__
-from flashpoint.api.cache import AnswerCache
+from flashpoint.api.cache import AnswerCache, KeptResponses
 from flashpoint.api.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import (
@@ -104,6 +104,9 @@ def create_app(settings: Settings, /) -> FastAPI:
     app = FastAPI(title="Flashpoint", version=__version__, lifespan=lifespan,
                   description="Early warning of military escalation between states: events, warning indicators, "
                               "alerts, forecasts, diplomatic levers and scenarios.")
+    answers = AnswerCache()
+    # The timeline and the alerts as sent (inside CORS, which adds headers per request).
+    app.add_middleware(KeptResponses, answers=answers, paths=r"/api/pairs/[^/]+/ladder|/api/alerts")
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
@@ -132,7 +135,6 @@ def create_app(settings: Settings, /) -> FastAPI:
                                       "setting, FLASHPOINT_API_TOKEN)."}, status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
 
-    answers = AnswerCache()
     _read_routes(app, settings, answers)
     _pair_routes(app, settings, answers)
     _outlook_routes(app, settings, answers)

@@ -3,18 +3,22 @@
 The server is the store's only writer while it runs (DuckDB locks the file for its process),
 and its write requests are its only changes: each one clears the answers it keeps, so an
 answer stays right until then, and no request reads the store to learn whether it changed.
+The most asked answers are also kept as the HTTP responses that carried them
+(:class:`KeptResponses`), and sent again without the framework's routing and validation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class AnswerCache:
@@ -114,3 +118,49 @@ class AnswerCache:
 
 
 _MISSING = object()
+
+
+class KeptResponses:
+    """ASGI middleware: the successful responses to GET requests for ``paths`` (a pattern of the
+    whole path) kept in ``answers`` by path and query string, and sent again as they were while
+    the store has not changed.
+
+    FastAPI's routing, parameter validation and response building cost about 0.2 ms a request,
+    five times what uvicorn takes to send a kept answer: on two cores, under 50 clients, kept
+    answers queued behind one another. A request whose query is written differently (another
+    order) goes through FastAPI, which validates it; an error is never kept. Put it inside any
+    middleware that adds headers per request (CORS).
+    """
+
+    def __init__(self, app: ASGIApp, *, answers: AnswerCache, paths: str) -> None:
+        self.app = app
+        self.answers = answers
+        self.paths = re.compile(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not self.paths.fullmatch(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        key = ("response", scope["path"], scope["query_string"])
+        kept, generation = self.answers._find(key)
+        if kept is not _MISSING:
+            for message in kept:
+                await send(_copy(message))  # the middleware around adds its headers to the message
+            return
+        sent: list[Message] = []
+
+        async def send_and_note(message: Message) -> None:
+            sent.append(_copy(message))
+            await send(message)
+
+        await self.app(scope, receive, send_and_note)
+        start, *body = sent
+        if (start["type"] == "http.response.start" and start["status"] == 200 and body
+                and all(m["type"] == "http.response.body" for m in body) and not body[-1].get("more_body")):
+            self.answers._keep(key, (start, {"type": "http.response.body",
+                                             "body": b"".join(m.get("body", b"") for m in body)}), generation)
+
+
+def _copy(message: Message) -> Message:
+    """An ASGI message with a list of headers of its own."""
+    return {**message, "headers": list(message["headers"])} if "headers" in message else dict(message)
