@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import time
 from dataclasses import asdict
 
@@ -114,7 +113,6 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
 
 #: The largest share of DuckDB's memory limit the stored timelines are read into.
 MEMORY_SHARE = 0.5
-_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
 def read_into_memory(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> bool:
@@ -124,10 +122,10 @@ def read_into_memory(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> b
     take at most ``MEMORY_SHARE`` of DuckDB's memory limit; returns whether it read them."""
     if not timelines_current(con, settings):
         return False
-    size = con.execute(f"SELECT count(DISTINCT block_id) * (SELECT block_size FROM pragma_database_size()) "
-                       f"FROM pragma_storage_info('{TABLE}')").fetchone()[0]
-    limit = re.fullmatch(r"([0-9.]+) (\w+)", con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
-    if limit is None or limit[2] not in _UNITS or size > float(limit[1]) * _UNITS[limit[2]] * MEMORY_SHARE:
+    size, limit = con.execute(  # the limit as DuckDB shows it ('3.7 GiB'); NULL past BIGINT ('16383.9 PiB')
+        f"SELECT count(DISTINCT block_id) * (SELECT block_size FROM pragma_database_size()), "
+        f"try(parse_formatted_bytes(current_setting('memory_limit'))) FROM pragma_storage_info('{TABLE}')").fetchone()
+    if limit is None or size > limit * MEMORY_SHARE:
         log.info("stored pair timelines (%d bytes) not read into memory: more than %.0f%% of the memory limit",
                  size, MEMORY_SHARE * 100)
         return False
