@@ -55,12 +55,17 @@ def spark():  # noqa: ANN201 - a SparkSession
 
 @pytest.fixture(scope="module")
 def engines(spark, demo_db: Path, tmp_path_factory) -> dict[str, ibis.Table]:  # noqa: ANN001
-    """The demo store's events as Parquet, read by each engine."""
-    parquet = tmp_path_factory.mktemp("conformance") / "events.parquet"
+    """The demo store's events as Parquet, read by each engine with the CAMEO codebook the
+    indicators join (a lookup table of the store)."""
+    folder = tmp_path_factory.mktemp("conformance")
     with duckdb.connect(str(demo_db), read_only=True) as con:
-        con.execute(f"COPY (SELECT * FROM events ORDER BY event_id) TO '{parquet}' (FORMAT parquet)")
-    return {"duckdb": ibis.duckdb.connect().read_parquet(parquet, table_name="events"),
-            "spark": ibis.pyspark.connect(spark).read_parquet(str(parquet), table_name="events")}
+        for table in ("events", "cameo_codes"):
+            con.execute(f"COPY (SELECT * FROM {table} ORDER BY ALL) TO '{folder / table}.parquet' (FORMAT parquet)")
+    backends = {"duckdb": ibis.duckdb.connect(), "spark": ibis.pyspark.connect(spark)}
+    for backend in backends.values():
+        backend.read_parquet(str(folder / "cameo_codes.parquet"), table_name="cameo_codes")
+    return {engine: backend.read_parquet(str(folder / "events.parquet"), table_name="events")
+            for engine, backend in backends.items()}
 
 
 def _ordered(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -93,20 +93,41 @@ def _paired(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     return rows
 
 
+def _code_weights(rows: ibis.Table, indicators: tuple[Indicator, ...]) -> ibis.Table:
+    """The codebook's CAMEO codes (``weighed_code``) with their weight in each of
+    ``indicators`` (``code_<name>``; NULL for a code it does not read): the prefix lookups
+    run over a few hundred codes and the events join the result, instead of every event
+    running them (docs/adr/004)."""
+    codebook = rows.get_backend().table("cameo_codes")
+    return codebook.select(weighed_code=codebook.cameo_code,
+                           **{f"code_{ind.name}": _lookup(codebook.cameo_code, ind.codes, None) for ind in indicators})
+
+
 def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
-    """The indicator's weight of each row; NULL for rows it does not read."""
-    code_weight = _lookup(rows.cameo_code, ind.codes, None)
+    """The indicator's weight of each row (its code's weight ``code_<name>`` times its actor
+    and tone factors); NULL for rows it does not read."""
+    weight = rows[f"code_{ind.name}"]
     if ind.actor_weights:
-        code_weight = code_weight * ibis.greatest(_lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
-                                                  _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0))
+        weight = weight * ibis.greatest(_lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
+                                        _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0))
     if ind.tone_factor:
         hostility = ibis.greatest(-rows.avg_tone.fill_null(0.0), ibis.literal(0.0))
-        code_weight = code_weight * ibis.least(1.0 + ind.tone_factor * hostility, ibis.literal(ind.tone_cap))
+        weight = weight * ibis.least(1.0 + ind.tone_factor * hostility, ibis.literal(ind.tone_cap))
     if ind.shape == "proxy":
         reads = rows.actor2_type.isin(list(ind.proxy_types))
     else:
         reads = rows.actor1_type.isnull() | ~rows.actor1_type.isin(list(NON_STATE))
-    return ibis.ifelse(reads, code_weight, ibis.null("float64"))
+    # Factors, not a CASE around the weight: the engine computes a factor that several
+    # indicators share once per row.
+    return weight * ibis.ifelse(reads, ibis.literal(1.0), ibis.null("float64"))
+
+
+def _weighted(rows: ibis.Table, indicators: tuple[Indicator, ...]) -> ibis.Table:
+    """``rows`` with each indicator's weight ``w_<name>`` (NULL for rows it does not read)."""
+    codes = _code_weights(rows, indicators)
+    joined = rows.left_join(codes, rows.cameo_code == codes.weighed_code)
+    return joined.mutate(**{f"w_{ind.name}": _weight(joined, ind) for ind in indicators}).drop(
+        "weighed_code", *[f"code_{ind.name}" for ind in indicators])
 
 
 def keyed_rows(events: ibis.Table, query: IndicatorQuery, /) -> ibis.Table:
@@ -119,16 +140,15 @@ def keyed_rows(events: ibis.Table, query: IndicatorQuery, /) -> ibis.Table:
 
 def indicator_rows(events: ibis.Table, ind: Indicator, query: IndicatorQuery) -> ibis.Table:
     """The rows an indicator reads, with ``pair``, ``period``, ``incident`` and ``weight``."""
-    rows = keyed_rows(events, query)
-    return rows.mutate(weight=_weight(rows, ind)).filter(ibis._.weight.notnull())
+    rows = _weighted(keyed_rows(events, query), (ind,))
+    return rows.rename(weight=f"w_{ind.name}").filter(ibis._.weight.notnull())
 
 
 def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     """One pass over the events: per pair and period, each indicator's weighted incidents
     (``<name>_value``) and incidents (``<name>_incidents``), and all incidents (``total``)."""
-    rows = keyed_rows(events, query)
+    rows = _weighted(keyed_rows(events, query), INDICATORS)
     weights = [f"w_{ind.name}" for ind in INDICATORS]
-    rows = rows.mutate(**{f"w_{ind.name}": _weight(rows, ind) for ind in INDICATORS})
     # A row that is its own incident needs no grouping into incidents: most rows, and the
     # costly step (a key per incident) is kept for the rows of larger incidents.
     alone = rows.cluster_size.fill_null(1) <= 1
