@@ -127,3 +127,18 @@ def test_dedup_command_reclusters_with_new_settings(demo_db: Path, tmp_path: Pat
         after = con.execute("SELECT count(DISTINCT cluster_id) FROM events").fetchone()[0]
     assert after < before
     assert f"{after:,} incidents" in wider.output.replace("\n", " ")
+
+
+def test_explain_lists_the_weightiest_events_and_names_rows_without_a_link(demo_db: Path) -> None:
+    # The README's example: GDELT 1.0 rows of 2012 carry no source URL.
+    args = ["--db", str(demo_db), "explain", "--dyad", "GEO-RUS", "--period", "2012-12", "--indicator", "rhetoric"]
+    shown = runner.invoke(app, args, env={"COLUMNS": "200"})
+    listed = runner.invoke(app, [*args, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    rows = json.loads(listed.output)
+    assert rows and all(r["event_date"].startswith("2012-12") for r in rows)
+    assert all({r["actor1_iso3"], r["actor2_iso3"]} == {"GEO", "RUS"} for r in rows)
+    assert [r["weight"] for r in rows] == sorted((r["weight"] for r in rows), reverse=True)
+    assert f"{len(rows)} events" in shown.output
+    for r in rows:
+        assert r["source_url"] is None and r["event_id"] in shown.output

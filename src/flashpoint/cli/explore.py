@@ -296,7 +296,8 @@ def explain(
         shown = Table(
             "weight", "date", "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation", title=title
         )
-        for r in frame.itertuples():
+        # Missing texts (GDELT 1.0 rows before April 2013 have no source URL) are None, not NaN.
+        for r in frame.astype(object).where(frame.notna(), None).itertuples():
             shown.add_row(
                 f"{r.weight:g}",
                 str(r.event_date),
@@ -304,8 +305,8 @@ def explain(
                 f"{r.actor2_iso3} {r.actor2_name or ''}".strip(),
                 f"{r.cameo_code} {r.cameo_name}",
                 f"{r.goldstein:+.1f}",
-                "" if pd.isna(r.num_sources) else str(int(r.num_sources)),
-                r.source_url or r.source_ref or r.source,
+                "" if r.num_sources is None else str(int(r.num_sources)),
+                r.source_url or r.source_ref or r.event_id,
             )
         return shown
 
