@@ -142,3 +142,28 @@ def test_explain_lists_the_weightiest_events_and_names_rows_without_a_link(demo_
     assert f"{len(rows)} events" in shown.output
     for r in rows:
         assert r["source_url"] is None and r["event_id"] in shown.output
+
+
+def test_top_ranks_pairs_on_the_whole_period_highest_first(demo_db: Path) -> None:
+    # The README's ranking: pairs highest on the force z-score in August 2012 (a month of the demo).
+    args = ["--db", str(demo_db), "indicators", "--top", "4", "--freq", "month", "--period", "2012-08", "--by", "force"]
+    listed = runner.invoke(app, [*args, "--format", "json"])
+    shown = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert listed.exit_code == 0 and shown.exit_code == 0, listed.output + shown.output
+    rows = [r for r in json.loads(listed.output) if r["indicator"] == "force"]
+    pairs = [r["pair"] for r in rows]
+    assert len(pairs) == 4 and all(r["period"] == "2012-08-01" for r in rows)
+    assert [r["z"] for r in rows] == sorted((r["z"] for r in rows), reverse=True)
+    # Each pair's figures are those of its own monthly view: every day of August is counted.
+    for r in rows:
+        own = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", r["pair"], "--freq", "month",
+                                  "--format", "json"])
+        month = [m for m in json.loads(own.output) if m["period"] == "2012-08-01" and m["indicator"] == "force"]
+        assert [(m["total"], m["value"], m["z"]) for m in month] == [(r["total"], r["value"], r["z"])]
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        late = con.execute("SELECT count(*) FROM events WHERE pair IN (SELECT unnest(?)) "
+                           "AND event_date BETWEEN '2012-08-02' AND '2012-08-31'", [pairs]).fetchone()[0]
+    assert late > 0  # the ranked pairs have events after the month's first day
+    # The table lists them in the same order, each period as it is written on the command line.
+    lines = [line for line in shown.output.splitlines() if "2012-08" in line]
+    assert [next(p for p in pairs if p in line) for line in lines] == pairs

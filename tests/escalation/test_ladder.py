@@ -78,7 +78,13 @@ def test_weeks_without_incidents_count_as_index_zero() -> None:
     scores = _scores([0.1, 0.0, 3.0]).assign(period=[dt.date(2020, 1, 6), dt.date(2020, 2, 3), dt.date(2020, 3, 9)])
     found = detect_changes(scores, freq="week", hazard_periods=52, recent=2, probability=0.5)
     assert found.change_point.tolist() == [False, False, True]
-    assert found.change_probability.notna().all()
+    assert found.change_probability.notna().tolist() == [False, True, True]  # the first weeks have no history
+
+
+def test_a_series_first_periods_have_no_change_probability() -> None:
+    found = detect_changes(_scores([0.5, 0.4, 0.6, 0.5]), freq="week", hazard_periods=52, recent=2, probability=0.5)
+    assert found.change_probability.isna().tolist() == [True, True, False, False]
+    assert not found.change_point.any()
 
 
 def test_pairs_computed_together_get_the_timelines_they_get_alone(demo_db: Path) -> None:

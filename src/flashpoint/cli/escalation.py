@@ -31,6 +31,7 @@ from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.escalation.watch import CycleReport
 from flashpoint.escalation.watch import watch as follow_feed
+from flashpoint.indicators.compute import period_label
 from flashpoint.store.connection import open_store
 
 alerts_app = typer.Typer(
@@ -47,8 +48,11 @@ class Level(str, Enum):
     critical = "critical"
 
 
-def _ladder_table(frame: pd.DataFrame, title: str) -> Table:
-    table = Table("period", "incidents", "index", "stage", "change p", "drivers", title=title)
+def _ladder_table(frame: pd.DataFrame, title: str, freq: str) -> Table:
+    table = Table(title=title)
+    table.add_column("period", no_wrap=True)
+    for heading in ("incidents", "index", "stage", "P(change)", "drivers"):
+        table.add_column(heading)
     for r in frame.itertuples():
         drivers = ", ".join(
             f"{n} {getattr(r, f'{n}_z'):+.1f}"
@@ -56,11 +60,11 @@ def _ladder_table(frame: pd.DataFrame, title: str) -> Table:
             if getattr(r, f"{n}_z", 0) > 1
         )
         table.add_row(
-            str(r.period),
+            period_label(r.period, freq),
             str(r.total),
             f"{r.escalation_index:.2f}",
             f"{r.stage} {STAGES[r.stage]}",
-            f"{r.change_probability:.2f}" + (" ▲" if r.change_point else ""),
+            ("" if pd.isna(r.change_probability) else f"{r.change_probability:.2f}") + (" ▲" if r.change_point else ""),
             drivers,
         )
     return table
@@ -82,7 +86,8 @@ def ladder(
     with open_store(settings, read_only=True) as con:
         scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),
                              until=parse_date(until, "--until"))
-    write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)", _ladder_table)
+    write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)",
+                lambda shown, title: _ladder_table(shown, title, period))
 
 
 @alerts_app.callback()

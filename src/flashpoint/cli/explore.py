@@ -37,6 +37,8 @@ from flashpoint.indicators.compute import (
     compute_indicators,
     parse_period,
     period_kind,
+    period_label,
+    period_last_day,
 )
 from flashpoint.indicators.compute import explain as explain_indicator
 from flashpoint.indicators.metrics import yearly_metrics
@@ -209,21 +211,26 @@ def quarantine(
         write_rows(rows, format)
 
 
-def _indicator_table(frame: pd.DataFrame, title: str) -> Table:
-    """One row per pair and period, one column per indicator: value (z-score); and what is
-    reported beside them when the view has any: the military spending growth (with the
-    buildup) and the fights by backed non-state actors (with the proxy involvement)."""
+def _indicator_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: bool = False) -> Table:
+    """One row per period (per pair and period with ``show_pair``, in the frame's order), one
+    column per indicator: value (z-score); and what is reported beside them when the view has
+    any: the military spending growth (with the buildup) and the fights by backed non-state
+    actors (with the proxy involvement)."""
     names = [i.name for i in INDICATORS]
     extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
     extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
-    table = Table("pair", "period", "incidents", *names, *extra, title=title)
-    for (pair, period), rows in frame.groupby(["pair", "period"], sort=True):
+    table = Table(title=title)  # the title names the pair unless ``show_pair``
+    for heading in ("pair", "period") if show_pair else ("period",):
+        table.add_column(heading, no_wrap=True)
+    for heading in ("incidents", *names, *extra):
+        table.add_column(heading)
+    for (pair, period), rows in frame.groupby(["pair", "period"], sort=False):
         cells = {r.indicator: r for r in rows.itertuples()}
         shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
         for column, form in extra.values():
             known = rows[column].dropna()
             shown.append(form.format(known.iloc[0]) if len(known) else "")
-        table.add_row(pair, str(period), str(rows.total.iloc[0]), *shown)
+        table.add_row(*(pair,) if show_pair else (), period_label(period, freq), str(rows.total.iloc[0]), *shown)
     return table
 
 
@@ -262,7 +269,8 @@ def indicators(
         if by not in {i.name for i in INDICATORS}:
             raise InvalidInput(f"--by {by!r}: use one of {', '.join(i.name for i in INDICATORS)}.")
     with open_store(ctx.obj, read_only=True) as con:
-        frame = compute_indicators(con, replace(query, until=query.until or start) if ranking else query)
+        frame = compute_indicators(
+            con, replace(query, until=query.until or period_last_day(start, freq.value)) if ranking else query)
     if ranking:
         ranked = (
             frame[(frame.period == start) & (frame.indicator == by)]
@@ -271,8 +279,11 @@ def indicators(
         )
         frame = frame[(frame.period == start) & frame.pair.isin(ranked.pair)]
         order = {pair: i for i, pair in enumerate(ranked.pair)}
-        frame = frame.sort_values(["pair"], key=lambda s: s.map(order))
-    write_frame(frame, format, f"Warning indicators ({freq.value})", _indicator_table)
+        frame = frame.sort_values(["pair"], key=lambda s: s.map(order), kind="stable")
+    view = ("Warning indicators" if ranking
+            else f"{frame.pair.iloc[0] if len(frame) else dyad or country} warning indicators")
+    write_frame(frame, format, f"{view} ({freq.value})",
+                lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking))
 
 
 @app.command()
@@ -461,7 +472,8 @@ def _print_demo(summary: DemoSummary) -> None:
     out.print(pairs)
     render_events(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
     pair = "-".join(summary.dyad)
-    out.print(_indicator_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)"))
+    out.print(_indicator_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)",
+                               "month"))
     for r in summary.crossings.itertuples():
         out.print(
             f"red line [bold]{r.rule}[/bold] crossed by {r.pair} in {r.period:%Y-%m}: "

@@ -137,7 +137,8 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
     of the table; periods without a score count as index 0 for event scores (no incidents: no
     escalation) and as missing for a series with gaps (``stage`` missing). A change point fires
     in the first period whose probability of a recent change reaches ``probability`` while
-    the index rises above what the model expected.
+    the index rises above what the model expected. The probability is missing in a pair's
+    first ``recent`` periods, which have no earlier periods to have changed from.
     """
     if scores.empty:
         return scores.assign(change_probability=pd.Series(dtype="float64"), change_point=pd.Series(dtype=bool))
@@ -157,4 +158,8 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
     fired = (p_recent >= probability) & ~(np.nan_to_num(np.roll(p_recent, 1, axis=1)) >= probability)
     fired[:, 0] = False
     fired &= wide > expected
+    # A series' first ``recent`` periods changed "recently" by construction (it starts there):
+    # no probability is shown for them.
+    started = np.argmax(~np.isnan(wide), axis=1)
+    p_recent[np.arange(len(grid))[None, :] < (started + recent)[:, None]] = np.nan
     return scores.assign(change_probability=p_recent[row, column], change_point=fired[row, column])

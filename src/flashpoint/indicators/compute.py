@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
+from typing import Final
 
 import duckdb
 import ibis
@@ -331,6 +332,10 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
     return with_backed_fighting(con, with_spending_growth(con, frame), query)
 
 
+#: Pandas period of each frequency (weeks run Monday to Sunday, as ISO weeks).
+_PANDAS_PERIOD: Final = {"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}
+
+
 def period_kind(text: str) -> str:
     """The frequency a period text names: 'week' (2022-W07), 'year' (2022), 'month' (2022-02), else 'day'."""
     text = text.strip()
@@ -361,8 +366,21 @@ def parse_period(text: str, freq: str) -> dt.date:
     except ValueError:
         raise InvalidInput(f"period {text!r}: use 2022-W07 (ISO week), 2022-02 (month), 2022 (year) "
                            "or a day 2022-02-14.") from None
-    start = pd.Timestamp(day).to_period({"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}[freq]).start_time
-    return start.date()
+    return pd.Timestamp(day).to_period(_PANDAS_PERIOD[freq]).start_time.date()
+
+
+def period_last_day(start: dt.date, freq: str) -> dt.date:
+    """The last day of the period at ``freq`` that begins on ``start``."""
+    return pd.Timestamp(start).to_period(_PANDAS_PERIOD[freq]).end_time.date()
+
+
+def period_label(start: dt.date, freq: str) -> str:
+    """The period that begins on ``start`` as :func:`parse_period` reads it: '2022-W07', '2022-02',
+    '2022' or '2022-02-14'."""
+    if freq == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    return {"day": start.isoformat(), "month": start.isoformat()[:7], "year": str(start.year)}[freq]
 
 
 def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, name: str, /, *,
