@@ -11,7 +11,7 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
-from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.metrics import metric_text, yearly_metrics
 from flashpoint.sources import measures, milex
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
@@ -38,7 +38,8 @@ def test_measures_and_spending_enter_the_metrics(shared_data: Path, settings: Se
     with open(shared_data / "sipri_milex" / "milex_Constant_2021_US.csv", newline="", encoding="utf-8") as fh:
         georgia = next(row for row in csv.DictReader(fh) if row["Country"] == "Georgia")
     growth = float(georgia["2008"]) / float(georgia["2007"]) - 1
-    assert frame.loc["military_spending_growth_GEO", "value"] == pytest.approx(growth)
+    assert frame.loc["military_spending_growth_GEO", "value"] == pytest.approx(100 * growth)
+    assert frame.loc["military_spending_growth_GEO", "unit"] == "% change on 2007 (constant 2021 US$ million)"
 
 
 def test_buildup_reports_the_spending_growth_known_in_its_period(demo_db: Path, tmp_path: Path) -> None:
@@ -53,6 +54,16 @@ def test_buildup_reports_the_spending_growth_known_in_its_period(demo_db: Path, 
     assert buildup.notna().all() and found.loc[found.indicator != "buildup", "spending_growth"].isna().all()
     for period, growth in buildup.items():  # the growth of the year before the period's, the latest known
         known = metrics[period.year - 1]
-        assert growth == pytest.approx(max(known["military_spending_growth_GEO"], known["military_spending_growth_RUS"]))
+        assert 100 * growth == pytest.approx(max(known["military_spending_growth_GEO"],
+                                                 known["military_spending_growth_RUS"]))
     assert without["spending_growth"].isna().all()
     pd.testing.assert_frame_equal(found.drop(columns="spending_growth"), without.drop(columns="spending_growth"))
+
+
+def test_values_are_written_as_a_reader_takes_them_in() -> None:
+    # Russia's spending in constant 2021 US$ million and its growth, Georgia's, a count, a gap.
+    assert metric_text("military_spending_RUS", 59763.2) == "59,763"
+    assert metric_text("military_spending_growth_GEO", -9.0613) == "-9.1"
+    assert metric_text("military_spending_GEO", 312.615) == "312.6"
+    assert metric_text("meetings", 4.0) == "4"
+    assert metric_text("military_spending_GEO", float("nan")) == "n/a"

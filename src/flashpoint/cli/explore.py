@@ -41,7 +41,7 @@ from flashpoint.indicators.compute import (
     period_last_day,
 )
 from flashpoint.indicators.compute import explain as explain_indicator
-from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.indicators.weekly import settle
@@ -331,10 +331,6 @@ class MetricsFormat(str, Enum):
     markdown = "markdown"
 
 
-def _number(value: float) -> str:
-    return "n/a" if pd.isna(value) else f"{value:,.6g}"
-
-
 @app.command()
 def metrics(
     ctx: typer.Context,
@@ -349,15 +345,15 @@ def metrics(
         frame = yearly_metrics(con, pair, year=year)
     if format is MetricsFormat.markdown:
         lines = ["| year | metric | value | unit | source |", "|---|---|---|---|---|"]
-        lines += [f"| {r.year} | {r.title} | {_number(r.value)} | {r.unit} | {r.source} |" for r in frame.itertuples()]
+        lines += [f"| {r.year} | {r.title} | {r.text} | {r.unit} | {r.source} |" for r in with_text(frame).itertuples()]
         out.print("\n".join(lines), highlight=False, soft_wrap=True)
         return
     if format is not MetricsFormat.table:
         write_rows(pa.Table.from_pandas(frame, preserve_index=False), OutputFormat(format.value))
         return
     table = Table("year", "metric", "value", "unit", "source", title=f"Diplomacy metrics {'-'.join(pair)}")
-    for r in frame.itertuples():
-        table.add_row(str(r.year), r.title, _number(r.value), r.unit, r.source)
+    for r in with_text(frame).itertuples():
+        table.add_row(str(r.year), r.title, r.text, r.unit, r.source)
     out.print(table)
 
 

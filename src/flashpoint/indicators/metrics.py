@@ -87,12 +87,13 @@ def _spending_rows(con: duckdb.DuckDBPyConnection, countries: tuple[str, str],
                      "source": r.source})
         if not pd.isna(r.growth):
             rows.append({"year": int(r.year), "metric": f"military_spending_growth_{r.iso3}",
-                         "title": f"Military spending growth, {r.iso3}", "value": float(r.growth),
-                         "unit": f"change on {r.year - 1} (fraction; {r.unit})", "source": r.source})
+                         "title": f"Military spending growth, {r.iso3}", "value": 100 * float(r.growth),
+                         "unit": f"% change on {r.year - 1} ({r.unit})", "source": r.source})
     return rows
 
 
-def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str], years: set[int]) -> list[dict[str, object]]:
+def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str],
+                  years: set[int]) -> list[dict[str, object]]:
     """Zeros (and unknown spending) for the metrics a year has no row for, so none is hidden."""
     added = []
     for y in years:
@@ -107,6 +108,22 @@ def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str], yea
     return added
 
 
+def metric_text(metric: str, value: float, /) -> str:
+    """A metric's value as a reader takes it in: a growth (in percent) signed to one decimal
+    (+4.9), an amount of a thousand or more in whole units with separators (59,760), a smaller
+    one to four significant digits, and "n/a" when unknown."""
+    if pd.isna(value):
+        return "n/a"
+    if metric.startswith("military_spending_growth_"):
+        return f"{value:+.1f}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+
+
+def with_text(metrics: pd.DataFrame, /) -> pd.DataFrame:
+    """:func:`yearly_metrics` rows with ``text``, each value as :func:`metric_text` writes it."""
+    return metrics.assign(text=[metric_text(m, v) for m, v in zip(metrics["metric"], metrics["value"])])
+
+
 def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
                    year: int | None = None, until: dt.date | None = None) -> pd.DataFrame:
     """The metrics of an (unordered) pair per year, from the events and measures dated up to
@@ -118,7 +135,7 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     number came from), every metric for every year with any of them (and for ``year``).
     Military spending gives one row per country (``metric`` = ``military_spending_<ISO3>``;
     NaN when the store has no spending for it), and its growth on the previous year
-    (``military_spending_growth_<ISO3>``) when both years are in the store.
+    (``military_spending_growth_<ISO3>``, in percent) when both years are in the store.
     """
     a, b = sorted(pair)
     backend = ibis_backend(con)

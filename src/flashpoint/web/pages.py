@@ -23,7 +23,7 @@ from flashpoint.escalation.ladder import STAGES
 from flashpoint.escalation.overview import overview
 from flashpoint.escalation.timelines import weekly_timeline
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
-from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.responses.levers import levers
 from flashpoint.web.charts import (
@@ -74,7 +74,8 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
                      stage=int(ladder["stage"].iloc[-1]) if not ladder.empty else 0,
                      timeline=pair_timeline(ladder, alerts) if not ladder.empty else None,
                      indicators=indicator_chart(ladder, [i.name for i in INDICATORS]) if not ladder.empty else None,
-                     metrics=_rows(yearly_metrics(con, tuple(key.split("-")), year=last_year)), metrics_year=last_year,
+                     metrics=_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year))),
+                     metrics_year=last_year,
                      alerts=_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
 
     @app.get("/country/{iso3}", response_class=HTMLResponse, include_in_schema=False)
