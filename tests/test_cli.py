@@ -167,3 +167,11 @@ def test_top_ranks_pairs_on_the_whole_period_highest_first(demo_db: Path) -> Non
     # The table lists them in the same order, each period as it is written on the command line.
     lines = [line for line in shown.output.splitlines() if "2012-08" in line]
     assert [next(p for p in pairs if p in line) for line in lines] == pairs
+
+
+def test_help_shows_flags_without_a_value_placeholder() -> None:
+    # Typer 0.29 printed "<bool>" after every flag, as if it took a value; pyproject pins 0.27.
+    shown = runner.invoke(app, ["--help"], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0
+    verbose = next(line for line in shown.output.splitlines() if "--verbose" in line)
+    assert "Log what happens." in verbose and "<bool>" not in shown.output
