@@ -408,7 +408,7 @@ def redlines_check(
         for r in frame.itertuples():
             ids = list(r.event_ids)
             shown.add_row(
-                str(r.period),
+                period_label(r.period, freq.value),
                 r.pair,
                 r.rule,
                 str(r.incidents),
