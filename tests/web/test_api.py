@@ -32,6 +32,10 @@ def test_read_endpoints_answer_from_the_store(server: str) -> None:
     brief = httpx.get(f"{server}/api/pairs/GEO-RUS/brief", params={"format": "md"})
     assert brief.status_code == 200 and brief.text.startswith("# GEO-RUS: situation brief")
     assert httpx.get(f"{server}/openapi.json").json()["paths"]["/api/events"]["get"]
+    top = httpx.get(f"{server}/api/indicators/top", params={"period": "2012-08", "by": "force", "top": 4}).json()
+    force = [r for r in top if r["indicator"] == "force"]
+    assert len(force) == 4 and len(top) == 4 * 7 and {r["period"][:10] for r in top} == {"2012-08-01"}
+    assert [r["z"] for r in force] == sorted((r["z"] for r in force), reverse=True)
 
 
 def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
@@ -43,6 +47,8 @@ def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
     assert pair.status_code == 422 and "expected two countries joined by '-'" in pair.json()["error"]
     unknown = httpx.get(f"{server}/api/pairs/GEO-XXX/ladder")
     assert unknown.status_code == 404 and "'XXX' is not a known country" in unknown.json()["error"]
+    by = httpx.get(f"{server}/api/indicators/top", params={"period": "2012-08", "by": "mood"})
+    assert by.status_code == 422 and "no indicator 'mood'" in by.json()["error"]
     lever = httpx.get(f"{server}/api/pairs/GEO-RUS/simulate", params={"intervention": "prayer@2w"})
     assert lever.status_code == 422 and "no lever named 'prayer'" in lever.json()["error"]
 

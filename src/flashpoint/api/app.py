@@ -44,6 +44,7 @@ from flashpoint.indicators.compute import (
     explain,
     parse_period,
     period_kind,
+    ranked_pairs,
 )
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.weekly import settle
@@ -228,6 +229,16 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         """Each warning indicator per period: value, incidents, share of the pair's events, z-score."""
         query = IndicatorQuery(freq=freq, dyad=tuple(resolve_pair(pair).split("-")), since=since, until=until)
         return records(compute_indicators(con, query))
+
+    @app.get("/api/indicators/top", tags=["indicators"])
+    def top_pairs(con: Con, period: Annotated[str, Query(min_length=4, max_length=10)],
+                  by: Annotated[str, Query(pattern=r"^[a-z_]{2,20}$")] = "rhetoric",
+                  freq: Annotated[str | None, Query(pattern=FREQ)] = None,
+                  top: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
+        """The ``top`` pairs highest on indicator ``by`` (its z-score) in one period ('2012-W10',
+        '2012-03', '2012' or a day with ``freq``), highest first: each pair's indicators then."""
+        kind = freq or period_kind(period)
+        return records(ranked_pairs(con, IndicatorQuery(freq=kind), parse_period(period, kind), by, top=top))
 
     @app.get("/api/pairs/{pair}/explain", tags=["indicators"])
     def explanation(con: Con, pair: str, period: Annotated[str, Query(min_length=4, max_length=10)],

@@ -38,7 +38,7 @@ from flashpoint.indicators.compute import (
     parse_period,
     period_kind,
     period_label,
-    period_last_day,
+    ranked_pairs,
 )
 from flashpoint.indicators.compute import explain as explain_indicator
 from flashpoint.indicators.metrics import with_text, yearly_metrics
@@ -260,26 +260,13 @@ def indicators(
         baseline_periods=baseline,
     )
     ranking = dyad is None and country is None
-    if ranking:
-        if period is None:
-            raise InvalidInput(
-                "give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs."
-            )
-        start = parse_period(period, freq.value)
-        if by not in {i.name for i in INDICATORS}:
-            raise InvalidInput(f"--by {by!r}: use one of {', '.join(i.name for i in INDICATORS)}.")
-    with open_store(ctx.obj, read_only=True) as con:
-        frame = compute_indicators(
-            con, replace(query, until=query.until or period_last_day(start, freq.value)) if ranking else query)
-    if ranking:
-        ranked = (
-            frame[(frame.period == start) & (frame.indicator == by)]
-            .sort_values(["z", "value"], ascending=False, na_position="last")
-            .head(top)
+    if ranking and period is None:
+        raise InvalidInput(
+            "give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs."
         )
-        frame = frame[(frame.period == start) & frame.pair.isin(ranked.pair)]
-        order = {pair: i for i, pair in enumerate(ranked.pair)}
-        frame = frame.sort_values(["pair"], key=lambda s: s.map(order), kind="stable")
+    with open_store(ctx.obj, read_only=True) as con:
+        frame = (ranked_pairs(con, query, parse_period(period, freq.value), by, top=top) if ranking
+                 else compute_indicators(con, query))
     view = ("Warning indicators" if ranking
             else f"{frame.pair.iloc[0] if len(frame) else dyad or country} warning indicators")
     write_frame(frame, format, f"{view} ({freq.value})",

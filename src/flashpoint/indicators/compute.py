@@ -336,6 +336,31 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
 _PANDAS_PERIOD: Final = {"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}
 
 
+def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, by: str, /, *,
+                 top: int = 20) -> pd.DataFrame:
+    """The ``top`` pairs highest on indicator ``by`` in the period that begins on ``period``:
+    ranked by its z-score (then its value; pairs without a baseline last), each pair's rows of
+    :func:`compute_indicators` for that period, highest pair first. Counts every day of the
+    period and nothing after it (``query.until`` may end it earlier).
+
+    Raises
+    ------
+    InvalidInput
+        For an unknown indicator.
+    """
+    try:
+        indicator(by)
+    except KeyError as exc:
+        raise InvalidInput(f"{exc.args[0]}.") from None
+    frame = compute_indicators(con, replace(query, until=query.until or period_last_day(period, query.freq)))
+    frame = frame[frame.period == period]
+    ranked = (frame[frame.indicator == by].sort_values(["z", "value"], ascending=False, na_position="last")
+              .head(top).pair)
+    order = {pair: i for i, pair in enumerate(ranked)}
+    return (frame[frame.pair.isin(order)].sort_values("pair", key=lambda s: s.map(order), kind="stable")
+            .reset_index(drop=True))
+
+
 def period_kind(text: str) -> str:
     """The frequency a period text names: 'week' (2022-W07), 'year' (2022), 'month' (2022-02), else 'day'."""
     text = text.strip()
