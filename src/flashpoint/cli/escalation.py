@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from flashpoint.cli.common import (
+    KEPT,
     Frequency,
     ListFormat,
     OutputFormat,
@@ -49,10 +50,7 @@ class Level(str, Enum):
 
 
 def _ladder_table(frame: pd.DataFrame, title: str, freq: str) -> Table:
-    table = Table(title=title)
-    table.add_column("period", no_wrap=True)
-    for heading in ("incidents", "index", "stage", "P(change)", "drivers"):
-        table.add_column(heading)
+    table = Table(KEPT("period"), "incidents", "index", "stage", "P(change)", "drivers", title=title)
     for r in frame.itertuples():
         drivers = ", ".join(
             f"{n} {getattr(r, f'{n}_z'):+.1f}"

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from flashpoint.cli.common import (
+    KEPT,
     Frequency,
     OutputFormat,
     PairOption,
@@ -153,7 +154,7 @@ def _render_sources(rows: pa.Table, incidents: list[str], fmt: OutputFormat) -> 
             "incident",
             "source",
             "event id",
-            "date",
+            KEPT("date"),
             "pair",
             "cameo",
             "link or citation",
@@ -219,11 +220,8 @@ def _indicator_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: b
     names = [i.name for i in INDICATORS]
     extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
     extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
-    table = Table(title=title)  # the title names the pair unless ``show_pair``
-    for heading in ("pair", "period") if show_pair else ("period",):
-        table.add_column(heading, no_wrap=True)
-    for heading in ("incidents", *names, *extra):
-        table.add_column(heading)
+    keys = (KEPT("pair"), KEPT("period")) if show_pair else (KEPT("period"),)  # else the title names the pair
+    table = Table(*keys, "incidents", *names, *extra, title=title)
     for (pair, period), rows in frame.groupby(["pair", "period"], sort=False):
         cells = {r.indicator: r for r in rows.itertuples()}
         shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
@@ -292,7 +290,8 @@ def explain(
 
     def table(frame: pd.DataFrame, title: str) -> Table:
         shown = Table(
-            "weight", "date", "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation", title=title
+            "weight", KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation",
+            title=title,
         )
         # Missing texts (GDELT 1.0 rows before April 2013 have no source URL) are None, not NaN.
         for r in frame.astype(object).where(frame.notna(), None).itertuples():
@@ -391,7 +390,7 @@ def redlines_check(
         record_crossings(con, crossings, freq.value)
 
     def table(frame: pd.DataFrame, title: str) -> Table:
-        shown = Table("period", "pair", "rule", "incidents", "events", title=title)
+        shown = Table(KEPT("period"), KEPT("pair"), "rule", "incidents", "events", title=title)
         for r in frame.itertuples():
             ids = list(r.event_ids)
             shown.add_row(
