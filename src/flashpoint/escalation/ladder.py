@@ -21,7 +21,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import IndicatorQuery, indicator_table, period_index
+from flashpoint.indicators.compute import IndicatorQuery, indicator_table, period_end, period_index
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string, sql_strings
 
@@ -33,13 +33,6 @@ Z_CAP: Final = 10.0
 #: Length of a period in weeks, to scale the ladder's per-week thresholds.
 WEEKS: Final = {"day": 1 / 7, "week": 1.0, "month": 30.44 / 7, "year": 365.25 / 7}
 WEIGHTED: Final = tuple(i for i in INDICATORS if i.index_weight)
-
-
-def period_end(period: pd.Series, freq: str) -> pd.Series:
-    """The last day of each period (when its data are complete)."""
-    offset = {"day": pd.DateOffset(days=0), "week": pd.DateOffset(days=6), "month": pd.offsets.MonthEnd(0),
-              "year": pd.offsets.YearEnd(0)}[freq]
-    return (pd.to_datetime(period) + offset).dt.date
 
 
 def contributions(frame: pd.DataFrame) -> pd.DataFrame:

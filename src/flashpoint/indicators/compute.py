@@ -352,7 +352,8 @@ def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: 
         indicator(by)
     except KeyError as exc:
         raise InvalidInput(f"{exc.args[0]}.") from None
-    frame = compute_indicators(con, replace(query, until=query.until or period_last_day(period, query.freq)))
+    last = period_end(pd.Series([period]), query.freq).iloc[0]
+    frame = compute_indicators(con, replace(query, until=query.until or last))
     frame = frame[frame.period == period]
     ranked = (frame[frame.indicator == by].sort_values(["z", "value"], ascending=False, na_position="last")
               .head(top).pair)
@@ -394,9 +395,11 @@ def parse_period(text: str, freq: str) -> dt.date:
     return pd.Timestamp(day).to_period(_PANDAS_PERIOD[freq]).start_time.date()
 
 
-def period_last_day(start: dt.date, freq: str) -> dt.date:
-    """The last day of the period at ``freq`` that begins on ``start``."""
-    return pd.Timestamp(start).to_period(_PANDAS_PERIOD[freq]).end_time.date()
+def period_end(period: pd.Series, freq: str) -> pd.Series:
+    """The last day of each period (first days at ``freq``): when its data are complete."""
+    offset = {"day": pd.DateOffset(days=0), "week": pd.DateOffset(days=6), "month": pd.offsets.MonthEnd(0),
+              "year": pd.offsets.YearEnd(0)}[freq]
+    return (pd.to_datetime(period) + offset).dt.date
 
 
 def period_label(start: dt.date, freq: str) -> str:
