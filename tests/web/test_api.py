@@ -20,6 +20,9 @@ def test_read_endpoints_answer_from_the_store(server: str) -> None:
     ids = [e["event_id"] for e in first["items"] + second["items"]]
     assert len(ids) == len(set(ids)) == min(100, first["total"])
     assert all({e["actor1_iso3"], e["actor2_iso3"]} == {"GEO", "RUS"} for e in first["items"])
+    assert all(len(e["event_date"]) == 10 for e in first["items"])  # dates as YYYY-MM-DD, not midnight timestamps
+    alert = httpx.get(f"{server}/api/alerts", params={"limit": 1}).json()[0]
+    assert len(alert["as_of"]) == 10 and alert["raised_at"] > alert["as_of"] and "T" in alert["raised_at"]
     ladder = httpx.get(f"{server}/api/pairs/georgia-russia/ladder").json()
     assert ladder and {"period", "escalation_index", "stage", "change_point"} <= set(ladder[0])
     forecast = httpx.get(f"{server}/api/pairs/GEO-RUS/forecast").json()
@@ -34,7 +37,7 @@ def test_read_endpoints_answer_from_the_store(server: str) -> None:
     assert httpx.get(f"{server}/openapi.json").json()["paths"]["/api/events"]["get"]
     top = httpx.get(f"{server}/api/indicators/top", params={"period": "2012-08", "by": "force", "top": 4}).json()
     force = [r for r in top if r["indicator"] == "force"]
-    assert len(force) == 4 and len(top) == 4 * 7 and {r["period"][:10] for r in top} == {"2012-08-01"}
+    assert len(force) == 4 and len(top) == 4 * 7 and {r["period"] for r in top} == {"2012-08-01"}  # a date
     assert [r["z"] for r in force] == sorted((r["z"] for r in force), reverse=True)
 
 

@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -48,6 +47,7 @@ from flashpoint.indicators.compute import (
 )
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.weekly import settle
+from flashpoint.jsonrows import json_rows, json_text
 from flashpoint.reports.brief import build_brief, render_brief
 from flashpoint.responses.levers import levers
 from flashpoint.responses.recommend import recommend, recommendation_dict
@@ -66,16 +66,6 @@ from flashpoint.store.queries import (
 PAIR = r"^[A-Za-z]{3}-[A-Za-z]{3}$"
 FREQ = r"^(day|week|month|year)$"
 LEVEL = r"^(watch|warning|critical)$"
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame as JSON-ready rows (dates as ISO strings, missing values as null)."""
-    return json.loads(encoded(frame))
-
-
-def encoded(frame: pd.DataFrame) -> str:
-    """A DataFrame's rows as JSON text (dates as ISO strings, missing values as null)."""
-    return frame.to_json(orient="records", date_format="iso", default_handler=str)
 
 
 def json_answer(text: str) -> Response:
@@ -170,7 +160,7 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         where = EventFilter(dyad=pair, country=resolve_country(country) if country else None, since=since,
                             until=until, cameo=cameo, source=source, limit=limit, offset=offset)
         total = count_events(con, where)
-        rows = records(select_events(con, where).to_pandas())
+        rows = json_rows(select_events(con, where).to_pandas())
         return {"total": total, "offset": offset, "items": rows,
                 "next_offset": offset + limit if offset + limit < total else None}
 
@@ -181,15 +171,15 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
         pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
         key = ("alerts", since, pair, level, limit)
-        return json_answer(await answers.fetch(key, lambda: encoded(list_alerts(con, since=since, dyad=pair,
+        return json_answer(await answers.fetch(key, lambda: json_text(list_alerts(con, since=since, dyad=pair,
                                                                                     level=level, limit=limit))))
 
     @app.get("/api/overview", tags=["alerts"])
     def current(con: Con, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:
         """Every pair's latest stage and index, the pairs rising fastest, each country's highest stage."""
         found = overview(con, settings, weeks=weeks)
-        return {"as_of": found.as_of.isoformat() if found.as_of else None, "pairs": records(found.pairs),
-                "countries": records(found.countries)}
+        return {"as_of": found.as_of.isoformat() if found.as_of else None, "pairs": json_rows(found.pairs),
+                "countries": json_rows(found.countries)}
 
     @app.get("/api/levers", tags=["responses"])
     def lever_catalogue() -> list[dict[str, Any]]:
@@ -228,7 +218,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
                    since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
         """Each warning indicator per period: value, incidents, share of the pair's events, z-score."""
         query = IndicatorQuery(freq=freq, dyad=tuple(resolve_pair(pair).split("-")), since=since, until=until)
-        return records(compute_indicators(con, query))
+        return json_rows(compute_indicators(con, query))
 
     @app.get("/api/indicators/top", tags=["indicators"])
     def top_pairs(con: Con, period: Annotated[str, Query(min_length=4, max_length=10)],
@@ -238,7 +228,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         """The ``top`` pairs highest on indicator ``by`` (its z-score) in one period ('2012-W10',
         '2012-03', '2012' or a day with ``freq``), highest first: each pair's indicators then."""
         kind = freq or period_kind(period)
-        return records(ranked_pairs(con, IndicatorQuery(freq=kind), parse_period(period, kind), by, top=top))
+        return json_rows(ranked_pairs(con, IndicatorQuery(freq=kind), parse_period(period, kind), by, top=top))
 
     @app.get("/api/pairs/{pair}/explain", tags=["indicators"])
     def explanation(con: Con, pair: str, period: Annotated[str, Query(min_length=4, max_length=10)],
@@ -249,13 +239,13 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         day with ``freq``), weightiest first, with sources."""
         kind = freq or period_kind(period)
         query = IndicatorQuery(freq=kind, dyad=tuple(resolve_pair(pair).split("-")))
-        return records(explain(con, query, parse_period(period, kind), indicator, limit=limit))
+        return json_rows(explain(con, query, parse_period(period, kind), indicator, limit=limit))
 
     @app.get("/api/pairs/{pair}/metrics", tags=["indicators"])
     def metrics(con: Con, pair: str, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
                 ) -> list[dict[str, Any]]:
         """The yearly diplomacy metrics of the pair, each with its unit and source."""
-        return records(yearly_metrics(con, tuple(resolve_pair(pair).split("-")), year=year))
+        return json_rows(yearly_metrics(con, tuple(resolve_pair(pair).split("-")), year=year))
 
 
 

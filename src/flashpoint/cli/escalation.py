@@ -33,6 +33,7 @@ from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.escalation.watch import CycleReport
 from flashpoint.escalation.watch import watch as follow_feed
 from flashpoint.indicators.compute import period_label
+from flashpoint.jsonrows import json_rows
 from flashpoint.store.connection import open_store
 
 alerts_app = typer.Typer(
@@ -111,7 +112,7 @@ def alerts(
             limit=limit,
         )
     if format is ListFormat.json:
-        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        records = json_rows(frame)
         for record in records:
             record["contributions"] = json.loads(record["contributions"] or "null")
             record["evidence"] = json.loads(record["evidence"] or "[]")
@@ -174,8 +175,8 @@ def evaluate_alerts(
             json.dumps(
                 {
                     "summary": card.summary,
-                    "onsets": json.loads(card.onsets.to_json(orient="records", date_format="iso")),
-                    "pairs": json.loads(card.pairs.to_json(orient="records")),
+                    "onsets": json_rows(card.onsets),
+                    "pairs": json_rows(card.pairs),
                 }
             )
         )

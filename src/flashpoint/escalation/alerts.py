@@ -39,6 +39,7 @@ from flashpoint.indicators.redlines import (
     record_crossings,
 )
 from flashpoint.indicators.registry import INDICATORS, indicator
+from flashpoint.jsonrows import json_rows
 from flashpoint.store.queries import copy_pair_events
 
 #: Rank of each level (0: no alert).
@@ -161,15 +162,15 @@ def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str,
         frame["period"] = frame["period"].dt.date
         for key, rows_of in frame.groupby(["pair", "period"]):
             found[key] = pd.concat([found[key], rows_of]) if key in found else rows_of
-    return {key: json.loads(frame.drop_duplicates("event_id").head(EVIDENCE)[_EVIDENCE_COLUMNS]
-                            .to_json(orient="records", date_format="iso")) for key, frame in found.items()}
+    return {key: json_rows(frame.drop_duplicates("event_id").head(EVIDENCE)[_EVIDENCE_COLUMNS])
+            for key, frame in found.items()}
 
 
 def _series_evidence(con: duckdb.DuckDBPyConnection, series: str, alert) -> list[dict]:  # noqa: ANN001
     """The most conflictual days of the alert's period in the series."""
     values = con.execute("SELECT date, value FROM pair_series WHERE series = ? AND pair = ? AND date BETWEEN ? AND ? "
                          "ORDER BY value LIMIT ?", [series, alert.pair, alert.period, alert.as_of, EVIDENCE]).df()
-    return json.loads(values.to_json(orient="records", date_format="iso"))
+    return json_rows(values)
 
 
 def _alert_id(basis: str, freq: str, pair: str, period: dt.date) -> str:

@@ -22,6 +22,7 @@ from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.metrics import with_text, yearly_metrics
+from flashpoint.jsonrows import json_rows
 from flashpoint.responses.recommend import recommend
 from flashpoint.sources import get_source
 from flashpoint.store.queries import last_event_date
@@ -94,10 +95,9 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     citations = [_citation(s) for s in sources] + [_citation("icb"), _citation("terminations")]
     keep = ["period", "total", "escalation_index", "stage", "change_point"]
     return Brief(pair=pair, as_of=as_of, stage=stage, stage_name=STAGES[stage], trend=_trend(weeks),
-                 weeks=json.loads(weeks[keep].to_json(orient="records", date_format="iso")), change=change,
+                 weeks=json_rows(weeks[keep]), change=change,
                  evidence=evidence, metrics_year=as_of.year,
-                 metrics=json.loads(with_text(metrics)[["title", "value", "text", "unit", "source"]]
-                                    .to_json(orient="records")),
+                 metrics=json_rows(with_text(metrics)[["title", "value", "text", "unit", "source"]]),
                  forecast=forecast, forecast_note=note,
                  levers=[{"title": r.title, "points": r.points, "why": "; ".join(r.reasons),
                           "evidence": r.evidence[:1], "risk": r.risks[0] if r.risks else ""} for r in ranked[:3]],

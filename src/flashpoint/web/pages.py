@@ -5,7 +5,6 @@ specs rendered in the browser by the vendored vega-embed; nothing is loaded from
 from __future__ import annotations
 
 import datetime as dt
-import json
 from importlib.resources import files
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from flashpoint.escalation.timelines import weekly_timeline
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
+from flashpoint.jsonrows import json_rows
 from flashpoint.responses.levers import levers
 from flashpoint.web.charts import (
     STAGE_COLOURS,
@@ -41,10 +41,6 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
     return _TEMPLATES.TemplateResponse(request, template, context)
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
-
-
 def add_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the static files and register the pages on ``app``."""
     app.mount("/static", StaticFiles(directory=str(files("flashpoint.web").joinpath("static"))), name="static")
@@ -52,15 +48,15 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, con: Con) -> HTMLResponse:
         found = overview(con, settings)
-        return _page(request, "overview.html", as_of=found.as_of, pairs=_rows(found.pairs.head(15)),
-                     alerts=_rows(list_alerts(con, level="warning", limit=10)),
+        return _page(request, "overview.html", as_of=found.as_of, pairs=json_rows(found.pairs.head(15)),
+                     alerts=json_rows(list_alerts(con, level="warning", limit=10)),
                      map_spec=world_map(found.countries, topojson_url="/static/vendor/countries-110m.json"))
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
     def alert_history(request: Request, con: Con,
                       level: Annotated[str, Query(pattern=r"^(watch|warning|critical)$")] = "watch",
                       limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> HTMLResponse:
-        return _page(request, "alerts.html", level=level, alerts=_rows(list_alerts(con, level=level, limit=limit)))
+        return _page(request, "alerts.html", level=level, alerts=json_rows(list_alerts(con, level=level, limit=limit)))
 
     @app.get("/pair/{pair}", response_class=HTMLResponse, include_in_schema=False)
     def pair_page(request: Request, con: Con, pair: str) -> HTMLResponse:
@@ -74,9 +70,9 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
                      stage=int(ladder["stage"].iloc[-1]) if not ladder.empty else 0,
                      timeline=pair_timeline(ladder, alerts) if not ladder.empty else None,
                      indicators=indicator_chart(ladder, [i.name for i in INDICATORS]) if not ladder.empty else None,
-                     metrics=_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year))),
+                     metrics=json_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year))),
                      metrics_year=last_year,
-                     alerts=_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
+                     alerts=json_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
 
     @app.get("/country/{iso3}", response_class=HTMLResponse, include_in_schema=False)
     def country_page(request: Request, con: Con, iso3: str) -> HTMLResponse:
@@ -88,7 +84,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         alerts = list_alerts(con, limit=500)
         alerts = alerts[alerts["pair"].str.contains(code)].head(20) if not alerts.empty else alerts
         name = next((c.name for c in search_countries(code) if c.iso3 == code), code)
-        return _page(request, "country.html", iso3=code, name=name, pairs=_rows(pairs), alerts=_rows(alerts))
+        return _page(request, "country.html", iso3=code, name=name, pairs=json_rows(pairs), alerts=json_rows(alerts))
 
     @app.get("/search", response_class=HTMLResponse, include_in_schema=False)
     def search(request: Request, q: Annotated[str, Query(min_length=1, max_length=80)]) -> HTMLResponse:
