@@ -100,3 +100,17 @@ def test_every_panel_feature_and_target_is_in_docs_forecasts() -> None:
     text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
     for name in (*FEATURES, *TARGETS, *EVENT_FEATURES, *EVENT_TARGETS, *FATALITY_FEATURES):
         assert f"| `{name}` |" in text, name
+
+
+def test_the_python_guide_runs_as_written_on_the_demo_store(demo_db: Path, capsys) -> None:  # noqa: ANN001
+    text = (DOCS / "python.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
+    code = "\n".join(blocks).replace('"~/.local/share/flashpoint/flashpoint-demo.duckdb"', repr(str(demo_db)))
+    assert str(demo_db) in code and len(blocks) == 4
+    names: dict[str, object] = {}
+    exec(compile(code, "docs/python.md", "exec"), names)  # noqa: S102 - the guide's own examples
+    assert len(names["events"]) and set(names["events"].cameo_code.str[:2]) == {"11"}
+    assert len(names["rhetoric"]) and len(names["behind"]) and len(names["metrics"])
+    assert names["top"].pair.nunique() == 5 and not names["ladder"].empty
+    assert names["markdown"].startswith(b"# GEO-RUS: situation brief")
+    assert "P(stage >= 3 within 3 months)" in capsys.readouterr().out

@@ -14,9 +14,9 @@ from flashpoint.errors import StoreError
 from flashpoint.store.schema import check_version, create_schema
 
 
-@contextmanager
-def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open (creating if needed) the store file named by ``settings.db``.
+def connect_store(settings: Settings, /, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the store file named by ``settings.db``, created if needed (a notebook
+    keeps it open and closes it; a command uses :func:`open_store`).
 
     The connection has the settings' memory limit, spill directory and thread count.
 
@@ -43,6 +43,17 @@ def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[du
             check_version(con)
         else:
             create_schema(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """:func:`connect_store`, closed when the block ends."""
+    con = connect_store(settings, read_only=read_only)
+    try:
         yield con
     finally:
         con.close()
