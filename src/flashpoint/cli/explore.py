@@ -265,8 +265,11 @@ def indicators(
     with open_store(ctx.obj, read_only=True) as con:
         frame = (ranked_pairs(con, query, parse_period(period, freq.value), by, top=top) if ranking
                  else compute_indicators(con, query))
-    view = ("Warning indicators" if ranking
-            else f"{frame.pair.iloc[0] if len(frame) else dyad or country} warning indicators")
+    if frame.empty and format is OutputFormat.table:
+        out.print(f"no incidents {'in ' + period if ranking else 'for ' + (dyad or country or '')} in the store "
+                  f"({freq.value}ly view).", highlight=False)
+        return
+    view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
                 lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking))
 
