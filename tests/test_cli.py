@@ -183,3 +183,10 @@ def test_an_empty_view_says_so(demo_db: Path) -> None:
     listed = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01",
                                  "--format", "json"])
     assert listed.exit_code == 0 and json.loads(listed.output) == []
+
+
+def test_alerts_filtered_to_nothing_say_so_and_not_that_none_are_stored(demo_db: Path) -> None:
+    found = runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "ABW-ZWE"], env={"COLUMNS": "200"})
+    assert found.exit_code == 0 and "no stored alert matches these options" in found.output
+    assert "GEO-RUS" in runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "GEO-RUS"],
+                                      env={"COLUMNS": "200"}).output

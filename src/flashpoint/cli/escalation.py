@@ -117,6 +117,8 @@ def alerts(
             record["contributions"] = json.loads(record["contributions"] or "null")
             record["evidence"] = json.loads(record["evidence"] or "[]")
         out.print_json(json.dumps(records))
+    elif frame.empty and any(v is not None for v in (since, dyad, level, basis)):
+        out.print("no stored alert matches these options; without them, 'flashpoint alerts' lists them all.")
     elif frame.empty:
         out.print("no alerts stored: raise them with 'flashpoint alerts raise'.")
     else:
