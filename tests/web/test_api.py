@@ -50,6 +50,9 @@ def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
     assert pair.status_code == 422 and "expected two countries joined by '-'" in pair.json()["error"]
     unknown = httpx.get(f"{server}/api/pairs/GEO-XXX/ladder")
     assert unknown.status_code == 404 and "'XXX' is not a known country" in unknown.json()["error"]
+    page = httpx.get(f"{server}/pair/GEO-XXX")  # a dashboard page answers in HTML, for a browser
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Not found" in page.text and "&#39;XXX&#39; is not a known country" in page.text
     by = httpx.get(f"{server}/api/indicators/top", params={"period": "2012-08", "by": "mood"})
     assert by.status_code == 422 and "no indicator 'mood'" in by.json()["error"]
     lever = httpx.get(f"{server}/api/pairs/GEO-RUS/simulate", params={"intervention": "prayer@2w"})

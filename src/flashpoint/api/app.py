@@ -62,6 +62,7 @@ from flashpoint.store.queries import (
     select_events,
     store_stats,
 )
+from flashpoint.web.pages import add_pages, error_page
 
 PAIR = r"^[A-Za-z]{3}-[A-Za-z]{3}$"
 FREQ = r"^(day|week|month|year)$"
@@ -104,7 +105,9 @@ def create_app(settings: Settings, /) -> FastAPI:
                            allow_headers=["Authorization", "Content-Type"])
 
     @app.exception_handler(FlashpointError)
-    async def flashpoint_error(request: Request, exc: FlashpointError) -> JSONResponse:
+    async def flashpoint_error(request: Request, exc: FlashpointError) -> Response:
+        if not request.url.path.startswith("/api/"):  # a dashboard page
+            return error_page(request, _status(exc), str(exc))
         return JSONResponse({"error": str(exc)}, status_code=_status(exc))
 
     @app.exception_handler(RequestValidationError)
@@ -130,8 +133,6 @@ def create_app(settings: Settings, /) -> FastAPI:
     _pair_routes(app, settings, answers)
     _outlook_routes(app, settings, answers)
     _write_routes(app, settings, admin, answers)
-    from flashpoint.web.pages import add_pages
-
     add_pages(app, settings)
     return app
 

@@ -41,6 +41,12 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
     return _TEMPLATES.TemplateResponse(request, template, context)
 
 
+def error_page(request: Request, status: int, message: str, /) -> HTMLResponse:
+    """A dashboard page saying what went wrong (a JSON error is for the API's clients)."""
+    title = "Not found" if status == 404 else "Cannot show this page"
+    return _TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "message": message}, status_code=status)
+
+
 def add_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the static files and register the pages on ``app``."""
     app.mount("/static", StaticFiles(directory=str(files("flashpoint.web").joinpath("static"))), name="static")
