@@ -267,7 +267,7 @@ def indicators(
                  else compute_indicators(con, query))
     if frame.empty and format is OutputFormat.table:
         out.print(f"no incidents {'in ' + period if ranking else 'for ' + (dyad or country or '')} in the store "
-                  f"({freq.value}ly view).", highlight=False)
+                  f"({freq.value} view).", highlight=False)
         return
     view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
