@@ -179,7 +179,7 @@ def test_help_shows_flags_without_a_value_placeholder() -> None:
 
 def test_an_empty_view_says_so(demo_db: Path) -> None:
     ranked = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01"])
-    assert ranked.exit_code == 0 and "no incidents in 1990-01 in the store (month view)" in ranked.output
+    assert ranked.exit_code == 0 and "no pair has incidents in 1990-01 (month view)" in ranked.output
     listed = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01",
                                  "--format", "json"])
     assert listed.exit_code == 0 and json.loads(listed.output) == []

@@ -266,8 +266,8 @@ def indicators(
         frame = (ranked_pairs(con, query, parse_period(period, freq.value), by, top=top) if ranking
                  else compute_indicators(con, query))
     if frame.empty and format is OutputFormat.table:
-        out.print(f"no incidents {'in ' + period if ranking else 'for ' + (dyad or country or '')} in the store "
-                  f"({freq.value} view).", highlight=False)
+        out.print(f"no pair has incidents in {period} ({freq.value} view)." if ranking else
+                  f"no incidents for {dyad or country} in the periods asked for ({freq.value} view).", highlight=False)
         return
     view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
