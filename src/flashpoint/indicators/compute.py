@@ -348,10 +348,7 @@ def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: 
     InvalidInput
         For an unknown indicator.
     """
-    try:
-        indicator(by)
-    except KeyError as exc:
-        raise InvalidInput(f"{exc.args[0]}.") from None
+    indicator(by)
     last = period_end(pd.Series([period]), query.freq).iloc[0]
     frame = compute_indicators(con, replace(query, until=query.until or last))
     frame = frame[frame.period == period]
@@ -420,10 +417,7 @@ def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.da
     DataFrame: ``weight``, ``incident`` (cluster), ``event_date``, the actors, ``cameo_code``
     and its name, ``goldstein``, ``num_sources``, ``source``, ``source_url`` or ``source_ref``.
     """
-    try:
-        ind = indicator(name)
-    except KeyError as exc:
-        raise InvalidInput(f"{exc.args[0]}.") from None
+    ind = indicator(name)
     backend = ibis_backend(con)
     rows = indicator_rows(backend.table("events"), ind, query)
     rows = rows.filter(rows.period == period)

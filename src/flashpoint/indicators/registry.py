@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from flashpoint.errors import InvalidInput
 from flashpoint.events.cameo import cameo_codes
 
 
@@ -134,13 +135,13 @@ def indicator(name: str) -> Indicator:
 
     Raises
     ------
-    KeyError
+    InvalidInput
         With the names that exist.
     """
     for found in INDICATORS:
         if found.name == name:
             return found
-    raise KeyError(f"no indicator '{name}'; indicators are {', '.join(i.name for i in INDICATORS)}")
+    raise InvalidInput(f"no indicator '{name}'; indicators are {', '.join(i.name for i in INDICATORS)}.")
 
 
 def render_markdown() -> str:
