@@ -50,6 +50,17 @@ EXTRA_COLUMN: Final = "_extra_fields"
 
 
 @dataclass(frozen=True)
+class Parsed:
+    """A column of a text file that the engine's reader parses to ``type`` (a DATE with the
+    layout's ``date_format``). A row whose value does not parse is rejected by the reader and
+    quarantined as "<column> <value> is not <expected>"."""
+
+    column: str
+    type: str
+    expected: str
+
+
+@dataclass(frozen=True)
 class Layout:
     """How a file is laid out, as detected (or forced).
 
@@ -58,7 +69,8 @@ class Layout:
     names in order; ``header_lines`` counts lines before the first data row. A ``lenient``
     text file may have short rows (padded with nulls) and stray carriage returns, and gets
     one extra column declared so over-long rows are seen; a strict one leaves rows with the
-    wrong number of columns to the reader, which rejects them.
+    wrong number of columns to the reader, which rejects them. ``parsed`` are text columns the
+    reader parses to their type (the others it reads as text, for the mapping to check).
     """
 
     source: str
@@ -70,6 +82,12 @@ class Layout:
     null_strings: tuple[str, ...] = ("",)
     lenient: bool = False
     unit: str | None = None  # unit of the values, for tables that say it in the file name (SIPRI sheets)
+    parsed: tuple[Parsed, ...] = ()
+    date_format: str | None = None  # strptime format of the parsed DATE columns
+
+    def parses(self, column: str, /) -> bool:
+        """Whether the reader parses ``column`` (a text file's column in ``parsed``) to its type."""
+        return self.kind == "text" and any(p.column == column for p in self.parsed)
 
 
 def sql_string(value: str) -> str:
@@ -132,9 +150,10 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
 def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str:
     """The DuckDB table expression that reads the raw file.
 
-    Text files are read with every column as text; rows the reader cannot take (undecodable,
-    or a wrong number of columns in a strict layout) go to ``rejects_table`` with their line.
-    Parquet and JSON are read with their own types.
+    Text files are read with every column as text but the layout's ``parsed`` ones; rows the
+    reader cannot take (undecodable, a wrong number of columns in a strict layout, a parsed
+    value that is not of its type) go to ``rejects_table`` with their line. Parquet and JSON
+    are read with their own types.
     """
     if layout.kind == "parquet":
         return f"read_parquet({sql_string(str(path))})"
@@ -142,7 +161,8 @@ def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan:
         return (f"(SELECT unnest(CASE WHEN json_type(j) = 'ARRAY' THEN j ELSE j -> '$.data' END "
                 f"::JSON[]) AS r FROM read_json_objects({sql_string(str(path))}, format='auto') AS t(j))")
     names = (*layout.columns, EXTRA_COLUMN) if layout.lenient else layout.columns
-    columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in names) + "}"
+    types = {p.column: p.type for p in layout.parsed}
+    columns = "{" + ", ".join(f"{sql_string(c)}: {sql_string(types.get(c, 'VARCHAR'))}" for c in names) + "}"
     nulls = "[" + sql_strings(layout.null_strings) + "]"
     lenient = str(layout.lenient).lower()
     return (
@@ -150,18 +170,22 @@ def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan:
         f"quote={sql_string(layout.quote)}, escape={sql_string(layout.quote)}, strict_mode={str(not layout.lenient).lower()}, "
         f"skip={layout.header_lines}, header=false, nullstr={nulls}, "
         f"null_padding={lenient}, auto_detect=false, "
+        f"{f'dateformat={sql_string(layout.date_format)}, ' if layout.date_format else ''}"
         f"store_rejects=true, rejects_table={sql_string(rejects_table)}, "
         f"rejects_scan={sql_string(rejects_scan)}, max_line_size=1048576)"
     )
 
 
 def field_sql(layout: Layout, name: str, /) -> str:
-    """Text of column ``name`` of the scan aliased ``r`` (trimmed, empty → NULL; NULL when absent)."""
+    """Text of column ``name`` of the scan aliased ``r`` (trimmed, empty → NULL; NULL when absent);
+    the value itself for a column the reader parses."""
     actual = {c.lower(): c for c in layout.columns}
     if layout.lenient:
         actual[EXTRA_COLUMN.lower()] = EXTRA_COLUMN
     if name.lower() not in actual:
         return "CAST(NULL AS VARCHAR)"
+    if layout.parses(actual[name.lower()]):
+        return f"r.\"{actual[name.lower()]}\""
     if layout.kind == "json":
         value = f"r ->> {sql_string(actual[name.lower()])}"
     else:

@@ -12,6 +12,7 @@ construction rather than by a key index.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 SMALL_FILE_BYTES = 64 << 20
 _REJECTS = "flashpoint_rejects"
 _REJECT_SCANS = "flashpoint_reject_scans"
+#: The value in the engine reader's message for a value it could not parse.
+_UNPARSED = re.compile(r'Could not convert string "(.*)" to \'')
 
 
 class _RepeatedIds(Exception):
@@ -57,18 +60,29 @@ def _already_ingested(con: duckdb.DuckDBPyConnection, unit: InputFile, source: s
     return IngestResult(unit.name, row[0], 0, 0, 0, 0, skipped=True)
 
 
-def _reader_rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
-    """(line, reason) for rows the engine's reader rejected (column count, encoding)."""
+def _reader_rejects(con: duckdb.DuckDBPyConnection, layout) -> list[tuple[int, str]]:  # noqa: ANN001
+    """(line, reason) for rows the engine's reader rejected: a wrong number of columns, bytes
+    that are not text, or a value of a column it parses that is not of that column's type
+    ("SQLDATE 20161399 is not a date (YYYYMMDD)", for the row's first such column)."""
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [_REJECTS]
     ).fetchone()[0]
     if not exists:
         return []
-    return con.execute(
-        f"SELECT line, string_agg(error_type || ': ' || message, '; ' ORDER BY error_type) "
-        f"FROM (SELECT line, error_type, arg_max(error_message, column_idx) AS message "
-        f"FROM {_REJECTS} GROUP BY line, error_type) GROUP BY line ORDER BY line"
-    ).fetchall()
+    expected = {p.column: p.expected for p in layout.parsed}
+    reasons: dict[int, dict[str, str]] = {}
+    rejected = con.execute(f"SELECT line, error_type, column_name, error_message FROM {_REJECTS} "
+                           f"ORDER BY line, column_idx").fetchall()
+    for line, kind, column, message in rejected:
+        found = reasons.setdefault(line, {})
+        value = _UNPARSED.search(message) if kind == "CAST" else None
+        if value is not None and column in expected:
+            found.setdefault(kind, f"{column} {value.group(1)} is not {expected[column]}")
+        else:
+            found[kind] = f"{kind}: {message}"
+    # What is wrong with the row as a whole (its bytes, its columns) comes before its values.
+    return [(line, "; ".join(found[kind] for kind in sorted(found, key=lambda k: (k == "CAST", k))))
+            for line, found in sorted(reasons.items())]
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, scan: str,  # noqa: ANN001
@@ -158,14 +172,17 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
             f"SELECT count(*) > count(DISTINCT ({key})) FROM {target.table} WHERE ingest_id = ?", [ingest_id]
     ).fetchone()[0]:
         raise _RepeatedIds
-    rejects = _reader_rejects(con)
+    rejects = _reader_rejects(con, layout)
     if not rejects and _data_rows(con, unit, layout) == stored:
         accepted, invalid = stored, []
     else:
         mapped = reader.canonical_sql(layout, scan, ingest_id=ingest_id)
+        # The filter reads every mapped column, as the insert did: the reader checks a value's
+        # encoding only when it reads its column, so counting without them would count (and
+        # number) a row the insert's read rejected.
         accepted, invalid = con.execute(
-            f"SELECT count(*), coalesce(list((row_ordinal, reason) ORDER BY row_ordinal) "
-            f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped})"
+            f"SELECT count(*) FILTER (WHERE s IS NOT NULL), coalesce(list((row_ordinal, reason) ORDER BY row_ordinal) "
+            f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped}) s"
         ).fetchone()
     quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
     result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
