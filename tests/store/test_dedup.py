@@ -67,6 +67,21 @@ def test_a_new_batch_joins_existing_clusters(settings: Settings, tmp_path: Path,
     assert after == together and sizes == together_sizes  # incremental and all-at-once agree
 
 
+def test_a_chain_of_reports_is_cut_at_the_window_and_at_gaps(settings: Settings, tmp_path: Path,
+                                                               gdelt2_lines) -> None:
+    """With a one-day window, reports on consecutive days form one session, cut into incidents
+    of at most two days from each one's first day; a gap of more than a day starts another."""
+    row = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia consult (043) in Cairo
+    days = [f"201706{d:02d}" for d in (1, 2, 3, 4, 7, 8)]
+    rows = ["\t".join([str(int(row[0]) + k), day, *row[2:]]) for k, day in enumerate(days)]
+    (tmp_path / "chain.tsv").write_text("\n".join(rows) + "\n")
+    with open_store(settings) as con:
+        _ingest(con, settings, [str(tmp_path / "chain.tsv")])
+        clusters = con.execute("SELECT strftime(event_date, '%d'), dense_rank() OVER (ORDER BY cluster_id), "
+                               "cluster_size FROM events ORDER BY event_date").fetchall()
+    assert clusters == [("01", 1, 2), ("02", 1, 2), ("03", 2, 2), ("04", 2, 2), ("07", 3, 2), ("08", 3, 2)]
+
+
 @pytest.mark.shared_data
 def test_machine_reports_join_the_human_coded_incident(shared_data: Path, settings: Settings, tmp_path: Path,
                                                       gdelt2_lines) -> None:

@@ -6,8 +6,9 @@ one country named, with the country where it happened; or, with no actor country
 actors' names and the country where it happened), the CAMEO root (roots that sources
 use interchangeably form one family, :data:`FAMILIES`), and, among machine-coded rows, a grid
 cell of the coordinates (``dedup_cell_degrees``; rows without coordinates fall back to the
-country of the action). Within a block, rows ordered by date form one incident while each is at most ``dedup_window_days`` after the previous
-one, cut so that no incident spans more than that window from its first day. Human-coded
+country of the action). Within a block, rows ordered by date form one incident while each is
+at most ``dedup_window_days`` after the previous one, cut so that no incident spans more than
+that window from its first day. Human-coded
 sources (ACLED, UCDP) have deduplicated their own rows, so two rows of one such source are
 never merged. A human-coded row joins the nearest row (in date, within the window and one
 cell size, ``dedup_cell_degrees`` × 111 km) of the same group from a human-coded source
@@ -113,15 +114,11 @@ gaps AS (
   FROM machine WINDOW w AS (PARTITION BY grp, cell ORDER BY event_date, event_id)
 ),
 sessions AS (
-  SELECT *, sum(fresh) OVER (PARTITION BY grp, cell ORDER BY event_date, event_id ROWS UNBOUNDED PRECEDING)
-            AS session
-  FROM gaps
+  -- In date order, a session starts on the date of its latest fresh row: one pass gives both.
+  SELECT *, sum(fresh) OVER s AS session, max(CASE WHEN fresh = 1 THEN event_date END) OVER s AS session_start
+  FROM gaps WINDOW s AS (PARTITION BY grp, cell ORDER BY event_date, event_id ROWS UNBOUNDED PRECEDING)
 ),
-spans AS (
-  SELECT *, date_diff('day', min(event_date) OVER (PARTITION BY grp, cell, session), event_date) // ({window} + 1)
-            AS part
-  FROM sessions
-),
+spans AS (SELECT *, date_diff('day', session_start, event_date) // ({window} + 1) AS part FROM sessions),
 machine_clusters AS (
   SELECT row_id, event_id, grp, min(event_id) OVER c AS machine_cluster, min(event_date) OVER c AS first_date,
          max(event_date) OVER c AS last_date, avg(lat) OVER c AS lat, avg(lon) OVER c AS lon
@@ -148,7 +145,8 @@ human_clusters AS (
   FROM human h LEFT JOIN human_links l1 USING (event_id) LEFT JOIN human_links l2 ON l2.event_id = l1.link
 )
 SELECT m.row_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
-FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster) LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
+FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster)
+LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
 UNION ALL
 SELECT row_id, cluster_id FROM human_clusters
 )"""
