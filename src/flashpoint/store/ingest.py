@@ -77,7 +77,8 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection, layout) -> list[tuple[int, s
         found = reasons.setdefault(line, {})
         value = _UNPARSED.search(message) if kind == "CAST" else None
         if value is not None and column in expected:
-            found.setdefault(kind, f"{column} {value.group(1)} is not {expected[column]}")
+            found.setdefault(kind, f"{column} {value.group(1)} is not {expected[column]}" if value.group(1).strip()
+                             else f"{column} is blank (spaces only)")
         else:
             found[kind] = f"{kind}: {message}"
     # What is wrong with the row as a whole (its bytes, its columns) comes before its values.
