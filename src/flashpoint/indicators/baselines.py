@@ -27,13 +27,13 @@ PARALLEL_ROWS = 100_000
 
 
 @numba.njit(cache=True, nogil=True)
-def _trailing_z(starts: np.ndarray, idx: np.ndarray, values: np.ndarray, width: int, z: np.ndarray,
-                scored: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Fill ``z`` (rows: series; columns: pair-periods) with each value's z-score against
-    the same series' values of the pair's ``width`` periods before, and ``scored`` with
-    whether a pair-period has enough of them. Pair p's periods run from ``starts[p]`` to
+def _trailing_z(starts: np.ndarray, idx: np.ndarray, values: tuple[np.ndarray, ...], width: int,
+                z: tuple[np.ndarray, ...], scored: np.ndarray) -> None:  # pragma: no cover - compiled
+    """Fill ``z`` (one array per series, one value per pair-period) with each value's z-score
+    against the same series' values of the pair's ``width`` periods before, and ``scored``
+    with whether a pair-period has enough of them. Pair p's periods run from ``starts[p]`` to
     ``starts[p + 1]``, sorted by their period number ``idx``."""
-    series = values.shape[0]
+    series = len(values)
     for p in range(len(starts) - 1):
         lo, hi = starts[p], starts[p + 1]
         if hi == lo:
@@ -42,13 +42,14 @@ def _trailing_z(starts: np.ndarray, idx: np.ndarray, values: np.ndarray, width: 
         for i in range(lo, hi):
             scored[i] = min(width, idx[i] - first) >= MIN_BASELINE
         for c in range(series):
+            value, score = values[c], z[c]
             s1 = 0.0
             s2 = 0.0
             j = lo
             for i in range(lo, hi):
                 while idx[j] < idx[i] - width:  # leaves the window
-                    s1 -= values[c, j]
-                    s2 -= values[c, j] * values[c, j]
+                    s1 -= value[j]
+                    s2 -= value[j] * value[j]
                     j += 1
                 if j == i:  # an empty window sums to exactly zero
                     s1 = 0.0
@@ -57,11 +58,11 @@ def _trailing_z(starts: np.ndarray, idx: np.ndarray, values: np.ndarray, width: 
                 if n >= MIN_BASELINE:
                     mean = s1 / n
                     var = max((s2 - s1 * s1 / n) / (n - 1), mean, 1.0)
-                    z[c, i] = (values[c, i] - mean) / np.sqrt(var)
+                    score[i] = (value[i] - mean) / np.sqrt(var)
                 else:
-                    z[c, i] = 0.0  # masked
-                s1 += values[c, i]
-                s2 += values[c, i] * values[c, i]
+                    score[i] = 0.0  # masked
+                s1 += value[i]
+                s2 += value[i] * value[i]
 
 
 def with_z_scores(table: pa.Table, names: list[str], width: int, /) -> pa.Table:
@@ -76,11 +77,12 @@ def with_z_scores(table: pa.Table, names: list[str], width: int, /) -> pa.Table:
     pair = table.column("pair")
     changes = pc.not_equal(pair.slice(1), pair.slice(0, max(rows - 1, 0)))
     starts = np.concatenate([[0], np.flatnonzero(changes.to_numpy(zero_copy_only=False)) + 1, [rows]]).astype(np.int64)
-    values = np.empty((len(names), rows))
-    for row, name in enumerate(names):
-        values[row] = table.column(f"{name}_value").to_numpy()
+    # Each series as its own array, not stacked into one: fresh memory is what costs most here.
+    # Writable arrays always (a column of one chunk is read-only and copied), so the compiled
+    # pass has one signature.
+    values = tuple(np.require(table.column(f"{name}_value").to_numpy(), np.float64, "W") for name in names)
     idx = table.column("idx").to_numpy().astype(np.int64, copy=False)
-    z, scored = np.empty((len(names), rows)), np.empty(rows, dtype=np.bool_)
+    z, scored = tuple(np.empty(rows) for _ in names), np.empty(rows, dtype=np.bool_)
     if rows < PARALLEL_ROWS:
         _trailing_z(starts, idx, values, int(width), z, scored)
     else:
@@ -89,7 +91,7 @@ def with_z_scores(table: pa.Table, names: list[str], width: int, /) -> pa.Table:
             list(pool.map(lambda part: _trailing_z(part, idx, values, int(width), z, scored),
                           (starts[:middle + 1], starts[middle:])))
     validity = pa.py_buffer(np.packbits(scored, bitorder="little"))
-    for row, name in enumerate(names):
-        column = pa.Array.from_buffers(pa.float64(), rows, [validity, pa.py_buffer(z[row])])
+    for score, name in zip(z, names, strict=True):
+        column = pa.Array.from_buffers(pa.float64(), rows, [validity, pa.py_buffer(score)])
         table = table.append_column(f"{name}_z", column)
     return table
