@@ -12,7 +12,8 @@ process on the same store, laid out by pair as the first ingest leaves it, measu
     benchmark has done since before the store kept a ``pair`` column;
 (a') the same GROUP BY over the stored ``pair`` column, the plainest reading of the reference
     now that the store has one (about half the time of (a)); ratios against both are reported;
-(b) all indicators for all pairs, weekly, with baselines and z-scores
+(b) all indicators for all pairs, weekly, with baselines and z-scores, the faster of two
+    runs as for the reference (the first run's time is reported too)
     (:func:`flashpoint.indicators.compute.indicator_table`, an Arrow table), counted from the
     events (the query compiled and the baselines' compiled code loaded beforehand, once per
     process);
@@ -120,14 +121,20 @@ def measure(workdir: Path, events: int) -> dict[str, float]:
                             .fetchall()])
         kept: dict[str, pa.Table] = {}
         sizes: dict[str, tuple[int, int]] = {}
+        first: dict[str, float] = {}
 
         def indicators(name: str) -> float:
-            start = time.perf_counter()
-            table = indicator_table(con, IndicatorQuery(freq="week"))
-            seconds = time.perf_counter() - start
-            kept[name] = table.filter(pc.is_in(table["pair"], value_set=sampled))
-            sizes[name] = (table.num_rows, len(pc.unique(table["pair"])))
-            return seconds
+            """The faster of two runs, as for the reference."""
+            times = []
+            for _ in range(2):
+                start = time.perf_counter()
+                table = indicator_table(con, IndicatorQuery(freq="week"))
+                times.append(time.perf_counter() - start)
+                kept[name] = table.filter(pc.is_in(table["pair"], value_set=sampled))
+                sizes[name] = (table.num_rows, len(pc.unique(table["pair"])))
+                del table
+            first[name] = times[0]
+            return min(times)
 
         from_events = indicators("from_events")
         weeks = _seconds(lambda: refresh_weeks(con))  # what every ingest keeps up to date (ADR 012)
@@ -143,7 +150,8 @@ def measure(workdir: Path, events: int) -> dict[str, float]:
         assert differing == 0, f"the stored weeks and the events gave different indicators in {differing} rows"
     db.unlink(missing_ok=True)
     return {"events": stored, "build_s": built, "layout_s": laid_out, "reference_s": reference,
-            "stored_pair_s": stored_pair,
+            "stored_pair_s": stored_pair, "first_from_weeks_s": first["from_weeks"],
+            "first_from_events_s": first["from_events"],
             "from_events_s": from_events, "weeks_s": weeks, "from_weeks_s": from_weeks,
             "rows": rows, "pairs": pairs, "peak_mb": _peak_mb()}
 
@@ -159,8 +167,8 @@ def main() -> None:
     commit = current_commit()
     lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
              f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores "
-             "(pair-weeks with incidents), against one plain GROUP BY (pair, week) (the faster of two; the pair made "
-             "from the actor countries, and, next, the stored pair column), "
+             "(pair-weeks with incidents), the faster of two runs, against one plain GROUP BY (pair, week) "
+             "(the faster of two; the pair made from the actor countries, and, next, the stored pair column), "
              "both fetched as Arrow tables, in the same process (each result released once timed); "
              "events laid out by pair as the first ingest leaves them. From the stored weeks: what a settled "
              "store answers (ADR 012; building them from scratch is the next column, an ingest updates its "
@@ -176,6 +184,9 @@ def main() -> None:
                f"| {r['from_events_s']:.2f} | **{r['from_events_s'] / r['reference_s']:.2f}** "
                f"| **{r['from_events_s'] / r['stored_pair_s']:.2f}** "
                f"| {r['weeks_s']:.2f} | {r['peak_mb']:,.0f} |" for r in results],
+             "\nFirst of the two runs (a process's first all-pairs question, with fresh memory): "
+             + "; ".join(f"{r['events']:,} events: {r['first_from_weeks_s']:.2f} s from the stored weeks, "
+                         f"{r['first_from_events_s']:.2f} s from the events" for r in results) + ".",
              "\nTargets: ratio ≤ 2; ≤ 10 s for 40M events."]
     record(lines, append=not args.no_record)
 
