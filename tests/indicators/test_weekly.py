@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from flashpoint.config import Settings
-from flashpoint.indicators.compute import WEEKLY_STATE, IndicatorQuery, _stored_weeks_sql, compute_indicators
+from flashpoint.indicators.compute import (
+    WEEKLY_STATE,
+    IndicatorQuery,
+    _in_order,
+    _listed_sql,
+    _stored_weeks_sql,
+    compute_indicators,
+    indicator_table,
+)
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
@@ -17,6 +25,19 @@ from flashpoint.store.ingest import ingest_paths
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 WEEKLY = IndicatorQuery(freq="week", dyad=("RUS", "GEO"))
+EVERY_PAIR = IndicatorQuery(freq="week")
+
+
+def _stored_in_order(con) -> bool:  # noqa: ANN001 - a DuckDB connection
+    """Whether every pair's stored weeks lie in pair and period order (read without sorting)."""
+    stored = _stored_weeks_sql(con, EVERY_PAIR, "events")
+    return _in_order(con.sql(_listed_sql(stored, EVERY_PAIR, ordered=False)).to_arrow_table())
+
+
+def _sorted_by_pair_and_period(con) -> bool:  # noqa: ANN001 - a DuckDB connection
+    """Whether every pair's weekly indicators come sorted by pair and period, as promised."""
+    frame = indicator_table(con, EVERY_PAIR).select(["pair", "period"]).to_pandas()
+    return frame.equals(frame.sort_values(["pair", "period"], ignore_index=True))
 
 
 def _counted_from_events(con, query: IndicatorQuery) -> pd.DataFrame:  # noqa: ANN001 - a DuckDB connection
@@ -42,6 +63,9 @@ def test_a_pairs_weeks_are_read_from_the_store_and_match_the_events(demo_copy: S
         stored = compute_indicators(con, WEEKLY)
         assert stored["period"].nunique() > 52 and stored["z"].notna().any()
         pd.testing.assert_frame_equal(stored, _counted_from_events(con, WEEKLY))
+        # Every pair's weeks, as the demo's one ingest stored them in order, are read without sorting.
+        assert _stored_in_order(con) and _sorted_by_pair_and_period(con)
+        pd.testing.assert_frame_equal(compute_indicators(con, EVERY_PAIR), _counted_from_events(con, EVERY_PAIR))
         # A month, an end date or a directed pair is counted from the events.
         for other in (IndicatorQuery(freq="month", dyad=("GEO", "RUS")),
                       IndicatorQuery(freq="week", dyad=("GEO", "RUS"), until=pd.Timestamp("2012-06-30").date()),
@@ -50,7 +74,7 @@ def test_a_pairs_weeks_are_read_from_the_store_and_match_the_events(demo_copy: S
 
 
 def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(demo_copy: Settings) -> None:
-    every_pair = IndicatorQuery(freq="week")
+    every_pair = EVERY_PAIR
     with open_store(demo_copy) as con:
         [result] = ingest_paths(con, [str(DATA / "gdelt2_export_20170701234500_head.tsv")], reader=gdelt)
         assert _stored_weeks_sql(con, every_pair, "events") is None  # stored, not settled yet
@@ -59,6 +83,8 @@ def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(d
         new_pairs = [r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE ingest_id = ? "
                                                "AND pair IS NOT NULL", [result.ingest_id]).fetchall()]
         assert new_pairs
+        assert not _stored_in_order(con)  # the new pairs' weeks were appended: sorted when read
+        assert _sorted_by_pair_and_period(con)
         stored = compute_indicators(con, every_pair)
         assert set(new_pairs) <= set(stored["pair"])
         pd.testing.assert_frame_equal(stored, _counted_from_events(con, every_pair))

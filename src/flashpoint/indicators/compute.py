@@ -171,9 +171,9 @@ def period_index(freq: str, column: str = "period") -> str:
 _STEP = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}
 
 
-def _listed_sql(aggregated: str, query: IndicatorQuery) -> str:
+def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, ordered: bool = True) -> str:
     """The counted pair-periods the z-scores are computed over, with ``idx`` (consecutive
-    period numbers), sorted by pair and period.
+    period numbers), sorted by pair and period (unless not ``ordered``: as they come).
 
     A query of one pair, one country or a list of pairs lists every period (dense: empty ones
     too, as zeros), from its ``since`` minus the baseline on when it has one (no earlier
@@ -199,7 +199,8 @@ WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, perio
              FROM ({aggregated})),
 grid AS (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
          FROM agg GROUP BY pair)
-SELECT pair, period, {period_index(query.freq)} AS idx, total, {columns} FROM {rows} ORDER BY pair, period
+SELECT pair, period, {period_index(query.freq)} AS idx, total, {columns} FROM {rows}
+{"ORDER BY pair, period" if ordered else ""}
 """
 
 
@@ -293,14 +294,33 @@ WIDE_COLUMNS = ["pair", "period", "total",
                 *[f"{ind.name}_{part}" for ind in INDICATORS for part in ("value", "incidents", "z")]]
 
 
+def _in_order(listed: pa.Table, /) -> bool:
+    """Whether a listing's rows are sorted by pair and period."""
+    if listed.num_rows < 2:
+        return True
+    pair, idx, last = listed["pair"], listed["idx"], listed.num_rows - 1
+    before, after = pair.slice(0, last), pair.slice(1)
+    if not pc.all(pc.less_equal(before, after)).as_py():
+        return False
+    return not pc.any(pc.and_(pc.equal(before, after), pc.less_equal(idx.slice(1), idx.slice(0, last)))).as_py()
+
+
 def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, table: str = "events") -> pa.Table:
     """The indicators over the store's ``table`` (``events``, or a view of some of them), one
     row per pair and period, sorted by them, wide: ``total`` and, per indicator,
     ``<name>_value``, ``<name>_incidents`` and ``<name>_z``. Weekly counts of pairs come from
     the stored weekly aggregates when they are up to date, else from the events; the
     z-scores from :func:`flashpoint.indicators.baselines.with_z_scores`."""
-    counted = _stored_weeks_sql(con, query, table) or counted_sql(con, query, table=table)
-    listed = con.sql(_listed_sql(counted, query)).to_arrow_table()
+    stored = _stored_weeks_sql(con, query, table)
+    listed = None
+    if stored is not None and not (query.dyad or query.pairs):
+        # Every pair's stored weeks are written in pair and period order, and stay so until an
+        # ingest replaces some pairs' weeks: read as they lie, and sorted only when they are not.
+        listed = con.sql(_listed_sql(stored, query, ordered=False)).to_arrow_table()
+        if not _in_order(listed):
+            listed = None
+    if listed is None:
+        listed = con.sql(_listed_sql(stored or counted_sql(con, query, table=table), query)).to_arrow_table()
     scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods)
     if query.since is not None:
         scored = scored.filter(pc.field("period") >= query.since)
