@@ -72,3 +72,22 @@ def test_the_events_are_laid_out_again_when_the_rows_appended_exceed_the_share(s
         assert con.execute("SELECT value FROM store_meta WHERE key = ?", [LAID_OUT]).fetchall() == [("8",)]
         assert lay_out_if_due(con, replace(settings, layout_share=0.1))  # 2 of 10 exceed a tenth
         assert con.execute("SELECT value FROM store_meta WHERE key = ?", [LAID_OUT]).fetchall() == [("10",)]
+
+
+def test_the_stored_weeks_are_laid_out_with_the_events(settings: Settings, tmp_path: Path,
+                                                       gdelt2_lines: list[str]) -> None:
+    weeks_by_rowid = "SELECT pair, period FROM pair_weeks ORDER BY rowid"
+    never = replace(settings, layout_share=1.0)
+    row = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia consult (043)
+    earlier = "\t".join([str(int(row[0]) + 1), *row[1:7], "AFG", *row[8:17], "USA", *row[18:]])  # AFG-USA
+    (tmp_path / "a.tsv").write_text("\n".join(gdelt2_lines) + "\n")
+    (tmp_path / "b.tsv").write_text(earlier + "\n")
+    with open_store(settings) as con:
+        _ingest(con, never, tmp_path / "a.tsv")
+        _ingest(con, never, tmp_path / "b.tsv")  # its pairs' weeks are appended
+        weeks = con.execute("SELECT * FROM pair_weeks ORDER BY pair, period").fetchall()
+        appended = con.execute(weeks_by_rowid).fetchall()
+        lay_out_events(con)
+        laid_out = con.execute(weeks_by_rowid).fetchall()
+        assert con.execute("SELECT * FROM pair_weeks ORDER BY pair, period").fetchall() == weeks
+    assert appended != sorted(appended) and laid_out == sorted(appended)

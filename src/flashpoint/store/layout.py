@@ -8,7 +8,9 @@ pair, a pair's rows lie in a few vectors, and the same read takes 0.14 s.
 New rows are appended at the end, out of that order. The store is laid out again, in one
 transaction, when the rows appended since the last layout exceed ``layout_share`` of it:
 after an ingest has settled, and by the live watch after a cycle's alerts are delivered, so
-no alert waits for it.
+no alert waits for it. The stored weekly pair aggregates are laid out with the events, by
+pair and week: every pair's weekly indicators read them without sorting when they lie in
+that order (docs/adr/012), which each ingest's refresh of its pairs' weeks undoes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import duckdb
 
 from flashpoint.config import Settings
+from flashpoint.indicators.compute import WEEKLY_TABLE
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +28,25 @@ log = logging.getLogger(__name__)
 LAID_OUT = "events_laid_out"
 
 
+#: The tables laid out and their order; a table the store does not have yet is skipped.
+ORDERS = {"events": "pair, event_date, event_id", WEEKLY_TABLE: "pair, period"}
+
+
 def lay_out_events(con: duckdb.DuckDBPyConnection, /) -> None:
-    """Rewrite ``events`` ordered by pair and date (the same table definition), atomically."""
-    ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'events' AND NOT temporary").fetchall()[0][0]
+    """Rewrite ``events`` ordered by pair and date, and the stored weeks by pair and week (the
+    same table definitions), atomically."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(ddl.replace("CREATE TABLE events", "CREATE TABLE events_laid_out", 1))
-        con.execute("INSERT INTO events_laid_out SELECT * FROM events ORDER BY pair, event_date, event_id")
-        con.execute("DROP TABLE events")
-        con.execute("ALTER TABLE events_laid_out RENAME TO events")
+        for table, order in ORDERS.items():
+            found = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+                                [table]).fetchall()
+            if not found:
+                continue
+            ddl = found[0][0]
+            con.execute(ddl.replace(f"CREATE TABLE {table}", f"CREATE TABLE {table}_laid_out", 1))
+            con.execute(f"INSERT INTO {table}_laid_out SELECT * FROM {table} ORDER BY {order}")
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f"ALTER TABLE {table}_laid_out RENAME TO {table}")
         con.execute("INSERT OR REPLACE INTO store_meta SELECT ?, CAST(count(*) AS VARCHAR) FROM events", [LAID_OUT])
         con.execute("COMMIT")
     except BaseException:
