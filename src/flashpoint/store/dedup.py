@@ -119,15 +119,18 @@ sessions AS (
   FROM gaps WINDOW s AS (PARTITION BY grp, cell ORDER BY event_date, event_id ROWS UNBOUNDED PRECEDING)
 ),
 spans AS (SELECT *, date_diff('day', session_start, event_date) // ({window} + 1) AS part FROM sessions),
+machine_spans AS (
+  SELECT grp, cell, session, part, min(event_id) AS machine_cluster, min(event_date) AS first_date,
+         max(event_date) AS last_date, avg(lat) AS lat, avg(lon) AS lon
+  FROM spans GROUP BY grp, cell, session, part
+),
 machine_clusters AS (
-  SELECT row_id, event_id, grp, min(event_id) OVER c AS machine_cluster, min(event_date) OVER c AS first_date,
-         max(event_date) OVER c AS last_date, avg(lat) OVER c AS lat, avg(lon) OVER c AS lon
-  FROM spans WINDOW c AS (PARTITION BY grp, cell, session, part)
+  SELECT s.row_id, m.machine_cluster FROM spans s JOIN machine_spans m USING (grp, cell, session, part)
 ),
 anchors AS (
   SELECT m.machine_cluster, arg_min(h.event_id, (abs(date_diff('day', m.first_date, h.event_date)), h.event_id))
          AS anchor
-  FROM (SELECT DISTINCT grp, machine_cluster, first_date, last_date, lat, lon FROM machine_clusters) m
+  FROM machine_spans m
   JOIN keyed h ON h.coding = 'human' AND h.grp = m.grp
    AND h.event_date BETWEEN m.first_date - {window} AND m.last_date + {window}
    AND {_near("m", "h", radius_km)}
