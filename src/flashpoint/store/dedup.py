@@ -101,7 +101,7 @@ def _assign_sql(group: str, cell: float, window: int, rows: str) -> str:
     radius_km = cell * 111.2
     return f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
-SELECT row_id, cluster_id, CAST(count(*) OVER (PARTITION BY cluster_id) AS INTEGER) AS cluster_size FROM (
+WITH assigned AS (
 WITH keyed AS (
   SELECT row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
@@ -152,7 +152,9 @@ FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster)
 LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
 UNION ALL
 SELECT row_id, cluster_id FROM human_clusters
-)"""
+),
+sizes AS (SELECT cluster_id, CAST(count(*) AS INTEGER) AS cluster_size FROM assigned GROUP BY cluster_id)
+SELECT row_id, cluster_id, cluster_size FROM assigned JOIN sizes USING (cluster_id)"""
 
 
 def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
