@@ -94,10 +94,11 @@ def _rows_sql(copied: str | None) -> str:
             "AND EXISTS (SELECT 1 FROM dedup_groups WHERE pair IS NULL))")
 
 
-def _assign_sql(group: str, cell: float, window: int, rows: str) -> str:
+def _assign_sql(group: str, cell: float, window: int, rows: str, /, *, every_group: bool = False) -> str:
     """SQL creating ``dedup_assign`` (row_id, cluster_id, cluster_size) for every row of the
-    groups in ``dedup_groups`` among ``rows``: machine-coded sessions per cell, joined to the
-    nearest human-coded row; human-coded rows linked to earlier human-coded sources."""
+    groups in ``dedup_groups`` (of every group, with ``every_group``) among ``rows``:
+    machine-coded sessions per cell, joined to the nearest human-coded row; human-coded rows
+    linked to earlier human-coded sources."""
     radius_km = cell * 111.2
     return f"""
 CREATE OR REPLACE TEMP TABLE dedup_assign AS
@@ -106,7 +107,7 @@ WITH keyed AS (
   SELECT row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
          CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
   FROM {rows}
-  WHERE {group} IN (SELECT grp FROM dedup_groups)
+  WHERE {f"{group} IS NOT NULL" if every_group else f"{group} IN (SELECT grp FROM dedup_groups)"}
 ),
 machine AS (SELECT * FROM keyed WHERE coding <> 'human'),
 gaps AS (
@@ -177,12 +178,20 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     window = int(settings.dedup_window_days)
     cell = float(settings.dedup_cell_degrees)
     group = _group_sql()
-    scope = "" if ingest_ids is None else f"WHERE ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
+    batch = None if ingest_ids is None else f"ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
+    scope = "" if batch is None else f"WHERE {batch}"
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair "
-                    f"FROM events {scope}")
-        con.execute(_assign_sql(group, cell, window, _rows_sql(copied)))
+        # A batch that is the whole store (a first ingest, a full re-clustering) has every group:
+        # no list of its groups to build and filter the rows by.
+        whole = copied is None and (
+            batch is None or not con.execute(f"SELECT count(*) FROM events WHERE NOT ({batch})").fetchone()[0])
+        if whole:
+            con.execute(_assign_sql(group, cell, window, "(SELECT rowid AS row_id, * FROM events)", every_group=True))
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair "
+                        f"FROM events {scope}")
+            con.execute(_assign_sql(group, cell, window, _rows_sql(copied)))
         # Rows that name no country anywhere stand alone. Rows are written back by row id: a
         # join on the event id would read every stored id.
         con.execute(f"INSERT INTO dedup_assign SELECT rowid, event_id, 1 FROM events "
@@ -194,7 +203,7 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         if copied is not None:
             con.execute(f"UPDATE {copied} SET cluster_id = a.cluster_id, cluster_size = a.cluster_size "
                         f"FROM dedup_assign a WHERE {copied}.row_id = a.row_id")
-        con.execute("DROP TABLE dedup_assign; DROP TABLE dedup_groups")
+        con.execute("DROP TABLE dedup_assign; DROP TABLE IF EXISTS dedup_groups")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
