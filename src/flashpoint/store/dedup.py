@@ -155,7 +155,8 @@ UNION ALL
 SELECT row_id, cluster_id FROM human_clusters
 ),
 sizes AS (SELECT cluster_id, CAST(count(*) AS INTEGER) AS cluster_size FROM assigned GROUP BY cluster_id)
-SELECT row_id, cluster_id, cluster_size FROM assigned JOIN sizes USING (cluster_id)"""
+SELECT row_id, cluster_id, cluster_size FROM assigned JOIN sizes USING (cluster_id)
+ORDER BY row_id  -- the updates that write the clusters back then run in the tables' order"""
 
 
 def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
