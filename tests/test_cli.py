@@ -45,6 +45,8 @@ def test_quarantine_lists_bad_rows_with_their_line(tmp_path: Path, gdelt2_lines)
     [row] = json.loads(result.output)
     assert (row["line_number"], row["reason"]) == (2, "SQLDATE 20171399 is not a date (YYYYMMDD)")
     assert row["raw_line"] == "\t".join(bad)
+    table = runner.invoke(app, ["--db", db, "quarantine"]).output
+    assert "SQLDATE 20171399" in table and "␉".join(bad[:2]) in table  # tabs shown, not spaces
 
 
 def test_events_filters_by_dyad_both_directions(demo_db: Path) -> None:

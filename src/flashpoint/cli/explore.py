@@ -195,7 +195,8 @@ def quarantine(
     limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 50,
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
-    """Rows that could not be ingested: file, line, reason and the raw line."""
+    """Rows that could not be ingested: file, line, reason and the raw line (in the table its
+    first 120 characters, tabs shown as ␉; in full as CSV or JSON)."""
     with open_store(ctx.obj, read_only=True) as con:
         rows = select_quarantine(con, file=file, limit=limit or None)
     if format is OutputFormat.table:
@@ -205,7 +206,7 @@ def quarantine(
                 Path(r["file"].split("!")[-1]).name,
                 str(r["line_number"] or ""),
                 r["reason"],
-                (r["raw_line"] or "")[:120],
+                (r["raw_line"] or "")[:120].replace("\t", "␉"),
             )
         out.print(table)
     else:
