@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 
@@ -80,11 +81,12 @@ def test_a_burst_of_missing_answers_takes_few_computations() -> None:
 
     def timelines(pairs: list[int]) -> dict[int, int]:
         calls.append(len(pairs))
+        time.sleep(0.05)  # a computation outlasts many arrivals, however fast the machine
         return {p: p * p for p in pairs}
 
     async def requests() -> list[int]:
         async def one(p: int) -> int:
-            await asyncio.sleep(p / 1000)  # arriving one after another
+            await asyncio.sleep(p / 1000)  # arriving one after another, a millisecond apart
             return await cache.fetch_many(("sq", p), "sq", p, timelines)
 
         return await asyncio.gather(*(one(p) for p in range(60)))
