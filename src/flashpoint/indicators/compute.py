@@ -173,7 +173,7 @@ _STEP = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}
 
 def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, ordered: bool = True) -> str:
     """The counted pair-periods the z-scores are computed over, with ``idx`` (consecutive
-    period numbers), sorted by pair and period (unless not ``ordered``: as they come).
+    period numbers), sorted by pair and period when ``ordered`` (else in the order read).
 
     A query of one pair, one country or a list of pairs lists every period (dense: empty ones
     too, as zeros), from its ``since`` minus the baseline on when it has one (no earlier
