@@ -416,9 +416,7 @@ def parse_period(text: str, freq: str) -> dt.date:
 
 def period_end(period: pd.Series, freq: str) -> pd.Series:
     """The last day of each period (first days at ``freq``): when its data are complete."""
-    offset = {"day": pd.DateOffset(days=0), "week": pd.DateOffset(days=6), "month": pd.offsets.MonthEnd(0),
-              "year": pd.offsets.YearEnd(0)}[freq]
-    return (pd.to_datetime(period) + offset).dt.date
+    return pd.to_datetime(period).dt.to_period(_PANDAS_PERIOD[freq]).dt.end_time.dt.date
 
 
 def period_label(start: dt.date, freq: str) -> str:
