@@ -200,9 +200,7 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     fields = {**_TEXT_FIELDS, **{column: name for name, column, _ in _NUMERIC_FIELDS}}
     # Casting a value the reader parsed to its own type is no operation; only the date differs.
     typed = ", ".join(f"try_cast(v.{column} AS {kind}) AS {column}_parsed" for _, column, kind in _NUMERIC_FIELDS)
-    actual = {c.lower(): c for c in layout.columns}
-    sqldate = ("v.sqldate" if layout.parses(actual.get("sqldate", "")) else
-               "CAST(try_strptime(v.sqldate, '%Y%m%d') AS DATE)")
+    sqldate = "v.sqldate" if layout.parses("SQLDATE") else "CAST(try_strptime(v.sqldate, '%Y%m%d') AS DATE)"
     source = layout.source
     return f"""
 WITH {fields_cte(layout, scan, fields, ordinals=ordinals)},

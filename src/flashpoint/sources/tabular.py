@@ -86,8 +86,8 @@ class Layout:
     date_format: str | None = None  # strptime format of the parsed DATE columns
 
     def parses(self, column: str, /) -> bool:
-        """Whether the reader parses ``column`` (a text file's column in ``parsed``) to its type."""
-        return self.kind == "text" and any(p.column == column for p in self.parsed)
+        """Whether the reader parses ``column`` (any case; a text file's column in ``parsed``) to its type."""
+        return self.kind == "text" and any(p.column.lower() == column.lower() for p in self.parsed)
 
 
 def sql_string(value: str) -> str:
@@ -184,7 +184,7 @@ def field_sql(layout: Layout, name: str, /) -> str:
         actual[EXTRA_COLUMN.lower()] = EXTRA_COLUMN
     if name.lower() not in actual:
         return "CAST(NULL AS VARCHAR)"
-    if layout.parses(actual[name.lower()]):
+    if layout.parses(name):
         return f"r.\"{actual[name.lower()]}\""
     if layout.kind == "json":
         value = f"r ->> {sql_string(actual[name.lower()])}"
