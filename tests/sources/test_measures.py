@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+from typer.testing import CliRunner
+
+from flashpoint.cli import app
 from flashpoint.config import Settings
 from flashpoint.sources import measures
 from flashpoint.store.connection import open_store
@@ -36,3 +40,14 @@ def test_measures_are_stored_and_bad_rows_quarantined(settings: Settings, tmp_pa
                        (7, "measure handshake is not a known measure type"),
                        (8, "target Atlantis is not a country or pair"),
                        (9, "source is empty: every measure needs its citation")]
+
+
+def test_the_ingest_command_stores_measures_and_reports_the_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "measures.csv"
+    path.write_text(TABLE, encoding="utf-8")
+    db = tmp_path / "cli.duckdb"
+    result = CliRunner().invoke(app, ["--db", str(db), "ingest", "measures", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"4 measures stored in {db}; 4 rows quarantined" in result.output
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM measures").fetchall() == [(4,)]

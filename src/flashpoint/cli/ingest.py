@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -142,18 +142,6 @@ def ingest_gdelt(
     _ingest(ctx.obj, paths, gdelt, format.value)
 
 
-@ingest_app.command("acled")
-def ingest_acled(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows)."""
-    _ingest(ctx.obj, paths, acled)
-
-
-@ingest_app.command("ucdp")
-def ingest_ucdp(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."""
-    _ingest(ctx.obj, paths, ucdp)
-
-
 @ingest_app.command("csv")
 def ingest_csv(
     ctx: typer.Context,
@@ -164,40 +152,31 @@ def ingest_csv(
     _ingest(ctx.obj, paths, MappedCsvReader(load_mapping(mapping)))
 
 
-@ingest_app.command("milex")
-def ingest_milex(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."""
-    _ingest(ctx.obj, paths, milex)
+#: The sources whose command takes only paths: command name → (reader, help).
+_PATHS_ONLY: dict[str, tuple[Reader, str]] = {
+    "acled": (acled, "Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows)."),
+    "ucdp": (ucdp, "Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."),
+    "milex": (milex, "Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."),
+    "measures": (measures, "Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): "
+                           "date, actor, target, measure, source."),
+    "crises": (crises, "Ingest International Crisis Behavior crises (the system-level file, one row per crisis)."),
+    "terminations": (terminations, "Ingest the UCDP Conflict Termination dataset (conflict episodes, "
+                                   "how and when they ended)."),
+    "polecat": (polecat, "Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO)."),
+    "icews": (icews, "Ingest ICEWS: Dataverse event files, or name-based quadruples "
+                     "(actor, event text, actor, date)."),
+}
 
 
-@ingest_app.command("measures")
-def ingest_measures(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): date, actor, target, measure, source."""
-    _ingest(ctx.obj, paths, measures)
+def _paths_only(reader: Reader) -> Callable[..., None]:
+    """The command ingesting ``reader``'s files."""
+    def command(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
+        _ingest(ctx.obj, paths, reader)
+    return command
 
 
-@ingest_app.command("crises")
-def ingest_crises(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest International Crisis Behavior crises (the system-level file, one row per crisis)."""
-    _ingest(ctx.obj, paths, crises)
-
-
-@ingest_app.command("terminations")
-def ingest_terminations(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest the UCDP Conflict Termination dataset (conflict episodes, how and when they ended)."""
-    _ingest(ctx.obj, paths, terminations)
-
-
-@ingest_app.command("polecat")
-def ingest_polecat(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO)."""
-    _ingest(ctx.obj, paths, polecat)
-
-
-@ingest_app.command("icews")
-def ingest_icews(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-    """Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date)."""
-    _ingest(ctx.obj, paths, icews)
+for _name, (_reader, _help) in _PATHS_ONLY.items():
+    ingest_app.command(_name, help=_help)(_paths_only(_reader))
 
 
 @ingest_app.command("series")
