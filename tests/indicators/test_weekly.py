@@ -10,7 +10,6 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import (
-    WEEKLY_STATE,
     IndicatorQuery,
     _in_order,
     _listed_sql,
@@ -22,6 +21,7 @@ from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
+from flashpoint.store.schema import WEEKLY_STATE
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 WEEKLY = IndicatorQuery(freq="week", dyad=("RUS", "GEO"))

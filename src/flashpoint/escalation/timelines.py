@@ -24,8 +24,9 @@ import pyarrow as pa
 
 from flashpoint.config import Settings
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
-from flashpoint.indicators.compute import WEEKLY_TABLE, stored_weeks_state, weeks_current
+from flashpoint.indicators.compute import stored_weeks_state, weeks_current
 from flashpoint.sources.tabular import sql_string, sql_strings
+from flashpoint.store.schema import WEEKLY_TABLE
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, ind
 from flashpoint.indicators.spending import with_spending_growth
 from flashpoint.sources.tabular import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
+from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
 #: Period names → Ibis truncation unit and pandas frequency.
 FREQUENCIES = {"day": ("D", "D"), "week": ("W", "W-MON"), "month": ("M", "MS"), "year": ("Y", "YS")}
@@ -247,12 +248,6 @@ def counted_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *, tab
             raise InvalidInput(f"pair or country {value!r}: expected ISO3 codes such as GEO or GEO-RUS.")
         counted = counted.replace(placeholder, value)
     return counted
-
-
-#: The stored weekly pair aggregates (:mod:`flashpoint.indicators.weekly`) and the key in
-#: ``store_meta`` of the store state they reflect.
-WEEKLY_TABLE = "pair_weeks"
-WEEKLY_STATE = "pair_weeks_state"
 
 
 def store_state_sql(where: str = "") -> str:

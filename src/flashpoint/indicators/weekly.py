@@ -22,8 +22,6 @@ import duckdb
 from flashpoint.config import Settings
 from flashpoint.escalation.timelines import bring_up_to_date
 from flashpoint.indicators.compute import (
-    WEEKLY_STATE,
-    WEEKLY_TABLE,
     IndicatorQuery,
     counted_sql,
     store_state_sql,
@@ -32,6 +30,7 @@ from flashpoint.indicators.compute import (
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.layout import lay_out_if_due
 from flashpoint.store.queries import copy_pair_events
+from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
 
 def _state(con: duckdb.DuckDBPyConnection, /, *, without: list[int] | None = None) -> str:

@@ -20,7 +20,7 @@ import logging
 import duckdb
 
 from flashpoint.config import Settings
-from flashpoint.indicators.compute import WEEKLY_TABLE
+from flashpoint.store.schema import WEEKLY_TABLE
 
 log = logging.getLogger(__name__)
 

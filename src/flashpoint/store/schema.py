@@ -13,6 +13,10 @@ from flashpoint.events.countries import country_code_rows
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 
 SCHEMA_VERSION = "6"
+#: The stored weekly pair aggregates (:mod:`flashpoint.indicators.weekly`, which creates the
+#: table) and the key in ``store_meta`` of the store state they reflect.
+WEEKLY_TABLE = "pair_weeks"
+WEEKLY_STATE = "pair_weeks_state"
 #: Earlier store schemas this version upgrades in place (:func:`_upgrade`).
 UPGRADES_FROM = frozenset({"4", "5"})
 
