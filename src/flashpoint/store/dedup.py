@@ -94,21 +94,12 @@ def _rows_sql(copied: str | None) -> str:
             "AND EXISTS (SELECT 1 FROM dedup_groups WHERE pair IS NULL))")
 
 
-def _assign_sql(group: str, cell: float, window: int, rows: str, /, *, every_group: bool = False) -> str:
-    """SQL creating ``dedup_assign`` (row_id, cluster_id, cluster_size) for every row of the
-    groups in ``dedup_groups`` (of every group, with ``every_group``) among ``rows``:
-    machine-coded sessions per cell, joined to the nearest human-coded row; human-coded rows
-    linked to earlier human-coded sources."""
-    radius_km = cell * 111.2
+def _machine_sessions_sql(window: int) -> str:
+    """CTEs over ``keyed``'s machine-coded rows: ``machine_spans``, the sessions of each group
+    and cell (rows at most ``window`` days apart, cut every ``window`` + 1 days from the
+    session's first day) with their first id, dates and mean position, and
+    ``machine_clusters``, each row's span (``machine_cluster``, the span's first id)."""
     return f"""
-CREATE OR REPLACE TEMP TABLE dedup_assign AS
-WITH assigned AS (
-WITH keyed AS (
-  SELECT row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
-         CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
-  FROM {rows}
-  WHERE {f"{group} IS NOT NULL" if every_group else f"{group} IN (SELECT grp FROM dedup_groups)"}
-),
 machine AS (SELECT * FROM keyed WHERE coding <> 'human'),
 gaps AS (
   SELECT *, CASE WHEN date_diff('day', lag(event_date) OVER w, event_date) <= {window} THEN 0 ELSE 1 END AS fresh
@@ -127,7 +118,15 @@ machine_spans AS (
 ),
 machine_clusters AS (
   SELECT s.row_id, m.machine_cluster FROM spans s JOIN machine_spans m USING (grp, cell, session, part)
-),
+)"""
+
+
+def _human_links_sql(window: int, radius_km: float) -> str:
+    """CTEs over ``keyed``'s human-coded rows: ``anchors``, the human-coded row nearest in time
+    to each machine span's first day within ``window`` days and ``radius_km``, and
+    ``human_clusters``, each human-coded row linked to an earlier source's nearest row (and
+    that row's own link)."""
+    return f"""
 anchors AS (
   SELECT m.machine_cluster, arg_min(h.event_id, (abs(date_diff('day', m.first_date, h.event_date)), h.event_id))
          AS anchor
@@ -147,7 +146,26 @@ human_links AS (
 human_clusters AS (
   SELECT h.row_id, h.event_id, coalesce(l2.link, l1.link, h.event_id) AS cluster_id
   FROM human h LEFT JOIN human_links l1 USING (event_id) LEFT JOIN human_links l2 ON l2.event_id = l1.link
-)
+)"""
+
+
+def _assign_sql(group: str, cell: float, window: int, rows: str, /, *, every_group: bool = False) -> str:
+    """SQL creating ``dedup_assign`` (row_id, cluster_id, cluster_size) for every row of the
+    groups in ``dedup_groups`` (of every group, with ``every_group``) among ``rows``:
+    machine-coded sessions per cell, joined to the nearest human-coded row; human-coded rows
+    linked to earlier human-coded sources."""
+    radius_km = cell * 111.2
+    return f"""
+CREATE OR REPLACE TEMP TABLE dedup_assign AS
+WITH assigned AS (
+WITH keyed AS (
+  SELECT row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
+         CASE WHEN {_located_sql()} THEN lat END AS lat, CASE WHEN {_located_sql()} THEN lon END AS lon
+  FROM {rows}
+  WHERE {f"{group} IS NOT NULL" if every_group else f"{group} IN (SELECT grp FROM dedup_groups)"}
+),
+{_machine_sessions_sql(window)},
+{_human_links_sql(window, radius_km)}
 SELECT m.row_id, coalesce(hc.cluster_id, m.machine_cluster) AS cluster_id
 FROM machine_clusters m LEFT JOIN anchors a USING (machine_cluster)
 LEFT JOIN human_clusters hc ON hc.event_id = a.anchor
