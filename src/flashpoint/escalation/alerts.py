@@ -40,6 +40,7 @@ from flashpoint.indicators.redlines import (
 )
 from flashpoint.indicators.registry import INDICATORS, indicator
 from flashpoint.jsonrows import json_rows
+from flashpoint.store.connection import transaction
 from flashpoint.store.queries import copy_pair_events
 
 #: Rank of each level (0: no alert).
@@ -221,18 +222,14 @@ def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> lis
         return []
     con.register("new_alerts", alerts)
     try:
-        con.execute("BEGIN TRANSACTION")
-        changed = [r[0] for r in con.execute(
-            "SELECT n.alert_id FROM new_alerts n LEFT JOIN alerts a USING (alert_id) "
-            "WHERE a.alert_id IS NULL OR n.level_rank > a.level_rank").fetchall()]
-        con.execute("DELETE FROM alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
-        con.execute("INSERT INTO alerts BY NAME SELECT * EXCLUDE (contributions, evidence), "
-                    "CAST(contributions AS JSON) AS contributions, CAST(evidence AS JSON) AS evidence, "
-                    "localtimestamp AS raised_at FROM new_alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            changed = [r[0] for r in con.execute(
+                "SELECT n.alert_id FROM new_alerts n LEFT JOIN alerts a USING (alert_id) "
+                "WHERE a.alert_id IS NULL OR n.level_rank > a.level_rank").fetchall()]
+            con.execute("DELETE FROM alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
+            con.execute("INSERT INTO alerts BY NAME SELECT * EXCLUDE (contributions, evidence), "
+                        "CAST(contributions AS JSON) AS contributions, CAST(evidence AS JSON) AS evidence, "
+                        "localtimestamp AS raised_at FROM new_alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
     finally:
         con.unregister("new_alerts")
     return changed

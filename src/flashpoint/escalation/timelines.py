@@ -26,6 +26,7 @@ from flashpoint.config import Settings
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
 from flashpoint.indicators.compute import stored_weeks_state, weeks_current
 from flashpoint.sources.tabular import sql_string, sql_strings
+from flashpoint.store.connection import transaction
 from flashpoint.store.schema import WEEKLY_TABLE
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,7 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
     everything = pairs is None
     if everything:
         pairs = tuple(r[0] for r in con.execute(f"SELECT DISTINCT pair FROM {WEEKLY_TABLE} ORDER BY pair").fetchall())
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if everything:  # typed by an empty frame, then filled a chunk of pairs at a time (bounded memory)
             _create(con, _arrow(ladder_frame(con, settings, (), freq="week")))
         else:
@@ -106,10 +106,6 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
             con.from_arrow(chunk).query("chunk", f"INSERT INTO {TABLE} BY NAME SELECT * FROM chunk")
         con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
                     [STATE, _state_of(stored_weeks_state(con), settings)])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 #: The largest share of DuckDB's memory limit the stored timelines are read into.

@@ -21,6 +21,7 @@ import pandas as pd
 from flashpoint.errors import InvalidInput
 from flashpoint.events.cameo import cameo_codes
 from flashpoint.indicators.compute import IndicatorQuery, compiled_sql, keyed_rows
+from flashpoint.store.connection import transaction
 
 STATE_TYPES = ("GOV", "MIL", "COP")
 #: Alert levels, lowest first.
@@ -177,15 +178,11 @@ def record_crossings(con: duckdb.DuckDBPyConnection, crossings: pd.DataFrame, fr
         return 0
     con.register("new_crossings", crossings.assign(freq=freq))
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM redline_crossings r USING new_crossings n WHERE r.rule = n.rule AND r.pair = n.pair "
-                    "AND r.period = n.period AND r.freq = n.freq")
-        con.execute("INSERT INTO redline_crossings SELECT rule, pair, freq, period, incidents, event_ids, first_date, "
-                    "localtimestamp FROM new_crossings")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("DELETE FROM redline_crossings r USING new_crossings n WHERE r.rule = n.rule "
+                        "AND r.pair = n.pair AND r.period = n.period AND r.freq = n.freq")
+            con.execute("INSERT INTO redline_crossings SELECT rule, pair, freq, period, incidents, event_ids, "
+                        "first_date, localtimestamp FROM new_crossings")
     finally:
         con.unregister("new_crossings")
     return len(crossings)

@@ -27,6 +27,7 @@ from flashpoint.indicators.compute import (
     store_state_sql,
     stored_weeks_state,
 )
+from flashpoint.store.connection import transaction
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.layout import lay_out_if_due
 from flashpoint.store.queries import copy_pair_events
@@ -47,18 +48,13 @@ def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] |
     query = IndicatorQuery(freq="week", pairs=pairs)
     counted = (f"SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period) "
                f"FROM ({counted_sql(con, query, table=table)})")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if pairs is None:
             con.execute(f"CREATE OR REPLACE TABLE {WEEKLY_TABLE} AS {counted} ORDER BY pair, period")
         else:
             con.execute(f"DELETE FROM {WEEKLY_TABLE} WHERE pair IN (SELECT unnest(?))", [list(pairs)])
             con.execute(f"INSERT INTO {WEEKLY_TABLE} {counted}")
         con.execute(f"INSERT OR REPLACE INTO store_meta SELECT ?, ({store_state_sql()})", [WEEKLY_STATE])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,19 @@ def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[du
         con.close()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection, /) -> Iterator[None]:
+    """Run the block in one transaction: committed when it ends, rolled back when it fails or
+    is interrupted (the error is raised again)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def ibis_backend(con: duckdb.DuckDBPyConnection) -> ibis.BaseBackend:
     """An Ibis backend over an open store connection, for engine-portable queries."""
     return ibis.duckdb.from_connection(con)

@@ -33,6 +33,7 @@ import logging
 import duckdb
 
 from flashpoint.config import Settings
+from flashpoint.store.connection import transaction
 
 log = logging.getLogger(__name__)
 
@@ -199,8 +200,7 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     group = _group_sql()
     batch = None if ingest_ids is None else f"ingest_id IN ({', '.join(str(int(i)) for i in ingest_ids)})"
     scope = "" if batch is None else f"WHERE {batch}"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         # A batch that is the whole store (a first ingest, a full re-clustering) has every group:
         # no list of its groups to build and filter the rows by.
         whole = copied is None and (
@@ -223,9 +223,5 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
             con.execute(f"UPDATE {copied} SET cluster_id = a.cluster_id, cluster_size = a.cluster_size "
                         f"FROM dedup_assign a WHERE {copied}.row_id = a.row_id")
         con.execute("DROP TABLE dedup_assign; DROP TABLE IF EXISTS dedup_groups")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     log.info("deduplication: %d rows (re)assigned to clusters", changed)
     return changed

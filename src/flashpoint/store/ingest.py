@@ -21,6 +21,7 @@ import duckdb
 from flashpoint.errors import InvalidInput
 from flashpoint.events.schema import PAIR_SQL
 from flashpoint.sources.tabular import EVENTS, Reader, Target, sql_string
+from flashpoint.store.connection import transaction
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 
 log = logging.getLogger(__name__)
@@ -200,21 +201,15 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
 def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
              ingest_id: int, *, keep_first: bool) -> IngestResult | None:
     """Load one file in its own transaction; None when it repeats an event id and not ``keep_first``."""
-    con.execute("BEGIN TRANSACTION")
     try:
-        result = _load(con, unit, reader, layout, ingest_id, keep_first=keep_first)
-        con.execute("COMMIT")
+        with transaction(con):
+            result = _load(con, unit, reader, layout, ingest_id, keep_first=keep_first)
     except _RepeatedIds:
-        con.execute("ROLLBACK")
         log.info("%s repeats event ids; loading it again keeping the first row of each", unit.name)
         return None
     except duckdb.Error as exc:
-        con.execute("ROLLBACK")
         raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. "
                            "Nothing from this file was stored.") from None
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     log.info("ingested %s: %s", unit.name, result)
     return result
 

@@ -20,6 +20,7 @@ import logging
 import duckdb
 
 from flashpoint.config import Settings
+from flashpoint.store.connection import transaction
 from flashpoint.store.schema import WEEKLY_TABLE
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,7 @@ ORDERS = {"events": "pair, event_date, event_id", WEEKLY_TABLE: "pair, period"}
 def lay_out_events(con: duckdb.DuckDBPyConnection, /) -> None:
     """Rewrite ``events`` ordered by pair and date, and the stored weeks by pair and week (the
     same table definitions), atomically."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table, order in ORDERS.items():
             found = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
                                 [table]).fetchall()
@@ -48,10 +48,6 @@ def lay_out_events(con: duckdb.DuckDBPyConnection, /) -> None:
             con.execute(f"DROP TABLE {table}")
             con.execute(f"ALTER TABLE {table}_laid_out RENAME TO {table}")
         con.execute("INSERT OR REPLACE INTO store_meta SELECT ?, CAST(count(*) AS VARCHAR) FROM events", [LAID_OUT])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     con.execute("CHECKPOINT")
 
 
