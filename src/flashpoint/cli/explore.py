@@ -406,7 +406,7 @@ def redlines_check(
             )
         return shown
 
-    write_frame(crossings, format, f"{len(crossings)} red-line crossings (table redline_crossings)", table)
+    write_frame(crossings, format, f"{len(crossings)} red-line crossing(s) (table redline_crossings)", table)
 
 
 @app.command()

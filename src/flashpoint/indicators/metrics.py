@@ -65,10 +65,14 @@ def _counted_rows(between: ibis.Table, measures: ibis.Table, metric: Metric) -> 
         event_part, measure_part = counted.get(y), recorded.get(y)
         sources = []
         if event_part:
-            sources.append(f"{event_part['incidents']} incidents in " + ", ".join(sorted(event_part["sources"]))
+            incidents = event_part["incidents"]
+            sources.append(f"{incidents} incident{'' if incidents == 1 else 's'} in "
+                           + ", ".join(sorted(event_part["sources"]))
                            + f" (CAMEO {', '.join(metric.codes)})")
         if measure_part:
-            sources.append(f"{measure_part['n']} measures: " + "; ".join(sorted(measure_part["cited"])))
+            recorded_n = measure_part["n"]
+            sources.append(f"{recorded_n} measure{'' if recorded_n == 1 else 's'}: "
+                           + "; ".join(sorted(measure_part["cited"])))
         value = (event_part["incidents"] if event_part else 0) + (measure_part["n"] if measure_part else 0)
         rows.append({"year": y, "metric": metric.name, "title": metric.title, "value": float(value),
                      "unit": metric.unit, "source": " + ".join(sources)})
