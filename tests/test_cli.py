@@ -192,3 +192,12 @@ def test_alerts_filtered_to_nothing_say_so_and_not_that_none_are_stored(demo_db:
     assert found.exit_code == 0 and "no stored alert matches these options" in found.output
     assert "GEO-RUS" in runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "GEO-RUS"],
                                       env={"COLUMNS": "200"}).output
+
+
+def test_the_command_line_starts_without_the_model_chart_and_server_libraries() -> None:
+    """scikit-learn, Altair and FastAPI load in the commands that use them, not for every command
+    (they made `flashpoint --help` take 2.6 s instead of 1.4 s)."""
+    heavy = ("sklearn", "scipy.stats", "altair", "fastapi", "uvicorn", "jinja2")
+    code = f"import sys, flashpoint.cli; print(*[m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert loaded.stdout.split() == []

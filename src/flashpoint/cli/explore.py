@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -30,7 +30,6 @@ from flashpoint.cli.common import (
     write_rows,
 )
 from flashpoint.config import Settings
-from flashpoint.demo import DemoSummary, default_demo_db, run_demo
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.indicators.compute import (
@@ -58,6 +57,9 @@ from flashpoint.store.queries import (
     select_quarantine,
     store_stats,
 )
+
+if TYPE_CHECKING:
+    from flashpoint.demo import DemoSummary
 
 redlines_app = typer.Typer(
     help="Red lines: declared thresholds, and the pairs that crossed them.", no_args_is_help=True
@@ -434,6 +436,8 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the dashboard with --serve.", min=1, max=65535)] = 8765,
 ) -> None:
     """Build a fresh demo store from the bundled GDELT slice and show what it holds."""
+    from flashpoint.demo import default_demo_db, run_demo
+
     settings: Settings = ctx.obj
     db = out_db or default_demo_db()
     summary = run_demo(replace(settings, db=db))

@@ -12,13 +12,7 @@ from rich.table import Table
 from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_dyad
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.forecasts.backtest import backtest as run_backtest
-from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
 from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
-from flashpoint.forecasts.models import MODELS
-from flashpoint.forecasts.pair_forecast import forecast_dyad, parse_horizon
-from flashpoint.charts import save_chart
-from flashpoint.forecasts.plots import backtest_chart, fatalities_chart
 from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel, structural_rows
 from flashpoint.store.connection import open_store
 
@@ -35,6 +29,8 @@ def _scores_table(result, title: str) -> Table:  # noqa: ANN001
 def _panel_rows(settings: Settings, panel: str, horizon: str, data_dir: Optional[Path]):  # noqa: ANN202
     """The panel's rows and description: from the store (dyad-month, plus the structural features
     of the data folder when given) or the data folder (dyad-year)."""
+    from flashpoint.forecasts.pair_forecast import parse_horizon
+
     if panel == "dyad-month":
         months = parse_horizon(horizon, unit=panel)
         structure = structural_rows(data_dir) if data_dir is not None else None
@@ -62,7 +58,8 @@ def backtest(
     horizon: Annotated[Optional[str], typer.Option(help="Months ahead for dyad-month targets, e.g. 3m "
                                                         "(dyad-year: 1y).")] = None,
     first_year: Annotated[Optional[int], typer.Option(help="Drop rows before this year (a reduced run).")] = None,
-    models: Annotated[str, typer.Option(help=f"Comma-separated models: {', '.join(MODELS)}.")] = ",".join(MODELS),
+    models: Annotated[Optional[str], typer.Option(help="Comma-separated models (default: every model; an unknown "
+                                                      "name lists them). The baselines are always scored.")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data "
                                                           "(peacesciencer/*.csv).")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Write the chart to this .svg or .png file: reliability "
@@ -70,6 +67,11 @@ def backtest(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
+    from flashpoint.charts import save_chart
+    from flashpoint.forecasts.backtest import backtest as run_backtest
+    from flashpoint.forecasts.models import MODELS
+    from flashpoint.forecasts.plots import backtest_chart
+
     if panel == "country-month":
         if target not in (None, "fatalities"):
             raise InvalidInput(f"target '{target}': the country-month panel forecasts fatalities.")
@@ -77,7 +79,7 @@ def backtest(
         return
     monthly = panel == "dyad-month"
     period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
-    chosen = tuple(m.strip() for m in models.split(",") if m.strip())
+    chosen = MODELS if models is None else tuple(m.strip() for m in models.split(",") if m.strip())
     with err.status(f"building the {panel} panel and backtesting"):
         rows, spec = _panel_rows(ctx.obj, panel, horizon or ("3m" if monthly else "1y"), data_dir)
         result = run_backtest(rows, spec=spec, target=target or next(iter(spec.targets)),
@@ -101,6 +103,10 @@ def backtest(
 
 def _backtest_fatalities(data_dir: Optional[Path], test_start: str, format: ListFormat,  # noqa: A002
                          plot: Optional[Path]) -> None:
+    from flashpoint.charts import save_chart
+    from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
+    from flashpoint.forecasts.plots import fatalities_chart
+
     if data_dir is None:
         raise InvalidInput("backtest: the country-month panel needs --data-dir, a folder laid out like the shared "
                            "data (views_competition_cm/).")
@@ -142,6 +148,8 @@ def forecast(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """A pair's probability of escalating, with a 90% interval, its main drivers and the baselines."""
+    from flashpoint.forecasts.pair_forecast import forecast_dyad
+
     with err.status(f"building the {panel} panel and fitting"):
         result = forecast_dyad(ctx.obj, parse_dyad(dyad), panel=panel, target=target, horizon=horizon, as_of=as_of,
                                data_dir=data_dir)

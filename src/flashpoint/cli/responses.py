@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -25,10 +25,11 @@ from flashpoint.cli.common import (
 )
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.panels import structural_rows
-from flashpoint.responses.evidence import CAVEATS, Estimate, estimates_frame, levers_evidence, render_evidence_markdown
 from flashpoint.responses.levers import BASES, get_lever, levers, render_levers_markdown
-from flashpoint.responses.recommend import recommend, recommendation_dict, render_recommendations_markdown
 from flashpoint.store.connection import open_store
+
+if TYPE_CHECKING:
+    from flashpoint.responses.evidence import Estimate
 
 
 class DocFormat(str, Enum):
@@ -69,6 +70,8 @@ def evidence(
     format: Annotated[DocFormat, typer.Option("--format", help="Output format.")] = DocFormat.table,
 ) -> None:
     """What followed a lever in comparable historical situations: weighted effect, interval, sizes."""
+    from flashpoint.responses.evidence import estimates_frame, levers_evidence, render_evidence_markdown
+
     if (lever is None) == (not all_levers):
         raise InvalidInput("evidence: name one lever (flashpoint levers lists them) or give --all.")
     chosen = levers() if all_levers else (get_lever(lever),)
@@ -90,6 +93,8 @@ def evidence(
 
 
 def _evidence_table(frame: pd.DataFrame, found: list[Estimate]) -> None:
+    from flashpoint.responses.evidence import CAVEATS
+
     if frame.empty:
         out.print("no evidence base in this store for that lever: ingest ICB crises (flashpoint ingest crises FILE) "
                   "or UCDP terminations (flashpoint ingest terminations FILE); the published figures are in "
@@ -123,6 +128,8 @@ def respond(
                                                           "pair's structure (alliances, rivalry, trade, IGOs).")] = None,
 ) -> None:
     """Diplomatic levers ranked for a pair's current state, with why, who, evidence and risks."""
+    from flashpoint.responses.recommend import recommend, recommendation_dict, render_recommendations_markdown
+
     pair = "-".join(sorted(parse_dyad(dyad)))
     structure = structural_rows(data_dir) if data_dir is not None else None
     with err.status("reading the pair's state and the evidence"), open_store(ctx.obj, read_only=True) as con:

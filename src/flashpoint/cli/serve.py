@@ -11,7 +11,6 @@ import typer
 
 from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
 from flashpoint.config import Settings
-from flashpoint.reports.brief import build_brief, render_brief
 from flashpoint.store.connection import open_store
 
 
@@ -52,6 +51,8 @@ def brief(
                                                                    "output; a PDF needs --out).")] = None,
 ) -> None:
     """A one-page situation brief: stage and trend, what changed and why, metrics, forecast, levers."""
+    from flashpoint.reports.brief import build_brief, render_brief
+
     pair = "-".join(sorted(parse_dyad(dyad)))
     with open_store(ctx.obj, read_only=True) as con:
         body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), format.value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -13,14 +13,10 @@ from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_d
 from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
-from flashpoint.simulate.pair import PairSimulation, simulate_pair
-from flashpoint.charts import save_chart
-from flashpoint.simulate.plot import simulation_chart
-from flashpoint.simulate.report import simulation_dict
-from flashpoint.simulate.third_parties import defence_allies
-from flashpoint.simulate.validation import backtest_simulator, series_histories
-from flashpoint.simulate.validation import render_markdown as render_validation_markdown
 from flashpoint.store.connection import open_store
+
+if TYPE_CHECKING:
+    from flashpoint.simulate.pair import PairSimulation
 
 
 def _weeks(value: str) -> int:
@@ -64,6 +60,12 @@ def simulate(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Monte Carlo paths of a pair up and down the escalation ladder, with and without levers."""
+    from flashpoint.charts import save_chart
+    from flashpoint.simulate.pair import simulate_pair
+    from flashpoint.simulate.plot import simulation_chart
+    from flashpoint.simulate.report import simulation_dict
+    from flashpoint.simulate.third_parties import defence_allies
+
     pair = "-".join(sorted(parse_dyad(dyad)))
     with err.status(f"simulating {pair}"), open_store(ctx.obj, read_only=True) as con:
         result = simulate_pair(con, ctx.obj, pair, horizon=_weeks(horizon), runs=runs, seed=seed,
@@ -108,6 +110,9 @@ def evaluate_simulate(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Backtest the simulator's P(stage ≥ 3) on a score series against the pure Markov chain."""
+    from flashpoint.simulate.validation import backtest_simulator, series_histories
+    from flashpoint.simulate.validation import render_markdown as render_validation_markdown
+
     with open_store(ctx.obj, read_only=True) as con:
         histories = series_histories(con, ctx.obj, series)
     result = backtest_simulator(histories, train_until=parse_date(train_until, "--train-until"),
