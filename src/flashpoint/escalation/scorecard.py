@@ -72,6 +72,39 @@ def _coverage(con: duckdb.DuckDBPyConnection, basis: str) -> pd.DataFrame:
                        "WHERE series = ? GROUP BY pair", [basis.removeprefix("series:")]).df()
 
 
+def _per_onset(onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timedelta, /, *,
+               covered: set[str]) -> pd.DataFrame:
+    """Each onset: whether its pair is ``covered`` by the basis, and the alerts in the ``window``
+    before it (whether any, the first, its lead in days, how many)."""
+    rows = []
+    for onset in onsets.itertuples():
+        day = pd.Timestamp(onset.onset_date)
+        before = alerts[(alerts["pair"] == onset.pair) & (alerts["as_of"] < day) & (alerts["as_of"] >= day - window)]
+        first = before["as_of"].min() if len(before) else None
+        rows.append({"pair": onset.pair, "onset_date": onset.onset_date, "kind": onset.kind,
+                     "covered": onset.pair in covered, "warned": first is not None,
+                     "first_alert": None if first is None else first.date(),
+                     "lead_days": None if first is None else int((day - first).days),
+                     "alerts_in_window": len(before)})
+    return pd.DataFrame(rows)
+
+
+def _per_pair(coverage: pd.DataFrame, alerts: pd.DataFrame, onsets: pd.DataFrame, window: pd.Timedelta,
+              /) -> pd.DataFrame:
+    """Each pair the basis covers: its years of coverage, its alerts, and the false alarms among
+    them (alerts no onset of the pair followed within ``window``), also per year."""
+    onset_days = onsets.assign(onset_date=pd.to_datetime(onsets["onset_date"]))
+    followed = alerts.merge(onset_days[["pair", "onset_date"]], on="pair", how="left")
+    followed["hit"] = (followed["onset_date"] > followed["as_of"]) & (followed["onset_date"] <= followed["as_of"] + window)
+    true_alarm = followed.groupby(["pair", "as_of"])["hit"].any().rename("followed").reset_index()
+    per_pair = coverage[["pair"]].assign(
+        years=((coverage["last_day"] - coverage["first_day"]).dt.days + 1) / 365.25).merge(
+        true_alarm.groupby("pair").agg(alerts=("followed", "size"), false_alarms=("followed", lambda f: int((~f).sum()))),
+        on="pair", how="left").fillna({"alerts": 0, "false_alarms": 0})
+    per_pair["false_alarms_per_year"] = per_pair["false_alarms"] / per_pair["years"]
+    return per_pair
+
+
 def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, basis: str = EVENTS_BASIS,
                  freq: str | None = None, window_days: int = 30, min_level: str = "warning") -> Scorecard:
     """Score the stored alerts of ``basis`` (and ``freq``, when given) against ``onsets`` (from
@@ -96,27 +129,8 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
     for column in ("first_day", "last_day"):
         coverage[column] = pd.to_datetime(coverage[column])
     window = pd.Timedelta(days=window_days)
-    covered = set(coverage["pair"])
-    rows = []
-    for onset in onsets.itertuples():
-        day = pd.Timestamp(onset.onset_date)
-        before = alerts[(alerts["pair"] == onset.pair) & (alerts["as_of"] < day) & (alerts["as_of"] >= day - window)]
-        first = before["as_of"].min() if len(before) else None
-        rows.append({"pair": onset.pair, "onset_date": onset.onset_date, "kind": onset.kind,
-                     "covered": onset.pair in covered, "warned": first is not None,
-                     "first_alert": None if first is None else first.date(),
-                     "lead_days": None if first is None else int((day - first).days),
-                     "alerts_in_window": len(before)})
-    per_onset = pd.DataFrame(rows)
-    onset_days = onsets.assign(onset_date=pd.to_datetime(onsets["onset_date"]))
-    followed = alerts.merge(onset_days[["pair", "onset_date"]], on="pair", how="left")
-    followed["hit"] = (followed["onset_date"] > followed["as_of"]) & (followed["onset_date"] <= followed["as_of"] + window)
-    true_alarm = followed.groupby(["pair", "as_of"])["hit"].any().rename("followed").reset_index()
-    coverage["years"] = ((coverage["last_day"] - coverage["first_day"]).dt.days + 1) / 365.25
-    per_pair = coverage[["pair", "years"]].merge(
-        true_alarm.groupby("pair").agg(alerts=("followed", "size"), false_alarms=("followed", lambda f: int((~f).sum()))),
-        on="pair", how="left").fillna({"alerts": 0, "false_alarms": 0})
-    per_pair["false_alarms_per_year"] = per_pair["false_alarms"] / per_pair["years"]
+    per_onset = _per_onset(onsets, alerts, window, covered=set(coverage["pair"]))
+    per_pair = _per_pair(coverage, alerts, onsets, window)
     leads = per_onset.loc[per_onset["warned"], "lead_days"]
     years = float(per_pair["years"].sum())
     summary = {"basis": basis, "freq": freq, "window_days": window_days, "min_level": min_level, "onsets": len(per_onset),
