@@ -65,7 +65,7 @@ def test_malformed_rows_are_quarantined_with_line_and_reason(settings: Settings,
         (4, "too few columns"), (5, "SQLDATE 20161399 is not a date (YYYYMMDD)"),
         (6, "GoldsteinScale abc is not a number in -10..10"), (7, "too many columns"),
         (9, "NumMentions many is not a whole number"), (11, "GLOBALEVENTID is blank (spaces only)"),
-        (12, "INVALID ENCODING")]
+        (12, "bytes that are not UTF-8 text")]
     assert quarantined[1][2] == "\t".join(bad_date)
     assert stored.keys() == {f"gdelt1:{good[i][0]}" for i in (0, 1, 6, 8)}
     assert stored[f"gdelt1:{good[8][0]}"] == 3

@@ -32,6 +32,25 @@ _REJECTS = "flashpoint_rejects"
 _REJECT_SCANS = "flashpoint_reject_scans"
 #: The value in the engine reader's message for a value it could not parse.
 _UNPARSED = re.compile(r'Could not convert string "(.*)" to \'')
+#: The counts in the engine reader's message for a row with a wrong number of columns.
+_COLUMN_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+#: The engine reader's kinds of rejected row, in the words of the readers' own reasons.
+_READER_REASONS = {
+    "INVALID ENCODING": "bytes that are not UTF-8 text",
+    "UNQUOTED VALUE": "a quote that is not closed where its value ends: the row runs on to the next quote "
+                      "in the file (the raw line shows how far); fix the quote and ingest the file again",
+    "LINE SIZE OVER MAXIMUM": "a line longer than 1 MB",
+}
+
+
+def _reader_reason(kind: str, message: str) -> str:
+    """Why the engine's reader rejected a row (``kind`` and ``message`` as it reports them):
+    'too few columns: 30 where the file has 31', or its own words for a kind it names."""
+    counts = _COLUMN_COUNTS.search(message)
+    if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and counts is not None:
+        return f"{'too few' if kind == 'MISSING COLUMNS' else 'too many'} columns: {counts.group(2)} where the " \
+               f"file has {counts.group(1)}"
+    return _READER_REASONS.get(kind, f"{kind.lower()}: {message}")
 
 
 class _RepeatedIds(Exception):
@@ -80,8 +99,8 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection, layout) -> list[tuple[int, s
         if value is not None and column in expected:
             found.setdefault(kind, f"{column} {value.group(1)} is not {expected[column]}" if value.group(1).strip()
                              else f"{column} is blank (spaces only)")
-        else:
-            found[kind] = f"{kind}: {message}"
+        else:  # a short row is reported once per missing column, the first with the count it has
+            found.setdefault(kind, _reader_reason(kind, message))
     # What is wrong with the row as a whole (its bytes, its columns) comes before its values.
     return [(line, "; ".join(found[kind] for kind in sorted(found, key=lambda k: (k == "CAST", k))))
             for line, found in sorted(reasons.items())]
