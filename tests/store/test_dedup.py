@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import csv
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from flashpoint.config import Settings
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import acled, gdelt, ucdp
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
+from flashpoint.store.schema import WEEKLY_TABLE
 
 # One Dawn article (dawn.com/news/1342691, "Setback to peace") on 1 July 2017, which GDELT 2.0
 # coded as six "disapprove" (112) events between Afghanistan and the United States.
@@ -118,3 +121,44 @@ def test_machine_reports_join_the_human_coded_incident(shared_data: Path, settin
     assert clusters["ucdp:990001"] == "acled:UKR52237"  # two human-coded sources on one battle
     assert clusters["acled:UKR52244"] == "acled:UKR52244"  # same day, same pair: ACLED's own rows never merge
     assert view == (3, 3, True, ["acled", "gdelt2", "ucdp"])
+
+
+def _clustered(con) -> tuple[dict, list]:  # noqa: ANN001 - a DuckDB connection
+    """Every event's cluster and cluster size, and every pair's stored weeks."""
+    clusters = {r[0]: r[1:] for r in con.execute("SELECT event_id, cluster_id, cluster_size FROM events").fetchall()}
+    return clusters, con.execute(f"SELECT * FROM {WEEKLY_TABLE} ORDER BY pair, period").fetchall()
+
+
+@pytest.mark.shared_data
+@hsettings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), batches=st.integers(2, 4))
+def test_a_file_ingested_in_any_batches_clusters_as_it_does_at_once(shared_data: Path, tmp_path_factory,
+                                                                    seed: int, batches: int) -> None:  # noqa: ANN001
+    """The incremental path (each batch's pairs copied, clustered again, their weeks refreshed)
+    gives the clusters and stored weeks of one ingest of every row, whatever the batches."""
+    rows = (shared_data / "gdelt_raw_samples" / "gdelt1_daily_20160728_sample_reed9999.tsv").read_text(
+        encoding="utf-8").splitlines()
+    folder = tmp_path_factory.mktemp("batches")
+    draw = random.Random(seed)
+    parts: list[list[str]] = [[] for _ in range(batches)]
+    for row in rows:
+        parts[draw.randrange(batches)].append(row)
+    paths = []
+    for i, part in enumerate(parts):
+        paths.append(folder / f"batch{i}.tsv")
+        paths[-1].write_text("".join(f"{row}\n" for row in part), encoding="utf-8")
+    (folder / "all.tsv").write_text("".join(f"{row}\n" for row in rows), encoding="utf-8")
+    at_once = Settings(db=folder / "once.duckdb", threads=1)
+    with open_store(at_once) as con:
+        _ingest(con, at_once, [str(folder / "all.tsv")])
+        expected = _clustered(con)
+    batched = Settings(db=folder / "batched.duckdb", threads=1)
+    with open_store(batched) as con:
+        for path in paths:
+            _ingest(con, batched, [str(path)])
+        got = _clustered(con)
+        _ingest(con, batched, [str(folder / "all.tsv")])  # every row again: all duplicates, nothing moves
+        again = _clustered(con)
+    assert len(expected[0]) == len(rows) and any(size > 1 for _, size in expected[0].values())
+    assert got == expected
+    assert again == expected
