@@ -134,7 +134,9 @@ def _big_gdelt2_file(path: Path, lines: list[str], copies: int) -> None:
                 fh.write(f"{int(gid) + copy * 1000}\t{rest}\n")
 
 
-def test_killed_ingest_leaves_the_store_unchanged(settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_a_stopped_ingest_leaves_the_store_unchanged(settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines,
+                                                     stop: signal.Signals) -> None:
     (tmp_path / "small.tsv").write_text("\n".join(gdelt1_lines) + "\n")
     with open_store(settings) as con:
         ingest_paths(con, [str(tmp_path / "small.tsv")], reader=gdelt)
@@ -150,8 +152,13 @@ def test_killed_ingest_leaves_the_store_unchanged(settings: Settings, tmp_path: 
                 break
         time.sleep(0.3)
         assert proc.poll() is None, "the ingest finished before it could be killed; make the file larger"
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait() == -signal.SIGKILL
+        proc.send_signal(stop)
+        if stop == signal.SIGINT:  # Ctrl-C: the file's transaction is rolled back, and the command says so
+            assert proc.wait(timeout=120) == 130
+            said = proc.stderr.read()
+            assert "interrupted: what was being written was rolled back" in said and "Traceback" not in said
+        else:
+            assert proc.wait() == -signal.SIGKILL
     with open_store(settings) as con:
         assert store_stats(con) == before
         [result] = ingest_paths(con, [str(big)], reader=gdelt)

@@ -186,8 +186,13 @@ def print_alerts(frame: pd.DataFrame) -> None:
             out.print(f"      · {label} {where}", highlight=False)
 
 
+#: What DuckDB raises (a RuntimeError) when Ctrl-C stops one of its queries.
+_QUERY_INTERRUPTED = "Query interrupted"
+
+
 def main() -> None:
-    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1."""
+    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1;
+    Ctrl-C, in Python or in a running query, one line and exit code 130."""
     try:
         app(standalone_mode=False)
     except FlashpointError as exc:
@@ -196,6 +201,9 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except KeyboardInterrupt:
-        err.print("interrupted: the file being ingested was rolled back; files before it are stored.")
+    except (KeyboardInterrupt, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and str(exc) != _QUERY_INTERRUPTED:
+            raise
+        err.print("interrupted: what was being written was rolled back, and the store holds what finished "
+                  "before (files already ingested stay; if deduplication was cut short, run 'flashpoint dedup').")
         sys.exit(130)
