@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,9 @@ import ibis
 from flashpoint.config import Settings
 from flashpoint.errors import StoreError
 from flashpoint.store.schema import check_version, create_schema
+
+#: The process holding a store's lock, in DuckDB's message when it cannot take the lock.
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 
 
 def connect_store(settings: Settings, /, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -36,6 +40,11 @@ def connect_store(settings: Settings, /, *, read_only: bool = False) -> duckdb.D
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as exc:
+        holder = _LOCK_HOLDER.search(str(exc))
+        if holder is not None:
+            raise StoreError(f"the event store {path} is open in another process (PID {holder.group(1)}), such as "
+                             "a running 'flashpoint serve' or 'flashpoint watch': stop it, or work through its "
+                             "HTTP API.") from None
         raise StoreError(f"cannot open the event store {path}: {exc}") from None
     try:
         con.execute("SET enable_progress_bar = false")
