@@ -89,7 +89,7 @@ def test_a_planted_driver_leads_and_the_interval_holds_the_probability() -> None
 
 def test_a_forecast_needs_a_known_pair_and_both_outcomes() -> None:
     panel, spec = _planted()
-    with pytest.raises(InvalidInput, match="no row for"):
+    with pytest.raises(InvalidInput, match="no row for pair NOPE;"):
         forecast_pair(panel, spec=spec, target="y", unit={"pair": "NOPE"})
     with pytest.raises(InvalidInput, match="one outcome only"):
         forecast_pair(panel.assign(y=0.0), spec=spec, target="y", unit={"pair": "P00"})

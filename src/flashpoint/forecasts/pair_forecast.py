@@ -99,7 +99,8 @@ def forecast_pair(panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit:
         mine = mine[mine[t] <= as_of]
     if mine.empty:
         when = "" if as_of is None else f" up to {spec.label(as_of)}"
-        raise InvalidInput(f"{spec.unit} panel: no row for {unit}{when}; the pair has no events in the store then "
+        named = ", ".join(f"{key} {value}" for key, value in unit.items())
+        raise InvalidInput(f"{spec.unit} panel: no row for {named}{when}; the pair has no events in the store then "
                            "(check it with 'flashpoint events --dyad A-B').")
     row = mine.sort_values(t).tail(1)
     now = int(row[t].iloc[0])
