@@ -141,7 +141,7 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
         names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
         kind = "text"
     if key.lower() not in {n.strip().lower() for n in names}:
-        raise UnknownFormat(f"{path}: not a {source} file: expected a column named '{key}', found "
+        raise UnknownFormat(f"{path}: not {source} data: expected a column named '{key}', found "
                             f"{', '.join(names[:8]) or 'no columns'}{', ...' if len(names) > 8 else ''}.")
     return Layout(source=source, kind=kind, columns=tuple(n.strip() for n in names), delimiter=delimiter,
                   quote='"', header_lines=1 if kind == "text" else 0, null_strings=null_strings)
