@@ -26,9 +26,18 @@ def test_default_store_is_in_the_user_data_directory(monkeypatch, tmp_path: Path
 
 
 @pytest.mark.parametrize(("text", "message"), [("db = ", "not valid TOML"), ("colour = 1", "unknown setting"),
-                                               ('threads = "many"', "whole number")])
+                                               ('threads = "many"', "whole number"),
+                                               ("memory_limit = 5", "expected a size such as 4GB"),
+                                               ('memory_limit = "lots"', "expected a size such as 4GB")])
 def test_bad_settings_file(tmp_path: Path, text: str, message: str) -> None:
     config = tmp_path / "flashpoint.toml"
     config.write_text(text)
     with pytest.raises(InvalidInput, match=message):
         load_settings(config_file=config, environ={})
+
+
+@pytest.mark.parametrize("size", ["4GB", "512MiB", "1.5 gb", "80%"])
+def test_memory_limits_duckdb_reads_are_accepted(tmp_path: Path, size: str) -> None:
+    config = tmp_path / "flashpoint.toml"
+    config.write_text(f'memory_limit = "{size}"')
+    assert load_settings(config_file=config, environ={}).memory_limit == size

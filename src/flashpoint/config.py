@@ -7,6 +7,7 @@ Precedence: defaults < ``flashpoint.toml`` (current directory, or ``--config``) 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -152,6 +153,8 @@ _ENV_PREFIX = "FLASHPOINT_"
 _POSITIVE = frozenset({"dedup_cell_degrees", "alert_baseline_periods", "changepoint_hazard_periods",
                        "changepoint_recent", "webhook_retries", "watch_interval_seconds"})
 _CHOICES = {"alert_freq": ("day", "week", "month", "year")}
+#: A memory size DuckDB reads: a number and a unit, or a share of the machine's memory.
+_MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B|%)\s*", re.IGNORECASE)
 
 
 def _coerce(name: str, value: object, origin: str) -> object:
@@ -167,6 +170,9 @@ def _coerce(name: str, value: object, origin: str) -> object:
         if number < 0 or (name in _POSITIVE and number == 0):
             raise InvalidInput(f"setting '{name}' from {origin}: expected a positive value, got {value!r}.")
         return number
+    if name == "memory_limit" and not _MEMORY.fullmatch(str(value)):
+        raise InvalidInput(f"setting 'memory_limit' from {origin}: expected a size such as 4GB, 512MiB or 80%, "
+                           f"got {value!r}.")
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise InvalidInput(f"setting '{name}' from {origin}: use one of {', '.join(_CHOICES[name])}, got {value!r}.")
     return str(value)
