@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pty
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from weasyprint import HTML
@@ -40,3 +44,17 @@ def test_a_brief_as_of_a_day_reads_nothing_after_it(demo_db: Path, tmp_path: Pat
         only_before = render_brief(build_brief(con, cut, "GEO-RUS", as_of=day), "md")[0].decode()
     assert "As of 2012-08:" in full and "## Yearly metrics, 2012 (to 2012-08-31)" in full
     assert full == only_before
+
+
+def test_a_pdf_brief_goes_to_a_file_or_a_redirect_not_to_a_terminal(demo_db: Path) -> None:
+    command = [sys.executable, "-m", "flashpoint", "--db", str(demo_db), "brief", "--dyad", "GEO-RUS",
+               "--format", "pdf"]
+    main, terminal = pty.openpty()
+    with subprocess.Popen(command, stdout=terminal, stderr=subprocess.PIPE, text=True) as proc:
+        os.close(terminal)
+        said = proc.stderr.read() if proc.stderr else ""
+        assert proc.wait(timeout=120) == 1
+    os.close(main)
+    assert "a PDF is not for the terminal; give --out FILE.pdf" in said
+    redirected = subprocess.run(command, capture_output=True, timeout=300)
+    assert redirected.returncode == 0 and redirected.stdout.startswith(b"%PDF")

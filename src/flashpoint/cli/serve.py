@@ -11,6 +11,7 @@ import typer
 
 from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
 from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
 from flashpoint.store.connection import open_store
 
 
@@ -48,11 +49,14 @@ def brief(
     date: AsOfDayOption = None,
     format: Annotated[BriefFormat, typer.Option("--format", help="md, html or pdf.")] = BriefFormat.md,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard "
-                                                                   "output; a PDF needs --out).")] = None,
+                                                                   "output, for a PDF only when redirected).")] = None,
 ) -> None:
     """A one-page situation brief: stage and trend, what changed and why, metrics, forecast, levers."""
     from flashpoint.reports.brief import build_brief, render_brief
 
+    if format is BriefFormat.pdf and out_file is None and sys.stdout.isatty():
+        raise InvalidInput("brief --format pdf: a PDF is not for the terminal; give --out FILE.pdf or redirect "
+                           "standard output to a file.")
     pair = "-".join(sorted(parse_dyad(dyad)))
     with open_store(ctx.obj, read_only=True) as con:
         body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), format.value)
