@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flashpoint.config import load_settings
+from flashpoint.config import Settings, load_settings, with_overrides
 from flashpoint.errors import InvalidInput
 
 
@@ -41,3 +41,14 @@ def test_memory_limits_duckdb_reads_are_accepted(tmp_path: Path, size: str) -> N
     config = tmp_path / "flashpoint.toml"
     config.write_text(f'memory_limit = "{size}"')
     assert load_settings(config_file=config, environ={}).memory_limit == size
+
+
+@pytest.mark.parametrize(("url", "good"), [("https://acleddata.com", True), ("http://127.0.0.1:8080/hook", True),
+                                           ("http://[::1]:9000/alerts", True), ("notaurl", False),
+                                           ("ftp://example.org/feed", False), ("http://", False)])
+def test_url_settings_take_http_urls(url: str, good: bool) -> None:
+    if good:
+        assert with_overrides(Settings(db=Path("s.duckdb")), {"webhook_url": url}).webhook_url == url
+    else:
+        with pytest.raises(InvalidInput, match="setting 'webhook_url' from the command line: expected an http"):
+            with_overrides(Settings(db=Path("s.duckdb")), {"webhook_url": url})

@@ -153,6 +153,8 @@ _ENV_PREFIX = "FLASHPOINT_"
 _POSITIVE = frozenset({"dedup_cell_degrees", "alert_baseline_periods", "changepoint_hazard_periods",
                        "changepoint_recent", "webhook_retries", "watch_interval_seconds"})
 _CHOICES = {"alert_freq": ("day", "week", "month", "year")}
+#: What the URL settings take (feeds, the ACLED API, the webhook).
+_URL = re.compile(r"https?://(\[[0-9a-f:.]+\]|[^\s/:\[\]]+)(:\d+)?(/\S*)?", re.IGNORECASE)
 #: A memory size DuckDB reads: a number and a unit, or a share of the machine's memory.
 _MEMORY = re.compile(r"\s*\d+(\.\d+)?\s*([KMGT]i?B|B|%)\s*", re.IGNORECASE)
 
@@ -170,6 +172,8 @@ def _coerce(name: str, value: object, origin: str) -> object:
         if number < 0 or (name in _POSITIVE and number == 0):
             raise InvalidInput(f"setting '{name}' from {origin}: expected a positive value, got {value!r}.")
         return number
+    if name.endswith("_url") and not _URL.fullmatch(str(value)):
+        raise InvalidInput(f"setting '{name}' from {origin}: expected an http:// or https:// URL, got {value!r}.")
     if name == "memory_limit" and not _MEMORY.fullmatch(str(value)):
         raise InvalidInput(f"setting 'memory_limit' from {origin}: expected a size such as 4GB, 512MiB or 80%, "
                            f"got {value!r}.")
@@ -230,3 +234,16 @@ def load_settings(
             values[name] = _coerce(name, value, f"--{name.replace('_', '-')}")
     settings = Settings(db=default_db_path())
     return replace(settings, **values)
+
+
+def with_overrides(settings: Settings, overrides: Mapping[str, object | None], /) -> Settings:
+    """``settings`` with a command's own options (setting name → value; ``None`` keeps the
+    setting), each checked as a setting is.
+
+    Raises
+    ------
+    InvalidInput
+        Naming the setting and what it expects.
+    """
+    return replace(settings, **{name: _coerce(name, value, "the command line")
+                                for name, value in overrides.items() if value is not None})

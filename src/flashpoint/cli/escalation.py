@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -26,7 +25,7 @@ from flashpoint.cli.common import (
     print_alerts,
     write_frame,
 )
-from flashpoint.config import Settings
+from flashpoint.config import Settings, with_overrides
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
@@ -224,7 +223,7 @@ def watch(
 ) -> None:
     """Follow GDELT 2.0's 15-minute feed: ingest each new file, raise and deliver alerts."""
     overrides = {"watch_interval_seconds": interval, "alerts_jsonl": jsonl, "webhook_url": webhook}
-    settings = replace(ctx.obj, **{k: v for k, v in overrides.items() if v is not None})
+    settings = with_overrides(ctx.obj, overrides)
 
     def show(alert: dict) -> None:
         out.print(f"{alert['as_of']}  [bold]{alert['pair']}[/bold]  {alert['level']}: {alert['why']}", highlight=False)
