@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -201,3 +202,28 @@ def test_the_command_line_starts_without_the_model_chart_and_server_libraries() 
     code = f"import sys, flashpoint.cli; print(*[m for m in {heavy!r} if m in sys.modules])"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert loaded.stdout.split() == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["indicators", "--freq", "decade"], "'decade' is not one of 'day', 'week', 'month', 'year'"),
+    (["events", "--limit", "-1"], "-1 is not in the range x>=0"),
+    (["nosuchcommand"], "No such command 'nosuchcommand'"),
+    (["ingest", "csv", "x.csv"], "Missing option '--mapping'"),
+])
+def test_a_usage_error_is_a_message_and_exit_code_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = _run(*args, db=tmp_path / "s.duckdb")
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ctrl_c_while_the_watch_waits_ends_it_with_exit_code_130(tmp_path: Path) -> None:
+    env = {**os.environ, "FLASHPOINT_DB": str(tmp_path / "s.duckdb"), "FLASHPOINT_GDELT_BASE_URL": "http://127.0.0.1:9"}
+    command = [sys.executable, "-m", "flashpoint", "watch", "--interval", "600"]
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "feed unreachable" in line:  # the first poll failed: the watch now waits for the next one
+                break
+        proc.send_signal(signal.SIGINT)
+        said = proc.stderr.read()
+        assert proc.wait(timeout=60) == 130
+    assert "interrupted" in said and "Traceback" not in said

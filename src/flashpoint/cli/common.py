@@ -188,22 +188,32 @@ def print_alerts(frame: pd.DataFrame) -> None:
 
 #: What DuckDB raises (a RuntimeError) when Ctrl-C stops one of its queries.
 _QUERY_INTERRUPTED = "Query interrupted"
+#: The exit code of a command stopped by Ctrl-C (Typer's, for a Ctrl-C outside a query).
+_INTERRUPTED = 130
 
 
 def main() -> None:
-    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1;
-    Ctrl-C, in Python or in a running query, one line and exit code 130."""
+    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1; a
+    usage error (an unknown command or option, a value out of range) Typer's message and exit
+    code 2; Ctrl-C, in Python or in a running query, one line and exit code 130."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except FlashpointError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(1)
     except typer.Abort:
         err.print("aborted")
-        sys.exit(130)
-    except (KeyboardInterrupt, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and str(exc) != _QUERY_INTERRUPTED:
+        sys.exit(_INTERRUPTED)
+    except typer.TyperException as exc:
+        from typer.rich_utils import rich_format_error
+
+        rich_format_error(exc)
+        sys.exit(exc.exit_code)
+    except RuntimeError as exc:
+        if str(exc) != _QUERY_INTERRUPTED:
             raise
+        code = _INTERRUPTED
+    if code == _INTERRUPTED:
         err.print("interrupted: what was being written was rolled back, and the store holds what finished "
                   "before (files already ingested stay; if deduplication was cut short, run 'flashpoint dedup').")
-        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
