@@ -4,13 +4,14 @@ import csv
 
 import pytest
 
-from flashpoint.errors import UnknownCountry
+from flashpoint.errors import InvalidInput, UnknownCountry
 from flashpoint.events.countries import (
     country_code_rows,
     iso3_from_cameo,
     iso3_from_fips,
     iso3_from_name,
     resolve_country,
+    resolve_pair,
     search_countries,
 )
 
@@ -80,3 +81,11 @@ def test_every_iso3_code_resolves_to_itself_kosovos_xkx_included() -> None:
 
     assert resolve_country("XKX") == "XKX" and resolve_country("xkx") == "XKX"
     assert resolve_country("SSD") == "SSD" and resolve_country("GEO") == "GEO"
+
+
+def test_a_pair_is_two_different_countries_in_code_order() -> None:
+    assert resolve_pair("russia-geo") == "GEO-RUS"
+    with pytest.raises(InvalidInput, match="a pair needs two different countries"):
+        resolve_pair("GEO-georgia")
+    with pytest.raises(InvalidInput, match="expected two countries joined by '-'"):
+        resolve_pair("GEO")

@@ -116,7 +116,10 @@ def parse_dyad(value: Optional[str]) -> Optional[tuple[str, str]]:
     parts = value.split("-")
     if len(parts) != 2 or not all(parts):
         raise InvalidInput(f"--dyad {value!r}: expected two countries joined by '-', e.g. GEO-RUS.")
-    return resolve_country(parts[0]), resolve_country(parts[1])
+    first, second = resolve_country(parts[0]), resolve_country(parts[1])
+    if first == second:
+        raise InvalidInput(f"--dyad {value!r}: a pair needs two different countries, e.g. GEO-RUS.")
+    return first, second
 
 
 def parse_cameo(value: Optional[str]) -> Optional[str]:

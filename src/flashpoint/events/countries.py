@@ -218,10 +218,12 @@ def resolve_pair(text: str) -> str:
     Raises
     ------
     InvalidInput
-        When ``text`` is not two codes joined by '-'.
+        When ``text`` is not two different countries joined by '-'.
     """
     parts = text.split("-")
     if len(parts) != 2 or not all(parts):
         raise InvalidInput(f"pair {text!r}: expected two countries joined by '-', e.g. GEO-RUS.")
-    first, second = parts
-    return "-".join(sorted((resolve_country(first), resolve_country(second))))
+    first, second = resolve_country(parts[0]), resolve_country(parts[1])
+    if first == second:
+        raise InvalidInput(f"pair {text!r}: a pair needs two different countries, e.g. GEO-RUS.")
+    return "-".join(sorted((first, second)))
