@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Column, Table
+from typer.rich_utils import rich_format_error
 
 from flashpoint import __version__
 from flashpoint.config import load_settings
@@ -208,8 +209,6 @@ def main() -> None:
         err.print("aborted")
         sys.exit(_INTERRUPTED)
     except typer.TyperException as exc:
-        from typer.rich_utils import rich_format_error
-
         rich_format_error(exc)
         sys.exit(exc.exit_code)
     except RuntimeError as exc:
