@@ -57,6 +57,16 @@ def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
     assert by.status_code == 422 and "no indicator 'mood'" in by.json()["error"]
     lever = httpx.get(f"{server}/api/pairs/GEO-RUS/simulate", params={"intervention": "prayer@2w"})
     assert lever.status_code == 422 and "no lever named 'prayer'" in lever.json()["error"]
+    same = httpx.get(f"{server}/api/pairs/GEO-georgia/ladder")
+    assert same.status_code == 422 and "a pair needs two different countries" in same.json()["error"]
+    # A path or method that does not exist answers in the same shape.
+    nowhere = httpx.get(f"{server}/api/nowhere")
+    assert nowhere.status_code == 404 and nowhere.json() == {
+        "error": "no such path: /api/nowhere; the endpoints are listed at /docs."}
+    method = httpx.delete(f"{server}/api/events")
+    assert method.status_code == 405 and method.json()["error"].startswith("DELETE is not allowed on /api/events")
+    page = httpx.get(f"{server}/nowhere")
+    assert page.status_code == 404 and "no such path: /nowhere" in page.text
 
 
 def test_write_and_admin_endpoints_need_the_token(writable_server: str) -> None:

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flashpoint import __version__
 from flashpoint.api.cache import AnswerCache, KeptResponses
@@ -104,6 +105,25 @@ def create_app(settings: Settings, /) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
 
+    _add_error_handlers(app)
+
+    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
+        expected = settings.api_token
+        given = (authorization or "").removeprefix("Bearer ").strip()
+        if not expected or not given or not secrets.compare_digest(given, expected):
+            raise _Unauthorized()
+
+    _read_routes(app, settings, answers)
+    _pair_routes(app, settings, answers)
+    _outlook_routes(app, settings, answers)
+    _write_routes(app, settings, admin, answers)
+    add_pages(app, settings)
+    return app
+
+
+def _add_error_handlers(app: FastAPI, /) -> None:
+    """Every error as ``{"error": ...}`` with its status (a dashboard page: the error page)."""
+
     @app.exception_handler(FlashpointError)
     async def flashpoint_error(request: Request, exc: FlashpointError) -> Response:
         if not request.url.path.startswith("/api/"):  # a dashboard page
@@ -117,24 +137,21 @@ def create_app(settings: Settings, /) -> FastAPI:
                                                                                               default=str))},
                             status_code=422)
 
-    def admin(authorization: Annotated[str | None, Header()] = None) -> None:
-        expected = settings.api_token
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not expected or not given or not secrets.compare_digest(given, expected):
-            raise _Unauthorized()
-
     @app.exception_handler(_Unauthorized)
     async def unauthorized(request: Request, exc: _Unauthorized) -> JSONResponse:
         return JSONResponse({"error": "this endpoint needs 'Authorization: Bearer <api_token>' (the api_token "
                                       "setting, FLASHPOINT_API_TOKEN)."}, status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
 
-    _read_routes(app, settings, answers)
-    _pair_routes(app, settings, answers)
-    _outlook_routes(app, settings, answers)
-    _write_routes(app, settings, admin, answers)
-    add_pages(app, settings)
-    return app
+    @app.exception_handler(StarletteHTTPException)
+    async def no_such_path(request: Request, exc: StarletteHTTPException) -> Response:
+        """A path or method that does not exist: said in the API's own error shape."""
+        what = {404: f"no such path: {request.url.path}", 405: f"{request.method} is not allowed on "
+                f"{request.url.path}"}.get(exc.status_code, str(exc.detail))
+        if not request.url.path.startswith("/api/"):
+            return error_page(request, exc.status_code, f"{what}. The dashboard starts at /.")
+        return JSONResponse({"error": f"{what}; the endpoints are listed at /docs."}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
 
 
 class _Unauthorized(Exception):
