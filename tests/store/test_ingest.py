@@ -121,6 +121,26 @@ def test_zip_gzip_and_parquet_inputs(settings: Settings, tmp_path: Path, gdelt1_
     assert by_source == {"gdelt1": 10, "gdelt2": 10}
 
 
+def test_a_broken_zip_archive_is_a_clear_error_and_stores_nothing(settings: Settings, tmp_path: Path,
+                                                                   gdelt2_lines) -> None:
+    good = tmp_path / "20170701234500.export.CSV.zip"
+    with zipfile.ZipFile(good, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("20170701234500.export.CSV", "\n".join(gdelt2_lines) + "\n")
+    data = good.read_bytes()
+    (tmp_path / "cut.export.CSV.zip").write_bytes(data[:200])  # a download cut short
+    member = zipfile.ZipFile(good).infolist()[0]
+    start = member.header_offset + 30 + len(member.filename) + len(member.extra)
+    damaged = bytearray(data)
+    damaged[start + 40] ^= 0xFF  # compressed bytes changed in transit
+    (tmp_path / "damaged.export.CSV.zip").write_bytes(bytes(damaged))
+    with open_store(settings) as con:
+        with pytest.raises(InvalidInput, match="cut.export.CSV.zip: not a readable zip archive"):
+            ingest_paths(con, [str(tmp_path / "cut.export.CSV.zip")], reader=gdelt)
+        with pytest.raises(InvalidInput, match="member 20170701234500.export.CSV cannot be read"):
+            ingest_paths(con, [str(tmp_path / "damaged.export.CSV.zip")], reader=gdelt)
+        assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
+
+
 def test_missing_path_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
     with open_store(settings) as con, pytest.raises(InvalidInput, match="matches no file"):
         ingest_paths(con, [str(tmp_path / "nothing-*.CSV")], reader=gdelt)

@@ -8,6 +8,7 @@ import gzip
 import io
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -104,6 +105,9 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
     zip member's uncompressed bytes.
     """
     if not zipfile.is_zipfile(path):
+        if path.name.lower().endswith(".zip"):
+            raise InvalidInput(f"{path}: not a readable zip archive (cut short, or not a zip file); download it "
+                               "again. Nothing from it was stored.")
         tally = _Tally()
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
@@ -116,10 +120,14 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
         for index, member in enumerate(m for m in archive.infolist() if not m.is_dir()):
             target = Path(tmp) / f"{index}-{Path(member.filename).name}"
             tally = _Tally()
-            with archive.open(member) as src, open(target, "wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    tally.update(chunk)
-                    dst.write(chunk)
+            try:
+                with archive.open(member) as src, open(target, "wb") as dst:
+                    while chunk := src.read(_CHUNK):
+                        tally.update(chunk)
+                        dst.write(chunk)
+            except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+                raise InvalidInput(f"{path}: member {member.filename} cannot be read ({exc}); download the archive "
+                                   "again. Nothing from it was stored.") from None
             with open(target, "rb") as fh:
                 head = fh.read(HEAD_BYTES)
             lines = None if target.name.lower().endswith(".gz") else tally.lines
