@@ -74,6 +74,7 @@ def test_events_cameo_and_dates_as_csv(demo_db: Path) -> None:
     (["events", "--dyad", "GEO"], "expected two countries joined by '-'"),
     (["events", "--dyad", "GEO-XYZ"], "flashpoint countries --search xyz"),
     (["ladder", "--dyad", "GEO-georgia"], "a pair needs two different countries"),
+    (["backtest", "--panel", "dyad-week"], "panel 'dyad-week': use dyad-year, dyad-month or country-month"),
     (["events", "--since", "yesterday"], "expected a date as YYYY-MM-DD"),
     (["events", "--cameo", "threat"], "expected a CAMEO code"),
     (["cite", "nosuch"], "no data source named 'nosuch'"),

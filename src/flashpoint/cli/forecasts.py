@@ -13,7 +13,7 @@ from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_d
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
-from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, build_panel, structural_rows
+from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, UNITS, build_panel, structural_rows
 from flashpoint.store.connection import open_store
 
 
@@ -72,6 +72,8 @@ def backtest(
     from flashpoint.forecasts.models import MODELS
     from flashpoint.forecasts.plots import backtest_chart
 
+    if panel not in (*UNITS, "country-month"):
+        raise InvalidInput(f"panel '{panel}': use {', '.join(UNITS)} or country-month.")
     if panel == "country-month":
         if target not in (None, "fatalities"):
             raise InvalidInput(f"target '{target}': the country-month panel forecasts fatalities.")
