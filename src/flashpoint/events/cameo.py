@@ -7,14 +7,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-QUAD_CLASS_NAMES = {
-    1: "verbal cooperation",
-    2: "material cooperation",
-    3: "verbal conflict",
-    4: "material conflict",
-}
-
-
 @dataclass(frozen=True)
 class CameoCode:
     """One CAMEO event code."""
