@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -229,3 +230,14 @@ def test_ctrl_c_while_the_watch_waits_ends_it_with_exit_code_130(tmp_path: Path)
         said = proc.stderr.read()
         assert proc.wait(timeout=60) == 130
     assert "interrupted" in said and "Traceback" not in said
+
+
+def test_serve_on_a_port_in_use_says_so_before_starting(demo_db: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run("serve", "--port", str(port), db=demo_db)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another with --port" in result.stderr
+    assert "Flashpoint dashboard on" not in result.stdout

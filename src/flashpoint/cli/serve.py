@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from enum import Enum
 from pathlib import Path
@@ -31,13 +33,29 @@ def serve(
     serve_dashboard(ctx.obj, host=host, port=port)
 
 
+def _check_address(host: str, port: int, /) -> None:
+    """Raise a clear error when the server could not listen on ``host``:``port`` (before anything
+    starts, instead of uvicorn's message after the banner)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        hint = ("another server is using it: choose another with --port" if exc.errno == errno.EADDRINUSE
+                else "check --host and --port")
+        raise InvalidInput(f"cannot listen on {host}:{port} ({exc.strerror}); {hint}.") from None
+
+
 def serve_dashboard(settings: Settings, /, *, host: str, port: int) -> None:
     """Run the API and dashboard until Ctrl-C, having printed the address."""
     import uvicorn
 
     from flashpoint.api.app import create_app
 
-    out.print(f"Flashpoint dashboard on [bold]http://{host}:{port}/[/bold] (API docs http://{host}:{port}/docs); "
+    _check_address(host, port)
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # an IPv6 address in brackets
+    out.print(f"Flashpoint dashboard on [bold]http://{where}/[/bold] (API docs http://{where}/docs); "
               "Ctrl-C stops it.")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
