@@ -232,12 +232,16 @@ def test_ctrl_c_while_the_watch_waits_ends_it_with_exit_code_130(tmp_path: Path)
     assert "interrupted" in said and "Traceback" not in said
 
 
-def test_serve_on_a_port_in_use_says_so_before_starting(demo_db: Path) -> None:
+@pytest.mark.parametrize("command", [["serve"], ["demo", "--serve"]])
+def test_serving_on_a_port_in_use_says_so_before_starting(demo_db: Path, tmp_path: Path, command: list[str]) -> None:
+    """Before anything starts: the demo does not build its store first."""
+    built = tmp_path / "demo.duckdb"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = _run("serve", "--port", str(port), db=demo_db)
+        result = _run(*command, "--port", str(port), *(["--out", str(built)] if command[0] == "demo" else []),
+                      db=demo_db)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another with --port" in result.stderr
-    assert "Flashpoint dashboard on" not in result.stdout
+    assert "Flashpoint dashboard on" not in result.stdout and not built.exists()

@@ -436,15 +436,16 @@ def demo(
     port: Annotated[int, typer.Option(help="Port of the dashboard with --serve.", min=1, max=65535)] = 8765,
 ) -> None:
     """Build a fresh demo store from the bundled GDELT slice and show what it holds."""
+    from flashpoint.cli.serve import check_address, serve_dashboard
     from flashpoint.demo import default_demo_db, run_demo
 
+    if serve:  # before the store is built, not after
+        check_address("127.0.0.1", port)
     settings: Settings = ctx.obj
     db = out_db or default_demo_db()
     summary = run_demo(replace(settings, db=db))
     _print_demo(summary)
     if serve:
-        from flashpoint.cli.serve import serve_dashboard
-
         serve_dashboard(replace(settings, db=db), host="127.0.0.1", port=port)
 
 

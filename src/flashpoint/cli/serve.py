@@ -33,7 +33,7 @@ def serve(
     serve_dashboard(ctx.obj, host=host, port=port)
 
 
-def _check_address(host: str, port: int, /) -> None:
+def check_address(host: str, port: int, /) -> None:
     """Raise a clear error when the server could not listen on ``host``:``port`` (before anything
     starts, instead of uvicorn's message after the banner)."""
     try:
@@ -53,7 +53,7 @@ def serve_dashboard(settings: Settings, /, *, host: str, port: int) -> None:
 
     from flashpoint.api.app import create_app
 
-    _check_address(host, port)
+    check_address(host, port)
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # an IPv6 address in brackets
     out.print(f"Flashpoint dashboard on [bold]http://{where}/[/bold] (API docs http://{where}/docs); "
               "Ctrl-C stops it.")
