@@ -76,6 +76,8 @@ def test_events_cameo_and_dates_as_csv(demo_db: Path) -> None:
     (["events", "--dyad", "GEO-XYZ"], "flashpoint countries --search xyz"),
     (["ladder", "--dyad", "GEO-georgia"], "a pair needs two different countries"),
     (["backtest", "--panel", "dyad-week"], "panel 'dyad-week': use dyad-year, dyad-month or country-month"),
+    (["indicators", "--dyad", "GEO-RUS", "--since", "2013-01-01", "--until", "2012-01-01"],
+     "since 2013-01-01 is after until 2012-01-01"),
     (["events", "--since", "yesterday"], "expected a date as YYYY-MM-DD"),
     (["events", "--cameo", "threat"], "expected a CAMEO code"),
     (["cite", "nosuch"], "no data source named 'nosuch'"),

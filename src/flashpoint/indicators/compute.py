@@ -57,6 +57,8 @@ class IndicatorQuery:
             raise InvalidInput(f"frequency '{self.freq}': use one of {', '.join(FREQUENCIES)}.")
         if self.country is not None and (self.dyad is not None or self.directed):
             raise InvalidInput("a country view sums over all partners: give --country alone, or --dyad A-B.")
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise InvalidInput(f"since {self.since} is after until {self.until}: nothing to count.")
         if self.baseline_periods < MIN_BASELINE:
             raise InvalidInput(f"baseline of {self.baseline_periods} periods: use at least {MIN_BASELINE}.")
 
