@@ -109,3 +109,9 @@ def test_cors_headers_are_on_kept_answers_too(cors_server: str) -> None:
         assert first.content == again.content == plain.content and first.json()
         assert first.headers["access-control-allow-origin"] == again.headers["access-control-allow-origin"] == ORIGIN
         assert "access-control-allow-origin" not in plain.headers
+
+
+def test_a_pair_without_events_is_shown_as_of_the_stores_last_year(server: str) -> None:
+    page = httpx.get(f"{server}/pair/FJI-TON", timeout=60)
+    assert page.status_code == 200 and "No incidents between the two in the store." in page.text
+    assert "Yearly metrics, 2013" in page.text  # the demo data end in May 2013, not this year

@@ -26,6 +26,7 @@ from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.jsonrows import json_rows
 from flashpoint.responses.levers import levers
+from flashpoint.store.queries import last_event_date
 from flashpoint.web.charts import (
     STAGE_COLOURS,
     indicator_chart,
@@ -71,7 +72,9 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             return RedirectResponse(f"/pair/{key}")
         ladder = weekly_timeline(con, settings, key)
         alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
-        last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else dt.date.today().year
+        # The year of the pair's latest week, else of the store's latest event (the store's "now").
+        last_year = (pd.Timestamp(ladder["period"].max()).year if not ladder.empty
+                     else (last_event_date(con) or dt.date.today()).year)
         return _page(request, "pair.html", pair=key, weeks=len(ladder),
                      stage=int(ladder["stage"].iloc[-1]) if not ladder.empty else 0,
                      timeline=pair_timeline(ladder, alerts) if not ladder.empty else None,
