@@ -190,6 +190,11 @@ def test_scorecard_counts_warnings_lead_times_and_false_alarms(series_store: Set
     assert card["summary"]["false_alarms"] == len(alerts) - followed
     years = 120 / 365.25
     assert card["summary"]["pair_years"] == round(2 * years, 2)
+    unwarned = tmp_path / "unwarned.csv"
+    unwarned.write_text("iso3_a,iso3_b,onset_date\nARM,AZE,2021-01-02\n", encoding="utf-8")
+    table = runner.invoke(app, ["--db", str(series_store.db), "evaluate", "alerts", "--onsets", str(unwarned),
+                                "--basis", "series:edge_weight"], env={"COLUMNS": "200"})
+    assert "0 of 1 onsets warned (1 covered), median lead none warned;" in table.output
 
 
 def test_ladder_command_shows_each_period_of_a_pair(series_store: Settings, tmp_path: Path, gdelt2_lines) -> None:  # noqa: ANN001

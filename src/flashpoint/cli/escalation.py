@@ -172,41 +172,21 @@ def evaluate_alerts(
         card = score_alerts(con, read_onsets(onsets), basis=basis, freq=freq.value if freq else None,
                             window_days=window_days, min_level=level.value)
     if format is ListFormat.json:
-        out.print_json(
-            json.dumps(
-                {
-                    "summary": card.summary,
-                    "onsets": json_rows(card.onsets),
-                    "pairs": json_rows(card.pairs),
-                }
-            )
-        )
+        out.print_json(json.dumps({"summary": card.summary, "onsets": json_rows(card.onsets),
+                                   "pairs": json_rows(card.pairs)}))
         return
-    table = Table(
-        "pair",
-        "onset",
-        "kind",
-        "warned",
-        "first alert",
-        "lead days",
-        "alerts",
-        title=f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)",
-    )
+    table = Table("pair", "onset", "kind", "warned", "first alert", "lead days", "alerts",
+                  title=f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)")
     for r in card.onsets.itertuples():
-        table.add_row(
-            r.pair,
-            str(r.onset_date),
-            r.kind,
-            "yes" if r.warned else ("no" if r.covered else "not covered"),
-            str(r.first_alert or ""),
-            "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
-            str(r.alerts_in_window),
-        )
+        table.add_row(r.pair, str(r.onset_date), r.kind, "yes" if r.warned else ("no" if r.covered else "not covered"),
+                      str(r.first_alert or ""), "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
+                      str(r.alerts_in_window))
     out.print(table)
     s = card.summary
+    lead = "none warned" if s["median_lead_days"] is None else f"{s['median_lead_days']:g} days"
     out.print(
         f"{s['warned']} of {s['onsets']} onsets warned ({s['covered']} covered), median lead "
-        f"{s['median_lead_days']} days; {s['false_alarms']:,} of {s['alerts']:,} alerts were false alarms: "
+        f"{lead}; {s['false_alarms']:,} of {s['alerts']:,} alerts were false alarms: "
         f"{s['false_alarms_per_pair_year']} per pair-year over {s['pair_years']} pair-years."
     )
 
