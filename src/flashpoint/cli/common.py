@@ -24,7 +24,7 @@ from flashpoint import __version__
 from flashpoint.config import load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
-from flashpoint.events.countries import resolve_country
+from flashpoint.events.countries import resolve_dyad
 from flashpoint.store.ingest import IngestResult
 
 app = typer.Typer(
@@ -112,15 +112,7 @@ def parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
 
 
 def parse_dyad(value: Optional[str]) -> Optional[tuple[str, str]]:
-    if value is None:
-        return None
-    parts = value.split("-")
-    if len(parts) != 2 or not all(parts):
-        raise InvalidInput(f"--dyad {value!r}: expected two countries joined by '-', e.g. GEO-RUS.")
-    first, second = resolve_country(parts[0]), resolve_country(parts[1])
-    if first == second:
-        raise InvalidInput(f"--dyad {value!r}: a pair needs two different countries, e.g. GEO-RUS.")
-    return first, second
+    return None if value is None else resolve_dyad(value, label="--dyad")
 
 
 def parse_cameo(value: Optional[str]) -> Optional[str]:

@@ -212,8 +212,9 @@ def resolve_country(text: str) -> str:
     raise UnknownCountry(f"'{text}' is not a known country code (ISO3, ISO2 or CAMEO) or name. {hint}")
 
 
-def resolve_pair(text: str) -> str:
-    """'geo-rus' or 'RUS-GEO' → 'GEO-RUS' (ISO3 codes, sorted).
+def resolve_dyad(text: str, /, *, label: str = "pair") -> tuple[str, str]:
+    """'geo-rus' → ('GEO', 'RUS'): the two countries of a pair, in the order written (for a
+    directed dyad). ``label`` names the input in messages (a CLI option, say).
 
     Raises
     ------
@@ -222,8 +223,19 @@ def resolve_pair(text: str) -> str:
     """
     parts = text.split("-")
     if len(parts) != 2 or not all(parts):
-        raise InvalidInput(f"pair {text!r}: expected two countries joined by '-', e.g. GEO-RUS.")
+        raise InvalidInput(f"{label} {text!r}: expected two countries joined by '-', e.g. GEO-RUS.")
     first, second = resolve_country(parts[0]), resolve_country(parts[1])
     if first == second:
-        raise InvalidInput(f"pair {text!r}: a pair needs two different countries, e.g. GEO-RUS.")
-    return "-".join(sorted((first, second)))
+        raise InvalidInput(f"{label} {text!r}: a pair needs two different countries, e.g. GEO-RUS.")
+    return first, second
+
+
+def resolve_pair(text: str) -> str:
+    """'geo-rus' or 'RUS-GEO' → 'GEO-RUS' (ISO3 codes, sorted).
+
+    Raises
+    ------
+    InvalidInput
+        When ``text`` is not two different countries joined by '-'.
+    """
+    return "-".join(sorted(resolve_dyad(text)))
