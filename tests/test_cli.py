@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from flashpoint.cli import app
@@ -183,6 +184,24 @@ def test_help_shows_flags_without_a_value_placeholder() -> None:
     assert shown.exit_code == 0
     verbose = next(line for line in shown.output.splitlines() if "--verbose" in line)
     assert "Log what happens." in verbose and "<bool>" not in shown.output
+
+
+def _commands(command: object, path: tuple[str, ...] = ("flashpoint",)) -> dict[tuple[str, ...], object]:
+    """Every command and group of the command line, by its words."""
+    found = {path: command}
+    for name, sub in getattr(command, "commands", {}).items():
+        found.update(_commands(sub, (*path, name)))
+    return found
+
+
+def test_every_command_is_summed_up_in_one_line() -> None:
+    # The help lists each command with its docstring's first paragraph and keeps its line
+    # breaks: a summary over two source lines was shown broken mid-sentence.
+    commands = _commands(typer.main.get_command(app))
+    assert len(commands) > 30
+    broken = [" ".join(path) for path, command in commands.items()
+              if "\n" in (command.help or "").strip().split("\n\n")[0]]
+    assert broken == []
 
 
 def test_an_empty_view_says_so(demo_db: Path) -> None:

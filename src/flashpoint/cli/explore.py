@@ -179,8 +179,9 @@ def _render_sources(rows: pa.Table, incidents: list[str], fmt: OutputFormat) -> 
 
 @app.command()
 def dedup(ctx: typer.Context) -> None:
-    """Cluster the whole store again (after changing the dedup settings) and rebuild the weekly pair
-    aggregates; ingest does both for new rows itself."""
+    """Cluster the whole store into incidents again and rebuild the weekly pair counts.
+
+    Run it after changing the dedup settings; ingest does both for new rows itself."""
     with open_store(ctx.obj) as con:
         changed = settle(con, ctx.obj).reassigned
         rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
@@ -197,8 +198,9 @@ def quarantine(
     limit: Annotated[int, typer.Option(min=0, help="At most this many rows (0: all).")] = 50,
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
-    """Rows that could not be ingested: file, line, reason and the raw line (in the table its
-    first 120 characters, tabs shown as ␉; in full as CSV or JSON)."""
+    """Rows that could not be ingested: file, line, reason and the raw line.
+
+    The table shows a raw line's first 120 characters, tabs as ␉; CSV and JSON give it whole."""
     with open_store(ctx.obj, read_only=True) as con:
         rows = select_quarantine(con, file=file, limit=limit or None)
     if format is OutputFormat.table:
