@@ -204,6 +204,17 @@ def test_every_command_is_summed_up_in_one_line() -> None:
     assert broken == []
 
 
+def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
+    # The bundled slice has no March 2013: not a month of zeros, but no row and a caption.
+    shown = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2012-12-01"],
+                          env={"COLUMNS": "200"})
+    assert shown.exit_code == 0 and "│ 2013-02 " in shown.output and "│ 2013-04 " in shown.output
+    assert "│ 2013-03 " not in shown.output and "no data for 2013-03: a gap in the store" in shown.output
+    later = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2013-04-01"],
+                          env={"COLUMNS": "200"})
+    assert later.exit_code == 0 and "no data for" not in later.output  # no gap between the periods shown
+
+
 def test_an_empty_view_says_so(demo_db: Path) -> None:
     ranked = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01"])
     assert ranked.exit_code == 0 and "no pair has incidents in 1990-01 (month view)" in ranked.output

@@ -1,5 +1,6 @@
 """The compiled trailing baselines against the definition: a pair's series made dense (its
-periods without incidents as zeros) and a plain rolling mean and variance over it."""
+periods without incidents as zeros, the gaps in the data as missing) and a plain rolling mean
+and variance over it."""
 
 from __future__ import annotations
 
@@ -16,14 +17,15 @@ from flashpoint.indicators.baselines import MIN_BASELINE, with_z_scores
 NAMES = ["first", "second"]
 
 
-def dense_z(periods: dict[int, tuple[float, float]], width: int) -> dict[int, tuple[float | None, ...]]:
+def dense_z(periods: dict[int, tuple[float, float]], width: int,
+            gaps: frozenset[int] = frozenset()) -> dict[int, tuple[float | None, ...]]:
     """Per listed period, each series' z-score computed on the dense series with pandas."""
     start, end = min(periods), max(periods)
-    dense = pd.DataFrame([periods.get(i, (0.0, 0.0)) for i in range(start, end + 1)], columns=NAMES,
-                         index=range(start, end + 1))
+    dense = pd.DataFrame([(np.nan, np.nan) if i in gaps else periods.get(i, (0.0, 0.0))
+                          for i in range(start, end + 1)], columns=NAMES, index=range(start, end + 1))
     window = dense.rolling(width, min_periods=1)
     mean, var = window.mean().shift(1), window.var(ddof=1).shift(1)
-    known = pd.Series(np.minimum(width, dense.index - start), index=dense.index)
+    known = dense[NAMES[0]].notna().rolling(width, min_periods=1).sum().shift(1).fillna(0)
     out = {}
     for i in periods:
         if known[i] < MIN_BASELINE:
@@ -45,12 +47,17 @@ def table_of(series: list[dict[int, tuple[float, float]]]) -> pa.Table:
 
 
 @settings(max_examples=150, deadline=None)
-@given(series=st.lists(pair_series, min_size=1, max_size=4), width=st.integers(MIN_BASELINE, 15))
-def test_z_scores_are_those_of_the_dense_series(series, width: int) -> None:  # noqa: ANN001
-    scored = with_z_scores(table_of(series), NAMES, width).to_pylist()
+@given(series=st.lists(pair_series, min_size=1, max_size=4), width=st.integers(MIN_BASELINE, 15),
+       gaps=st.frozensets(st.integers(0, 80), max_size=12))
+def test_z_scores_are_those_of_the_dense_series(series, width: int, gaps: frozenset[int]) -> None:  # noqa: ANN001
+    # A gap in the store's data is no period of any pair (it has no events) and no part of a baseline.
+    series = [kept for periods in series if (kept := {i: v for i, v in periods.items() if i not in gaps})]
+    if not series:
+        return
+    scored = with_z_scores(table_of(series), NAMES, width, gaps=np.array(sorted(gaps))).to_pylist()
     at = 0
     for periods in series:
-        expected = dense_z(periods, width)
+        expected = dense_z(periods, width, gaps)
         for i in sorted(periods):
             row = scored[at]
             at += 1

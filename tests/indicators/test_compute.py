@@ -150,7 +150,8 @@ def test_a_start_date_lists_the_same_periods_as_the_whole_history(georgia, freq:
             whole = compute_indicators(con, IndicatorQuery(freq=freq, **view))
             part = compute_indicators(con, IndicatorQuery(freq=freq, since=since, **view))
             whole = whole[whole.period >= since].reset_index(drop=True)
-            assert len(part) >= 56 and part.period.min() - since < dt.timedelta(days=31)
+            # Seven indicators over at least the seven months to May 2013 (March 2013 is a gap in the data).
+            assert len(part) >= 49 and part.period.min() - since < dt.timedelta(days=31)
             pd.testing.assert_frame_equal(part, whole)
 
 

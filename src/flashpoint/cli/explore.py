@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
@@ -35,6 +37,7 @@ from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.indicators.compute import (
     IndicatorQuery,
     compute_indicators,
+    gap_periods,
     parse_period,
     period_kind,
     period_label,
@@ -217,16 +220,21 @@ def quarantine(
         write_rows(rows, format)
 
 
-def _indicator_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: bool = False) -> Table:
+def _indicator_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: bool = False,
+                     gaps: Sequence[dt.date] = ()) -> Table:
     """One row per period (per pair and period with ``show_pair``, in the frame's order), one
     column per indicator: value (z-score); and what is reported beside them when the view has
     any: the military spending growth (with the buildup) and the fights by backed non-state
-    actors (with the proxy involvement)."""
+    actors (with the proxy involvement). A caption names the ``gaps`` in the store's data
+    between the first and the last period shown."""
     names = [i.name for i in INDICATORS]
     extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
     extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
     keys = (KEPT("pair"), KEPT("period")) if show_pair else (KEPT("period"),)  # else the title names the pair
-    table = Table(*keys, "incidents", *names, *extra, title=title)
+    within = [period_label(gap, freq) for gap in gaps if frame.period.min() < gap < frame.period.max()]
+    caption = (f"no data for {', '.join(within)}: a gap in the store (no event from any source), "
+               "left out of the table and of the baselines") if within else None
+    table = Table(*keys, "incidents", *names, *extra, title=title, caption=caption)
     for (pair, period), rows in frame.groupby(["pair", "period"], sort=False):
         cells = {r.indicator: r for r in rows.itertuples()}
         shown = [f"{cells[n].value:g}" + ("" if pd.isna(cells[n].z) else f" ({cells[n].z:+.1f})") for n in names]
@@ -270,13 +278,14 @@ def indicators(
     with open_store(ctx.obj, read_only=True) as con:
         frame = (ranked_pairs(con, query, parse_period(period, freq.value), by, top=top) if ranking
                  else compute_indicators(con, query))
+        gaps = gap_periods(con, freq.value)
     if frame.empty and format is OutputFormat.table:
         out.print(f"no pair has incidents in {period} ({freq.value} view)." if ranking else
                   f"no incidents for {dyad or country} in the periods asked for ({freq.value} view).", highlight=False)
         return
     view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
-                lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking))
+                lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking, gaps=gaps))
 
 
 @app.command()

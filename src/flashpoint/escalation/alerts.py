@@ -29,6 +29,7 @@ from flashpoint.indicators.compute import (
     IndicatorQuery,
     compiled_sql,
     counted_sql,
+    gap_periods,
     indicator_rows,
     weeks_current,
 )
@@ -268,7 +269,8 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
         scores = series_scores(con, settings, series, freq=freq, pairs=pairs, since=start, until=until,
                                baseline_periods=baseline_periods or settings.alert_baseline_periods)
     scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
-                            recent=settings.changepoint_recent, probability=settings.changepoint_probability)
+                            recent=settings.changepoint_recent, probability=settings.changepoint_probability,
+                            gaps=gap_periods(con, freq) if series is None else ())
     triggers = _triggers(scores, settings, freq)
     if series is None:
         triggers = pd.concat([triggers, _crossings(con, settings, freq, table, start, until)], ignore_index=True)

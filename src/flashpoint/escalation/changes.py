@@ -11,7 +11,9 @@ truncated at ``max_run`` (its mass is kept).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -130,12 +132,14 @@ def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent
 
 
 def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float, recent: int,
-                   probability: float) -> pd.DataFrame:
+                   probability: float, gaps: Sequence[dt.date] = ()) -> pd.DataFrame:
     """Add ``change_probability`` and ``change_point`` to a pair-period score table.
 
     Each pair's index is laid on a complete grid of periods from its first to the last period
     of the table; periods without a score count as index 0 for event scores (no incidents: no
-    escalation) and as missing for a series with gaps (``stage`` missing). A change point fires
+    escalation) unless they are among the ``gaps`` in the store's data
+    (:func:`flashpoint.indicators.compute.gap_periods`), and as missing for a series with
+    gaps (``stage`` missing) and for the ``gaps``. A change point fires
     in the first period whose probability of a recent change reaches ``probability`` while
     the index rises above what the model expected. The probability is missing in a pair's
     first ``recent`` periods, which have no earlier periods to have changed from.
@@ -153,7 +157,8 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
     if not scores["stage"].isna().all():  # event scores: no incidents from a pair's first period on is index 0
         first = np.full(len(pairs), len(grid))
         np.minimum.at(first, row, column)
-        wide = np.where(np.isnan(wide) & (np.arange(len(grid))[None, :] >= first[:, None]), 0.0, wide)
+        observed = ~np.isin(grid, np.array(gaps, dtype=grid.dtype))
+        wide = np.where(np.isnan(wide) & (np.arange(len(grid))[None, :] >= first[:, None]) & observed, 0.0, wide)
     p_recent, expected = change_probabilities(wide, hazard_periods=hazard_periods, recent=recent)
     fired = (p_recent >= probability) & ~(np.nan_to_num(np.roll(p_recent, 1, axis=1)) >= probability)
     fired[:, 0] = False

@@ -21,7 +21,13 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import IndicatorQuery, indicator_table, period_end, period_index
+from flashpoint.indicators.compute import (
+    IndicatorQuery,
+    gap_periods,
+    indicator_table,
+    period_end,
+    period_index,
+)
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string, sql_strings
 
@@ -135,7 +141,8 @@ def ladder_frame(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tupl
     last period with incidents; the change detection reads only earlier periods)."""
     scores = event_scores(con, settings, freq=freq, pairs=tuple(pairs), until=until)
     scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
-                            recent=settings.changepoint_recent, probability=settings.changepoint_probability)
+                            recent=settings.changepoint_recent, probability=settings.changepoint_probability,
+                            gaps=gap_periods(con, freq))
     if until is None:  # alone, a pair's periods end at its last one with incidents, not the others'
         last = scores["period"].where(scores["total"] > 0).groupby(scores["pair"]).transform("max")
         scores = scores[scores["period"] <= last]

@@ -3,9 +3,12 @@
 The escalation ladder runs weekly (the settings' thresholds are per week); a week counts in
 the month its last day falls in, so a month's row reads only weeks complete by its end. Each
 pair that has incidents in the store gets a row for every month from its first incident to
-the store's last complete month (months without incidents are stage 0 with no signal).
-Targets look ahead ``horizon`` months: the pair reaches a stage in some week of months
-t + 1 … t + horizon; they are missing where those months are not all in the store yet.
+the store's last complete month (months without incidents are stage 0 with no signal), but
+the months that are gaps in the store's data (no event from any source,
+:func:`flashpoint.indicators.compute.gap_periods`): they have no row, no part in the rolling
+features, and a target looking ahead into one is missing. Targets look ahead ``horizon``
+months: the pair reaches a stage in some week of months t + 1 … t + horizon; they are
+missing where those months are not all in the store yet.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
 from flashpoint.forecasts.panels import STRUCTURAL, PanelSpec
+from flashpoint.indicators.compute import gap_periods
 from flashpoint.indicators.registry import INDICATORS
 
 #: Features of the dyad-month panel: name → what it is (docs/forecasts.md).
@@ -83,21 +87,24 @@ def _monthly(weeks: pd.DataFrame) -> pd.DataFrame:
     return weeks.groupby(["pair", "month"], as_index=False).agg(agg)
 
 
-def _dense(monthly: pd.DataFrame, last: int) -> pd.DataFrame:
-    """Every month of every pair from its first incident to ``last``, zeros where it had none."""
+def _dense(monthly: pd.DataFrame, last: int, gaps: list[int]) -> pd.DataFrame:
+    """Every month of every pair from its first incident to ``last``, zeros where it had none
+    and missing in the ``gaps``."""
     first = monthly.groupby("pair")["month"].min()
     grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), (last - first + 1).to_numpy())})
     grid["month"] = np.concatenate([np.arange(f, last + 1) for f in first.to_numpy()]) if len(first) else []
     frame = grid.merge(monthly, on=["pair", "month"], how="left")
-    return frame.fillna({c: 0 for c in monthly.columns if c not in ("pair", "month")})
+    values = [c for c in monthly.columns if c not in ("pair", "month")]
+    frame[values] = frame[values].where(frame["month"].isin(gaps), frame[values].fillna(0))
+    return frame
 
 
 def _history(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lagged and rolling features of each pair, each from its own month and earlier ones."""
+    """Lagged and rolling features of each pair, each from its own month and earlier ones (the
+    rolling ones over the months that are not gaps)."""
     g = frame.groupby("pair", sort=False)
-    frame["stage"] = frame["stage"].astype("int64")
     frame["stage3_now"] = (frame["stage"] >= 3).astype("int64")
-    frame["stage_max_12m"] = g["stage"].transform(lambda s: s.rolling(12, min_periods=1).max()).astype("int64")
+    frame["stage_max_12m"] = g["stage"].transform(lambda s: s.rolling(12, min_periods=1).max()).fillna(0)
     frame["index_mean_3m"] = g["escalation_index"].transform(lambda s: s.rolling(3, min_periods=1).mean())
     frame["log_incidents"] = np.log1p(frame["total"].astype("float64"))
     before = g["log_incidents"].transform(lambda s: s.shift(1).rolling(3, min_periods=1).mean())
@@ -109,11 +116,14 @@ def _history(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _targets(frame: pd.DataFrame, horizon: int, last: int) -> pd.DataFrame:
-    """Each target: the highest stage of months t + 1 … t + horizon reaching its threshold."""
+def _targets(frame: pd.DataFrame, horizon: int, last: int, gaps: list[int]) -> pd.DataFrame:
+    """Each target: the highest stage of months t + 1 … t + horizon reaching its threshold;
+    missing when one of those months is after ``last`` or among the ``gaps``."""
     ahead = frame.groupby("pair", sort=False)["stage"].transform(
         lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1))
     known = frame["month"] + horizon <= last
+    for gap in gaps:
+        known &= ~frame["month"].between(gap - horizon, gap - 1)
     frame["stage_ahead"] = ahead.where(known)
     for name, threshold in _THRESHOLDS.items():
         frame[name] = (ahead >= threshold).astype("float64").where(known)
@@ -155,7 +165,9 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     last_day = pd.Timestamp(max(weeks["as_of"]))
     last = last_day.year * 12 + last_day.month - 1 - (0 if last_day.is_month_end else 1)
     monthly = _monthly(weeks)
-    frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last)), spec.horizon, last)
+    gaps = [day.year * 12 + day.month - 1 for day in gap_periods(con, "month")]
+    frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last, gaps)), spec.horizon, last, gaps)
+    frame = frame[~frame["month"].isin(gaps)].astype({"stage": "int64", "stage_max_12m": "int64"})
     frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date
     columns = ["pair", "month", "period", *EVENT_FEATURES, "stage_ahead", *EVENT_TARGETS]
     if structure is not None:

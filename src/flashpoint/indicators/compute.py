@@ -9,7 +9,7 @@ pass over the counted pair-periods (:mod:`flashpoint.indicators.baselines`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -26,6 +26,7 @@ from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, ind
 from flashpoint.indicators.spending import with_spending_growth
 from flashpoint.sources.tabular import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
+from flashpoint.store.coverage import gap_days
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
 #: Period names → Ibis truncation unit and pandas frequency.
@@ -174,14 +175,16 @@ def period_index(freq: str, column: str = "period") -> str:
 _STEP = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}
 
 
-def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, ordered: bool = True) -> str:
+def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, gaps: Sequence[dt.date] = (),
+                ordered: bool = True) -> str:
     """The counted pair-periods the z-scores are computed over, with ``idx`` (consecutive
     period numbers), sorted by pair and period when ``ordered`` (else in the order read).
 
     A query of one pair, one country or a list of pairs lists every period (dense: empty ones
-    too, as zeros), from its ``since`` minus the baseline on when it has one (no earlier
-    period enters a z-score from ``since`` on); an all-pairs query lists the pair-periods with
-    at least one incident (:mod:`flashpoint.indicators.baselines` counts the others as zeros).
+    too, as zeros) but the ``gaps`` in the store's data, from its ``since`` minus the
+    baseline on when it has one (no earlier period enters a z-score from ``since`` on); an
+    all-pairs query lists the pair-periods with at least one incident
+    (:mod:`flashpoint.indicators.baselines` counts the others as zeros).
     """
     step = _STEP[query.freq]
     last = ("(SELECT max(period) FROM agg)" if query.until is None else
@@ -200,8 +203,9 @@ def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, ordered: bool = Tr
     return f"""
 WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
              FROM ({aggregated})),
-grid AS (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
-         FROM agg GROUP BY pair)
+grid AS (SELECT * FROM (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
+                        FROM agg GROUP BY pair)
+         WHERE period NOT IN (SELECT unnest([{", ".join(f"DATE '{day}'" for day in gaps)}]::DATE[])))
 SELECT pair, period, {period_index(query.freq)} AS idx, total, {columns} FROM {rows}
 {"ORDER BY pair, period" if ordered else ""}
 """
@@ -307,18 +311,23 @@ def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *,
     row per pair and period, sorted by them, wide: ``total`` and, per indicator,
     ``<name>_value``, ``<name>_incidents`` and ``<name>_z``. Weekly counts of pairs come from
     the stored weekly aggregates when they are up to date, else from the events; the
-    z-scores from :func:`flashpoint.indicators.baselines.with_z_scores`."""
+    z-scores from :func:`flashpoint.indicators.baselines.with_z_scores`. The periods that are
+    gaps in the store's data (:func:`gap_periods`) are not rows and not part of any baseline."""
     stored = _stored_weeks_sql(con, query, table)
+    gaps = gap_periods(con, query.freq)
     listed = None
     if stored is not None and not (query.dyad or query.pairs):
         # Every pair's stored weeks are written in pair and period order, and stay so until an
         # ingest replaces some pairs' weeks: read as they lie, and sorted only when they are not.
-        listed = con.sql(_listed_sql(stored, query, ordered=False)).to_arrow_table()
+        listed = con.sql(_listed_sql(stored, query, gaps=gaps, ordered=False)).to_arrow_table()
         if not _in_order(listed):
             listed = None
     if listed is None:
-        listed = con.sql(_listed_sql(stored or counted_sql(con, query, table=table), query)).to_arrow_table()
-    scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods)
+        listed = con.sql(_listed_sql(stored or counted_sql(con, query, table=table), query, gaps=gaps)).to_arrow_table()
+    numbers = con.execute(f"SELECT {period_index(query.freq, 'p')} FROM (SELECT unnest(?::DATE[]) AS p)",
+                          [gaps]).fetchnumpy() if gaps else None
+    scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods,
+                           gaps=None if numbers is None else next(iter(numbers.values())))
     if query.since is not None:
         scored = scored.filter(pc.field("period") >= query.since)
     return scored.select(WIDE_COLUMNS)
@@ -409,6 +418,18 @@ def parse_period(text: str, freq: str) -> dt.date:
         raise InvalidInput(f"period {text!r}: use 2022-W07 (ISO week), 2022-02 (month), 2022 (year) "
                            "or a day 2022-02-14.") from None
     return pd.Timestamp(day).to_period(_PANDAS_PERIOD[freq]).start_time.date()
+
+
+def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /) -> list[dt.date]:
+    """The first days of the periods at ``freq`` every day of which is a gap in the store's
+    data (:func:`flashpoint.store.coverage.gap_days`), sorted: for the bundled Georgia data,
+    March 2013 (and its weeks from 4 March on), with no event from any source."""
+    days = gap_days(con)
+    if not days:
+        return []
+    counted = pd.Series(pd.to_datetime(days)).dt.to_period(_PANDAS_PERIOD[freq]).value_counts()
+    return sorted(period.start_time.date() for period, n in counted.items()
+                  if n == (period.end_time.normalize() - period.start_time).days + 1)
 
 
 def period_end(period: pd.Series, freq: str) -> pd.Series:

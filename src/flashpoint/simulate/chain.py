@@ -23,6 +23,7 @@ import pandas as pd
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
+from flashpoint.indicators.compute import gap_periods
 
 N_STAGES: Final = 5
 BANDS: Final = {"events": ("low", "elevated", "high"), "series": ("falling", "flat", "rising")}
@@ -96,7 +97,9 @@ def index_band(index: pd.Series, settings: Settings) -> pd.Series:
 def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
                     until: dt.date | None = None) -> pd.DataFrame:
     """Every pair's weekly stage and index band from its first incident to the store's last
-    week (weeks without incidents: stage 0, band low)."""
+    week (weeks without incidents: stage 0, band low), but the weeks that are gaps in the
+    store's data (:func:`flashpoint.indicators.compute.gap_periods`): no transition into or
+    out of one is counted."""
     weeks = event_scores(con, settings, freq="week", until=until)
     if weeks.empty:
         raise InvalidInput("the store holds no events between two countries; ingest some first.")
@@ -106,6 +109,7 @@ def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), (last - first + 1).to_numpy())})
     grid["week"] = np.concatenate([np.arange(f, last + 1) for f in first.to_numpy()])
     frame = grid.merge(weeks[["pair", "week", "stage", "escalation_index"]], on=["pair", "week"], how="left")
+    frame = frame[~frame["week"].isin(week_number(pd.Series(gap_periods(con, "week"), dtype="datetime64[s]")))]
     frame = frame.fillna({"stage": 0, "escalation_index": 0.0})
     frame["stage"] = frame["stage"].astype("int64")
     frame["band"] = index_band(frame["escalation_index"], settings)

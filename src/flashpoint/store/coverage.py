@@ -1,0 +1,52 @@
+"""Gaps in the store's coverage: days on which its sources delivered nothing.
+
+A day without a single event is a gap in the data, not a quiet day, when the days before it
+make an empty day implausible: GDELT has outages, and a collection may lack a month (the
+bundled Georgia slice has no March 2013). Counting such days as zeros would show every pair
+falling silent at once: a breakdown of communication in the indicators and a deflated
+baseline after it. A run of empty days is a gap when the median daily count of the
+``GAP_NEIGHBOURS`` days before it is at least ``GAP_MEDIAN`` (a Poisson count with mean 10
+is zero on one day in 22,000); a store with few events a day, where empty days are
+ordinary, has no gaps. Only earlier days decide, so whether a day is a gap never depends on
+events after it (docs/adr/021). Gaps are the whole store's: a view of some pairs' events
+has the gaps of the store it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import numpy as np
+
+#: Median daily count before a run of empty days from which the run is a gap.
+GAP_MEDIAN = 10
+#: Days before a run of empty days whose median daily count is compared.
+GAP_NEIGHBOURS = 30
+
+
+def gap_days(con: duckdb.DuckDBPyConnection, /) -> list[dt.date]:
+    """The days, between the first and the last event of the store, on which it holds no
+    event while the days before hold many: gaps in the data. Sorted; empty for a store
+    without gaps.
+
+    Examples
+    --------
+    A store with about 100 events a day and none on 1–31 March 2013 has those 31 days as gaps;
+    a store with two events a week has none.
+    """
+    daily = con.sql("SELECT event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL "
+                    "GROUP BY ALL ORDER BY event_date").fetchnumpy()
+    if len(daily["n"]) < 2:
+        return []
+    days = daily["event_date"].astype("datetime64[D]")
+    counts = np.zeros(int((days[-1] - days[0]).astype(int)) + 1)
+    counts[(days - days[0]).astype(int)] = daily["n"]
+    empty = np.concatenate([[False], counts == 0, [False]])
+    starts = np.flatnonzero(empty[1:] & ~empty[:-1])
+    ends = np.flatnonzero(~empty[1:] & empty[:-1])  # one past each run's last day
+    gaps: list[dt.date] = []
+    for start, end in zip(starts, ends, strict=True):
+        if np.median(counts[max(start - GAP_NEIGHBOURS, 0):start]) >= GAP_MEDIAN:
+            gaps.extend((days[0] + np.arange(start, end)).astype(dt.date).tolist())
+    return gaps
