@@ -213,6 +213,11 @@ def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
     later = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2013-04-01"],
                           env={"COLUMNS": "200"})
     assert later.exit_code == 0 and "no data for" not in later.output  # no gap between the periods shown
+    found = json.loads(runner.invoke(app, ["--db", str(demo_db), "stats", "--json"]).output)
+    assert found["gaps"] == [{"first": "2012-08-25", "last": "2012-08-25", "days": 1},
+                             {"first": "2013-03-01", "last": "2013-03-31", "days": 31}]
+    stats = runner.invoke(app, ["--db", str(demo_db), "stats"], env={"COLUMNS": "300"})
+    assert "gaps in the data" in stats.output and "2012-08-25; 2013-03-01 to 2013-03-31" in stats.output
 
 
 def test_an_empty_view_says_so(demo_db: Path) -> None:

@@ -6,6 +6,7 @@ weeks across all pairs, the pair's forecast and the levers ranked for it."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -18,7 +19,7 @@ from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.weekly import settle
 from flashpoint.responses.recommend import Recommendation, recommend
@@ -41,8 +42,9 @@ def default_demo_db() -> Path:
 @dataclass(frozen=True)
 class DemoSummary:
     """What the demo built: the store, the ingest result, its statistics, sample events, the
-    demo pair's recent indicators and red-line crossings, the latest warning alerts, the pair's
-    forecast (stage 3 within 3 months) and the levers ranked for it."""
+    demo pair's recent indicators (and the months that are gaps in the data) and red-line
+    crossings, the latest warning alerts, the pair's forecast (stage 3 within 3 months) and the
+    levers ranked for it."""
 
     db: Path
     ingest: list[IngestResult]
@@ -50,6 +52,7 @@ class DemoSummary:
     dyad: tuple[str, str]
     dyad_events: pa.Table
     indicators: pd.DataFrame
+    gap_months: list[dt.date]
     crossings: pd.DataFrame
     alerts: pd.DataFrame
     forecast: PairForecast
@@ -73,6 +76,7 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
         monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))
+        gap_months = gap_periods(con, "month")
         crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD))
         record_crossings(con, crossings, "month")
         raise_alerts(con, settings)
@@ -83,4 +87,4 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         _, ranked = recommend(con, settings, pair)
     recent = monthly[monthly.period >= sorted(monthly.period.unique())[-6]] if not monthly.empty else monthly
     return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample, indicators=recent,
-                       crossings=crossings, alerts=alerts, forecast=forecast, levers=ranked)
+                       gap_months=gap_months, crossings=crossings, alerts=alerts, forecast=forecast, levers=ranked)

@@ -60,6 +60,7 @@ from flashpoint.store.queries import (
     select_quarantine,
     store_stats,
 )
+from flashpoint.wording import quantity
 
 if TYPE_CHECKING:
     from flashpoint.demo import DemoSummary
@@ -91,6 +92,15 @@ def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
         f"{found['countries']:,} countries, {found['files']:,} files, {found['quarantined']:,} quarantined rows, "
         f"{found['milex']:,} military expenditure values"
     )
+    _print_gaps(found)
+
+
+def _print_gaps(found: dict) -> None:
+    """The store's gaps in the data, from its :func:`store_stats`, when it has any."""
+    if found["gaps"]:
+        spans = "; ".join(g["first"] if g["days"] == 1 else f"{g['first']} to {g['last']}" for g in found["gaps"])
+        out.print(f"gaps in the data (no event from any source amid busy days; periods wholly inside one are left "
+                  f"out of the indicators): {spans}", highlight=False)
 
 
 @app.command()
@@ -468,6 +478,7 @@ def _print_demo(summary: DemoSummary) -> None:
         f"{incidents:,} incidents after deduplication: {1 - incidents / max(events_count, 1):.0%} of the "
         f"rows repeat an incident another row already reports (docs/dedup.md)."
     )
+    _print_gaps(summary.stats)
     pairs = Table("country pair", "events", title="Busiest country pairs")
     for row in summary.stats["top_dyads"]:
         pairs.add_row(row["dyad"], f"{row['events']:,}")
@@ -475,11 +486,11 @@ def _print_demo(summary: DemoSummary) -> None:
     render_events(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
     pair = "-".join(summary.dyad)
     out.print(_indicator_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)",
-                               "month"))
+                               "month", gaps=summary.gap_months))
     for r in summary.crossings.itertuples():
         out.print(
             f"red line [bold]{r.rule}[/bold] crossed by {r.pair} in {r.period:%Y-%m}: "
-            f"{r.incidents} incident(s), events {', '.join(list(r.event_ids)[:3])}"
+            f"{quantity(r.incidents, 'incident')}, events {', '.join(list(r.event_ids)[:3])}"
         )
     out.print("\n[bold]Latest warning alerts[/bold] (all pairs, weekly; 'flashpoint alerts' lists every level)")
     print_alerts(summary.alerts)

@@ -43,6 +43,7 @@ from flashpoint.indicators.registry import INDICATORS, indicator
 from flashpoint.jsonrows import json_rows
 from flashpoint.store.connection import transaction
 from flashpoint.store.queries import copy_pair_events
+from flashpoint.wording import quantity
 
 #: Rank of each level (0: no alert).
 RANK: Final = {level: rank for rank, level in enumerate(ALERT_LEVELS, start=1)}
@@ -89,8 +90,7 @@ def _drivers(row: pd.Series, freq: str) -> str:
     for name in _top_drivers(row):
         z, incidents = float(row[f"{name}_z"]), int(row[f"{name}_incidents"])
         side = "below" if z < 0 else "above"
-        words.append(f"{name} {abs(z):.1f} SD {side} its baseline ({incidents} incident"
-                     f"{'' if incidents == 1 else 's'} this {freq})")
+        words.append(f"{name} {abs(z):.1f} SD {side} its baseline ({quantity(incidents, 'incident')} this {freq})")
     return "driven by " + ", ".join(words) if words else ""
 
 
@@ -306,7 +306,7 @@ def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, ta
     record_crossings(con, crossings, freq)
     return crossings.assign(
         trigger="redline", level=[rules[r].level for r in crossings["rule"]],
-        reason=[f"red line '{r}' crossed ({n} incident{'s' if n != 1 else ''})"
+        reason=[f"red line '{r}' crossed ({quantity(n, 'incident')})"
                 for r, n in zip(crossings["rule"], crossings["incidents"])])
 
 

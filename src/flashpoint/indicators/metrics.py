@@ -18,6 +18,7 @@ import pandas as pd
 from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
 from flashpoint.indicators.spending import spending
 from flashpoint.store.connection import ibis_backend
+from flashpoint.wording import quantity
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,11 @@ def _counted_rows(between: ibis.Table, measures: ibis.Table, metric: Metric) -> 
         sources = []
         if event_part:
             incidents = event_part["incidents"]
-            sources.append(f"{incidents} incident{'' if incidents == 1 else 's'} in "
-                           + ", ".join(sorted(event_part["sources"]))
+            sources.append(f"{quantity(incidents, 'incident')} in " + ", ".join(sorted(event_part["sources"]))
                            + f" (CAMEO {', '.join(metric.codes)})")
         if measure_part:
             recorded_n = measure_part["n"]
-            sources.append(f"{recorded_n} measure{'' if recorded_n == 1 else 's'}: "
-                           + "; ".join(sorted(measure_part["cited"])))
+            sources.append(f"{quantity(recorded_n, 'measure')}: " + "; ".join(sorted(measure_part["cited"])))
         value = (event_part["incidents"] if event_part else 0) + (measure_part["n"] if measure_part else 0)
         rows.append({"year": y, "metric": metric.name, "title": metric.title, "value": float(value),
                      "unit": metric.unit, "source": " + ".join(sources)})

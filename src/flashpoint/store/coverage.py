@@ -25,15 +25,15 @@ GAP_MEDIAN = 10
 GAP_NEIGHBOURS = 30
 
 
-def gap_days(con: duckdb.DuckDBPyConnection, /) -> list[dt.date]:
-    """The days, between the first and the last event of the store, on which it holds no
-    event while the days before hold many: gaps in the data. Sorted; empty for a store
-    without gaps.
+def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]:
+    """The store's gaps as runs of days, each its first and last day, in order: runs of days,
+    between the first and the last event of the store, on which it holds no event while the
+    days before hold many. Empty for a store without gaps.
 
     Examples
     --------
-    A store with about 100 events a day and none on 1–31 March 2013 has those 31 days as gaps;
-    a store with two events a week has none.
+    A store with about 100 events a day and none on 1–31 March 2013 has the one run
+    (2013-03-01, 2013-03-31); a store with two events a week has none.
     """
     daily = con.sql("SELECT event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL "
                     "GROUP BY ALL ORDER BY event_date").fetchnumpy()
@@ -45,8 +45,11 @@ def gap_days(con: duckdb.DuckDBPyConnection, /) -> list[dt.date]:
     empty = np.concatenate([[False], counts == 0, [False]])
     starts = np.flatnonzero(empty[1:] & ~empty[:-1])
     ends = np.flatnonzero(~empty[1:] & empty[:-1])  # one past each run's last day
-    gaps: list[dt.date] = []
-    for start, end in zip(starts, ends, strict=True):
-        if np.median(counts[max(start - GAP_NEIGHBOURS, 0):start]) >= GAP_MEDIAN:
-            gaps.extend((days[0] + np.arange(start, end)).astype(dt.date).tolist())
-    return gaps
+    return [((days[0] + start).astype(dt.date), (days[0] + end - 1).astype(dt.date))
+            for start, end in zip(starts, ends, strict=True)
+            if np.median(counts[max(start - GAP_NEIGHBOURS, 0):start]) >= GAP_MEDIAN]
+
+
+def gap_days(con: duckdb.DuckDBPyConnection, /) -> list[dt.date]:
+    """Every day of the store's gaps (:func:`gap_runs`), sorted."""
+    return [first + dt.timedelta(days=i) for first, last in gap_runs(con) for i in range((last - first).days + 1)]

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from flashpoint.errors import InvalidInput
 from flashpoint.store.connection import ibis_backend
+from flashpoint.store.coverage import gap_runs
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,9 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     dict with keys ``events`` (int), ``sources`` (list of dicts: source, coding, events,
     first_date, last_date), ``incidents`` (deduplicated clusters), ``dyads`` (distinct
     unordered country pairs), ``countries``, ``files``, ``quarantined`` (rows), ``milex``
-    (military expenditure values) and ``top_dyads`` (the ten pairs with most events).
+    (military expenditure values), ``top_dyads`` (the ten pairs with most events) and
+    ``gaps`` (runs of days without any event amid busy ones, :mod:`flashpoint.store.coverage`:
+    ``first`` and ``last`` day, ``days``).
     """
     backend = ibis_backend(con)
     events = backend.table("events")
@@ -160,6 +163,8 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
         "quarantined": int(backend.table("quarantine").count().to_pyarrow().as_py()),
         "milex": int(backend.table("milex").count().to_pyarrow().as_py()),
         "top_dyads": dyads.order_by([ibis.desc("events"), "dyad"]).limit(10).to_pyarrow().to_pylist(),
+        "gaps": [{"first": first.isoformat(), "last": last.isoformat(), "days": (last - first).days + 1}
+                 for first, last in gap_runs(con)],
     }
 
 
