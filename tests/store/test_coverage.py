@@ -12,6 +12,7 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
+from flashpoint.forecasts import event_panel
 from flashpoint.forecasts.event_panel import build_event_panel
 from flashpoint.indicators.baselines import MIN_BASELINE
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
@@ -112,3 +113,15 @@ def test_a_gap_month_is_no_row_of_the_panel_and_no_target_and_its_weeks_no_trans
     # Looking two months ahead: January and February would see March, so their targets are unknown.
     assert [m for m, row in months.items() if pd.isna(row.stage2)] == ["2020-01", "2020-02", "2020-06", "2020-07"]
     assert len(gap_weeks) == 4 and not gap_weeks & set(weeks.week)
+
+
+def test_a_gap_cannot_undo_a_stage_observed_beside_it() -> None:
+    # Months 0-7 of one pair, month 5 a gap; looking two months ahead, months 3 and 4 see it.
+    stages = [0, 0, 0, 0, 3, np.nan, 0, 0]
+    frame = pd.DataFrame({"pair": "GEO-RUS", "month": range(8), "stage": stages})
+    targets = event_panel._targets(frame, 2, 7, [5])
+    # Month 3 looks at 4 (stage 3) and the gap: it reached stage 3 whatever the gap held; month 4
+    # looks at the gap and 6 (stage 0): not known. Months 6 and 7 look past the store's last month.
+    assert targets.stage3.fillna(-1).tolist() == [0.0, 0.0, 1.0, 1.0, -1, 0.0, -1, -1]
+    # Month 3's highest stage ahead is only bounded from below: missing.
+    assert targets.stage_ahead.fillna(-1).tolist() == [0.0, 0.0, 3.0, -1, -1, 0.0, -1, -1]

@@ -6,7 +6,8 @@ pair that has incidents in the store gets a row for every month from its first i
 the store's last complete month (months without incidents are stage 0 with no signal), but
 the months that are gaps in the store's data (no event from any source,
 :func:`flashpoint.indicators.compute.gap_periods`): they have no row, no part in the rolling
-features, and a target looking ahead into one is missing. Targets look ahead ``horizon``
+features, and a target looking ahead into one is missing unless the other months reach its
+stage. Targets look ahead ``horizon``
 months: the pair reaches a stage in some week of months t + 1 … t + horizon; they are
 missing where those months are not all in the store yet.
 """
@@ -118,15 +119,18 @@ def _history(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _targets(frame: pd.DataFrame, horizon: int, last: int, gaps: list[int]) -> pd.DataFrame:
     """Each target: the highest stage of months t + 1 … t + horizon reaching its threshold;
-    missing when one of those months is after ``last`` or among the ``gaps``."""
+    missing when one of those months is after ``last``, and when one is among the ``gaps``
+    unless the other months reach the threshold (the gap cannot undo that)."""
     ahead = frame.groupby("pair", sort=False)["stage"].transform(
         lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1))
     known = frame["month"] + horizon <= last
+    blind = pd.Series(False, index=frame.index)
     for gap in gaps:
-        known &= ~frame["month"].between(gap - horizon, gap - 1)
-    frame["stage_ahead"] = ahead.where(known)
+        blind |= frame["month"].between(gap - horizon, gap - 1)
+    frame["stage_ahead"] = ahead.where(known & ~blind)
     for name, threshold in _THRESHOLDS.items():
-        frame[name] = (ahead >= threshold).astype("float64").where(known)
+        reached = ahead >= threshold
+        frame[name] = reached.astype("float64").where(known & (reached | ~blind))
     return frame
 
 
