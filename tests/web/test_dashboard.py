@@ -53,6 +53,9 @@ def test_overview_search_pair_events_and_brief(page, server: str, tmp_path: Path
     page.wait_for_selector("#timeline svg .mark-symbol path", timeout=30_000)
     points = page.locator("#timeline svg .mark-symbol path")
     assert points.count() > 50  # one point per week with incidents, drawn
+    # The bundled data have no March 2013 (and no 25 August 2012): grey bands in both charts.
+    assert page.locator("#timeline svg .mark-rect path").count() == 2
+    assert page.locator("#indicators svg .mark-rect path").count() == 2
     page.wait_for_function("document.querySelector('#forecast').textContent.includes('P(')", timeout=60_000)
     page.wait_for_function("document.querySelector('#levers').textContent.includes('points')", timeout=60_000)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
@@ -39,10 +41,24 @@ def world_map(countries: pd.DataFrame, /, *, topojson_url: str) -> dict[str, Any
     return (base + shaded).project("equalEarth").properties(width="container", height=380).to_dict()
 
 
-def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /) -> dict[str, Any]:
+def _gap_bands(gaps: Sequence[tuple[dt.date, dt.date]], periods: pd.Series, x: alt.X) -> list[alt.Chart]:
+    """Grey bands over the ``gaps`` in the store's data (first and last day of each run) among
+    the chart's ``periods``: no part of its lines (docs/adr/021)."""
+    first_period, last_period = pd.Timestamp(periods.min()).date(), pd.Timestamp(periods.max()).date()
+    gaps = [(first, last) for first, last in gaps if first <= last_period and last >= first_period]
+    if not gaps:
+        return []
+    spans = pd.DataFrame({"period": [first.isoformat() for first, _ in gaps],
+                          "end": [(last + dt.timedelta(days=1)).isoformat() for _, last in gaps],
+                          "gap": [f"no data {first} to {last}: no event from any source" for first, last in gaps]})
+    return [alt.Chart(spans).mark_rect(color="#9aa5b1", opacity=0.25).encode(x=x, x2="end:T", tooltip=["gap:N"])]
+
+
+def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /, *,
+                  gaps: Sequence[tuple[dt.date, dt.date]] = ()) -> dict[str, Any]:
     """The pair's weekly escalation index (line), stage of the weeks with incidents (coloured
-    points, selectable: a click picks the week whose events the page lists), change points and
-    alerts (rules)."""
+    points, selectable: a click picks the week whose events the page lists), change points,
+    alerts (rules) and the ``gaps`` in the store's data (grey bands)."""
     rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"),
                          stage_name=ladder["stage"].map(lambda s: f"{int(s)} {STAGES[int(s)]}"))
     rows = rows[["period", "escalation_index", "stage_name", "total", "change_probability", "change_point"]]
@@ -56,7 +72,7 @@ def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /) -> dict[str, An
                  alt.Tooltip("change_probability:Q", format=".2f")],
         opacity=alt.condition(pick, alt.value(1), alt.value(0.75)),
         strokeWidth=alt.condition(pick, alt.value(3), alt.value(0))).add_params(pick).encode(stroke=alt.value("#000"))
-    layers = [line, points]
+    layers = [*_gap_bands(gaps, ladder["period"], x), line, points]
     changes = rows[rows["change_point"]]
     if not changes.empty:
         layers.append(alt.Chart(changes).mark_rule(color="#888", strokeDash=[4, 3]).encode(x=x))
@@ -69,12 +85,15 @@ def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /) -> dict[str, An
     return alt.layer(*layers).resolve_scale(color="independent").properties(width="container", height=260).to_dict()
 
 
-def indicator_chart(ladder: pd.DataFrame, names: list[str], /) -> dict[str, Any]:
-    """Each warning indicator's z-score against the pair's baseline, week by week."""
+def indicator_chart(ladder: pd.DataFrame, names: list[str], /, *,
+                    gaps: Sequence[tuple[dt.date, dt.date]] = ()) -> dict[str, Any]:
+    """Each warning indicator's z-score against the pair's baseline, week by week, and the
+    ``gaps`` in the store's data (grey bands)."""
     rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"))
     long = rows.melt(id_vars=["period"], value_vars=[f"{n}_z" for n in names], var_name="indicator", value_name="z")
     long["indicator"] = long["indicator"].str.removesuffix("_z")
-    return alt.Chart(long.dropna()).mark_line(point=True).encode(
-        x=alt.X("period:T", title=None), y=alt.Y("z:Q", title="z-score vs the pair's baseline"),
-        color=alt.Color("indicator:N"), tooltip=["period:T", "indicator:N", alt.Tooltip("z:Q", format=".2f")],
-    ).properties(width="container", height=200).to_dict()
+    x = alt.X("period:T", title=None)
+    lines = alt.Chart(long.dropna()).mark_line(point=True).encode(
+        x=x, y=alt.Y("z:Q", title="z-score vs the pair's baseline"),
+        color=alt.Color("indicator:N"), tooltip=["period:T", "indicator:N", alt.Tooltip("z:Q", format=".2f")])
+    return alt.layer(*_gap_bands(gaps, ladder["period"], x), lines).properties(width="container", height=200).to_dict()

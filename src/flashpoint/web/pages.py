@@ -26,6 +26,7 @@ from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.jsonrows import json_rows
 from flashpoint.responses.levers import levers
+from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import last_event_date
 from flashpoint.web.charts import (
     STAGE_COLOURS,
@@ -75,10 +76,12 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         # The year of the pair's latest week, else of the store's latest event (the store's "now").
         last_year = (pd.Timestamp(ladder["period"].max()).year if not ladder.empty
                      else (last_event_date(con) or dt.date.today()).year)
+        gaps = gap_runs(con)
         return _page(request, "pair.html", pair=key, weeks=len(ladder),
                      stage=int(ladder["stage"].iloc[-1]) if not ladder.empty else 0,
-                     timeline=pair_timeline(ladder, alerts) if not ladder.empty else None,
-                     indicators=indicator_chart(ladder, [i.name for i in INDICATORS]) if not ladder.empty else None,
+                     timeline=pair_timeline(ladder, alerts, gaps=gaps) if not ladder.empty else None,
+                     indicators=(indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
+                                 if not ladder.empty else None),
                      metrics=json_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year))),
                      metrics_year=last_year,
                      alerts=json_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
