@@ -324,10 +324,9 @@ def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *,
             listed = None
     if listed is None:
         listed = con.sql(_listed_sql(stored or counted_sql(con, query, table=table), query, gaps=gaps)).to_arrow_table()
-    numbers = con.execute(f"SELECT {period_index(query.freq, 'p')} FROM (SELECT unnest(?::DATE[]) AS p)",
-                          [gaps]).fetchnumpy() if gaps else None
-    scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods,
-                           gaps=None if numbers is None else next(iter(numbers.values())))
+    numbers = con.execute(f"SELECT {period_index(query.freq, 'p')} AS idx FROM (SELECT unnest(?::DATE[]) AS p)",
+                          [gaps]).fetchnumpy()["idx"] if gaps else None
+    scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods, gaps=numbers)
     if query.since is not None:
         scored = scored.filter(pc.field("period") >= query.since)
     return scored.select(WIDE_COLUMNS)
