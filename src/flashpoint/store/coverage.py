@@ -24,6 +24,10 @@ GAP_MEDIAN = 10
 #: Days before a run of empty days whose median daily count is compared.
 GAP_NEIGHBOURS = 30
 
+#: Runs found per store file and fingerprint of its events (:func:`gap_runs`), a few stores at most.
+_FOUND: dict[tuple[object, ...], list[tuple[dt.date, dt.date]]] = {}
+_KEPT = 8
+
 
 def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]:
     """The store's gaps as runs of days, each its first and last day, in order: runs of days,
@@ -35,6 +39,23 @@ def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]
     A store with about 100 events a day and none on 1–31 March 2013 has the one run
     (2013-03-01, 2013-03-31); a store with two events a week has none.
     """
+    # A question of the live watch asks several times per file: the runs are kept per store
+    # file and fingerprint of its events (0.002 s to read, against 0.03-0.06 s to find them
+    # again on 10M events); an in-memory store is not kept.
+    key = con.execute("SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
+                      "count(*), max(ingest_id), min(event_date), max(event_date) FROM events").fetchall()[0]
+    if key[0] is not None and key in _FOUND:
+        return _FOUND[key]
+    runs = _find_runs(con)
+    if key[0] is not None:
+        if len(_FOUND) >= _KEPT:
+            del _FOUND[next(iter(_FOUND))]
+        _FOUND[key] = runs
+    return runs
+
+
+def _find_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]:
+    """:func:`gap_runs` from the store's daily counts."""
     daily = con.sql("SELECT event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL "
                     "GROUP BY ALL ORDER BY event_date").fetchnumpy()
     if len(daily["n"]) < 2:
