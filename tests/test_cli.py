@@ -213,6 +213,11 @@ def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
     later = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2013-04-01"],
                           env={"COLUMNS": "200"})
     assert later.exit_code == 0 and "no data for" not in later.output  # no gap between the periods shown
+    for command in (["ladder", "--dyad", "GEO-RUS", "--freq", "month", "--since", "2013-01-01"],
+                    ["explain", "--dyad", "GEO-RUS", "--period", "2013-03", "--indicator", "rhetoric"],
+                    ["indicators", "--top", "3", "--period", "2013-03"]):
+        named = runner.invoke(app, ["--db", str(demo_db), *command], env={"COLUMNS": "200"})
+        assert named.exit_code == 0 and "no data for 2013-03: a gap in the store" in named.output, command
     found = json.loads(runner.invoke(app, ["--db", str(demo_db), "stats", "--json"]).output)
     assert found["gaps"] == [{"first": "2012-08-25", "last": "2012-08-25", "days": 1},
                              {"first": "2013-03-01", "last": "2013-03-31", "days": 31}]

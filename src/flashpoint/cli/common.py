@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -25,6 +25,7 @@ from flashpoint.config import load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.events.countries import resolve_dyad
+from flashpoint.indicators.compute import period_label
 from flashpoint.store.ingest import IngestResult
 
 app = typer.Typer(
@@ -153,6 +154,15 @@ class Frequency(str, Enum):
     week = "week"
     month = "month"
     year = "year"
+
+
+def gap_caption(gaps: Sequence[dt.date], freq: str, first: dt.date, last: dt.date) -> str | None:
+    """A caption naming the ``gaps`` in the store's data (periods at ``freq``,
+    :func:`flashpoint.indicators.compute.gap_periods`) from period ``first`` to ``last``; None
+    without any."""
+    within = [period_label(gap, freq) for gap in gaps if first <= gap <= last]
+    return (f"no data for {', '.join(within)}: a gap in the store (no event from any source), left out of the "
+            "counts and of the baselines") if within else None
 
 
 def write_frame(

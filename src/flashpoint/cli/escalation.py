@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,6 +21,7 @@ from flashpoint.cli.common import (
     PairOption,
     app,
     err,
+    gap_caption,
     out,
     parse_date,
     parse_dyad,
@@ -31,7 +34,7 @@ from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.escalation.watch import CycleReport
 from flashpoint.escalation.watch import watch as follow_feed
-from flashpoint.indicators.compute import period_label
+from flashpoint.indicators.compute import gap_periods, period_label
 from flashpoint.jsonrows import json_rows
 from flashpoint.store.connection import open_store
 
@@ -49,8 +52,9 @@ class Level(str, Enum):
     critical = "critical"
 
 
-def _ladder_table(frame: pd.DataFrame, title: str, freq: str) -> Table:
-    table = Table(KEPT("period"), "incidents", "index", "stage", "P(change)", "drivers", title=title)
+def _ladder_table(frame: pd.DataFrame, title: str, freq: str, gaps: Sequence[dt.date]) -> Table:
+    table = Table(KEPT("period"), "incidents", "index", "stage", "P(change)", "drivers", title=title,
+                  caption=gap_caption(gaps, freq, frame.period.min(), frame.period.max()) if len(frame) else None)
     for r in frame.itertuples():
         drivers = ", ".join(
             f"{n} {getattr(r, f'{n}_z'):+.1f}"
@@ -84,8 +88,9 @@ def ladder(
     with open_store(settings, read_only=True) as con:
         scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),
                              until=parse_date(until, "--until"))
+        gaps = gap_periods(con, period)
     write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)",
-                lambda shown, title: _ladder_table(shown, title, period))
+                lambda shown, title: _ladder_table(shown, title, period, gaps))
 
 
 @alerts_app.callback()

@@ -21,6 +21,7 @@ from flashpoint.cli.common import (
     OutputFormat,
     PairOption,
     app,
+    gap_caption,
     out,
     parse_cameo,
     parse_date,
@@ -241,9 +242,7 @@ def _indicator_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: b
     extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
     extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
     keys = (KEPT("pair"), KEPT("period")) if show_pair else (KEPT("period"),)  # else the title names the pair
-    within = [period_label(gap, freq) for gap in gaps if frame.period.min() < gap < frame.period.max()]
-    caption = (f"no data for {', '.join(within)}: a gap in the store (no event from any source), "
-               "left out of the table and of the baselines") if within else None
+    caption = gap_caption(gaps, freq, frame.period.min(), frame.period.max())
     table = Table(*keys, "incidents", *names, *extra, title=title, caption=caption)
     for (pair, period), rows in frame.groupby(["pair", "period"], sort=False):
         cells = {r.indicator: r for r in rows.itertuples()}
@@ -290,8 +289,10 @@ def indicators(
                  else compute_indicators(con, query))
         gaps = gap_periods(con, freq.value)
     if frame.empty and format is OutputFormat.table:
-        out.print(f"no pair has incidents in {period} ({freq.value} view)." if ranking else
-                  f"no incidents for {dyad or country} in the periods asked for ({freq.value} view).", highlight=False)
+        asked = parse_period(period, freq.value) if ranking else None
+        out.print(gap_caption(gaps, freq.value, asked, asked) or f"no pair has incidents in {period} ({freq.value} view)."
+                  if ranking else f"no incidents for {dyad or country} in the periods asked for ({freq.value} view).",
+                  highlight=False)
         return
     view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
@@ -312,13 +313,15 @@ def explain(
     """The events that contributed most to one indicator of a pair in a period."""
     kind = freq.value if freq else period_kind(period)
     query = IndicatorQuery(freq=kind, dyad=parse_dyad(dyad), directed=directed)
+    start = parse_period(period, kind)
     with open_store(ctx.obj, read_only=True) as con:
-        rows = explain_indicator(con, query, parse_period(period, kind), indicator, limit=limit)
+        rows = explain_indicator(con, query, start, indicator, limit=limit)
+        caption = gap_caption(gap_periods(con, kind), kind, start, start)
 
     def table(frame: pd.DataFrame, title: str) -> Table:
         shown = Table(
             "weight", KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation",
-            title=title,
+            title=title, caption=caption,
         )
         # Missing texts (GDELT 1.0 rows before April 2013 have no source URL) are None, not NaN.
         for r in frame.astype(object).where(frame.notna(), None).itertuples():
