@@ -58,3 +58,23 @@ def test_a_pdf_brief_goes_to_a_file_or_a_redirect_not_to_a_terminal(demo_db: Pat
     assert "a PDF is not for the terminal; give --out FILE.pdf" in said
     redirected = subprocess.run(command, capture_output=True, timeout=300)
     assert redirected.returncode == 0 and redirected.stdout.startswith(b"%PDF")
+
+
+def test_a_briefs_format_follows_the_file_name_unless_told(demo_db: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flashpoint.cli import app
+
+    def brief(*options: str):  # noqa: ANN202 - a CliRunner result
+        return CliRunner().invoke(app, ["--db", str(demo_db), "brief", "--dyad", "GEO-RUS", *options],
+                                  env={"COLUMNS": "200"})
+
+    assert "pdf brief written" in brief("--out", str(tmp_path / "b.pdf")).output
+    assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")  # not Markdown in a file named .pdf
+    assert brief("--out", str(tmp_path / "b.HTML")).exit_code == 0
+    assert (tmp_path / "b.HTML").read_text().lstrip().lower().startswith("<!doctype html")
+    assert brief("--format", "markdown", "--out", str(tmp_path / "b.txt")).exit_code == 0
+    assert (tmp_path / "b.txt").read_text().startswith("# GEO-RUS: situation brief")
+    refused = brief("--format", "html", "--out", str(tmp_path / "c.pdf"))
+    assert refused.exit_code == 1 and "the file name says pdf" in str(refused.exception)
+    assert not (tmp_path / "c.pdf").exists()

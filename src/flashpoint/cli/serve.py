@@ -19,8 +19,30 @@ from flashpoint.store.connection import open_store
 
 class BriefFormat(str, Enum):
     md = "md"
+    markdown = "markdown"
     html = "html"
     pdf = "pdf"
+
+
+#: The brief's format by the file name's suffix (``--out``), and by the ``--format`` value.
+_BRIEF_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf"}
+_BRIEF_FORMATS = {BriefFormat.md: "md", BriefFormat.markdown: "md", BriefFormat.html: "html", BriefFormat.pdf: "pdf"}
+
+
+def _brief_format(format: BriefFormat | None, out_file: Path | None) -> str:
+    """The brief's format: ``--format``, else the suffix of ``--out``, else Markdown.
+
+    Raises
+    ------
+    InvalidInput
+        When the two disagree (``--format html --out brief.pdf``).
+    """
+    named = _BRIEF_SUFFIXES.get(out_file.suffix.lower()) if out_file is not None else None
+    asked = _BRIEF_FORMATS[format] if format is not None else None
+    if asked is not None and named is not None and asked != named:
+        raise InvalidInput(f"brief --format {format.value} --out {out_file}: the file name says {named}; "
+                           "give one of them, or make them agree.")
+    return asked or named or "md"
 
 
 @app.command()
@@ -65,23 +87,25 @@ def brief(
     ctx: typer.Context,
     dyad: PairOption,
     date: AsOfDayOption = None,
-    format: Annotated[BriefFormat, typer.Option("--format", help="md, html or pdf.")] = BriefFormat.md,
+    format: Annotated[Optional[BriefFormat], typer.Option(
+        "--format", help="md (markdown), html or pdf (default: from the --out file's suffix, else md).")] = None,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard "
                                                                    "output, for a PDF only when redirected).")] = None,
 ) -> None:
     """A one-page situation brief: stage and trend, what changed and why, metrics, forecast, levers."""
     from flashpoint.reports.brief import build_brief, render_brief
 
-    if format is BriefFormat.pdf and out_file is None and sys.stdout.isatty():
+    kind = _brief_format(format, out_file)
+    if kind == "pdf" and out_file is None and sys.stdout.isatty():
         raise InvalidInput("brief --format pdf: a PDF is not for the terminal; give --out FILE.pdf or redirect "
                            "standard output to a file.")
     pair = "-".join(sorted(parse_dyad(dyad)))
     with open_store(ctx.obj, read_only=True) as con:
-        body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), format.value)
+        body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), kind)
     if out_file is not None:
         out_file.write_bytes(body)
-        out.print(f"brief written to {out_file}")
-    elif format is BriefFormat.pdf:
+        out.print(f"{kind} brief written to {out_file}", highlight=False)
+    elif kind == "pdf":
         sys.stdout.buffer.write(body)
     else:
         typer.echo(body.decode(), nl=False)

@@ -90,7 +90,7 @@ def _print_simulation(result: PairSimulation, allies: tuple[int, dict[str, list[
     out.print(_table(result))
     for i in result.interventions:
         out.print(f"lever {i.lever} from week {i.week}: {i.basis}", highlight=False)
-    paths = "; ".join(f"{p} ({share:.1%})" for p, share in result.baseline.common_paths)
+    paths = "; ".join(f"{p} ({share:.2%})" for p, share in result.baseline.common_paths)
     out.print(f"most common paths: {paths}", highlight=False)
     out.print(f"P(a third state joins within {result.horizon} weeks) = {result.baseline.third_party:.2%}; "
               f"{result.arms_race_note}; coupling to the ladder: "
