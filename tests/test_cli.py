@@ -101,7 +101,7 @@ def test_ingest_reports_counts_and_is_idempotent(tmp_path: Path) -> None:
     first = _run("ingest", "gdelt", str(data), db=tmp_path / "s.duckdb")
     second = _run("ingest", "gdelt", str(data), db=tmp_path / "s.duckdb")
     assert first.returncode == 0 and "20 events stored" in first.stdout
-    assert second.returncode == 0 and "0 events stored" in second.stdout and "2 file(s) skipped" in second.stdout
+    assert second.returncode == 0 and "0 events stored" in second.stdout and "2 files skipped" in second.stdout
 
 
 def test_countries_and_cite() -> None:

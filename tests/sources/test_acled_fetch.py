@@ -50,7 +50,7 @@ def test_fetch_acled_pages_through_the_api(shared_data: Path, tmp_path: Path, fe
             "--page-size", "100"]
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
-    assert "4 page(s) saved" in result.output  # 100 + 100 + 100 + 26 rows
+    assert "4 pages saved" in result.output  # 100 + 100 + 100 + 26 rows
     assert limited == [True]  # page 2 was rate-limited once, waited out and retried
     with duckdb.connect(db, read_only=True) as con:
         stored = con.execute("SELECT count(*), count(DISTINCT event_id) FROM events WHERE source = 'acled'").fetchone()

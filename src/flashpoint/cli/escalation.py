@@ -37,6 +37,7 @@ from flashpoint.escalation.watch import watch as follow_feed
 from flashpoint.indicators.compute import gap_periods, period_label
 from flashpoint.jsonrows import json_rows
 from flashpoint.store.connection import open_store
+from flashpoint.wording import quantity
 
 alerts_app = typer.Typer(
     help="Alerts: raise them from the store, and browse their history.", invoke_without_command=True
@@ -155,7 +156,7 @@ def alerts_raise(
             until=parse_date(until, "--until"),
         )
     out.print(
-        f"{run.scored:,} pair-periods scored; {len(run.raised):,} alert(s) new or upgraded. "
+        f"{run.scored:,} pair-periods scored; {quantity(len(run.raised), 'alert')} new or upgraded. "
         "List them with 'flashpoint alerts'."
     )
 
@@ -217,7 +218,7 @@ def watch(
         for name, reason in report.failed:
             err.print(f"[red]skipped[/red] {name}: {reason}", highlight=False)
         if report.processed:
-            err.print(f"{len(report.processed)} file(s) ingested, {len(report.alerts)} alert(s) raised, "
+            err.print(f"{quantity(len(report.processed), 'file')} ingested, {quantity(len(report.alerts), 'alert')} raised, "
                       f"{report.delivered} delivered", highlight=False)
 
     err.print(f"watching {settings.gdelt_base_url} every {settings.watch_interval_seconds:g}s (Ctrl-C stops)")

@@ -201,7 +201,7 @@ def dedup(ctx: typer.Context) -> None:
         rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
     out.print(
         f"{rows:,} rows in {clusters:,} incidents ({changed:,} rows reassigned); "
-        f"window {ctx.obj.dedup_window_days} day(s), cell {ctx.obj.dedup_cell_degrees}°"
+        f"window {quantity(ctx.obj.dedup_window_days, 'day')}, cell {ctx.obj.dedup_cell_degrees}°"
     )
 
 
@@ -432,7 +432,7 @@ def redlines_check(
             )
         return shown
 
-    write_frame(crossings, format, f"{len(crossings)} red-line crossing(s) (table redline_crossings)", table)
+    write_frame(crossings, format, f"{quantity(len(crossings), 'red-line crossing')} (table redline_crossings)", table)
 
 
 @app.command()

@@ -51,6 +51,7 @@ from flashpoint.sources.series import SeriesReader
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
+from flashpoint.wording import quantity
 
 ingest_app = typer.Typer(
     help="Ingest event files, and auxiliary tables (military spending, measures, crises, "
@@ -124,7 +125,7 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
     skipped = sum(r.skipped for r in results)
     out.print(
         f"{sum(r.rows_stored for r in results):,} {reader.TARGET.noun} stored in {settings.db}"
-        + (f"; {skipped} file(s) skipped (already ingested)" if skipped else "")
+        + (f"; {quantity(skipped, 'file')} skipped (already ingested)" if skipped else "")
         + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else "")
     )
 
@@ -211,14 +212,14 @@ def fetch_gdelt(
             folder=folder,
             on_file=lambda name: status.update(f"fetching {name}"),
         )
-    out.print(f"{len(result.ready)} file(s) ready in {folder} ({len(result.downloaded)} downloaded now)")
+    out.print(f"{quantity(len(result.ready), 'file')} ready in {folder} ({len(result.downloaded)} downloaded now)")
     if result.ready:
         _ingest(settings, [str(p) for p in result.ready], gdelt)
     for name, reason in result.refused:
         err.print(f"[red]refused[/red] {name}: {reason}", highlight=False)
     if result.refused:
         raise InvalidInput(
-            f"{len(result.refused)} file(s) refused and not ingested; run the command again to "
+            f"{quantity(len(result.refused), 'file')} refused and not ingested; run the command again to "
             "retry them (partial downloads resume)."
         )
 
@@ -246,6 +247,6 @@ def fetch_acled(
             page_size=page_size,
             on_page=lambda page, rows: status.update(f"page {page}: {rows:,} rows"),
         )
-    out.print(f"{len(pages)} page(s) saved in {folder}")
+    out.print(f"{quantity(len(pages), 'page')} saved in {folder}")
     if pages:
         _ingest(settings, [str(p) for p in pages], acled)

@@ -31,6 +31,7 @@ from flashpoint.sources.tabular import (
     scan_sql,
     sector_type_sql,
 )
+from flashpoint.wording import quantity
 
 __all__ = ["CITATION", "FORMATS", "TARGET", "LICENSE", "canonical_sql", "detect_layout", "scan_sql"]
 
@@ -72,7 +73,7 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
         raise UnknownFormat(
             f"{path}: not an ICEWS file: expected the Dataverse header (Event ID, Event Date, ..., CAMEO Code, ...) "
             f"or four tab-separated fields (source actor, event text, target actor, date); "
-            f"found {len(fields)} field(s)."
+            f"found {quantity(len(fields), 'field')}."
         ) from None
 
 
