@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import hypothesis
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
@@ -18,7 +21,7 @@ from flashpoint.indicators.baselines import MIN_BASELINE
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
 from flashpoint.simulate.chain import event_histories, week_number
 from flashpoint.store.connection import open_store
-from flashpoint.store.coverage import GAP_MEDIAN, gap_days
+from flashpoint.store.coverage import GAP_MEDIAN, empty_runs, gap_days
 
 MARCH = [dt.date(2020, 3, 1) + dt.timedelta(days=i) for i in range(31)]
 
@@ -125,3 +128,16 @@ def test_a_gap_cannot_undo_a_stage_observed_beside_it() -> None:
     assert targets.stage3.fillna(-1).tolist() == [0.0, 0.0, 1.0, 1.0, -1, 0.0, -1, -1]
     # Month 3's highest stage ahead is only bounded from below: missing.
     assert targets.stage_ahead.fillna(-1).tolist() == [0.0, 0.0, 3.0, -1, -1, 0.0, -1, -1]
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@given(counts=st.lists(st.one_of(st.just(0), st.integers(1, 40)), min_size=2, max_size=200),
+       cut=st.integers(1, 199))
+def test_whether_days_are_a_gap_never_depends_on_later_days(counts: list[int], cut: int) -> None:
+    # The store as it was on a day t with events: its gaps are the whole store's gaps before t.
+    counts = [max(counts[0], 1), *counts[1:-1], max(counts[-1], 1)]
+    cut = min(cut, len(counts) - 1)
+    if counts[cut] == 0:
+        return
+    whole, then = empty_runs(np.array(counts, float)), empty_runs(np.array(counts[:cut + 1], float))
+    assert then == [(start, end) for start, end in whole if end <= cut]

@@ -63,11 +63,19 @@ def _find_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date
     days = daily["event_date"].astype("datetime64[D]")
     counts = np.zeros(int((days[-1] - days[0]).astype(int)) + 1)
     counts[(days - days[0]).astype(int)] = daily["n"]
+    first = days[0].astype(dt.date)
+    return [(first + dt.timedelta(days=int(start)), first + dt.timedelta(days=int(end) - 1))
+            for start, end in empty_runs(counts)]
+
+
+def empty_runs(counts: np.ndarray, /) -> list[tuple[int, int]]:
+    """The gaps among daily ``counts`` (day 0 first; the first and last days hold events): each
+    run of empty days, as its first day and one past its last, whose ``GAP_NEIGHBOURS`` days
+    before have a median count of at least ``GAP_MEDIAN``."""
     empty = np.concatenate([[False], counts == 0, [False]])
     starts = np.flatnonzero(empty[1:] & ~empty[:-1])
     ends = np.flatnonzero(~empty[1:] & empty[:-1])  # one past each run's last day
-    return [((days[0] + start).astype(dt.date), (days[0] + end - 1).astype(dt.date))
-            for start, end in zip(starts, ends, strict=True)
+    return [(int(start), int(end)) for start, end in zip(starts, ends, strict=True)
             if np.median(counts[max(start - GAP_NEIGHBOURS, 0):start]) >= GAP_MEDIAN]
 
 
