@@ -284,14 +284,13 @@ def indicators(
         raise InvalidInput(
             "give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs."
         )
+    asked = parse_period(period, freq.value) if ranking else None
     with open_store(ctx.obj, read_only=True) as con:
-        frame = (ranked_pairs(con, query, parse_period(period, freq.value), by, top=top) if ranking
-                 else compute_indicators(con, query))
+        frame = ranked_pairs(con, query, asked, by, top=top) if ranking else compute_indicators(con, query)
         gaps = gap_periods(con, freq.value)
     if frame.empty and format is OutputFormat.table:
-        asked = parse_period(period, freq.value) if ranking else None
-        out.print(gap_caption(gaps, freq.value, asked, asked) or f"no pair has incidents in {period} ({freq.value} view)."
-                  if ranking else f"no incidents for {dyad or country} in the periods asked for ({freq.value} view).",
+        out.print((gap_caption(gaps, freq.value, asked, asked) or f"no pair has incidents in {period}") if ranking
+                  else f"no incidents for {dyad or country} in the periods asked for", f"({freq.value} view).",
                   highlight=False)
         return
     view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
