@@ -213,6 +213,9 @@ def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
     later = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2013-04-01"],
                           env={"COLUMNS": "200"})
     assert later.exit_code == 0 and "no data for" not in later.output  # no gap between the periods shown
+    weekly = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--freq", "week",
+                                 "--since", "2013-01-01"], env={"COLUMNS": "200"})
+    assert "no data for 2013-W10 to 2013-W13: a gap" in weekly.output  # consecutive periods as one span
     for command in (["ladder", "--dyad", "GEO-RUS", "--freq", "month", "--since", "2013-01-01"],
                     ["explain", "--dyad", "GEO-RUS", "--period", "2013-03", "--indicator", "rhetoric"],
                     ["indicators", "--top", "3", "--period", "2013-03"]):

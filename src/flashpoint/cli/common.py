@@ -25,7 +25,7 @@ from flashpoint.config import load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.events.countries import resolve_dyad
-from flashpoint.indicators.compute import period_label
+from flashpoint.indicators.compute import period_end, period_label
 from flashpoint.store.ingest import IngestResult
 
 app = typer.Typer(
@@ -160,9 +160,21 @@ def gap_caption(gaps: Sequence[dt.date], freq: str, first: dt.date, last: dt.dat
     """A caption naming the ``gaps`` in the store's data (periods at ``freq``,
     :func:`flashpoint.indicators.compute.gap_periods`) from period ``first`` to ``last``; None
     without any."""
-    within = [period_label(gap, freq) for gap in gaps if first <= gap <= last]
-    return (f"no data for {', '.join(within)}: a gap in the store (no event from any source), left out of the "
-            "counts and of the baselines") if within else None
+    within = sorted(gap for gap in gaps if first <= gap <= last)
+    if not within:
+        return None
+    # Consecutive periods as one span: 2013-03-01 to 2013-03-31, not 31 days.
+    after = dict(zip(within, period_end(pd.Series(within), freq) + dt.timedelta(days=1), strict=True))
+    spans: list[list[dt.date]] = []
+    for gap in within:
+        if spans and after[spans[-1][-1]] == gap:
+            spans[-1].append(gap)
+        else:
+            spans.append([gap])
+    named = ", ".join(period_label(span[0], freq) + (f" to {period_label(span[-1], freq)}" if len(span) > 1 else "")
+                      for span in spans)
+    return (f"no data for {named}: a gap in the store (no event from any source), left out of the counts and of "
+            "the baselines")
 
 
 def write_frame(
