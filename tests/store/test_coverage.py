@@ -27,19 +27,19 @@ MARCH = [dt.date(2020, 3, 1) + dt.timedelta(days=i) for i in range(31)]
 
 
 def _add(settings: Settings, first: str, last: str, per_day: int, *, code: str = "042",
-         pair: tuple[str, str] = ("CHN", "USA"), skip: tuple[str, str] | None = None) -> None:
-    """``per_day`` events of ``code`` between ``pair`` on every day from ``first`` to ``last``
-    (but those ``skip`` spans)."""
+         pair: tuple[str, str] = ("CHN", "USA"), skip: tuple[str, str] | None = None, source: str = "test") -> None:
+    """``per_day`` events of ``code`` between ``pair`` from ``source`` on every day from ``first``
+    to ``last`` (but those ``skip`` spans)."""
     skipped = f"AND NOT day BETWEEN DATE '{skip[0]}' AND DATE '{skip[1]}'" if skip else ""
     with open_store(settings) as con:
         con.execute(f"""
 INSERT INTO events BY NAME
-SELECT 'test:' || ? || ':' || day || ':' || n AS event_id, 'test' AS source, day AS event_date,
+SELECT ? || ':' || ? || ':' || day || ':' || n AS event_id, ? AS source, day AS event_date,
        ? AS actor1_iso3, ? AS actor2_iso3, ? AS pair, c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
        'machine' AS coding, 0 AS ingest_id
 FROM (SELECT CAST(unnest(generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY)) AS DATE) AS day),
      range({per_day}) AS r(n), cameo_codes c
-WHERE c.cameo_code = ? {skipped}""", ["-".join(pair) + code, *pair, "-".join(sorted(pair)), code])
+WHERE c.cameo_code = ? {skipped}""", [source, "-".join(pair) + code, source, *pair, "-".join(sorted(pair)), code])
 
 
 def test_empty_days_amid_busy_days_are_gaps(settings: Settings) -> None:
@@ -69,6 +69,20 @@ def test_only_the_days_before_a_run_decide_whether_it_is_a_gap(settings: Setting
     _add(settings, "2020-02-01", "2020-02-29", GAP_MEDIAN, pair=("FRA", "DEU"))
     with open_store(settings, read_only=True) as con:
         assert gap_days(con) == MARCH
+
+
+def test_the_silence_of_the_source_that_carries_the_store_is_a_gap(settings: Settings) -> None:
+    # GDELT-like volume stops in March while a small source goes on; the small source stops in May.
+    _add(settings, "2020-01-01", "2020-06-30", 3 * GAP_MEDIAN, skip=("2020-03-01", "2020-03-31"), source="big")
+    _add(settings, "2020-01-01", "2020-06-30", GAP_MEDIAN, pair=("GEO", "RUS"), skip=("2020-05-01", "2020-05-31"),
+         source="small")
+    with open_store(settings, read_only=True) as con:
+        assert gap_days(con) == MARCH  # May is not: the small source carried a quarter of the events
+        pairs = compute_indicators(con, IndicatorQuery(freq="month"))
+        alone = compute_indicators(con, IndicatorQuery(freq="month", dyad=("GEO", "RUS")))
+    # GEO-RUS had events in March, from the small source alone: no count of the month, in either view.
+    assert dt.date(2020, 3, 1) not in set(pairs.period) | set(alone.period)
+    assert dt.date(2020, 5, 1) in set(alone.period)  # a month of zeros for it, not a gap
 
 
 def test_a_gap_is_no_period_of_a_pair_and_no_part_of_its_baseline(settings: Settings) -> None:
@@ -130,14 +144,24 @@ def test_a_gap_cannot_undo_a_stage_observed_beside_it() -> None:
     assert targets.stage_ahead.fillna(-1).tolist() == [0.0, 0.0, 3.0, -1, -1, 0.0, -1, -1]
 
 
+def _days(blocks: list[tuple[int, int]]) -> np.ndarray:
+    """Daily counts from stretches of days at one level each, with events on the first and last day."""
+    return np.array([1.0] + [float(level) for length, level in blocks for _ in range(length)] + [1.0])
+
+
+stretches = st.lists(st.tuples(st.integers(1, 45), st.sampled_from([0, 0, 3, 12, 40])), min_size=2, max_size=12)
+
+
 @hypothesis.settings(max_examples=300, deadline=None)
-@given(blocks=st.lists(st.tuples(st.integers(1, 45), st.sampled_from([0, 0, 3, 12, 40])), min_size=2, max_size=12),
-       cut=st.integers(1, 500))
-def test_whether_days_are_a_gap_never_depends_on_later_days(blocks: list[tuple[int, int]], cut: int) -> None:
-    # Stretches of days at one level each (none, few, many events a day), cut on a day t with
-    # events: the store as it was on t has the whole store's gaps before t.
-    counts = np.array([1.0] + [float(level) for length, level in blocks for _ in range(length)] + [1.0])
+@given(blocks=stretches, other=stretches, cut=st.integers(1, 500))
+def test_whether_days_are_a_gap_never_depends_on_later_days(blocks: list[tuple[int, int]],
+                                                            other: list[tuple[int, int]], cut: int) -> None:
+    # One source's stretches of days at one level each (none, few, many events a day) beside
+    # another's, cut on a day t with events: the store as it was on t has the whole store's
+    # gaps before t.
+    counts = _days(blocks)
+    total = counts + np.resize(_days(other), len(counts))
     cut = min(cut, len(counts) - 1)
     hypothesis.assume(counts[cut] > 0)
-    whole, then = empty_runs(counts), empty_runs(counts[:cut + 1])
+    whole, then = empty_runs(counts, total), empty_runs(counts[:cut + 1], total[:cut + 1])
     assert then == [(start, end) for start, end in whole if end <= cut]

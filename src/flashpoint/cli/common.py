@@ -173,8 +173,8 @@ def gap_caption(gaps: Sequence[dt.date], freq: str, first: dt.date, last: dt.dat
             spans.append([gap])
     named = ", ".join(period_label(span[0], freq) + (f" to {period_label(span[-1], freq)}" if len(span) > 1 else "")
                       for span in spans)
-    return (f"no data for {named}: a gap in the store (no event from any source), left out of the counts and of "
-            "the baselines")
+    return (f"no data for {named}: a gap in the store's data (its main source delivered nothing), left out of "
+            "the counts and of the baselines")
 
 
 def write_frame(

@@ -100,7 +100,7 @@ def _print_gaps(found: dict) -> None:
     """The store's gaps in the data, from its :func:`store_stats`, when it has any."""
     if found["gaps"]:
         spans = "; ".join(g["first"] if g["days"] == 1 else f"{g['first']} to {g['last']}" for g in found["gaps"])
-        out.print(f"gaps in the data (no event from any source amid busy days; periods wholly inside one are left "
+        out.print(f"gaps in the data (the main source silent amid busy days; periods wholly inside one are left "
                   f"out of the indicators): {spans}", highlight=False)
 
 

@@ -4,7 +4,7 @@ The escalation ladder runs weekly (the settings' thresholds are per week); a wee
 the month its last day falls in, so a month's row reads only weeks complete by its end. Each
 pair that has incidents in the store gets a row for every month from its first incident to
 the store's last complete month (months without incidents are stage 0 with no signal), but
-the months that are gaps in the store's data (no event from any source,
+the months that are gaps in the store's data (its main source silent,
 :func:`flashpoint.indicators.compute.gap_periods`): they have no row, no part in the rolling
 features, and a target looking ahead into one is missing unless the other months reach its
 stage. Targets look ahead ``horizon``

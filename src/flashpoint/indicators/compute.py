@@ -181,10 +181,11 @@ def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, gaps: Sequence[dt.
     period numbers), sorted by pair and period when ``ordered`` (else in the order read).
 
     A query of one pair, one country or a list of pairs lists every period (dense: empty ones
-    too, as zeros) but the ``gaps`` in the store's data, from its ``since`` minus the
-    baseline on when it has one (no earlier period enters a z-score from ``since`` on); an
-    all-pairs query lists the pair-periods with at least one incident
-    (:mod:`flashpoint.indicators.baselines` counts the others as zeros).
+    too, as zeros), from its ``since`` minus the baseline on when it has one (no earlier
+    period enters a z-score from ``since`` on); an all-pairs query lists the pair-periods with
+    at least one incident (:mod:`flashpoint.indicators.baselines` counts the others as
+    zeros). Neither lists the ``gaps`` in the store's data, whose counts (of the sources that
+    went on) are no count of the pair.
     """
     step = _STEP[query.freq]
     last = ("(SELECT max(period) FROM agg)" if query.until is None else
@@ -203,10 +204,10 @@ def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, gaps: Sequence[dt.
     return f"""
 WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
              FROM ({aggregated})),
-grid AS (SELECT * FROM (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
-                        FROM agg GROUP BY pair)
-         WHERE period NOT IN (SELECT unnest([{", ".join(f"DATE '{day}'" for day in gaps)}]::DATE[])))
+grid AS (SELECT pair, CAST(unnest(generate_series({first}, {last}, INTERVAL {step})) AS DATE) AS period
+         FROM agg GROUP BY pair)
 SELECT pair, period, {period_index(query.freq)} AS idx, total, {columns} FROM {rows}
+{f"WHERE period NOT IN ({', '.join(f'DATE {day.isoformat()!r}' for day in gaps)})" if gaps else ""}
 {"ORDER BY pair, period" if ordered else ""}
 """
 
@@ -422,7 +423,7 @@ def parse_period(text: str, freq: str) -> dt.date:
 def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /) -> list[dt.date]:
     """The first days of the periods at ``freq`` every day of which is a gap in the store's
     data (:func:`flashpoint.store.coverage.gap_days`), sorted: for the bundled Georgia data,
-    March 2013 (and its weeks from 4 March on), with no event from any source."""
+    March 2013 (and its weeks from 4 March on), with no event at all."""
     days = gap_days(con)
     if not days:
         return []

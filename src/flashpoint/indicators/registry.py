@@ -159,9 +159,9 @@ def render_markdown() -> str:
              "as a Poisson count does, so one incident in a quiet pair is not ten standard deviations),",
              "because media volume differs by pair and grows over time. A one-pair view lists every",
              "period, empty ones too; an all-pairs view lists the pair-periods with incidents",
-             "(docs/adr/004). A period in which the store holds no event from any source while the",
-             "days before it were busy is a gap in the data, not a quiet period: it is no row of any",
-             "view and no part of any baseline (docs/adr/021). Red lines are declared in TOML",
+             "(docs/adr/004). A period in which the source that carries the store delivered nothing",
+             "while the days before it were busy is a gap in the data, not a quiet period: it is no row",
+             "of any view and no part of any baseline (docs/adr/021). Red lines are declared in TOML",
              "(docs/redlines.md); the yearly metrics are in docs/metrics.md. The escalation index combines",
              "the z-scores with the weights below (docs/escalation.md).\n"]
     for ind in INDICATORS:

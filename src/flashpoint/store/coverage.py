@@ -1,15 +1,18 @@
-"""Gaps in the store's coverage: days on which its sources delivered nothing.
+"""Gaps in the store's coverage: days on which its main source delivered nothing.
 
 A day without a single event is a gap in the data, not a quiet day, when the days before it
 make an empty day implausible: GDELT has outages, and a collection may lack a month (the
 bundled Georgia slice has no March 2013). Counting such days as zeros would show every pair
 falling silent at once: a breakdown of communication in the indicators and a deflated
-baseline after it. A run of empty days is a gap when the median daily count of the
-``GAP_NEIGHBOURS`` days before it is at least ``GAP_MEDIAN`` (a Poisson count with mean 10
-is zero on one day in 22,000); a store with few events a day, where empty days are
-ordinary, has no gaps. Only earlier days decide, so whether a day is a gap never depends on
-events after it (docs/adr/021). Gaps are the whole store's: a view of some pairs' events
-has the gaps of the store it came from.
+baseline after it. Per source, between its own first and last event, a run of days without
+its events is a gap when the median daily count of its ``GAP_NEIGHBOURS`` days before the
+run is at least ``GAP_MEDIAN`` (a Poisson count with mean 10 is zero on one day in 22,000)
+and it delivered at least ``GAP_SHARE`` of the store's events in those days: the silence of
+the source that carries the store is a gap even while a smaller one goes on (the counts that
+mix them would fall), the silence of a small one is not. A store with few events a day,
+where empty days are ordinary, has no gaps. Only earlier days decide, so whether a day is a
+gap never depends on events after it (docs/adr/021). Gaps are the whole store's: a view of
+some pairs' events has the gaps of the store it came from.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import numpy as np
 GAP_MEDIAN = 10
 #: Days before a run of empty days whose median daily count is compared.
 GAP_NEIGHBOURS = 30
+#: Share of the store's events in those days that a silent source must have delivered.
+GAP_SHARE = 0.5
 
 #: Runs found per store file and fingerprint of its events (:func:`gap_runs`), a few stores at most.
 _FOUND: dict[tuple[object, ...], list[tuple[dt.date, dt.date]]] = {}
@@ -30,9 +35,9 @@ _KEPT = 8
 
 
 def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]:
-    """The store's gaps as runs of days, each its first and last day, in order: runs of days,
-    between the first and the last event of the store, on which it holds no event while the
-    days before hold many. Empty for a store without gaps.
+    """The store's gaps as runs of days, each its first and last day, in order: the runs in
+    which the source that carries the store delivered nothing while the days before were
+    busy (see the module's documentation). Empty for a store without gaps.
 
     Examples
     --------
@@ -55,28 +60,46 @@ def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]
 
 
 def _find_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]:
-    """:func:`gap_runs` from the store's daily counts."""
-    daily = con.sql("SELECT event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL "
-                    "GROUP BY ALL ORDER BY event_date").fetchnumpy()
-    if len(daily["n"]) < 2:
+    """:func:`gap_runs` from the store's daily counts per source."""
+    daily = con.sql("SELECT source, event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL "
+                    "GROUP BY ALL").fetchnumpy()
+    if not len(daily["n"]):
         return []
     days = daily["event_date"].astype("datetime64[D]")
-    counts = np.zeros(int((days[-1] - days[0]).astype(int)) + 1)
-    counts[(days - days[0]).astype(int)] = daily["n"]
-    first = days[0].astype(dt.date)
-    return [(first + dt.timedelta(days=int(start)), first + dt.timedelta(days=int(end) - 1))
-            for start, end in empty_runs(counts)]
+    first = days.min()
+    offsets = (days - first).astype(int)
+    _, source = np.unique(daily["source"].astype(str), return_inverse=True)
+    counts = np.zeros((source.max() + 1, offsets.max() + 1))
+    np.add.at(counts, (source, offsets), daily["n"])
+    total = counts.sum(axis=0)
+    gap = np.zeros(len(total), dtype=bool)
+    for row in counts:  # each source between its own first and last day
+        active = np.flatnonzero(row)
+        lo, hi = active[0], active[-1] + 1
+        for start, end in empty_runs(row[lo:hi], total[lo:hi]):
+            gap[lo + start:lo + end] = True
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], gap, [False]]).astype(np.int8)))
+    start_day = first.astype(dt.date)
+    return [(start_day + dt.timedelta(days=int(start)), start_day + dt.timedelta(days=int(end) - 1))
+            for start, end in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def empty_runs(counts: np.ndarray, /) -> list[tuple[int, int]]:
-    """The gaps among daily ``counts`` (day 0 first; the first and last days hold events): each
-    run of empty days, as its first day and one past its last, whose ``GAP_NEIGHBOURS`` days
-    before have a median count of at least ``GAP_MEDIAN``."""
+def empty_runs(counts: np.ndarray, total: np.ndarray | None = None, /) -> list[tuple[int, int]]:
+    """The gaps among one source's daily ``counts`` (day 0 first; its first and last days hold
+    events), beside the store's daily ``total`` (default: the source is the store): each run
+    of days without its events, as its first day and one past its last, whose
+    ``GAP_NEIGHBOURS`` days before have a median count of at least ``GAP_MEDIAN`` and hold at
+    least ``GAP_SHARE`` of the store's events."""
+    total = counts if total is None else total
     empty = np.concatenate([[False], counts == 0, [False]])
     starts = np.flatnonzero(empty[1:] & ~empty[:-1])
     ends = np.flatnonzero(~empty[1:] & empty[:-1])  # one past each run's last day
-    return [(int(start), int(end)) for start, end in zip(starts, ends, strict=True)
-            if np.median(counts[max(start - GAP_NEIGHBOURS, 0):start]) >= GAP_MEDIAN]
+    runs = []
+    for start, end in zip(starts, ends, strict=True):
+        before = slice(max(start - GAP_NEIGHBOURS, 0), start)
+        if np.median(counts[before]) >= GAP_MEDIAN and counts[before].sum() >= GAP_SHARE * total[before].sum():
+            runs.append((int(start), int(end)))
+    return runs
 
 
 def gap_days(con: duckdb.DuckDBPyConnection, /) -> list[dt.date]:

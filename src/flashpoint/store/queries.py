@@ -134,7 +134,7 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     first_date, last_date), ``incidents`` (deduplicated clusters), ``dyads`` (distinct
     unordered country pairs), ``countries``, ``files``, ``quarantined`` (rows), ``milex``
     (military expenditure values), ``top_dyads`` (the ten pairs with most events) and
-    ``gaps`` (runs of days without any event amid busy ones, :mod:`flashpoint.store.coverage`:
+    ``gaps`` (runs of days in which the store's main source fell silent, :mod:`flashpoint.store.coverage`:
     ``first`` and ``last`` day, ``days``).
     """
     backend = ibis_backend(con)

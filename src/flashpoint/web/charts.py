@@ -50,7 +50,7 @@ def _gap_bands(gaps: Sequence[tuple[dt.date, dt.date]], periods: pd.Series, x: a
         return []
     spans = pd.DataFrame({"period": [first.isoformat() for first, _ in gaps],
                           "end": [(last + dt.timedelta(days=1)).isoformat() for _, last in gaps],
-                          "gap": [f"no data {first} to {last}: no event from any source" for first, last in gaps]})
+                          "gap": [f"no data {first} to {last}: the store's main source delivered nothing" for first, last in gaps]})
     return [alt.Chart(spans).mark_rect(color="#9aa5b1", opacity=0.25).encode(x=x, x2="end:T", tooltip=["gap:N"])]
 
 
