@@ -221,6 +221,10 @@ def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
                     ["indicators", "--top", "3", "--period", "2013-03"]):
         named = runner.invoke(app, ["--db", str(demo_db), *command], env={"COLUMNS": "200"})
         assert named.exit_code == 0 and "no data for 2013-03: a gap in the store" in named.output, command
+    # The store ends on Friday 2013-05-31: its last week is still under way, and the table says so.
+    latest = runner.invoke(app, ["--db", str(demo_db), "ladder", "--dyad", "KOR-PRK", "--since", "2013-05-01"],
+                           env={"COLUMNS": "200"})
+    assert "2013-W22 is not over: the store's events end on 2013-05-31" in latest.output
     found = json.loads(runner.invoke(app, ["--db", str(demo_db), "stats", "--json"]).output)
     assert found["gaps"] == [{"first": "2012-08-25", "last": "2012-08-25", "days": 1},
                              {"first": "2013-03-01", "last": "2013-03-31", "days": 31}]

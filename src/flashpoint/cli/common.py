@@ -6,11 +6,13 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -25,8 +27,9 @@ from flashpoint.config import load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.events.countries import resolve_dyad
-from flashpoint.indicators.compute import period_end, period_label
+from flashpoint.indicators.compute import gap_periods, period_end, period_label
 from flashpoint.store.ingest import IngestResult
+from flashpoint.store.queries import last_event_date
 
 app = typer.Typer(
     help="Flashpoint: early warning of military escalation between states.",
@@ -156,25 +159,45 @@ class Frequency(str, Enum):
     year = "year"
 
 
-def gap_caption(gaps: Sequence[dt.date], freq: str, first: dt.date, last: dt.date) -> str | None:
-    """A caption naming the ``gaps`` in the store's data (periods at ``freq``,
-    :func:`flashpoint.indicators.compute.gap_periods`) from period ``first`` to ``last``; None
-    without any."""
-    within = sorted(gap for gap in gaps if first <= gap <= last)
-    if not within:
-        return None
-    # Consecutive periods as one span: 2013-03-01 to 2013-03-31, not 31 days.
-    after = dict(zip(within, period_end(pd.Series(within), freq) + dt.timedelta(days=1), strict=True))
-    spans: list[list[dt.date]] = []
-    for gap in within:
-        if spans and after[spans[-1][-1]] == gap:
-            spans[-1].append(gap)
-        else:
-            spans.append([gap])
-    named = ", ".join(period_label(span[0], freq) + (f" to {period_label(span[-1], freq)}" if len(span) > 1 else "")
-                      for span in spans)
-    return (f"no data for {named}: a gap in the store's data (its main source delivered nothing), left out of "
-            "the counts and of the baselines")
+@dataclass(frozen=True)
+class Coverage:
+    """What the store covers, for the captions of a table of periods at ``freq``: its gap
+    periods (:func:`flashpoint.indicators.compute.gap_periods`) and its last event's day."""
+
+    freq: str
+    gaps: tuple[dt.date, ...] = ()
+    last_day: dt.date | None = None
+
+    def gap_note(self, first: dt.date, last: dt.date) -> str | None:
+        """The gaps from period ``first`` to ``last``, consecutive ones as one span; None without any."""
+        within = sorted(gap for gap in self.gaps if first <= gap <= last)
+        if not within:
+            return None
+        after = dict(zip(within, period_end(pd.Series(within), self.freq) + dt.timedelta(days=1), strict=True))
+        spans: list[list[dt.date]] = []
+        for gap in within:
+            if spans and after[spans[-1][-1]] == gap:
+                spans[-1].append(gap)
+            else:
+                spans.append([gap])
+        named = ", ".join(period_label(span[0], self.freq)
+                          + (f" to {period_label(span[-1], self.freq)}" if len(span) > 1 else "") for span in spans)
+        return (f"no data for {named}: a gap in the store's data (its main source delivered nothing), left out of "
+                "the counts and of the baselines")
+
+    def caption(self, first: dt.date, last: dt.date) -> str | None:
+        """The table's caption: :meth:`gap_note`, and whether period ``last`` is still under way
+        (the store's events end before it does, so its counts may still rise); None for neither."""
+        notes = [self.gap_note(first, last)]
+        if self.last_day is not None and last <= self.last_day < period_end(pd.Series([last]), self.freq).iloc[0]:
+            notes.append(f"{period_label(last, self.freq)} is not over: the store's events end on {self.last_day}, "
+                         "so its counts may still rise")
+        return "; ".join(note for note in notes if note) or None
+
+
+def read_coverage(con: duckdb.DuckDBPyConnection, freq: str, /) -> Coverage:
+    """The store's :class:`Coverage` for periods at ``freq``."""
+    return Coverage(freq, tuple(gap_periods(con, freq)), last_event_date(con))
 
 
 def write_frame(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -15,17 +13,18 @@ from rich.table import Table
 
 from flashpoint.cli.common import (
     KEPT,
+    Coverage,
     Frequency,
     ListFormat,
     OutputFormat,
     PairOption,
     app,
     err,
-    gap_caption,
     out,
     parse_date,
     parse_dyad,
     print_alerts,
+    read_coverage,
     write_frame,
 )
 from flashpoint.config import Settings, with_overrides
@@ -34,7 +33,7 @@ from flashpoint.escalation.ladder import STAGES, pair_ladder
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.escalation.watch import CycleReport
 from flashpoint.escalation.watch import watch as follow_feed
-from flashpoint.indicators.compute import gap_periods, period_label
+from flashpoint.indicators.compute import period_label
 from flashpoint.jsonrows import json_rows
 from flashpoint.store.connection import open_store
 from flashpoint.wording import quantity
@@ -53,9 +52,9 @@ class Level(str, Enum):
     critical = "critical"
 
 
-def _ladder_table(frame: pd.DataFrame, title: str, freq: str, gaps: Sequence[dt.date]) -> Table:
+def _ladder_table(frame: pd.DataFrame, title: str, freq: str, coverage: Coverage) -> Table:
     table = Table(KEPT("period"), "incidents", "index", "stage", "P(change)", "drivers", title=title,
-                  caption=gap_caption(gaps, freq, frame.period.min(), frame.period.max()) if len(frame) else None)
+                  caption=coverage.caption(frame.period.min(), frame.period.max()) if len(frame) else None)
     for r in frame.itertuples():
         drivers = ", ".join(
             f"{n} {getattr(r, f'{n}_z'):+.1f}"
@@ -89,9 +88,9 @@ def ladder(
     with open_store(settings, read_only=True) as con:
         scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),
                              until=parse_date(until, "--until"))
-        gaps = gap_periods(con, period)
+        coverage = read_coverage(con, period)
     write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)",
-                lambda shown, title: _ladder_table(shown, title, period, gaps))
+                lambda shown, title: _ladder_table(shown, title, period, coverage))
 
 
 @alerts_app.callback()
@@ -218,7 +217,8 @@ def watch(
         for name, reason in report.failed:
             err.print(f"[red]skipped[/red] {name}: {reason}", highlight=False)
         if report.processed:
-            err.print(f"{quantity(len(report.processed), 'file')} ingested, {quantity(len(report.alerts), 'alert')} raised, "
+            err.print(f"{quantity(len(report.processed), 'file')} ingested, "
+                      f"{quantity(len(report.alerts), 'alert')} raised, "
                       f"{report.delivered} delivered", highlight=False)
 
     err.print(f"watching {settings.gdelt_base_url} every {settings.watch_interval_seconds:g}s (Ctrl-C stops)")

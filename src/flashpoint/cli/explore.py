@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Sequence
 from dataclasses import replace
 from enum import Enum
 from pathlib import Path
@@ -17,16 +15,17 @@ from rich.table import Table
 
 from flashpoint.cli.common import (
     KEPT,
+    Coverage,
     Frequency,
     OutputFormat,
     PairOption,
     app,
-    gap_caption,
     out,
     parse_cameo,
     parse_date,
     parse_dyad,
     print_alerts,
+    read_coverage,
     render_events,
     results_table,
     write_frame,
@@ -38,7 +37,6 @@ from flashpoint.events.countries import resolve_country, search_countries
 from flashpoint.indicators.compute import (
     IndicatorQuery,
     compute_indicators,
-    gap_periods,
     parse_period,
     period_kind,
     period_label,
@@ -232,17 +230,17 @@ def quarantine(
 
 
 def _indicator_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: bool = False,
-                     gaps: Sequence[dt.date] = ()) -> Table:
+                     coverage: Coverage | None = None) -> Table:
     """One row per period (per pair and period with ``show_pair``, in the frame's order), one
     column per indicator: value (z-score); and what is reported beside them when the view has
     any: the military spending growth (with the buildup) and the fights by backed non-state
-    actors (with the proxy involvement). A caption names the ``gaps`` in the store's data
-    between the first and the last period shown."""
+    actors (with the proxy involvement). With the store's ``coverage``, a caption names its
+    gaps between the first and the last period shown, and says when the last is not over."""
     names = [i.name for i in INDICATORS]
     extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
     extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
     keys = (KEPT("pair"), KEPT("period")) if show_pair else (KEPT("period"),)  # else the title names the pair
-    caption = gap_caption(gaps, freq, frame.period.min(), frame.period.max())
+    caption = coverage.caption(frame.period.min(), frame.period.max()) if coverage is not None else None
     table = Table(*keys, "incidents", *names, *extra, title=title, caption=caption)
     for (pair, period), rows in frame.groupby(["pair", "period"], sort=False):
         cells = {r.indicator: r for r in rows.itertuples()}
@@ -287,15 +285,15 @@ def indicators(
     asked = parse_period(period, freq.value) if ranking else None
     with open_store(ctx.obj, read_only=True) as con:
         frame = ranked_pairs(con, query, asked, by, top=top) if ranking else compute_indicators(con, query)
-        gaps = gap_periods(con, freq.value)
+        coverage = read_coverage(con, freq.value)
     if frame.empty and format is OutputFormat.table:
-        out.print((gap_caption(gaps, freq.value, asked, asked) or f"no pair has incidents in {period}") if ranking
+        out.print((coverage.gap_note(asked, asked) or f"no pair has incidents in {period}") if ranking
                   else f"no incidents for {dyad or country} in the periods asked for", f"({freq.value} view).",
                   highlight=False)
         return
     view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
-                lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking, gaps=gaps))
+                lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking, coverage=coverage))
 
 
 @app.command()
@@ -315,7 +313,7 @@ def explain(
     start = parse_period(period, kind)
     with open_store(ctx.obj, read_only=True) as con:
         rows = explain_indicator(con, query, start, indicator, limit=limit)
-        caption = gap_caption(gap_periods(con, kind), kind, start, start)
+        caption = read_coverage(con, kind).caption(start, start)
 
     def table(frame: pd.DataFrame, title: str) -> Table:
         shown = Table(
@@ -488,7 +486,7 @@ def _print_demo(summary: DemoSummary) -> None:
     render_events(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
     pair = "-".join(summary.dyad)
     out.print(_indicator_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)",
-                               "month", gaps=summary.gap_months))
+                               "month", coverage=Coverage("month", tuple(summary.gap_months))))
     for r in summary.crossings.itertuples():
         out.print(
             f"red line [bold]{r.rule}[/bold] crossed by {r.pair} in {r.period:%Y-%m}: "
