@@ -31,6 +31,9 @@ def test_a_brief_says_what_changed_and_prints_on_one_page(demo_db: Path) -> None
     assert media == "application/pdf" and pdf.startswith(b"%PDF")
     html, _ = render_brief(brief, "html")
     assert len(HTML(string=html.decode()).render().pages) == 1  # the PDF is this HTML, printed
+    # The year to 2012-11-30 holds one gap in the data (no GDELT event on 25 August 2012); none after it.
+    assert brief.data_gaps == ["2012-08-25"] and "left out of the indicators and their baselines: 2012-08-25." \
+        in text.decode() and "2012-08-25." in html.decode()
 
 
 def test_a_brief_as_of_a_day_reads_nothing_after_it(demo_db: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.jsonrows import json_rows
 from flashpoint.responses.recommend import recommend
 from flashpoint.sources import get_source
+from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import last_event_date
 
 #: Weeks of the trend shown, and the weeks it compares.
@@ -47,6 +48,8 @@ class Brief:
     forecast_note: str
     levers: list[dict[str, Any]]
     citations: list[str] = field(default_factory=list)
+    #: The gaps in the store's data in the year to ``as_of`` ('2013-03-01 to 2013-03-31'), docs/adr/021.
+    data_gaps: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
@@ -101,7 +104,14 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
                  forecast=forecast, forecast_note=note,
                  levers=[{"title": r.title, "points": r.points, "why": "; ".join(r.reasons),
                           "evidence": r.evidence[:1], "risk": r.risks[0] if r.risks else ""} for r in ranked[:3]],
-                 citations=list(dict.fromkeys(citations)))
+                 citations=list(dict.fromkeys(citations)), data_gaps=_data_gaps(con, as_of))
+
+
+def _data_gaps(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[str]:
+    """The store's gaps that ended in the year to ``as_of`` (known by then: events followed
+    them), each as its first day (to its last)."""
+    return [f"{first}" if first == last else f"{first} to {last}" for first, last in gap_runs(con)
+            if as_of - dt.timedelta(days=365) < last < as_of]
 
 
 def _citation(source: str) -> str:
