@@ -78,10 +78,14 @@ def _find_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date
         lo, hi = active[0], active[-1] + 1
         for start, end in empty_runs(row[lo:hi], total[lo:hi]):
             gap[lo + start:lo + end] = True
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], gap, [False]]).astype(np.int8)))
     start_day = first.astype(dt.date)
-    return [(start_day + dt.timedelta(days=int(start)), start_day + dt.timedelta(days=int(end) - 1))
-            for start, end in zip(edges[::2], edges[1::2], strict=True)]
+    return [(start_day + dt.timedelta(days=start), start_day + dt.timedelta(days=end - 1)) for start, end in _runs(gap)]
+
+
+def _runs(mask: np.ndarray, /) -> list[tuple[int, int]]:
+    """Each run of true days in ``mask``: its first day and one past its last."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+    return [(int(start), int(end)) for start, end in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def empty_runs(counts: np.ndarray, total: np.ndarray | None = None, /) -> list[tuple[int, int]]:
@@ -91,14 +95,11 @@ def empty_runs(counts: np.ndarray, total: np.ndarray | None = None, /) -> list[t
     ``GAP_NEIGHBOURS`` days before have a median count of at least ``GAP_MEDIAN`` and hold at
     least ``GAP_SHARE`` of the store's events."""
     total = counts if total is None else total
-    empty = np.concatenate([[False], counts == 0, [False]])
-    starts = np.flatnonzero(empty[1:] & ~empty[:-1])
-    ends = np.flatnonzero(~empty[1:] & empty[:-1])  # one past each run's last day
     runs = []
-    for start, end in zip(starts, ends, strict=True):
+    for start, end in _runs(counts == 0):
         before = slice(max(start - GAP_NEIGHBOURS, 0), start)
         if np.median(counts[before]) >= GAP_MEDIAN and counts[before].sum() >= GAP_SHARE * total[before].sum():
-            runs.append((int(start), int(end)))
+            runs.append((start, end))
     return runs
 
 
