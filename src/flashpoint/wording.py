@@ -1,4 +1,4 @@
-"""Counts in words, as messages, reasons and briefs write them."""
+"""Counts and spans in words, as messages, reasons and briefs write them."""
 
 from __future__ import annotations
 
@@ -12,3 +12,14 @@ def quantity(n: int, noun: str, /) -> str:
     ('1 measure', '2 measures')
     """
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def span(first: object, last: object, /) -> str:
+    """'2013-03-01 to 2013-03-31', or '2012-08-25' when the span is one day (or period).
+
+    Examples
+    --------
+    >>> span("2013-W10", "2013-W13"), span("2012-08-25", "2012-08-25")
+    ('2013-W10 to 2013-W13', '2012-08-25')
+    """
+    return f"{first}" if first == last else f"{first} to {last}"

@@ -30,6 +30,7 @@ from flashpoint.events.countries import resolve_dyad
 from flashpoint.indicators.compute import gap_periods, period_end, period_label
 from flashpoint.store.ingest import IngestResult
 from flashpoint.store.queries import last_event_date
+from flashpoint.wording import span
 
 app = typer.Typer(
     help="Flashpoint: early warning of military escalation between states.",
@@ -174,14 +175,13 @@ class Coverage:
         if not within:
             return None
         after = dict(zip(within, period_end(pd.Series(within), self.freq) + dt.timedelta(days=1), strict=True))
-        spans: list[list[dt.date]] = []
+        runs: list[list[dt.date]] = []
         for gap in within:
-            if spans and after[spans[-1][-1]] == gap:
-                spans[-1].append(gap)
+            if runs and after[runs[-1][-1]] == gap:
+                runs[-1].append(gap)
             else:
-                spans.append([gap])
-        named = ", ".join(period_label(span[0], self.freq)
-                          + (f" to {period_label(span[-1], self.freq)}" if len(span) > 1 else "") for span in spans)
+                runs.append([gap])
+        named = ", ".join(span(period_label(run[0], self.freq), period_label(run[-1], self.freq)) for run in runs)
         return (f"no data for {named}: a gap in the store's data (its main source delivered nothing), left out of "
                 "the counts and of the baselines")
 

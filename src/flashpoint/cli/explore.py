@@ -59,7 +59,7 @@ from flashpoint.store.queries import (
     select_quarantine,
     store_stats,
 )
-from flashpoint.wording import quantity
+from flashpoint.wording import quantity, span
 
 if TYPE_CHECKING:
     from flashpoint.demo import DemoSummary
@@ -97,7 +97,7 @@ def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
 def _print_gaps(found: dict) -> None:
     """The store's gaps in the data, from its :func:`store_stats`, when it has any."""
     if found["gaps"]:
-        spans = "; ".join(g["first"] if g["days"] == 1 else f"{g['first']} to {g['last']}" for g in found["gaps"])
+        spans = "; ".join(span(g["first"], g["last"]) for g in found["gaps"])
         out.print(f"gaps in the data (the main source silent amid busy days; periods wholly inside one are left "
                   f"out of the indicators): {spans}", highlight=False)
 

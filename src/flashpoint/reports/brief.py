@@ -27,6 +27,7 @@ from flashpoint.responses.recommend import recommend
 from flashpoint.sources import get_source
 from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import last_event_date
+from flashpoint.wording import span
 
 #: Weeks of the trend shown, and the weeks it compares.
 TREND_WEEKS = 8
@@ -110,8 +111,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
 def _data_gaps(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[str]:
     """The store's gaps that ended in the year to ``as_of`` (known by then: events followed
     them), each as its first day (to its last)."""
-    return [f"{first}" if first == last else f"{first} to {last}" for first, last in gap_runs(con)
-            if as_of - dt.timedelta(days=365) < last < as_of]
+    return [span(first, last) for first, last in gap_runs(con) if as_of - dt.timedelta(days=365) < last < as_of]
 
 
 def _citation(source: str) -> str:

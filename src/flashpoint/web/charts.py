@@ -11,6 +11,7 @@ import pandas as pd
 import pycountry
 
 from flashpoint.escalation.ladder import STAGES
+from flashpoint.wording import span
 
 #: Stage colours, calm to war (also used by the pages' legends).
 STAGE_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"]
@@ -50,7 +51,8 @@ def _gap_bands(gaps: Sequence[tuple[dt.date, dt.date]], periods: pd.Series, x: a
         return []
     spans = pd.DataFrame({"period": [first.isoformat() for first, _ in gaps],
                           "end": [(last + dt.timedelta(days=1)).isoformat() for _, last in gaps],
-                          "gap": [f"no data {first} to {last}: the store's main source delivered nothing" for first, last in gaps]})
+                          "gap": [f"no data {span(first, last)}: the store's main source delivered nothing"
+                                  for first, last in gaps]})
     return [alt.Chart(spans).mark_rect(color="#9aa5b1", opacity=0.25).encode(x=x, x2="end:T", tooltip=["gap:N"])]
 
 
