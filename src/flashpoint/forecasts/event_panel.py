@@ -57,13 +57,18 @@ def month_label(month: int) -> str:
     return f"{month // 12:04d}-{month % 12 + 1:02d}"
 
 
+def month_number(day: dt.date | pd.Timestamp, /) -> int:
+    """The month of ``day`` counted from year 0 (the inverse of :func:`month_label`)."""
+    return day.year * 12 + day.month - 1
+
+
 def parse_month(value: str, option: str = "month") -> int:
     """'YYYY-MM' (or a date in that month) → months counted from year 0."""
     try:
         day = dt.date.fromisoformat(value if len(value) > 7 else f"{value}-01")
     except ValueError:
         raise InvalidInput(f"{option} {value!r}: expected a month as YYYY-MM, e.g. 2012-07.") from None
-    return day.year * 12 + day.month - 1
+    return month_number(day)
 
 
 def event_panel_spec(horizon: int = 3, *, structural: bool = False) -> PanelSpec:
@@ -167,9 +172,9 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
         raise InvalidInput("the store holds no events between two countries"
                            + (f" up to {until}" if until else "") + "; ingest some first (flashpoint ingest).")
     last_day = pd.Timestamp(max(weeks["as_of"]))
-    last = last_day.year * 12 + last_day.month - 1 - (0 if last_day.is_month_end else 1)
+    last = month_number(last_day) - (0 if last_day.is_month_end else 1)
     monthly = _monthly(weeks)
-    gaps = [day.year * 12 + day.month - 1 for day in gap_periods(con, "month")]
+    gaps = [month_number(day) for day in gap_periods(con, "month")]
     frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last, gaps)), spec.horizon, last, gaps)
     frame = frame[~frame["month"].isin(gaps)].astype({"stage": "int64", "stage_max_12m": "int64"})
     frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date
