@@ -77,6 +77,17 @@ class Settings:
     alert_watch_index, alert_warning_index, alert_critical_index : float
         Escalation index a change point must reach to raise a watch, warning or critical alert
         (``FLASHPOINT_ALERT_WATCH_INDEX`` …); the index is a weighted sum of z-scores.
+    redline_first_lookback_days : int
+        A red line declared ``first`` (first use of force) is crossed when the pair had no such
+        crossing in this many days before, and the store's data reach back that far
+        (``FLASHPOINT_REDLINE_FIRST_LOOKBACK_DAYS``): never by the first event of a new store.
+    alert_critical_reports : int
+        Independent reports a critical alert needs (``FLASHPOINT_ALERT_CRITICAL_REPORTS``): its
+        trigger events' incidents must together be reported by at least this many sources, or
+        one of them be human-coded; else it is raised as a warning, saying why.
+    alert_min_confidence : float
+        A warning or critical alert resting on one report needs an event confidence of at least
+        this (``FLASHPOINT_ALERT_MIN_CONFIDENCE``, docs/events.md); else it is raised as a watch.
     changepoint_hazard_periods : float
         Online Bayesian change-point detection: the expected number of periods between changes
         in a pair's index (``FLASHPOINT_CHANGEPOINT_HAZARD_PERIODS``).
@@ -129,6 +140,9 @@ class Settings:
     alert_watch_index: float = 1.0
     alert_warning_index: float = 2.0
     alert_critical_index: float = 4.0
+    alert_critical_reports: int = 2
+    alert_min_confidence: float = 0.5
+    redline_first_lookback_days: int = 365
     changepoint_hazard_periods: float = 52.0
     changepoint_probability: float = 0.5
     changepoint_recent: int = 2
@@ -151,7 +165,8 @@ _ENV_PREFIX = "FLASHPOINT_"
 
 #: Settings that must be above zero (the other numbers may be zero).
 _POSITIVE = frozenset({"dedup_cell_degrees", "alert_baseline_periods", "changepoint_hazard_periods",
-                       "changepoint_recent", "webhook_retries", "watch_interval_seconds"})
+                       "changepoint_recent", "webhook_retries", "watch_interval_seconds",
+                       "alert_critical_reports", "redline_first_lookback_days"})
 _CHOICES = {"alert_freq": ("day", "week", "month", "year")}
 #: What the URL settings take (feeds, the ACLED API, the webhook).
 _URL = re.compile(r"https?://(\[[0-9a-f:.]+\]|[^\s/:\[\]]+)(:\d+)?(/\S*)?", re.IGNORECASE)

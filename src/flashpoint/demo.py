@@ -77,7 +77,8 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
         monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))
         gap_months = gap_periods(con, "month")
-        crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD))
+        crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD),
+                                first_lookback_days=settings.redline_first_lookback_days)
         record_crossings(con, crossings, "month")
         raise_alerts(con, settings)
         alerts = list_alerts(con, level="warning", limit=5)

@@ -23,3 +23,16 @@ def span(first: object, last: object, /) -> str:
     ('2013-W10 to 2013-W13', '2012-08-25')
     """
     return f"{first}" if first == last else f"{first} to {last}"
+
+
+def confidence_words(confidence: float | None, reasons: str | None, /) -> str:
+    """'0.48 (one source; …)', '1' for a row with nothing against it, '' when unknown.
+
+    Examples
+    --------
+    >>> confidence_words(0.48, "one source"), confidence_words(1.0, None)
+    ('0.48 (one source)', '1')
+    """
+    if confidence is None or confidence != confidence:  # None or NaN
+        return ""
+    return f"{confidence:.2g} ({reasons})" if reasons and reasons != "human-coded" else f"{confidence:.2g}"

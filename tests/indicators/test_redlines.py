@@ -50,7 +50,8 @@ def test_crossings_record_their_events(settings: Settings, tmp_path: Path, gdelt
         row[0], row[1], row[26], row[27], row[28], row[32] = str(gid), day, code, code, code[:2], sources
         return "\t".join(row)
 
-    lines = [event(1, "20160701", "190", "1"),   # one source: below min_sources = 2
+    lines = [event(0, "20150601", "040", "2"),   # a consultation a year before: the store covers the look-back
+             event(1, "20160701", "190", "1"),   # one source: below min_sources = 2
              event(2, "20160705", "195", "3"),   # aerial weapons, three sources: crosses two rules
              event(3, "20160810", "190", "4")]   # force again a month later: not a *first* use
     (tmp_path / "e.tsv").write_text("\n".join(lines) + "\n")
@@ -64,3 +65,7 @@ def test_crossings_record_their_events(settings: Settings, tmp_path: Path, gdelt
     assert got == {("first-use-of-force", "EGY-SAU", dt.date(2016, 7, 1)): (1, ["gdelt2:2"]),
                    ("aerial-weapons", "EGY-SAU", dt.date(2016, 7, 1)): (1, ["gdelt2:2"])}
     assert stored == again == rows == 2  # recording again replaces, never duplicates
+    with open_store(settings, read_only=True) as con:
+        # With a look-back longer than the store's history, no crossing can be known to be a first.
+        longer = check_rules(con, load_rules(), IndicatorQuery(freq="month"), first_lookback_days=400)
+    assert set(longer.rule) == {"aerial-weapons"}

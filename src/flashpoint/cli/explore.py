@@ -59,7 +59,7 @@ from flashpoint.store.queries import (
     select_quarantine,
     store_stats,
 )
-from flashpoint.wording import quantity, span
+from flashpoint.wording import confidence_words, quantity, span
 
 if TYPE_CHECKING:
     from flashpoint.demo import DemoSummary
@@ -317,8 +317,8 @@ def explain(
 
     def table(frame: pd.DataFrame, title: str) -> Table:
         shown = Table(
-            "weight", KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "sources", "link or citation",
-            title=title, caption=caption,
+            "weight", KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "sources", "confidence",
+            "link or citation", title=title, caption=caption,
         )
         # Missing texts (GDELT 1.0 rows before April 2013 have no source URL) are None, not NaN.
         for r in frame.astype(object).where(frame.notna(), None).itertuples():
@@ -330,6 +330,7 @@ def explain(
                 f"{r.cameo_code} {r.cameo_name}",
                 f"{r.goldstein:+.1f}",
                 "" if r.num_sources is None else str(int(r.num_sources)),
+                confidence_words(r.confidence, r.confidence_reasons),
                 r.source_url or r.source_ref or r.event_id,
             )
         return shown
@@ -413,7 +414,7 @@ def redlines_check(
     )
     rules = load_rules(ctx.obj.redlines_file)
     with open_store(ctx.obj) as con:
-        crossings = check_rules(con, rules, query)
+        crossings = check_rules(con, rules, query, first_lookback_days=ctx.obj.redline_first_lookback_days)
         record_crossings(con, crossings, freq.value)
 
     def table(frame: pd.DataFrame, title: str) -> Table:
@@ -495,9 +496,11 @@ def _print_demo(summary: DemoSummary) -> None:
     out.print("\n[bold]Latest warning alerts[/bold] (all pairs, weekly; 'flashpoint alerts' lists every level)")
     print_alerts(summary.alerts)
     f = summary.forecast
-    out.print(f"\n[bold]Forecast[/bold] {pair}: P(stage ≥ 3 within {f.horizon} months of {f.as_of}) = "
-              f"{f.probability:.2%} (90% interval {f.interval[0]:.2%}–{f.interval[1]:.2%}); "
-              + "; ".join(f"{k} {v:.2%}" for k, v in f.baselines.items()), highlight=False)
+    told = (f"{f.note}" if f.probability is None else
+            f"{f.probability:.2%} (90% interval {f.interval[0]:.2%}–{f.interval[1]:.2%}); "
+            + "; ".join(f"{k} {v:.2%}" for k, v in f.baselines.items()))
+    out.print(f"\n[bold]Forecast[/bold] {pair}: P(stage ≥ 3 within {f.horizon} months of {f.as_of}): {told}",
+              highlight=False)
     out.print(f"[bold]Levers[/bold] for {pair}: " + "; ".join(f"{r.title} ({r.points:+g})" for r in summary.levers[:3]),
               highlight=False)
     out.print(

@@ -158,6 +158,10 @@ def forecast(
     if format is ListFormat.json:
         out.print_json(json.dumps(result.to_dict()))
         return
+    if result.probability is None:
+        out.print(f"[bold]{dyad}[/bold] as of {result.as_of}: P({result.description}): {result.note}.",
+                  highlight=False)
+        return
     low, high = result.interval
     out.print(f"[bold]{dyad}[/bold] as of {result.as_of}: P({result.description}) = [bold]{result.probability:.2%}"
               f"[/bold] (90% interval {low:.2%}–{high:.2%}; {result.model}, trained on {result.train_rows:,} "

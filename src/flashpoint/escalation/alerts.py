@@ -90,7 +90,7 @@ def _drivers(row: pd.Series, freq: str) -> str:
     for name in _top_drivers(row):
         z, incidents = float(row[f"{name}_z"]), int(row[f"{name}_incidents"])
         side = "below" if z < 0 else "above"
-        words.append(f"{name} {abs(z):.1f} SD {side} its baseline ({quantity(incidents, 'incident')} this {freq})")
+        words.append(f"{name} {abs(z):.1f} SD {side} its baseline ({quantity(incidents, 'confident incident')} this {freq})")
     return "driven by " + ", ".join(words) if words else ""
 
 
@@ -121,7 +121,7 @@ def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFra
 
 
 _EVIDENCE_COLUMNS: Final = ["event_id", "event_date", "actor1_iso3", "actor2_iso3", "cameo_code", "cameo_name",
-                             "goldstein", "num_sources", "source", "source_url"]
+                             "goldstein", "num_sources", "confidence", "source", "source_url"]
 
 
 def _top_events(events: ibis.Table, name: str, freq: str) -> ibis.Table:
@@ -146,7 +146,7 @@ def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str,
         con.register("crossed", pd.DataFrame(crossed, columns=["pair", "period", "event_id"]))
         frame = con.execute(
             "SELECT x.pair, x.period, e.event_id, e.event_date, e.actor1_iso3, e.actor2_iso3, e.cameo_code, "
-            "c.cameo_name, e.goldstein, e.num_sources, e.source, e.source_url FROM crossed x JOIN events e "
+            "c.cameo_name, e.goldstein, e.num_sources, e.confidence, e.source, e.source_url FROM crossed x JOIN events e "
             "USING (event_id) LEFT JOIN cameo_codes c ON c.cameo_code = e.cameo_code "
             "ORDER BY e.num_sources DESC NULLS LAST, e.event_date").df()
         con.unregister("crossed")
@@ -179,8 +179,8 @@ def _alert_id(basis: str, freq: str, pair: str, period: dt.date) -> str:
     return hashlib.sha1(f"{basis}|{freq}|{pair}|{period.isoformat()}".encode()).hexdigest()[:16]
 
 
-def _assemble(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, triggers: pd.DataFrame, basis: str,
-              freq: str, raised_by: str, table: str) -> pd.DataFrame:
+def _assemble(con: duckdb.DuckDBPyConnection, settings: Settings, scores: pd.DataFrame, triggers: pd.DataFrame,
+              basis: str, freq: str, raised_by: str, table: str) -> pd.DataFrame:
     """One alert per pair-period from its triggers."""
     weighted = basis == EVENTS_BASIS
     indexed = scores.set_index(["pair", "period"])
@@ -214,7 +214,64 @@ def _assemble(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, triggers: pd
                 {(r.pair, r.period): _series_evidence(con, basis.removeprefix("series:"), r)
                  for r in alerts.itertuples()})
     alerts["evidence"] = [json.dumps(evidence.get((p, d), [])) for p, d in zip(alerts["pair"], alerts["period"])]
+    if weighted:
+        alerts = _weigh_support(alerts, _support(con, evidence, settings.alert_min_confidence, table), settings)
+    else:
+        alerts = alerts.assign(reports=None, corroborated=None)
     return alerts.drop(columns=["event_ids", "driver"])
+
+
+def _support(con: duckdb.DuckDBPyConnection, evidence: dict[tuple[str, dt.date], list], min_confidence: float,
+             table: str) -> pd.DataFrame:
+    """What stands behind each alert's evidence events, per (``pair``, ``period``): ``reports``,
+    the independent reports of its confident incidents (per incident, the larger of GDELT's
+    NumSources and its distinct sources; incidents whose best row's confidence is below
+    ``min_confidence`` count none), ``human`` (a human-coded source reports one of them) and
+    ``confidence`` (the best row's)."""
+    keyed = [(pair, period, row["event_id"]) for (pair, period), rows in evidence.items() for row in rows]
+    if not keyed:
+        return pd.DataFrame(columns=["pair", "period", "reports", "human", "confidence"])
+    con.register("alert_evidence", pd.DataFrame(keyed, columns=["pair", "period", "event_id"]))
+    try:
+        return con.execute(f"""
+WITH behind AS (SELECT DISTINCT k.pair, k.period, coalesce(e.cluster_id, e.event_id) AS incident
+                FROM alert_evidence k JOIN {table} e USING (event_id)),
+incidents AS (SELECT b.pair, b.period, b.incident,
+                     greatest(max(coalesce(e.num_sources, 1)), count(DISTINCT e.source)) AS sources,
+                     bool_or(e.coding = 'human') AS human, max(coalesce(e.confidence, 1.0)) AS confidence
+              FROM behind b JOIN {table} e ON coalesce(e.cluster_id, e.event_id) = b.incident
+              GROUP BY ALL)
+SELECT pair, period, CAST(sum(CASE WHEN confidence >= ? THEN sources ELSE 0 END) AS INTEGER) AS reports,
+       bool_or(human) AS human, max(confidence) AS confidence
+FROM incidents GROUP BY ALL""", [min_confidence]).df()
+    finally:
+        con.unregister("alert_evidence")
+
+
+def _weigh_support(alerts: pd.DataFrame, support: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Alerts with ``reports`` and ``corroborated``, and their level held back where the evidence is
+    thin: a critical alert needs ``alert_critical_reports`` independent reports or a human-coded
+    source (else warning); a warning needs one report of confidence ``alert_min_confidence``
+    (else watch). The ``why`` says so."""
+    support = support.assign(period=pd.to_datetime(support["period"]).dt.date).set_index(["pair", "period"])
+    rows = []
+    for alert in alerts.to_dict("records"):
+        found = support.loc[(alert["pair"], alert["period"])] if (alert["pair"], alert["period"]) in support.index \
+            else None
+        reports = 0 if found is None else int(found["reports"])
+        human = found is not None and bool(found["human"])
+        confidence = None if found is None else float(found["confidence"])
+        corroborated = human or reports >= settings.alert_critical_reports
+        level, note = alert["level"], f"{quantity(reports, 'independent report')} behind it"
+        if level == "critical" and not corroborated:
+            level, note = "warning", (f"{note}; held at warning: critical needs {settings.alert_critical_reports} "
+                                      "or a human-coded source")
+        if RANK[level] >= RANK["warning"] and reports == 0:
+            best = "no event" if confidence is None else f"reports of confidence {confidence:.2f} at best"
+            level, note = "watch", f"held at watch: rests on {best} (below {settings.alert_min_confidence:g})"
+        rows.append({**alert, "level": level, "level_rank": RANK[level], "reports": reports,
+                     "corroborated": corroborated, "why": f"{alert['why']} ({note})"})
+    return pd.DataFrame(rows)
 
 
 def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> list[str]:
@@ -277,7 +334,7 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     if since is not None and not triggers.empty:
         triggers = triggers[triggers["period"] >= pd.Timestamp(since).date()]
     basis = EVENTS_BASIS if series is None else f"series:{series}"
-    alerts = _assemble(con, scores, triggers, basis, freq, raised_by, table) if not triggers.empty else pd.DataFrame()
+    alerts = _assemble(con, settings, scores, triggers, basis, freq, raised_by, table) if not triggers.empty else pd.DataFrame()
     return AlertRun(scored=len(scores), raised=store_alerts(con, alerts))
 
 
@@ -302,7 +359,8 @@ def compile_watch_queries(con: duckdb.DuckDBPyConnection, settings: Settings, /)
 def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, table: str,
                since: dt.date | None, until: dt.date | None) -> pd.DataFrame:
     rules = {r.name: r for r in load_rules(settings.redlines_file)}
-    crossings = check_rules(con, list(rules.values()), IndicatorQuery(freq=freq, since=since, until=until), table=table)
+    crossings = check_rules(con, list(rules.values()), IndicatorQuery(freq=freq, since=since, until=until), table=table,
+                            first_lookback_days=settings.redline_first_lookback_days)
     record_crossings(con, crossings, freq)
     return crossings.assign(
         trigger="redline", level=[rules[r].level for r in crossings["rule"]],

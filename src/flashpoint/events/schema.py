@@ -39,6 +39,12 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("cluster_size", "INTEGER", "rows in the row's incident (1: it stands alone); set with cluster_id"),
     ("date_added", "TIMESTAMP", "when the source published the row (availability time, no-leakage key)"),
     ("ingest_id", "BIGINT", "the ingests row (file) this event came from"),
+    ("root_event", "BOOLEAN", "GDELT's IsRootEvent: the event of the article's lead paragraph (NULL for other "
+                              "sources)"),
+    ("confidence", "DOUBLE", "how far the row can be trusted as a current incident, rightly placed, 0..1 "
+                             "(docs/events.md); set at ingest"),
+    ("confidence_reasons", "VARCHAR", "why the confidence is below 1, in words ('one article; physical action "
+                                      "placed in GEO, away from MEX and USA'); 'human-coded' for ACLED and UCDP"),
 )
 
 #: SQL of ``pair`` from the actor columns.

@@ -34,6 +34,9 @@ from flashpoint.store.connection import open_store
 Z_90: Final = 1.6448536269514722
 #: Drivers reported.
 TOP_DRIVERS: Final = 5
+#: Positive training rows (past escalations) below which no probability is given: a logit on
+#: a handful of positives is a guess with a narrow-looking interval (docs/forecasts.md).
+MIN_POSITIVES: Final = 10
 
 
 @dataclass(frozen=True)
@@ -46,13 +49,15 @@ class PairForecast:
     as_of: str
     horizon: int
     period: str
-    probability: float
-    interval: tuple[float, float]
+    probability: float | None
+    interval: tuple[float, float] | None
     baselines: dict[str, float]
     drivers: list[dict[str, object]]
     model: str
     train_rows: int
     train_positives: int
+    #: Why no probability is given ('too few cases …'), else None.
+    note: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -89,7 +94,8 @@ def forecast_pair(panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit:
     Raises
     ------
     InvalidInput
-        For an unknown target, a unit absent from the panel, or training rows with one outcome only.
+        For an unknown target or a unit absent from the panel. Fewer than :data:`MIN_POSITIVES`
+        training rows of either outcome give a forecast without a probability, saying so.
     """
     if target not in spec.targets:
         raise InvalidInput(f"target '{target}': use one of {', '.join(spec.targets)}.")
@@ -106,10 +112,13 @@ def forecast_pair(panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit:
     now = int(row[t].iloc[0])
     train = panel[panel[target].notna() & (panel[t] + spec.horizon <= now)].sort_values([t, *spec.keys])
     y = train[target].astype("int64").to_numpy()
-    if len(set(y.tolist())) < 2:
-        raise InvalidInput(f"target '{target}': the rows known by {spec.label(now)} have one outcome only "
-                           f"({len(y):,} rows, {int(y.sum())} positive); nothing to learn from. Ingest more "
-                           "events or choose another target.")
+    if min(int(y.sum()), len(y) - int(y.sum())) < MIN_POSITIVES:
+        return PairForecast(unit=unit, target=target, description=spec.targets[target], as_of=spec.label(now),
+                            horizon=spec.horizon, period=spec.period_name, probability=None, interval=None,
+                            baselines={}, drivers=[], model="logit", train_rows=len(y), train_positives=int(y.sum()),
+                            note=f"too few cases (n = {int(y.sum())} positive of {len(y):,} rows known by "
+                                 f"{spec.label(now)}; at least {MIN_POSITIVES} of each outcome are needed): no "
+                                 "probability is given")
     features = list(spec.features)
     logit = make_model("logit", features).fit(train, y)
     eta = float(logit.decision_function(row)[0])

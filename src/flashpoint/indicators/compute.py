@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flashpoint.errors import InvalidInput
+from flashpoint.events.confidence import CONFIDENT
 from flashpoint.indicators.baselines import MIN_BASELINE, with_z_scores
 from flashpoint.indicators.proxies import with_backed_fighting
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
@@ -123,8 +124,8 @@ def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
     else:
         reads = rows.actor1_type.isnull() | ~rows.actor1_type.isin(list(NON_STATE))
     # Factors, not a CASE around the weight: the engine computes a factor that several
-    # indicators share once per row.
-    return weight * ibis.ifelse(reads, ibis.literal(1.0), ibis.null("float64"))
+    # indicators share once per row. A row weighs as much as it can be trusted (docs/events.md).
+    return weight * rows.confidence.fill_null(1.0) * ibis.ifelse(reads, ibis.literal(1.0), ibis.null("float64"))
 
 
 def _weighted(rows: ibis.Table, indicators: tuple[Indicator, ...]) -> ibis.Table:
@@ -151,17 +152,22 @@ def indicator_rows(events: ibis.Table, ind: Indicator, query: IndicatorQuery) ->
 
 def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     """One pass over the events: per pair and period, each indicator's weighted incidents
-    (``<name>_value``) and incidents (``<name>_incidents``), and all incidents (``total``)."""
-    rows = _weighted(keyed_rows(events, query), INDICATORS)
+    (``<name>_value``: each incident with its weightiest row, weighed by that row's
+    confidence), its confident incidents (``<name>_incidents``: those with a row of
+    confidence at least :data:`~flashpoint.events.confidence.CONFIDENT`), and all incidents
+    (``total``, whatever their confidence: how much the store holds of the pair)."""
+    rows = _weighted(keyed_rows(events, query), INDICATORS).mutate(trust=ibis._.confidence.fill_null(1.0))
     weights = [f"w_{ind.name}" for ind in INDICATORS]
     # A row that is its own incident needs no grouping into incidents: most rows, and the
     # costly step (a key per incident) is kept for the rows of larger incidents.
     alone = rows.cluster_size.fill_null(1) <= 1
     shared = rows.filter(~alone)
-    grouped = shared.group_by(["pair", "period", "incident"]).agg(**{w: shared[w].max() for w in weights})
-    incidents = rows.filter(alone).select("pair", "period", "incident", *weights).union(grouped)
+    grouped = shared.group_by(["pair", "period", "incident"]).agg(trust=shared.trust.max(),
+                                                                 **{w: shared[w].max() for w in weights})
+    incidents = rows.filter(alone).select("pair", "period", "incident", "trust", *weights).union(grouped)
     sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0) for ind in INDICATORS}
-    counts = {f"{ind.name}_incidents": incidents[f"w_{ind.name}"].count() for ind in INDICATORS}
+    confident = incidents.trust >= CONFIDENT
+    counts = {f"{ind.name}_incidents": incidents[f"w_{ind.name}"].count(where=confident) for ind in INDICATORS}
     return incidents.group_by(["pair", "period"]).agg(total=incidents.count(), **sums, **counts)
 
 
@@ -452,8 +458,9 @@ def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.da
 
     Returns
     -------
-    DataFrame: ``weight``, ``incident`` (cluster), ``event_date``, the actors, ``cameo_code``
-    and its name, ``goldstein``, ``num_sources``, ``source``, ``source_url`` or ``source_ref``.
+    DataFrame: ``weight`` (confidence included), ``incident`` (cluster), ``event_date``, the
+    actors, ``cameo_code`` and its name, ``goldstein``, ``num_sources``, ``confidence`` and
+    ``confidence_reasons``, ``source``, ``source_url`` or ``source_ref``.
     """
     ind = indicator(name)
     backend = ibis_backend(con)
@@ -462,7 +469,8 @@ def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.da
     codes = backend.table("cameo_codes").select("cameo_code", "cameo_name")
     detail = rows.left_join(codes, "cameo_code").select(
         "weight", "incident", "event_date", "actor1_iso3", "actor1_name", "actor2_iso3", "actor2_name", "cameo_code",
-        "cameo_name", "goldstein", "num_sources", "source", "source_url", "source_ref", "event_id")
+        "cameo_name", "goldstein", "num_sources", "confidence", "confidence_reasons", "source", "source_url",
+        "source_ref", "event_id")
     ordered = detail.order_by([ibis.desc("weight"), ibis.desc(detail.num_sources.fill_null(0)), "event_date",
                                "event_id"])
     return ordered.limit(limit).to_pyarrow().to_pandas()

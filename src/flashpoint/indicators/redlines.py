@@ -20,6 +20,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.cameo import cameo_codes
+from flashpoint.events.confidence import CONFIDENT
 from flashpoint.indicators.compute import IndicatorQuery, compiled_sql, keyed_rows
 from flashpoint.store.connection import transaction
 
@@ -39,6 +40,8 @@ class RedLine:
     places: tuple[str, ...] = ()
     min_incidents: int = 1
     min_sources: int = 1
+    #: Rows below this event confidence (docs/events.md) do not cross the rule.
+    min_confidence: float = CONFIDENT
     first: bool = False
     #: Alert level a crossing raises: watch, warning or critical.
     level: str = "warning"
@@ -72,12 +75,16 @@ def _rule(raw: object, origin: str, index: int) -> RedLine:
             raise InvalidInput(f"{where}: field '{number}' must be a whole number of at least 1; got {value!r}.")
     if raw.get("level", "warning") not in ALERT_LEVELS:
         raise InvalidInput(f"{where}: field 'level' must be one of {', '.join(ALERT_LEVELS)}; got {raw['level']!r}.")
+    confidence = raw.get("min_confidence", CONFIDENT)
+    if not isinstance(confidence, (int, float)) or isinstance(confidence, bool) or not 0 <= confidence <= 1:
+        raise InvalidInput(f"{where}: field 'min_confidence' must be a number from 0 to 1; got {confidence!r}.")
     for flag in ("state_actors", "first"):
         if not isinstance(raw.get(flag, False), bool):
             raise InvalidInput(f"{where}: field '{flag}' must be true or false; got {raw[flag]!r}.")
     return RedLine(name=name, description=str(raw["description"]), codes=tuple(codes),
                    state_actors=raw.get("state_actors", False), places=tuple(p.upper() for p in places),
                    min_incidents=raw.get("min_incidents", 1), min_sources=raw.get("min_sources", 1),
+                   min_confidence=float(confidence),
                    first=raw.get("first", False), level=raw.get("level", "warning"))
 
 
@@ -124,7 +131,8 @@ def _crossings(events: ibis.Table, rules: tuple[RedLine, ...], query: IndicatorQ
     rows = rows.mutate(reported=ibis.greatest(rows.num_sources.fill_null(1), rows.cluster_sources.fill_null(1)))
     parts = []
     for rule in rules:
-        matched = rows.filter(ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes]))
+        matched = rows.filter(ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes])
+                              & (rows.confidence.fill_null(1.0) >= rule.min_confidence))
         if rule.state_actors:
             matched = matched.filter((matched.actor1_type.isnull() | matched.actor1_type.isin(STATE_TYPES))
                                      & (matched.actor2_type.isnull() | matched.actor2_type.isin(STATE_TYPES)))
@@ -142,10 +150,28 @@ def _crossings(events: ibis.Table, rules: tuple[RedLine, ...], query: IndicatorQ
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
+def _firsts(con: duckdb.DuckDBPyConnection, crossings: pd.DataFrame, lookback_days: int) -> pd.DataFrame:
+    """The crossings of ``first`` rules that are firsts: the pair had no crossing of the rule in
+    the ``lookback_days`` before, and the store's events begin at least that long before (what
+    came before a store's first day is unknown, so its first weeks cannot hold a first)."""
+    start = con.execute("SELECT min(event_date) FROM events").fetchall()[0][0]
+    if start is None or crossings.empty:
+        return crossings.iloc[:0]
+    ordered = crossings.sort_values("period")
+    before = pd.to_datetime(ordered.groupby(["rule", "pair"])["period"].shift(1))
+    period = pd.to_datetime(ordered["period"])
+    window = pd.Timedelta(days=lookback_days)
+    fresh = before.isna() | (period - before > window)
+    covered = period - window >= pd.Timestamp(start)
+    return ordered[fresh & covered]
+
+
 def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: IndicatorQuery, /, *,
-                table: str = "events") -> pd.DataFrame:
+                table: str = "events", first_lookback_days: int = 365) -> pd.DataFrame:
     """Crossings of ``rules`` by each pair (undirected unless the query is directed) and period,
-    in the store's ``table`` (``events``, or a view of some of them).
+    in the store's ``table`` (``events``, or a view of some of them). A rule declared ``first``
+    counts a crossing only when the pair had none in the ``first_lookback_days`` before and the
+    store covers them (:func:`_firsts`).
 
     Returns
     -------
@@ -162,7 +188,7 @@ def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: Ind
         result[column] = pd.to_datetime(result[column]).dt.date
     firsts = {r.name for r in rules if r.first}
     if firsts and not result.empty:
-        first = result[result.rule.isin(firsts)].sort_values("period").groupby(["rule", "pair"]).head(1)
+        first = _firsts(con, result[result.rule.isin(firsts)], first_lookback_days)
         result = pd.concat([result[~result.rule.isin(firsts)], first], ignore_index=True)
     if query.since is not None and not result.empty:
         result = result[result.period >= pd.Timestamp(query.since).date()]

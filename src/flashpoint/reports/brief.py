@@ -91,7 +91,8 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     latest = as_of >= last or (as_of + dt.timedelta(days=1)).day == 1
     month = as_of if latest else as_of.replace(day=1) - dt.timedelta(days=1)
     try:
-        forecast, note = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}").to_dict(), ""
+        found = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}")
+        forecast, note = (found.to_dict(), "") if found.probability is not None else (None, found.note)
     except InvalidInput as exc:
         forecast, note = None, str(exc)
     _, ranked = recommend(con, settings, pair, as_of=as_of, weeks=ladder)

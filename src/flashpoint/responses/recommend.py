@@ -87,7 +87,8 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
             patterns.setdefault(ind.name, f"{ind.name} {z.max():.1f} SD above the pair's baseline "
                                           f"(week of {top['period']})")
     query = IndicatorQuery(freq="week", dyad=tuple(pair.split("-")), since=since, until=as_of)
-    crossings = check_rules(con, load_rules(settings.redlines_file), query)
+    crossings = check_rules(con, load_rules(settings.redlines_file), query,
+                            first_lookback_days=settings.redline_first_lookback_days)
     alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since)
     if not alerts.empty:
         alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= as_of]  # none known after the day

@@ -162,7 +162,7 @@ _TEXT_FIELDS: Final = {
     "a1name": "Actor1Name", "a1country": "Actor1CountryCode", "a1type": "Actor1Type1Code",
     "a2name": "Actor2Name", "a2country": "Actor2CountryCode", "a2type": "Actor2Type1Code",
     "locfips": "ActionGeo_CountryCode", "admin1": "ActionGeo_ADM1Code", "dateadded": "DATEADDED",
-    "url": "SOURCEURL", "extra": EXTRA_COLUMN,
+    "url": "SOURCEURL", "root": "IsRootEvent", "extra": EXTRA_COLUMN,
 }
 
 
@@ -221,6 +221,7 @@ SELECT
   {", ".join(f"v.{column}_parsed AS {column}" for _, column, _ in _NUMERIC_FIELDS)},
   loc.iso3 AS location_iso3, v.admin1,
   v.url AS source_url,
+  CASE trim(v.root) WHEN '1' THEN true WHEN '0' THEN false END AS root_event,
   'machine' AS coding,
   CAST(NULL AS VARCHAR) AS cluster_id,
   v.dateadded_parsed AS date_added,

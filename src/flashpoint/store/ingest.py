@@ -19,13 +19,16 @@ from dataclasses import dataclass
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.events.schema import PAIR_SQL
+from flashpoint.events.confidence import confidence_sql
+from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 from flashpoint.sources.tabular import EVENTS, Reader, Target, sql_string
 from flashpoint.store.connection import transaction
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 
 log = logging.getLogger(__name__)
 
+#: Event columns the ingest derives from the others.
+_DERIVED = frozenset({"pair", "confidence", "confidence_reasons"})
 #: Files up to this size are read once more to bound the stored ids they are checked against.
 SMALL_FILE_BYTES = 64 << 20
 _REJECTS = "flashpoint_rejects"
@@ -165,7 +168,15 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
     key = ", ".join(f"s.{k}" for k in target.key)
     first = f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY s.row_ordinal) = 1" if keep_first else ""
     same = " AND ".join(f"e.{k} IS NOT DISTINCT FROM s.{k}" for k in target.key)
-    derived = f", {PAIR_SQL} AS pair" if target == EVENTS else ""
+    derived = ""
+    if target == EVENTS:
+        # The confidence reads canonical columns a reader may leave out (stored as NULL): they are named here.
+        present = {row[0] for row in con.execute(f"DESCRIBE ({mapped})").fetchall()}
+        absent = [f"CAST(NULL AS {kind}) AS {name}" for name, kind, _ in EVENT_COLUMNS
+                  if name not in present and name not in _DERIVED]
+        mapped = f"SELECT *{''.join(', ' + column for column in absent)} FROM ({mapped})" if absent else mapped
+        confidence, reasons = confidence_sql("s.")
+        derived = f", {PAIR_SQL} AS pair, {confidence} AS confidence, {reasons} AS confidence_reasons"
     stored = _stored_keys(con, target, mapped, small)
     return con.execute(
         f"INSERT INTO {target.table} BY NAME SELECT s.* EXCLUDE (row_ordinal, reason){derived} FROM ({mapped}) s "

@@ -9,16 +9,17 @@ import pyarrow as pa
 
 from flashpoint.errors import StoreError
 from flashpoint.events.cameo import cameo_code_by_name, cameo_codes, human_coded_types
+from flashpoint.events.confidence import confidence_sql, neighbour_pairs
 from flashpoint.events.countries import country_code_rows
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 #: The stored weekly pair aggregates (:mod:`flashpoint.indicators.weekly`, which creates the
 #: table) and the key in ``store_meta`` of the store state they reflect.
 WEEKLY_TABLE = "pair_weeks"
 WEEKLY_STATE = "pair_weeks_state"
 #: Earlier store schemas this version upgrades in place (:func:`_upgrade`).
-UPGRADES_FROM = frozenset({"4", "5"})
+UPGRADES_FROM = frozenset({"4", "5", "6"})
 
 #: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
 REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
@@ -87,7 +88,8 @@ CREATE TABLE IF NOT EXISTS alerts (
   alert_id VARCHAR PRIMARY KEY, basis VARCHAR NOT NULL, freq VARCHAR NOT NULL, pair VARCHAR NOT NULL,
   period DATE NOT NULL, as_of DATE NOT NULL, level VARCHAR NOT NULL, level_rank INTEGER NOT NULL,
   stage INTEGER, previous_stage INTEGER, escalation_index DOUBLE, triggers VARCHAR[] NOT NULL,
-  why VARCHAR NOT NULL, contributions JSON, evidence JSON, raised_by VARCHAR NOT NULL, raised_at TIMESTAMP NOT NULL
+  why VARCHAR NOT NULL, contributions JSON, evidence JSON, raised_by VARCHAR NOT NULL, raised_at TIMESTAMP NOT NULL,
+  reports INTEGER, corroborated BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS alert_deliveries (
   alert_id VARCHAR NOT NULL, sink VARCHAR NOT NULL, level_rank INTEGER NOT NULL, delivered_at TIMESTAMP NOT NULL
@@ -126,6 +128,10 @@ def _lookup_tables() -> dict[str, pa.Table]:
             "sub_event_type": pa.array([t.sub_event_type for t in human_coded_types()], pa.string()),
             "cameo_code": [t.cameo_code for t in human_coded_types()],
         }),
+        "country_neighbours": pa.table({
+            "iso3": [a for a, _ in neighbour_pairs()],
+            "neighbour": [b for _, b in neighbour_pairs()],
+        }),
         "country_codes": pa.table({
             "system": [system for system, _, _ in country_rows],
             "code": [code for _, code, _ in country_rows],
@@ -158,7 +164,10 @@ def check_version(con: duckdb.DuckDBPyConnection, *, read_only: bool = True) -> 
 
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a store of an earlier schema to this one (inside the caller's transaction): schema 5
-    added the alert and series tables (created by the DDL), schema 6 the events' ``pair``."""
+    added the alert and series tables (created by the DDL), schema 6 the events' ``pair``,
+    schema 7 the events' confidence (computed for the stored rows, which kept no ``root_event``)
+    and the alerts' corroboration; the stored weeks and timelines, which weigh confidence, are
+    recomputed by the next settle."""
     version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
     if not version or version[0][0] == SCHEMA_VERSION:
         return
@@ -167,7 +176,27 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     if "pair" not in columns:
         con.execute("ALTER TABLE events ADD COLUMN pair VARCHAR")
         con.execute(f"UPDATE events SET pair = {PAIR_SQL}")
+    if "confidence" not in columns:
+        _load_lookups(con, {"country_neighbours": _lookup_tables()["country_neighbours"]})
+        con.execute("ALTER TABLE events ADD COLUMN root_event BOOLEAN")
+        con.execute("ALTER TABLE events ADD COLUMN confidence DOUBLE")
+        con.execute("ALTER TABLE events ADD COLUMN confidence_reasons VARCHAR")
+        confidence, reasons = confidence_sql()
+        con.execute(f"UPDATE events SET confidence = {confidence}, confidence_reasons = {reasons}")
+        con.execute("DELETE FROM store_meta WHERE key = ?", [WEEKLY_STATE])  # the timelines follow the weeks
+    alert_columns = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'alerts'").fetchall()}
+    if "reports" not in alert_columns:
+        con.execute("ALTER TABLE alerts ADD COLUMN reports INTEGER")
+        con.execute("ALTER TABLE alerts ADD COLUMN corroborated BOOLEAN")
     con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+
+def _load_lookups(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    for name, table in tables.items():
+        con.register("lookup_rows", table)
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM lookup_rows")
+        con.unregister("lookup_rows")
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -187,10 +216,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     _upgrade(con)
     stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchall()
     if not stored or stored[0][0] != fingerprint:
-        for name, table in tables.items():
-            con.register("lookup_rows", table)
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM lookup_rows")
-            con.unregister("lookup_rows")
+        _load_lookups(con, tables)
         con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?), ('lookups', ?)",
                     [SCHEMA_VERSION, fingerprint])
     con.execute("COMMIT")

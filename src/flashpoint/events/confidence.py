@@ -1,0 +1,107 @@
+"""Event confidence: how far one stored row can be trusted as a current incident, rightly placed.
+
+Machine coding misreads: a story about a market bomb in Afghanistan datelined in Tbilisi is
+coded as Afghanistan using force against Russia in Georgia; a minister recalling the 2008 war
+in a friendly interview becomes "ethnic cleansing" today. Each row therefore gets a
+``confidence`` in [0, 1] — the product of the factors below that apply to it — and
+``confidence_reasons``, the factors in words. A human-coded row (ACLED, UCDP) is 1. The
+factors read only what the row itself offers, so the confidence is fixed at ingest and never
+looks at other rows; corroboration by other reports of the same incident is counted where an
+alert is decided (:mod:`flashpoint.escalation.alerts`).
+
+The factors and the threshold were chosen on the bundled Georgia data and checked against a
+hand-classified sample of its material-conflict rows (docs/evaluation.md).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Final
+
+__all__ = ["CONFIDENT", "FACTORS", "Factor", "confidence_sql", "neighbour_pairs", "render_markdown"]
+
+#: Rows (and incidents) at or above this confidence count as confident: they enter the
+#: incident counts of the ladder and the red lines; below it they only add their weighted
+#: share to the indicator values.
+CONFIDENT: Final = 0.5
+
+#: Average tone (GDELT, -100..+100) from which a material-conflict row reads as a positive
+#: story: about the top quarter of the Georgia data's material-conflict rows (median +3.3).
+POSITIVE_TONE: Final = 5.0
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One reason to trust a row less: ``when`` (SQL over the row's canonical columns, written
+    with ``{r}`` before each column) multiplies its confidence by ``factor``; ``reason`` is SQL
+    of the words said of it."""
+
+    name: str
+    factor: float
+    when: str
+    reason: str
+    description: str
+
+
+_OUTSIDE = ("{r}location_iso3 IS NOT NULL AND {r}actor1_iso3 IS NOT NULL AND {r}actor2_iso3 IS NOT NULL "
+            "AND {r}actor1_iso3 <> {r}actor2_iso3 AND {r}location_iso3 NOT IN ({r}actor1_iso3, {r}actor2_iso3) "
+            "AND {r}quad_class IN (2, 4)")
+_NEAR = ("EXISTS (SELECT 1 FROM country_neighbours nb WHERE nb.iso3 = {r}location_iso3 "
+         "AND nb.neighbour IN ({r}actor1_iso3, {r}actor2_iso3))")
+
+FACTORS: Final[tuple[Factor, ...]] = (
+    Factor("not_lead", 0.8, "{r}root_event = false", "'not the lead event of its article'",
+           "GDELT's `IsRootEvent` is 0: the event comes from a later paragraph of the article, where "
+           "background and history are told."),
+    Factor("one_article", 0.6, "{r}num_articles = 1", "'one article'",
+           "Only one article reports it (`num_articles` = 1)."),
+    Factor("one_source", 0.8, "{r}num_articles > 1 AND {r}num_sources = 1", "'one source'",
+           "Several articles, all from one information source (`num_sources` = 1)."),
+    Factor("no_counts", 0.8, "{r}coding = 'machine' AND {r}num_articles IS NULL AND {r}num_sources IS NULL",
+           "'machine-coded, without report counts'",
+           "A machine-coded row whose source gives no report counts (ICEWS and POLECAT rows as published)."),
+    Factor("near_place", 0.45, f"{_OUTSIDE} AND {_NEAR}",
+           "'physical action placed in ' || {r}location_iso3 || ', a neighbour, not in ' || {r}actor1_iso3 "
+           "|| ' or ' || {r}actor2_iso3",
+           "A physical action (material cooperation or conflict) between two states placed in a third "
+           "country that borders one of them (COW direct contiguity, land or up to 24 miles of water)."),
+    Factor("far_place", 0.25, f"{_OUTSIDE} AND NOT {_NEAR}",
+           "'physical action placed in ' || {r}location_iso3 || ', away from ' || {r}actor1_iso3 || ' and ' "
+           "|| {r}actor2_iso3",
+           "A physical action between two states placed in a third country bordering neither: most often a "
+           "misplaced report (the story's dateline, a namesake such as the US state of Georgia)."),
+    Factor("positive_tone", 0.4, f"{{r}}quad_class = 4 AND {{r}}avg_tone >= {POSITIVE_TONE:g}",
+           "'material conflict in a story of positive tone (' || round({r}avg_tone, 1) || ')'",
+           f"Material conflict coded from a story whose average tone is +{POSITIVE_TONE:g} or more: a "
+           "historical mention, a commemoration or a metaphor more often than a current incident."),
+)
+
+
+def confidence_sql(row: str = "", /) -> tuple[str, str]:
+    """SQL of (``confidence``, ``confidence_reasons``) of a row of canonical columns, each column
+    written with the prefix ``row`` ('s.' for ``FROM ... s``). The store's ``country_neighbours``
+    lookup table must be in scope. Human-coded rows have confidence 1 and no reasons."""
+    product = " * ".join(f"(CASE WHEN coalesce({f.when}, false) THEN {f.factor} ELSE 1.0 END)" for f in FACTORS)
+    reasons = ", ".join(f"CASE WHEN coalesce({f.when}, false) THEN {f.reason} END" for f in FACTORS)
+    human = f"{{r}}coding = 'human'"
+    confidence = f"CASE WHEN {human} THEN 1.0 ELSE round({product}, 4) END"
+    words = f"CASE WHEN {human} THEN 'human-coded' ELSE nullif(concat_ws('; ', {reasons}), '') END"
+    return confidence.replace("{r}", row), words.replace("{r}", row)
+
+
+@cache
+def neighbour_pairs() -> tuple[tuple[str, str], ...]:
+    """Contiguous states (ISO3, both orders): COW Direct Contiguity 3.2, land borders and up to
+    24 miles of water, as in force at the data's end (2016); ``events/data/contiguity.csv``."""
+    text = files("flashpoint.events").joinpath("data/contiguity.csv").read_text(encoding="utf-8")
+    pairs = [(r["iso3_a"], r["iso3_b"]) for r in csv.DictReader(text.splitlines())]
+    return tuple(pairs + [(b, a) for a, b in pairs])
+
+
+def render_markdown() -> str:
+    """The confidence factors as a Markdown table (docs/events.md)."""
+    rows = [f"| `{f.name}` | × {f.factor:g} | {f.description} |" for f in FACTORS]
+    return "\n".join(["| factor | multiplies by | when |", "|---|---|---|", *rows])
