@@ -65,7 +65,7 @@ def test_the_stored_timelines_answer_as_computed_and_as_the_ladder(demo_copy: Se
             _same(stored, _computed(con, demo_copy, pairs, since))
             assert stored["ABW-ZWE"] == "[]"
         every = [row for pair in pairs for row in json.loads(timelines_json(con, demo_copy, pairs, freq="week")[pair])]
-        assert sum(r["change_point"] for r in every) > 0 and len({r["stage"] for r in every}) > 2  # not trivial
+        assert sum(r["change_point"] for r in every) > 0 and len({r["stage"] for r in every}) > 1  # not trivial
         ladder = pair_ladder(con, demo_copy, "GEO-RUS", freq="week", since=SINCE)
         rows = json.loads(stored["GEO-RUS"])
         assert [r["period"] for r in rows] == [p.isoformat() for p in ladder["period"]]

@@ -18,7 +18,7 @@ from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
 from flashpoint.forecasts.backtest import backtest
 from flashpoint.forecasts.event_panel import EVENT_FEATURES, build_event_panel, event_panel_spec, parse_month
-from flashpoint.forecasts.pair_forecast import forecast_pair
+from flashpoint.forecasts.pair_forecast import MIN_POSITIVES, forecast_pair
 from flashpoint.forecasts.panels import PanelSpec
 from flashpoint.store.connection import open_store
 
@@ -91,8 +91,13 @@ def test_a_forecast_needs_a_known_pair_and_both_outcomes() -> None:
     panel, spec = _planted()
     with pytest.raises(InvalidInput, match="no row for pair NOPE;"):
         forecast_pair(panel, spec=spec, target="y", unit={"pair": "NOPE"})
-    with pytest.raises(InvalidInput, match="one outcome only"):
-        forecast_pair(panel.assign(y=0.0), spec=spec, target="y", unit={"pair": "P00"})
+    empty = forecast_pair(panel.assign(y=0.0), spec=spec, target="y", unit={"pair": "P00"})
+    assert empty.probability is None and empty.interval is None and empty.note.startswith("too few cases (n = 0 ")
+    rare = panel.assign(y=0.0)
+    rare.loc[rare.index[:MIN_POSITIVES - 1], "y"] = 1.0
+    told = forecast_pair(rare, spec=spec, target="y", unit={"pair": "P00"})
+    assert told.probability is None and f"n = {told.train_positives} positive" in told.note
+    assert forecast_pair(panel, spec=spec, target="y", unit={"pair": "P00"}).probability is not None
     with pytest.raises(InvalidInput, match="use one of y"):
         forecast_pair(panel, spec=spec, target="onset", unit={"pair": "P00"})
 
