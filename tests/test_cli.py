@@ -243,7 +243,7 @@ def test_an_empty_view_says_so(demo_db: Path) -> None:
 def test_alerts_filtered_to_nothing_say_so_and_not_that_none_are_stored(demo_db: Path) -> None:
     found = runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "ABW-ZWE"], env={"COLUMNS": "200"})
     assert found.exit_code == 0 and "no stored alert matches these options" in found.output
-    assert "GEO-RUS" in runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "GEO-RUS"],
+    assert "ISR-PSE" in runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "ISR-PSE"],
                                       env={"COLUMNS": "200"}).output
 
 

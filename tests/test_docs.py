@@ -113,4 +113,6 @@ def test_the_python_guide_runs_as_written_on_the_demo_store(demo_db: Path, capsy
     assert len(names["rhetoric"]) and len(names["behind"]) and len(names["metrics"])
     assert names["top"].pair.nunique() == 5 and not names["ladder"].empty
     assert names["markdown"].startswith(b"# GEO-RUS: situation brief")
-    assert "P(stage >= 3 within 3 months)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # The demo has no past stage-3 escalation to learn from: the guide prints why there is no number.
+    assert "too few cases (n = 0 positive" in out and "P(stage >= 3" not in out

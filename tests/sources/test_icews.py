@@ -27,14 +27,20 @@ def test_quadruples_store_every_distinct_row_once(shared_data: Path, settings: S
         results = ingest_paths(con, [str(f) for f in files], reader=icews)
         stored = con.execute("SELECT count(*) FROM events WHERE source = 'icews'").fetchone()[0]
         kerry = con.execute(
-            "SELECT actor1_iso3, actor2_iso3, cameo_code, quad_class FROM events WHERE actor1_name = 'John Kerry' "
-            "AND actor2_name = 'China' AND event_date = DATE '2014-11-04' AND cameo_code = '036'").fetchone()
+            "SELECT actor1_iso3, actor1_type, actor2_iso3, cameo_code, quad_class FROM events WHERE actor1_name = "
+            "'John Kerry' AND actor2_name = 'China' AND event_date = DATE '2014-11-04' AND cameo_code = '036'").fetchone()
+        # Dated: Netanyahu is Israel's government from April 2009, an Israeli elite before (Phoenix dictionary).
+        netanyahu = con.execute("SELECT DISTINCT actor1_iso3, actor1_type, event_date >= DATE '2009-04-01' FROM events "
+                                "WHERE actor1_name = 'Benjamin Netanyahu' ORDER BY ALL").fetchall()
+        military = con.execute("SELECT DISTINCT actor1_iso3, actor1_type FROM events "
+                               "WHERE actor1_name = 'Military (Russia)'").fetchall()
         ministry = con.execute("SELECT DISTINCT actor1_iso3 FROM events WHERE actor1_name = 'Ministry (Afghanistan)'"
                                ).fetchall()
     assert len(distinct) == 108_756
     assert stored == 108_756  # ICEWS14 repeats rows of ICEWS05-15: counted as duplicates
     assert sum(r.rows_quarantined for r in results) == 0  # every event text maps to a CAMEO code
-    assert kerry == (None, "CHN", "036", 1)  # a person names no country
+    assert kerry == ("USA", "GOV", "CHN", "036", 1)  # the Secretary of State from February 2013
+    assert netanyahu == [("ISR", "ELI", False), ("ISR", "GOV", True)] and military == [("RUS", "MIL")]
     assert ministry == [("AFG",)]
 
 
@@ -57,3 +63,27 @@ def test_dataverse_layout_with_lost_leading_zeros(settings: Settings, tmp_path: 
     assert (result.rows_stored, result.rows_quarantined) == (1, 1)
     assert row == ("icews:1", "JPN", "GOV", "THA", "042", "THA", 13.75)
     assert reason == (3, "CAMEO Code 999 is not a CAMEO event code")
+
+
+def test_a_person_is_the_state_only_in_the_spans_the_dictionary_dates(settings: Settings, tmp_path: Path) -> None:
+    # Real names; Netanyahu's dictionary entry: ISRGOV 1996-06-18 to 1999-07-06 and from 2009-04-01,
+    # ISRELI otherwise. 'Dmitry Anatolyevich Medvedev' is listed as 'DMITRI MEDVEDEV'.
+    rows = ["Benjamin Netanyahu\tMake statement\tUnited States\t1998-01-01",
+            "Benjamin Netanyahu\tMake statement\tUnited States\t2005-01-01",
+            "Benjamin Netanyahu\tMake statement\tUnited States\t2012-01-01",
+            "Dmitry Anatolyevich Medvedev\tMake statement\tUkraine\t2014-03-01",
+            "Israeli Defense Forces\tMake statement\tEgypt\t2014-03-01",
+            "UN Security Council\tMake statement\tSyria\t2014-03-01"]
+    (tmp_path / "q.txt").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with open_store(settings) as con:
+        ingest_paths(con, [str(tmp_path / "q.txt")], reader=icews)
+        got = con.execute("SELECT actor1_name, event_date, actor1_iso3, actor1_type, pair FROM events "
+                          "ORDER BY actor1_name, event_date").fetchall()
+    assert [(name, str(day), iso3, kind, pair) for name, day, iso3, kind, pair in got] == [
+        ("Benjamin Netanyahu", "1998-01-01", "ISR", "GOV", "ISR-USA"),
+        ("Benjamin Netanyahu", "2005-01-01", "ISR", "ELI", "ISR-USA"),
+        ("Benjamin Netanyahu", "2012-01-01", "ISR", "GOV", "ISR-USA"),
+        ("Dmitry Anatolyevich Medvedev", "2014-03-01", "RUS", "GOV", "RUS-UKR"),
+        ("Israeli Defense Forces", "2014-03-01", "ISR", None, "EGY-ISR"),
+        ("UN Security Council", "2014-03-01", None, None, None),
+    ]

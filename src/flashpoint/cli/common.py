@@ -26,6 +26,7 @@ from flashpoint import __version__
 from flashpoint.config import load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
+from flashpoint.events.confidence import CONFIDENT
 from flashpoint.events.countries import resolve_dyad
 from flashpoint.indicators.compute import gap_periods, period_end, period_label
 from flashpoint.store.ingest import IngestResult
@@ -207,6 +208,21 @@ def write_frame(
         out.print(table(frame, title))
     else:
         write_rows(pa.Table.from_pandas(frame, preserve_index=False), fmt)
+
+
+def print_actor_coverage(found: dict) -> None:
+    """How many rows were placed between two states, how many have an actor of no country (with
+    the most frequent such names), and how many are of low confidence (:func:`actor_coverage`)."""
+    rows = found["rows"]
+    if not rows:
+        return
+    share = lambda n: f"{n:,} ({n / rows:.0%})"  # noqa: E731
+    out.print(f"of {rows:,} rows: {share(found['in_pair'])} between two states, {share(found['both_countries'])} "
+              f"with both actors' countries known, {share(found['no_country'])} with an actor of no country, "
+              f"{share(found['low_confidence'])} below confidence {CONFIDENT:g}", highlight=False)
+    if found["unresolved"]:
+        out.print("most frequent actors of no country: " + ", ".join(
+            f"{u['name']} ({u['rows']:,})" for u in found["unresolved"]), highlight=False)
 
 
 def print_alerts(frame: pd.DataFrame) -> None:

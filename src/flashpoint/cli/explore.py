@@ -24,6 +24,7 @@ from flashpoint.cli.common import (
     parse_cameo,
     parse_date,
     parse_dyad,
+    print_actor_coverage,
     print_alerts,
     read_coverage,
     render_events,
@@ -92,6 +93,7 @@ def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", he
         f"{found['milex']:,} military expenditure values"
     )
     _print_gaps(found)
+    print_actor_coverage(found["actors"])
 
 
 def _print_gaps(found: dict) -> None:

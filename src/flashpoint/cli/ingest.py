@@ -28,6 +28,7 @@ from flashpoint.cli.common import (
     err,
     out,
     parse_date,
+    print_actor_coverage,
     results_table,
 )
 from flashpoint.config import Settings, default_download_dir
@@ -51,6 +52,7 @@ from flashpoint.sources.series import SeriesReader
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
+from flashpoint.store.queries import actor_coverage
 from flashpoint.wording import quantity
 
 ingest_app = typer.Typer(
@@ -120,6 +122,7 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
         if new and reader.TARGET == EVENTS:
             progress.update(task, description="deduplicating; updating weekly counts and pair timelines", completed=0)
             settle(con, settings, ingest_ids=new)
+        placed = actor_coverage(con, ingest_ids=new) if new and reader.TARGET == EVENTS else None
     out.print(results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)
     skipped = sum(r.skipped for r in results)
@@ -128,6 +131,8 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
         + (f"; {quantity(skipped, 'file')} skipped (already ingested)" if skipped else "")
         + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else "")
     )
+    if placed is not None:
+        print_actor_coverage(placed)
 
 
 _PATHS_HELP = "Files, folders or globs (plain, .gz or .zip)."

@@ -67,7 +67,7 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
 
 #: Compression of the stored numbers: without run-length encoding, which DuckDB picks for series
 #: that repeat a value but must step through from the start of a segment to reach a pair's rows.
-_COMPRESSION = {"DOUBLE": "alp", "BIGINT": "bitpacking", "DATE": "bitpacking"}
+_COMPRESSION = {"DOUBLE": "alp", "BIGINT": "bitpacking", "DATE": "bitpacking", "BOOLEAN": "bitpacking"}
 
 
 def _create(con: duckdb.DuckDBPyConnection, empty: pa.Table, /) -> None:

@@ -9,8 +9,10 @@ Two layouts, detected from the file:
 - name-based quadruples as used in temporal-knowledge-graph work (``source actor<TAB>event
   text<TAB>target actor<TAB>YYYY-MM-DD``): event texts become CAMEO codes through the
   codebook's names (plus ICEWS's own wordings), actors become countries where they name one
-  ("Japan", "Ministry (Afghanistan)"). Quadruples have no id: the event id is a hash of the
-  row, so an identical row is one event.
+  ("Japan", "Ministry (Afghanistan)", with the sector as the actor type), and people and
+  groups their state through the dated actor dictionary (:mod:`flashpoint.events.actors`:
+  "Barack Obama" is the US government from 20 January 2009). Quadruples have no id: the
+  event id is a hash of the row, so an identical row is one event.
 
 ICEWS is machine-coded (BBN ACCENT), ``coding = machine``.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from flashpoint.errors import UnknownFormat
+from flashpoint.events.actors import named_actors_sql
 from flashpoint.sources.tabular import (
     EVENTS,
     Layout,
@@ -77,6 +80,11 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
         ) from None
 
 
+def _sector(name: str) -> str:
+    """SQL: the sector a quadruple actor names before its country ('Military' of 'Military (Russia)')."""
+    return f"regexp_extract({name}, '^(.*)\\(', 1)"
+
+
 def _actor_country(name: str) -> str:
     """SQL: the country a quadruple actor names: the whole name, else a trailing '(X)'."""
     return f"lower(coalesce(nullif(regexp_extract({name}, '\\(([^()]+)\\)$', 1), ''), {name}))"
@@ -123,18 +131,25 @@ def _quadruple_sql(layout: Layout, scan: str, ingest_id: int, ordinals: bool) ->
     {invalid_when("event text", "etext", "c.cameo_code IS NULL", "a CAMEO event name")}
   END AS reason"""
     return f"""
-WITH {fields_cte(layout, scan, _QUADRUPLE_FIELDS, ordinals=ordinals)}
+WITH {fields_cte(layout, scan, _QUADRUPLE_FIELDS, ordinals=ordinals)},
+people AS ({named_actors_sql("SELECT a1name AS name, edate AS day FROM v UNION ALL SELECT a2name, edate FROM v")})
 SELECT
   v.row_ordinal,
   'icews:q' || left(md5(concat_ws(chr(9), v.a1name, v.etext, v.a2name, v.edate)), 16) AS event_id,
   'icews' AS source,
   try_cast(v.edate AS DATE) AS event_date,
-  a1.iso3 AS actor1_iso3, v.a1name AS actor1_name,
-  a2.iso3 AS actor2_iso3, v.a2name AS actor2_name,
+  coalesce(a1.iso3, p1.iso3) AS actor1_iso3,
+  CASE WHEN a1.iso3 IS NOT NULL THEN {sector_type_sql(_sector("v.a1name"))} ELSE p1.actor_type END
+    AS actor1_type, v.a1name AS actor1_name,
+  coalesce(a2.iso3, p2.iso3) AS actor2_iso3,
+  CASE WHEN a2.iso3 IS NOT NULL THEN {sector_type_sql(_sector("v.a2name"))} ELSE p2.actor_type END
+    AS actor2_type, v.a2name AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
   'machine' AS coding, {int(ingest_id)} AS ingest_id,
   {reason}
 FROM v
+LEFT JOIN people p1 ON p1.name = v.a1name AND p1.day = v.edate
+LEFT JOIN people p2 ON p2.name = v.a2name AND p2.day = v.edate
 LEFT JOIN cameo_names n ON n.name = lower(regexp_replace(trim(v.etext), '\\s+', ' ', 'g'))
 LEFT JOIN cameo_codes c ON c.cameo_code = n.cameo_code
 {country_join("a1", "name", _actor_country("v.a1name"))}

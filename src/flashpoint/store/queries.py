@@ -10,6 +10,7 @@ import ibis
 import pyarrow as pa
 
 from flashpoint.errors import InvalidInput
+from flashpoint.events.confidence import CONFIDENT
 from flashpoint.store.connection import ibis_backend
 from flashpoint.store.coverage import gap_runs
 
@@ -135,7 +136,7 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     unordered country pairs), ``countries``, ``files``, ``quarantined`` (rows), ``milex``
     (military expenditure values), ``top_dyads`` (the ten pairs with most events) and
     ``gaps`` (runs of days in which the store's main source fell silent, :mod:`flashpoint.store.coverage`:
-    ``first`` and ``last`` day, ``days``).
+    ``first`` and ``last`` day, ``days``) and ``actors`` (:func:`actor_coverage`).
     """
     backend = ibis_backend(con)
     events = backend.table("events")
@@ -165,7 +166,34 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
         "top_dyads": dyads.order_by([ibis.desc("events"), "dyad"]).limit(10).to_pyarrow().to_pylist(),
         "gaps": [{"first": first.isoformat(), "last": last.isoformat(), "days": (last - first).days + 1}
                  for first, last in gap_runs(con)],
+        "actors": actor_coverage(con),
     }
+
+
+def actor_coverage(con: duckdb.DuckDBPyConnection, /, *, ingest_ids: list[int] | None = None,
+                   top: int = 10) -> dict[str, object]:
+    """How far the events (of ``ingest_ids``, else all) were placed between states.
+
+    Returns
+    -------
+    dict with ``rows``; ``in_pair`` (rows between two different countries, which the
+    indicators read); ``both_countries`` (rows whose two actors have a country);
+    ``no_country`` (rows with an actor of no country: an IGO, a region, a name no dictionary
+    resolves); ``low_confidence`` (rows below the confidence threshold, docs/events.md) and
+    ``unresolved`` (the ``top`` actor names without a country, with their ``rows``).
+    """
+    where = "" if ingest_ids is None else "WHERE list_contains(?, ingest_id)"
+    params = [] if ingest_ids is None else [ingest_ids]
+    rows, in_pair, both, low = con.execute(
+        f"SELECT count(*), count(pair), count(*) FILTER (WHERE actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL), "
+        f"count(*) FILTER (WHERE confidence < {CONFIDENT}) FROM events {where}", params).fetchall()[0]
+    unresolved = con.execute(
+        f"SELECT name, count(*) AS n FROM (SELECT actor1_name AS name FROM events {where} "
+        f"{'AND' if where else 'WHERE'} actor1_iso3 IS NULL UNION ALL SELECT actor2_name FROM events {where} "
+        f"{'AND' if where else 'WHERE'} actor2_iso3 IS NULL) WHERE name IS NOT NULL GROUP BY name "
+        f"ORDER BY n DESC, name LIMIT {int(top)}", params * 2).fetchall()
+    return {"rows": rows, "in_pair": in_pair, "both_countries": both, "no_country": rows - both,
+            "low_confidence": low, "unresolved": [{"name": name, "rows": n} for name, n in unresolved]}
 
 
 def _iso(value: dt.date | None) -> str | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 
 import duckdb
 import pyarrow as pa
 
 from flashpoint.errors import StoreError
+from flashpoint.events.actors import actor_table
 from flashpoint.events.cameo import cameo_code_by_name, cameo_codes, human_coded_types
 from flashpoint.events.confidence import confidence_sql, neighbour_pairs
 from flashpoint.events.countries import country_code_rows
@@ -107,6 +109,7 @@ CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 """
 
 
+@cache
 def _lookup_tables() -> dict[str, pa.Table]:
     codes = list(cameo_codes().values())
     country_rows = country_code_rows()
@@ -128,6 +131,7 @@ def _lookup_tables() -> dict[str, pa.Table]:
             "sub_event_type": pa.array([t.sub_event_type for t in human_coded_types()], pa.string()),
             "cameo_code": [t.cameo_code for t in human_coded_types()],
         }),
+        "actor_names": actor_table(),
         "country_neighbours": pa.table({
             "iso3": [a for a, _ in neighbour_pairs()],
             "neighbour": [b for _, b in neighbour_pairs()],
@@ -144,7 +148,8 @@ def _fingerprint(tables: dict[str, pa.Table]) -> str:
     digest = hashlib.sha256(SCHEMA_VERSION.encode())
     for name, table in sorted(tables.items()):
         digest.update(name.encode())
-        digest.update(str(table.to_pylist()).encode())
+        for batch in table.to_batches():
+            digest.update(batch.serialize())
     return digest.hexdigest()
 
 
