@@ -96,6 +96,10 @@ class Settings:
         periods needed to fire a change point (``FLASHPOINT_CHANGEPOINT_PROBABILITY``).
     changepoint_recent : int
         How recent a change must be, in periods, to count as one now (``FLASHPOINT_CHANGEPOINT_RECENT``).
+    stage_min_incidents : int
+        A pair with fewer incidents than this in the weeks its stage is read from (a brief's,
+        a recommendation's) has no stage: "not enough data", never "stable"
+        (``FLASHPOINT_STAGE_MIN_INCIDENTS``).
     ladder_min_incidents : float
         Ladder: incidents per week a stage's events must reach besides their share (scaled to
         the period's length; ``FLASHPOINT_LADDER_MIN_INCIDENTS``).
@@ -146,6 +150,7 @@ class Settings:
     changepoint_hazard_periods: float = 52.0
     changepoint_probability: float = 0.5
     changepoint_recent: int = 2
+    stage_min_incidents: int = 5
     ladder_min_incidents: float = 3.0
     ladder_verbal_share: float = 0.15
     ladder_coercion_share: float = 0.15

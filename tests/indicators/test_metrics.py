@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.metrics import metric_text, yearly_metrics
+from flashpoint.indicators.spending import PUBLICATION_LAG_DAYS
 from flashpoint.sources import measures, milex
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
@@ -48,15 +50,20 @@ def test_buildup_reports_the_spending_growth_known_in_its_period(demo_db: Path, 
     monthly = IndicatorQuery(freq="month", dyad=("GEO", "RUS"))
     with open_store(Settings(db=tmp_path / "demo.duckdb", memory_limit="2GB", threads=2)) as con:
         found = compute_indicators(con, monthly)
-        metrics = {y: yearly_metrics(con, ("GEO", "RUS"), year=y).set_index("metric")["value"] for y in (2010, 2011, 2012)}
+        metrics = {y: yearly_metrics(con, ("GEO", "RUS"), year=y).set_index("metric")["value"]
+                   for y in (2009, 2010, 2011, 2012)}
         con.execute("DELETE FROM milex")
         without = compute_indicators(con, monthly)
     buildup = found[found.indicator == "buildup"].set_index("period")["spending_growth"]
     assert buildup.notna().all() and found.loc[found.indicator != "buildup", "spending_growth"].isna().all()
-    for period, growth in buildup.items():  # the growth of the year before the period's, the latest known
-        known = metrics[period.year - 1]
+    lag = dt.timedelta(days=PUBLICATION_LAG_DAYS["sipri"])
+    for period, growth in buildup.items():  # the latest growth SIPRI had published by the period's last day
+        end = (pd.Timestamp(period) + pd.offsets.MonthEnd(0)).date()
+        year = period.year - 1 if dt.date(period.year - 1, 12, 31) + lag <= end else period.year - 2
+        known = metrics[year]
         assert 100 * growth == pytest.approx(max(known["military_spending_growth_GEO"],
                                                  known["military_spending_growth_RUS"]))
+    assert buildup[dt.date(2012, 3, 1)] != buildup[dt.date(2012, 4, 1)]  # 2011's figure, published in April 2012
     assert without["spending_growth"].isna().all()
     pd.testing.assert_frame_equal(found.drop(columns="spending_growth"), without.drop(columns="spending_growth"))
 

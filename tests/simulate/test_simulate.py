@@ -132,7 +132,7 @@ def test_simulate_command_on_the_demo_store(demo_db: Path, tmp_path: Path) -> No
     assert got["pair"] == "GEO-RUS" and got["horizon"] == 26 and len(got["baseline"]["reach3"]) == 27
     assert got["interventions"][0]["lever"] == "mediation" and got["interventions"][0]["week"] == 4
     assert got["interventions"][0]["basis"].startswith("icb: serious_violence")
-    assert got["arms_race"]["years"] == [1996, 2021]  # the bundled SIPRI figures
+    assert got["arms_race"]["years"] == [1996, 2012]  # the bundled SIPRI figures published by May 2013
     assert got["coupling"]["gamma"] is None and got["pressure"] is None  # no steps up with spending data
     assert np.allclose(np.sum(got["with_levers"]["distribution"], axis=1), 1)
     svg = (tmp_path / "paths.svg").read_text(encoding="utf-8")

@@ -29,7 +29,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings, with_overrides
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
-from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.ladder import pair_ladder, period_stage_words
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.escalation.watch import CycleReport
 from flashpoint.escalation.watch import watch as follow_feed
@@ -52,7 +52,7 @@ class Level(str, Enum):
     critical = "critical"
 
 
-def _ladder_table(frame: pd.DataFrame, title: str, freq: str, coverage: Coverage) -> Table:
+def _ladder_table(frame: pd.DataFrame, title: str, freq: str, coverage: Coverage, settings: Settings) -> Table:
     table = Table(KEPT("period"), "incidents", "index", "stage", "P(change)", "drivers", title=title,
                   caption=coverage.caption(frame.period.min(), frame.period.max()) if len(frame) else None)
     for r in frame.itertuples():
@@ -65,7 +65,7 @@ def _ladder_table(frame: pd.DataFrame, title: str, freq: str, coverage: Coverage
             period_label(r.period, freq),
             str(r.total),
             f"{r.escalation_index:.2f}",
-            f"{r.stage} {STAGES[r.stage]}",
+            period_stage_words(r.stage, r.total, settings, freq),
             ("" if pd.isna(r.change_probability) else f"{r.change_probability:.2f}") + (" ▲" if r.change_point else ""),
             drivers,
         )
@@ -90,7 +90,7 @@ def ladder(
                              until=parse_date(until, "--until"))
         coverage = read_coverage(con, period)
     write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)",
-                lambda shown, title: _ladder_table(shown, title, period, coverage))
+                lambda shown, title: _ladder_table(shown, title, period, coverage, settings))
 
 
 @alerts_app.callback()

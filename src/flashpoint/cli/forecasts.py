@@ -169,5 +169,5 @@ def forecast(
     out.print("baselines: " + ", ".join(f"{k} {v:.2%}" for k, v in result.baselines.items()), highlight=False)
     table = Table("driver", "value", "log-odds", title="What moves it (against an average pair-period)")
     for d in result.drivers:
-        table.add_row(d["feature"], "-" if d["value"] is None else f"{d['value']:.3g}", f"{d['log_odds']:+.2f}")
+        table.add_row(d["label"], "-" if d["value"] is None else f"{d['value']:.3g}", f"{d['log_odds']:+.2f}")
     out.print(table)

@@ -30,6 +30,7 @@ from flashpoint.indicators.compute import (
 )
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.sources.tabular import sql_string, sql_strings
+from flashpoint.wording import quantity
 
 #: Ladder stages (ARCHITECTURE.md).
 STAGES: Final = {0: "stable", 1: "verbal hostility", 2: "coercive signalling", 3: "limited use of force",
@@ -39,6 +40,8 @@ Z_CAP: Final = 10.0
 #: Length of a period in weeks, to scale the ladder's per-week thresholds.
 WEEKS: Final = {"day": 1 / 7, "week": 1.0, "month": 30.44 / 7, "year": 365.25 / 7}
 WEIGHTED: Final = tuple(i for i in INDICATORS if i.index_weight)
+#: Weeks a pair's current stage is read from, in a brief and on the pair's page.
+CURRENT_WEEKS: Final = 8
 
 
 def contributions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -149,6 +152,33 @@ def ladder_frame(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tupl
     if since is not None:
         scores = scores[scores["period"] >= since]
     return scores.reset_index(drop=True)
+
+
+def recent_stage(ladder: pd.DataFrame, settings: Settings, as_of: dt.date, span_weeks: int, /
+                 ) -> tuple[pd.DataFrame, int | None, str]:
+    """A pair's weekly ``ladder`` rows ending in the ``span_weeks`` up to ``as_of``, their highest
+    stage and its name; the stage is None, named 'not enough data: 2 incidents in 8 weeks', when
+    the rows hold fewer than ``stage_min_incidents`` incidents: too little to call the pair stable."""
+    since = pd.Timestamp(as_of - dt.timedelta(weeks=span_weeks))
+    recent = ladder[pd.to_datetime(ladder["as_of"]) > since] if not ladder.empty else ladder
+    incidents = int(recent["total"].sum()) if not recent.empty else 0
+    if incidents < settings.stage_min_incidents:
+        return recent, None, f"not enough data: {quantity(incidents, 'incident')} in {span_weeks} weeks"
+    stage = int(recent["stage"].max())
+    return recent, stage, STAGES[stage]
+
+
+def period_stage_words(stage: int, incidents: int, settings: Settings, freq: str, /) -> str:
+    """One period's stage in words: '2 coercive signalling'; a stage 0 read from fewer incidents
+    than a stage needs ('ladder_min_incidents') is 'no events' or 'too few events (2)', not stable."""
+    if stage == 0 and incidents < settings.ladder_min_incidents * WEEKS[freq]:
+        return "no events" if incidents == 0 else f"too few events ({incidents})"
+    return f"{stage} {STAGES[stage]}"
+
+
+def stage_words(stage: int | None, name: str, /) -> str:
+    """'Stage 2 (coercive signalling)', or 'No stage (not enough data: 2 incidents in 8 weeks)'."""
+    return f"No stage ({name})" if stage is None else f"Stage {stage} ({name})"
 
 
 def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,

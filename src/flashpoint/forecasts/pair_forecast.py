@@ -29,6 +29,7 @@ from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.models import BASELINES, make_model
 from flashpoint.forecasts.panels import DYAD_YEAR, PanelSpec, build_panel, structural_rows
 from flashpoint.store.connection import open_store
+from flashpoint.store.queries import as_of_day
 
 #: Two-sided 90% normal quantile of the interval.
 Z_90: Final = 1.6448536269514722
@@ -75,14 +76,24 @@ def _laplace_se(pipeline, train: pd.DataFrame, row: pd.DataFrame) -> float:  # n
     return float(np.sqrt(z @ np.linalg.solve(curvature, z)))
 
 
-def _drivers(pipeline, row: pd.DataFrame) -> list[dict[str, object]]:  # noqa: ANN001
-    """The features moving the row's log-odds most, with their values."""
+def _label(name: str, descriptions: dict[str, str]) -> str:
+    """A feature in words: its description, or that its value is unknown for a missing-value flag."""
+    if name.startswith("missingindicator_"):
+        plain = name.removeprefix("missingindicator_")
+        return f"unknown: {descriptions.get(plain, plain)}"
+    return descriptions.get(name, name)
+
+
+def _drivers(pipeline, row: pd.DataFrame, descriptions: dict[str, str]) -> list[dict[str, object]]:  # noqa: ANN001
+    """The features moving the row's log-odds most, with their values and, in ``label``, what
+    each is in words (``descriptions``: the panel's features)."""
     design, model = pipeline[:-1], pipeline[-1]
     names = [n.split("__", 1)[-1] for n in design.get_feature_names_out()]
     parts = model.coef_[0] * design.transform(row)[0]
     order = np.argsort(-np.abs(parts))[:TOP_DRIVERS]
-    return [{"feature": names[i], "value": None if names[i].startswith("missingindicator")
-             else float(row[names[i]].iloc[0]), "log_odds": float(parts[i])}
+    return [{"feature": names[i], "label": _label(names[i], descriptions),
+             "value": None if names[i].startswith("missingindicator") else float(row[names[i]].iloc[0]),
+             "log_odds": float(parts[i])}
             for i in order if abs(parts[i]) > 1e-9]
 
 
@@ -128,7 +139,8 @@ def forecast_pair(panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit:
     return PairForecast(unit=unit, target=target, description=spec.targets[target], as_of=spec.label(now),
                         horizon=spec.horizon, period=spec.period_name, probability=float(expit(eta)),
                         interval=(float(expit(eta - Z_90 * se)), float(expit(eta + Z_90 * se))),
-                        baselines=baselines, drivers=_drivers(logit, row), model="logit", train_rows=len(train),
+                        baselines=baselines, drivers=_drivers(logit, row, spec.features), model="logit",
+                        train_rows=len(train),
                         train_positives=int(y.sum()))
 
 
@@ -165,6 +177,8 @@ def forecast_from_store(con: duckdb.DuckDBPyConnection, settings: Settings, pair
     (default: the latest); nothing after that month is read. ``structure``
     (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pairs' structural features."""
     month = None if as_of is None else parse_month(as_of, "--as-of")
+    if month is not None:
+        as_of_day(con, pd.Timestamp(f"{month_label(month)}-01").date())  # a month after the store's is refused
     until = None if month is None else (pd.Timestamp(f"{month_label(month)}-01") + pd.offsets.MonthEnd(0)).date()
     rows = build_event_panel(con, settings, horizon=months, until=until, structure=structure)
     spec = event_panel_spec(months, structural=structure is not None)

@@ -361,7 +361,8 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
         f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
     wide = con.from_arrow(indicator_table(con, query))
     frame = wide.query("wide", f"{long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
-    return with_backed_fighting(con, with_spending_growth(con, frame), query)
+    frame = with_spending_growth(con, frame, period_end(frame["period"], query.freq))
+    return with_backed_fighting(con, frame, query)
 
 
 #: Pandas period of each frequency (weeks run Monday to Sunday, as ISO weeks).

@@ -2,7 +2,8 @@
 
 The table analysts publish by hand — meetings, military escalation incidents, ceasefires,
 confidence-building measures, military spending, sanctions, mediation — computed from the
-store: incidents (deduplicated) between the two states for the event-based metrics, rows of
+store: confident incidents (deduplicated, with a row of event confidence 0.5 or more) between
+the two states for the event-based metrics, rows of
 the ``measures`` table that concern the pair, and the ``milex`` table for spending.
 """
 
@@ -15,6 +16,7 @@ import duckdb
 import ibis
 import pandas as pd
 
+from flashpoint.events.confidence import CONFIDENT
 from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
 from flashpoint.indicators.spending import spending
 from flashpoint.store.connection import ibis_backend
@@ -78,12 +80,13 @@ def _counted_rows(between: ibis.Table, measures: ibis.Table, metric: Metric) -> 
     return rows
 
 
-def _spending_rows(con: duckdb.DuckDBPyConnection, countries: tuple[str, str],
-                   year: int | None) -> list[dict[str, object]]:
-    """Each state's military spending per year (the preferred unit) and its growth on the year before."""
+def _spending_rows(held: pd.DataFrame, year: int | None, until: dt.date | None) -> list[dict[str, object]]:
+    """Each state's military spending per year (the preferred unit; ``held``: the pair's
+    :func:`~flashpoint.indicators.spending.spending`) and its growth on the year before, as
+    published by ``until`` (a year's figure is known months after it ends)."""
     rows = []
-    for r in spending(con, countries=countries).itertuples():
-        if year is not None and r.year != year:
+    for r in held.itertuples():
+        if (year is not None and r.year != year) or (until is not None and r.known_from > until):
             continue
         rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
                      "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
@@ -95,9 +98,21 @@ def _spending_rows(con: duckdb.DuckDBPyConnection, countries: tuple[str, str],
     return rows
 
 
-def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str],
-                  years: set[int]) -> list[dict[str, object]]:
-    """Zeros (and unknown spending) for the metrics a year has no row for, so none is hidden."""
+def _no_spending(held: pd.DataFrame, iso3: str, year: int, until: dt.date | None) -> str:
+    """Why a state's spending for a year is not shown: none in the store, not published by the
+    day read, or no figure for that year."""
+    mine = held[held["iso3"] == iso3]
+    if mine.empty:
+        return "not in the store: flashpoint ingest milex"
+    that = mine[mine["year"] == year]
+    if not that.empty and until is not None:
+        return f"not published by {until}: {year}'s figure is known from {that['known_from'].iloc[0]}"
+    return f"no figure for {year}: the store holds {mine['year'].min()}–{mine['year'].max()}"
+
+
+def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str], years: set[int],
+                  held: pd.DataFrame, until: dt.date | None) -> list[dict[str, object]]:
+    """Zeros (and unknown spending, saying why) for the metrics a year has no row for, so none is hidden."""
     added = []
     for y in years:
         have = {r["metric"] for r in rows if r["year"] == y}
@@ -106,7 +121,7 @@ def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str],
                              + (" and no recorded measures" if m.measures else "")}
                   for m in METRICS if m.name not in have]
         added += [{"year": y, "metric": f"military_spending_{iso3}", "title": f"Military spending, {iso3}",
-                   "value": float("nan"), "unit": "", "source": "not in the store: flashpoint ingest milex"}
+                   "value": float("nan"), "unit": "", "source": _no_spending(held, iso3, y, until)}
                   for iso3 in countries if f"military_spending_{iso3}" not in have]
     return added
 
@@ -143,7 +158,8 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     a, b = sorted(pair)
     backend = ibis_backend(con)
     between = keyed_rows(backend.table("events"), IndicatorQuery(freq="year", dyad=(a, b), until=until))
-    between = between.mutate(year=between.period.year())
+    # Only confident rows count (docs/events.md): a recalled war or a misplaced report is no incident of the year.
+    between = between.filter(between.confidence.fill_null(1.0) >= CONFIDENT).mutate(year=between.period.year())
     measures = backend.table("measures")
     concerns = (((measures.target_iso3 == a) & (measures.target2_iso3 == b))
                 | ((measures.target_iso3 == b) & (measures.target2_iso3 == a)))
@@ -154,8 +170,10 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
         between = between.filter(between.year == year)
         measures = measures.filter(measures.year == year)
     rows = [row for metric in METRICS for row in _counted_rows(between, measures, metric)]
-    rows += _spending_rows(con, (a, b), year)
-    rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()))
+    held = spending(con, countries=(a, b))
+    rows += _spending_rows(held, year, until)
+    rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()), held,
+                          until)
     order = {m.name: i for i, m in enumerate(METRICS)}
     columns = ["year", "metric", "title", "value", "unit", "source"]
     frame = pd.DataFrame(rows, columns=columns)

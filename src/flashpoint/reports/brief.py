@@ -19,25 +19,25 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput, UnknownSource
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.ladder import CURRENT_WEEKS, pair_ladder, recent_stage
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.jsonrows import json_rows
 from flashpoint.responses.recommend import recommend
 from flashpoint.sources import get_source
 from flashpoint.store.coverage import gap_runs
-from flashpoint.store.queries import last_event_date
+from flashpoint.store.queries import as_of_day, last_event_date
 from flashpoint.wording import span
 
 #: Weeks of the trend shown, and the weeks it compares.
-TREND_WEEKS = 8
+TREND_WEEKS = CURRENT_WEEKS
 
 
 @dataclass(frozen=True)
 class Brief:
     pair: str
     as_of: dt.date
-    stage: int
+    stage: int | None  # None: not enough data in the brief's weeks to call a stage
     stage_name: str
     trend: str
     weeks: list[dict[str, Any]]
@@ -79,11 +79,10 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
                 as_of: dt.date | None = None) -> Brief:
     """The brief of ``pair`` ('GEO-RUS') as of ``as_of`` (default: the store's last event)."""
     last = last_event_date(con, required=True)
-    as_of = as_of or last
+    as_of = as_of_day(con, as_of)
     since = as_of - dt.timedelta(weeks=TREND_WEEKS)
     ladder = pair_ladder(con, settings, pair, freq="week", until=as_of)
-    weeks = ladder[pd.to_datetime(ladder["as_of"]) > pd.Timestamp(since)] if not ladder.empty else ladder
-    stage = int(weeks["stage"].max()) if not weeks.empty else 0
+    weeks, stage, stage_name = recent_stage(ladder, settings, as_of, TREND_WEEKS)
     change, evidence = _change(con, pair, since, as_of)
     metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year, until=as_of)
     # The forecast is monthly: as of the day's month when nothing later is stored, else as of the
@@ -99,7 +98,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     sources = sorted(set(con.sql("SELECT DISTINCT source FROM events WHERE pair = ?", params=[pair]).df()["source"]))
     citations = [_citation(s) for s in sources] + [_citation("icb"), _citation("terminations")]
     keep = ["period", "total", "escalation_index", "stage", "change_point"]
-    return Brief(pair=pair, as_of=as_of, stage=stage, stage_name=STAGES[stage], trend=_trend(weeks),
+    return Brief(pair=pair, as_of=as_of, stage=stage, stage_name=stage_name, trend=_trend(weeks),
                  weeks=json_rows(weeks[keep]), change=change,
                  evidence=evidence, metrics_year=as_of.year,
                  metrics=json_rows(with_text(metrics)[["title", "value", "text", "unit", "source"]]),

@@ -21,14 +21,14 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import STAGES, pair_ladder
+from flashpoint.escalation.ladder import pair_ladder, recent_stage, stage_words
 from flashpoint.forecasts.panels import pair_structure
 from flashpoint.indicators.compute import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.responses.evidence import estimates_frame, levers_evidence
 from flashpoint.responses.levers import Lever, RankingRules, levers, ranking_rules
-from flashpoint.store.queries import last_event_date
+from flashpoint.store.queries import as_of_day
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ class PairState:
 
     pair: str
     as_of: dt.date
-    stage: int
+    stage: int | None  # None: not enough data in the recent weeks to call a stage
+    stage_name: str
     patterns: dict[str, str]
     crossings: tuple[str, ...] = ()
     alerts: dict[str, int] = field(default_factory=dict)
@@ -70,11 +71,11 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
     """The pair's state over the ``recent_weeks`` up to ``as_of`` (default: the store's last
     event); ``weeks`` is the pair's weekly ladder up to ``as_of`` when already computed."""
     rules = rules or ranking_rules()
-    as_of = as_of or last_event_date(con, required=True)
+    as_of = as_of_day(con, as_of)
     since = as_of - dt.timedelta(weeks=rules.recent_weeks)
     if weeks is None:
         weeks = pair_ladder(con, settings, pair, freq="week", until=as_of)
-    recent = weeks[pd.to_datetime(weeks["as_of"]) > pd.Timestamp(since)] if not weeks.empty else weeks
+    recent, stage, stage_name = recent_stage(weeks, settings, as_of, rules.recent_weeks)
     patterns: dict[str, str] = {}
     for ind in INDICATORS:
         if recent.empty:
@@ -92,8 +93,8 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
     alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since)
     if not alerts.empty:
         alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= as_of]  # none known after the day
-    return PairState(pair=pair, as_of=as_of, stage=int(recent["stage"].max()) if not recent.empty else 0,
-                     patterns=patterns, crossings=tuple(sorted(set(crossings["rule"]))),
+    return PairState(pair=pair, as_of=as_of, stage=stage, stage_name=stage_name, patterns=patterns,
+                     crossings=tuple(sorted(set(crossings["rule"]))),
                      alerts=alerts["level"].value_counts().to_dict() if not alerts.empty else {})
 
 
@@ -127,10 +128,13 @@ def rank_levers(state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRu
             points += rules.redline_points * len(state.crossings)
             reasons.append(f"answers red lines crossed: {', '.join(state.crossings)} "
                            f"({rules.redline_points * len(state.crossings):+g})")
-        fits = state.stage in lever.stages
-        points += rules.stage_points if fits else rules.stage_miss_points
-        reasons.append(f"stage {state.stage} ({STAGES[state.stage]}) is {'one' if fits else 'not one'} it fits "
-                       f"({(rules.stage_points if fits else rules.stage_miss_points):+g})")
+        if state.stage is None:
+            reasons.append(f"no stage to fit ({state.stage_name})")
+        else:
+            fits = state.stage in lever.stages
+            points += rules.stage_points if fits else rules.stage_miss_points
+            reasons.append(f"stage {state.stage} ({state.stage_name}) is {'one' if fits else 'not one'} it fits "
+                           f"({(rules.stage_points if fits else rules.stage_miss_points):+g})")
         mine = evidence[evidence["lever"] == lever.name]
         for verdict, gain in (("favourable", rules.evidence_points), ("unfavourable", rules.evidence_harm_points)):
             hits = mine[mine["verdict"] == verdict]
@@ -160,7 +164,7 @@ def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, 
 
 def recommendation_dict(state: PairState, ranked: list[Recommendation]) -> dict[str, object]:
     """State and recommendations as plain JSON-ready data."""
-    return {"state": {**asdict(state), "as_of": state.as_of.isoformat(), "stage_name": STAGES[state.stage]},
+    return {"state": {**asdict(state), "as_of": state.as_of.isoformat()},
             "levers": [asdict(r) for r in ranked]}
 
 
@@ -169,7 +173,7 @@ def render_recommendations_markdown(state: PairState, ranked: list[Recommendatio
     patterns = "; ".join(f"{k}: {v}" for k, v in state.patterns.items()) or "none active"
     alerts = ", ".join(f"{n} {level}" for level, n in state.alerts.items()) or "none"
     lines = [f"# Levers for {state.pair} as of {state.as_of}", "",
-             f"Stage {state.stage} ({STAGES[state.stage]}); warning patterns: {patterns}; red lines crossed: "
+             f"{stage_words(state.stage, state.stage_name)}; warning patterns: {patterns}; red lines crossed: "
              f"{', '.join(state.crossings) or 'none'}; alerts in the recent weeks: {alerts}.", ""]
     if state.structure:
         s = state.structure

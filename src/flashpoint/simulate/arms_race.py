@@ -14,6 +14,8 @@ growth has moved its weekly steps up, estimated across the store's pairs with sp
 
 from __future__ import annotations
 
+import datetime as dt
+
 from dataclasses import asdict, dataclass
 
 import duckdb
@@ -21,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from flashpoint.errors import InvalidInput
+from flashpoint.indicators.spending import PUBLICATION_LAG_DAYS
 from flashpoint.simulate.chain import week_start
 
 #: The SIPRI sheet the fit reads (comparable across countries and years).
@@ -88,11 +91,18 @@ def project(model: Richardson, years: int, /) -> np.ndarray:
     return np.array(path)
 
 
-def read_spending(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /) -> pd.DataFrame:
+def _published(known_by: dt.date) -> str:
+    """SQL: a SIPRI year's figure was published by ``known_by`` (:data:`PUBLICATION_LAG_DAYS`)."""
+    lag = PUBLICATION_LAG_DAYS["sipri"]
+    return f"make_date(year, 12, 31) + {int(lag)} <= DATE '{known_by.isoformat()}'"
+
+
+def read_spending(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *, known_by: dt.date) -> pd.DataFrame:
     """Both states' yearly spending (US$ billion, constant 2021) over their common consecutive
-    years up to the last: columns ``year``, ``x``, ``y``; empty when the store has none."""
+    years up to the last published by ``known_by``: columns ``year``, ``x``, ``y``; empty when
+    the store has none."""
     rows = con.execute("SELECT year, iso3, value / 1000 AS value FROM milex WHERE unit = ? AND iso3 IN (?, ?) "
-                       "AND value IS NOT NULL ORDER BY year", [UNIT, *pair]).df()
+                       f"AND value IS NOT NULL AND {_published(known_by)} ORDER BY year", [UNIT, *pair]).df()
     wide = rows.pivot(index="year", columns="iso3", values="value").dropna() if not rows.empty else rows
     if wide.empty or set(pair) - set(wide.columns):
         return pd.DataFrame(columns=["year", "x", "y"])
@@ -119,11 +129,12 @@ class Coupling:
     note: str
 
 
-def spending_growth(con: duckdb.DuckDBPyConnection, /) -> pd.DataFrame:
+def spending_growth(con: duckdb.DuckDBPyConnection, /, *, known_by: dt.date) -> pd.DataFrame:
     """Every pair of states' combined spending growth per year (``pair``, ``year``, ``growth``:
-    the relative change of the two states' summed SIPRI spending on the previous year)."""
-    return con.execute("""
-WITH s AS (SELECT iso3, year, value FROM milex WHERE unit = ? AND value IS NOT NULL),
+    the relative change of the two states' summed SIPRI spending on the previous year), of the
+    years published by ``known_by``."""
+    return con.execute(f"""
+WITH s AS (SELECT iso3, year, value FROM milex WHERE unit = ? AND value IS NOT NULL AND {_published(known_by)}),
 pairs AS (SELECT DISTINCT pair, split_part(pair, '-', 1) AS a, split_part(pair, '-', 2) AS b FROM events
           WHERE pair IS NOT NULL)
 SELECT p.pair, x.year, (x.value + y.value) / nullif(xp.value + yp.value, 0) - 1 AS growth

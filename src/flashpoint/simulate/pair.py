@@ -142,11 +142,12 @@ def _pressure(model: Richardson | None, projection: np.ndarray, coupling: Coupli
                         f"projected spending growth {growth:+.1%} next year; {coupling.note}")
 
 
-def _arms_race(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], horizon_weeks: int):  # noqa: ANN202
-    spending = read_spending(con, pair)
+def _arms_race(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], horizon_weeks: int,  # noqa: ANN202
+               known_by: dt.date):
+    spending = read_spending(con, pair, known_by=known_by)
     if len(spending) < 8:
         return None, np.empty((0, 2)), (f"no arms-race fit: {len(spending)} common years of SIPRI spending for "
-                                        f"{pair[0]} and {pair[1]} in the store (ingest milex)")
+                                        f"{pair[0]} and {pair[1]} published by {known_by} in the store (ingest milex)")
     model = fit_richardson(spending["x"].to_numpy(), spending["y"].to_numpy(), spending["year"].to_numpy())
     years = max(1, math.ceil(horizon_weeks / 52)) + 4
     note = (f"Richardson fit on {model.years[0]}–{model.years[1]} (US$ billion, constant 2021): "
@@ -181,8 +182,11 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
         evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
     levers = tuple(parse_intervention(text, evidence) for text in interventions)
     matrices = chain.draw(now["band"], BATCHES, np.random.default_rng(seed))
-    model, projection, note = _arms_race(con, tuple(pair.split("-")), horizon)
-    coupling = fit_coupling(histories, spending_growth(con))
+    week_of = week_start(pd.Series([int(now["week"])])).iloc[0]
+    # Spending is read as published by the end of the week the run starts from: no look-ahead.
+    known_by = (week_of + pd.Timedelta(days=6)).date()
+    model, projection, note = _arms_race(con, tuple(pair.split("-")), horizon, known_by)
+    coupling = fit_coupling(histories, spending_growth(con, known_by=known_by))
     pressure = _pressure(model, projection, coupling)
     world = () if pressure is None else (pressure,)
     options = {"horizon": horizon, "runs": runs, "seed": seed + 1, "miscalculation": miscalculation,
@@ -192,7 +196,6 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
                          miscalculation=miscalculation)
     with_levers = summarise(simulate_paths(matrices, start, interventions=world + levers, **options), matrices,
                             start, miscalculation=miscalculation) if levers else None
-    week_of = week_start(pd.Series([int(now["week"])])).iloc[0]
     return PairSimulation(pair=pair, week_of=week_of.date(), start_stage=start, band=str(now["band"]),
                           horizon=horizon, runs=runs, seed=seed, miscalculation=miscalculation,
                           matrix=chain.matrix(now["band"]), baseline=baseline, with_levers=with_levers,

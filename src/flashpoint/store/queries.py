@@ -107,6 +107,21 @@ def last_event_date(con: duckdb.DuckDBPyConnection, /, *, required: bool = False
     return day
 
 
+def as_of_day(con: duckdb.DuckDBPyConnection, day: dt.date | None, /) -> dt.date:
+    """The day an as-of output is for: ``day``, or the store's last event's when None.
+
+    Raises
+    ------
+    InvalidInput
+        When the store is empty, or ``day`` is after its last event: nothing is known of it yet.
+    """
+    last = last_event_date(con, required=True)
+    if day is not None and day > last:
+        raise InvalidInput(f"{day} is after the store's last event ({last}): nothing is known of that day yet. "
+                           f"Give a date up to {last}, or ingest newer events.")
+    return day or last
+
+
 #: The temporary copy :func:`copy_pair_events` makes.
 PAIR_EVENTS_COPY = "pair_events_copy"
 

@@ -18,7 +18,7 @@ from flashpoint.api.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import list_alerts
-from flashpoint.escalation.ladder import STAGES
+from flashpoint.escalation.ladder import CURRENT_WEEKS, STAGES, recent_stage
 from flashpoint.escalation.overview import overview
 from flashpoint.escalation.timelines import weekly_timeline
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
@@ -77,8 +77,8 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         last_year = (pd.Timestamp(ladder["period"].max()).year if not ladder.empty
                      else (last_event_date(con) or dt.date.today()).year)
         gaps = gap_runs(con)
-        return _page(request, "pair.html", pair=key, weeks=len(ladder),
-                     stage=int(ladder["stage"].iloc[-1]) if not ladder.empty else 0,
+        _, stage, stage_name = recent_stage(ladder, settings, last_event_date(con) or dt.date.today(), CURRENT_WEEKS)
+        return _page(request, "pair.html", pair=key, weeks=len(ladder), stage=stage, stage_name=stage_name,
                      timeline=pair_timeline(ladder, alerts, gaps=gaps) if not ladder.empty else None,
                      indicators=(indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
                                  if not ladder.empty else None),

@@ -41,7 +41,7 @@ async function loadForecast(element) {
   try {
     const f = await getJSON(`/api/pairs/${element.dataset.pair}/forecast`);
     if (f.probability === null) { element.textContent = `No forecast: ${f.note}.`; return; }
-    const drivers = f.drivers.map((d) => `<li>${esc(d.feature)} ${d.value === null ? "" : Number(d.value).toPrecision(3)}: ${d.log_odds > 0 ? "+" : ""}${d.log_odds.toFixed(2)} log-odds</li>`).join("");
+    const drivers = f.drivers.map((d) => `<li>${esc(d.label)} ${d.value === null ? "" : Number(d.value).toPrecision(3)}: ${d.log_odds > 0 ? "+" : ""}${d.log_odds.toFixed(2)} log-odds</li>`).join("");
     element.innerHTML = `<p>P(${esc(f.description)}) = <b>${fmtPct(f.probability)}</b> (90% interval ${fmtPct(f.interval[0])}–${fmtPct(f.interval[1])}), as of ${esc(f.as_of)}; ` +
       `baselines: ${Object.entries(f.baselines).map(([k, v]) => `${esc(k)} ${fmtPct(v)}`).join(", ")}.</p><p class="muted">Drivers:</p><ul>${drivers}</ul>`;
   } catch (error) { element.textContent = "No forecast: " + error.message; }
