@@ -18,7 +18,7 @@ import pandas as pd
 
 from flashpoint.events.confidence import CONFIDENT
 from flashpoint.indicators.compute import IndicatorQuery, keyed_rows
-from flashpoint.indicators.spending import spending
+from flashpoint.indicators.spending import PUBLICATION_LAG_DAYS, spending
 from flashpoint.store.connection import ibis_backend
 from flashpoint.wording import quantity
 
@@ -99,14 +99,14 @@ def _spending_rows(held: pd.DataFrame, year: int | None, until: dt.date | None) 
 
 
 def _no_spending(held: pd.DataFrame, iso3: str, year: int, until: dt.date | None) -> str:
-    """Why a state's spending for a year is not shown: none in the store, not published by the
-    day read, or no figure for that year."""
-    mine = held[held["iso3"] == iso3]
+    """Why a state's spending for a year is not shown, from what was known by ``until`` only:
+    not published by then (SIPRI publishes a year's figure in late April of the next), none in
+    the store, or no figure for that year."""
+    if until is not None and dt.date(year, 12, 31) + dt.timedelta(days=min(PUBLICATION_LAG_DAYS.values())) > until:
+        return f"not published by {until}: a year's figure is known from late April of the next"
+    mine = held[(held["iso3"] == iso3) & ((held["known_from"] <= until) if until is not None else True)]
     if mine.empty:
         return "not in the store: flashpoint ingest milex"
-    that = mine[mine["year"] == year]
-    if not that.empty and until is not None:
-        return f"not published by {until}: {year}'s figure is known from {that['known_from'].iloc[0]}"
     return f"no figure for {year}: the store holds {mine['year'].min()}–{mine['year'].max()}"
 
 
