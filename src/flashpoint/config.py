@@ -121,6 +121,9 @@ class Settings:
     api_token : str or None
         Bearer token that ``flashpoint serve``'s write and admin endpoints (ingest, settings)
         require (``FLASHPOINT_API_TOKEN``); without one they answer 401 to everybody. Never printed.
+    api_import_dir : Path or None
+        The only folder ``POST /api/ingest`` reads (``FLASHPOINT_API_IMPORT_DIR``): paths are
+        relative to it and none leads out of it; without it, server-side ingest is off (403).
     api_cors_origins : str
         Comma-separated origins allowed to call the API from a browser (``FLASHPOINT_API_CORS_ORIGINS``);
         empty: CORS off.
@@ -162,6 +165,7 @@ class Settings:
     webhook_retries: int = 4
     watch_interval_seconds: float = 60.0
     api_token: str | None = field(default=None, repr=False)
+    api_import_dir: Path | None = None
     api_cors_origins: str = ""
 
 

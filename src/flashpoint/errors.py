@@ -33,5 +33,9 @@ class UnknownSource(FlashpointError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class NotPermitted(FlashpointError, PermissionError):
+    """A request for what the configuration does not allow (a file outside the import folder)."""
+
+
 class StoreError(FlashpointError, RuntimeError):
     """The event store cannot be opened or written."""

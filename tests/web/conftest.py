@@ -48,9 +48,11 @@ def server(demo_db: Path, tmp_path_factory) -> str:  # noqa: ANN001
 
 @pytest.fixture
 def writable_server(demo_db: Path, tmp_path: Path) -> str:
-    """A server over a copy of the demo store of its own, for a test that writes."""
+    """A server over a copy of the demo store of its own, for a test that writes; its import folder
+    (``api_import_dir``) is ``tmp_path / "import"``, a copy of tests/data."""
     shutil.copy(demo_db, tmp_path / "store.duckdb")
-    yield from _serve(tmp_path / "store.duckdb")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data", tmp_path / "import")  # the import folder
+    yield from _serve(tmp_path / "store.duckdb", api_import_dir=tmp_path / "import")
 
 
 #: The origin ``cors_server`` allows.

@@ -70,8 +70,8 @@ def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
 
 
 def test_write_and_admin_endpoints_need_the_token(writable_server: str) -> None:
-    server = writable_server
-    body = {"source": "gdelt", "paths": [str(DATA / "gdelt2_export_20170701234500_head.tsv")]}
+    server = writable_server  # its import folder is tests/data
+    body = {"source": "gdelt", "paths": ["gdelt2_export_20170701234500_head.tsv"]}
     assert httpx.post(f"{server}/api/ingest", json=body).status_code == 401
     wrong = httpx.post(f"{server}/api/ingest", json=body, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and "Bearer" in wrong.headers["www-authenticate"]
@@ -90,6 +90,22 @@ def test_write_and_admin_endpoints_need_the_token(writable_server: str) -> None:
     assert httpx.post(f"{server}/api/ingest", json={"source": "gdelt", "paths": []}, headers=auth).status_code == 422
     shown = httpx.get(f"{server}/api/settings", headers=auth).json()
     assert "api_token" not in shown and shown["alert_freq"] == "week"
+
+
+def test_server_side_ingest_reads_only_its_import_folder(writable_server: str, tmp_path: Path) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    (tmp_path / "import" / "outside-link.tsv").symlink_to("/etc/hostname")
+    for path in ("/etc/shadow", "/etc/passwd", "../../../../etc/passwd", "/proc/self/environ",
+                 "/nonexistent/secret.tsv", "../conftest.py", "outside-link.tsv", "/etc/*"):
+        answer = httpx.post(f"{writable_server}/api/ingest", json={"source": "acled", "paths": [path]},
+                            headers=auth, timeout=60)
+        # One answer whether or not the file exists, and nothing of any file's contents.
+        assert answer.status_code == 403, (path, answer.text)
+        assert answer.json()["error"] == f"'{path}' is outside the import folder: give a file, folder or glob " \
+            "inside it, relative to it (the api_import_dir setting)."
+    not_data = httpx.post(f"{writable_server}/api/ingest", json={"source": "acled", "paths": ["README.md"]},
+                          headers=auth, timeout=60)
+    assert not_data.status_code == 400 and "small real slices" not in not_data.text, not_data.text
 
 
 def test_cors_is_off_by_default(server: str) -> None:
@@ -115,3 +131,21 @@ def test_a_pair_without_events_is_shown_as_of_the_stores_last_year(server: str) 
     page = httpx.get(f"{server}/pair/FJI-TON", timeout=60)
     assert page.status_code == 200 and "No incidents between the two in the store." in page.text
     assert "Yearly metrics, 2013" in page.text  # the demo data end in May 2013, not this year
+
+
+def test_values_that_pass_validation_but_reach_past_the_calendar_or_the_store_get_a_4xx(server: str) -> None:
+    # A day past the store bounds what is read: the periods end with the store's last event (no period of no
+    # data is listed, and the answer stays small; it was 58 MB of empty days up to 2262).
+    far = httpx.get(f"{server}/api/pairs/GEO-RUS/ladder", params={"until": "9999-12-31", "freq": "day"}, timeout=60)
+    assert far.status_code == 200 and len(far.content) < 5_000_000
+    assert max(row["period"] for row in far.json()) <= "2013-05-31"
+    asked = [("/api/indicators/top", {"period": "9999-W52", "by": "rhetoric"}),
+             ("/api/pairs/GEO-RUS/respond", {"date": "0001-01-01"}),
+             ("/api/pairs/GEO-RUS/brief", {"date": "9999-12-31", "format": "md"}),
+             ("/api/pairs/GEO-RUS/forecast", {"as_of": "9999-12"})]
+    for path, params in asked:
+        answer = httpx.get(f"{server}{path}", params=params, timeout=60)
+        assert 400 <= answer.status_code < 500 and answer.json()["error"], (path, params, answer.text)
+    odd = httpx.post(f"{server}/api/ingest", json={"source": "gdelt", "paths": ["x"]},
+                     headers={"Authorization": "Bearer tökén".encode()}, timeout=30)
+    assert odd.status_code == 401

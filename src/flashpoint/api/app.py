@@ -29,6 +29,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import (
     FlashpointError,
     InvalidInput,
+    NotPermitted,
     StoreError,
     UnknownCountry,
     UnknownSource,
@@ -56,6 +57,7 @@ from flashpoint.simulate.pair import simulate_pair
 from flashpoint.simulate.report import simulation_dict
 from flashpoint.sources import get_source
 from flashpoint.store.connection import open_store
+from flashpoint.store.files import confined_paths
 from flashpoint.store.ingest import ingest_paths
 from flashpoint.store.queries import (
     EventFilter,
@@ -81,6 +83,8 @@ def _status(exc: FlashpointError) -> int:
         return 404
     if isinstance(exc, StoreError):
         return 503
+    if isinstance(exc, NotPermitted):
+        return 403
     return 422 if isinstance(exc, InvalidInput) else 400
 
 
@@ -109,8 +113,10 @@ def create_app(settings: Settings, /) -> FastAPI:
 
     def admin(authorization: Annotated[str | None, Header()] = None) -> None:
         expected = settings.api_token
-        given = (authorization or "").removeprefix("Bearer ").strip()
-        if not expected or not given or not secrets.compare_digest(given, expected):
+        scheme, _, given = (authorization or "").partition(" ")
+        # Bytes, not text: a header of any characters is compared, never raises (a 500).
+        if not expected or scheme != "Bearer" or not given.strip() or \
+                not secrets.compare_digest(given.strip().encode(), expected.encode()):
             raise _Unauthorized()
 
     _read_routes(app, settings, answers)
@@ -312,15 +318,20 @@ class IngestRequest(BaseModel):
     """Files on the server to ingest, with the source that reads them."""
 
     source: str = Field(pattern=r"^[a-z_]{2,20}$", description="gdelt, acled, ucdp, icews, polecat, milex, …")
-    paths: list[str] = Field(min_length=1, max_length=100, description="Paths or globs on the server.")
+    paths: list[str] = Field(min_length=1, max_length=100,
+                             description="Files, folders or globs inside the server's import folder, relative to it.")
 
 
 def _write_routes(app: FastAPI, settings: Settings, admin: Any, answers: AnswerCache) -> None:
     @app.post("/api/ingest", tags=["admin"], dependencies=[Depends(admin)])
     def ingest(con: Con, body: IngestRequest) -> list[dict[str, Any]]:
         """Ingest files already on the server (bearer token required); each file atomic and idempotent."""
+        if settings.api_import_dir is None:
+            raise NotPermitted("server-side ingest is off: set the api_import_dir setting (FLASHPOINT_API_IMPORT_DIR) "
+                               "to the folder it may read, and give paths relative to it.")
+        paths = [str(p) for p in confined_paths(body.paths, settings.api_import_dir)]
         try:
-            results = ingest_paths(con, body.paths, reader=get_source(body.source))
+            results = ingest_paths(con, paths, reader=get_source(body.source))
             settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
         finally:
             answers.store_changed()

@@ -28,6 +28,7 @@ from flashpoint.indicators.spending import with_spending_growth
 from flashpoint.sources.tabular import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
 from flashpoint.store.coverage import gap_days
+from flashpoint.store.queries import last_event_date
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
 #: Period names → Ibis truncation unit and pandas frequency.
@@ -320,6 +321,9 @@ def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *,
     the stored weekly aggregates when they are up to date, else from the events; the
     z-scores from :func:`flashpoint.indicators.baselines.with_z_scores`. The periods that are
     gaps in the store's data (:func:`gap_periods`) are not rows and not part of any baseline."""
+    end = last_event_date(con) if query.until is not None else None
+    if end is not None and query.until > end:
+        query = replace(query, until=end)  # no period after the store's last event is listed: nothing is known of it
     stored = _stored_weeks_sql(con, query, table)
     gaps = gap_periods(con, query.freq)
     listed = None
@@ -415,6 +419,7 @@ def parse_period(text: str, freq: str) -> dt.date:
         if kind == "week":
             year, week = text.upper().split("-W")
             day = dt.date.fromisocalendar(int(year), int(week), 1)
+            dt.date.fromisocalendar(int(year), int(week), 7)  # the week ends within the calendar
         elif kind == "year":
             day = dt.date(int(text), 1, 1)
         elif kind == "month":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Final, Protocol
 import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
+from flashpoint.wording import quantity
 
 @dataclass(frozen=True)
 class Target:
@@ -141,10 +143,23 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
         names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
         kind = "text"
     if key.lower() not in {n.strip().lower() for n in names}:
-        raise UnknownFormat(f"{path}: not {source} data: expected a column named '{key}', found "
-                            f"{', '.join(names[:8]) or 'no columns'}{', ...' if len(names) > 8 else ''}.")
+        raise UnknownFormat(f"{path}: not {source} data: expected a column named '{key}', found {_columns_seen(names)}.")
     return Layout(source=source, kind=kind, columns=tuple(n.strip() for n in names), delimiter=delimiter,
                   quote='"', header_lines=1 if kind == "text" else 0, null_strings=null_strings)
+
+
+#: What a column name looks like; a first line of other text is not echoed back (it may be a secret).
+_COLUMN_NAME: Final = re.compile(r"[\w .()/#%-]{1,40}")
+
+
+def _columns_seen(names: tuple[str, ...], /) -> str:
+    """The first columns of a header, or how many fields a first line that is no header has:
+    a message names column names, never a file's other contents."""
+    if not names:
+        return "no columns"
+    if all(_COLUMN_NAME.fullmatch(n.strip()) for n in names[:8]):
+        return f"{', '.join(n.strip() for n in names[:8])}{', ...' if len(names) > 8 else ''}"
+    return f"a first line that is no header ({quantity(len(names), 'field')})"
 
 
 def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan: str) -> str:

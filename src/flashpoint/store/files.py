@@ -6,6 +6,7 @@ import csv
 import glob
 import gzip
 import io
+import os
 import tempfile
 import zipfile
 import zlib
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from flashpoint.errors import InvalidInput
+from flashpoint.errors import InvalidInput, NotPermitted
 
 #: File name endings read when a folder is given.
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".zip", ".gz", ".parquet")
@@ -58,6 +59,34 @@ def expand_paths(patterns: list[str]) -> list[Path]:
         if not matches:
             raise InvalidInput(f"'{pattern}' matches no file. Give a file, a folder or a glob such as 'data/*.CSV'.")
         found.update(dict.fromkeys(p.resolve() for p in matches))
+    return list(found)
+
+
+def confined_paths(patterns: list[str], root: Path, /) -> list[Path]:
+    """The files ``patterns`` (paths, folders or globs, relative to ``root`` or absolute inside
+    it) name inside the folder ``root``, resolved: what a server may read on a client's word.
+
+    Raises
+    ------
+    NotPermitted
+        When a pattern reaches outside ``root`` ('..', another absolute path, a link leading
+        out), with the same words whether or not it names a file there.
+    InvalidInput
+        When a pattern inside ``root`` matches no file.
+    """
+    base = root.expanduser().resolve()
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        given = Path(pattern)
+        outside = NotPermitted(f"'{pattern}' is outside the import folder: give a file, folder or glob inside it, "
+                               "relative to it (the api_import_dir setting).")
+        lexical = Path(os.path.normpath(given if given.is_absolute() else base / given))
+        if ".." in given.parts or not lexical.is_relative_to(base):
+            raise outside
+        files = expand_paths([str(lexical)])
+        if any(not path.is_relative_to(base) for path in files):  # resolved: a link that leads out
+            raise outside
+        found.update(dict.fromkeys(files))
     return list(found)
 
 

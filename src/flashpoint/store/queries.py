@@ -113,12 +113,17 @@ def as_of_day(con: duckdb.DuckDBPyConnection, day: dt.date | None, /) -> dt.date
     Raises
     ------
     InvalidInput
-        When the store is empty, or ``day`` is after its last event: nothing is known of it yet.
+        When the store is empty, or ``day`` is after its last event (nothing is known of it yet)
+        or before its first.
     """
     last = last_event_date(con, required=True)
     if day is not None and day > last:
         raise InvalidInput(f"{day} is after the store's last event ({last}): nothing is known of that day yet. "
                            f"Give a date up to {last}, or ingest newer events.")
+    first = con.sql("SELECT min(event_date) FROM events").fetchall()[0][0]
+    if day is not None and day < first:
+        raise InvalidInput(f"{day} is before the store's first event ({first}): the store knows nothing of that "
+                           f"day. Give a date from {first} to {last}.")
     return day or last
 
 

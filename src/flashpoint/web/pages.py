@@ -73,16 +73,17 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             return RedirectResponse(f"/pair/{key}")
         ladder = weekly_timeline(con, settings, key)
         alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
-        # The year of the pair's latest week, else of the store's latest event (the store's "now").
-        last_year = (pd.Timestamp(ladder["period"].max()).year if not ladder.empty
-                     else (last_event_date(con) or dt.date.today()).year)
+        now = last_event_date(con) or dt.date.today()  # the store's "now": what it knows ends there
+        # The year of the pair's latest week, else of the store's "now".
+        last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else now.year
         gaps = gap_runs(con)
-        _, stage, stage_name = recent_stage(ladder, settings, last_event_date(con) or dt.date.today(), CURRENT_WEEKS)
+        _, stage, stage_name = recent_stage(ladder, settings, now, CURRENT_WEEKS)
         return _page(request, "pair.html", pair=key, weeks=len(ladder), stage=stage, stage_name=stage_name,
                      timeline=pair_timeline(ladder, alerts, gaps=gaps) if not ladder.empty else None,
                      indicators=(indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
                                  if not ladder.empty else None),
-                     metrics=json_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year))),
+                     metrics=json_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year,
+                                                                until=now))),
                      metrics_year=last_year,
                      alerts=json_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
 
