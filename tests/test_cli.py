@@ -294,3 +294,10 @@ def test_serving_on_a_port_in_use_says_so_before_starting(demo_db: Path, tmp_pat
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another with --port" in result.stderr
     assert "Flashpoint dashboard on" not in result.stdout and not built.exists()
+
+
+def test_a_pair_without_incidents_gives_an_empty_table_in_every_format(demo_db: Path) -> None:
+    said = {fmt: runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "ISL-NZL", "--format", fmt])
+            for fmt in ("csv", "json")}  # a pair with no event: an IndexError before
+    assert all(result.exit_code == 0 for result in said.values())
+    assert said["csv"].output.startswith('"pair","period","indicator"') and said["json"].output.strip() == "[]"

@@ -293,7 +293,10 @@ def indicators(
                   else f"no incidents for {dyad or country} in the periods asked for", f"({freq.value} view).",
                   highlight=False)
         return
-    view = "Warning indicators" if ranking else f"{frame.pair.iloc[0]} warning indicators"
+    # A pair without incidents still has a title (and its CSV or JSON, a header and no rows).
+    shown_as = (("→" if directed else "-").join(query.dyad if directed else sorted(query.dyad)) if query.dyad
+                else f"{query.country}-*")
+    view = "Warning indicators" if ranking else f"{shown_as} warning indicators"
     write_frame(frame, format, f"{view} ({freq.value})",
                 lambda shown, title: _indicator_table(shown, title, freq.value, show_pair=ranking, coverage=coverage))
 
