@@ -16,6 +16,7 @@ from flashpoint.indicators.compute import (
     _stored_weeks_sql,
     compute_indicators,
     indicator_table,
+    weeks_current,
 )
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
@@ -90,3 +91,20 @@ def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(d
         pd.testing.assert_frame_equal(stored, _counted_from_events(con, every_pair))
         con.execute("INSERT INTO events SELECT * REPLACE ('copy:' || event_id AS event_id) FROM events LIMIT 1")
         assert _stored_weeks_sql(con, every_pair, "events") is None
+
+
+def test_events_a_crash_left_unclustered_are_settled_by_the_next_ingest(demo_copy: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from flashpoint.cli import app
+
+    path = str(DATA / "gdelt2_export_20170701234500_head.tsv")
+    with open_store(demo_copy) as con:
+        ingest_paths(con, [path], reader=gdelt)  # committed, then the process died before settling
+        assert con.execute("SELECT count(*) FROM events WHERE cluster_id IS NULL").fetchone()[0] == 10
+        assert not weeks_current(con)
+    again = CliRunner().invoke(app, ["--db", str(demo_copy.db), "ingest", "gdelt", path], env={"COLUMNS": "200"})
+    assert again.exit_code == 0 and "1 file skipped" in again.output  # the file is not read twice
+    with open_store(demo_copy, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM events WHERE cluster_id IS NULL").fetchone()[0] == 0
+        assert weeks_current(con)  # and the indicators count them

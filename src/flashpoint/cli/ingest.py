@@ -119,7 +119,7 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
                 ),
             )
         new = [r.ingest_id for r in results if r.ingest_id is not None]
-        if new and reader.TARGET == EVENTS:
+        if reader.TARGET == EVENTS:  # also settles what an interrupted run left unclustered
             progress.update(task, description="deduplicating; updating weekly counts and pair timelines", completed=0)
             settle(con, settings, ingest_ids=new)
         placed = actor_coverage(con, ingest_ids=new) if new and reader.TARGET == EVENTS else None

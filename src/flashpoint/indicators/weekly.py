@@ -15,6 +15,7 @@ before, until the next refresh. See docs/adr/012-weekly-aggregates.md.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import duckdb
@@ -32,6 +33,9 @@ from flashpoint.store.dedup import cluster_events
 from flashpoint.store.layout import lay_out_if_due
 from flashpoint.store.queries import copy_pair_events
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
+from flashpoint.wording import quantity
+
+log = logging.getLogger(__name__)
 
 
 def _state(con: duckdb.DuckDBPyConnection, /, *, without: list[int] | None = None) -> str:
@@ -57,6 +61,14 @@ def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] |
         con.execute(f"INSERT OR REPLACE INTO store_meta SELECT ?, ({store_state_sql()})", [WEEKLY_STATE])
 
 
+def unsettled_ingests(con: duckdb.DuckDBPyConnection, /, *, besides: list[int] = ()) -> list[int]:
+    """The ingests (files) with events not yet clustered, other than ``besides``: what a crash
+    between a file's commit and its settling leaves."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT ingest_id FROM events WHERE cluster_id IS NULL AND NOT list_contains(?, ingest_id) "
+        "ORDER BY ingest_id", [list(besides)]).fetchall()]
+
+
 @dataclass(frozen=True)
 class Settled:
     """What :func:`settle` did."""
@@ -80,6 +92,14 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     ingest, a store filled some other way, a full re-clustering) every pair's weeks are, unless
     they already reflect the store (a file ingested again after a crash).
     """
+    if ingest_ids is not None:
+        # Files whose events a crash left unclustered after their commit are settled with the new ones:
+        # ingesting them again skips them (by checksum), so nothing else would.
+        left = unsettled_ingests(con, besides=ingest_ids)
+        if left:
+            log.warning("settling %s that an interrupted run left unclustered (ingests %s)",
+                        quantity(len(left), "earlier file"), ", ".join(map(str, left)))
+        ingest_ids = [*ingest_ids, *left]
     if ingest_ids is not None and not ingest_ids:
         return Settled(0, (), None)  # nothing new
     pairs = None if ingest_ids is None else tuple(sorted(r[0] for r in con.execute(
