@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -112,3 +113,50 @@ def test_arbitrary_bytes_among_real_rows_never_break_an_ingest(shared_data: Path
         quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
     assert result.rows_read == result.rows_stored + result.rows_duplicate + result.rows_quarantined
     assert quarantined == result.rows_quarantined
+
+
+#: Whole files no reader may crash on (each was a traceback): only a BOM, a .parquet that is not
+#: Parquet, JSON nested deeper than Python parses, and a first line holding one field over 128 KB.
+HOSTILE = {
+    "bom": ("file.csv", b"\xef\xbb\xbf"),
+    "not-parquet": ("file.parquet", b"PAR1 this is not parquet at all\n"),
+    "deep-json": ("file.json", b"[" * 100_000 + b"]" * 100_000),
+    "long-field": ("file.csv", b"a," + b"x" * 200_000 + b"\n1,2\n"),
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_files_are_refused_with_a_message_and_nothing_kept(settings: Settings, tmp_path: Path, name: str,
+                                                                     kind: str) -> None:
+    file_name, content = HOSTILE[kind]
+    (tmp_path / file_name).write_bytes(content)
+    module = get_source(name)
+    with open_store(settings) as con:
+        try:
+            [result] = ingest_paths(con, [str(tmp_path / file_name)], reader=module)
+        except FlashpointError as exc:
+            assert str(tmp_path / file_name) in str(exc) or file_name in str(exc)
+            assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
+            return
+    assert result.rows_read == result.rows_stored + result.rows_duplicate + result.rows_quarantined
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name", ["acled", "ucdp", "milex", "crises", "terminations", "measures"])
+def test_a_field_over_128_kb_among_real_rows_loses_nothing_else(shared_data: Path, settings: Settings,
+                                                                 tmp_path: Path, name: str) -> None:
+    file_name, sample = SAMPLES[name]
+    real = sample(shared_data)
+    fields = real.splitlines()[0].count(b",")
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / file_name).write_bytes(real)
+    (tmp_path / file_name).write_bytes(real + b'"' + b"x" * 200_000 + b'"' + b"," * fields + b"\n")
+    with open_store(settings) as con:
+        [plain] = ingest_paths(con, [str(tmp_path / "plain" / file_name)], reader=get_source(name))
+    with open_store(replace(settings, db=tmp_path / "long.duckdb")) as con:
+        [result] = ingest_paths(con, [str(tmp_path / file_name)], reader=get_source(name))
+        quarantined = con.execute("SELECT line_number FROM quarantine").fetchall()
+    assert result.rows_stored >= plain.rows_stored > 0  # the file was not lost to the long field
+    assert result.rows_read == result.rows_stored + result.rows_duplicate + result.rows_quarantined
+    assert all(line is not None for (line,) in quarantined)

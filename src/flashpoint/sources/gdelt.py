@@ -14,8 +14,6 @@ import io
 from pathlib import Path
 from typing import Final
 
-import pyarrow.parquet as pq
-
 from flashpoint.errors import UnknownFormat
 from flashpoint.sources.tabular import (
     EVENTS,
@@ -25,6 +23,7 @@ from flashpoint.sources.tabular import (
     country_join,
     fields_cte,
     invalid_when,
+    parquet_names,
     scan_sql,
 )
 
@@ -103,11 +102,20 @@ def _version_from_names(names: list[str], forced: str) -> str:
     return "gdelt2" if any(n.lower() == "actiongeo_adm2code" for n in names) else "gdelt1"
 
 
+def _fields(line: str, delimiter: str) -> list[str]:
+    """A line's fields as CSV, or split at the delimiter when a field is longer than the csv
+    module reads (the engine, not this, parses the rows; this only tells the layout)."""
+    try:
+        return next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+    except csv.Error:
+        return line.split(delimiter)
+
+
 def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
     delimiter = "\t" if "\t" in first else ","
-    fields = next(csv.reader(io.StringIO(first), delimiter=delimiter))
+    fields = _fields(first, delimiter)
     if fields and fields[0].strip().lower() == "globaleventid":
-        data = next(csv.reader(io.StringIO(second), delimiter=delimiter), [])
+        data = _fields(second, delimiter)
         names = ["_row_name"] + fields if len(data) == len(fields) + 1 else fields
         return Layout(source=_version_from_names(names, forced), kind="text", columns=tuple(names),
                       delimiter=delimiter, quote='"', header_lines=1, null_strings=("", "NA"), lenient=True,
@@ -145,11 +153,11 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
     if forced not in FORMATS:
         raise UnknownFormat(f"unknown GDELT format '{forced}'; use one of {', '.join(FORMATS)}.")
     if path.suffix.lower() == ".parquet":
-        names = pq.read_schema(path).names
+        names = parquet_names(path)
         if "globaleventid" not in {n.lower() for n in names}:
             raise UnknownFormat(f"{path}: Parquet file has no GLOBALEVENTID column; not GDELT events.")
         return Layout(source=_version_from_names(names, forced), kind="parquet", columns=tuple(names))
-    text = head.decode("utf-8", errors="replace")
+    text = head.decode("utf-8-sig", errors="replace")  # a BOM before GLOBALEVENTID is no part of the name
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise UnknownFormat(f"{path}: the file is empty or starts with an empty line; not GDELT events.")

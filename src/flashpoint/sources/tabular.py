@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
@@ -102,19 +103,35 @@ def sql_strings(values: Iterable[str]) -> str:
     return ", ".join(sql_string(v) for v in values)
 
 
+def parquet_names(path: Path, /) -> tuple[str, ...]:
+    """The column names of a Parquet file.
+
+    Raises
+    ------
+    UnknownFormat
+        When the file is not Parquet (a file named .parquet that holds something else).
+    """
+    try:
+        return tuple(pq.read_schema(path).names)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise UnknownFormat(f"{path}: named .parquet but not a Parquet file ({type(exc).__name__}).") from None
+
+
 def _json_records(head: bytes) -> list[dict[str, object]] | None:
     text = head.decode("utf-8", errors="replace").lstrip()
     if not text.startswith(("{", "[")):
         return None
     try:
         value = json.loads(text)
+    except RecursionError:  # nested deeper than Python parses: no records of columns
+        return []
     except json.JSONDecodeError:
         # Only the head of the file: read the column names of the first record.
         start = text.find("{", 1 if text.startswith("{") and '"data"' in text[:200] else 0)
         end = text.find("}", start)
         try:
             return [json.loads(text[start:end + 1])] if start >= 0 and end > start else []
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return []
     records = value.get("data", []) if isinstance(value, dict) else value
     return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
@@ -132,15 +149,20 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
         When the file lacks ``key``.
     """
     if path.suffix.lower() == ".parquet":
-        names = tuple(pq.read_schema(path).names)
+        names = parquet_names(path)
         kind, delimiter = "parquet", ","
     elif (records := _json_records(head)) is not None:
         names = tuple(records[0]) if records else ()
         kind, delimiter = "json", ","
     else:
-        first = head.decode("utf-8-sig", errors="replace").splitlines()[0] if head.strip() else ""
+        lines = head.decode("utf-8-sig", errors="replace").splitlines()  # a file of only a BOM has none
+        first = lines[0] if lines else ""
         delimiter = "\t" if first.count("\t") > first.count(",") else ","
-        names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
+        try:
+            names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
+        except csv.Error:  # a field longer than the csv module reads: no header
+            raise UnknownFormat(f"{path}: not {source} data: its first line is no header (a field of "
+                                f"{len(first):,} characters).") from None
         kind = "text"
     if key.lower() not in {n.strip().lower() for n in names}:
         raise UnknownFormat(f"{path}: not {source} data: expected a column named '{key}', found {_columns_seen(names)}.")

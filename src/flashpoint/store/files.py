@@ -7,6 +7,7 @@ import glob
 import gzip
 import io
 import os
+import sys
 import tempfile
 import zipfile
 import zlib
@@ -192,6 +193,9 @@ def _records(fh, quote: str, delimiter: str) -> Iterator[tuple[int, str]]:  # no
             yield number, raw.decode("utf-8", errors="replace")
         return
     text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+    # The engine read the records, whatever their fields' length: so must this, or the file would
+    # be lost to a field over the csv module's 128 KB default (the limit is the module's; restored after).
+    limit = csv.field_size_limit(sys.maxsize)
     try:
         tap = _Tap(iter(text))
         reader = csv.reader(tap, delimiter=delimiter, quotechar=quote)
@@ -200,6 +204,7 @@ def _records(fh, quote: str, delimiter: str) -> Iterator[tuple[int, str]]:  # no
             yield start, tap.drain()
             start = reader.line_num + 1
     finally:
+        csv.field_size_limit(limit)
         text.detach()  # the caller owns and closes the binary file
 
 
