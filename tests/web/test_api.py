@@ -149,3 +149,21 @@ def test_values_that_pass_validation_but_reach_past_the_calendar_or_the_store_ge
     odd = httpx.post(f"{server}/api/ingest", json={"source": "gdelt", "paths": ["x"]},
                      headers={"Authorization": "Bearer tökén".encode()}, timeout=30)
     assert odd.status_code == 401
+
+
+def test_concurrent_ingests_of_one_file_store_it_once(writable_server: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    body = {"source": "gdelt", "paths": ["gdelt2_export_20170701234500_head.tsv"]}
+    before = httpx.get(f"{writable_server}/api/stats").json()["events"]
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: httpx.post(f"{writable_server}/api/ingest", json=body, headers=auth,
+                                                     timeout=180), range(5)))
+    assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
+    results = [a.json()[0] for a in answers]
+    assert sorted(r["skipped"] for r in results) == [False, True, True, True, True]  # one stored it, each says so
+    stats = httpx.get(f"{writable_server}/api/stats").json()
+    assert stats["events"] == before + 10
+    shown = httpx.get(f"{writable_server}/api/settings", headers=auth).json()
+    assert "webhook_url" not in shown and "acled_password" not in shown

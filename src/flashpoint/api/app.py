@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import threading
 from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
 from typing import Annotated, Any
@@ -323,23 +324,31 @@ class IngestRequest(BaseModel):
 
 
 def _write_routes(app: FastAPI, settings: Settings, admin: Any, answers: AnswerCache) -> None:
+    # One writer at a time: requests that write wait for the one before them (DuckDB's cursors of one
+    # process conflict on the same rows, and two ingests of one file stored it twice). Reads go on.
+    writer = threading.Lock()
+
     @app.post("/api/ingest", tags=["admin"], dependencies=[Depends(admin)])
     def ingest(con: Con, body: IngestRequest) -> list[dict[str, Any]]:
-        """Ingest files already on the server (bearer token required); each file atomic and idempotent."""
+        """Ingest files already on the server (bearer token required); each file atomic and idempotent.
+        Ingests wait for each other: each request's answer says what it stored, or that a file was
+        stored already (``skipped``)."""
         if settings.api_import_dir is None:
             raise NotPermitted("server-side ingest is off: set the api_import_dir setting (FLASHPOINT_API_IMPORT_DIR) "
                                "to the folder it may read, and give paths relative to it.")
         paths = [str(p) for p in confined_paths(body.paths, settings.api_import_dir)]
-        try:
-            results = ingest_paths(con, paths, reader=get_source(body.source))
-            settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
-        finally:
-            answers.store_changed()
+        with writer:
+            try:
+                results = ingest_paths(con, paths, reader=get_source(body.source))
+                settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+            finally:
+                answers.store_changed()
         return [json.loads(json.dumps(asdict(r), default=str)) for r in results]
 
     @app.get("/api/settings", tags=["admin"], dependencies=[Depends(admin)])
     def current_settings() -> dict[str, Any]:
-        """The server's settings, secrets left out (bearer token required)."""
-        hidden = {"api_token", "acled_password"}
+        """The server's settings, secrets left out (bearer token required): the token, the ACLED password
+        and the webhook's address, which may carry a key of its own."""
+        hidden = {"api_token", "acled_password", "webhook_url"}
         return {f.name: (str(v) if v is not None else None) for f in fields(settings)
                 if f.name not in hidden for v in [getattr(settings, f.name)]}
