@@ -121,6 +121,10 @@ class Settings:
     api_token : str or None
         Bearer token that ``flashpoint serve``'s write and admin endpoints (ingest, settings)
         require (``FLASHPOINT_API_TOKEN``); without one they answer 401 to everybody. Never printed.
+    api_allowed_hosts : str
+        Comma-separated host names the server answers (``FLASHPOINT_API_ALLOWED_HOSTS``); a request
+        naming another Host gets 400 (DNS rebinding). Add the name clients use when serving beyond
+        this machine; '*' answers any.
     api_import_dir : Path or None
         The only folder ``POST /api/ingest`` reads (``FLASHPOINT_API_IMPORT_DIR``): paths are
         relative to it and none leads out of it; without it, server-side ingest is off (403).
@@ -165,6 +169,7 @@ class Settings:
     webhook_retries: int = 4
     watch_interval_seconds: float = 60.0
     api_token: str | None = field(default=None, repr=False)
+    api_allowed_hosts: str = "127.0.0.1,localhost,::1"
     api_import_dir: Path | None = None
     api_cors_origins: str = ""
 

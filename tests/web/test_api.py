@@ -167,3 +167,14 @@ def test_concurrent_ingests_of_one_file_store_it_once(writable_server: str) -> N
     assert stats["events"] == before + 10
     shown = httpx.get(f"{writable_server}/api/settings", headers=auth).json()
     assert "webhook_url" not in shown and "acled_password" not in shown
+
+
+def test_answers_carry_security_headers_and_other_hosts_get_none(server: str) -> None:
+    answer = httpx.get(f"{server}/api/stats")
+    assert answer.headers["x-content-type-options"] == "nosniff" and answer.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    page = httpx.get(f"{server}/pair/GEO-RUS")
+    assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    rebound = httpx.get(f"{server}/api/stats", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 400

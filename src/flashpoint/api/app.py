@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from flashpoint import __version__
 from flashpoint.api.cache import AnswerCache, KeptResponses
 from flashpoint.api.deps import Con
+from flashpoint.api.security import SecurityHeaders, allowed_hosts
 from flashpoint.config import Settings
 from flashpoint.errors import (
     FlashpointError,
@@ -109,6 +111,8 @@ def create_app(settings: Settings, /) -> FastAPI:
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings.api_allowed_hosts))
 
     _add_error_handlers(app)
 
