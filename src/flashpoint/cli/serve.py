@@ -74,12 +74,13 @@ def serve_dashboard(settings: Settings, /, *, host: str, port: int) -> None:
     import uvicorn
 
     from flashpoint.api.app import create_app
+    from flashpoint.api.security import allowed_hosts
 
     check_address(host, port)
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # an IPv6 address in brackets
     out.print(f"Flashpoint dashboard on [bold]http://{where}/[/bold] (API docs http://{where}/docs); "
               "Ctrl-C stops it.")
-    hosts = [h.strip() for h in settings.api_allowed_hosts.split(",")]
+    hosts = allowed_hosts(settings.api_allowed_hosts)
     if host not in hosts and "*" not in hosts:
         out.print(f"It answers requests naming {', '.join(hosts)} only (api_allowed_hosts): set "
                   "FLASHPOINT_API_ALLOWED_HOSTS to the names clients use to reach it.", highlight=False)
