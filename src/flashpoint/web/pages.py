@@ -8,6 +8,7 @@ import datetime as dt
 from importlib.resources import files
 from typing import Annotated, Any
 
+import duckdb
 import pandas as pd
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -49,6 +50,26 @@ def error_page(request: Request, status: int, message: str, /) -> HTMLResponse:
     return _TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "message": message}, status_code=status)
 
 
+def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, /) -> dict[str, Any]:
+    """What the pair page shows: its weekly timeline and indicators, its current stage (or that
+    there are too few events for one), its yearly metrics as known at the store's last day, its
+    latest alerts and the levers."""
+    ladder = weekly_timeline(con, settings, key)
+    alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
+    now = last_event_date(con) or dt.date.today()  # the store's "now": what it knows ends there
+    # The year of the pair's latest week, else of the store's "now".
+    last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else now.year
+    gaps = gap_runs(con)
+    _, stage, stage_name = recent_stage(ladder, settings, now, CURRENT_WEEKS)
+    metrics = yearly_metrics(con, tuple(key.split("-")), year=last_year, until=now)
+    return {"pair": key, "weeks": len(ladder), "stage": stage, "stage_name": stage_name,
+            "timeline": pair_timeline(ladder, alerts, gaps=gaps) if not ladder.empty else None,
+            "indicators": (indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
+                           if not ladder.empty else None),
+            "metrics": json_rows(with_text(metrics)), "metrics_year": last_year,
+            "alerts": json_rows(alerts.head(10)), "levers": [lv.name for lv in levers()]}
+
+
 def add_pages(app: FastAPI, settings: Settings) -> None:
     """Mount the static files and register the pages on ``app``."""
     app.mount("/static", StaticFiles(directory=str(files("flashpoint.web").joinpath("static"))), name="static")
@@ -71,21 +92,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
         key = resolve_pair(pair)
         if key != pair:
             return RedirectResponse(f"/pair/{key}")
-        ladder = weekly_timeline(con, settings, key)
-        alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
-        now = last_event_date(con) or dt.date.today()  # the store's "now": what it knows ends there
-        # The year of the pair's latest week, else of the store's "now".
-        last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else now.year
-        gaps = gap_runs(con)
-        _, stage, stage_name = recent_stage(ladder, settings, now, CURRENT_WEEKS)
-        return _page(request, "pair.html", pair=key, weeks=len(ladder), stage=stage, stage_name=stage_name,
-                     timeline=pair_timeline(ladder, alerts, gaps=gaps) if not ladder.empty else None,
-                     indicators=(indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
-                                 if not ladder.empty else None),
-                     metrics=json_rows(with_text(yearly_metrics(con, tuple(key.split("-")), year=last_year,
-                                                                until=now))),
-                     metrics_year=last_year,
-                     alerts=json_rows(alerts.head(10)), levers=[lv.name for lv in levers()])
+        return _page(request, "pair.html", **_pair_context(con, settings, key))
 
     @app.get("/country/{iso3}", response_class=HTMLResponse, include_in_schema=False)
     def country_page(request: Request, con: Con, iso3: str) -> HTMLResponse:
