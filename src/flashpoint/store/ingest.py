@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.events.confidence import confidence_sql
+from flashpoint.events.confidence import confidence_sql, neighbour_joins
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 from flashpoint.sources.tabular import EVENTS, Reader, Target, sql_string
 from flashpoint.store.connection import transaction
@@ -178,9 +178,10 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
         confidence, reasons = confidence_sql("s.")
         derived = f", {PAIR_SQL} AS pair, {confidence} AS confidence, {reasons} AS confidence_reasons"
     stored = _stored_keys(con, target, mapped, small)
+    joins = neighbour_joins("s.") if target == EVENTS else ""
     return con.execute(
         f"INSERT INTO {target.table} BY NAME SELECT s.* EXCLUDE (row_ordinal, reason){derived} FROM ({mapped}) s "
-        f"ANTI JOIN {stored} e ON {same} WHERE s.reason IS NULL {first}"
+        f"{joins} ANTI JOIN {stored} e ON {same} WHERE s.reason IS NULL {first}"
     ).fetchone()[0]
 
 

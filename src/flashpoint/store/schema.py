@@ -11,7 +11,7 @@ import pyarrow as pa
 from flashpoint.errors import StoreError
 from flashpoint.events.actors import actor_table
 from flashpoint.events.cameo import cameo_code_by_name, cameo_codes, human_coded_types
-from flashpoint.events.confidence import confidence_sql, neighbour_pairs
+from flashpoint.events.confidence import confidence_sql, neighbour_joins, neighbour_pairs
 from flashpoint.events.countries import country_code_rows
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 
@@ -186,8 +186,10 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE events ADD COLUMN root_event BOOLEAN")
         con.execute("ALTER TABLE events ADD COLUMN confidence DOUBLE")
         con.execute("ALTER TABLE events ADD COLUMN confidence_reasons VARCHAR")
-        confidence, reasons = confidence_sql()
-        con.execute(f"UPDATE events SET confidence = {confidence}, confidence_reasons = {reasons}")
+        confidence, reasons = confidence_sql("e.")
+        con.execute(f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
+                    f"e.event_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
+                    f"{neighbour_joins('e.')}) c WHERE events.event_id = c.event_id")
         con.execute("DELETE FROM store_meta WHERE key = ?", [WEEKLY_STATE])  # the timelines follow the weeks
     alert_columns = {r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'alerts'").fetchall()}
