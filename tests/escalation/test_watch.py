@@ -131,3 +131,25 @@ def test_a_corrupt_file_is_reported_skipped_and_retried(live, feed_server, expor
         status = con.execute("SELECT status FROM watch_files WHERE url LIKE ?", [f"%{STAMPS[1]}%"]).fetchall()
         ingests = con.execute("SELECT count(*) FROM ingests").fetchall()[0][0]
     assert status == [("done",)] and ingests == 2
+
+
+@pytest.mark.shared_data
+def test_a_gap_slot_not_on_the_server_yet_is_tried_again_not_given_up(live, feed_server, exports) -> None:  # noqa: ANN001
+    settings, _ = live
+    _publish(feed_server, exports, STAMPS[0])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+    # The mirror lists the newest file while the one before it is still missing (a transient 404).
+    feed_server.files.pop(f"/gdeltv2/{STAMPS[1]}.export.CSV.zip", None)
+    _publish(feed_server, exports, STAMPS[2])
+    feed_server.files.pop(f"/gdeltv2/{STAMPS[1]}.export.CSV.zip", None)
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        status = con.execute("SELECT status FROM watch_files WHERE url LIKE ?", [f"%{STAMPS[1]}%"]).fetchall()
+    assert status == [("failed",)]  # not 'missing' for good after one 404
+    _publish(feed_server, exports, STAMPS[1])  # it appears
+    _publish(feed_server, exports, STAMPS[2])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        status = con.execute("SELECT status FROM watch_files ORDER BY url").fetchall()
+    assert status == [("done",)] * 3

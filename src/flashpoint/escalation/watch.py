@@ -160,8 +160,16 @@ def _process(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.C
         path = _fetch_checked(client, listed, folder)
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code == 404 and not newest:
-            _mark(con, listed.url, "missing", "not on the server (GDELT skipped this slot)")
-            report.missing.append(listed.name)
+            # A mirror may not have a file yet: a slot counts as skipped by GDELT only after
+            # MAX_ATTEMPTS answers of 404 in as many cycles, and is tried again until then.
+            tried = con.execute("SELECT attempts FROM watch_files WHERE url = ?", [listed.url]).fetchall()
+            if (tried[0][0] if tried else 0) + 1 >= MAX_ATTEMPTS:
+                _mark(con, listed.url, "missing", f"not on the server after {MAX_ATTEMPTS} tries (GDELT skipped "
+                                                  "this slot)")
+                report.missing.append(listed.name)
+            else:
+                _failed(con, report, listed, f"{listed.name}: not on the server (404); tried again in the next "
+                                             f"cycles, and counted as a slot GDELT skipped after {MAX_ATTEMPTS} tries")
             return ()
         raise
     except CorruptFile as exc:
