@@ -301,14 +301,15 @@ def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> N
     def simulate(con: Con, pair: str, horizon: Annotated[int, Query(ge=1, le=104)] = 26,
                  runs: Annotated[int, Query(ge=100, le=20_000)] = 2000, seed: Annotated[int, Query(ge=0)] = 0,
                  intervention: Annotated[list[str] | None, Query(max_length=5)] = None,
-                 miscalculation: Annotated[float, Query(ge=0, lt=1)] = 0.0) -> dict[str, Any]:
-        """Monte Carlo paths from the pair's stage, with and without levers (LEVER@4w or LEVER@4w:0.7);
-        the same seed gives the same answer."""
+                 miscalculation: Annotated[float, Query(ge=0, lt=1)] = 0.0, date: dt.date | None = None
+                 ) -> dict[str, Any]:
+        """Monte Carlo paths from the pair's stage as of ``date`` (default: the store's last event), with
+        and without levers (LEVER@4w or LEVER@4w:0.7); the same seed gives the same answer."""
         levers = tuple(intervention or ())
-        key = ("simulate", resolve_pair(pair), horizon, runs, seed, levers, miscalculation)
+        key = ("simulate", resolve_pair(pair), horizon, runs, seed, levers, miscalculation, date)
         return answers.get(key, lambda: simulation_dict(simulate_pair(
             con, settings, key[1], horizon=horizon, runs=runs, seed=seed, interventions=levers,
-            miscalculation=miscalculation)))
+            miscalculation=miscalculation, as_of=date)))
 
     @app.get("/api/pairs/{pair}/brief", tags=["reports"], response_class=Response)
     def brief(con: Con, pair: str, date: dt.date | None = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_date, parse_dyad
+from flashpoint.cli.common import AsOfDayOption, ListFormat, PairOption, app, err, out, parse_date, parse_dyad
 from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
@@ -58,6 +58,7 @@ def simulate(
     data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data: list each "
                                                           "side's ATOP defence-pact allies.")] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+    date: AsOfDayOption = None,
 ) -> None:
     """Monte Carlo paths of a pair up and down the escalation ladder, with and without levers."""
     from flashpoint.charts import save_chart
@@ -70,7 +71,7 @@ def simulate(
     with err.status(f"simulating {pair}"), open_store(ctx.obj, read_only=True) as con:
         result = simulate_pair(con, ctx.obj, pair, horizon=_weeks(horizon), runs=runs, seed=seed,
                                interventions=tuple(intervention or ()), miscalculation=miscalculation,
-                               ally_factor=ally_factor)
+                               ally_factor=ally_factor, as_of=parse_date(date, "--date"))
     if plot is not None:
         save_chart(simulation_chart(result), plot)
     allies = defence_allies(data_dir, tuple(pair.split("-"))) if data_dir is not None else None

@@ -327,7 +327,7 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
                                baseline_periods=baseline_periods or settings.alert_baseline_periods)
     scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
                             recent=settings.changepoint_recent, probability=settings.changepoint_probability,
-                            gaps=gap_periods(con, freq) if series is None else ())
+                            gaps=gap_periods(con, freq, until=until) if series is None else ())
     triggers = _triggers(scores, settings, freq)
     if series is None:
         triggers = pd.concat([triggers, _crossings(con, settings, freq, table, start, until)], ignore_index=True)

@@ -145,7 +145,7 @@ def ladder_frame(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tupl
     scores = event_scores(con, settings, freq=freq, pairs=tuple(pairs), until=until)
     scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
                             recent=settings.changepoint_recent, probability=settings.changepoint_probability,
-                            gaps=gap_periods(con, freq))
+                            gaps=gap_periods(con, freq, until=until))
     if until is None:  # alone, a pair's periods end at its last one with incidents, not the others'
         last = scores["period"].where(scores["total"] > 0).groupby(scores["pair"]).transform("max")
         scores = scores[scores["period"] <= last]

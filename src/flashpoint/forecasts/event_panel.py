@@ -174,7 +174,7 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     last_day = pd.Timestamp(max(weeks["as_of"]))
     last = month_number(last_day) - (0 if last_day.is_month_end else 1)
     monthly = _monthly(weeks)
-    gaps = [month_number(day) for day in gap_periods(con, "month")]
+    gaps = [month_number(day) for day in gap_periods(con, "month", until=until)]
     frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last, gaps)), spec.horizon, last, gaps)
     frame = frame[~frame["month"].isin(gaps)].astype({"stage": "int64", "stage_max_12m": "int64"})
     frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date

@@ -325,7 +325,7 @@ def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *,
     if end is not None and query.until > end:
         query = replace(query, until=end)  # no period after the store's last event is listed: nothing is known of it
     stored = _stored_weeks_sql(con, query, table)
-    gaps = gap_periods(con, query.freq)
+    gaps = gap_periods(con, query.freq, until=query.until)
     listed = None
     if stored is not None and not (query.dyad or query.pairs):
         # Every pair's stored weeks are written in pair and period order, and stay so until an
@@ -432,11 +432,12 @@ def parse_period(text: str, freq: str) -> dt.date:
     return pd.Timestamp(day).to_period(_PANDAS_PERIOD[freq]).start_time.date()
 
 
-def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /) -> list[dt.date]:
+def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /, *, until: dt.date | None = None) -> list[dt.date]:
     """The first days of the periods at ``freq`` every day of which is a gap in the store's
-    data (:func:`flashpoint.store.coverage.gap_days`), sorted: for the bundled Georgia data,
-    March 2013 (and its weeks from 4 March on), with no event at all."""
-    days = gap_days(con)
+    data (:func:`flashpoint.store.coverage.gap_days`; with ``until``, a gap known by that day),
+    sorted: for the bundled Georgia data, March 2013 (and its weeks from 4 March on), with no
+    event at all."""
+    days = gap_days(con, until=until)
     if not days:
         return []
     counted = pd.Series(pd.to_datetime(days)).dt.to_period(_PANDAS_PERIOD[freq]).value_counts()

@@ -109,7 +109,8 @@ def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), (last - first + 1).to_numpy())})
     grid["week"] = np.concatenate([np.arange(f, last + 1) for f in first.to_numpy()])
     frame = grid.merge(weeks[["pair", "week", "stage", "escalation_index"]], on=["pair", "week"], how="left")
-    frame = frame[~frame["week"].isin(week_number(pd.Series(gap_periods(con, "week"), dtype="datetime64[s]")))]
+    gaps = gap_periods(con, "week", until=until)
+    frame = frame[~frame["week"].isin(week_number(pd.Series(gaps, dtype="datetime64[s]")))]
     frame = frame.fillna({"stage": 0, "escalation_index": 0.0})
     frame["stage"] = frame["stage"].astype("int64")
     frame["band"] = index_band(frame["escalation_index"], settings)

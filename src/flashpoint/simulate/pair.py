@@ -49,6 +49,7 @@ from flashpoint.simulate.scenario import (
     simulate_paths,
     summarise,
 )
+from flashpoint.store.queries import as_of_day
 
 #: Evidence rows that stand for "escalation" in each base, in order of preference.
 ESCALATION_OUTCOMES: Final = (("events", "escalated"), ("icb", "serious_violence"), ("ucdp", "recurred_2y"))
@@ -157,8 +158,10 @@ def _arms_race(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], horizon_we
 
 def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, horizon: int = 26,
                   runs: int = 10_000, seed: int = 0, interventions: tuple[str, ...] = (),
-                  miscalculation: float = 0.0, ally_factor: float = 1.0) -> PairSimulation:
-    """Simulate ``pair`` ('GEO-RUS') ``horizon`` weeks ahead (see the module documentation).
+                  miscalculation: float = 0.0, ally_factor: float = 1.0, as_of: dt.date | None = None
+                  ) -> PairSimulation:
+    """Simulate ``pair`` ('GEO-RUS') ``horizon`` weeks ahead (see the module documentation), from
+    its last week up to ``as_of`` (default: the store's last event), reading nothing after it.
 
     Raises
     ------
@@ -168,7 +171,8 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
     if not (1 <= horizon <= 520 and 100 <= runs <= 1_000_000 and 0 <= miscalculation < 1 and ally_factor > 0):
         raise InvalidInput("simulate: horizon 1–520 weeks, runs 100–1,000,000, miscalculation in [0, 1), "
                            "ally factor above 0.")
-    histories = event_histories(con, settings)
+    until = None if as_of is None else as_of_day(con, as_of)
+    histories = event_histories(con, settings, until=until)
     mine = histories[histories["pair"] == pair]
     if mine.empty:
         raise InvalidInput(f"simulate: no events between {pair.replace('-', ' and ')} in the store "
@@ -178,7 +182,7 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
     evidence = published_evidence()
     if interventions:
         chosen = [get_lever(name) for name in dict.fromkeys(_spec(text)["lever"] for text in interventions)]
-        own = levers_evidence(con, settings, chosen, bases=("events",), n_boot=200)
+        own = levers_evidence(con, settings, chosen, bases=("events",), n_boot=200, until=until)
         evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
     levers = tuple(parse_intervention(text, evidence) for text in interventions)
     matrices = chain.draw(now["band"], BATCHES, np.random.default_rng(seed))

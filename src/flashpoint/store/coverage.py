@@ -103,6 +103,8 @@ def empty_runs(counts: np.ndarray, total: np.ndarray | None = None, /) -> list[t
     return runs
 
 
-def gap_days(con: duckdb.DuckDBPyConnection, /) -> list[dt.date]:
-    """Every day of the store's gaps (:func:`gap_runs`), sorted."""
-    return [first + dt.timedelta(days=i) for first, last in gap_runs(con) for i in range((last - first).days + 1)]
+def gap_days(con: duckdb.DuckDBPyConnection, /, *, until: dt.date | None = None) -> list[dt.date]:
+    """Every day of the store's gaps (:func:`gap_runs`), sorted; with ``until``, of the gaps known
+    by that day only (a gap is known once the source delivers again: its last day before ``until``)."""
+    return [first + dt.timedelta(days=i) for first, last in gap_runs(con) if until is None or last < until
+            for i in range((last - first).days + 1)]
