@@ -21,7 +21,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Final
 
-__all__ = ["CONFIDENT", "FACTORS", "Factor", "confidence_sql", "neighbour_joins", "neighbour_pairs",
+__all__ = ["CONFIDENT", "FACTORS", "OUTSIDE", "Factor", "confidence_sql", "neighbour_joins", "neighbour_pairs",
            "render_markdown"]
 
 #: Rows (and incidents) at or above this confidence count as confident: they enter the
@@ -50,9 +50,12 @@ class Factor:
 _OUTSIDE = ("{r}location_iso3 IS NOT NULL AND {r}actor1_iso3 IS NOT NULL AND {r}actor2_iso3 IS NOT NULL "
             "AND {r}actor1_iso3 <> {r}actor2_iso3 AND {r}location_iso3 NOT IN ({r}actor1_iso3, {r}actor2_iso3) "
             "AND {r}quad_class IN (2, 4)")
-#: The place borders one of the two states: set by the joins of :func:`neighbour_joins` (hash joins
-#: against a table of a few hundred pairs; a subquery per row made the ingest 2.7 times slower).
-_NEAR = "(near1.iso3 IS NOT NULL OR near2.iso3 IS NOT NULL)"
+#: The place borders one of the two states. ``{near}`` is filled by :func:`confidence_sql`: the joins
+#: of :func:`neighbour_joins` where they are in scope, else false (see :data:`OUTSIDE`).
+_NEAR = "{near}"
+#: SQL over a row (columns prefixed ``{r}``): a physical action placed outside both its states, the
+#: only rows whose confidence reads the neighbours.
+OUTSIDE: Final = _OUTSIDE
 
 FACTORS: Final[tuple[Factor, ...]] = (
     Factor("not_lead", 0.8, "{r}root_event = false", "'not the lead event of its article'",
@@ -90,12 +93,16 @@ def neighbour_joins(row: str = "", /) -> str:
                     f"AND near{i}.neighbour = {row}actor{i}_iso3" for i in (1, 2))
 
 
-def confidence_sql(row: str = "", /) -> tuple[str, str]:
+def confidence_sql(row: str = "", /, *, neighbours: bool = True) -> tuple[str, str]:
     """SQL of (``confidence``, ``confidence_reasons``) of a row of canonical columns, each column
     written with the prefix ``row`` ('s.' for ``FROM ... s``), with the joins of
-    :func:`neighbour_joins` in scope. Human-coded rows have confidence 1 and no reasons."""
+    :func:`neighbour_joins` in scope; without ``neighbours`` (no joins) every place outside both
+    states reads as far, and the rows :data:`OUTSIDE` selects must be computed again with them.
+    Human-coded rows have confidence 1 and no reasons."""
     product = " * ".join(f"(CASE WHEN coalesce({f.when}, false) THEN {f.factor} ELSE 1.0 END)" for f in FACTORS)
     reasons = ", ".join(f"CASE WHEN coalesce({f.when}, false) THEN {f.reason} END" for f in FACTORS)
+    near = "(near1.iso3 IS NOT NULL OR near2.iso3 IS NOT NULL)" if neighbours else "false"
+    product, reasons = product.replace("{near}", near), reasons.replace("{near}", near)
     human = f"{{r}}coding = 'human'"
     confidence = f"CASE WHEN {human} THEN 1.0 ELSE round({product}, 4) END"
     words = f"CASE WHEN {human} THEN 'human-coded' ELSE nullif(concat_ws('; ', {reasons}), '') END"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.events.confidence import confidence_sql, neighbour_joins
+from flashpoint.events.confidence import OUTSIDE, confidence_sql, neighbour_joins
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 from flashpoint.sources.tabular import EVENTS, Reader, Target, sql_string
 from flashpoint.store.connection import transaction
@@ -175,14 +175,23 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
         absent = [f"CAST(NULL AS {kind}) AS {name}" for name, kind, _ in EVENT_COLUMNS
                   if name not in present and name not in _DERIVED]
         mapped = f"SELECT *{''.join(', ' + column for column in absent)} FROM ({mapped})" if absent else mapped
-        confidence, reasons = confidence_sql("s.")
+        confidence, reasons = confidence_sql("s.", neighbours=False)  # the few rows placed outside: below
         derived = f", {PAIR_SQL} AS pair, {confidence} AS confidence, {reasons} AS confidence_reasons"
     stored = _stored_keys(con, target, mapped, small)
-    joins = neighbour_joins("s.") if target == EVENTS else ""
     return con.execute(
         f"INSERT INTO {target.table} BY NAME SELECT s.* EXCLUDE (row_ordinal, reason){derived} FROM ({mapped}) s "
-        f"{joins} ANTI JOIN {stored} e ON {same} WHERE s.reason IS NULL {first}"
+        f"ANTI JOIN {stored} e ON {same} WHERE s.reason IS NULL {first}"
     ).fetchone()[0]
+
+
+def _place_confidence(con: duckdb.DuckDBPyConnection, ingest_id: int, /) -> None:
+    """Compute again, with the neighbours table, the confidence of a file's rows placed outside both
+    their states: joins in the streaming insert would hold the file in memory, and these rows are few."""
+    confidence, reasons = confidence_sql("e.")
+    con.execute(f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
+                f"e.event_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
+                f"{neighbour_joins('e.')} WHERE e.ingest_id = ? AND {OUTSIDE.replace('{r}', 'e.')}) c "
+                f"WHERE events.event_id = c.event_id AND events.ingest_id = ?", [ingest_id, ingest_id])
 
 
 def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
@@ -200,6 +209,8 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
     target: Target = reader.TARGET
     stored = _insert_rows(con, target, reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=keep_first),
                           keep_first=keep_first, small=unit.size <= SMALL_FILE_BYTES)
+    if target == EVENTS and stored:
+        _place_confidence(con, ingest_id)
     # Repeated keys have equal hashes; two keys whose hashes collide only cost the second attempt.
     key = ", ".join(target.key)
     if not keep_first and con.execute(

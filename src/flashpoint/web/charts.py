@@ -10,12 +10,16 @@ import altair as alt
 import pandas as pd
 import pycountry
 
-from flashpoint.escalation.ladder import STAGES
+from flashpoint.config import Settings
+from flashpoint.escalation.ladder import STAGES, period_stage_words
 from flashpoint.wording import span
 
 #: Stage colours, calm to war (also used by the pages' legends).
 STAGE_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"]
 _STAGE_SCALE = alt.Scale(domain=[f"{k} {v}" for k, v in STAGES.items()], range=STAGE_COLOURS)
+#: A week whose few incidents say nothing of its stage: grey, not the green of stable.
+_THIN = "too few events"
+_WEEK_SCALE = alt.Scale(domain=[_THIN, *_STAGE_SCALE.domain], range=["#9e9e9e", *STAGE_COLOURS])
 
 
 def _numeric(iso3: str) -> str | None:
@@ -56,21 +60,26 @@ def _gap_bands(gaps: Sequence[tuple[dt.date, dt.date]], periods: pd.Series, x: a
     return [alt.Chart(spans).mark_rect(color="#9aa5b1", opacity=0.25).encode(x=x, x2="end:T", tooltip=["gap:N"])]
 
 
-def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, /, *,
+def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, settings: Settings, /, *,
                   gaps: Sequence[tuple[dt.date, dt.date]] = ()) -> dict[str, Any]:
     """The pair's weekly escalation index (line), stage of the weeks with incidents (coloured
-    points, selectable: a click picks the week whose events the page lists), change points,
-    alerts (rules) and the ``gaps`` in the store's data (grey bands)."""
-    rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"),
-                         stage_name=ladder["stage"].map(lambda s: f"{int(s)} {STAGES[int(s)]}"))
-    rows = rows[["period", "escalation_index", "stage_name", "total", "change_probability", "change_point"]]
+    points, grey where too few incidents say nothing of a stage; selectable: a click picks the
+    week whose events the page lists), change points, alerts (rules) and the ``gaps`` in the
+    store's data (grey bands)."""
+    stages = [f"{int(s)} {STAGES[int(s)]}" for s in ladder["stage"]]
+    read = [period_stage_words(int(s), int(t), settings, "week") for s, t in zip(ladder["stage"], ladder["total"])]
+    rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"), stage_read=read,
+                         stage_name=[name if name == words else _THIN for name, words in zip(stages, read)])
+    rows = rows[["period", "escalation_index", "stage_name", "stage_read", "total", "change_probability",
+                 "change_point"]]
     pick = alt.selection_point(name="week", fields=["period"], on="click", empty=False)
     x = alt.X("period:T", title=None)
     line = alt.Chart(rows).mark_line(color="#4a5a6a").encode(x=x, y=alt.Y("escalation_index:Q",
                                                                             title="escalation index"))
     points = alt.Chart(rows[rows["total"] > 0]).mark_circle(size=70).encode(
-        x=x, y="escalation_index:Q", color=alt.Color("stage_name:N", scale=_STAGE_SCALE, title="stage"),
-        tooltip=["period:T", "stage_name:N", alt.Tooltip("escalation_index:Q", format=".2f"), "total:Q",
+        x=x, y="escalation_index:Q", color=alt.Color("stage_name:N", scale=_WEEK_SCALE, title="stage"),
+        tooltip=["period:T", alt.Tooltip("stage_read:N", title="stage"), alt.Tooltip("escalation_index:Q",
+                                                                                    format=".2f"), "total:Q",
                  alt.Tooltip("change_probability:Q", format=".2f")],
         opacity=alt.condition(pick, alt.value(1), alt.value(0.75)),
         strokeWidth=alt.condition(pick, alt.value(3), alt.value(0))).add_params(pick).encode(stroke=alt.value("#000"))

@@ -63,7 +63,7 @@ def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, 
     _, stage, stage_name = recent_stage(ladder, settings, now, CURRENT_WEEKS)
     metrics = yearly_metrics(con, tuple(key.split("-")), year=last_year, until=now)
     return {"pair": key, "weeks": len(ladder), "stage": stage, "stage_name": stage_name,
-            "timeline": pair_timeline(ladder, alerts, gaps=gaps) if not ladder.empty else None,
+            "timeline": pair_timeline(ladder, alerts, settings, gaps=gaps) if not ladder.empty else None,
             "indicators": (indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
                            if not ladder.empty else None),
             "metrics": json_rows(with_text(metrics)), "metrics_year": last_year,
