@@ -19,11 +19,12 @@ from dataclasses import dataclass
 import duckdb
 
 from flashpoint.errors import InvalidInput
-from flashpoint.events.confidence import OUTSIDE, confidence_sql, neighbour_joins
+from flashpoint.events.confidence import OUTSIDE, confidence_sql
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 from flashpoint.sources.tabular import EVENTS, Reader, Target, sql_string
 from flashpoint.store.connection import transaction
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
+from flashpoint.store.schema import update_confidence
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +185,6 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
     ).fetchone()[0]
 
 
-def _place_confidence(con: duckdb.DuckDBPyConnection, ingest_id: int, /) -> None:
-    """Compute again, with the neighbours table, the confidence of a file's rows placed outside both
-    their states: joins in the streaming insert would hold the file in memory, and these rows are few."""
-    confidence, reasons = confidence_sql("e.")
-    con.execute(f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
-                f"e.event_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
-                f"{neighbour_joins('e.')} WHERE e.ingest_id = ? AND {OUTSIDE.replace('{r}', 'e.')}) c "
-                f"WHERE events.event_id = c.event_id AND events.ingest_id = ?", [ingest_id, ingest_id])
-
-
 def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
           ingest_id: int, *, keep_first: bool) -> IngestResult:
     """Ingest one file inside the caller's transaction.
@@ -210,7 +201,9 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
     stored = _insert_rows(con, target, reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=keep_first),
                           keep_first=keep_first, small=unit.size <= SMALL_FILE_BYTES)
     if target == EVENTS and stored:
-        _place_confidence(con, ingest_id)
+        # Joins in the streaming insert would hold the file in memory: the rows placed outside both their
+        # states, the only ones whose confidence reads the neighbours, are computed again after it.
+        update_confidence(con, where=f"e.ingest_id = ? AND {OUTSIDE.replace('{r}', 'e.')}", params=[ingest_id])
     # Repeated keys have equal hashes; two keys whose hashes collide only cost the second attempt.
     key = ", ".join(target.key)
     if not keep_first and con.execute(

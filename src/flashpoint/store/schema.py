@@ -186,10 +186,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE events ADD COLUMN root_event BOOLEAN")
         con.execute("ALTER TABLE events ADD COLUMN confidence DOUBLE")
         con.execute("ALTER TABLE events ADD COLUMN confidence_reasons VARCHAR")
-        confidence, reasons = confidence_sql("e.")
-        con.execute(f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
-                    f"e.event_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
-                    f"{neighbour_joins('e.')}) c WHERE events.event_id = c.event_id")
+        update_confidence(con)
         con.execute("DELETE FROM store_meta WHERE key = ?", [WEEKLY_STATE])  # the timelines follow the weeks
     alert_columns = {r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'alerts'").fetchall()}
@@ -197,6 +194,17 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE alerts ADD COLUMN reports INTEGER")
         con.execute("ALTER TABLE alerts ADD COLUMN corroborated BOOLEAN")
     con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+
+def update_confidence(con: duckdb.DuckDBPyConnection, /, *, where: str = "true", params: list | None = None) -> None:
+    """Compute the confidence of the stored events ``where`` selects (SQL over ``e``, with
+    ``params``) with the neighbours table in scope (docs/events.md): the whole store when it is
+    upgraded, a file's rows placed outside both states after their insert."""
+    confidence, reasons = confidence_sql("e.")
+    con.execute(f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
+                f"e.event_id, e.ingest_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
+                f"{neighbour_joins('e.')} WHERE {where}) c "
+                f"WHERE events.event_id = c.event_id AND events.ingest_id = c.ingest_id", params or [])
 
 
 def _load_lookups(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
