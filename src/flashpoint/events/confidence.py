@@ -47,15 +47,14 @@ class Factor:
     description: str
 
 
-_OUTSIDE = ("{r}location_iso3 IS NOT NULL AND {r}actor1_iso3 IS NOT NULL AND {r}actor2_iso3 IS NOT NULL "
-            "AND {r}actor1_iso3 <> {r}actor2_iso3 AND {r}location_iso3 NOT IN ({r}actor1_iso3, {r}actor2_iso3) "
-            "AND {r}quad_class IN (2, 4)")
+#: SQL over a row (columns prefixed ``{r}``): a physical action placed outside both its states, the
+#: only rows whose confidence reads the neighbours.
+OUTSIDE: Final = ("{r}location_iso3 IS NOT NULL AND {r}actor1_iso3 IS NOT NULL AND {r}actor2_iso3 IS NOT NULL "
+                  "AND {r}actor1_iso3 <> {r}actor2_iso3 AND {r}location_iso3 NOT IN ({r}actor1_iso3, {r}actor2_iso3) "
+                  "AND {r}quad_class IN (2, 4)")
 #: The place borders one of the two states. ``{near}`` is filled by :func:`confidence_sql`: the joins
 #: of :func:`neighbour_joins` where they are in scope, else false (see :data:`OUTSIDE`).
 _NEAR = "{near}"
-#: SQL over a row (columns prefixed ``{r}``): a physical action placed outside both its states, the
-#: only rows whose confidence reads the neighbours.
-OUTSIDE: Final = _OUTSIDE
 
 FACTORS: Final[tuple[Factor, ...]] = (
     Factor("not_lead", 0.8, "{r}root_event = false", "'not the lead event of its article'",
@@ -68,12 +67,12 @@ FACTORS: Final[tuple[Factor, ...]] = (
     Factor("no_counts", 0.8, "{r}coding = 'machine' AND {r}num_articles IS NULL AND {r}num_sources IS NULL",
            "'machine-coded, without report counts'",
            "A machine-coded row whose source gives no report counts (ICEWS and POLECAT rows as published)."),
-    Factor("near_place", 0.45, f"{_OUTSIDE} AND {_NEAR}",
+    Factor("near_place", 0.45, f"{OUTSIDE} AND {_NEAR}",
            "'physical action placed in ' || {r}location_iso3 || ', a neighbour, not in ' || {r}actor1_iso3 "
            "|| ' or ' || {r}actor2_iso3",
            "A physical action (material cooperation or conflict) between two states placed in a third "
            "country that borders one of them (COW direct contiguity, land or up to 24 miles of water)."),
-    Factor("far_place", 0.25, f"{_OUTSIDE} AND NOT {_NEAR}",
+    Factor("far_place", 0.25, f"{OUTSIDE} AND NOT {_NEAR}",
            "'physical action placed in ' || {r}location_iso3 || ', away from ' || {r}actor1_iso3 || ' and ' "
            "|| {r}actor2_iso3",
            "A physical action between two states placed in a third country bordering neither: most often a "
