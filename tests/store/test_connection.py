@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import resource
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -42,3 +45,31 @@ def test_a_store_another_process_holds_is_refused_naming_the_process(settings: S
                 pass
     finally:
         holder.communicate("", timeout=60)
+
+
+def _limit_file_size(limit: int):  # noqa: ANN202 - a preexec_fn
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_a_store_that_cannot_be_written_during_deduplication_says_so_and_a_rerun_settles_it(
+        tmp_path: Path, shared_data: Path) -> None:
+    db = tmp_path / "store.duckdb"
+    flashpoint = [sys.executable, "-m", "flashpoint", "--db", str(db)]
+    subprocess.run([*flashpoint, "ingest", "gdelt", str(shared_data / "gdelt1_georgia_2011_2013" / "aug2012.csv")],
+                   check=True, capture_output=True)
+    with duckdb.connect(str(db)) as con:
+        expected = con.execute("SELECT count(DISTINCT cluster_id) FROM events").fetchone()[0]
+        con.execute("UPDATE events SET cluster_id = NULL, cluster_size = NULL")
+    full = subprocess.run([*flashpoint, "dedup"], preexec_fn=_limit_file_size(10_000), capture_output=True, text=True)
+    assert full.returncode == 1, full.stderr
+    assert "could not be written" in full.stderr and "File too large" in full.stderr
+    assert "Traceback" not in full.stderr and "cannot rollback" not in full.stderr
+    with duckdb.connect(str(db)) as con:  # rolled back: nothing half-assigned
+        assert con.execute("SELECT count(cluster_id) FROM events").fetchone()[0] == 0
+    subprocess.run([*flashpoint, "dedup"], check=True, capture_output=True)
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT count(*) - count(cluster_id), count(DISTINCT cluster_id) FROM events"
+                           ).fetchone() == (0, expected)

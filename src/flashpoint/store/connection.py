@@ -68,16 +68,37 @@ def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[du
         con.close()
 
 
+#: What DuckDB raises when the store cannot be written: a full disk, a file size limit, memory.
+_WRITE_FAILURES = (duckdb.IOException, duckdb.OutOfMemoryException)
+#: How DuckDB words a COMMIT that failed to write (a TransactionException): the transaction is gone.
+_FAILED_COMMIT = "Failed to commit"
+
+
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection, /) -> Iterator[None]:
     """Run the block in one transaction: committed when it ends, rolled back when it fails or
-    is interrupted (the error is raised again)."""
+    is interrupted (the error is raised again).
+
+    Raises
+    ------
+    StoreError
+        When the store cannot be written (a full disk, a file size limit, out of memory), with
+        DuckDB's words and what to do; the block's writes are not kept.
+    """
     con.execute("BEGIN TRANSACTION")
     try:
         yield
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException:
+            pass  # a COMMIT that failed to write has ended the transaction already: nothing to undo
+        if isinstance(exc, _WRITE_FAILURES) or (
+                isinstance(exc, duckdb.TransactionException) and _FAILED_COMMIT in str(exc)):
+            raise StoreError(f"the store could not be written ({exc}); this step was rolled back. Free disk space "
+                             "(or raise memory_limit) and run the command again: files already ingested are "
+                             "skipped and their events settled.") from exc
         raise
 
 
