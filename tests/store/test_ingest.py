@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.sources import gdelt
+from flashpoint.store import files
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
 from flashpoint.store.queries import store_stats
@@ -139,6 +141,27 @@ def test_a_broken_zip_archive_is_a_clear_error_and_stores_nothing(settings: Sett
         with pytest.raises(InvalidInput, match="member 20170701234500.export.CSV cannot be read"):
             ingest_paths(con, [str(tmp_path / "damaged.export.CSV.zip")], reader=gdelt)
         assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
+
+
+def test_a_zip_bomb_is_refused_before_it_fills_the_disk_and_killed_extractions_are_swept(
+        settings: Settings, tmp_path: Path, gdelt2_lines, monkeypatch) -> None:
+    monkeypatch.setattr(files, "ZIP_FLOOR_BYTES", 1 << 20)  # the floor scaled down with the bomb
+    bomb = tmp_path / "20170701234500.export.CSV.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("20170701234500.export.CSV", "\n".join(gdelt2_lines) + "\n" + "\t" * (16 << 20))
+    assert bomb.stat().st_size < 100_000
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.gettempdir()) / f"flashpoint-unzip-{int(dead.stdout)}-left"  # a kill -9 leaves this
+    stale.mkdir()
+    (stale / "0-member.CSV").write_bytes(b"x" * 1000)
+    with open_store(settings) as con:
+        with pytest.raises(InvalidInput, match=r"20170701234500.export.CSV.zip: member .* refused as a zip bomb"
+                           ) as refused:
+            ingest_paths(con, [str(bomb)], reader=gdelt)
+        assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
+    assert "flashpoint-unzip" not in str(refused.value)  # the archive is named, not the extraction folder
+    assert not stale.exists()
+    assert not list(Path(tempfile.gettempdir()).glob(f"flashpoint-unzip-{os.getpid()}-*"))
 
 
 def test_missing_path_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:

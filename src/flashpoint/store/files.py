@@ -7,6 +7,7 @@ import glob
 import gzip
 import io
 import os
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -25,6 +26,12 @@ from flashpoint.errors import InvalidInput, NotPermitted
 DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".zip", ".gz", ".parquet")
 HEAD_BYTES = 1 << 16
 _CHUNK = 1 << 20
+#: A zip member may unpack to this many times its compressed size (text data: 5-20×), or to
+#: ZIP_FLOOR_BYTES if more; past it, the archive is refused as a zip bomb before it fills the disk.
+ZIP_MAX_RATIO = 100
+ZIP_FLOOR_BYTES = 64 << 20
+#: Prefix of the temporary folders zip members are extracted to, followed by the owner's PID.
+_UNZIP_PREFIX = "flashpoint-unzip-"
 _NEWLINE = ord("\n")
 
 
@@ -145,25 +152,53 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
         lines = None if path.name.lower().endswith(".gz") else tally.lines
         yield [InputFile(str(path), path, tally.checksum, _head(path), path.stat().st_size, lines)]
         return
-    with tempfile.TemporaryDirectory(prefix="flashpoint-") as tmp, zipfile.ZipFile(path) as archive:
+    _remove_stale_extractions()
+    with tempfile.TemporaryDirectory(prefix=f"{_UNZIP_PREFIX}{os.getpid()}-") as tmp, zipfile.ZipFile(path) as archive:
         units = []
         for index, member in enumerate(m for m in archive.infolist() if not m.is_dir()):
             target = Path(tmp) / f"{index}-{Path(member.filename).name}"
+            # The sizes a zip declares may lie: the bound is checked on the bytes unpacked.
+            bound = max(ZIP_FLOOR_BYTES, ZIP_MAX_RATIO * min(member.compress_size, path.stat().st_size))
             tally = _Tally()
+            unpacked = 0
             try:
                 with archive.open(member) as src, open(target, "wb") as dst:
-                    while chunk := src.read(_CHUNK):
+                    while unpacked <= bound and (chunk := src.read(_CHUNK)):
+                        unpacked += len(chunk)
                         tally.update(chunk)
                         dst.write(chunk)
             except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
                 raise InvalidInput(f"{path}: member {member.filename} cannot be read ({exc}); download the archive "
                                    "again. Nothing from it was stored.") from None
+            if unpacked > bound or member.file_size > bound:
+                raise InvalidInput(f"{path}: member {member.filename} unpacks to more than {ZIP_MAX_RATIO} times its "
+                                   f"compressed size ({member.compress_size:,} bytes), which no data file does: "
+                                   "refused as a zip bomb. Unzip it yourself if you trust it. Nothing from it was "
+                                   "stored.")
             with open(target, "rb") as fh:
                 head = fh.read(HEAD_BYTES)
             lines = None if target.name.lower().endswith(".gz") else tally.lines
             units.append(InputFile(f"{path}!{member.filename}", target, tally.checksum, head,
                                    target.stat().st_size, lines))
         yield units
+
+
+def _remove_stale_extractions() -> None:
+    """Remove the extraction folders of processes that no longer run (killed mid-ingest)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{_UNZIP_PREFIX}*"):
+        pid = folder.name.removeprefix(_UNZIP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class _Tap:
