@@ -107,7 +107,8 @@ class FeedServer:
                 if body is None:
                     self.send_error(404)
                     return
-                start = int(ranged.split("=", 1)[1].split("-", 1)[0]) if ranged else 0
+                first, _, last = ranged.split("=", 1)[1].partition("-") if ranged else ("0", "", "")
+                start = max(len(body) - int(last), 0) if not first else int(first)  # "bytes=-N": the last N
                 if start >= len(body):
                     self.send_response(416)
                     self.send_header("Content-Length", "0")

@@ -41,13 +41,17 @@ def exports(shared_data: Path) -> dict[str, bytes]:
 
 
 def _publish(feed, exports: dict[str, bytes], stamp: str, body: bytes | None = None) -> None:  # noqa: ANN001
-    """Serve the export of ``stamp`` (or other bytes under its name) and name it in lastupdate.txt."""
+    """Serve the export of ``stamp`` (or other bytes under its name) and name it in lastupdate.txt
+    and at the end of masterfilelist.txt."""
     data = exports[stamp]
     url = f"{feed.url}/gdeltv2/{stamp}.export.CSV.zip"
     feed.files[f"/gdeltv2/{stamp}.export.CSV.zip"] = data if body is None else body
-    feed.files["/gdeltv2/lastupdate.txt"] = (
-        f"{len(data)} {hashlib.md5(data).hexdigest()} {url}\n"
-        f"1234 0123456789abcdef0123456789abcdef {feed.url}/gdeltv2/{stamp}.mentions.CSV.zip\n").encode()
+    listed = (f"{len(data)} {hashlib.md5(data).hexdigest()} {url}\n"
+              f"1234 0123456789abcdef0123456789abcdef {feed.url}/gdeltv2/{stamp}.mentions.CSV.zip\n").encode()
+    feed.files["/gdeltv2/lastupdate.txt"] = listed
+    master = feed.files.get("/gdeltv2/masterfilelist.txt", b"")
+    if listed not in master:  # GDELT's list grows at its end
+        feed.files["/gdeltv2/masterfilelist.txt"] = master + listed
 
 
 @pytest.fixture
@@ -153,3 +157,22 @@ def test_a_gap_slot_not_on_the_server_yet_is_tried_again_not_given_up(live, feed
         watch(con, settings, cycles=1)
         status = con.execute("SELECT status FROM watch_files ORDER BY url").fetchall()
     assert status == [("done",)] * 3
+
+
+@pytest.mark.shared_data
+def test_a_file_filling_a_gap_is_checked_against_the_md5_of_gdelts_master_list(live, feed_server, exports) -> None:  # noqa: ANN001
+    settings, _ = live
+    _publish(feed_server, exports, STAMPS[0])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+    # While the watch is down, a mirror serves a valid zip in place of the file before the newest.
+    _publish(feed_server, exports, STAMPS[1], body=exports[STAMPS[0]])
+    _publish(feed_server, exports, STAMPS[2])
+    reports = []
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1, on_cycle=reports.append)
+        status = con.execute("SELECT status, message FROM watch_files WHERE url LIKE ?", [f"%{STAMPS[1]}%"]).fetchall()
+    assert [name[:14] for name in reports[0].processed] == [STAMPS[2]]
+    assert status[0][0] == "failed" and "does not match GDELT's list" in status[0][1]
+    assert any(path == "/gdeltv2/masterfilelist.txt" and ranged == f"bytes=-{1 << 20}"
+               for path, ranged in feed_server.requests)  # the end of the list only

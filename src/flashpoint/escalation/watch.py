@@ -3,8 +3,9 @@
 Each cycle reads ``gdeltv2/lastupdate.txt`` under the ``gdelt_base_url`` setting. The files
 due are every 15-minute slot after the last one processed up to the newest (a watch that
 was stopped fills the gap: nothing is missed), plus files that failed before (retried up to
-:data:`MAX_ATTEMPTS` times). Each file is downloaded, checked (MD5 when GDELT's list gives
-it, and the zip's own CRC), ingested (atomically), deduplicated, and the alerts of the pairs
+:data:`MAX_ATTEMPTS` times). Each file is downloaded, checked (its MD5 as
+``lastupdate.txt`` gives it for the newest and the end of ``masterfilelist.txt`` for the others,
+and the zip's own CRC), ingested (atomically), deduplicated, and the alerts of the pairs
 it touched are raised for the periods it touched, incrementally. Progress is kept in the
 store (``watch_files``), so a restart resumes where the watch stopped; a corrupt file is
 reported, leaves the store unchanged and is tried again in the next cycle.
@@ -19,7 +20,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -33,7 +34,7 @@ from flashpoint.escalation.timelines import bring_up_to_date
 from flashpoint.indicators.compute import stored_weeks_state
 from flashpoint.indicators.weekly import settle
 from flashpoint.sources import gdelt
-from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list
+from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list, recent_exports
 from flashpoint.store.ingest import ingest_paths
 from flashpoint.store.layout import lay_out_if_due
 
@@ -78,7 +79,8 @@ def _stamp(url: str) -> dt.datetime:
 
 
 def _due(con: duckdb.DuckDBPyConnection, latest: ListedFile) -> list[ListedFile]:
-    """The files to process now, oldest first: slots after the last processed one, and retries."""
+    """The files to process now, oldest first: slots after the last processed one, and retries
+    (with the MD5 of the newest only: :func:`_with_md5` finds the others')."""
     done = con.execute("SELECT max(url) FILTER (WHERE status IN ('done', 'missing')) FROM watch_files").fetchall()[0][0]
     newest = _stamp(latest.url)
     folder = latest.url[: latest.url.rindex("/") + 1]
@@ -94,6 +96,19 @@ def _due(con: duckdb.DuckDBPyConnection, latest: ListedFile) -> list[ListedFile]
         name = url.rsplit("/", 1)[-1]
         due[url] = ListedFile(url=url, name=name, md5=latest.md5 if url == latest.url else "", day=_stamp(url).date())
     return sorted(due.values(), key=lambda f: f.url)
+
+
+def _with_md5(client: httpx.Client, settings: Settings, due: list[ListedFile]) -> list[ListedFile]:
+    """``due`` with the MD5 GDELT's master list gives each file; a file it does not name (or
+    every file, when the list cannot be read) keeps an empty MD5 and is not downloaded yet."""
+    if all(listed.md5 for listed in due):
+        return due
+    try:
+        md5 = {listed.url: listed.md5 for listed in recent_exports(client, settings.gdelt_base_url)}
+    except httpx.HTTPError as exc:
+        log.warning("GDELT's file list cannot be read (%s): files before the newest wait for it", exc)
+        md5 = {}
+    return [listed if listed.md5 else replace(listed, md5=md5.get(listed.url, "")) for listed in due]
 
 
 def _fetch_checked(client: httpx.Client, listed: ListedFile, folder: Path) -> Path:
@@ -150,6 +165,18 @@ def _failed(con: duckdb.DuckDBPyConnection, report: CycleReport, listed: ListedF
     log.warning("%s", reason)
 
 
+def _absent(con: duckdb.DuckDBPyConnection, report: CycleReport, listed: ListedFile, reason: str) -> None:
+    """Record a slot before the newest that cannot be had yet. A mirror may lag: the slot counts
+    as skipped by GDELT only after :data:`MAX_ATTEMPTS` cycles, and is tried again until then."""
+    tried = con.execute("SELECT attempts FROM watch_files WHERE url = ?", [listed.url]).fetchall()
+    if (tried[0][0] if tried else 0) + 1 >= MAX_ATTEMPTS:
+        _mark(con, listed.url, "missing", f"{reason} after {MAX_ATTEMPTS} tries (GDELT skipped this slot)")
+        report.missing.append(listed.name)
+    else:
+        _failed(con, report, listed, f"{listed.name}: {reason}; tried again in the next cycles, and counted as a "
+                                     f"slot GDELT skipped after {MAX_ATTEMPTS} tries")
+
+
 def _process(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, listed: ListedFile,
              folder: Path, report: CycleReport, /, *, newest: bool) -> tuple[str, ...]:
     """Download, check and ingest one due file and raise its alerts, recording what happened in
@@ -157,19 +184,13 @@ def _process(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.C
     (a 404 for it is an error, not a slot GDELT skipped)."""
     started = time.perf_counter()
     try:
+        if not listed.md5:  # a file before the newest that GDELT's list does not name (yet)
+            _absent(con, report, listed, "not in GDELT's file list, so it cannot be checked")
+            return ()
         path = _fetch_checked(client, listed, folder)
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code == 404 and not newest:
-            # A mirror may not have a file yet: a slot counts as skipped by GDELT only after
-            # MAX_ATTEMPTS answers of 404 in as many cycles, and is tried again until then.
-            tried = con.execute("SELECT attempts FROM watch_files WHERE url = ?", [listed.url]).fetchall()
-            if (tried[0][0] if tried else 0) + 1 >= MAX_ATTEMPTS:
-                _mark(con, listed.url, "missing", f"not on the server after {MAX_ATTEMPTS} tries (GDELT skipped "
-                                                  "this slot)")
-                report.missing.append(listed.name)
-            else:
-                _failed(con, report, listed, f"{listed.name}: not on the server (404); tried again in the next "
-                                             f"cycles, and counted as a slot GDELT skipped after {MAX_ATTEMPTS} tries")
+            _absent(con, report, listed, "not on the server (404)")
             return ()
         raise
     except CorruptFile as exc:
@@ -211,7 +232,7 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
     folder = (settings.download_dir or default_download_dir()) / "gdelt2-live"
     folder.mkdir(parents=True, exist_ok=True)
     weeks_before, touched = stored_weeks_state(con), set()
-    for listed in _due(con, exports[-1]):
+    for listed in _with_md5(client, settings, _due(con, exports[-1])):
         touched.update(_process(con, settings, client, listed, folder, report, newest=listed.url == exports[-1].url))
     started = time.perf_counter()
     report.delivered = deliver_alerts(con, settings, on_alert=on_alert, client=client)

@@ -31,6 +31,9 @@ LISTS = {1: "events/md5sums", 2: "gdeltv2/masterfilelist.txt"}
 V1_FOLDER = "events/"
 _EXPORT = {1: re.compile(r"^(\d{8})\.export\.CSV\.zip$"), 2: re.compile(r"^(\d{14})\.export\.CSV\.zip$")}
 _CHUNK = 1 << 20
+#: Bytes read from the end of GDELT 2.0's list to find recent files' MD5: 1,024 lines of about
+#: 120 bytes cover five days of 15-minute exports, mentions and GKG files.
+LIST_TAIL_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,26 @@ def parse_list(text: str, version: int, base_url: str) -> list[ListedFile]:
         found.append(ListedFile(url=url, name=name, md5=md5.lower(),
                                 day=dt.date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))))
     return found
+
+
+def recent_exports(client: httpx.Client, base_url: str, /, *, tail_bytes: int = LIST_TAIL_BYTES) -> list[ListedFile]:
+    """The GDELT 2.0 event exports named in the last ``tail_bytes`` of ``masterfilelist.txt``
+    (the list only grows at its end), with their MD5: a range request, or the end of the
+    whole list from a server that ignores ranges.
+
+    Raises
+    ------
+    httpx.HTTPError
+        When the list cannot be read.
+    """
+    url = f"{base_url.rstrip('/')}/{LISTS[2]}"
+    tail = b""
+    with client.stream("GET", url, headers={"Range": f"bytes=-{tail_bytes}"}) as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes():
+            tail = (tail + chunk)[-tail_bytes:]
+    lines = tail.decode("utf-8", errors="replace").splitlines()
+    return parse_list("\n".join(lines[1:]), 2, base_url)  # the first line may be cut
 
 
 def file_md5(path: Path) -> str:
