@@ -39,3 +39,7 @@ class NotPermitted(FlashpointError, PermissionError):
 
 class StoreError(FlashpointError, RuntimeError):
     """The event store cannot be opened or written."""
+
+
+class RemoteError(FlashpointError, ConnectionError):
+    """A remote source cannot be reached, or answers what it should not (an error, not JSON, a loop)."""
