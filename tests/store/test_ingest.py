@@ -164,6 +164,55 @@ def test_a_zip_bomb_is_refused_before_it_fills_the_disk_and_killed_extractions_a
     assert not list(Path(tempfile.gettempdir()).glob(f"flashpoint-unzip-{os.getpid()}-*"))
 
 
+def _numbered(gdelt2_lines: list[str], count: int) -> list[list[str]]:
+    """``count`` rows of real GDELT 2.0 fields, each with its own event id."""
+    rows = []
+    for i in range(count):
+        fields = gdelt2_lines[i % len(gdelt2_lines)].split("\t")
+        fields[0] = str(800_000_000 + i)
+        rows.append(fields)
+    return rows
+
+
+def test_quarantine_names_the_right_line_after_lone_carriage_returns_and_over_long_lines(
+        settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    rows = _numbered(gdelt2_lines, 40)
+    rows[10][6] = "A" * (20 << 20)  # past the reader's 16 MB buffer: it used to vanish unreported
+    rows[20] = rows[20][:20]  # too few columns
+    rows[30][6] = "B" * (2 << 20)  # past the 1 MB a row may have
+    text = ["\t".join(r) for r in rows]
+    data = "\n".join(text[:5]) + "\r" + "\n".join(text[5:]) + "\n"  # a lone CR ends line 5
+    path = tmp_path / "20170701234500.export.CSV"
+    path.write_text(data, encoding="utf-8")
+    with open_store(settings) as con:
+        [result] = ingest_paths(con, [str(path)], reader=gdelt)
+        quarantine = con.execute("SELECT line_number, left(raw_line, 9), length(raw_line), reason FROM quarantine "
+                                 "ORDER BY line_number").fetchall()
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (40, 37, 3)
+    assert [(line, start) for line, start, _, _ in quarantine] == [(11, "800000010"), (21, "800000020"),
+                                                                   (31, "800000030")]
+    assert [reason for *_, reason in quarantine] == ["a line longer than 1 MB", "too few columns: DATEADDED is missing",
+                                                     "a line longer than 1 MB"]
+    assert all(length <= (1 << 16) + 40 for _, _, length, _ in quarantine)  # the raw text kept is bounded
+
+
+def test_nul_bytes_in_a_text_value_are_quarantined_and_long_values_cut_in_reasons(
+        settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    rows = _numbered(gdelt2_lines, 6)
+    rows[2][6] = "NEIGH\x00BORHOOD"
+    rows[4][1] = "2" * 500_000  # a date of half a million digits
+    path = tmp_path / "20170701234500.export.CSV"
+    path.write_text("\n".join("\t".join(r) for r in rows) + "\n", encoding="utf-8")
+    with open_store(settings) as con:
+        [result] = ingest_paths(con, [str(path)], reader=gdelt)
+        reasons = con.execute("SELECT line_number, reason FROM quarantine ORDER BY 1").fetchall()
+        stored_nul = con.execute("SELECT count(*) FROM events WHERE contains(actor1_name, chr(0))").fetchone()[0]
+    assert (result.rows_stored, result.rows_quarantined, stored_nul) == (4, 2, 0)
+    assert reasons[0] == (3, "a NUL byte in a text value")
+    assert reasons[1][0] == 5 and reasons[1][1].startswith("SQLDATE 2222") and "(500,000 characters)" in reasons[1][1]
+    assert len(reasons[1][1]) < 200
+
+
 def test_missing_path_is_a_clear_error(settings: Settings, tmp_path: Path) -> None:
     with open_store(settings) as con, pytest.raises(InvalidInput, match="matches no file"):
         ingest_paths(con, [str(tmp_path / "nothing-*.CSV")], reader=gdelt)
@@ -188,7 +237,9 @@ def test_a_stopped_ingest_leaves_the_store_unchanged(settings: Settings, tmp_pat
     _big_gdelt2_file(big, gdelt2_lines, copies=40_000)  # 400,000 events
     env = {**os.environ, "FLASHPOINT_DB": str(settings.db), "COLUMNS": "200"}
     command = [sys.executable, "-m", "flashpoint", "-v", "ingest", "gdelt", str(big)]
-    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
+    # A suite started in the background ignores SIGINT, and its children inherit that: restored.
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
             if "ingesting" in line and "big.export.CSV" in line:
@@ -217,3 +268,40 @@ def test_a_store_of_another_schema_version_is_refused(settings: Settings) -> Non
     for read_only in (True, False):
         with pytest.raises(StoreError, match="store schema 0"), open_store(settings, read_only=read_only):
             pass
+
+
+def _store_digest(db: Path) -> tuple:
+    """What an exact store holds after an ingest: events, their clusters, the pair weeks, the files."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(DISTINCT event_id) FROM events), "
+            "(SELECT count(*) FROM events WHERE cluster_id IS NULL), "
+            "(SELECT count(DISTINCT cluster_id) FROM events), "
+            "(SELECT sum(hash(pair_weeks)) FROM pair_weeks), (SELECT count(*) FROM pair_weeks), "
+            "(SELECT count(*) FROM ingests)").fetchone()
+
+
+@pytest.mark.parametrize("phase", ["ingested ", "deduplication:", "laying the events out"],
+                         ids=["after-commit", "after-deduplication", "during-layout"])
+def test_a_kill_at_any_phase_after_the_commit_leaves_a_store_a_rerun_makes_exact(
+        tmp_path: Path, gdelt2_lines, phase: str) -> None:
+    big = tmp_path / "big.export.CSV"
+    _big_gdelt2_file(big, gdelt2_lines, copies=20_000)  # 200,000 events
+    reference = tmp_path / "reference.duckdb"
+    flashpoint = [sys.executable, "-m", "flashpoint", "-v"]
+    subprocess.run([*flashpoint, "--db", str(reference), "ingest", "gdelt", str(big)], check=True,
+                   capture_output=True)
+    db = tmp_path / "killed.duckdb"
+    command = [*flashpoint, "--db", str(db), "ingest", "gdelt", str(big)]
+    with subprocess.Popen(command, env={**os.environ, "COLUMNS": "400"}, stderr=subprocess.PIPE,
+                          stdout=subprocess.DEVNULL, text=True) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if phase in line:
+                proc.kill()
+                break
+        assert proc.wait() == -signal.SIGKILL, f"the ingest ended before '{phase}'"
+    rerun = subprocess.run(command, env={**os.environ, "COLUMNS": "400"}, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "1 file skipped" in rerun.stdout  # committed before the kill: not read twice
+    assert _store_digest(db) == _store_digest(reference)

@@ -137,3 +137,19 @@ def test_errors_and_responses_sent_while_the_store_changed_are_not_kept() -> Non
     app = KeptResponses(during_an_ingest, answers=answers, paths="/a")
     _get(app, "/a?y", "/a?y")
     assert calls[-2:] == ["/a?y", "/a?y"]
+
+
+def test_kept_answers_are_bounded_by_bytes_and_an_answer_too_large_is_not_kept() -> None:
+    cache = AnswerCache(size=1000, max_bytes=8_000)
+    for i in range(20):
+        cache.get(i, lambda: "x" * 900)  # 900 bytes each: 8 fit
+    assert cache.kept_bytes <= 8_000
+    assert cache.get(19, lambda: "computed again") == "x" * 900  # the most recent are kept
+    assert cache.get(0, lambda: "computed again") == "computed again"  # the oldest went
+    assert cache.get("big", lambda: "y" * 2_000) == "y" * 2_000
+    assert cache.get("big", lambda: "not kept") == "not kept"  # over an eighth of the bound
+    cache = AnswerCache(max_bytes=100_000)
+    cache.get("rows", lambda: {"rows": ["x" * 1000] * 3})  # an answer of Python values counts its texts
+    assert 3_000 < cache.kept_bytes < 3_400
+    cache.store_changed()
+    assert cache.kept_bytes == 0

@@ -12,10 +12,12 @@ import datetime as dt
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, fields
 from typing import Annotated, Any
 
+import duckdb
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -73,6 +75,15 @@ from flashpoint.web.pages import add_pages, error_page
 PAIR = r"^[A-Za-z]{3}-[A-Za-z]{3}$"
 FREQ = r"^(day|week|month|year)$"
 LEVEL = r"^(watch|warning|critical)$"
+
+
+def on_cursor(request: Request, compute: Callable[[duckdb.DuckDBPyConnection], Any], /) -> Callable[[], Any]:
+    """``compute`` run on a store cursor of its own, for :meth:`AnswerCache.fetch`: the request
+    that started the computation may end before it (its own cursor closed), others wait for it."""
+    def run() -> Any:
+        with request.app.state.con.cursor() as con:
+            return compute(con)
+    return run
 
 
 def json_answer(text: str) -> Response:
@@ -172,9 +183,10 @@ class _Unauthorized(Exception):
 def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
 
     @app.get("/api/stats", tags=["store"])
-    def stats(con: Con) -> dict[str, Any]:
+    async def stats(request: Request) -> dict[str, Any]:
         """Events by source, date range, incidents, pairs, quarantined rows."""
-        return json.loads(json.dumps(store_stats(con), default=str))
+        return json_answer(await answers.fetch(("stats",), on_cursor(
+            request, lambda con: json.dumps(store_stats(con), default=str))))
 
     @app.get("/api/events", tags=["events"])
     def events(con: Con, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
@@ -204,11 +216,13 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
                                                                                     level=level, limit=limit))))
 
     @app.get("/api/overview", tags=["alerts"])
-    def current(con: Con, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:
+    async def current(request: Request, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:
         """Every pair's latest stage and index, the pairs rising fastest, each country's highest stage."""
-        found = overview(con, settings, weeks=weeks)
-        return {"as_of": found.as_of.isoformat() if found.as_of else None, "pairs": json_rows(found.pairs),
-                "countries": json_rows(found.countries)}
+        def compute(con: duckdb.DuckDBPyConnection) -> str:
+            found = overview(con, settings, weeks=weeks)
+            return json.dumps({"as_of": found.as_of.isoformat() if found.as_of else None,
+                               "pairs": json_rows(found.pairs), "countries": json_rows(found.countries)})
+        return json_answer(await answers.fetch(("overview", weeks), on_cursor(request, compute)))
 
     @app.get("/api/levers", tags=["responses"])
     def lever_catalogue() -> list[dict[str, Any]]:
@@ -243,24 +257,27 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         return json_answer(await answers.fetch_many(key, ("ladder", freq, since, until), key[1], compute))
 
     @app.get("/api/pairs/{pair}/indicators", tags=["indicators"])
-    def indicators(con: Con, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",
-                   since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
+    async def indicators(request: Request, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",
+                         since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
         """Each warning indicator per period: value, incidents, share of the pair's events, z-score."""
         query = IndicatorQuery(freq=freq, dyad=tuple(resolve_pair(pair).split("-")), since=since, until=until)
-        return json_rows(compute_indicators(con, query))
+        return json_answer(await answers.fetch(("indicators", query), on_cursor(
+            request, lambda con: json_text(compute_indicators(con, query)))))
 
     @app.get("/api/indicators/top", tags=["indicators"])
-    def top_pairs(con: Con, period: Annotated[str, Query(min_length=4, max_length=10)],
+    async def top_pairs(request: Request, period: Annotated[str, Query(min_length=4, max_length=10)],
                   by: Annotated[str, Query(pattern=r"^[a-z_]{2,20}$")] = "rhetoric",
                   freq: Annotated[str | None, Query(pattern=FREQ)] = None,
                   top: Annotated[int, Query(ge=1, le=500)] = 20) -> list[dict[str, Any]]:
         """The ``top`` pairs highest on indicator ``by`` (its z-score) in one period ('2012-W10',
         '2012-03', '2012' or a day with ``freq``), highest first: each pair's indicators then."""
         kind = freq or period_kind(period)
-        return json_rows(ranked_pairs(con, IndicatorQuery(freq=kind), parse_period(period, kind), by, top=top))
+        start = parse_period(period, kind)
+        return json_answer(await answers.fetch(("top", kind, start, by, top), on_cursor(
+            request, lambda con: json_text(ranked_pairs(con, IndicatorQuery(freq=kind), start, by, top=top)))))
 
     @app.get("/api/pairs/{pair}/explain", tags=["indicators"])
-    def explanation(con: Con, pair: str, period: Annotated[str, Query(min_length=4, max_length=10)],
+    async def explanation(request: Request, pair: str, period: Annotated[str, Query(min_length=4, max_length=10)],
                     indicator: Annotated[str, Query(pattern=r"^[a-z_]{2,20}$")],
                     freq: Annotated[str | None, Query(pattern=FREQ)] = None,
                     limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[dict[str, Any]]:
@@ -268,13 +285,17 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         day with ``freq``), weightiest first, with sources."""
         kind = freq or period_kind(period)
         query = IndicatorQuery(freq=kind, dyad=tuple(resolve_pair(pair).split("-")))
-        return json_rows(explain(con, query, parse_period(period, kind), indicator, limit=limit))
+        start = parse_period(period, kind)
+        return json_answer(await answers.fetch(("explain", query, start, indicator, limit), on_cursor(
+            request, lambda con: json_text(explain(con, query, start, indicator, limit=limit)))))
 
     @app.get("/api/pairs/{pair}/metrics", tags=["indicators"])
-    def metrics(con: Con, pair: str, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
-                ) -> list[dict[str, Any]]:
+    async def metrics(request: Request, pair: str, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
+                      ) -> list[dict[str, Any]]:
         """The yearly diplomacy metrics of the pair, each with its unit and source."""
-        return json_rows(yearly_metrics(con, tuple(resolve_pair(pair).split("-")), year=year))
+        dyad = tuple(resolve_pair(pair).split("-"))
+        return json_answer(await answers.fetch(("metrics", dyad, year), on_cursor(
+            request, lambda con: json_text(yearly_metrics(con, dyad, year=year)))))
 
 
 
@@ -312,11 +333,13 @@ def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> N
             miscalculation=miscalculation, as_of=date)))
 
     @app.get("/api/pairs/{pair}/brief", tags=["reports"], response_class=Response)
-    def brief(con: Con, pair: str, date: dt.date | None = None,
-              format: Annotated[str, Query(pattern=r"^(md|html|pdf)$")] = "html") -> Response:
+    async def brief(request: Request, pair: str, date: dt.date | None = None,
+                    format: Annotated[str, Query(pattern=r"^(md|html|pdf)$")] = "html") -> Response:
         """A one-page situation report: stage and trend, what changed and why, metrics, forecast, levers."""
-        body, media = render_brief(build_brief(con, settings, resolve_pair(pair), as_of=date), format)
-        name = f"flashpoint-brief-{resolve_pair(pair)}.{format}"
+        dyad = resolve_pair(pair)
+        body, media = await answers.fetch(("brief", dyad, date, format), on_cursor(
+            request, lambda con: render_brief(build_brief(con, settings, dyad, as_of=date), format)))
+        name = f"flashpoint-brief-{dyad}.{format}"
         return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 

@@ -21,12 +21,32 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class AnswerCache:
-    """A thread-safe least-recently-used map of at most ``size`` answers, cleared when the store
-    changes."""
+#: Bytes the kept answers of one server may take, by default.
+KEPT_BYTES = 256 << 20
 
-    def __init__(self, size: int = 2048) -> None:
+
+def answer_bytes(answer: Any, /) -> int:
+    """About how many bytes an answer takes: its text, and the texts inside its containers (a
+    kept response: its body), with a little for each container and other value."""
+    if isinstance(answer, (str, bytes)):
+        return len(answer)
+    if isinstance(answer, dict):
+        return 64 + sum(answer_bytes(key) + answer_bytes(value) for key, value in answer.items())
+    if isinstance(answer, (list, tuple)):
+        return 64 + sum(answer_bytes(value) for value in answer)
+    return 16
+
+
+class AnswerCache:
+    """A thread-safe least-recently-used map of at most ``size`` answers taking at most
+    ``max_bytes`` (:func:`answer_bytes`), cleared when the store changes. An answer larger than
+    an eighth of ``max_bytes`` is returned but not kept: one would push out many."""
+
+    def __init__(self, size: int = 2048, *, max_bytes: int = KEPT_BYTES) -> None:
         self.size = size
+        self.max_bytes = max_bytes
+        self.kept_bytes = 0
+        self._sizes: dict[Hashable, int] = {}
         self._answers: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0  # how many times the store changed
@@ -99,6 +119,8 @@ class AnswerCache:
         """Forget every answer; one being computed meanwhile is returned but not kept."""
         with self._lock:
             self._answers.clear()
+            self._sizes.clear()
+            self.kept_bytes = 0
             self._generation += 1
 
     def _find(self, key: Hashable) -> tuple[Any, int]:
@@ -109,11 +131,17 @@ class AnswerCache:
             return self._answers[key], self._generation
 
     def _keep(self, key: Hashable, answer: Any, generation: int) -> Any:
+        size = answer_bytes(answer)
+        if size > self.max_bytes // 8:
+            return answer
         with self._lock:
             if generation == self._generation:
-                self._answers[key] = answer
-                while len(self._answers) > self.size:
-                    self._answers.popitem(last=False)
+                self.kept_bytes += size - self._sizes.get(key, 0)
+                self._answers[key], self._sizes[key] = answer, size
+                self._answers.move_to_end(key)
+                while len(self._answers) > self.size or self.kept_bytes > self.max_bytes:
+                    old, _ = self._answers.popitem(last=False)
+                    self.kept_bytes -= self._sizes.pop(old)
         return answer
 
 

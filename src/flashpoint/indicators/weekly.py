@@ -100,8 +100,18 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
             log.warning("settling %s that an interrupted run left unclustered (ingests %s)",
                         quantity(len(left), "earlier file"), ", ".join(map(str, left)))
         ingest_ids = [*ingest_ids, *left]
-    if ingest_ids is not None and not ingest_ids:
-        return Settled(0, (), None)  # nothing new
+    if ingest_ids is not None and not ingest_ids:  # nothing new
+        stored = stored_weeks_state(con)
+        if stored != _state(con):
+            # The weeks a crash left behind the clustered events (or timelines behind the weeks,
+            # a layout not finished): brought up to date now, as nothing else would.
+            log.warning("bringing the weekly counts up to date: an interrupted run left them behind the events")
+            refresh_weeks(con)
+        if timelines:
+            bring_up_to_date(con, settings, pairs=None, weeks_before=stored)
+        if lay_out:
+            lay_out_if_due(con, settings)
+        return Settled(0, (), None)
     pairs = None if ingest_ids is None else tuple(sorted(r[0] for r in con.execute(
         "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
         [ingest_ids]).fetchall()))

@@ -87,10 +87,29 @@ class Layout:
     unit: str | None = None  # unit of the values, for tables that say it in the file name (SIPRI sheets)
     parsed: tuple[Parsed, ...] = ()
     date_format: str | None = None  # strptime format of the parsed DATE columns
+    buffer_bytes: int | None = None  # the reader's buffer, for a text file with lines past MAX_LINE_BYTES
 
     def parses(self, column: str, /) -> bool:
         """Whether the reader parses ``column`` (any case; a text file's column in ``parsed``) to its type."""
         return self.kind == "text" and any(p.column.lower() == column.lower() for p in self.parsed)
+
+
+#: Longest line of a text file the reader takes as a row; a longer one is quarantined.
+MAX_LINE_BYTES: Final = 1 << 20
+#: Characters of a value quoted in a quarantine reason; a longer value is cut, its length given.
+SHOWN_CHARACTERS: Final = 80
+
+
+def shown(value: str) -> str:
+    """A value as a reason quotes it: whole, or its start and its length."""
+    return value if len(value) <= SHOWN_CHARACTERS else f"{value[:SHOWN_CHARACTERS]}… ({len(value):,} characters)"
+
+
+def shown_sql(value: str) -> str:
+    """SQL of :func:`shown`, for a value of any type."""
+    text = f"CAST({value} AS VARCHAR)"
+    return (f"CASE WHEN length({text}) <= {SHOWN_CHARACTERS} THEN {text} ELSE left({text}, {SHOWN_CHARACTERS}) "
+            f"|| '… (' || format('{{:,}}', length({text})) || ' characters)' END")
 
 
 def sql_string(value: str) -> str:
@@ -209,7 +228,8 @@ def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan:
         f"null_padding={lenient}, auto_detect=false, "
         f"{f'dateformat={sql_string(layout.date_format)}, ' if layout.date_format else ''}"
         f"store_rejects=true, rejects_table={sql_string(rejects_table)}, "
-        f"rejects_scan={sql_string(rejects_scan)}, max_line_size=1048576)"
+        f"{f'buffer_size={layout.buffer_bytes}, ' if layout.buffer_bytes else ''}"
+        f"rejects_scan={sql_string(rejects_scan)}, max_line_size={MAX_LINE_BYTES})"
     )
 
 
@@ -236,7 +256,8 @@ def field_sql(layout: Layout, name: str, /) -> str:
 
 def invalid_when(field: str, alias: str, check: str, expected: str) -> str:
     """A WHEN clause of a ``reason`` CASE: the value of ``alias`` (column ``field``) fails ``check``."""
-    return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', v.{alias})"
+    return (f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', "
+            f"{shown_sql(f'v.{alias}')})")
 
 
 def fields_cte(layout: Layout, scan: str, fields: dict[str, str], /, *, ordinals: bool) -> str:

@@ -33,6 +33,7 @@ ZIP_FLOOR_BYTES = 64 << 20
 #: Prefix of the temporary folders zip members are extracted to, followed by the owner's PID.
 _UNZIP_PREFIX = "flashpoint-unzip-"
 _NEWLINE = ord("\n")
+_RETURN = ord("\r")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class InputFile:
     head: bytes
     size: int
     lines: int | None  # physical lines of an uncompressed file; None when the engine decompresses it
+    longest_line: int | None = None  # bytes of its longest line; None when the engine decompresses it
+    nul_bytes: bool | None = None  # whether it holds a NUL byte; None when the engine decompresses it
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
@@ -99,7 +102,8 @@ def confined_paths(patterns: list[str], root: Path, /) -> list[Path]:
 
 
 class _Tally:
-    """Checksum (XXH3, 128 bits) and line count of a byte stream, fed chunk by chunk.
+    """Checksum (XXH3, 128 bits), line count, longest line and NUL bytes of a byte stream, fed
+    chunk by chunk. Lines end where the engine's reader ends them: at LF, CR LF or a lone CR.
 
     XXH3 identifies content as well as SHA-1 for files we read (nobody forges a file to
     collide with one already ingested) at a third of the time on a large file; docs/adr/002.
@@ -107,12 +111,29 @@ class _Tally:
 
     def __init__(self) -> None:
         self._digest = xxhash.xxh3_128()
-        self._newlines = 0
+        self._breaks = 0
+        self._offset = 0  # bytes seen
+        self._line_start = 0  # offset where the current line starts
+        self._longest = 0
+        self.nul_bytes = False
         self._last = b"\n"
 
     def update(self, chunk: bytes) -> None:
         self._digest.update(chunk)
-        self._newlines += int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == _NEWLINE))  # twice bytes.count's speed
+        data = np.frombuffer(chunk, np.uint8)
+        ends = np.flatnonzero(data == _NEWLINE)  # twice bytes.count's speed
+        if self._last == b"\r" and data[0] != _NEWLINE:  # the previous chunk ended with a lone CR
+            ends = np.concatenate(([-1], ends))
+        if b"\r" in chunk:  # rare: only then look for CRs that end a line alone
+            crs = np.flatnonzero(data[:-1] == _RETURN)  # a CR ending the chunk is decided by the next
+            ends = np.sort(np.concatenate((ends, crs[data[crs + 1] != _NEWLINE])))
+        if len(ends):
+            starts = np.concatenate(([self._line_start - self._offset], ends[:-1] + 1))
+            self._longest = max(self._longest, int((ends - starts).max()))
+            self._line_start = self._offset + int(ends[-1]) + 1
+        self._breaks += len(ends)
+        self.nul_bytes = self.nul_bytes or b"\x00" in chunk
+        self._offset += len(chunk)
         self._last = chunk[-1:]
 
     @property
@@ -121,7 +142,13 @@ class _Tally:
 
     @property
     def lines(self) -> int:
-        return self._newlines + (self._last != b"\n")
+        """Lines, the last one counted whether or not a line break ends it."""
+        return self._breaks + (self._last != b"\n")  # a final lone CR is a break not counted yet
+
+    @property
+    def longest(self) -> int:
+        """Bytes of the longest line (with the CR of a CR LF)."""
+        return max(self._longest, self._offset - self._line_start - (self._last == b"\r"))
 
 
 def _head(path: Path) -> bytes:
@@ -131,6 +158,13 @@ def _head(path: Path) -> bytes:
             return fh.read(HEAD_BYTES)
     except (OSError, EOFError) as exc:
         raise InvalidInput(f"{path}: cannot read the file: {exc}.") from None
+
+
+def _unit(name: str, path: Path, tally: _Tally, /) -> InputFile:
+    if path.name.lower().endswith(".gz"):  # the tally saw compressed bytes
+        return InputFile(name, path, tally.checksum, _head(path), path.stat().st_size, None)
+    return InputFile(name, path, tally.checksum, _head(path), path.stat().st_size, tally.lines, tally.longest,
+                     tally.nul_bytes)
 
 
 @contextmanager
@@ -149,8 +183,7 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 tally.update(chunk)
-        lines = None if path.name.lower().endswith(".gz") else tally.lines
-        yield [InputFile(str(path), path, tally.checksum, _head(path), path.stat().st_size, lines)]
+        yield [_unit(str(path), path, tally)]
         return
     _remove_stale_extractions()
     with tempfile.TemporaryDirectory(prefix=f"{_UNZIP_PREFIX}{os.getpid()}-") as tmp, zipfile.ZipFile(path) as archive:
@@ -175,11 +208,7 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
                                    f"compressed size ({member.compress_size:,} bytes), which no data file does: "
                                    "refused as a zip bomb. Unzip it yourself if you trust it. Nothing from it was "
                                    "stored.")
-            with open(target, "rb") as fh:
-                head = fh.read(HEAD_BYTES)
-            lines = None if target.name.lower().endswith(".gz") else tally.lines
-            units.append(InputFile(f"{path}!{member.filename}", target, tally.checksum, head,
-                                   target.stat().st_size, lines))
+            units.append(_unit(f"{path}!{member.filename}", target, tally))
         yield units
 
 
@@ -222,12 +251,15 @@ class _Tap:
 
 
 def _records(fh, quote: str, delimiter: str) -> Iterator[tuple[int, str]]:  # noqa: ANN001 - binary file
-    """(first physical line, raw text) of each record; a quoted field may span lines."""
-    if not quote:
-        for number, raw in enumerate(fh, start=1):
-            yield number, raw.decode("utf-8", errors="replace")
-        return
+    """(first physical line, raw text) of each record; a quoted field may span lines. Lines end
+    at LF, CR LF or a lone CR, as the engine's reader ends them."""
     text = io.TextIOWrapper(fh, encoding="utf-8", errors="replace", newline="")
+    if not quote:
+        try:
+            yield from enumerate(text, start=1)
+        finally:
+            text.detach()
+        return
     # The engine read the records, whatever their fields' length: so must this, or the file would
     # be lost to a field over the csv module's 128 KB default (the limit is the module's; restored after).
     limit = csv.field_size_limit(sys.maxsize)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.confidence import OUTSIDE, confidence_sql
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
-from flashpoint.sources.tabular import EVENTS, Reader, Target, sql_string
+from flashpoint.sources.tabular import EVENTS, MAX_LINE_BYTES, Reader, Target, shown, sql_string
 from flashpoint.store.connection import transaction
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
 from flashpoint.store.schema import update_confidence
@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 _DERIVED = frozenset({"pair", "confidence", "confidence_reasons"})
 #: Files up to this size are read once more to bound the stored ids they are checked against.
 SMALL_FILE_BYTES = 64 << 20
+#: The longest line a text file may have at all (the reader holds twice as much in memory).
+LONGEST_LINE_READ = 1 << 30
+#: The reason of a row holding a NUL byte in a text value (no text data holds one).
+NUL_REASON = "a NUL byte in a text value"
+#: Characters of a quarantined row's raw text and reason that are kept.
+RAW_KEPT = 1 << 16
+REASON_KEPT = 400
 _REJECTS = "flashpoint_rejects"
 _REJECT_SCANS = "flashpoint_reject_scans"
 #: The value in the engine reader's message for a value it could not parse.
@@ -43,7 +50,7 @@ _READER_REASONS = {
     "INVALID ENCODING": "bytes that are not UTF-8 text",
     "UNQUOTED VALUE": "a quote that is not closed where its value ends: the row runs on to the next quote "
                       "in the file (the raw line shows how far); fix the quote and ingest the file again",
-    "LINE SIZE OVER MAXIMUM": "a line longer than 1 MB",
+    "LINE SIZE OVER MAXIMUM": f"a line longer than {MAX_LINE_BYTES >> 20} MB",
 }
 
 
@@ -101,7 +108,7 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection, layout) -> list[tuple[int, s
         found = reasons.setdefault(line, {})
         value = _UNPARSED.search(message) if kind == "CAST" else None
         if value is not None and column in expected:
-            found.setdefault(kind, f"{column} {value.group(1)} is not {expected[column]}" if value.group(1).strip()
+            found.setdefault(kind, f"{column} {shown(value.group(1))} is not {expected[column]}" if value.group(1).strip()
                              else f"{column} is blank (spaces only)")
         else:  # a short row is reported once per missing column, the first with the count it has
             found.setdefault(kind, _reader_reason(kind, message))
@@ -135,8 +142,15 @@ def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, scan: s
         rows = [(ingest_id, unit.name, line, text.get(line), reason)
                 for line, reason in sorted(found, key=lambda f: f[0] or 0)]
     if rows:
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)", rows)
+        # A reason quotes a value, cut by the readers; a raw line is kept up to what an analyst reads.
+        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                        [(i, file, line, None if raw is None else _cut(raw, RAW_KEPT), _cut(reason, REASON_KEPT))
+                         for i, file, line, raw, reason in rows])
     return len(rows)
+
+
+def _cut(text: str, limit: int, /) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}… (cut: {len(text):,} characters)"
 
 
 def _data_rows(con: duckdb.DuckDBPyConnection, unit: InputFile, layout) -> int | None:  # noqa: ANN001
@@ -185,6 +199,17 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
     ).fetchone()[0]
 
 
+def _refusing_nul_bytes(con: duckdb.DuckDBPyConnection, mapped: str, /) -> str:
+    """The mapping query with rows holding a NUL byte in a text column given :data:`NUL_REASON`."""
+    text = [name for name, kind, *_ in con.execute(f"DESCRIBE ({mapped})").fetchall()
+            if kind == "VARCHAR" and name != "reason"]
+    if not text:
+        return mapped
+    found = " OR ".join(f"contains(\"{name}\", chr(0))" for name in text)
+    return (f"SELECT * REPLACE (coalesce(reason, CASE WHEN {found} THEN {sql_string(NUL_REASON)} END) AS reason) "
+            f"FROM ({mapped})")
+
+
 def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
           ingest_id: int, *, keep_first: bool) -> IngestResult:
     """Ingest one file inside the caller's transaction.
@@ -198,8 +223,14 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
     log.info("ingesting %s as %s (ingest %d)", unit.name, layout.source, ingest_id)
     scan = reader.scan_sql(unit.engine_path, layout, rejects_table=_REJECTS, rejects_scan=_REJECT_SCANS)
     target: Target = reader.TARGET
-    stored = _insert_rows(con, target, reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=keep_first),
-                          keep_first=keep_first, small=unit.size <= SMALL_FILE_BYTES)
+    nul_bytes = layout.kind != "text" or unit.nul_bytes is not False  # JSON escapes them; Parquet, gzip: unknown
+
+    def mapped(*, ordinals: bool) -> str:
+        query = reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=ordinals)
+        return _refusing_nul_bytes(con, query) if nul_bytes else query
+
+    stored = _insert_rows(con, target, mapped(ordinals=keep_first), keep_first=keep_first,
+                          small=unit.size <= SMALL_FILE_BYTES)
     if target == EVENTS and stored:
         # Joins in the streaming insert would hold the file in memory: the rows placed outside both their
         # states, the only ones whose confidence reads the neighbours, are computed again after it.
@@ -214,13 +245,12 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
     if not rejects and _data_rows(con, unit, layout) == stored:
         accepted, invalid = stored, []
     else:
-        mapped = reader.canonical_sql(layout, scan, ingest_id=ingest_id)
         # The filter reads every mapped column, as the insert did: the reader checks a value's
         # encoding only when it reads its column, so counting without them would count (and
         # number) a row the insert's read rejected.
         accepted, invalid = con.execute(
             f"SELECT count(*) FILTER (WHERE s IS NOT NULL), coalesce(list((row_ordinal, reason) ORDER BY row_ordinal) "
-            f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped}) s"
+            f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped(ordinals=True)}) s"
         ).fetchone()
     quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
     result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
@@ -251,6 +281,13 @@ def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, la
 
 def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, forced: str) -> IngestResult:
     layout = reader.detect_layout(unit.engine_path, unit.head, forced=forced)
+    if layout.kind == "text" and (unit.longest_line or 0) > MAX_LINE_BYTES:
+        # The reader skips, without a word, a line longer than its buffer (16 MB): with room
+        # for the longest line it sees the line, and rejects it as too long, in its place.
+        if unit.longest_line > LONGEST_LINE_READ:
+            raise InvalidInput(f"{unit.name}: a line of {unit.longest_line:,} bytes, which no data file has; "
+                               "split or fix the file. Nothing from it was stored.")
+        layout = replace(layout, buffer_bytes=2 * unit.longest_line + MAX_LINE_BYTES)
     if (done := _already_ingested(con, unit, layout.source)) is not None:
         return done
     ingest_id = con.execute("SELECT nextval('ingest_ids')").fetchone()[0]
