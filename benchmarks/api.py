@@ -19,17 +19,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
+import wrk
 from indicators import build
 from results import commit as current_commit
 from results import machine, record
@@ -42,26 +36,14 @@ from flashpoint.store.connection import open_store
 from flashpoint.store.layout import lay_out_events
 
 REPO = Path(__file__).resolve().parents[1]
-LUA = Path(__file__).with_name("requests.lua")
 THREADS = 2
 
 
 def _load(url: str, paths: list[str], clients: int, workdir: Path) -> dict[str, float]:
     """Send ``paths`` (in turn) from ``clients`` connections of wrk, two threads; returns wrk's
     counts and latency percentiles (ms) and the seconds the requests took."""
-    listed = workdir / "api_paths.txt"
-    listed.write_text("\n".join(paths) + "\n")
-    marker = workdir / "api_done."
-    for old in workdir.glob(marker.name + "*"):
-        old.unlink()
-    per_thread = len(paths) // THREADS
-    wrk = subprocess.Popen(["wrk", f"-t{THREADS}", f"-c{clients}", "-d600s", "--timeout", "120s", "-s", str(LUA), url,
-                            "--", str(listed), str(per_thread), str(marker)], stdout=subprocess.PIPE, text=True)
-    while len(list(workdir.glob(marker.name + "*"))) < THREADS and wrk.poll() is None:
-        time.sleep(0.02)
-    wrk.send_signal(signal.SIGINT)
-    output = wrk.communicate(timeout=60)[0]
-    return json.loads(output.strip().splitlines()[-1])
+    return wrk.finish([wrk.start(url, paths, clients=clients, threads=THREADS, requests=len(paths), workdir=workdir,
+                                 tag="api")])[0]
 
 
 def main() -> None:
@@ -75,8 +57,7 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    if shutil.which("wrk") is None:
-        sys.exit("the load generator is wrk: install it (Debian: apt-get install wrk) and run again.")
+    wrk.require()
     db = args.workdir / f"api_{args.events}.duckdb"
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -94,20 +75,7 @@ def main() -> None:
                                              "LIMIT 200").fetchall()]
         raise_alerts(con, settings, pairs=tuple(busiest), since=dt.date(2019, 1, 1))
         alerts = con.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "flashpoint", "--db", str(db), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=open(args.workdir / "api_server.log", "w"))
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{url}/api/levers").status_code == 200:
-                break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and server.poll() is None, "the server did not start"
-            time.sleep(0.2)
+    server, url = wrk.serve(db, args.workdir / "api_server.log")
     rng = random.Random(1)
     timelines = [f"/api/pairs/{rng.choice(busiest)}/ladder?since=2018-01-01" for _ in range(args.requests)]
     endpoints = {

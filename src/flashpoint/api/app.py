@@ -116,8 +116,9 @@ def create_app(settings: Settings, /) -> FastAPI:
                   description="Early warning of military escalation between states: events, warning indicators, "
                               "alerts, forecasts, diplomatic levers and scenarios.")
     answers = AnswerCache()
-    # The timeline and the alerts as sent (inside CORS, which adds headers per request).
-    app.add_middleware(KeptResponses, answers=answers, paths=r"/api/pairs/[^/]+/ladder|/api/alerts")
+    # Every read answer as sent (inside CORS, which adds headers per request): they change only with
+    # the store. Not the settings, which an admin token guards.
+    app.add_middleware(KeptResponses, answers=answers, paths=r"/api/(?!settings$).+")
     origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
@@ -206,14 +207,14 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
                 "next_offset": offset + limit if offset + limit < total else None}
 
     @app.get("/api/alerts", tags=["alerts"])
-    async def alerts(con: Con, since: dt.date | None = None, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
+    async def alerts(request: Request, since: dt.date | None = None, dyad: Annotated[str | None, Query(pattern=PAIR)] = None,
                      level: Annotated[str | None, Query(pattern=LEVEL)] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
         pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
         key = ("alerts", since, pair, level, limit)
-        return json_answer(await answers.fetch(key, lambda: json_text(list_alerts(con, since=since, dyad=pair,
-                                                                                    level=level, limit=limit))))
+        return json_answer(await answers.fetch(key, on_cursor(request, lambda con: json_text(list_alerts(
+            con, since=since, dyad=pair, level=level, limit=limit)))))
 
     @app.get("/api/overview", tags=["alerts"])
     async def current(request: Request, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:
@@ -303,23 +304,23 @@ def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> N
     """What comes next for a pair: forecast, levers, scenarios, the brief."""
 
     @app.get("/api/pairs/{pair}/forecast", tags=["forecasts"])
-    def forecast(con: Con, pair: str, target: Annotated[str, Query(pattern=r"^stage[23]$")] = "stage3",
+    async def forecast(request: Request, pair: str, target: Annotated[str, Query(pattern=r"^stage[23]$")] = "stage3",
                  horizon: Annotated[int, Query(ge=1, le=24)] = 3,
                  as_of: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None) -> dict[str, Any]:
         """P(the pair reaches the stage within ``horizon`` months), 90% interval, drivers, baselines."""
         key = ("forecast", resolve_pair(pair), target, horizon, as_of)
-        return answers.get(key, lambda: forecast_from_store(con, settings, key[1], target=target, months=horizon,
-                                                            as_of=as_of).to_dict())
+        return await answers.fetch(key, on_cursor(request, lambda con: forecast_from_store(
+            con, settings, key[1], target=target, months=horizon, as_of=as_of).to_dict()))
 
     @app.get("/api/pairs/{pair}/respond", tags=["responses"])
-    def respond(con: Con, pair: str, date: dt.date | None = None) -> dict[str, Any]:
+    async def respond(request: Request, pair: str, date: dt.date | None = None) -> dict[str, Any]:
         """The levers ranked for the pair's state, each with why, who, evidence and risks."""
         key = ("respond", resolve_pair(pair), date)
-        return answers.get(key, lambda: json.loads(json.dumps(recommendation_dict(
-            *recommend(con, settings, key[1], as_of=date)), default=str)))
+        return json_answer(await answers.fetch(key, on_cursor(request, lambda con: json.dumps(recommendation_dict(
+            *recommend(con, settings, key[1], as_of=date)), default=str))))
 
     @app.get("/api/pairs/{pair}/simulate", tags=["simulate"])
-    def simulate(con: Con, pair: str, horizon: Annotated[int, Query(ge=1, le=104)] = 26,
+    async def simulate(request: Request, pair: str, horizon: Annotated[int, Query(ge=1, le=104)] = 26,
                  runs: Annotated[int, Query(ge=100, le=20_000)] = 2000, seed: Annotated[int, Query(ge=0)] = 0,
                  intervention: Annotated[list[str] | None, Query(max_length=5)] = None,
                  miscalculation: Annotated[float, Query(ge=0, lt=1)] = 0.0, date: dt.date | None = None
@@ -328,9 +329,9 @@ def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> N
         and without levers (LEVER@4w or LEVER@4w:0.7); the same seed gives the same answer."""
         levers = tuple(intervention or ())
         key = ("simulate", resolve_pair(pair), horizon, runs, seed, levers, miscalculation, date)
-        return answers.get(key, lambda: simulation_dict(simulate_pair(
+        return await answers.fetch(key, on_cursor(request, lambda con: simulation_dict(simulate_pair(
             con, settings, key[1], horizon=horizon, runs=runs, seed=seed, interventions=levers,
-            miscalculation=miscalculation, as_of=date)))
+            miscalculation=miscalculation, as_of=date))))
 
     @app.get("/api/pairs/{pair}/brief", tags=["reports"], response_class=Response)
     async def brief(request: Request, pair: str, date: dt.date | None = None,
