@@ -1,14 +1,13 @@
-"""The contract of every registered source: it declares its citation and licence, its real rows
-ingest, and arbitrary bytes among them never make the ingest fail with anything but a clear
-error — the rows it can read are stored, the others quarantined, and every row read is
-accounted for."""
+"""The contract of every reader: a registered source declares its citation and licence, its real
+rows ingest, and arbitrary bytes among them, or its real files mutated, never make the ingest
+fail with anything but a clear error — the rows it can read are stored, the others
+quarantined with their line, and every row read is accounted for (:mod:`tests.sources.fuzzing`)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import replace
+import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,45 +18,15 @@ from flashpoint.errors import FlashpointError
 from flashpoint.sources import SOURCES, get_source
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
-from tests.sources.test_measures import TABLE as MEASURES
-from tests.sources.test_polecat import HEADER as POLECAT_HEADER
+from tests.sources.fuzzing import CASES, check_ingest, mutate
 
-DATA = Path(__file__).resolve().parents[1] / "data"
-
-
-def _records(path: Path, count: int) -> bytes:
-    """The header and the first ``count`` records of a CSV file, written again (records may span lines)."""
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        rows = [row for _, row in zip(range(count + 1), reader)]
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue().encode()
-
-
-def _lines(path: Path, count: int, *, start: int = 0) -> bytes:
-    with open(path, "rb") as fh:
-        return b"".join(fh.readlines()[start:start + count])
-
-
-#: Per source: the file name to write (readers detect by layout and some by name) and a few real
-#: rows of its format, from the shared data (or constructed, for POLECAT and the measures table).
+#: Per registered source: its case in :data:`tests.sources.fuzzing.CASES` (a file name its reader
+#: detects, and a few real rows of its format).
 SAMPLES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
-    "gdelt": ("20170701234500.export.CSV", lambda _: _lines(DATA / "gdelt2_export_20170701234500_head.tsv", 6)),
-    "acled": ("acled.csv", lambda shared: _records(shared / "acled_acledR" / "acled_old_dummy.csv", 5)),
-    "ucdp": ("ged.csv", lambda shared: _records(shared / "ucdp_misc" / "ucdp_ged_ethiopia_extract.csv", 5)),
-    "icews": ("icews14_test.txt", lambda shared: _lines(shared / "icews_tkg_subsets" / "icews14_test.txt", 6)),
-    "polecat": ("polecat.tsv", lambda _: ("\t".join(POLECAT_HEADER) + "\n" + "\t".join(
-        {"Event ID": "p1", "Event Date": "2022-10-10", "Event Type": "FIGHT", "Event Mode": "aerial",
-         "Actor Country": "RUS", "Recipient Country": "UKR", "Country": "UKR"}.get(name, "")
-        for name in POLECAT_HEADER) + "\n").encode()),
-    "milex": ("milex_Current_US.csv", lambda shared: _records(shared / "sipri_milex" / "milex_Current_US.csv", 12)),
-    "crises": ("icb1v14_system_level.csv",
-               lambda shared: _records(shared / "icb_v14" / "icb1v14_system_level.csv", 5)),
-    "terminations": ("ucdp_conflict_termination_v3_2021.csv",
-                     lambda shared: _records(shared / "ucdp_misc" / "ucdp_conflict_termination_v3_2021.csv", 5)),
-    "measures": ("measures.csv", lambda _: "".join(MEASURES.splitlines(keepends=True)[:5]).encode()),
-}
+    name: (CASES[case].file_name, CASES[case].sample)
+    for name, case in {"gdelt": "gdelt2", "acled": "acled", "ucdp": "ucdp", "icews": "icews", "polecat": "polecat",
+                       "milex": "milex", "crises": "crises", "terminations": "terminations",
+                       "measures": "measures"}.items()}
 NAMES = sorted(SAMPLES)
 
 
@@ -104,15 +73,24 @@ def test_arbitrary_bytes_among_real_rows_never_break_an_ingest(shared_data: Path
     path.write_bytes(_with_garbage(sample(shared_data), garbage))
     module = get_source(name)
     with open_store(Settings(db=folder / "store.duckdb", threads=1)) as con:
-        try:
-            [result] = ingest_paths(con, [str(path)], reader=module)
-        except FlashpointError:  # the whole file refused, with a message: nothing of it kept
-            assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
-            assert con.execute(f"SELECT count(*) FROM {module.TARGET.table}").fetchone()[0] == 0
-            return
-        quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
-    assert result.rows_read == result.rows_stored + result.rows_duplicate + result.rows_quarantined
-    assert quarantined == result.rows_quarantined
+        check_ingest(con, path, module, text=True)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("case", sorted(CASES))
+@hsettings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(min_value=0, max_value=2**32))
+def test_mutated_real_files_of_every_reader_keep_the_contract(shared_data: Path, tmp_path_factory, case: str,
+                                                              seed: int) -> None:  # noqa: ANN001
+    """Bytes flipped, lines cut, repeated or added, separators swapped, special values and long
+    fields inserted: nothing but a clear error, every row read accounted for, every quarantined
+    text row with its line, no NUL stored (the longer run: ``python -m tests.sources.fuzzing``)."""
+    folder = tmp_path_factory.mktemp("mutated")
+    found = CASES[case]
+    path = folder / found.file_name
+    path.write_bytes(mutate(found.sample(shared_data), random.Random(seed)))
+    with open_store(Settings(db=folder / "store.duckdb", threads=1)) as con:
+        check_ingest(con, path, found.reader(folder), text=found.text)
 
 
 #: Whole files no reader may crash on (each was a traceback): only a BOM, a .parquet that is not

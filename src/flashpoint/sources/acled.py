@@ -70,7 +70,7 @@ def _actor_type(name: str, inter: str) -> str:
     """SQL: a CAMEO actor type from ACLED's actor name and interaction code (docs/event-types.md)."""
     return (f"CASE WHEN {name} LIKE 'Military Forces of %' THEN 'MIL' WHEN {name} LIKE 'Police Forces of %' THEN 'COP' "
             f"WHEN {name} LIKE 'Government of %' THEN 'GOV' "
-            f"ELSE CASE CAST(try_cast({inter} AS DOUBLE) AS INTEGER) WHEN 1 THEN 'MIL' WHEN 2 THEN 'REB' "
+            f"ELSE CASE try_cast(try_cast({inter} AS DOUBLE) AS INTEGER) WHEN 1 THEN 'MIL' WHEN 2 THEN 'REB' "
             f"WHEN 3 THEN 'UAF' WHEN 4 THEN 'UAF' WHEN 5 THEN 'CVL' WHEN 6 THEN 'CVL' WHEN 7 THEN 'CVL' END END")
 
 
@@ -99,7 +99,7 @@ SELECT
   a1.iso3 AS actor1_iso3, {_actor_type("v.actor1", "v.inter1")} AS actor1_type, v.actor1 AS actor1_name,
   a2.iso3 AS actor2_iso3, {_actor_type("v.actor2", "v.inter2")} AS actor2_type, v.actor2 AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
-  CAST(try_cast(v.fatalities AS DOUBLE) AS INTEGER) AS fatalities,
+  try_cast(try_cast(v.fatalities AS DOUBLE) AS INTEGER) AS fatalities,
   len(string_split(v.sources, ';')) AS num_sources,
   coalesce(iso.iso3, cn.iso3) AS location_iso3, v.admin1,
   try_cast(v.lat AS DOUBLE) AS lat, try_cast(v.lon AS DOUBLE) AS lon,
@@ -112,6 +112,6 @@ FROM v
 {human_coded_join("acled", "v.etype", "v.subtype")}
 {country_join("a1", "name", f"lower({_actor_country('v.actor1')})")}
 {country_join("a2", "name", f"lower({_actor_country('v.actor2')})")}
-{country_join("iso", "iso_numeric", "CAST(CAST(try_cast(v.iso AS DOUBLE) AS INTEGER) AS VARCHAR)")}
+{country_join("iso", "iso_numeric", "CAST(try_cast(try_cast(v.iso AS DOUBLE) AS INTEGER) AS VARCHAR)")}
 {country_join("cn", "name", "lower(v.country)")}
 """

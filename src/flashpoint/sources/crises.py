@@ -40,14 +40,14 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
 
 
 def _day_known(year: str, month: str, day: str) -> str:
-    y, m, d = (f"CAST(try_cast(v.r ->> '{c}' AS DOUBLE) AS INTEGER)" for c in (year, month, day))
+    y, m, d = (f"try_cast(try_cast(v.r ->> '{c}' AS DOUBLE) AS INTEGER)" for c in (year, month, day))
     return f"try_strptime(format('{{}}-{{}}-{{}}', {y}, {m}, {d}), '%Y-%m-%d') IS NOT NULL"
 
 
 def _date(year: str, month: str, day: str) -> str:
     """SQL: the date of ICB's year, month and day columns; the first of the month when the day
     is missing or not a day of that month (ICB codes unknown days with out-of-range values)."""
-    y, m, d = (f"CAST(try_cast(v.r ->> '{c}' AS DOUBLE) AS INTEGER)" for c in (year, month, day))
+    y, m, d = (f"try_cast(try_cast(v.r ->> '{c}' AS DOUBLE) AS INTEGER)" for c in (year, month, day))
     return (f"CAST(coalesce(try_strptime(format('{{}}-{{}}-{{}}', {y}, {m}, {d}), '%Y-%m-%d'), "
             f"try_strptime(format('{{}}-{{}}-1', {y}, {m}), '%Y-%m-%d')) AS DATE)")
 
@@ -55,13 +55,13 @@ def _date(year: str, month: str, day: str) -> str:
 def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:
     """SELECT mapping ICB rows to ``crises`` rows plus ``row_ordinal`` and ``reason``."""
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
-    named = ", ".join(f"CAST(try_cast(v.r ->> '{column}' AS DOUBLE) AS INTEGER) AS {name}"
+    named = ", ".join(f"try_cast(try_cast(v.r ->> '{column}' AS DOUBLE) AS INTEGER) AS {name}"
                       for name, column in NAMED.items())
     start, end = _date("yrtrig", "motrig", "datrig"), _date("yrterm", "moterm", "daterm")
     return f"""
 WITH v AS (SELECT {ordinal} AS row_ordinal, to_json(r) AS r, r.crisno AS crisno FROM {scan} AS r)
 SELECT
-  v.row_ordinal, 'icb' AS source, CAST(try_cast(v.crisno AS DOUBLE) AS INTEGER) AS crisis_id,
+  v.row_ordinal, 'icb' AS source, try_cast(try_cast(v.crisno AS DOUBLE) AS INTEGER) AS crisis_id,
   v.r ->> 'crisname' AS name, {start} AS start_date, {_day_known("yrtrig", "motrig", "datrig")} AS start_day_known,
   {end} AS end_date, {_day_known("yrterm", "moterm", "daterm")} AS end_day_known, {named},
   CAST(v.r AS JSON) AS attributes, {int(ingest_id)} AS ingest_id,

@@ -143,7 +143,7 @@ class MappedCsvReader:
         if system == "iso3":
             return f"{alias}.iso3", iso3_join(alias, value)
         code = f"lower({value})" if system == "name" else (
-            f"CAST(CAST(try_cast({value} AS DOUBLE) AS INTEGER) AS VARCHAR)" if system in ("gw", "cow", "iso_numeric")
+            f"try_cast(try_cast(try_cast({value} AS DOUBLE) AS INTEGER) AS VARCHAR)" if system in ("gw", "cow", "iso_numeric")
             else f"upper({value})")
         return f"{alias}.iso3", country_join(alias, system, code)
 
@@ -179,7 +179,7 @@ SELECT
   {countries['actor2_country'][0]} AS actor2_iso3, {self._value('actor2_type')} AS actor2_type,
   {self._value('actor2_name')} AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
-  CAST(try_cast({self._value('fatalities')} AS DOUBLE) AS INTEGER) AS fatalities,
+  try_cast(try_cast({self._value('fatalities')} AS DOUBLE) AS INTEGER) AS fatalities,
   {countries['location_country'][0]} AS location_iso3, {self._value('admin1')} AS admin1,
   try_cast({self._value('lat')} AS DOUBLE) AS lat, try_cast({self._value('lon')} AS DOUBLE) AS lon,
   {self._value('source_url')} AS source_url, {self._value('source_ref')} AS source_ref,

@@ -20,6 +20,7 @@ from flashpoint.sources.tabular import (
     EXTRA_COLUMN,
     Layout,
     Parsed,
+    column_labels,
     country_join,
     fields_cte,
     invalid_when,
@@ -116,8 +117,8 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
     fields = _fields(first, delimiter)
     if fields and fields[0].strip().lower() == "globaleventid":
         data = _fields(second, delimiter)
-        names = ["_row_name"] + fields if len(data) == len(fields) + 1 else fields
-        return Layout(source=_version_from_names(names, forced), kind="text", columns=tuple(names),
+        names = column_labels(tuple(["_row_name"] + fields if len(data) == len(fields) + 1 else fields))
+        return Layout(source=_version_from_names(names, forced), kind="text", columns=names,
                       delimiter=delimiter, quote='"', header_lines=1, null_strings=("", "NA"), lenient=True,
                       parsed=_parsed(tuple(names)), date_format="%Y%m%d")
     count = len(first.rstrip("\r\n").split(delimiter))

@@ -63,17 +63,29 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
     try:
         layout = header_layout(path, head, source="sipri", key="Country")
     except UnknownFormat:
-        return replace(header_layout(path, head, source="cow_nmc", key="milex"), unit=_NMC_UNIT)
+        layout = header_layout(path, head, source="cow_nmc", key="milex")
+        missing = {"ccode", "year"} - {c.lower() for c in layout.columns}
+        if missing:
+            raise UnknownFormat(f"{path}: a COW NMC file needs columns ccode, year and milex; it lacks "
+                                f"{', '.join(sorted(missing))}.") from None
+        return replace(layout, unit=_NMC_UNIT)
     stem = path.stem.lower().removeprefix("milex_")
     unit = next((unit for sheet, unit in SIPRI_UNITS.items() if stem.endswith(sheet)), None)
     if unit is None:
         raise UnknownFormat(f"{path}: a SIPRI sheet, but its name does not say which one; name it like "
                             f"milex_<sheet>.csv with <sheet> one of {', '.join(SIPRI_UNITS)}.")
+    if not _years(layout):
+        raise UnknownFormat(f"{path}: a SIPRI sheet without a column of a year (1949, 1950, ...): nothing to read.")
     return replace(layout, unit=unit)
 
 
+def _years(layout: Layout) -> list[str]:
+    """The columns of a SIPRI sheet that hold a year's values."""
+    return [c for c in layout.columns if c.isdigit() and len(c) == 4]
+
+
 def _sipri_sql(layout: Layout, scan: str, ingest_id: int, ordinals: bool) -> str:
-    years = [c for c in layout.columns if c.isdigit() and len(c) == 4]
+    years = _years(layout)
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
     pairs = ", ".join(f"({int(y)}, v.\"{y}\")" for y in years)
     marks = sql_strings(_NOT_AVAILABLE)
@@ -98,11 +110,11 @@ FROM long
 
 def _nmc_sql(layout: Layout, scan: str, ingest_id: int, ordinals: bool) -> str:
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
-    code = "CAST(CAST(try_cast(v.ccode AS DOUBLE) AS INTEGER) AS VARCHAR)"
+    code = "CAST(try_cast(try_cast(v.ccode AS DOUBLE) AS INTEGER) AS VARCHAR)"
     return f"""
 WITH v AS (SELECT {ordinal} AS row_ordinal, r.ccode, r.year, trim(r.milex) AS raw FROM {scan} AS r)
 SELECT
-  v.row_ordinal, 'cow_nmc' AS source, c.iso3, CAST(try_cast(v.year AS DOUBLE) AS INTEGER) AS year,
+  v.row_ordinal, 'cow_nmc' AS source, c.iso3, try_cast(try_cast(v.year AS DOUBLE) AS INTEGER) AS year,
   try_cast(v.raw AS DOUBLE) AS value, {sql_string(layout.unit or "")} AS unit, 'COW ' || {code} AS country_name,
   {int(ingest_id)} AS ingest_id,
   CASE WHEN c.code IS NULL THEN format('COW state number {{}} is not in the COW state list', v.ccode)

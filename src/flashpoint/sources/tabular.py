@@ -185,12 +185,28 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
         kind = "text"
     if key.lower() not in {n.strip().lower() for n in names}:
         raise UnknownFormat(f"{path}: not {source} data: expected a column named '{key}', found {_columns_seen(names)}.")
-    return Layout(source=source, kind=kind, columns=tuple(n.strip() for n in names), delimiter=delimiter,
+    return Layout(source=source, kind=kind, columns=column_labels(names), delimiter=delimiter,
                   quote='"', header_lines=1 if kind == "text" else 0, null_strings=null_strings)
 
 
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: What a column name looks like; a first line of other text is not echoed back (it may be a secret).
 _COLUMN_NAME: Final = re.compile(r"[\w .()/#%-]{1,40}")
+
+
+def column_labels(names: tuple[str, ...], /) -> tuple[str, ...]:
+    """The reader's labels of a header's columns: its names trimmed, without control characters
+    (a NUL ends a SQL string), an empty one called ``column<n>`` and a repeated one (in any case)
+    given a suffix, so that the first column of a name is the one read."""
+    labels: list[str] = []
+    seen: set[str] = set()
+    for number, name in enumerate(names, start=1):
+        label = _CONTROL.sub("", name).strip() or f"column{number}"
+        while label.lower() in seen:
+            label = f"{label}_{number}"
+        seen.add(label.lower())
+        labels.append(label)
+    return tuple(labels)
 
 
 def _columns_seen(names: tuple[str, ...], /) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
+from flashpoint.errors import UnknownFormat
 from flashpoint.sources.tabular import Layout, Target, country_join, header_layout, invalid_when, scan_sql
 
 __all__ = ["CITATION", "FORMATS", "LICENSE", "OUTCOMES", "TARGET", "canonical_sql", "detect_layout", "scan_sql"]
@@ -31,8 +32,12 @@ OUTCOMES: Final = {1: "peace agreement", 2: "ceasefire", 3: "victory for side A"
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
-    """Layout of a UCDP Conflict Termination file (it has a ``conflictep_id`` column)."""
-    return header_layout(path, head, source="ucdp_termination", key="conflictep_id")
+    """Layout of a UCDP Conflict Termination file (it has a ``conflictep_id`` and an ``ependdate`` column)."""
+    layout = header_layout(path, head, source="ucdp_termination", key="conflictep_id")
+    if "ependdate" not in {c.lower() for c in layout.columns}:
+        raise UnknownFormat(f"{path}: a UCDP Conflict Termination file needs an 'ependdate' column (the episode's "
+                            "end); it has none.")
+    return layout
 
 
 def _date(value: str) -> str:
@@ -43,19 +48,19 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     """SELECT mapping episodes to ``terminations`` rows plus ``row_ordinal`` and ``reason``."""
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
     outcomes = ", ".join(f"({k}, '{v}')" for k, v in OUTCOMES.items())
-    gw = "CAST(CAST(try_cast(trim(split_part(v.r ->> 'gwno_loc', ',', 1)) AS DOUBLE) AS INTEGER) AS VARCHAR)"
-    code = "CAST(try_cast(v.r ->> 'outcome' AS DOUBLE) AS INTEGER)"
+    gw = "CAST(try_cast(try_cast(trim(split_part(v.r ->> 'gwno_loc', ',', 1)) AS DOUBLE) AS INTEGER) AS VARCHAR)"
+    code = "try_cast(try_cast(v.r ->> 'outcome' AS DOUBLE) AS INTEGER)"
     return f"""
 WITH v AS (SELECT {ordinal} AS row_ordinal, to_json(r) AS r, r.conflictep_id AS episode,
                   r.ependdate AS ended FROM {scan} AS r)
 SELECT
-  v.row_ordinal, 'ucdp' AS source, CAST(try_cast(v.episode AS DOUBLE) AS BIGINT) AS episode_id,
-  CAST(try_cast(v.r ->> 'year' AS DOUBLE) AS INTEGER) AS year,
-  CAST(try_cast(v.r ->> 'conflict_id' AS DOUBLE) AS BIGINT) AS conflict_id,
+  v.row_ordinal, 'ucdp' AS source, try_cast(try_cast(v.episode AS DOUBLE) AS BIGINT) AS episode_id,
+  try_cast(try_cast(v.r ->> 'year' AS DOUBLE) AS INTEGER) AS year,
+  try_cast(try_cast(v.r ->> 'conflict_id' AS DOUBLE) AS BIGINT) AS conflict_id,
   v.r ->> 'side_a' AS side_a, v.r ->> 'side_b' AS side_b, loc.iso3 AS location_iso3,
   {_date("v.r ->> 'start_date2'")} AS start_date, {_date("v.ended")} AS end_date,
   {code} AS outcome, o.label AS outcome_label,
-  CAST(try_cast(v.r ->> 'recur' AS DOUBLE) AS INTEGER) = 1 AS recurred,
+  try_cast(try_cast(v.r ->> 'recur' AS DOUBLE) AS INTEGER) = 1 AS recurred,
   CAST(v.r AS JSON) AS attributes, {int(ingest_id)} AS ingest_id,
   CASE WHEN v.episode IS NULL THEN 'conflictep_id is empty'
        {invalid_when("conflictep_id", "episode", "try_cast(v.episode AS DOUBLE) IS NULL", "a number")}

@@ -59,7 +59,7 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
 def _gw(code: str) -> str:
     """SQL: the first Gleditsch–Ward number of a GED code field ('652', '652.0', '2, 200')."""
     first = f"trim(split_part({code}, ',', 1))"
-    return f"CAST(CAST(try_cast({first} AS DOUBLE) AS INTEGER) AS VARCHAR)"
+    return f"CAST(try_cast(try_cast({first} AS DOUBLE) AS INTEGER) AS VARCHAR)"
 
 
 def _government(side: str) -> str:
@@ -94,10 +94,10 @@ def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: boo
     """SELECT mapping GED rows to canonical event columns plus ``row_ordinal`` and ``reason``."""
     return f"""
 WITH {fields_cte(layout, scan, _FIELDS, ordinals=ordinals)},
-w AS (SELECT *, CAST(try_cast(violence AS DOUBLE) AS INTEGER) AS violence_code FROM v)
+w AS (SELECT *, try_cast(try_cast(violence AS DOUBLE) AS INTEGER) AS violence_code FROM v)
 SELECT
   v.row_ordinal,
-  'ucdp:' || CAST(CAST(try_cast(v.eid AS DOUBLE) AS BIGINT) AS VARCHAR) AS event_id,
+  'ucdp:' || CAST(try_cast(try_cast(v.eid AS DOUBLE) AS BIGINT) AS VARCHAR) AS event_id,
   'ucdp' AS source,
   try_cast(left(v.start, 10) AS DATE) AS event_date,
   CASE WHEN v.side_a LIKE 'Government of %' THEN coalesce(ga.iso3, na.iso3) ELSE loc.iso3 END AS actor1_iso3,
@@ -105,10 +105,10 @@ SELECT
   CASE WHEN v.side_b LIKE 'Government of %' THEN coalesce(gb.iso3, nb.iso3) ELSE loc.iso3 END AS actor2_iso3,
   {_actor_type("v.side_b", "v.violence_code", target=True)} AS actor2_type, v.side_b AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
-  CAST(try_cast(v.best AS DOUBLE) AS INTEGER) AS fatalities,
-  CAST(try_cast(v.low AS DOUBLE) AS INTEGER) AS fatalities_low,
-  CAST(try_cast(v.high AS DOUBLE) AS INTEGER) AS fatalities_high,
-  CAST(try_cast(v.nsources AS DOUBLE) AS INTEGER) AS num_sources,
+  try_cast(try_cast(v.best AS DOUBLE) AS INTEGER) AS fatalities,
+  try_cast(try_cast(v.low AS DOUBLE) AS INTEGER) AS fatalities_low,
+  try_cast(try_cast(v.high AS DOUBLE) AS INTEGER) AS fatalities_high,
+  try_cast(try_cast(v.nsources AS DOUBLE) AS INTEGER) AS num_sources,
   loc.iso3 AS location_iso3, v.admin1,
   try_cast(v.lat AS DOUBLE) AS lat, try_cast(v.lon AS DOUBLE) AS lon,
   v.article AS source_ref,

@@ -41,6 +41,8 @@ RAW_KEPT = 1 << 16
 REASON_KEPT = 400
 _REJECTS = "flashpoint_rejects"
 _REJECT_SCANS = "flashpoint_reject_scans"
+#: The engine reader's words when a strict layout's quotes or line breaks lose it.
+_UNFOLLOWED = "CSV Parser state machine reached an invalid state"
 #: The value in the engine reader's message for a value it could not parse.
 _UNPARSED = re.compile(r'Could not convert string "(.*)" to \'')
 #: The counts in the engine reader's message for a row with a wrong number of columns.
@@ -137,10 +139,15 @@ def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, scan: s
         lines, rejected_lines, text = locate_rows(
             unit.engine_path, ordinals={o for o, _ in invalid}, rejected={record for record, _ in rejects},
             header_lines=layout.header_lines, quote=layout.quote, delimiter=layout.delimiter)
-        found = [(rejected_lines.get(record), reason) for record, reason in rejects]
-        found += [(lines.get(o), reason) for o, reason in invalid]
-        rows = [(ingest_id, unit.name, line, text.get(line), reason)
-                for line, reason in sorted(found, key=lambda f: f[0] or 0)]
+        # A record the engine counted other than a line reader would (line breaks of mixed kinds)
+        # keeps the engine's line number and its own copy of the record's text, never another line's.
+        unlocated = [record for record, _ in rejects if record not in rejected_lines]
+        engine_text = dict(con.execute(f"SELECT line, first(csv_line) FROM {_REJECTS} WHERE list_contains(?, line) "
+                                       f"GROUP BY line", [unlocated]).fetchall()) if unlocated else {}
+        found = [(rejected_lines[record], text.get(rejected_lines[record]), reason) if record in rejected_lines
+                 else (record, engine_text.get(record), reason) for record, reason in rejects]
+        found += [(lines.get(o), text.get(lines.get(o)), reason) for o, reason in invalid]
+        rows = [(ingest_id, unit.name, line, raw, reason) for line, raw, reason in sorted(found, key=lambda f: f[0] or 0)]
     if rows:
         # A reason quotes a value, cut by the readers; a raw line is kept up to what an analyst reads.
         con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
@@ -273,8 +280,13 @@ def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, la
         log.info("%s repeats event ids; loading it again keeping the first row of each", unit.name)
         return None
     except duckdb.Error as exc:
+        if _UNFOLLOWED in str(exc):
+            raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: the reader cannot follow its line "
+                               "breaks or quotes (a carriage return alone among line feeds, or a quote opened inside "
+                               "a value). Nothing from this file was stored: make its line breaks one kind (such as "
+                               "with dos2unix) or fix the quote, and ingest it again.") from exc
         raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. "
-                           "Nothing from this file was stored.") from None
+                           "Nothing from this file was stored.") from exc
     log.info("ingested %s: %s", unit.name, result)
     return result
 
