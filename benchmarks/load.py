@@ -13,14 +13,16 @@ Builds the demo store (``flashpoint demo --out``: the bundled real GDELT slice),
    among the endpoints of the mix, one wrk run per endpoint, all at once, send ``--requests``
    requests in all, each connection its endpoint's paths in turn. Reports per endpoint the
    requests, errors, p50, p95 and p99; target: 0 errors, p95 ≤ 1 s.
-3. **soak**: for ``--soak-seconds``, the clients go on over the mix, while the server
-   process's resident memory (``VmRSS``) is sampled every 5 s. Reports RSS after the load,
+3. **soak**: for ``--soak-seconds``, the clients go on over the mix and over daily timelines
+   from each of 672 days for 6 pairs (4,032 answers never asked for before, which fill the kept
+   answers to their bound), while the server process's resident memory (``VmRSS``) is sampled
+   every 5 s. Reports RSS after the load,
    its highest and its last figure; target: flat once the caches are full (the last third's
    highest within 10% of the first third's).
 
 Appends the figures to ``benchmarks/RESULTS.md``.
 
-Usage: python benchmarks/load.py [--clients 200] [--requests 20000] [--soak-seconds 600] [--no-record]
+Usage: python benchmarks/load.py [--clients 200] [--requests 100000] [--soak-seconds 600] [--no-record]
 """
 
 from __future__ import annotations
@@ -73,10 +75,19 @@ def _first_answers(url: str) -> dict[str, list[float]]:
     return first
 
 
-def _runs(url: str, clients: int, requests: int, workdir: Path, tag: str, seconds: float) -> dict[str, wrk.Run]:
-    """One wrk run per endpoint of the mix, all at once, sharing ``clients`` connections and
-    ``requests`` requests."""
-    paths = mix()
+def distinct() -> list[str]:
+    """Timelines asked for from every day of the demo's span, day by day: each a new answer to
+    compute and keep, so that the soak fills the kept answers to their bound."""
+    days = [f"2011-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)] + \
+           [f"2012-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
+    return [f"/api/pairs/{p}/ladder?freq=day&since={d}" for d in days for p in PAIRS]
+
+
+def _runs(url: str, clients: int, requests: int, workdir: Path, tag: str, seconds: float,
+          paths: dict[str, list[str]] | None = None) -> dict[str, wrk.Run]:
+    """One wrk run per endpoint of ``paths`` (the mix), all at once, sharing ``clients``
+    connections and ``requests`` requests."""
+    paths = paths or mix()
     return {name: wrk.start(url, found, clients=max(clients // len(paths), 1), threads=1,
                             requests=requests // len(paths), workdir=workdir, tag=f"{tag}{i}", seconds=seconds)
             for i, (name, found) in enumerate(paths.items())}
@@ -92,7 +103,7 @@ def _rss_mb(pid: int) -> float:
 def _soak(url: str, clients: int, seconds: float, pid: int, workdir: Path) -> tuple[list[tuple[float, float]], int]:
     """The mix for ``seconds`` with the server's RSS sampled every 5 s: (seconds since the
     start, MB) and the failed requests."""
-    runs = _runs(url, clients, 10**12, workdir, "soak", seconds)
+    runs = _runs(url, clients, 10**12, workdir, "soak", seconds, {**mix(), "distinct timelines": distinct()})
     started = time.monotonic()
     samples = []
     while any(run.process.poll() is None for run in runs.values()):

@@ -43,3 +43,7 @@ class StoreError(FlashpointError, RuntimeError):
 
 class RemoteError(FlashpointError, ConnectionError):
     """A remote source cannot be reached, or answers what it should not (an error, not JSON, a loop)."""
+
+
+class TooLarge(FlashpointError, ValueError):
+    """An answer larger than the server sends: the message says how to ask for less."""

@@ -176,3 +176,29 @@ def test_a_file_filling_a_gap_is_checked_against_the_md5_of_gdelts_master_list(l
     assert status[0][0] == "failed" and "does not match GDELT's list" in status[0][1]
     assert any(path == "/gdeltv2/masterfilelist.txt" and ranged == f"bytes=-{1 << 20}"
                for path, ranged in feed_server.requests)  # the end of the list only
+
+
+@pytest.mark.shared_data
+def test_alerts_sent_just_before_a_kill_are_not_repeated_in_the_file_and_carry_one_key(
+        live, feed_server, exports) -> None:  # noqa: ANN001
+    settings, _ = live
+    keys: list[str] = []
+
+    def hook(method: str, query: dict, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
+        keys.append(headers.get("Idempotency-Key"))
+        return 200, {}, b"ok"
+
+    feed_server.routes["/hook"] = hook
+    _publish(feed_server, exports, STAMPS[0])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        sent = con.execute("SELECT count(*) FROM alert_deliveries WHERE sink = 'jsonl'").fetchone()[0]
+        # A kill between sending an alert and recording it: its delivery to each sink was not written.
+        con.execute("DELETE FROM alert_deliveries WHERE rowid IN (SELECT max(rowid) FROM alert_deliveries GROUP BY sink)")
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+        recorded = con.execute("SELECT count(*) FROM alert_deliveries WHERE sink = 'jsonl'").fetchone()[0]
+    lines = [json.loads(line) for line in settings.alerts_jsonl.read_text().splitlines()]
+    assert sent > 0 and recorded == sent
+    assert len(lines) == sent  # the file holds each alert once
+    assert len(keys) == sent + 1 and len(set(keys)) == sent and None not in keys  # the webhook can tell the repeat

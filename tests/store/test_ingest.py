@@ -19,7 +19,8 @@ from flashpoint.errors import InvalidInput
 from flashpoint.sources import gdelt
 from flashpoint.store import files
 from flashpoint.store.connection import open_store
-from flashpoint.store.ingest import ingest_paths
+from flashpoint.sources.series import SeriesReader
+from flashpoint.store.ingest import UNENDED_REASON, ingest_paths
 from flashpoint.store.queries import store_stats
 
 # Distinct GLOBALEVENTIDs in the shared files, counted independently by _distinct_ids below.
@@ -305,3 +306,20 @@ def test_a_kill_at_any_phase_after_the_commit_leaves_a_store_a_rerun_makes_exact
     assert rerun.returncode == 0, rerun.stderr
     assert "1 file skipped" in rerun.stdout  # committed before the kill: not read twice
     assert _store_digest(db) == _store_digest(reference)
+
+
+def test_a_feeds_last_row_no_line_break_ends_is_quarantined_and_a_tables_is_stored_and_named(
+        settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    export = "\n".join(gdelt2_lines[:4]) + "\n" + gdelt2_lines[4][:-20]  # a GDELT download cut short
+    (tmp_path / "20170701234500.export.CSV").write_text(export, encoding="utf-8")
+    table = "date,iso3_a,iso3_b,edge_weight\n2018-01-01,RUS,UKR,-2.5\n2018-01-02,RUS,UKR,-3.25"  # as ICB's ends
+    (tmp_path / "series.csv").write_text(table, encoding="utf-8")
+    with open_store(settings) as con:
+        [feed] = ingest_paths(con, [str(tmp_path / "20170701234500.export.CSV")], reader=gdelt)
+        quarantined = con.execute("SELECT line_number, raw_line, reason FROM quarantine").fetchall()
+        [series] = ingest_paths(con, [str(tmp_path / "series.csv")], reader=SeriesReader("edge_weight"))
+        values = con.execute("SELECT value FROM pair_series ORDER BY date").fetchall()
+    assert (feed.rows_read, feed.rows_stored, feed.rows_quarantined, feed.unended_line) == (5, 4, 1, None)
+    assert quarantined == [(5, gdelt2_lines[4][:-20], UNENDED_REASON)]
+    assert (series.rows_stored, series.rows_quarantined, series.unended_line) == (2, 0, 3)
+    assert values == [(-2.5,), (-3.25,)]

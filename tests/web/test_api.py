@@ -178,3 +178,14 @@ def test_answers_carry_security_headers_and_other_hosts_get_none(server: str) ->
     assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
     rebound = httpx.get(f"{server}/api/stats", headers={"Host": "attacker.example"})
     assert rebound.status_code == 400
+
+
+def test_an_answer_past_what_the_server_sends_is_refused_with_how_to_ask_for_less(server: str, monkeypatch) -> None:  # noqa: ANN001
+    from flashpoint.api import app as api
+
+    monkeypatch.setattr(api, "MAX_ANSWER_BYTES", 10_000)  # the bound (32 MB) scaled down with the answer
+    big = httpx.get(f"{server}/api/pairs/GEO-RUS/indicators", params={"freq": "day", "since": "2012-02-03"}, timeout=60)
+    assert big.status_code == 413 and "ask for less, with since and until" in big.json()["error"]
+    small = httpx.get(f"{server}/api/pairs/GEO-RUS/indicators", params={"freq": "year", "since": "2012-01-01"},
+                      timeout=60)
+    assert small.status_code == 200 and len(small.content) <= 10_000

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flashpoint import __version__
-from flashpoint.api.cache import AnswerCache, KeptResponses
+from flashpoint.api.cache import KEPT_BYTES, AnswerCache, KeptResponses
 from flashpoint.api.deps import Con
 from flashpoint.api.security import SecurityHeaders, allowed_hosts
 from flashpoint.config import Settings
@@ -36,6 +36,7 @@ from flashpoint.errors import (
     InvalidInput,
     NotPermitted,
     StoreError,
+    TooLarge,
     UnknownCountry,
     UnknownSource,
 )
@@ -72,6 +73,8 @@ from flashpoint.store.queries import (
 )
 from flashpoint.web.pages import add_pages, error_page
 
+#: The largest answer the server sends: what it keeps of one answer.
+MAX_ANSWER_BYTES = KEPT_BYTES // 8
 PAIR = r"^[A-Za-z]{3}-[A-Za-z]{3}$"
 FREQ = r"^(day|week|month|year)$"
 LEVEL = r"^(watch|warning|critical)$"
@@ -88,7 +91,16 @@ def on_cursor(request: Request, compute: Callable[[duckdb.DuckDBPyConnection], A
 
 def json_answer(text: str) -> Response:
     """A response of JSON text encoded once: the cached answers are sent as they were encoded,
-    without FastAPI encoding their rows again for every request."""
+    without FastAPI encoding their rows again for every request.
+
+    Raises
+    ------
+    TooLarge
+        When the text passes :data:`MAX_ANSWER_BYTES` (what the server keeps of one answer).
+    """
+    if len(text) > MAX_ANSWER_BYTES:
+        raise TooLarge(f"the answer would be {len(text) / 1e6:,.0f} MB, over the {MAX_ANSWER_BYTES / 1e6:,.0f} MB the "
+                       "server sends: ask for less, with since and until, a coarser freq (week, month), or one pair.")
     return Response(text, media_type="application/json")
 
 
@@ -99,6 +111,8 @@ def _status(exc: FlashpointError) -> int:
         return 503
     if isinstance(exc, NotPermitted):
         return 403
+    if isinstance(exc, TooLarge):
+        return 413
     return 422 if isinstance(exc, InvalidInput) else 400
 
 

@@ -131,6 +131,10 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
         + (f"; {quantity(skipped, 'file')} skipped (already ingested)" if skipped else "")
         + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else "")
     )
+    for result in results:
+        if result.unended_line is not None:
+            out.print(f"note: {result.path} ends without a line break: its last row (line {result.unended_line:,}) "
+                      "was stored; if the file was cut short (a download interrupted), that row may be cut.")
     if placed is not None:
         print_actor_coverage(placed)
 

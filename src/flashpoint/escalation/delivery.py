@@ -4,6 +4,11 @@ Each delivery is recorded in ``alert_deliveries`` (alert, sink, level), so a res
 delivers what it had not and repeats nothing; an alert upgraded to a higher level is
 delivered again, once. A webhook POST is retried with exponential back-off; an alert it
 still refuses stays undelivered to that sink and is tried again in the next cycle.
+
+A process killed between sending an alert and recording it sends that alert again when it
+restarts: the JSON-lines file does not take it twice (it is then the file's last line), and
+each webhook POST carries ``Idempotency-Key: <alert_id>:<level>``, the same for a repeat, so
+that the receiver can drop it.
 """
 
 from __future__ import annotations
@@ -46,10 +51,27 @@ def _pending(con: duckdb.DuckDBPyConnection, sink: str) -> list[dict]:
     return frame.to_dict("records")
 
 
+def _key(payload: dict) -> str:
+    """What identifies one delivery of an alert: the alert and its level."""
+    return f"{payload['alert_id']}:{payload['level']}"
+
+
+def _last_line(path: Path) -> bytes:
+    """The last line of a file (empty when there is none), read from its end."""
+    if not path.exists():
+        return b""
+    with open(path, "rb") as fh:
+        end = fh.seek(0, 2)
+        start = max(end - (1 << 20), 0)
+        fh.seek(start)
+        tail = fh.read().rstrip(b"\n")
+    return tail.rsplit(b"\n", 1)[-1]
+
+
 def _post(client: httpx.Client, url: str, payload: dict, attempts: int) -> bool:
     for attempt in range(attempts):
         try:
-            response = client.post(url, json=payload)
+            response = client.post(url, json=payload, headers={"Idempotency-Key": _key(payload)})
             if response.status_code < 300:
                 return True
             log.warning("webhook %s answered %d for alert %s", url, response.status_code, payload["alert_id"])
@@ -76,6 +98,12 @@ def deliver_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
 
         def append(payload: dict) -> bool:
             path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                last = json.loads(_last_line(path) or b"{}")
+            except ValueError:  # a line cut by a kill mid-write: a new line starts after it
+                last = {}
+            if isinstance(last, dict) and last.get("alert_id") and _key(last) == _key(payload):
+                return True  # written before a kill stopped its recording
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps(payload) + "\n")
             return True

@@ -131,7 +131,7 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
         )
     columns = GDELT1_COLUMNS if version == "gdelt1" else GDELT2_COLUMNS
     return Layout(source=version, kind="text", columns=columns, lenient=True, parsed=_parsed(columns),
-                  date_format="%Y%m%d")
+                  date_format="%Y%m%d", lines_ended=True)
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:

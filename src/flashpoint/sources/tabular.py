@@ -88,6 +88,8 @@ class Layout:
     parsed: tuple[Parsed, ...] = ()
     date_format: str | None = None  # strptime format of the parsed DATE columns
     buffer_bytes: int | None = None  # the reader's buffer, for a text file with lines past MAX_LINE_BYTES
+    #: The publisher ends every line with a line break: a file whose last line has none was cut short.
+    lines_ended: bool = False
 
     def parses(self, column: str, /) -> bool:
         """Whether the reader parses ``column`` (any case; a text file's column in ``parsed``) to its type."""

@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,8 @@ class InputFile:
     lines: int | None  # physical lines of an uncompressed file; None when the engine decompresses it
     longest_line: int | None = None  # bytes of its longest line; None when the engine decompresses it
     nul_bytes: bool | None = None  # whether it holds a NUL byte; None when the engine decompresses it
+    #: Where its last line starts, when no line break ends it (it may have been cut short); else None.
+    unended_from: int | None = None
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
@@ -146,6 +148,16 @@ class _Tally:
         return self._breaks + (self._last != b"\n")  # a final lone CR is a break not counted yet
 
     @property
+    def ended(self) -> bool:
+        """Whether a line break ends the data (or there is none)."""
+        return self._last in (b"\n", b"\r")
+
+    @property
+    def last_line_start(self) -> int:
+        """The offset where the last line starts."""
+        return self._line_start
+
+    @property
     def longest(self) -> int:
         """Bytes of the longest line (with the CR of a CR LF)."""
         return max(self._longest, self._offset - self._line_start - (self._last == b"\r"))
@@ -164,7 +176,7 @@ def _unit(name: str, path: Path, tally: _Tally, /) -> InputFile:
     if path.name.lower().endswith(".gz"):  # the tally saw compressed bytes
         return InputFile(name, path, tally.checksum, _head(path), path.stat().st_size, None)
     return InputFile(name, path, tally.checksum, _head(path), path.stat().st_size, tally.lines, tally.longest,
-                     tally.nul_bytes)
+                     tally.nul_bytes, None if tally.ended else tally.last_line_start)
 
 
 @contextmanager
@@ -228,6 +240,23 @@ def _running(pid: int) -> bool:
     except PermissionError:
         return True  # another user's process
     return True
+
+
+@contextmanager
+def without_last_line(unit: InputFile, /) -> Iterator[tuple[InputFile, str]]:
+    """A file that no line break ends, as its lines but the last (copied to a temporary file),
+    and the text of that last line: a row the file may have been cut inside."""
+    assert unit.unended_from is not None and unit.lines is not None
+    _remove_stale_extractions()
+    with tempfile.TemporaryDirectory(prefix=f"{_UNZIP_PREFIX}{os.getpid()}-") as tmp:
+        target = Path(tmp) / unit.engine_path.name
+        with open(unit.engine_path, "rb") as src, open(target, "wb") as dst:
+            left = unit.unended_from
+            while left and (chunk := src.read(min(_CHUNK, left))):
+                dst.write(chunk)
+                left -= len(chunk)
+            last = src.read().decode("utf-8", errors="replace")
+        yield replace(unit, engine_path=target, lines=unit.lines - 1, unended_from=None, size=unit.unended_from), last
 
 
 class _Tap:

@@ -23,7 +23,7 @@ from flashpoint.events.confidence import OUTSIDE, confidence_sql
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 from flashpoint.sources.tabular import EVENTS, MAX_LINE_BYTES, Reader, Target, shown, sql_string
 from flashpoint.store.connection import transaction
-from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows
+from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows, without_last_line
 from flashpoint.store.schema import update_confidence
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ SMALL_FILE_BYTES = 64 << 20
 LONGEST_LINE_READ = 1 << 30
 #: The reason of a row holding a NUL byte in a text value (no text data holds one).
 NUL_REASON = "a NUL byte in a text value"
+#: The reason of the last line of a feed's file (every line of which ends with a line break) that none ends.
+UNENDED_REASON = ("the file ends inside this line, without a line break: it was cut short (a download "
+                  "interrupted). Download the file again and ingest it")
 #: Characters of a quarantined row's raw text and reason that are kept.
 RAW_KEPT = 1 << 16
 REASON_KEPT = 400
@@ -82,6 +85,8 @@ class IngestResult:
     rows_quarantined: int
     ingest_id: int | None = None  # None when skipped
     skipped: bool = False
+    #: The last line, stored, of a file that no line break ends (it may have been cut short).
+    unended_line: int | None = None
 
 
 def _already_ingested(con: duckdb.DuckDBPyConnection, unit: InputFile, source: str) -> IngestResult | None:
@@ -218,7 +223,7 @@ def _refusing_nul_bytes(con: duckdb.DuckDBPyConnection, mapped: str, /) -> str:
 
 
 def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
-          ingest_id: int, *, keep_first: bool) -> IngestResult:
+          ingest_id: int, *, keep_first: bool, cut: tuple[int, str] | None = None) -> IngestResult:
     """Ingest one file inside the caller's transaction.
 
     One pass maps and inserts the valid rows. When every data row of the file was stored
@@ -260,7 +265,12 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
             f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped(ordinals=True)}) s"
         ).fetchone()
     quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
-    result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects), stored,
+    if cut is not None:
+        con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
+                    [ingest_id, unit.name, cut[0], _cut(cut[1], RAW_KEPT), UNENDED_REASON])
+        quarantined += 1
+    result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects) + (cut is not None),
+                          stored,
                           accepted - len(invalid) - stored, quarantined, ingest_id)
     con.execute(
         "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
@@ -271,11 +281,11 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
 
 
 def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
-             ingest_id: int, *, keep_first: bool) -> IngestResult | None:
+             ingest_id: int, *, keep_first: bool, cut: tuple[int, str] | None) -> IngestResult | None:
     """Load one file in its own transaction; None when it repeats an event id and not ``keep_first``."""
     try:
         with transaction(con):
-            result = _load(con, unit, reader, layout, ingest_id, keep_first=keep_first)
+            result = _load(con, unit, reader, layout, ingest_id, keep_first=keep_first, cut=cut)
     except _RepeatedIds:
         log.info("%s repeats event ids; loading it again keeping the first row of each", unit.name)
         return None
@@ -302,6 +312,21 @@ def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader
         layout = replace(layout, buffer_bytes=2 * unit.longest_line + MAX_LINE_BYTES)
     if (done := _already_ingested(con, unit, layout.source)) is not None:
         return done
+    if layout.kind == "text" and unit.unended_from is not None and (unit.lines or 0) > layout.header_lines:
+        if layout.lines_ended:  # a feed that ends every line: its last row was cut
+            with without_last_line(unit) as (whole_lines, last):
+                return _ingest_lines(con, whole_lines, reader, layout, cut=(unit.lines, last))
+        # Published tables (ICB's, an analyst's) may end without a line break: the row is stored, and named.
+        log.warning("%s ends without a line break: its last row (line %d) was stored; if the file was cut short, "
+                    "that row may be cut", unit.name, unit.lines)
+        return replace(_ingest_lines(con, unit, reader, layout), unended_line=unit.lines)
+    return _ingest_lines(con, unit, reader, layout)
+
+
+def _ingest_lines(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
+                  *, cut: tuple[int, str] | None = None) -> IngestResult:
+    """Ingest a file whose layout is known; ``cut``: the line (number, text) that ended the file
+    without a line break, left out of ``unit`` and quarantined."""
     ingest_id = con.execute("SELECT nextval('ingest_ids')").fetchone()[0]
     # Without sampling, the engine guesses a few dozen rows for the file scan and would build
     # its hash joins on the file; keeping the written join order builds them on the lookups.
@@ -309,8 +334,8 @@ def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader
     try:
         # Files rarely repeat an event id, so the first attempt skips numbering the rows (a serial
         # step); a file that does repeat one is rolled back and loaded keeping the first row of each.
-        return (_attempt(con, unit, reader, layout, ingest_id, keep_first=False)
-                or _attempt(con, unit, reader, layout, ingest_id, keep_first=True))
+        return (_attempt(con, unit, reader, layout, ingest_id, keep_first=False, cut=cut)
+                or _attempt(con, unit, reader, layout, ingest_id, keep_first=True, cut=cut))
     finally:
         con.execute("RESET disabled_optimizers")
 
