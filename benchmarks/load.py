@@ -148,7 +148,8 @@ def main() -> None:
         server.wait(timeout=60)
     sent = sum(int(f["requests"]) for f in loaded.values())
     took = max(f["seconds"] for f in loaded.values())
-    lines = [f"## {time.strftime('%Y-%m-%d')} — commit {current_commit()}, demo store, {args.clients} clients, "
+    lines = ["# Load and soak (`python benchmarks/load.py`)", "",
+             f"## {time.strftime('%Y-%m-%d')} — commit {current_commit()}, demo store, {args.clients} clients, "
              f"{sent:,} requests in {took:.1f} s ({sent / took:,.0f}/s)", "", f"Machine: {machine()}. Server and wrk "
              f"on the same machine, loopback; {len(loaded)} wrk runs at once, one per endpoint, "
              f"{args.clients // len(loaded)} connections each.", "",
