@@ -54,6 +54,13 @@ def _publish(feed, exports: dict[str, bytes], stamp: str, body: bytes | None = N
         feed.files["/gdeltv2/masterfilelist.txt"] = master + listed
 
 
+def _first_file_watched(settings: Settings, feed, exports: dict[str, bytes]) -> None:  # noqa: ANN001
+    """Publish the first 15-minute file and run one watch cycle on it."""
+    _publish(feed, exports, STAMPS[0])
+    with open_store(settings) as con:
+        watch(con, settings, cycles=1)
+
+
 @pytest.fixture
 def live(settings: Settings, tmp_path: Path, feed_server, monkeypatch) -> tuple[Settings, list[dict]]:  # noqa: ANN001
     """Settings pointing the watch at the local feed, with a red line any hostile event between
@@ -140,9 +147,7 @@ def test_a_corrupt_file_is_reported_skipped_and_retried(live, feed_server, expor
 @pytest.mark.shared_data
 def test_a_gap_slot_not_on_the_server_yet_is_tried_again_not_given_up(live, feed_server, exports) -> None:  # noqa: ANN001
     settings, _ = live
-    _publish(feed_server, exports, STAMPS[0])
-    with open_store(settings) as con:
-        watch(con, settings, cycles=1)
+    _first_file_watched(settings, feed_server, exports)
     # The mirror lists the newest file while the one before it is still missing (a transient 404).
     feed_server.files.pop(f"/gdeltv2/{STAMPS[1]}.export.CSV.zip", None)
     _publish(feed_server, exports, STAMPS[2])
@@ -162,9 +167,7 @@ def test_a_gap_slot_not_on_the_server_yet_is_tried_again_not_given_up(live, feed
 @pytest.mark.shared_data
 def test_a_file_filling_a_gap_is_checked_against_the_md5_of_gdelts_master_list(live, feed_server, exports) -> None:  # noqa: ANN001
     settings, _ = live
-    _publish(feed_server, exports, STAMPS[0])
-    with open_store(settings) as con:
-        watch(con, settings, cycles=1)
+    _first_file_watched(settings, feed_server, exports)
     # While the watch is down, a mirror serves a valid zip in place of the file before the newest.
     _publish(feed_server, exports, STAMPS[1], body=exports[STAMPS[0]])
     _publish(feed_server, exports, STAMPS[2])

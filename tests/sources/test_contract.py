@@ -94,11 +94,13 @@ def test_mutated_real_files_of_every_reader_keep_the_contract(shared_data: Path,
 
 
 #: Whole files no reader may crash on (each was a traceback): only a BOM, a .parquet that is not
-#: Parquet, JSON nested deeper than Python parses, and a first line holding one field over 128 KB.
+#: Parquet, JSON nested deeper than Python parses or with a number past Python's 4,300 digits,
+#: and a first line holding one field over 128 KB.
 HOSTILE = {
     "bom": ("file.csv", b"\xef\xbb\xbf"),
     "not-parquet": ("file.parquet", b"PAR1 this is not parquet at all\n"),
     "deep-json": ("file.json", b"[" * 100_000 + b"]" * 100_000),
+    "huge-number-json": ("file.json", b'{"data": [{"event_id_cnty": ' + b"9" * 5_000 + b"}]}"),  # past 4,300 digits
     "long-field": ("file.csv", b"a," + b"x" * 200_000 + b"\n1,2\n"),
 }
 

@@ -146,13 +146,13 @@ def _json_records(head: bytes) -> list[dict[str, object]] | None:
         value = json.loads(text)
     except RecursionError:  # nested deeper than Python parses: no records of columns
         return []
-    except json.JSONDecodeError:
+    except ValueError:  # the head of a longer file, or a number past Python's 4,300 digits
         # Only the head of the file: read the column names of the first record.
         start = text.find("{", 1 if text.startswith("{") and '"data"' in text[:200] else 0)
         end = text.find("}", start)
         try:
             return [json.loads(text[start:end + 1])] if start >= 0 and end > start else []
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             return []
     records = value.get("data", []) if isinstance(value, dict) else value
     return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
