@@ -83,7 +83,7 @@ def run_flashpoint(path: str, db: str, queue: mp.Queue, memory_limit: str = "4GB
     # before the clock starts, as pandas is for (c).
     import flashpoint.cli  # noqa: F401
     from flashpoint.config import Settings
-    from flashpoint.indicators.weekly import settle
+    from flashpoint.refresh import settle
     from flashpoint.sources import gdelt
     from flashpoint.store.connection import open_store
     from flashpoint.store.ingest import ingest_paths

@@ -35,8 +35,8 @@ from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import compile_watch_queries
-from flashpoint.escalation.watch import run_cycle
-from flashpoint.indicators.weekly import settle
+from flashpoint.watch import run_cycle
+from flashpoint.refresh import settle
 from flashpoint.store.connection import open_store
 
 REPO = Path(__file__).resolve().parents[1]

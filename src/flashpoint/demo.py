@@ -21,11 +21,11 @@ from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import ingest_files
 from flashpoint.responses.recommend import Recommendation, recommend
 from flashpoint.sources import gdelt, milex
 from flashpoint.store.connection import open_store
-from flashpoint.store.ingest import IngestResult, ingest_paths
+from flashpoint.store.ingest import IngestResult
 from flashpoint.store.queries import EventFilter, select_events, store_stats
 
 DEMO_DATASET = "gdelt1_georgia_2011_2013.parquet"
@@ -70,9 +70,8 @@ def run_demo(settings: Settings, /) -> DemoSummary:
     demo = files("flashpoint").joinpath("data/demo")
     with as_file(demo / DEMO_DATASET) as dataset, as_file(demo / DEMO_MILEX) as spending, \
             open_store(settings) as con:
-        results = ingest_paths(con, [str(dataset)], reader=gdelt)
-        ingest_paths(con, [str(spending)], reader=milex)
-        settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+        ingest_files(con, settings, [str(spending)], reader=milex)  # before the events: their timelines read it
+        results = ingest_files(con, settings, [str(dataset)], reader=gdelt)
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
         monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))

@@ -16,7 +16,7 @@ from flashpoint.escalation import timelines
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
 from flashpoint.escalation.timelines import (STATE, TABLE, read_into_memory, timelines_current,
                                              timelines_json, weekly_timeline)
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

@@ -15,7 +15,7 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.escalation import delivery
 from flashpoint.escalation.timelines import timelines_current
-from flashpoint.escalation.watch import watch
+from flashpoint.watch import watch
 from flashpoint.store.connection import open_store
 
 STAMPS = ("20170701234500", "20170702000000", "20170702001500")

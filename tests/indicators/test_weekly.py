@@ -18,7 +18,7 @@ from flashpoint.indicators.compute import (
     indicator_table,
     weeks_current,
 )
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

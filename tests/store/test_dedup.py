@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from flashpoint.config import Settings
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import settle
 from flashpoint.sources import acled, gdelt, ucdp
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

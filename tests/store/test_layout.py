@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from flashpoint.config import Settings
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from flashpoint import __version__
 from flashpoint.api.cache import KEPT_BYTES, AnswerCache, KeptResponses
-from flashpoint.api.deps import Con
+from flashpoint.web.deps import Con
 from flashpoint.api.security import SecurityHeaders, allowed_hosts
 from flashpoint.config import Settings
 from flashpoint.errors import (
@@ -54,7 +54,7 @@ from flashpoint.indicators.compute import (
     ranked_pairs,
 )
 from flashpoint.indicators.metrics import yearly_metrics
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import ingest_files
 from flashpoint.jsonrows import json_rows, json_text
 from flashpoint.reports.brief import build_brief, render_brief
 from flashpoint.responses.levers import levers
@@ -64,7 +64,6 @@ from flashpoint.simulate.report import simulation_dict
 from flashpoint.sources import get_source
 from flashpoint.store.connection import open_store
 from flashpoint.store.files import confined_paths
-from flashpoint.store.ingest import ingest_paths
 from flashpoint.store.queries import (
     EventFilter,
     count_events,
@@ -382,8 +381,7 @@ def _write_routes(app: FastAPI, settings: Settings, admin: Any, answers: AnswerC
         paths = [str(p) for p in confined_paths(body.paths, settings.api_import_dir)]
         with writer:
             try:
-                results = ingest_paths(con, paths, reader=get_source(body.source))
-                settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
+                results = ingest_files(con, settings, paths, reader=get_source(body.source))
             finally:
                 answers.store_changed()
         return [json.loads(json.dumps(asdict(r), default=str)) for r in results]

@@ -47,7 +47,7 @@ from flashpoint.indicators.compute import explain as explain_indicator
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.registry import INDICATORS
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import settle
 from flashpoint.sources import (
     SOURCES,
     get_source,

@@ -33,7 +33,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings, default_download_dir
 from flashpoint.errors import InvalidInput
-from flashpoint.indicators.weekly import settle
+from flashpoint.refresh import ingest_files
 from flashpoint.sources import (
     acled,
     crises,
@@ -51,7 +51,6 @@ from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
 from flashpoint.sources.series import SeriesReader
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.connection import open_store
-from flashpoint.store.ingest import ingest_paths
 from flashpoint.store.queries import actor_coverage
 from flashpoint.wording import quantity
 
@@ -107,8 +106,9 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
         task = progress.add_task("ingesting", total=100)
         files = itertools.count(1)
         with _watch_progress(con, progress, task):
-            results = ingest_paths(
+            results = ingest_files(
                 con,
+                settings,
                 paths,
                 reader=reader,
                 forced=forced,
@@ -117,11 +117,10 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
                     completed=0,
                     description=f"file {next(files)}: {Path(name.split('!')[-1]).name} ({size / 1e6:,.0f} MB)",
                 ),
+                on_settle=lambda: progress.update(
+                    task, description="deduplicating; updating weekly counts and pair timelines", completed=0),
             )
         new = [r.ingest_id for r in results if r.ingest_id is not None]
-        if reader.TARGET == EVENTS:  # also settles what an interrupted run left unclustered
-            progress.update(task, description="deduplicating; updating weekly counts and pair timelines", completed=0)
-            settle(con, settings, ingest_ids=new)
         placed = actor_coverage(con, ingest_ids=new) if new and reader.TARGET == EVENTS else None
     out.print(results_table(results))
     quarantined = sum(r.rows_quarantined for r in results)

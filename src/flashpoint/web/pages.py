@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from flashpoint.api.deps import Con
+from flashpoint.web.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import list_alerts
