@@ -1,0 +1,66 @@
+"""The house's floors: a module imports only from its own floor or the floors below it, in the
+order of the pipeline (ARCHITECTURE.md): sources → store → indicators → escalation →
+forecasts → responses → simulate → reports, then the one way in for new events and the
+interfaces. A test, so that an import running back up the pipeline fails the suite."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "flashpoint"
+
+#: Floors, lowest first; modules of one floor may import each other.
+FLOORS: tuple[tuple[str, ...], ...] = (
+    ("__init__", "errors", "config", "wording", "jsonrows"),
+    ("events",),
+    ("sources",),
+    ("store",),
+    ("indicators",),
+    ("escalation",),
+    ("forecasts",),
+    ("responses",),
+    ("simulate",),
+    ("charts", "reports"),
+    ("refresh",),
+    ("watch",),
+    ("web",),
+    ("api",),
+    ("demo",),
+    ("cli", "__main__"),
+)
+LEVEL = {name: level for level, names in enumerate(FLOORS) for name in names}
+
+
+def _room(module: str) -> str:
+    """The floor name of a module path under the package ('indicators.compute' → 'indicators')."""
+    return module.split(".", 1)[0]
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module under flashpoint) of every import of the file, deferred ones included."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("flashpoint."):
+            found.append((node.lineno, node.module.removeprefix("flashpoint.")))
+        elif isinstance(node, ast.ImportFrom) and node.module == "flashpoint":  # a module, or the package's own name
+            found += [(node.lineno, alias.name if alias.name in LEVEL else "__init__") for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.removeprefix("flashpoint.")) for alias in node.names
+                      if alias.name.startswith("flashpoint.")]
+    return found
+
+
+def test_every_module_is_on_a_floor() -> None:
+    rooms = {_room(str(path.relative_to(PACKAGE).with_suffix("")).replace("/", ".")) for path in PACKAGE.rglob("*.py")}
+    assert rooms - set(LEVEL) == set(), "a new package or module: give it its floor in FLOORS"
+
+
+def test_no_import_runs_back_up_the_pipeline() -> None:
+    upward = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        here = _room(str(path.relative_to(PACKAGE).with_suffix("")).replace("/", "."))
+        for line, module in _imports(path):
+            if LEVEL[_room(module)] > LEVEL[here]:
+                upward.append(f"{path.relative_to(PACKAGE)}:{line} imports flashpoint.{module}")
+    assert upward == []
