@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # (without it WeasyPrint warns on import, which the suite turns into an error).
 SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
-.PHONY: demo test bench browser clean
+.PHONY: demo test lint bench browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,10 @@ browser:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $(SYSTEM_PACKAGES)) || echo "could not install $(SYSTEM_PACKAGES): run 'sudo make browser'"
 
-test: $(STAMP) browser
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

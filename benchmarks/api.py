@@ -23,17 +23,17 @@ import random
 import time
 from pathlib import Path
 
-import wrk
-from indicators import build
-from results import commit as current_commit
-from results import machine, record
-
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import raise_alerts
 from flashpoint.escalation.timelines import refresh_timelines
 from flashpoint.indicators.weekly import refresh_weeks
 from flashpoint.store.connection import open_store
 from flashpoint.store.layout import lay_out_events
+
+import wrk
+from indicators import build
+from results import commit as current_commit
+from results import machine, record
 
 REPO = Path(__file__).resolve().parents[1]
 THREADS = 2
@@ -100,7 +100,8 @@ def main() -> None:
              "| endpoint | p50 ms | p95 ms | p99 ms | requests/s | failed |", "|---|---|---|---|---|---|",
              *[f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} | {e} |" for n, a, b, c, d, e in rows], "",
              "Target: p95 ≤ 50 ms for the timeline and the alerts; "
-             + "; ".join(f"{n.split(' (')[0]} {'met' if b <= 50 else 'not met'}" for n, a, b, c, d, e in (rows[0], rows[2])) + " (the second timeline row shows the cached answers alone).",
+             + "; ".join(f"{n.split(' (')[0]} {'met' if b <= 50 else 'not met'}" for n, a, b, c, d, e in (rows[0], rows[2]))
+             + " (the second timeline row shows the cached answers alone).",
              ""]
     db.unlink(missing_ok=True)
     record(lines, append=not args.no_record)

@@ -39,8 +39,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from results import commit as current_commit
-from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import WIDE_COLUMNS, IndicatorQuery, counted_sql, indicator_table
@@ -48,6 +46,9 @@ from flashpoint.indicators.registry import INDICATORS
 from flashpoint.indicators.weekly import refresh_weeks
 from flashpoint.store.connection import open_store
 from flashpoint.store.layout import lay_out_events
+
+from results import commit as current_commit
+from results import machine, record
 
 REPO = Path(__file__).resolve().parents[1]
 PAIRS = 40_000

@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import duckdb
+
 from results import commit as current_commit
 from results import machine, record
 

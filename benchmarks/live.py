@@ -29,15 +29,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from indicators import build
-from results import commit as current_commit
-from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import compile_watch_queries
-from flashpoint.watch import run_cycle
 from flashpoint.refresh import settle
 from flashpoint.store.connection import open_store
+from flashpoint.watch import run_cycle
+
+from indicators import build
+from results import commit as current_commit
+from results import machine, record
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("FLASHPOINT_SHARED_DATA", REPO.parent / "shared" / "data")) / "gdelt_raw_samples" / \

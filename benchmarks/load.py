@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 import wrk
 from results import commit as current_commit
 from results import machine, record

@@ -24,14 +24,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from results import commit as current_commit
-from results import machine, record
 
 from flashpoint.config import Settings
 from flashpoint.demo import run_demo
 from flashpoint.simulate.chain import BANDS, count_transitions, event_histories
 from flashpoint.simulate.scenario import Intervention, simulate_paths, summarise
 from flashpoint.store.connection import open_store
+
+from results import commit as current_commit
+from results import machine, record
 
 REPO = Path(__file__).resolve().parents[1]
 

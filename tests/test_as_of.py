@@ -11,7 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts, raise_alerts

@@ -14,8 +14,14 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.escalation import timelines
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
-from flashpoint.escalation.timelines import (STATE, TABLE, read_into_memory, timelines_current,
-                                             timelines_json, weekly_timeline)
+from flashpoint.escalation.timelines import (
+    STATE,
+    TABLE,
+    read_into_memory,
+    timelines_current,
+    timelines_json,
+    weekly_timeline,
+)
 from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store

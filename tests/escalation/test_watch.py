@@ -15,8 +15,8 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.escalation import delivery
 from flashpoint.escalation.timelines import timelines_current
-from flashpoint.watch import watch
 from flashpoint.store.connection import open_store
+from flashpoint.watch import watch
 
 STAMPS = ("20170701234500", "20170702000000", "20170702001500")
 
@@ -24,7 +24,8 @@ STAMPS = ("20170701234500", "20170702000000", "20170702001500")
 @pytest.fixture(scope="module")
 def exports(shared_data: Path) -> dict[str, bytes]:
     """The real GDELT 2.0 export of 2017-07-01 23:45 dealt round-robin into three zipped 15-minute
-    files (each with the export's mix of event dates) in the raw layout (the sample's added CAMEOCodeDescription column removed)."""
+    files (each with the export's mix of event dates) in the raw layout (the sample's added
+    CAMEOCodeDescription column removed)."""
     with open(shared_data / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     drop = rows[0].index("CAMEOCodeDescription")

@@ -22,7 +22,6 @@ from flashpoint.forecasts.pair_forecast import MIN_POSITIVES, forecast_pair
 from flashpoint.forecasts.panels import PanelSpec
 from flashpoint.store.connection import open_store
 
-
 #: The demo's confident incidents reach the default ladder thresholds in 8 weeks, none above stage
 #: 1 (docs/evaluation.md): the panel's mechanics are tested with one incident a week.
 LOWERED = {"FLASHPOINT_LADDER_MIN_INCIDENTS": "1"}

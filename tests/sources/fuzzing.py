@@ -270,8 +270,8 @@ def main() -> None:
     parser.add_argument("--shared-data", type=Path, default=TESTS.parents[1] / "shared" / "data")
     parser.add_argument("--only", nargs="*", default=sorted(CASES), choices=sorted(CASES))
     args = parser.parse_args()
-    print(f"| reader | inputs | ingested | refused with a message | skipped (same bytes) | crashes or broken "
-          f"contract | seconds |\n|---|---|---|---|---|---|---|")
+    print("| reader | inputs | ingested | refused with a message | skipped (same bytes) | crashes or broken "
+          "contract | seconds |\n|---|---|---|---|---|---|---|")
     failed = 0
     for name in args.only:
         started = time.perf_counter()

@@ -17,9 +17,9 @@ import pytest
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.sources import gdelt
+from flashpoint.sources.series import SeriesReader
 from flashpoint.store import files
 from flashpoint.store.connection import open_store
-from flashpoint.sources.series import SeriesReader
 from flashpoint.store.ingest import UNENDED_REASON, ingest_paths
 from flashpoint.store.queries import store_stats
 

@@ -21,14 +21,13 @@ import duckdb
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from flashpoint import __version__
 from flashpoint.api.cache import KEPT_BYTES, AnswerCache, KeptResponses
-from flashpoint.web.deps import Con
 from flashpoint.api.security import SecurityHeaders, allowed_hosts
 from flashpoint.config import Settings
 from flashpoint.errors import (
@@ -54,8 +53,8 @@ from flashpoint.indicators.compute import (
     ranked_pairs,
 )
 from flashpoint.indicators.metrics import yearly_metrics
-from flashpoint.refresh import ingest_files
 from flashpoint.jsonrows import json_rows, json_text
+from flashpoint.refresh import ingest_files
 from flashpoint.reports.brief import build_brief, render_brief
 from flashpoint.responses.levers import levers
 from flashpoint.responses.recommend import recommend, recommendation_dict
@@ -70,6 +69,7 @@ from flashpoint.store.queries import (
     select_events,
     store_stats,
 )
+from flashpoint.web.deps import Con
 from flashpoint.web.pages import add_pages, error_page
 
 #: The largest answer the server sends: what it keeps of one answer.

@@ -20,7 +20,6 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-
 #: Bytes the kept answers of one server may take, by default.
 KEPT_BYTES = 256 << 20
 

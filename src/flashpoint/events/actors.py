@@ -33,7 +33,8 @@ import pyarrow.csv as pa_csv
 
 from flashpoint.events.countries import cameo_country_table
 
-__all__ = ["ActorName", "actor_table", "name_key", "name_key_sql", "named_actors_sql", "read_actor_dictionary", "write_actor_table"]
+__all__ = ["ActorName", "actor_table", "name_key", "name_key_sql", "named_actors_sql", "read_actor_dictionary",
+           "write_actor_table"]
 
 _CODE: Final = re.compile(r"\[([A-Z0-9]+)\s*([^\]]*)\]")
 _TABLE: Final = "data/actor_names.csv.gz"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+
 @dataclass(frozen=True)
 class CameoCode:
     """One CAMEO event code."""

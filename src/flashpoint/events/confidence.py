@@ -102,7 +102,7 @@ def confidence_sql(row: str = "", /, *, neighbours: bool = True) -> tuple[str, s
     reasons = ", ".join(f"CASE WHEN coalesce({f.when}, false) THEN {f.reason} END" for f in FACTORS)
     near = "(near1.iso3 IS NOT NULL OR near2.iso3 IS NOT NULL)" if neighbours else "false"
     product, reasons = product.replace("{near}", near), reasons.replace("{near}", near)
-    human = f"{{r}}coding = 'human'"
+    human = "{r}coding = 'human'"
     confidence = f"CASE WHEN {human} THEN 1.0 ELSE round({product}, 4) END"
     words = f"CASE WHEN {human} THEN 'human-coded' ELSE nullif(concat_ws('; ', {reasons}), '') END"
     return confidence.replace("{r}", row), words.replace("{r}", row)

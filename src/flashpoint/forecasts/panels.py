@@ -28,7 +28,8 @@ from flashpoint.sources.tabular import sql_string
 
 #: Features of the dyad-year panel: name → what it is (docs/forecasts.md).
 FEATURES: Final = {
-    "contiguous": "1 when the two states share a land border or are separated by at most 400 miles of water (COW direct contiguity type 1–5 in force in the year)",
+    "contiguous": "1 when the two states share a land border or are separated by at most 400 miles of water "
+                  "(COW direct contiguity type 1–5 in force in the year)",
     "land_border": "1 when they share a land border (COW contiguity type 1)",
     "log_min_distance": "log(1 + minimum distance in km between the two states' territories; Cshapes, from 1886)",
     "log_capability_ratio": "log of the stronger state's CINC over the weaker's (COW NMC)",

@@ -15,7 +15,6 @@ growth has moved its weekly steps up, estimated across the store's pairs with sp
 from __future__ import annotations
 
 import datetime as dt
-
 from dataclasses import asdict, dataclass
 
 import duckdb

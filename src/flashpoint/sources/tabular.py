@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from flashpoint.errors import UnknownFormat
 from flashpoint.wording import quantity
 
+
 @dataclass(frozen=True)
 class Target:
     """The store table a reader fills, the columns that identify one of its rows, and what

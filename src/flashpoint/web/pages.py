@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from flashpoint.web.deps import Con
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import list_alerts
@@ -35,6 +34,7 @@ from flashpoint.web.charts import (
     pair_timeline,
     world_map,
 )
+from flashpoint.web.deps import Con
 
 _TEMPLATES = Jinja2Templates(directory=str(files("flashpoint.web").joinpath("templates")))
 _TEMPLATES.env.globals.update(stages=STAGES, colours=STAGE_COLOURS)
