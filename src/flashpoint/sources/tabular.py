@@ -135,7 +135,7 @@ def parquet_names(path: Path, /) -> tuple[str, ...]:
     """
     try:
         return tuple(pq.read_schema(path).names)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError, ValueError) as exc:  # ValueError: a column name that is not UTF-8
         raise UnknownFormat(f"{path}: named .parquet but not a Parquet file ({type(exc).__name__}).") from None
 
 
