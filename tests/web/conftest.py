@@ -16,6 +16,9 @@ from flashpoint.api.app import create_app
 from flashpoint.config import Settings
 
 TOKEN = "test-token-7f3a"
+#: The tests' HTTP client: an explicit, generous timeout (a brief on a busy machine takes seconds; httpx's
+#: default of 5 s failed one).
+http = httpx.Client(timeout=httpx.Timeout(120.0))
 
 
 def _serve(db: Path, **more: str):  # noqa: ANN202
@@ -64,3 +67,8 @@ def cors_server(demo_db: Path, tmp_path: Path) -> str:
     """A server over a copy of the demo store that allows requests from ``ORIGIN``."""
     shutil.copy(demo_db, tmp_path / "store.duckdb")
     yield from _serve(tmp_path / "store.duckdb", api_cors_origins=ORIGIN)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Close the tests' HTTP client (its connections) when the run ends."""
+    http.close()

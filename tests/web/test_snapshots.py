@@ -13,8 +13,9 @@ import json
 import os
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.web.conftest import http
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("FLASHPOINT_UPDATE_SNAPSHOTS") == "1"
@@ -54,7 +55,7 @@ def _contract(schema: dict) -> dict[str, list[str]]:
 
 
 def test_the_api_contract_is_pinned(server: str) -> None:
-    _check("api_contract", _contract(httpx.get(f"{server}/openapi.json", timeout=30).json()))
+    _check("api_contract", _contract(http.get(f"{server}/openapi.json", timeout=30).json()))
 
 
 @pytest.mark.parametrize(("name", "path", "params"), [
@@ -65,6 +66,6 @@ def test_the_api_contract_is_pinned(server: str) -> None:
      {"period": "2012-12", "indicator": "rhetoric", "freq": "month", "limit": 10}),
 ])
 def test_the_answers_for_a_real_pair_are_pinned(server: str, name: str, path: str, params: dict) -> None:
-    answer = httpx.get(f"{server}{path}", params=params, timeout=60)
+    answer = http.get(f"{server}{path}", params=params, timeout=60)
     assert answer.status_code == 200, answer.text
     _check(name, answer.json())
