@@ -21,9 +21,9 @@ from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.spending import PUBLICATION_LAG_DAYS
 from flashpoint.reports.brief import build_brief, render_brief
+from flashpoint.responses.catalogue import levers
 from flashpoint.responses.evidence import estimates_frame, levers_evidence
-from flashpoint.responses.levers import levers
-from flashpoint.responses.recommend import recommend, recommendation_dict
+from flashpoint.responses.ranking import recommend, recommendation_dict
 from flashpoint.simulate.pair import simulate_pair
 from flashpoint.simulate.report import simulation_dict
 from flashpoint.store.connection import open_store

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "flashpoint"
 
 #: Floors, lowest first; modules of one floor may import each other.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "config", "wording", "jsonrows"),
+    ("__init__", "errors", "config", "wording", "jsonrows", "faces"),
     ("events",),
     ("sources",),
     ("store",),
@@ -64,3 +64,16 @@ def test_no_import_runs_back_up_the_pipeline() -> None:
             if LEVEL[_room(module)] > LEVEL[here]:
                 upward.append(f"{path.relative_to(PACKAGE)}:{line} imports flashpoint.{module}")
     assert upward == []
+
+
+def test_package_faces_name_what_their_modules_define_and_no_module() -> None:
+    """A face's name that is also a module of its package would be replaced by that module once
+    anything imports it."""
+    import importlib
+
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        package = importlib.import_module(f"flashpoint.{init.parent.name}")
+        modules = {path.stem for path in init.parent.glob("*.py")}
+        for name in getattr(package, "__all__", []):
+            assert name not in modules, f"flashpoint.{init.parent.name}.{name} is a module and a face's name"
+            assert getattr(package, name) is not None

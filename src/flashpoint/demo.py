@@ -22,7 +22,7 @@ from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.refresh import ingest_files
-from flashpoint.responses.recommend import Recommendation, recommend
+from flashpoint.responses.ranking import Recommendation, recommend
 from flashpoint.sources import gdelt, milex
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import IngestResult

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from flashpoint.cli import app
 from flashpoint.config import Settings
+from flashpoint.responses.catalogue import levers
 from flashpoint.responses.evidence import estimates_frame, lever_evidence, levers_evidence, render_evidence_markdown
-from flashpoint.responses.levers import levers
-from flashpoint.responses.recommend import published_evidence
+from flashpoint.responses.ranking import published_evidence
 from flashpoint.sources import crises, terminations
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from flashpoint.errors import InvalidInput
-from flashpoint.responses.levers import Lever, _check, get_lever, levers, render_levers_markdown
-from flashpoint.responses.recommend import PairState, published_evidence, rank_levers
+from flashpoint.responses.catalogue import Lever, _check, get_lever, levers, render_levers_markdown
+from flashpoint.responses.ranking import PairState, published_evidence, rank_levers
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 COMMUNICATION = {"talks", "hotline", "mediation"}

@@ -56,8 +56,8 @@ from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.jsonrows import json_rows, json_text
 from flashpoint.refresh import ingest_files
 from flashpoint.reports.brief import build_brief, render_brief
-from flashpoint.responses.levers import levers
-from flashpoint.responses.recommend import recommend, recommendation_dict
+from flashpoint.responses.catalogue import levers
+from flashpoint.responses.ranking import recommend, recommendation_dict
 from flashpoint.simulate.pair import simulate_pair
 from flashpoint.simulate.report import simulation_dict
 from flashpoint.sources import get_source

@@ -25,7 +25,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.panels import structural_rows
-from flashpoint.responses.levers import BASES, get_lever, levers, render_levers_markdown
+from flashpoint.responses.catalogue import BASES, get_lever, levers, render_levers_markdown
 from flashpoint.store.connection import open_store
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def respond(
                                                           "pair's structure (alliances, rivalry, trade, IGOs).")] = None,
 ) -> None:
     """Diplomatic levers ranked for a pair's current state, with why, who, evidence and risks."""
-    from flashpoint.responses.recommend import recommend, recommendation_dict, render_recommendations_markdown
+    from flashpoint.responses.ranking import recommend, recommendation_dict, render_recommendations_markdown
 
     pair = "-".join(sorted(parse_dyad(dyad)))
     structure = structural_rows(data_dir) if data_dir is not None else None

@@ -1,1 +1,15 @@
-"""Warning indicators per country pair and period, declared once and computed in the engine."""
+"""Warning indicators per country pair and period, declared once and computed in the engine.
+
+The package's face: its public names, loaded on first use.
+"""
+
+from flashpoint.faces import face
+
+__all__, __getattr__ = face(__name__, {
+    "IndicatorQuery": "compute",
+    "compute_indicators": "compute",
+    "explain": "compute",
+    "parse_period": "compute",
+    "ranked_pairs": "compute",
+    "yearly_metrics": "metrics",
+})

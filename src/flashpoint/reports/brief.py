@@ -23,7 +23,7 @@ from flashpoint.escalation.ladder import CURRENT_WEEKS, pair_ladder, recent_stag
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.jsonrows import json_rows
-from flashpoint.responses.recommend import recommend
+from flashpoint.responses.ranking import recommend
 from flashpoint.sources import get_source
 from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import as_of_day, last_event_date

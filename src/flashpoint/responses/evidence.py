@@ -28,8 +28,8 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.forecasts.event_panel import build_event_panel
+from flashpoint.responses.catalogue import BASES, EvidenceSpec, Lever
 from flashpoint.responses.estimate import Effect, weighted_effects
-from flashpoint.responses.levers import BASES, EvidenceSpec, Lever
 from flashpoint.sources.tabular import sql_string
 
 

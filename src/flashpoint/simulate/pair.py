@@ -24,9 +24,9 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
+from flashpoint.responses.catalogue import get_lever
 from flashpoint.responses.evidence import estimates_frame, levers_evidence
-from flashpoint.responses.levers import get_lever
-from flashpoint.responses.recommend import published_evidence
+from flashpoint.responses.ranking import published_evidence
 from flashpoint.simulate.arms_race import (
     Coupling,
     Richardson,

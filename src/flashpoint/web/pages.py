@@ -25,7 +25,7 @@ from flashpoint.events.countries import resolve_country, resolve_pair, search_co
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.jsonrows import json_rows
-from flashpoint.responses.levers import levers
+from flashpoint.responses.catalogue import levers
 from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import last_event_date
 from flashpoint.web.charts import (

@@ -54,7 +54,7 @@ class Lever:
 
 @dataclass(frozen=True)
 class RankingRules:
-    """The declared points of :func:`flashpoint.responses.recommend.recommend` (docs/levers.md)."""
+    """The declared points of :func:`flashpoint.responses.ranking.recommend` (docs/levers.md)."""
 
     active_z: float
     recent_weeks: int

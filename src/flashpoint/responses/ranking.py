@@ -3,7 +3,7 @@
 The pair's state comes from the store as of a day: its highest weekly ladder stage and the
 warning patterns active in the recent weeks (an indicator's z-score at or above the rules'
 threshold; a fall in engagement counts as communication breakdown), its red-line crossings and
-alerts. Each lever earns the points of :class:`~flashpoint.responses.levers.RankingRules`
+alerts. Each lever earns the points of :class:`~flashpoint.responses.catalogue.RankingRules`
 (docs/levers.md), with every reason written out, and carries its evidence: the published
 ICB and UCDP estimates (docs/evidence.md, shipped as ``responses/data/published_evidence.csv``)
 and what the store's own events show.
@@ -26,8 +26,8 @@ from flashpoint.forecasts.panels import pair_structure
 from flashpoint.indicators.compute import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules
 from flashpoint.indicators.registry import INDICATORS
+from flashpoint.responses.catalogue import Lever, RankingRules, levers, ranking_rules
 from flashpoint.responses.evidence import estimates_frame, levers_evidence
-from flashpoint.responses.levers import Lever, RankingRules, levers, ranking_rules
 from flashpoint.store.queries import as_of_day
 
 
