@@ -29,7 +29,7 @@ from flashpoint.indicators.compute import (
     period_index,
 )
 from flashpoint.indicators.registry import INDICATORS
-from flashpoint.sources.tabular import sql_string, sql_strings
+from flashpoint.sql import sql_string, sql_strings
 from flashpoint.wording import quantity
 
 #: Ladder stages (ARCHITECTURE.md).

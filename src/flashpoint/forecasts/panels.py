@@ -24,7 +24,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import state_system_table
-from flashpoint.sources.tabular import sql_string
+from flashpoint.sql import sql_string
 
 #: Features of the dyad-year panel: name → what it is (docs/forecasts.md).
 FEATURES: Final = {

@@ -25,7 +25,7 @@ from flashpoint.indicators.baselines import MIN_BASELINE, with_z_scores
 from flashpoint.indicators.proxies import with_backed_fighting
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.spending import with_spending_growth
-from flashpoint.sources.tabular import sql_string, sql_strings
+from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
 from flashpoint.store.coverage import gap_days
 from flashpoint.store.queries import last_event_date

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from flashpoint.indicators.registry import INDICATORS, NON_STATE
-from flashpoint.sources.tabular import sql_string, sql_strings
+from flashpoint.sql import sql_string, sql_strings
 
 if TYPE_CHECKING:
     from flashpoint.indicators.compute import IndicatorQuery

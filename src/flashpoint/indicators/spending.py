@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from flashpoint.indicators.registry import INDICATORS
-from flashpoint.sources.tabular import sql_strings
+from flashpoint.sql import sql_strings
 
 #: Units in order of preference: constant prices compare years, current prices less well.
 SPENDING_UNITS: Final = ("constant 2021 US$ million", "current US$ million", "current US$ thousand")

@@ -30,7 +30,7 @@ from flashpoint.config import Settings
 from flashpoint.forecasts.event_panel import build_event_panel
 from flashpoint.responses.catalogue import BASES, EvidenceSpec, Lever
 from flashpoint.responses.estimate import Effect, weighted_effects
-from flashpoint.sources.tabular import sql_string
+from flashpoint.sql import sql_string
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from flashpoint.sources.tabular import (
     iso3_join,
     scan_sql,
 )
-from flashpoint.sources.tabular import sql_string as _s
+from flashpoint.sql import sql_string as _s
 
 CITATION: Final = "Cite the data set your mapping describes; Flashpoint adds no data of its own here."
 LICENSE: Final = "The licence of the data set your mapping describes."

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Final
 
 from flashpoint.errors import UnknownFormat
-from flashpoint.sources.tabular import Layout, Target, country_join, header_layout, scan_sql, sql_string, sql_strings
+from flashpoint.sources.tabular import Layout, Target, country_join, header_layout, scan_sql
+from flashpoint.sql import sql_string, sql_strings
 
 __all__ = ["CITATION", "FORMATS", "LICENSE", "SIPRI_UNITS", "TARGET", "canonical_sql", "detect_layout", "scan_sql"]
 

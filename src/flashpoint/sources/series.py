@@ -25,7 +25,7 @@ from flashpoint.sources.tabular import (
     iso3_or_name,
     scan_sql,
 )
-from flashpoint.sources.tabular import sql_string as _s
+from flashpoint.sql import sql_string as _s
 
 CITATION: Final = "Cite the data set the series comes from."
 LICENSE: Final = "The licence of the data set the series comes from."

@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flashpoint.errors import UnknownFormat
+from flashpoint.sql import sql_string, sql_strings
 from flashpoint.wording import quantity
 
 
@@ -113,16 +113,6 @@ def shown_sql(value: str) -> str:
     text = f"CAST({value} AS VARCHAR)"
     return (f"CASE WHEN length({text}) <= {SHOWN_CHARACTERS} THEN {text} ELSE left({text}, {SHOWN_CHARACTERS}) "
             f"|| '… (' || format('{{:,}}', length({text})) || ' characters)' END")
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def sql_strings(values: Iterable[str]) -> str:
-    """SQL string literals separated by commas, for an IN list or a list literal ('' when none)."""
-    return ", ".join(sql_string(v) for v in values)
 
 
 def parquet_names(path: Path, /) -> tuple[str, ...]:

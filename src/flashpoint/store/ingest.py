@@ -21,7 +21,8 @@ import duckdb
 from flashpoint.errors import InvalidInput
 from flashpoint.events.confidence import OUTSIDE, confidence_sql
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
-from flashpoint.sources.tabular import EVENTS, MAX_LINE_BYTES, Reader, Target, shown, sql_string
+from flashpoint.sources.tabular import EVENTS, MAX_LINE_BYTES, Reader, Target, shown
+from flashpoint.sql import sql_string
 from flashpoint.store.connection import transaction
 from flashpoint.store.files import InputFile, expand_paths, input_files, locate_rows, without_last_line
 from flashpoint.store.schema import update_confidence
