@@ -19,12 +19,13 @@ from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.refresh import ingest_files
 from flashpoint.responses.ranking import Recommendation, recommend
 from flashpoint.sources import gdelt, milex
 from flashpoint.store.connection import open_store
+from flashpoint.store.coverage import gap_periods
 from flashpoint.store.ingest import IngestResult
 from flashpoint.store.queries import EventFilter, select_events, store_stats
 

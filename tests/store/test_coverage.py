@@ -18,10 +18,10 @@ from flashpoint.escalation.changes import detect_changes
 from flashpoint.forecasts import event_panel
 from flashpoint.forecasts.event_panel import build_event_panel
 from flashpoint.indicators.baselines import MIN_BASELINE
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, gap_periods
+from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.simulate.chain import event_histories, week_number
 from flashpoint.store.connection import open_store
-from flashpoint.store.coverage import GAP_MEDIAN, empty_runs, gap_days
+from flashpoint.store.coverage import GAP_MEDIAN, empty_runs, gap_days, gap_periods
 
 MARCH = [dt.date(2020, 3, 1) + dt.timedelta(days=i) for i in range(31)]
 

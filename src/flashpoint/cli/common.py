@@ -28,7 +28,8 @@ from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.events.confidence import CONFIDENT
 from flashpoint.events.countries import resolve_dyad
-from flashpoint.indicators.compute import gap_periods, period_end, period_label
+from flashpoint.periods import period_end, period_label
+from flashpoint.store.coverage import gap_periods
 from flashpoint.store.ingest import IngestResult
 from flashpoint.store.queries import last_event_date
 from flashpoint.wording import span
@@ -164,7 +165,7 @@ class Frequency(str, Enum):
 @dataclass(frozen=True)
 class Coverage:
     """What the store covers, for the captions of a table of periods at ``freq``: its gap
-    periods (:func:`flashpoint.indicators.compute.gap_periods`) and its last event's day."""
+    periods (:func:`flashpoint.store.coverage.gap_periods`) and its last event's day."""
 
     freq: str
     gaps: tuple[dt.date, ...] = ()

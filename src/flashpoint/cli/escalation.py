@@ -31,8 +31,8 @@ from flashpoint.config import Settings, with_overrides
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.escalation.ladder import pair_ladder, period_stage_words
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
-from flashpoint.indicators.compute import period_label
 from flashpoint.jsonrows import json_rows
+from flashpoint.periods import period_label
 from flashpoint.store.connection import open_store
 from flashpoint.watch import CycleReport
 from flashpoint.watch import watch as follow_feed

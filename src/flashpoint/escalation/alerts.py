@@ -24,15 +24,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.changes import change_probabilities, detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
-from flashpoint.indicators.compute import (
-    FREQUENCIES,
-    IndicatorQuery,
-    compiled_sql,
-    counted_sql,
-    gap_periods,
-    indicator_rows,
-    weeks_current,
-)
+from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, compiled_sql, counted_sql, indicator_rows, weeks_current
 from flashpoint.indicators.redlines import (
     ALERT_LEVELS,
     check_rules,
@@ -42,6 +34,7 @@ from flashpoint.indicators.redlines import (
 from flashpoint.indicators.registry import INDICATORS, indicator
 from flashpoint.jsonrows import json_rows
 from flashpoint.store.connection import transaction
+from flashpoint.store.coverage import gap_periods
 from flashpoint.store.queries import copy_pair_events
 from flashpoint.wording import quantity
 

@@ -21,15 +21,11 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import (
-    IndicatorQuery,
-    gap_periods,
-    indicator_table,
-    period_end,
-    period_index,
-)
+from flashpoint.indicators.compute import IndicatorQuery, indicator_table, period_index
 from flashpoint.indicators.registry import INDICATORS
+from flashpoint.periods import period_end
 from flashpoint.sql import sql_string, sql_strings
+from flashpoint.store.coverage import gap_periods
 from flashpoint.wording import quantity
 
 #: Ladder stages (ARCHITECTURE.md).

@@ -25,8 +25,8 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
 from flashpoint.forecasts.panels import STRUCTURAL, PanelSpec
-from flashpoint.indicators.compute import gap_periods
 from flashpoint.indicators.registry import INDICATORS
+from flashpoint.store.coverage import gap_periods
 
 #: Features of the dyad-month panel: name → what it is (docs/forecasts.md).
 EVENT_FEATURES: Final = {

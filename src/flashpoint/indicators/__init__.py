@@ -9,7 +9,6 @@ __all__, __getattr__ = face(__name__, {
     "IndicatorQuery": "compute",
     "compute_indicators": "compute",
     "explain": "compute",
-    "parse_period": "compute",
     "ranked_pairs": "compute",
     "yearly_metrics": "metrics",
 })

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
 
 import duckdb
 import ibis
@@ -25,9 +24,10 @@ from flashpoint.indicators.baselines import MIN_BASELINE, with_z_scores
 from flashpoint.indicators.proxies import with_backed_fighting
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.spending import with_spending_growth
+from flashpoint.periods import period_end
 from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
-from flashpoint.store.coverage import gap_days
+from flashpoint.store.coverage import gap_periods
 from flashpoint.store.queries import last_event_date
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
@@ -370,7 +370,6 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
 
 
 #: Pandas period of each frequency (weeks run Monday to Sunday, as ISO weeks).
-_PANDAS_PERIOD: Final = {"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}
 
 
 def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, by: str, /, *,
@@ -396,67 +395,6 @@ def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: 
     order = {pair: i for i, pair in enumerate(ranked)}
     return (frame[frame.pair.isin(order)].sort_values("pair", key=lambda s: s.map(order), kind="stable")
             .reset_index(drop=True))
-
-
-def period_kind(text: str) -> str:
-    """The frequency a period text names: 'week' (2022-W07), 'year' (2022), 'month' (2022-02), else 'day'."""
-    text = text.strip()
-    return "week" if "-W" in text.upper() else "year" if len(text) == 4 else "month" if len(text) == 7 else "day"
-
-
-def parse_period(text: str, freq: str) -> dt.date:
-    """The first day of the period ``text`` names: '2022-W07' (ISO week), '2022-02', '2022', or
-    any day 'YYYY-MM-DD' (its period at ``freq``).
-
-    Raises
-    ------
-    InvalidInput
-        Saying which forms are understood.
-    """
-    text = text.strip()
-    kind = period_kind(text)
-    try:
-        if kind == "week":
-            year, week = text.upper().split("-W")
-            day = dt.date.fromisocalendar(int(year), int(week), 1)
-            dt.date.fromisocalendar(int(year), int(week), 7)  # the week ends within the calendar
-        elif kind == "year":
-            day = dt.date(int(text), 1, 1)
-        elif kind == "month":
-            day = dt.date(int(text[:4]), int(text[5:7]), 1)
-        else:
-            day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"period {text!r}: use 2022-W07 (ISO week), 2022-02 (month), 2022 (year) "
-                           "or a day 2022-02-14.") from None
-    return pd.Timestamp(day).to_period(_PANDAS_PERIOD[freq]).start_time.date()
-
-
-def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /, *, until: dt.date | None = None) -> list[dt.date]:
-    """The first days of the periods at ``freq`` every day of which is a gap in the store's
-    data (:func:`flashpoint.store.coverage.gap_days`; with ``until``, a gap known by that day),
-    sorted: for the bundled Georgia data, March 2013 (and its weeks from 4 March on), with no
-    event at all."""
-    days = gap_days(con, until=until)
-    if not days:
-        return []
-    counted = pd.Series(pd.to_datetime(days)).dt.to_period(_PANDAS_PERIOD[freq]).value_counts()
-    return sorted(period.start_time.date() for period, n in counted.items()
-                  if n == (period.end_time.normalize() - period.start_time).days + 1)
-
-
-def period_end(period: pd.Series, freq: str) -> pd.Series:
-    """The last day of each period (first days at ``freq``): when its data are complete."""
-    return pd.to_datetime(period).dt.to_period(_PANDAS_PERIOD[freq]).dt.end_time.dt.date
-
-
-def period_label(start: dt.date, freq: str) -> str:
-    """The period that begins on ``start`` as :func:`parse_period` reads it: '2022-W07', '2022-02',
-    '2022' or '2022-02-14'."""
-    if freq == "week":
-        year, week, _ = start.isocalendar()
-        return f"{year}-W{week:02d}"
-    return {"day": start.isoformat(), "month": start.isoformat()[:7], "year": str(start.year)}[freq]
 
 
 def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, name: str, /, *,

@@ -23,7 +23,7 @@ import pandas as pd
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
-from flashpoint.indicators.compute import gap_periods
+from flashpoint.store.coverage import gap_periods
 
 N_STAGES: Final = 5
 BANDS: Final = {"events": ("low", "elevated", "high"), "series": ("falling", "flat", "rising")}
@@ -98,7 +98,7 @@ def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
                     until: dt.date | None = None) -> pd.DataFrame:
     """Every pair's weekly stage and index band from its first incident to the store's last
     week (weeks without incidents: stage 0, band low), but the weeks that are gaps in the
-    store's data (:func:`flashpoint.indicators.compute.gap_periods`): no transition into or
+    store's data (:func:`flashpoint.store.coverage.gap_periods`): no transition into or
     out of one is counted."""
     weeks = event_scores(con, settings, freq="week", until=until)
     if weeks.empty:

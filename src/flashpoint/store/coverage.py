@@ -21,6 +21,9 @@ import datetime as dt
 
 import duckdb
 import numpy as np
+import pandas as pd
+
+from flashpoint.periods import PANDAS_PERIOD
 
 #: Median daily count before a run of empty days from which the run is a gap.
 GAP_MEDIAN = 10
@@ -108,3 +111,16 @@ def gap_days(con: duckdb.DuckDBPyConnection, /, *, until: dt.date | None = None)
     by that day only (a gap is known once the source delivers again: its last day before ``until``)."""
     return [first + dt.timedelta(days=i) for first, last in gap_runs(con) if until is None or last < until
             for i in range((last - first).days + 1)]
+
+
+def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /, *, until: dt.date | None = None) -> list[dt.date]:
+    """The first days of the periods at ``freq`` every day of which is a gap in the store's
+    data (:func:`gap_days`; with ``until``, a gap known by that day),
+    sorted: for the bundled Georgia data, March 2013 (and its weeks from 4 March on), with no
+    event at all."""
+    days = gap_days(con, until=until)
+    if not days:
+        return []
+    counted = pd.Series(pd.to_datetime(days)).dt.to_period(PANDAS_PERIOD[freq]).value_counts()
+    return sorted(period.start_time.date() for period, n in counted.items()
+                  if n == (period.end_time.normalize() - period.start_time).days + 1)
