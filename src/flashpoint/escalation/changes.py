@@ -138,7 +138,7 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
     Each pair's index is laid on a complete grid of periods from its first to the last period
     of the table; periods without a score count as index 0 for event scores (no incidents: no
     escalation) unless they are among the ``gaps`` in the store's data
-    (:func:`flashpoint.indicators.compute.gap_periods`), and as missing for a series with
+    (:func:`flashpoint.store.coverage.gap_periods`), and as missing for a series with
     gaps (``stage`` missing) and for the ``gaps``. A change point fires
     in the first period whose probability of a recent change reaches ``probability`` while
     the index rises above what the model expected. The probability is missing in a pair's

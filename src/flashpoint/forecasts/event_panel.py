@@ -5,7 +5,7 @@ the month its last day falls in, so a month's row reads only weeks complete by i
 pair that has incidents in the store gets a row for every month from its first incident to
 the store's last complete month (months without incidents are stage 0 with no signal), but
 the months that are gaps in the store's data (its main source silent,
-:func:`flashpoint.indicators.compute.gap_periods`): they have no row, no part in the rolling
+:func:`flashpoint.store.coverage.gap_periods`): they have no row, no part in the rolling
 features, and a target looking ahead into one is missing unless the other months reach its
 stage. Targets look ahead ``horizon``
 months: the pair reaches a stage in some week of months t + 1 … t + horizon; they are
