@@ -56,16 +56,16 @@ def _key(payload: dict) -> str:
     return f"{payload['alert_id']}:{payload['level']}"
 
 
-def _last_line(path: Path) -> bytes:
-    """The last line of a file (empty when there is none), read from its end."""
-    if not path.exists():
-        return b""
+def _tail(path: Path) -> tuple[bytes, bool]:
+    """The last line of a file (empty when there is none), read from its end, and whether a
+    line break ends the file."""
+    if not path.exists() or not path.stat().st_size:
+        return b"", True
     with open(path, "rb") as fh:
         end = fh.seek(0, 2)
-        start = max(end - (1 << 20), 0)
-        fh.seek(start)
-        tail = fh.read().rstrip(b"\n")
-    return tail.rsplit(b"\n", 1)[-1]
+        fh.seek(max(end - (1 << 20), 0))
+        tail = fh.read()
+    return tail.rstrip(b"\n").rsplit(b"\n", 1)[-1], tail.endswith(b"\n")
 
 
 def _post(client: httpx.Client, url: str, payload: dict, attempts: int) -> bool:
@@ -96,16 +96,23 @@ def deliver_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     if settings.alerts_jsonl is not None:
         path = Path(settings.alerts_jsonl)
 
+        fresh = [True]  # the file's end is read once per run: later alerts follow this run's own lines
+
         def append(payload: dict) -> bool:
             path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                last = json.loads(_last_line(path) or b"{}")
-            except ValueError:  # a line cut by a kill mid-write: a new line starts after it
-                last = {}
-            if isinstance(last, dict) and last.get("alert_id") and _key(last) == _key(payload):
-                return True  # written before a kill stopped its recording
+            start = ""
+            if fresh[0]:
+                fresh[0] = False
+                last, ended = _tail(path)
+                start = "" if ended else "\n"  # a line a kill cut mid-write: ours starts on a line of its own
+                try:
+                    previous = json.loads(last or b"{}") if ended else {}
+                except ValueError:
+                    previous = {}
+                if isinstance(previous, dict) and previous.get("alert_id") and _key(previous) == _key(payload):
+                    return True  # written before a kill stopped its recording
             with open(path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(payload) + "\n")
+                fh.write(start + json.dumps(payload) + "\n")
             return True
 
         sinks["jsonl"] = append
