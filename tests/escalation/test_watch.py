@@ -6,10 +6,15 @@ import csv
 import hashlib
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flashpoint.config import Settings
@@ -206,3 +211,47 @@ def test_alerts_sent_just_before_a_kill_are_not_repeated_in_the_file_and_carry_o
     assert sent > 0 and recorded == sent
     assert len(lines) == sent  # the file holds each alert once
     assert len(keys) == sent + 1 and len(set(keys)) == sent and None not in keys  # the webhook can tell the repeat
+
+
+def _watch_process(settings: Settings, db: Path) -> list[str]:
+    """The command line of one watch cycle over ``db`` with ``settings``' feed, red lines and file sink."""
+    return [sys.executable, "-m", "flashpoint", "-v", "--db", str(db), "watch", "--cycles", "1"]
+
+
+def _watch_env(settings: Settings, tmp: Path) -> dict[str, str]:
+    return {**os.environ, "COLUMNS": "400", "FLASHPOINT_GDELT_BASE_URL": settings.gdelt_base_url,
+            "FLASHPOINT_DOWNLOAD_DIR": str(tmp / "downloads"), "FLASHPOINT_ALERTS_JSONL": str(tmp / "alerts.jsonl"),
+            "FLASHPOINT_REDLINES_FILE": str(settings.redlines_file), "FLASHPOINT_WATCH_INTERVAL_SECONDS": "0.01"}
+
+
+def _outcome(db: Path, jsonl: Path) -> tuple:
+    with duckdb.connect(str(db), read_only=True) as con:
+        stored = con.execute("SELECT count(*), count(DISTINCT event_id), count(*) - count(cluster_id), "
+                             "(SELECT count(*) FROM alerts), (SELECT list(status) FROM watch_files) FROM events"
+                             ).fetchone()
+    lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    return stored, sorted((a["alert_id"], a["level"]) for a in lines)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("phase", ["ingesting ", "ingested ", "deduplication:"],
+                         ids=["before-commit", "after-commit", "after-deduplication"])
+def test_a_watch_killed_at_any_phase_resumes_to_the_same_store_and_deliveries(
+        live, feed_server, exports, tmp_path: Path, phase: str) -> None:  # noqa: ANN001
+    settings, _ = live
+    _publish(feed_server, exports, STAMPS[0])
+    reference = tmp_path / "reference"
+    subprocess.run(_watch_process(settings, reference / "store.duckdb"), env=_watch_env(settings, reference),
+                   check=True, capture_output=True)
+    killed = tmp_path / "killed"
+    command, env = _watch_process(settings, killed / "store.duckdb"), _watch_env(settings, killed)
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if phase in line:
+                proc.kill()
+                break
+        assert proc.wait() == -signal.SIGKILL, f"the watch ended before '{phase}'"
+    subprocess.run(command, env=env, check=True, capture_output=True)  # restarted: one more cycle
+    assert _outcome(killed / "store.duckdb", killed / "alerts.jsonl") == \
+        _outcome(reference / "store.duckdb", reference / "alerts.jsonl")
