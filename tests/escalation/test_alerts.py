@@ -212,3 +212,14 @@ def test_ladder_command_shows_each_period_of_a_pair(series_store: Settings, tmp_
     assert rows and {"escalation_index", "stage", "change_probability"} <= set(rows[0])
     bad = CliRunner().invoke(app, ["--db", str(series_store.db), "ladder", "--dyad", "GEO"])
     assert bad.exit_code != 0
+
+
+@pytest.mark.shared_data
+def test_alerts_of_one_country_are_those_of_its_pairs(georgia_alerts) -> None:  # noqa: ANN001
+    settings, alerts = georgia_alerts
+    with open_store(settings, read_only=True) as con:
+        georgia = list_alerts(con, country="GEO")
+        armenia = list_alerts(con, country="ARM", limit=2)
+    mine = alerts[alerts.pair.str.split("-").map(lambda codes: "GEO" in codes)]
+    assert len(georgia) and list(georgia.alert_id) == list(mine.alert_id)
+    assert len(armenia) <= 2 and all("ARM" in pair.split("-") for pair in armenia.pair)

@@ -367,9 +367,11 @@ def _periods(freq: str, n: int) -> pd.DateOffset:
 
 
 def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = None, dyad: tuple[str, str] | None = None,
-                level: str | None = None, basis: str | None = None, limit: int | None = None) -> pd.DataFrame:
+                country: str | None = None, level: str | None = None, basis: str | None = None,
+                limit: int | None = None) -> pd.DataFrame:
     """Stored alerts, newest first, each with ``previous_alert_id`` (the pair's previous alert
-    on the same basis and frequency, at any level).
+    on the same basis and frequency, at any level); of one pair (``dyad``) or of the pairs of
+    one ``country`` (ISO3) if given.
 
     Raises
     ------
@@ -385,6 +387,9 @@ def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = No
     if dyad is not None:
         where.append("pair = ?")
         params.append("-".join(sorted(dyad)))
+    if country is not None:
+        where.append("? IN (split_part(pair, '-', 1), split_part(pair, '-', 2))")
+        params.append(country)
     if level is not None:
         where.append("level_rank >= ?")
         params.append(RANK[level])

@@ -101,8 +101,7 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             return RedirectResponse(f"/country/{code}")
         found = overview(con, settings, weeks=52)
         pairs = found.pairs[found.pairs["pair"].str.contains(code)]
-        alerts = list_alerts(con, limit=500)
-        alerts = alerts[alerts["pair"].str.contains(code)].head(20) if not alerts.empty else alerts
+        alerts = list_alerts(con, country=code, limit=20)
         name = next((c.name for c in search_countries(code) if c.iso3 == code), code)
         return _page(request, "country.html", iso3=code, name=name, pairs=json_rows(pairs), alerts=json_rows(alerts))
 
