@@ -16,6 +16,21 @@ def shared_data_dir() -> Path:
     return Path(os.environ.get("FLASHPOINT_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def kill_at(command: list[str], env: dict[str, str], phase: str) -> None:
+    """Run ``command`` (verbose, logging to stderr) and kill -9 it as soon as a log line holds
+    ``phase``; fails when it ends before."""
+    import signal
+    import subprocess
+
+    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if phase in line:
+                proc.kill()
+                break
+        assert proc.wait() == -signal.SIGKILL, f"{command[3:]} ended before '{phase}'"
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared real datasets; skipped when absent on a user's machine, a failure under CI."""

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import zipfile
@@ -22,6 +21,7 @@ from flashpoint.escalation import delivery
 from flashpoint.escalation.timelines import timelines_current
 from flashpoint.store.connection import open_store
 from flashpoint.watch import watch
+from tests.conftest import kill_at
 
 STAMPS = ("20170701234500", "20170702000000", "20170702001500")
 
@@ -245,13 +245,7 @@ def test_a_watch_killed_at_any_phase_resumes_to_the_same_store_and_deliveries(
                    check=True, capture_output=True)
     killed = tmp_path / "killed"
     command, env = _watch_process(settings, killed / "store.duckdb"), _watch_env(settings, killed)
-    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as proc:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if phase in line:
-                proc.kill()
-                break
-        assert proc.wait() == -signal.SIGKILL, f"the watch ended before '{phase}'"
+    kill_at(command, env, phase)
     subprocess.run(command, env=env, check=True, capture_output=True)  # restarted: one more cycle
     assert _outcome(killed / "store.duckdb", killed / "alerts.jsonl") == \
         _outcome(reference / "store.duckdb", reference / "alerts.jsonl")

@@ -22,6 +22,7 @@ from flashpoint.store import files
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import UNENDED_REASON, ingest_paths
 from flashpoint.store.queries import store_stats
+from tests.conftest import kill_at
 
 # Distinct GLOBALEVENTIDs in the shared files, counted independently by _distinct_ids below.
 GEORGIA_EVENTS = 105_438  # 105,444 rows: six events appear twice
@@ -294,14 +295,7 @@ def test_a_kill_at_any_phase_after_the_commit_leaves_a_store_a_rerun_makes_exact
                    capture_output=True)
     db = tmp_path / "killed.duckdb"
     command = [*flashpoint, "--db", str(db), "ingest", "gdelt", str(big)]
-    with subprocess.Popen(command, env={**os.environ, "COLUMNS": "400"}, stderr=subprocess.PIPE,
-                          stdout=subprocess.DEVNULL, text=True) as proc:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if phase in line:
-                proc.kill()
-                break
-        assert proc.wait() == -signal.SIGKILL, f"the ingest ended before '{phase}'"
+    kill_at(command, {**os.environ, "COLUMNS": "400"}, phase)
     rerun = subprocess.run(command, env={**os.environ, "COLUMNS": "400"}, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert "1 file skipped" in rerun.stdout  # committed before the kill: not read twice
