@@ -74,9 +74,31 @@ class Settings:
     alert_baseline_periods : int
         Trailing periods of each pair's own baseline for the z-scores behind the escalation
         index (``FLASHPOINT_ALERT_BASELINE_PERIODS``).
+    alert_method : str
+        ``probability`` (default): warnings come from the 30-day warning model, a critical alert is
+        a warning with corroborated evidence, and stage rises and change points are watch signals;
+        ``index``: stage rises and change points raise every level by the escalation index, the
+        method before the warning model (``FLASHPOINT_ALERT_METHOD``, docs/adr/025).
     alert_watch_index, alert_warning_index, alert_critical_index : float
         Escalation index a change point must reach to raise a watch, warning or critical alert
-        (``FLASHPOINT_ALERT_WATCH_INDEX`` …); the index is a weighted sum of z-scores.
+        (``FLASHPOINT_ALERT_WATCH_INDEX`` …); the index is a weighted sum of z-scores. With the
+        ``probability`` method only the watch threshold applies.
+    warning_horizon_days : int
+        The warning model's horizon: the probability is of an onset within this many days after
+        the period (``FLASHPOINT_WARNING_HORIZON_DAYS``).
+    warning_false_alarms : float
+        False alarms per pair-year the warning threshold allows on the training period
+        (``FLASHPOINT_WARNING_FALSE_ALARMS``).
+    warning_model : str
+        ``logit`` (penalised logistic regression) or ``boosting`` (gradient-boosted trees), both
+        calibrated (``FLASHPOINT_WARNING_MODEL``).
+    warning_refit_days : int
+        Days between the warning model's refits along the store's history (``FLASHPOINT_WARNING_REFIT_DAYS``).
+    warning_min_onsets : int
+        Onsets the model must know before it gives a probability (``FLASHPOINT_WARNING_MIN_ONSETS``).
+    warning_onsets : Path or None
+        A CSV of further onsets (``iso3_a``, ``iso3_b``, ``onset_date``) the model learns from, besides
+        the lists shipped with Flashpoint (``FLASHPOINT_WARNING_ONSETS``).
     redline_first_lookback_days : int
         A red line declared ``first`` (first use of force) is crossed when the pair had no such
         crossing in this many days before, and the store's data reach back that far
@@ -148,11 +170,18 @@ class Settings:
     acled_password: str | None = field(default=None, repr=False)
     alert_freq: str = "week"
     alert_baseline_periods: int = 12
+    alert_method: str = "probability"
     alert_watch_index: float = 1.0
     alert_warning_index: float = 2.0
     alert_critical_index: float = 4.0
     alert_critical_reports: int = 2
     alert_min_confidence: float = 0.5
+    warning_horizon_days: int = 30
+    warning_false_alarms: float = 1.0
+    warning_model: str = "logit"
+    warning_refit_days: int = 91
+    warning_min_onsets: int = 3
+    warning_onsets: Path | None = None
     redline_first_lookback_days: int = 365
     changepoint_hazard_periods: float = 52.0
     changepoint_probability: float = 0.5
@@ -180,8 +209,10 @@ _ENV_PREFIX = "FLASHPOINT_"
 #: Settings that must be above zero (the other numbers may be zero).
 _POSITIVE = frozenset({"dedup_cell_degrees", "alert_baseline_periods", "changepoint_hazard_periods",
                        "changepoint_recent", "webhook_retries", "watch_interval_seconds",
-                       "alert_critical_reports", "redline_first_lookback_days"})
-_CHOICES = {"alert_freq": ("day", "week", "month", "year")}
+                       "alert_critical_reports", "redline_first_lookback_days", "warning_horizon_days",
+                       "warning_refit_days", "warning_min_onsets"})
+_CHOICES = {"alert_freq": ("day", "week", "month", "year"), "alert_method": ("probability", "index"),
+            "warning_model": ("logit", "boosting")}
 #: What the URL settings take (feeds, the ACLED API, the webhook).
 _URL = re.compile(r"https?://(\[[0-9a-f:.]+\]|[^\s/:\[\]]+)(:\d+)?(/\S*)?", re.IGNORECASE)
 #: A memory size DuckDB reads: a number and a unit, or a share of the machine's memory.

@@ -19,6 +19,7 @@ from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
+from flashpoint.forecasts.warning import raise_warnings
 from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.refresh import ingest_files
@@ -80,7 +81,10 @@ def run_demo(settings: Settings, /) -> DemoSummary:
         crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD),
                                 first_lookback_days=settings.redline_first_lookback_days)
         record_crossings(con, crossings, "month")
-        raise_alerts(con, settings)
+        if settings.alert_method == "probability":
+            raise_warnings(con, settings)
+        else:
+            raise_alerts(con, settings)
         alerts = list_alerts(con, level="warning", limit=5)
         pair = "-".join(DEMO_DYAD)
         forecast = forecast_pair(build_event_panel(con, settings), spec=event_panel_spec(), target="stage3",

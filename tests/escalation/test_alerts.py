@@ -28,7 +28,9 @@ SPIKE = 100  # day of GEO-RUS's conflict spike
 
 @pytest.fixture
 def series_store(settings: Settings, tmp_path: Path) -> Settings:
-    """120 days of two pairs' scores (calm noise; GEO-RUS turns hostile on day 100), plus bad rows."""
+    """120 days of two pairs' scores (calm noise; GEO-RUS turns hostile on day 100), plus bad rows;
+    alerts by the escalation index (the levels these tests check; the warning model's are in
+    tests/forecasts/test_warning.py)."""
     rng = np.random.default_rng(3)
     lines = ["date,iso3_a,iso3_b,edge_weight"]
     for day in range(120):
@@ -45,7 +47,7 @@ def series_store(settings: Settings, tmp_path: Path) -> Settings:
         reasons = [r[0] for r in con.execute("SELECT reason FROM quarantine ORDER BY line_number").fetchall()]
     assert reasons == ["date 2021-13-01 is not a date (YYYY-MM-DD)", "iso3_a XXX is not a known country",
                        "the pair GEO-GEO is one country", "edge_weight lots is not a number"]
-    return settings
+    return replace(settings, alert_method="index")
 
 
 def test_series_index_is_the_z_score_of_conflict_against_the_pairs_own_baseline(series_store: Settings) -> None:
@@ -122,7 +124,8 @@ def test_cli_ingests_raises_and_lists_alerts_as_json(series_store: Settings, tmp
 
 @pytest.fixture(scope="module")
 def georgia_alerts(shared_data: Path, tmp_path_factory) -> tuple[Settings, pd.DataFrame]:  # noqa: ANN001
-    settings = Settings(db=tmp_path_factory.mktemp("georgia_alerts") / "store.duckdb", memory_limit="2GB", threads=2)
+    settings = Settings(db=tmp_path_factory.mktemp("georgia_alerts") / "store.duckdb", memory_limit="2GB", threads=2,
+                        alert_method="index")
     files = sorted((shared_data / "gdelt1_georgia_2011_2013").glob("*.csv"))
     with open_store(settings) as con:
         ingest_paths(con, [str(f) for f in files], reader=gdelt)

@@ -29,7 +29,7 @@ def _published(name: str) -> str:
 @pytest.mark.parametrize(("freq", "baseline"), [("day", 30), ("week", 12)])
 def test_the_published_alert_scorecard_still_holds(shared_data: Path, tmp_path: Path, freq: str,
                                                     baseline: int) -> None:
-    settings = Settings(db=tmp_path / "store.duckdb", memory_limit="2GB", threads=2)
+    settings = Settings(db=tmp_path / "store.duckdb", memory_limit="2GB", threads=2, alert_method="index")
     series = shared_data / "gdelt_dyad_daily_2018_2024" / "dyad_daily_selected_2018_2024.csv"
     with open_store(settings) as con:
         ingest_paths(con, [str(series)], reader=SeriesReader("edge_weight"))

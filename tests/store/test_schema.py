@@ -28,7 +28,7 @@ def test_a_schema_4_store_is_upgraded_in_place_and_keeps_its_events(settings: Se
     with open_store(settings) as con:
         assert con.execute("SELECT event_id, pair FROM events ORDER BY event_id").fetchall() == expected
         assert con.execute("SELECT count(*) FROM alerts").fetchall() == [(0,)]
-        assert con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall() == [("7",)]
+        assert con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall() == [("8",)]
     assert any(pair is not None for _, pair in expected)
 
 

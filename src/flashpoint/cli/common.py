@@ -232,7 +232,9 @@ def print_alerts(frame: pd.DataFrame) -> None:
     for r in frame.itertuples():
         stage = "" if pd.isna(r.stage) else f"stage {int(r.stage)} {STAGES[int(r.stage)]}  "
         previous = f", previous {r.previous_alert_id}" if pd.notna(r.previous_alert_id) else ""
-        out.print(f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {stage}"
+        chance = (f"probability {r.probability:.1%} (base rate {r.base_rate:.2%})  "
+                  if "probability" in frame and pd.notna(r.probability) else "")
+        out.print(f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {chance}{stage}"
                   f"index {r.escalation_index:.1f}  ({', '.join(r.triggers)}; id {r.alert_id}{previous})",
                   highlight=False)
         out.print(f"    {r.why}", highlight=False)

@@ -141,19 +141,27 @@ def alerts_raise(
     ] = None,
     since: Annotated[Optional[str], typer.Option(help="First period that may raise alerts, YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,
+    onsets: Annotated[
+        Optional[list[Path]],
+        typer.Option(help="CSV of further onsets the warning model learns from (iso3_a, iso3_b, onset_date)."),
+    ] = None,
 ) -> None:
-    """Score every pair, detect change points, check red lines, and store the alerts raised."""
+    """Raise alerts: each pair's probability of an onset within 30 days, warnings, watch signals, red lines.
+
+    A warning where the probability crosses its threshold (critical with corroborated evidence),
+    stored with the watch signals (stage rises, change points) and the red lines crossed.
+    """
+    from flashpoint.forecasts.warning import describe, raise_warnings
+
     settings: Settings = ctx.obj
+    options = {"series": series, "freq": freq.value if freq else None, "baseline_periods": baseline,
+               "since": parse_date(since, "--since"), "until": parse_date(until, "--until")}
     with err.status("scoring pairs and raising alerts"), open_store(settings) as con:
-        run = raise_alerts(
-            con,
-            settings,
-            series=series,
-            freq=freq.value if freq else None,
-            baseline_periods=baseline,
-            since=parse_date(since, "--since"),
-            until=parse_date(until, "--until"),
-        )
+        if settings.alert_method == "probability":
+            run, chances = raise_warnings(con, settings, onsets=tuple(onsets or ()), **options)
+            out.print(describe(chances) + ".")
+        else:
+            run = raise_alerts(con, settings, **options)
     out.print(
         f"{run.scored:,} pair-periods scored; {quantity(len(run.raised), 'alert')} new or upgraded. "
         "List them with 'flashpoint alerts'."
@@ -170,15 +178,34 @@ def evaluate_alerts(
     basis: Annotated[str, typer.Option(help="'events', or 'series:NAME'.")] = "events",
     freq: Annotated[Optional[Frequency], typer.Option(help="Only alerts raised at this period (default: all).")] = None,
     level: Annotated[Level, typer.Option(help="Lowest alert level that counts.")] = Level.warning,
+    min_lead_days: Annotated[int, typer.Option(help="Lead an early warning needs, in days.", min=1)] = 7,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
-    """Score stored alerts against dated onsets: warnings, lead times, false alarms per pair-year."""
-    with open_store(ctx.obj, read_only=True) as con:
-        card = score_alerts(con, read_onsets(onsets), basis=basis, freq=freq.value if freq else None,
-                            window_days=window_days, min_level=level.value)
+    """Score stored alerts and warning probabilities against dated onsets, with their baselines.
+
+    Onsets warned 1–30 and 7–30 days ahead, lead times, false alarms per pair-year, against
+    alerts at random times; then the warning probabilities (when stored): Brier score and log
+    loss against persistence, the recall / false-alarm curve with the random and persistence
+    baselines at each alert rate, and their reliability.
+    """
+    from flashpoint.forecasts.warning_score import render_probability_markdown, score_probabilities
+
+    settings: Settings = ctx.obj
+    dated = read_onsets(onsets)
+    chances = None
+    with open_store(settings, read_only=True) as con:
+        card = score_alerts(con, dated, basis=basis, freq=freq.value if freq else None,
+                            window_days=window_days, min_level=level.value, min_lead_days=min_lead_days)
+        if con.execute("SELECT count(*) FROM pair_warnings WHERE basis = ?", [basis]).fetchall()[0][0]:
+            chances = score_probabilities(con, dated, basis=basis, freq=freq.value if freq else settings.alert_freq,
+                                          min_lead_days=min_lead_days)
     if format is ListFormat.json:
         out.print_json(json.dumps({"summary": card.summary, "onsets": json_rows(card.onsets),
-                                   "pairs": json_rows(card.pairs)}))
+                                   "pairs": json_rows(card.pairs),
+                                   "probabilities": None if chances is None else {
+                                       "summary": chances.summary, "scores": json_rows(chances.scores),
+                                       "curve": json_rows(chances.curve),
+                                       "reliability": json_rows(chances.reliability)}}))
         return
     table = Table("pair", "onset", "kind", "warned", "first alert", "lead days", "alerts",
                   title=f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)")
@@ -192,8 +219,12 @@ def evaluate_alerts(
     out.print(
         f"{s['warned']} of {s['onsets']} onsets warned ({s['covered']} covered), median lead "
         f"{lead}; {s['false_alarms']:,} of {s['alerts']:,} alerts were false alarms: "
-        f"{s['false_alarms_per_pair_year']} per pair-year over {s['pair_years']} pair-years."
+        f"{s['false_alarms_per_pair_year']} per pair-year over {s['pair_years']} pair-years; "
+        f"{s['warned_early']} warned {s['min_lead_days']}–{s['window_days']} days ahead, where as many alerts at random "
+        f"times would warn {s['warned_early_by_chance'] * s['onsets']:.1f}."
     )
+    if chances is not None:
+        out.print("\nWarning probabilities\n" + render_probability_markdown(chances), highlight=False, markup=False)
 
 
 @app.command()

@@ -88,7 +88,8 @@ def _drivers(row: pd.Series, freq: str) -> str:
 
 
 def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFrame:
-    """Stage rises and change points of a scored table, one row per trigger."""
+    """Stage rises and change points of a scored table, one row per trigger; with the
+    ``probability`` alert method they are watch signals whatever the stage or index."""
     scores = scores.sort_values(["pair", "period"])
     found = []
     if scores["stage"].notna().any():
@@ -110,7 +111,27 @@ def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFra
         reason=[f"sudden shift: escalation index {v:.1f} (probability {p:.2f} of a change in the last "
                 f"{settings.changepoint_recent} periods)" for v, p in zip(changes["escalation_index"],
                                                                           changes["change_probability"])]))
-    return pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+    found = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
+    if settings.alert_method == "probability" and not found.empty:
+        found["level"] = "watch"
+    return found
+
+
+def _probability_triggers(warnings: pd.DataFrame, /) -> pd.DataFrame:
+    """A warning trigger for each pair-period whose probability crossed its threshold."""
+    return warnings.assign(trigger="probability", level="warning")[
+        ["pair", "period", "trigger", "level", "reason", "probability", "base_rate"]]
+
+
+def _with_periods(scores: pd.DataFrame, keys: pd.DataFrame, /) -> pd.DataFrame:
+    """``scores`` with a row of zeros for each pair-period of ``keys`` it lacks (a warning in a
+    week without incidents), its ``as_of`` the period's last day."""
+    missing = keys.merge(scores[["pair", "period"]], how="left", indicator=True)
+    missing = missing.loc[missing["_merge"] == "left_only", ["pair", "period", "as_of"]]
+    if missing.empty:
+        return scores
+    zeros = {c: 0 for c in scores.columns if c not in ("pair", "period", "as_of") and scores[c].dtype.kind in "biuf"}
+    return pd.concat([scores, missing.assign(**zeros)], ignore_index=True)
 
 
 _EVIDENCE_COLUMNS: Final = ["event_id", "event_date", "actor1_iso3", "actor2_iso3", "cameo_code", "cameo_name",
@@ -189,7 +210,10 @@ def _assemble(con: duckdb.DuckDBPyConnection, settings: Settings, scores: pd.Dat
         parts = ({ind.name: {"z": None if pd.isna(row[f"{ind.name}_z"]) else round(float(row[f"{ind.name}_z"]), 3),
                              "incidents": int(row[f"{ind.name}_incidents"]), "weight": ind.index_weight}
                   for ind in WEIGHTED} if weighted else {"conflict": float(row["conflict"])})
+        chances = group["probability"].dropna() if "probability" in group else pd.Series(dtype="float64")
         rows.append({
+            "probability": float(chances.iloc[0]) if len(chances) else None,
+            "base_rate": float(group["base_rate"].dropna().iloc[0]) if len(chances) else None,
             "alert_id": _alert_id(basis, freq, pair, period), "basis": basis, "freq": freq, "pair": pair,
             "period": period, "as_of": row["as_of"], "level": level, "level_rank": RANK[level],
             "stage": None if pd.isna(row["stage"]) else int(row["stage"]),
@@ -256,6 +280,14 @@ def _weigh_support(alerts: pd.DataFrame, support: pd.DataFrame, settings: Settin
         confidence = None if found is None else float(found["confidence"])
         corroborated = human or reports >= settings.alert_critical_reports
         level, note = alert["level"], f"{quantity(reports, 'independent report')} behind it"
+        if "probability" in alert["triggers"] and settings.alert_method == "probability":
+            if level in ("warning", "critical"):  # the probability is the basis; corroboration makes it critical
+                level = "critical" if corroborated and reports > 0 else "warning"
+                note += "; critical: corroborated" if level == "critical" else (
+                    f"; critical needs {settings.alert_critical_reports} independent reports or a human-coded source")
+            rows.append({**alert, "level": level, "level_rank": RANK[level], "reports": reports,
+                         "corroborated": corroborated, "why": f"{alert['why']} ({note})"})
+            continue
         if level == "critical" and not corroborated:
             level, note = "warning", (f"{note}; held at warning: critical needs {settings.alert_critical_reports} "
                                       "or a human-coded source")
@@ -289,8 +321,13 @@ def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> lis
 def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, series: str | None = None,
                  freq: str | None = None, baseline_periods: int | None = None, pairs: tuple[str, ...] | None = None,
                  since: dt.date | None = None, until: dt.date | None = None,
-                 raised_by: str = "batch", copied: str | None = None) -> AlertRun:
+                 raised_by: str = "batch", copied: str | None = None, warnings: pd.DataFrame | None = None) -> AlertRun:
     """Score pairs, detect change points, check red lines, and store the alerts they raise.
+
+    ``warnings`` are the pair-periods whose warning probability crossed its threshold (``pair``,
+    ``period``, ``as_of``, ``probability``, ``base_rate``, ``reason``: from
+    :mod:`flashpoint.forecasts.warning`); each raises a warning, critical when its evidence is
+    corroborated.
 
     On the event store by default, on the stored score ``series`` when named. Only periods
     from ``since`` on raise alerts; up to :data:`HISTORY_PERIODS` earlier periods are read for
@@ -298,7 +335,8 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     already made (:func:`~flashpoint.store.queries.copy_pair_events`); else one is made.
     """
     freq = freq or settings.alert_freq
-    if not settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index:
+    if settings.alert_method == "index" and not (
+            settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index):
         raise InvalidInput(f"alert thresholds: alert_watch_index ({settings.alert_watch_index:g}) ≤ alert_warning_index "
                            f"({settings.alert_warning_index:g}) ≤ alert_critical_index "
                            f"({settings.alert_critical_index:g}) must hold; fix the settings.")
@@ -324,6 +362,9 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     triggers = _triggers(scores, settings, freq)
     if series is None:
         triggers = pd.concat([triggers, _crossings(con, settings, freq, table, start, until)], ignore_index=True)
+    if warnings is not None and not warnings.empty:
+        triggers = pd.concat([triggers, _probability_triggers(warnings)], ignore_index=True)
+        scores = _with_periods(scores, warnings[["pair", "period", "as_of"]])
     if since is not None and not triggers.empty:
         triggers = triggers[triggers["period"] >= pd.Timestamp(since).date()]
     basis = EVENTS_BASIS if series is None else f"series:{series}"

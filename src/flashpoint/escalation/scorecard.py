@@ -72,10 +72,11 @@ def _coverage(con: duckdb.DuckDBPyConnection, basis: str) -> pd.DataFrame:
                        "WHERE series = ? GROUP BY pair", [basis.removeprefix("series:")]).df()
 
 
-def _per_onset(onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timedelta, /, *,
-               covered: set[str]) -> pd.DataFrame:
+def onset_warnings(onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timedelta, /, *,
+               covered: set[str], min_lead_days: int = 7) -> pd.DataFrame:
     """Each onset: whether its pair is ``covered`` by the basis, and the alerts in the ``window``
-    before it (whether any, the first, its lead in days, how many)."""
+    before it (whether any, the first, its lead in days, how many, and whether one came at
+    least ``min_lead_days`` before: ``warned_early``)."""
     rows = []
     for onset in onsets.itertuples():
         day = pd.Timestamp(onset.onset_date)
@@ -83,6 +84,7 @@ def _per_onset(onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timedelta,
         first = before["as_of"].min() if len(before) else None
         rows.append({"pair": onset.pair, "onset_date": onset.onset_date, "kind": onset.kind,
                      "covered": onset.pair in covered, "warned": first is not None,
+                     "warned_early": bool((before["as_of"] <= day - pd.Timedelta(days=min_lead_days)).any()),
                      "first_alert": None if first is None else first.date(),
                      "lead_days": None if first is None else int((day - first).days),
                      "alerts_in_window": len(before)})
@@ -106,7 +108,8 @@ def _per_pair(coverage: pd.DataFrame, alerts: pd.DataFrame, onsets: pd.DataFrame
 
 
 def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, basis: str = EVENTS_BASIS,
-                 freq: str | None = None, window_days: int = 30, min_level: str = "warning") -> Scorecard:
+                 freq: str | None = None, window_days: int = 30, min_level: str = "warning",
+                 min_lead_days: int = 7) -> Scorecard:
     """Score the stored alerts of ``basis`` (and ``freq``, when given) against ``onsets`` (from
     :func:`read_onsets`).
 
@@ -116,7 +119,8 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
     alerts_in_window), ``pairs`` (pair, years, alerts, false_alarms, false_alarms_per_year)
     for every pair the basis scores, and ``summary`` (onsets, covered, warned, median lead,
     alerts, false alarms, pair-years, false alarms per pair-year, and ``warned_by_chance``:
-    the share of onsets as many alerts at random times would warn).
+    the share of onsets as many alerts at random times would warn; ``warned_early`` and
+    ``warned_early_by_chance`` the same from ``min_lead_days`` before).
     """
     if window_days < 1:
         raise InvalidInput(f"window of {window_days} days: use at least 1.")
@@ -129,7 +133,9 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
     for column in ("first_day", "last_day"):
         coverage[column] = pd.to_datetime(coverage[column])
     window = pd.Timedelta(days=window_days)
-    per_onset = _per_onset(onsets, alerts, window, covered=set(coverage["pair"]))
+    if not 0 < min_lead_days <= window_days:
+        raise InvalidInput(f"lead of {min_lead_days} days: use 1 to the window ({window_days} days).")
+    per_onset = onset_warnings(onsets, alerts, window, covered=set(coverage["pair"]), min_lead_days=min_lead_days)
     per_pair = _per_pair(coverage, alerts, onsets, window)
     leads = per_onset.loc[per_onset["warned"], "lead_days"]
     years = float(per_pair["years"].sum())
@@ -143,6 +149,9 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
     # Alerts as frequent, at random times, would warn this share of onsets (Poisson arrivals).
     rate = summary["alerts"] / years if years else 0.0
     summary["warned_by_chance"] = round(1.0 - math.exp(-rate * window_days / 365.25), 3)
+    summary["min_lead_days"] = min_lead_days
+    summary["warned_early"] = int(per_onset["warned_early"].sum()) if len(per_onset) else 0
+    summary["warned_early_by_chance"] = round(1.0 - math.exp(-rate * (window_days - min_lead_days + 1) / 365.25), 3)
     return Scorecard(onsets=per_onset, pairs=per_pair.sort_values("pair", ignore_index=True), summary=summary)
 
 
@@ -152,8 +161,10 @@ def render_markdown(card: Scorecard, /) -> str:
     lead = "—" if s["median_lead_days"] is None else f"{s['median_lead_days']:g} days"
     lines = [f"- onsets warned: **{s['warned']} of {s['onsets']}** ({s['covered']} covered by the basis); "
              f"median lead time {lead}",
+             f"- warned {s['min_lead_days']}–{s['window_days']} days ahead: **{s['warned_early']} of {s['onsets']}**",
              f"- as many alerts at random times would warn {s['warned_by_chance']:.0%} of onsets "
-             f"({s['warned_by_chance'] * s['onsets']:.1f} of {s['onsets']})",
+             f"({s['warned_by_chance'] * s['onsets']:.1f} of {s['onsets']}), "
+             f"{s['warned_early_by_chance'] * s['onsets']:.1f} of them {s['min_lead_days']}–{s['window_days']} days ahead",
              f"- alerts of `{s['min_level']}` or higher: {s['alerts']:,}; false alarms (no onset of the pair in the "
              f"{s['window_days']} days after): {s['false_alarms']:,}, **{s['false_alarms_per_pair_year']} per "
              f"pair-year** over {s['pair_years']} pair-years", "",

@@ -15,13 +15,13 @@ from flashpoint.events.confidence import confidence_sql, neighbour_joins, neighb
 from flashpoint.events.countries import country_code_rows
 from flashpoint.events.schema import EVENT_COLUMNS, PAIR_SQL
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 #: The stored weekly pair aggregates (:mod:`flashpoint.indicators.weekly`, which creates the
 #: table) and the key in ``store_meta`` of the store state they reflect.
 WEEKLY_TABLE = "pair_weeks"
 WEEKLY_STATE = "pair_weeks_state"
 #: Earlier store schemas this version upgrades in place (:func:`_upgrade`).
-UPGRADES_FROM = frozenset({"4", "5", "6"})
+UPGRADES_FROM = frozenset({"4", "5", "6", "7"})
 
 #: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
 REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
@@ -91,7 +91,12 @@ CREATE TABLE IF NOT EXISTS alerts (
   period DATE NOT NULL, as_of DATE NOT NULL, level VARCHAR NOT NULL, level_rank INTEGER NOT NULL,
   stage INTEGER, previous_stage INTEGER, escalation_index DOUBLE, triggers VARCHAR[] NOT NULL,
   why VARCHAR NOT NULL, contributions JSON, evidence JSON, raised_by VARCHAR NOT NULL, raised_at TIMESTAMP NOT NULL,
-  reports INTEGER, corroborated BOOLEAN
+  reports INTEGER, corroborated BOOLEAN, probability DOUBLE, base_rate DOUBLE
+);
+CREATE TABLE IF NOT EXISTS pair_warnings (
+  basis VARCHAR NOT NULL, freq VARCHAR NOT NULL, pair VARCHAR NOT NULL, period DATE NOT NULL, as_of DATE NOT NULL,
+  probability DOUBLE NOT NULL, base_rate DOUBLE, threshold DOUBLE, persistence DOUBLE, drivers VARCHAR, origin DATE,
+  model VARCHAR, horizon_days INTEGER
 );
 CREATE TABLE IF NOT EXISTS alert_deliveries (
   alert_id VARCHAR NOT NULL, sink VARCHAR NOT NULL, level_rank INTEGER NOT NULL, delivered_at TIMESTAMP NOT NULL
@@ -171,7 +176,8 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a store of an earlier schema to this one (inside the caller's transaction): schema 5
     added the alert and series tables (created by the DDL), schema 6 the events' ``pair``,
     schema 7 the events' confidence (computed for the stored rows, which kept no ``root_event``)
-    and the alerts' corroboration; the stored weeks and timelines, which weigh confidence, are
+    and the alerts' corroboration, schema 8 the warning probabilities (``pair_warnings``, created
+    by the DDL) and the alerts' probability and base rate; the stored weeks and timelines, which weigh confidence, are
     recomputed by the next settle."""
     version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
     if not version or version[0][0] == SCHEMA_VERSION:
@@ -193,6 +199,9 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     if "reports" not in alert_columns:
         con.execute("ALTER TABLE alerts ADD COLUMN reports INTEGER")
         con.execute("ALTER TABLE alerts ADD COLUMN corroborated BOOLEAN")
+    if "probability" not in alert_columns:
+        con.execute("ALTER TABLE alerts ADD COLUMN probability DOUBLE")
+        con.execute("ALTER TABLE alerts ADD COLUMN base_rate DOUBLE")
     con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
