@@ -144,3 +144,46 @@ def test_alerts_raise_gives_probability_warnings_and_evaluate_scores_them(tmp_pa
                  env=env)
     assert scored.exit_code == 0, scored.output
     assert "Brier skill vs persistence" in scored.output and "warned 7–30 d" in scored.output
+
+
+def _warning_section(settings: Settings, onsets: Path, basis: str) -> str:
+    """docs/evaluation.md's section of the warning model on ``basis``: the stored warnings'
+    summary and the probabilities' scorecard."""
+    from flashpoint.escalation.scorecard import render_markdown, score_alerts
+    from flashpoint.forecasts.warning_score import render_probability_markdown, score_probabilities
+
+    dated = read_onsets(onsets)
+    with open_store(settings, read_only=True) as con:
+        card = score_alerts(con, dated, basis=basis, freq="week", min_level="warning")
+        chances = score_probabilities(con, dated, basis=basis)
+    return "\n".join(render_markdown(card).split("\n")[:4]) + "\n\n" + render_probability_markdown(chances)
+
+
+def _published(basis: str) -> str:
+    import re
+    text = (Path(__file__).resolve().parents[2] / "docs" / "evaluation.md").read_text(encoding="utf-8")
+    found = re.search(rf"<!-- warning:{basis} -->\n(.*?)<!-- /warning:{basis} -->", text, re.S)
+    assert found, f"docs/evaluation.md has no section 'warning:{basis}'"
+    return found.group(1)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize("basis", ["events", "series:edge_weight"])
+def test_the_published_warning_scorecards_still_hold(shared_data: Path, tmp_path: Path, basis: str) -> None:
+    from flashpoint.forecasts.warning import raise_warnings
+    from flashpoint.refresh import ingest_files
+    from flashpoint.sources import icews
+
+    settings = Settings(db=tmp_path / "store.duckdb", memory_limit="2GB", threads=2)
+    with open_store(settings) as con:
+        if basis == "events":
+            files = sorted((shared_data / "icews_events_2012_2015").glob("*.tsv"))
+            ingest_files(con, settings, [str(f) for f in files], reader=icews)
+            raise_warnings(con, settings)
+        else:
+            series = shared_data / "gdelt_dyad_daily_2018_2024" / "dyad_daily_selected_2018_2024.csv"
+            ingest_paths(con, [str(series)], reader=SeriesReader("edge_weight"))
+            raise_warnings(con, settings, series="edge_weight")
+    onsets = shared_data / "escalation_onsets" / ("onsets_2012_2015.csv" if basis == "events" else "onsets_2018_2024.csv")
+    assert _warning_section(settings, onsets, basis) == _published(basis)

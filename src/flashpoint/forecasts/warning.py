@@ -5,9 +5,9 @@ The rows are pair-periods (weeks by default, the ``alert_freq`` setting) from th
 event (or series value) to the store's last period; periods that are gaps in the store's data
 have no row and no probability. Each row's features are computed from that period and the
 ones before it only: the pair's conflict volume over several windows, its trend and
-volatility, the share of it confident, the pair's share of the world's attention, and the
-onsets of the pair known by then. The target of a row is an onset of its pair within the
-horizon after the period's last day.
+volatility, the share of it confident, the pair's share of the world's attention, the
+onsets of the pair known by then, and (events) whether the two states share a border. The
+target of a row is an onset of its pair within the horizon after the period's last day.
 
 Probabilities come from a rolling origin: every ``refit_days`` the model is fitted on the rows
 whose horizon had closed by the origin, with the onsets known by then, and scores the periods
@@ -58,6 +58,7 @@ FEATURES: Final = {
     "confident_share": "share of the quarter's conflict reports that are confident",
     "volatility": "week-to-week swings in the pair's conflict",
     "prior_onsets": "escalation onsets of the pair before",
+    "contiguous": "the two states share a border",
 }
 #: The features of a score series (negative values are conflict; no event profile).
 SERIES_FEATURES: Final = {
@@ -164,8 +165,13 @@ def _dense(signals: pd.DataFrame, freq: str, gaps: list[dt.date]) -> pd.DataFram
         ["pair", "period"], ignore_index=True)
 
 
-def _rolling(frame: pd.DataFrame, column: str, periods: int) -> pd.Series:
-    return frame.groupby("pair", sort=False)[column].transform(lambda s: s.rolling(periods, min_periods=1).mean())
+def _rolling(frame: pd.DataFrame, column: str | pd.Series, periods: int, how: str = "mean", *,
+             min_periods: int = 1) -> pd.Series:
+    """Per pair (``frame`` sorted by pair and period), the rolling ``how`` of ``column`` over the
+    ``periods`` up to each row."""
+    values = frame[column] if isinstance(column, str) else column
+    rolled = getattr(values.groupby(frame["pair"], sort=False).rolling(periods, min_periods=min_periods), how)()
+    return rolled.reset_index(level=0, drop=True).reindex(frame.index)
 
 
 def _prior_onsets(frame: pd.DataFrame, onsets: pd.DataFrame) -> pd.Series:
@@ -204,10 +210,10 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
         frame["attention_year"] = _rolling(frame, "events", window["year"]) - frame["period"].map(world_year)
         conflict = np.expm1(frame["verbal"]) + np.expm1(frame["material"])
         frame["conflict"] = np.log1p(conflict)
-        frame["confident_share"] = (np.expm1(frame["confident"]).groupby(frame["pair"]).transform(
-            lambda s: s.rolling(window["quarter"], min_periods=1).sum())
-            / conflict.groupby(frame["pair"]).transform(lambda s: s.rolling(window["quarter"], min_periods=1).sum())
-            ).fillna(0.0)
+        frame["confident_share"] = (_rolling(frame, np.expm1(frame["confident"]), window["quarter"], "sum")
+                                    / _rolling(frame, conflict, window["quarter"], "sum")).fillna(0.0)
+        borders = {"-".join(sorted(pair)) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
+        frame["contiguous"] = frame["pair"].isin(borders).astype("float64")
     else:
         frame = _dense(_series_signals(con, spec.basis.removeprefix("series:"), spec.freq, until), spec.freq, [])
         # On a signed log scale: raw scores run to thousands on a few pairs and would decide the fit.
@@ -216,11 +222,10 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
         frame["conflict_quarter"] = _rolling(frame, "conflict", window["quarter"])
         frame["conflict_trend"] = frame["conflict_month"] - _rolling(frame, "conflict", window["year"])
         history = frame.groupby("pair", sort=False)["conflict"]
-        mean = history.transform(lambda s: s.expanding().mean())
-        sd = history.transform(lambda s: s.expanding(min_periods=4).std())
+        mean = history.expanding().mean().reset_index(level=0, drop=True).reindex(frame.index)
+        sd = history.expanding(min_periods=4).std().reset_index(level=0, drop=True).reindex(frame.index)
         frame["conflict_z"] = ((frame["conflict_month"] - mean) / sd.where(sd > 1e-12)).fillna(0.0).clip(-10, 10)
-    frame["volatility"] = frame.groupby("pair", sort=False)["conflict"].transform(
-        lambda s: s.rolling(window["quarter"], min_periods=2).std()).fillna(0.0)
+    frame["volatility"] = _rolling(frame, "conflict", window["quarter"], "std", min_periods=2).fillna(0.0)
     frame["as_of"] = frame["period"] + pd.to_timedelta(step - 1, unit="D") if spec.freq != "month" else \
         frame["period"] + pd.offsets.MonthEnd(0)
     frame["prior_onsets"] = _prior_onsets(frame, onsets)
@@ -372,7 +377,7 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
 def warning_reason(probability: float, base_rate: float, threshold: float, drivers: str, horizon_days: int, /) -> str:
     """A warning's why, in plain words."""
     return (f"probability {probability:.1%} of an escalation onset within {horizon_days} days (the pair's base rate "
-            f"{base_rate:.2%}, warning threshold {threshold:.2%}); driven by {drivers}")
+            f"{base_rate:.2%}, warning threshold {threshold:.2%}); raised most by {drivers}")
 
 
 def store_probabilities(con: duckdb.DuckDBPyConnection, run: WarningRun, spec: WarningSpec, /) -> int:
