@@ -140,10 +140,12 @@ def test_alerts_raise_gives_probability_warnings_and_evaluate_scores_them(tmp_pa
     assert "given a probability" in raised.output
     shown = run(app, ["--db", str(db), "alerts", "--level", "warning", "--limit", "3"], env=env)
     assert "probability" in shown.output and "base rate" in shown.output, shown.output
-    scored = run(app, ["--db", str(db), "evaluate", "alerts", "--onsets", str(dated), "--basis", "series:edge_weight"],
-                 env=env)
+    scored = run(app, ["--db", str(db), "evaluate", "alerts", "--onsets", str(dated), "--basis", "series:edge_weight",
+                       "--plot", str(tmp_path / "curve.svg")], env=env)
     assert scored.exit_code == 0, scored.output
     assert "Brier skill vs persistence" in scored.output and "warned 7–30 d" in scored.output
+    assert (tmp_path / "curve.svg").read_text().startswith("<svg") and "false alarms per pair-year" in (
+        tmp_path / "curve.svg").read_text()
 
 
 def _warning_section(settings: Settings, onsets: Path, basis: str) -> str:

@@ -28,6 +28,7 @@ from flashpoint.cli.common import (
     write_frame,
 )
 from flashpoint.config import Settings, with_overrides
+from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.escalation.ladder import pair_ladder, period_stage_words
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
@@ -179,6 +180,8 @@ def evaluate_alerts(
     freq: Annotated[Optional[Frequency], typer.Option(help="Only alerts raised at this period (default: all).")] = None,
     level: Annotated[Level, typer.Option(help="Lowest alert level that counts.")] = Level.warning,
     min_lead_days: Annotated[int, typer.Option(help="Lead an early warning needs, in days.", min=1)] = 7,
+    plot: Annotated[Optional[Path], typer.Option(help="Write the warning model's recall / false-alarm curve to "
+                                                      "this .svg or .png file.")] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Score stored alerts and warning probabilities against dated onsets, with their baselines.
@@ -199,6 +202,14 @@ def evaluate_alerts(
         if con.execute("SELECT count(*) FROM pair_warnings WHERE basis = ?", [basis]).fetchall()[0][0]:
             chances = score_probabilities(con, dated, basis=basis, freq=freq.value if freq else settings.alert_freq,
                                           min_lead_days=min_lead_days)
+    if plot is not None:
+        if chances is None:
+            raise InvalidInput(f"--plot: no warning probability of '{basis}' is stored to draw; run 'flashpoint "
+                               "alerts raise' first.")
+        from flashpoint.charts import save_chart
+        from flashpoint.forecasts.plots import warning_curve_chart
+
+        save_chart(warning_curve_chart(chances), plot)
     if format is ListFormat.json:
         out.print_json(json.dumps({"summary": card.summary, "onsets": json_rows(card.onsets),
                                    "pairs": json_rows(card.pairs),

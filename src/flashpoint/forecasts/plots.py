@@ -1,5 +1,6 @@
 """Charts of a backtest: the reliability diagram of every model and baseline and their skill;
-for fatalities, the CRPS of the model and the benchmarks (Vega-Lite via Altair)."""
+for fatalities, the CRPS of the model and the benchmarks; for the warning model, its recall /
+false-alarm curve (Vega-Lite via Altair)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 
 from flashpoint.forecasts.backtest import BacktestResult
 from flashpoint.forecasts.fatalities import FatalityBacktest
+from flashpoint.forecasts.warning_score import ProbabilityCard
 
 
 def backtest_chart(result: BacktestResult, /) -> alt.HConcatChart:
@@ -50,3 +52,29 @@ def fatalities_chart(result: FatalityBacktest, /) -> alt.HConcatChart:
     d = result.design
     return alt.hconcat(overall, lines).properties(
         title=f"Country-month fatalities, {d['test_months'][0]}–{d['test_months'][1]} from {d['origin']}")
+
+
+def warning_curve_chart(card: ProbabilityCard, /) -> alt.LayerChart:
+    """The warning model's recall / false-alarm curve: onsets warned 7–30 days ahead against false
+    alarms per pair-year over thresholds, with alerts at random times and persistence alerts at
+    the same rates, and the threshold chosen on training marked."""
+    s = card.summary
+    curve = card.curve.assign(chosen=card.curve["threshold"] == "chosen on training")
+    rows = pd.concat([curve.assign(method="warning model", warned=curve["warned_early"]),
+                      curve.assign(method="random timing", warned=curve["random_early"]),
+                      curve.assign(method="persistence", warned=curve["persistence_warned_early"])], ignore_index=True)
+    rows = rows[~rows["chosen"]].assign(share=rows["warned"] / max(s["onsets"], 1))
+    chosen = curve[curve["chosen"]].assign(share=curve["warned_early"] / max(s["onsets"], 1))
+    x = alt.X("false_alarms_per_pair_year:Q", title="false alarms per pair-year", scale=alt.Scale(type="symlog"))
+    y = alt.Y("share:Q", title=f"onsets warned {s['min_lead_days']}–{s['horizon_days']} days ahead",
+              scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+    lines = alt.Chart(rows).mark_line(point=True).encode(
+        x=x, y=y, color=alt.Color("method:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=["method:N", "threshold:N", alt.Tooltip("share_flagged:Q", format=".2%"), "alerts:Q",
+                 alt.Tooltip("warned:Q", format=".1f")])
+    mark = alt.Chart(chosen).mark_point(shape="diamond", size=160, filled=True, color="black").encode(
+        x=x, y=y, tooltip=["threshold:N", "false_alarms_per_pair_year:Q", "warned_early:Q"])
+    return (lines + mark).properties(
+        width=420, height=300,
+        title=alt.TitleParams(f"Warnings on {s['basis']}, {s['first']} to {s['last']} ({s['onsets']} onsets)",
+                              subtitle="diamond: the threshold chosen on training (the default alerts)"))
