@@ -11,6 +11,8 @@ default ``../shared/data``) into a temporary store, then times, in one process:
     and the alerts (storing the probabilities, ``raise_alerts`` with the warnings);
 (c) one fit on every row whose horizon has closed (the latest origin), and the probability of
     one pair with its drivers from that fit;
+(e) the live watch's step: the stored fit applied to the 30 busiest pairs' last weeks
+    (``live_warnings``: their features from their events, a year back, stored and flagged);
 (d) the reference: DuckDB counting the events per pair and week.
 
 Appends to ``benchmarks/RESULTS.md``.
@@ -80,6 +82,11 @@ def main() -> None:
                 raise_alerts(con, settings, warnings=flagged)
 
             _, alerting = _timed(alerts)
+            busiest = tuple(r[0] for r in con.execute(
+                "SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair ORDER BY count(*) DESC LIMIT 30").fetchall())
+            newest = con.execute("SELECT max(event_date) FROM events").fetchall()[0][0]
+            warning.live_warnings(con, settings, busiest, newest)  # the fit is read once per watch
+            _, live = _timed(lambda: warning.live_warnings(con, settings, busiest, newest))
         last = frame["as_of"].max()
         train = frame[frame["as_of"] + pd.Timedelta(days=spec.horizon_days) < last].fillna({"target": 0.0})
         names = list(spec.features)
@@ -96,6 +103,7 @@ def main() -> None:
              *[f"| step: {name} | {seconds:.2f} |" for name, seconds in steps.items()],
              f"| one fit on {len(train):,} rows (the latest origin) | {one_fit:.2f} |",
              f"| the probability of one pair (RUS-UKR, its last week) with its drivers | {one_pair * 1000:.1f} ms |",
+             f"| the live watch's step for the 30 busiest pairs (`live_warnings`) | {live * 1000:.0f} ms |",
              f"| reference: DuckDB counting the events per pair and week | {reference:.3f} |", "",
              f"Whole command / reference = **{whole / reference:.0f}×**; peak RSS of the steps {peak:,.0f} MB.", ""]
     record(lines, append=not args.no_record)

@@ -31,6 +31,7 @@ from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import compile_watch_queries, raise_alerts
 from flashpoint.escalation.delivery import deliver_alerts
 from flashpoint.escalation.timelines import bring_up_to_date
+from flashpoint.forecasts.warning import live_warnings
 from flashpoint.indicators.compute import stored_weeks_state
 from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
@@ -140,7 +141,8 @@ def _mark(con: duckdb.DuckDBPyConnection, url: str, status: str, message: str | 
 
 def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
               published: dt.datetime) -> tuple[list[str], tuple[str, ...]]:
-    """Raise the alerts of the pairs and periods the file's events touched, from the period of
+    """Raise the alerts of the pairs and periods the file's events touched (with their warning
+    probabilities, by the fit ``alerts raise`` stored), from the period of
     :data:`LATE_DAYS` before its publication on (older events reported late update the store,
     and a batch ``raise_alerts`` sees them); returns them and the pairs touched. The file's
     ingest is found by its path, so a file ingested before a crash, and skipped now, still
@@ -154,8 +156,9 @@ def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
     first = con.execute("SELECT min(event_date) FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
                         [ids]).fetchall()[0][0]
     since = max(first, published.date() - dt.timedelta(days=LATE_DAYS))
+    chances = live_warnings(con, settings, settled.pairs, since) if settings.alert_method == "probability" else None
     return raise_alerts(con, settings, pairs=settled.pairs, since=since, raised_by="watch",
-                        copied=settled.copied).raised, settled.pairs
+                        copied=settled.copied, warnings=chances).raised, settled.pairs
 
 
 def _failed(con: duckdb.DuckDBPyConnection, report: CycleReport, listed: ListedFile, reason: str) -> None:

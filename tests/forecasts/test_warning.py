@@ -4,6 +4,7 @@ and the threshold's false-alarm budget."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -189,3 +190,28 @@ def test_the_published_warning_scorecards_still_hold(shared_data: Path, tmp_path
             raise_warnings(con, settings, series="edge_weight")
     onsets = shared_data / "escalation_onsets" / ("onsets_2012_2015.csv" if basis == "events" else "onsets_2018_2024.csv")
     assert _warning_section(settings, onsets, basis) == _published(basis)
+
+
+def test_the_live_watch_applies_the_stored_fit_as_the_batch_did(demo_db: Path, tmp_path: Path) -> None:
+    """The watch's probabilities of a few pairs (their events only, a year back) are the batch's,
+    by the latest fit ``alerts raise`` stored; before any fit, the watch has none."""
+    from flashpoint.forecasts.warning import live_warnings, raise_warnings, stored_fit
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, db)
+    settings = Settings(db=db, memory_limit="2GB", threads=2)
+    pairs = ("GEO-RUS", "ISR-PSE", "IRN-ISR", "RUS-USA")
+    with open_store(settings) as con:
+        con.execute("DELETE FROM warning_models")
+        assert live_warnings(con, settings, pairs, dt.date(2013, 1, 1)).empty
+        _, run = raise_warnings(con, settings)
+        fit, _ = stored_fit(con, "events", "week")
+        since = fit.origin
+        batch = con.execute("SELECT pair, period, probability FROM pair_warnings WHERE pair IN (SELECT unnest(?)) "
+                            "AND period >= ? ORDER BY ALL", [list(pairs), since]).df()
+        flagged = live_warnings(con, settings, pairs, since)
+        live = con.execute("SELECT pair, period, probability FROM pair_warnings WHERE pair IN (SELECT unnest(?)) "
+                           "AND period >= ? ORDER BY ALL", [list(pairs), since]).df()
+    assert len(batch) >= 8
+    pd.testing.assert_frame_equal(batch, live, rtol=1e-9)
+    assert set(flagged["pair"]) <= set(pairs) and {"reason", "probability", "base_rate"} <= set(flagged.columns)

@@ -18,7 +18,10 @@ within ``budget`` false alarms per pair-year. Nothing is read after the origin.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
+import pickle
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,17 +30,13 @@ from typing import Final
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import EVENTS_BASIS, AlertRun, raise_alerts
 from flashpoint.escalation.scorecard import read_onsets
 from flashpoint.periods import PANDAS_PERIOD
+from flashpoint.sql import sql_strings
 from flashpoint.store.connection import transaction
 from flashpoint.store.coverage import gap_periods
 from flashpoint.wording import quantity
@@ -69,6 +68,8 @@ SERIES_FEATURES: Final = {
     "volatility": "swings in the pair's conflict score",
     "prior_onsets": "escalation onsets of the pair before",
 }
+#: Folds of the calibration; a fit needs at least as many positive rows.
+CALIBRATION_FOLDS: Final = 3
 #: Pseudo-periods of the overall rate a pair's own base rate is shrunk toward.
 PRIOR_PERIODS: Final = 52
 #: The shipped onset lists the model learns from by default (forecasts/data/PROVENANCE.md).
@@ -117,21 +118,26 @@ def training_onsets(files: tuple[Path, ...] = (), /) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).drop_duplicates(["pair", "onset_date"], ignore_index=True)
 
 
-def _event_signals(con: duckdb.DuckDBPyConnection, freq: str, until: dt.date | None,
-                   min_confidence: float) -> pd.DataFrame:
-    """Per pair and period, incidents (clusters counted once): all, verbal conflict (quad class
-    3), material conflict (4), confident conflict; and the world's incidents of the period."""
-    where = "" if until is None else f"AND event_date <= DATE '{until.isoformat()}'"
-    return con.sql(f"""
-WITH rows AS (SELECT pair, CAST(date_trunc('{freq}', event_date) AS DATE) AS period, quad_class, confidence,
-                     coalesce(cluster_id, event_id) AS incident FROM events WHERE TRUE {where}),
-world AS (SELECT period, count(DISTINCT incident) AS world FROM rows GROUP BY ALL)
-SELECT pair, period, count(DISTINCT incident) AS events,
-       count(DISTINCT incident) FILTER (quad_class = 3) AS verbal,
-       count(DISTINCT incident) FILTER (quad_class = 4) AS material,
-       count(DISTINCT incident) FILTER (quad_class IN (3, 4) AND coalesce(confidence, 1) >= {float(min_confidence)})
-           AS confident, any_value(world) AS world
-FROM rows JOIN world USING (period) WHERE pair IS NOT NULL GROUP BY ALL""").df()
+def _event_signals(con: duckdb.DuckDBPyConnection, freq: str, min_confidence: float, /, *,
+                   since: dt.date | None = None, until: dt.date | None = None,
+                   pairs: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Per pair (of ``pairs``, when given) and period, incidents (clusters counted once): all,
+    verbal conflict (quad class 3), material conflict (4), confident conflict; and, per period,
+    the world's incidents (every event's)."""
+    window = " ".join(f"AND event_date {op} DATE '{day.isoformat()}'"
+                      for op, day in ((">=", since), ("<=", until)) if day is not None)
+    chosen = "" if pairs is None else f"AND pair IN ({sql_strings(pairs) or 'NULL'})"
+    period = f"CAST(date_trunc('{freq}', event_date) AS DATE)"
+    world = con.sql(f"SELECT {period} AS period, count(DISTINCT coalesce(cluster_id, event_id)) AS world FROM events "
+                    f"WHERE TRUE {window} GROUP BY ALL").df()
+    rows = con.sql(f"""
+SELECT pair, {period} AS period, count(DISTINCT coalesce(cluster_id, event_id)) AS events,
+       count(DISTINCT coalesce(cluster_id, event_id)) FILTER (quad_class = 3) AS verbal,
+       count(DISTINCT coalesce(cluster_id, event_id)) FILTER (quad_class = 4) AS material,
+       count(DISTINCT coalesce(cluster_id, event_id)) FILTER (quad_class IN (3, 4)
+           AND coalesce(confidence, 1) >= {float(min_confidence)}) AS confident
+FROM events WHERE pair IS NOT NULL {window} {chosen} GROUP BY ALL""").df()
+    return rows, world.set_index(pd.to_datetime(world["period"]))["world"].sort_index()
 
 
 def _series_signals(con: duckdb.DuckDBPyConnection, series: str, freq: str, until: dt.date | None) -> pd.DataFrame:
@@ -145,12 +151,11 @@ def _series_signals(con: duckdb.DuckDBPyConnection, series: str, freq: str, unti
     return frame
 
 
-def _dense(signals: pd.DataFrame, freq: str, gaps: list[dt.date]) -> pd.DataFrame:
-    """Every period of each pair from its first to the store's last, gaps left out; periods
-    with no row are zero for counts (the ``world`` of a period is the same for every pair)."""
+def _dense(signals: pd.DataFrame, freq: str, gaps: list[dt.date], periods: pd.DatetimeIndex) -> pd.DataFrame:
+    """Every period of ``periods`` (the store's, in order) of each pair from its first, gaps left
+    out; periods with no row are zero."""
     signals = signals.assign(period=pd.to_datetime(signals["period"]))
-    periods = pd.period_range(signals["period"].min(), signals["period"].max(),
-                              freq=PANDAS_PERIOD[freq]).start_time.normalize()
+    periods = pd.period_range(periods.min(), periods.max(), freq=PANDAS_PERIOD[freq]).start_time.normalize()
     periods = periods[~periods.isin(pd.to_datetime(gaps))] if gaps else periods
     first = signals.groupby("pair")["period"].min()
     index = np.searchsorted(periods.to_numpy(), first.to_numpy())
@@ -158,10 +163,7 @@ def _dense(signals: pd.DataFrame, freq: str, gaps: list[dt.date]) -> pd.DataFram
     grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), counts),
                          "period": np.concatenate([periods.to_numpy()[i:] for i in index]) if len(index) else []})
     frame = grid.merge(signals, on=["pair", "period"], how="left")
-    if "world" in frame:
-        world = signals.groupby("period")["world"].first()
-        frame["world"] = frame["period"].map(world).fillna(0.0)
-    return frame.fillna({c: 0.0 for c in frame.columns if c not in ("pair", "period", "world")}).sort_values(
+    return frame.fillna({c: 0.0 for c in frame.columns if c not in ("pair", "period")}).sort_values(
         ["pair", "period"], ignore_index=True)
 
 
@@ -186,26 +188,29 @@ def _prior_onsets(frame: pd.DataFrame, onsets: pd.DataFrame) -> pd.Series:
 
 
 def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: WarningSpec, onsets: pd.DataFrame, /, *,
-                  until: dt.date | None = None) -> pd.DataFrame:
+                  until: dt.date | None = None, since: dt.date | None = None,
+                  pairs: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Every pair-period of the basis with its features (:data:`FEATURES` or
     :data:`SERIES_FEATURES`), ``as_of`` (the period's last day) and ``target`` (an onset of the
     pair within the horizon after ``as_of``; missing where the data end before the horizon does).
-    Rows read only their period and earlier ones, and only the events (or values) up to ``until``."""
+    Rows read only their period and earlier ones, and only the events (or values) up to ``until``.
+    Events only: ``pairs`` limits the rows to those pairs, and ``since`` reads the events from that
+    day on (the rows a year after it have the features of the whole store's)."""
     spec.check()
     step = PERIOD_DAYS[spec.freq]
     window = {name: max(1, round(days / step)) for name, days in WINDOWS.items()}
     if spec.basis == EVENTS_BASIS:
-        signals = _event_signals(con, spec.freq, until, settings.alert_min_confidence)
+        signals, world = _event_signals(con, spec.freq, settings.alert_min_confidence, since=since, until=until,
+                                        pairs=pairs)
         if signals.empty:
             raise InvalidInput("the store holds no event between two states: ingest events first.")
-        frame = _dense(signals, spec.freq, gap_periods(con, spec.freq, until=until))
+        frame = _dense(signals, spec.freq, gap_periods(con, spec.freq, until=until), world.index)
         for name in ("events", "verbal", "material", "confident"):
             frame[name] = np.log1p(frame[name])
         frame["material_quarter"] = _rolling(frame, "material", window["quarter"])
         frame["verbal_quarter"] = _rolling(frame, "verbal", window["quarter"])
         frame["material_trend"] = _rolling(frame, "material", window["month"]) - _rolling(frame, "material", window["year"])
         frame["verbal_trend"] = _rolling(frame, "verbal", window["month"]) - _rolling(frame, "verbal", window["year"])
-        world = frame.groupby("period")["world"].first().sort_index()
         world_year = np.log1p(world.rolling(window["year"], min_periods=1).mean())
         frame["attention_year"] = _rolling(frame, "events", window["year"]) - frame["period"].map(world_year)
         conflict = np.expm1(frame["verbal"]) + np.expm1(frame["material"])
@@ -215,7 +220,8 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
         borders = {"-".join(sorted(pair)) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
         frame["contiguous"] = frame["pair"].isin(borders).astype("float64")
     else:
-        frame = _dense(_series_signals(con, spec.basis.removeprefix("series:"), spec.freq, until), spec.freq, [])
+        signals = _series_signals(con, spec.basis.removeprefix("series:"), spec.freq, until)
+        frame = _dense(signals, spec.freq, [], pd.DatetimeIndex(pd.to_datetime(signals["period"])))
         # On a signed log scale: raw scores run to thousands on a few pairs and would decide the fit.
         frame["conflict"] = np.sign(frame["conflict"]) * np.log1p(frame["conflict"].abs())
         frame["conflict_month"] = _rolling(frame, "conflict", window["month"])
@@ -248,8 +254,15 @@ def _targets(frame: pd.DataFrame, onsets: pd.DataFrame, horizon_days: int) -> pd
 
 
 def make_warning_model(name: str, /, *, random_state: int = 0):  # noqa: ANN201 - a scikit-learn estimator
-    """A fresh, unfitted warning model, calibrated by Platt scaling on cross-validated folds of its
-    training rows (scikit-learn's ``CalibratedClassifierCV``, sigmoid)."""
+    """A fresh, unfitted warning model, calibrated by Platt scaling on :data:`CALIBRATION_FOLDS`
+    cross-validated folds of its training rows (scikit-learn's ``CalibratedClassifierCV``, sigmoid)."""
+    # scikit-learn loads here, not with the module: the live watch and the CLI import this module.
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     if name == "logit":
         base = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
     elif name == "boosting":
@@ -257,7 +270,7 @@ def make_warning_model(name: str, /, *, random_state: int = 0):  # noqa: ANN201 
                                               l2_regularization=1.0, random_state=random_state)
     else:
         raise InvalidInput(f"warning model '{name}': use one of {', '.join(MODELS)}.")
-    return CalibratedClassifierCV(base, method="sigmoid", cv=3)
+    return CalibratedClassifierCV(base, method="sigmoid", cv=CALIBRATION_FOLDS)
 
 
 def choose_threshold(probability: np.ndarray, target: np.ndarray, pair_years: float, budget: float, /) -> float:
@@ -278,11 +291,23 @@ def pair_years(frame: pd.DataFrame, step_days: int, /) -> float:
 
 
 @dataclass(frozen=True)
+class FittedWarning:
+    """One origin's fitted model: what the live watch applies to new periods."""
+
+    origin: dt.date
+    model: object
+    threshold: float
+    base_rates: pd.Series
+    overall_rate: float
+
+
+@dataclass(frozen=True)
 class WarningRun:
-    """Probabilities of every scored pair-period, and what each origin's fit was."""
+    """Probabilities of every scored pair-period, what each origin's fit was, and the latest fit."""
 
     probabilities: pd.DataFrame
     origins: pd.DataFrame
+    latest: FittedWarning | None = None
 
 
 def _base_rates(train: pd.DataFrame) -> pd.Series:
@@ -346,7 +371,7 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
     if known_enough is None:
         return WarningRun(pd.DataFrame(), pd.DataFrame())
     last = frame["as_of"].max()
-    results, fits = [], []
+    results, fits, latest = [], [], None
     origin = start
     step = pd.Timedelta(days=spec.refit_days)
     while origin <= last:
@@ -355,7 +380,7 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
         train["target"] = _targets(train, known, spec.horizon_days).fillna(0.0)
         test = frame[(frame["as_of"] >= origin) & (frame["as_of"] < origin + step)]
         origin_next = origin + step
-        if len(test) and known["pair"].nunique() and int(train["target"].sum()) and len(known) >= spec.min_onsets:
+        if len(test) and int(train["target"].sum()) >= CALIBRATION_FOLDS and len(known) >= spec.min_onsets:
             model = make_warning_model(spec.model).fit(train[features], train["target"].astype(int))
             fitted = model.predict_proba(train[features])[:, 1]
             threshold = choose_threshold(fitted, train["target"].to_numpy(), pair_years(train, PERIOD_DAYS[spec.freq]),
@@ -369,9 +394,10 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
                 drivers=_drivers(model, spec.features, test, train), origin=origin.date()))
             fits.append({"origin": origin.date(), "rows": len(train), "onsets": len(known),
                          "positive_rows": int(train["target"].sum()), "threshold": threshold})
+            latest = FittedWarning(origin.date(), model, threshold, rates, float(train["target"].mean()))
         origin = origin_next
     probabilities = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
-    return WarningRun(probabilities, pd.DataFrame(fits))
+    return WarningRun(probabilities, pd.DataFrame(fits), latest)
 
 
 def warning_reason(probability: float, base_rate: float, threshold: float, drivers: str, horizon_days: int, /) -> str:
@@ -381,10 +407,19 @@ def warning_reason(probability: float, base_rate: float, threshold: float, drive
 
 
 def store_probabilities(con: duckdb.DuckDBPyConnection, run: WarningRun, spec: WarningSpec, /) -> int:
-    """Replace the stored probabilities of the basis and period with ``run``'s; returns the rows stored."""
+    """Replace the stored probabilities of the basis and period with ``run``'s, and its latest fit
+    (the live watch applies it: a pickle of the scikit-learn model, read back only from this
+    store); returns the rows stored."""
     frame = run.probabilities
     with transaction(con):
         con.execute("DELETE FROM pair_warnings WHERE basis = ? AND freq = ?", [spec.basis, spec.freq])
+        con.execute("DELETE FROM warning_models WHERE basis = ? AND freq = ?", [spec.basis, spec.freq])
+        if run.latest is not None:
+            fit = run.latest
+            con.execute("INSERT INTO warning_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
+                        [spec.basis, spec.freq, fit.origin, fit.threshold, fit.overall_rate,
+                         json.dumps(fit.base_rates.to_dict()), json.dumps(dataclasses.asdict(spec)),
+                         pickle.dumps(fit.model)])
         if not frame.empty:
             con.register("new_warnings", frame.assign(basis=spec.basis, freq=spec.freq, model=spec.model,
                                                       horizon_days=spec.horizon_days))
@@ -420,13 +455,71 @@ def raise_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, ser
     known = training_onsets(extra)
     run = warning_probabilities(warning_frame(con, settings, spec, known, until=until), spec, known)
     store_probabilities(con, run, spec)
-    flagged = run.probabilities
-    if not flagged.empty:
-        flagged = flagged[flagged["probability"] >= flagged["threshold"]]
-        flagged = flagged.assign(
-            period=pd.to_datetime(flagged["period"]).dt.date, as_of=pd.to_datetime(flagged["as_of"]).dt.date,
-            reason=[warning_reason(p, b, t, d, spec.horizon_days) for p, b, t, d in
-                    zip(flagged["probability"], flagged["base_rate"], flagged["threshold"], flagged["drivers"])])
+    flagged = run.probabilities if run.probabilities.empty else _flagged(run.probabilities, spec.horizon_days)
     alerts = raise_alerts(con, settings, series=series, freq=spec.freq, baseline_periods=baseline_periods, since=since,
                           until=until, raised_by=raised_by, warnings=flagged)
     return alerts, run
+
+
+#: Fitted models read from a store, by store file, basis, period and fit time (a few at most).
+_LOADED: dict[tuple[str, str, str, str], tuple[FittedWarning, WarningSpec]] = {}
+
+
+def stored_fit(con: duckdb.DuckDBPyConnection, basis: str, freq: str, /) -> tuple[FittedWarning, WarningSpec] | None:
+    """The latest fit ``alerts raise`` stored for the basis and period (None before the first)."""
+    found = con.execute("SELECT origin, threshold, overall_rate, base_rates, spec, model, CAST(fitted_at AS VARCHAR) "
+                        "FROM warning_models WHERE basis = ? AND freq = ?", [basis, freq]).fetchall()
+    if not found:
+        return None
+    origin, threshold, overall, rates, spec, model, fitted = found[0]
+    file = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    key = (str(file), basis, freq, fitted)
+    if key not in _LOADED:
+        _LOADED.clear()
+        _LOADED[key] = (FittedWarning(origin, pickle.loads(model), threshold, pd.Series(json.loads(rates)), overall),
+                        WarningSpec(**json.loads(spec)))
+    return _LOADED[key]
+
+
+def live_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], since: dt.date, /
+                  ) -> pd.DataFrame:
+    """The probabilities of ``pairs``' periods from ``since`` on by the stored latest fit (the live
+    watch: no refit), stored in ``pair_warnings``; returns those at or above the fit's threshold,
+    with their reason, for :func:`~flashpoint.escalation.alerts.raise_alerts`. Empty before
+    ``alerts raise`` first stored a fit."""
+    stored = stored_fit(con, EVENTS_BASIS, settings.alert_freq)
+    if stored is None or not pairs:
+        return pd.DataFrame()
+    fit, spec = stored
+    extra = (settings.warning_onsets,) if settings.warning_onsets else ()
+    start = pd.Timestamp(since).to_period(PANDAS_PERIOD[spec.freq]).start_time
+    history = (start - pd.Timedelta(days=WINDOWS["year"] + 2 * PERIOD_DAYS[spec.freq])).date()
+    frame = warning_frame(con, settings, spec, training_onsets(extra), pairs=pairs, since=history)
+    rows = frame[frame["period"] >= start]
+    if rows.empty:
+        return pd.DataFrame()
+    scored = rows[["pair", "period", "as_of"]].assign(
+        probability=fit.model.predict_proba(rows[list(spec.features)])[:, 1],
+        base_rate=rows["pair"].map(fit.base_rates).fillna(fit.overall_rate).to_numpy(), threshold=fit.threshold,
+        persistence=np.nan, drivers=_drivers(fit.model, spec.features, rows, frame), origin=fit.origin)
+    with transaction(con):
+        con.execute("DELETE FROM pair_warnings WHERE basis = ? AND freq = ? AND pair IN (SELECT unnest(?)) AND period >= ?",
+                    [spec.basis, spec.freq, list(pairs), start.date()])
+        con.register("live_warnings", scored.assign(basis=spec.basis, freq=spec.freq, model=spec.model,
+                                                    horizon_days=spec.horizon_days))
+        try:
+            con.execute("INSERT INTO pair_warnings BY NAME SELECT basis, freq, pair, CAST(period AS DATE) AS period, "
+                        "CAST(as_of AS DATE) AS as_of, probability, base_rate, threshold, persistence, drivers, origin, "
+                        "model, horizon_days FROM live_warnings")
+        finally:
+            con.unregister("live_warnings")
+    return _flagged(scored, spec.horizon_days)
+
+
+def _flagged(scored: pd.DataFrame, horizon_days: int, /) -> pd.DataFrame:
+    """The pair-periods at or above their threshold, with dates as dates and their reason."""
+    flagged = scored[scored["probability"] >= scored["threshold"]]
+    return flagged.assign(
+        period=pd.to_datetime(flagged["period"]).dt.date, as_of=pd.to_datetime(flagged["as_of"]).dt.date,
+        reason=[warning_reason(p, b, t, d, horizon_days) for p, b, t, d in
+                zip(flagged["probability"], flagged["base_rate"], flagged["threshold"], flagged["drivers"])])

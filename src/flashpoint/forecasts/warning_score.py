@@ -61,10 +61,12 @@ def _point(frame: pd.DataFrame, flag: np.ndarray, onsets: pd.DataFrame, years: f
 
 
 def _flag_top(values: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` highest values flagged (ties broken by order)."""
+    """The ``count`` highest values flagged, ties broken at random (seeded): a baseline whose
+    values tie in bands must not flag the pairs that sort first."""
     flag = np.zeros(len(values), dtype=bool)
     if count > 0:
-        flag[np.argsort(-values, kind="stable")[:count]] = True
+        tiebreak = np.random.default_rng(0).random(len(values))
+        flag[np.lexsort((tiebreak, -values))[:count]] = True
     return flag
 
 

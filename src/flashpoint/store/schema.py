@@ -98,6 +98,11 @@ CREATE TABLE IF NOT EXISTS pair_warnings (
   probability DOUBLE NOT NULL, base_rate DOUBLE, threshold DOUBLE, persistence DOUBLE, drivers VARCHAR, origin DATE,
   model VARCHAR, horizon_days INTEGER
 );
+CREATE TABLE IF NOT EXISTS warning_models (
+  basis VARCHAR NOT NULL, freq VARCHAR NOT NULL, origin DATE NOT NULL, threshold DOUBLE NOT NULL,
+  overall_rate DOUBLE NOT NULL, base_rates JSON NOT NULL, spec JSON NOT NULL, model BLOB NOT NULL,
+  fitted_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alert_deliveries (
   alert_id VARCHAR NOT NULL, sink VARCHAR NOT NULL, level_rank INTEGER NOT NULL, delivered_at TIMESTAMP NOT NULL
 );
@@ -176,9 +181,10 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a store of an earlier schema to this one (inside the caller's transaction): schema 5
     added the alert and series tables (created by the DDL), schema 6 the events' ``pair``,
     schema 7 the events' confidence (computed for the stored rows, which kept no ``root_event``)
-    and the alerts' corroboration, schema 8 the warning probabilities (``pair_warnings``, created
-    by the DDL) and the alerts' probability and base rate; the stored weeks and timelines, which weigh confidence, are
-    recomputed by the next settle."""
+    and the alerts' corroboration, schema 8 the warning probabilities and the latest fit
+    (``pair_warnings``, ``warning_models``, created by the DDL) and the alerts' probability and
+    base rate; the stored weeks and timelines, which weigh confidence, are recomputed by the
+    next settle."""
     version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
     if not version or version[0][0] == SCHEMA_VERSION:
         return
