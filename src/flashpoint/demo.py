@@ -20,7 +20,8 @@ from flashpoint.escalation.alerts import list_alerts, raise_alerts
 from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec
 from flashpoint.forecasts.pair_forecast import PairForecast, forecast_pair
 from flashpoint.forecasts.warning import raise_warnings
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.compute import compute_indicators
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.refresh import ingest_files
 from flashpoint.responses.ranking import Recommendation, recommend

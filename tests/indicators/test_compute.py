@@ -13,8 +13,9 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.events.confidence import neighbour_pairs
 from flashpoint.events.countries import iso3_from_fips
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.compute import compute_indicators
 from flashpoint.indicators.metrics import METRICS, yearly_metrics
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS, indicator, render_markdown
 from flashpoint.periods import parse_period
 from flashpoint.sources import gdelt

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from flashpoint.config import Settings
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.compute import compute_indicators
 from flashpoint.indicators.metrics import metric_text, yearly_metrics
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.spending import PUBLICATION_LAG_DAYS
 from flashpoint.sources import measures, milex
 from flashpoint.store.connection import open_store

@@ -7,7 +7,8 @@ import datetime as dt
 import pandas as pd
 
 from flashpoint.config import Settings
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.compute import compute_indicators
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.store.connection import open_store
 
 # (id, day, actor1 country, actor1 type, actor2 country, actor2 type, CAMEO code)

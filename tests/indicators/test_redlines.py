@@ -9,7 +9,7 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.indicators.compute import IndicatorQuery
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store

@@ -13,7 +13,8 @@ import ibis
 import pandas as pd
 import pytest
 
-from flashpoint.indicators.compute import IndicatorQuery, pair_periods
+from flashpoint.indicators.compute import pair_periods
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import _crossings, load_rules
 
 # PySpark 4.0's conversion to pandas uses options and keywords that pandas 3 deprecates for

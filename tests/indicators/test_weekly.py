@@ -10,7 +10,6 @@ import pytest
 
 from flashpoint.config import Settings
 from flashpoint.indicators.compute import (
-    IndicatorQuery,
     _in_order,
     _listed_sql,
     _stored_weeks_sql,
@@ -18,6 +17,7 @@ from flashpoint.indicators.compute import (
     indicator_table,
     weeks_current,
 )
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store

@@ -18,7 +18,8 @@ from flashpoint.escalation.changes import detect_changes
 from flashpoint.forecasts import event_panel
 from flashpoint.forecasts.event_panel import build_event_panel
 from flashpoint.indicators.baselines import MIN_BASELINE
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators
+from flashpoint.indicators.compute import compute_indicators
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.simulate.chain import event_histories, week_number
 from flashpoint.store.connection import open_store
 from flashpoint.store.coverage import GAP_MEDIAN, empty_runs, gap_days, gap_periods

@@ -44,8 +44,9 @@ from flashpoint.escalation.overview import overview
 from flashpoint.escalation.timelines import read_into_memory, timelines_current, timelines_json
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.forecasts.pair_forecast import forecast_from_store
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, explain, ranked_pairs
+from flashpoint.indicators.compute import compute_indicators, explain, ranked_pairs
 from flashpoint.indicators.metrics import yearly_metrics
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.jsonrows import json_rows, json_text
 from flashpoint.periods import parse_period, period_kind
 from flashpoint.refresh import ingest_files

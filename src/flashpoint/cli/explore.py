@@ -35,9 +35,10 @@ from flashpoint.cli.common import (
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import resolve_country, search_countries
-from flashpoint.indicators.compute import IndicatorQuery, compute_indicators, ranked_pairs
+from flashpoint.indicators.compute import compute_indicators, ranked_pairs
 from flashpoint.indicators.compute import explain as explain_indicator
 from flashpoint.indicators.metrics import with_text, yearly_metrics
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.periods import parse_period, period_kind, period_label

@@ -24,7 +24,8 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.changes import change_probabilities, detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
-from flashpoint.indicators.compute import FREQUENCIES, IndicatorQuery, compiled_sql, counted_sql, indicator_rows, weeks_current
+from flashpoint.indicators.compute import compiled_sql, counted_sql, indicator_rows, weeks_current
+from flashpoint.indicators.query import FREQUENCIES, IndicatorQuery
 from flashpoint.indicators.redlines import (
     ALERT_LEVELS,
     check_rules,

@@ -20,7 +20,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from flashpoint.indicators.compute import FREQUENCIES
+from flashpoint.indicators.query import FREQUENCIES
 
 #: Series from which the recursion runs in two threads.
 PARALLEL_SERIES = 64

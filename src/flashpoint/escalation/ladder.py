@@ -21,7 +21,8 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import IndicatorQuery, indicator_table, period_index
+from flashpoint.indicators.compute import indicator_table, period_index
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.periods import period_end
 from flashpoint.sql import sql_string, sql_strings

@@ -6,7 +6,7 @@ The package's face: its public names, loaded on first use.
 from flashpoint.faces import face
 
 __all__, __getattr__ = face(__name__, {
-    "IndicatorQuery": "compute",
+    "IndicatorQuery": "query",
     "compute_indicators": "compute",
     "explain": "compute",
     "ranked_pairs": "compute",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import duckdb
 import ibis
@@ -20,8 +20,9 @@ import pyarrow.compute as pc
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.confidence import CONFIDENT
-from flashpoint.indicators.baselines import MIN_BASELINE, with_z_scores
+from flashpoint.indicators.baselines import with_z_scores
 from flashpoint.indicators.proxies import with_backed_fighting
+from flashpoint.indicators.query import FREQUENCIES, IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.spending import with_spending_growth
 from flashpoint.periods import period_end
@@ -30,40 +31,6 @@ from flashpoint.store.connection import ibis_backend
 from flashpoint.store.coverage import gap_periods
 from flashpoint.store.queries import last_event_date
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
-
-#: Period names → Ibis truncation unit and pandas frequency.
-FREQUENCIES = {"day": ("D", "D"), "week": ("W", "W-MON"), "month": ("M", "MS"), "year": ("Y", "YS")}
-
-
-@dataclass(frozen=True)
-class IndicatorQuery:
-    """Which pair-periods to compute.
-
-    ``dyad`` (two ISO3 codes) limits to one pair (both directions unless ``directed``);
-    ``country`` gives one country's view, summed over all its partners (pair 'GEO-*');
-    ``pairs`` limits an all-pairs query to these undirected pairs ('GEO-RUS', first code
-    first); none of them computes every pair. ``since``/``until`` bound the periods
-    reported; the baseline reads earlier periods too.
-    """
-
-    freq: str = "month"
-    dyad: tuple[str, str] | None = None
-    country: str | None = None
-    directed: bool = False
-    since: dt.date | None = None
-    until: dt.date | None = None
-    baseline_periods: int = 12
-    pairs: tuple[str, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.freq not in FREQUENCIES:
-            raise InvalidInput(f"frequency '{self.freq}': use one of {', '.join(FREQUENCIES)}.")
-        if self.country is not None and (self.dyad is not None or self.directed):
-            raise InvalidInput("a country view sums over all partners: give --country alone, or --dyad A-B.")
-        if self.since is not None and self.until is not None and self.since > self.until:
-            raise InvalidInput(f"since {self.since} is after until {self.until}: nothing to count.")
-        if self.baseline_periods < MIN_BASELINE:
-            raise InvalidInput(f"baseline of {self.baseline_periods} periods: use at least {MIN_BASELINE}.")
 
 
 def _lookup(value: ibis.Value, weights: dict[str, float], default: float | None) -> ibis.Value:

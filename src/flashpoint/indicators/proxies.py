@@ -11,16 +11,12 @@ count (``backed_fighting``, incidents), on the periods the view lists, not in it
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import duckdb
 import pandas as pd
 
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS, NON_STATE
 from flashpoint.sql import sql_string, sql_strings
-
-if TYPE_CHECKING:
-    from flashpoint.indicators.compute import IndicatorQuery
 
 #: The indicator whose rows carry ``backed_fighting``.
 PROXY = next(i for i in INDICATORS if i.backing_days)

@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import duckdb
 
-from flashpoint.indicators.compute import (
-    IndicatorQuery,
-    counted_sql,
-    store_state_sql,
-)
+from flashpoint.indicators.compute import counted_sql, store_state_sql
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.store.connection import transaction
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 

@@ -23,7 +23,7 @@ from flashpoint.config import Settings
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import pair_ladder, recent_stage, stage_words
 from flashpoint.forecasts.panels import pair_structure
-from flashpoint.indicators.compute import IndicatorQuery
+from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.responses.catalogue import Lever, RankingRules, levers, ranking_rules
