@@ -21,6 +21,9 @@ def test_read_endpoints_answer_from_the_store(server: str) -> None:
     assert all(len(e["event_date"]) == 10 for e in first["items"])  # dates as YYYY-MM-DD, not midnight timestamps
     alert = http.get(f"{server}/api/alerts", params={"limit": 1}).json()[0]
     assert len(alert["as_of"]) == 10 and alert["raised_at"] > alert["as_of"] and "T" in alert["raised_at"]
+    assert isinstance(alert["evidence"], list) and not isinstance(alert["contributions"], str)  # decoded, not text
+    warned = http.get(f"{server}/api/alerts", params={"level": "warning", "limit": 1}).json()[0]
+    assert 0 < warned["probability"] < 1 and 0 < warned["base_rate"] < 1  # the demo's warnings: the warning model's
     ladder = http.get(f"{server}/api/pairs/georgia-russia/ladder").json()
     assert ladder and {"period", "escalation_index", "stage", "change_point"} <= set(ladder[0])
     forecast = http.get(f"{server}/api/pairs/GEO-RUS/forecast").json()

@@ -39,7 +39,7 @@ from flashpoint.errors import (
     UnknownCountry,
     UnknownSource,
 )
-from flashpoint.escalation.alerts import list_alerts
+from flashpoint.escalation.alerts import alert_records, list_alerts
 from flashpoint.escalation.overview import overview
 from flashpoint.escalation.timelines import read_into_memory, timelines_current, timelines_json
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
@@ -221,8 +221,8 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
         pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
         key = ("alerts", since, pair, level, limit)
-        return json_answer(await answers.fetch(key, on_cursor(request, lambda con: json_text(list_alerts(
-            con, since=since, dyad=pair, level=level, limit=limit)))))
+        return json_answer(await answers.fetch(key, on_cursor(request, lambda con: json.dumps(alert_records(list_alerts(
+            con, since=since, dyad=pair, level=level, limit=limit))))))
 
     @app.get("/api/overview", tags=["alerts"])
     async def current(request: Request, weeks: Annotated[int, Query(ge=1, le=52)] = 4) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings, with_overrides
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.alerts import list_alerts, raise_alerts
+from flashpoint.escalation.alerts import alert_records, list_alerts, raise_alerts
 from flashpoint.escalation.ladder import pair_ladder, period_stage_words
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.jsonrows import json_rows
@@ -117,11 +117,7 @@ def alerts(
             limit=limit,
         )
     if format is ListFormat.json:
-        records = json_rows(frame)
-        for record in records:
-            record["contributions"] = json.loads(record["contributions"] or "null")
-            record["evidence"] = json.loads(record["evidence"] or "[]")
-        out.print_json(json.dumps(records))
+        out.print_json(json.dumps(alert_records(frame)))
     elif frame.empty and any(v is not None for v in (since, dyad, level, basis)):
         out.print("no stored alert matches these options; without them, 'flashpoint alerts' lists them all.")
     elif frame.empty:

@@ -408,6 +408,18 @@ def _periods(freq: str, n: int) -> pd.DateOffset:
             "year": pd.DateOffset(years=n)}[freq]
 
 
+def decoded(record: dict, /) -> dict:
+    """A stored alert's record with its JSON columns, ``contributions`` and ``evidence``, decoded."""
+    return {**record, "contributions": json.loads(record.get("contributions") or "null"),
+            "evidence": json.loads(record.get("evidence") or "[]")}
+
+
+def alert_records(frame: pd.DataFrame, /) -> list[dict]:
+    """Alerts (rows of ``alerts`` or :func:`list_alerts`) as JSON-ready records, decoded
+    (:func:`decoded`): what the CLI and the API send."""
+    return [decoded(record) for record in json_rows(frame)]
+
+
 def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = None, dyad: tuple[str, str] | None = None,
                 country: str | None = None, level: str | None = None, basis: str | None = None,
                 limit: int | None = None) -> pd.DataFrame:
