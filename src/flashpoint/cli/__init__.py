@@ -10,12 +10,14 @@ from __future__ import annotations
 
 # Each module registers its commands; this order is the order of ``flashpoint --help``.
 from flashpoint.cli import ingest  # noqa: F401
-from flashpoint.cli import explore  # noqa: F401
+from flashpoint.cli import store  # noqa: F401
+from flashpoint.cli import indicators  # noqa: F401
 from flashpoint.cli import escalation  # noqa: F401
 from flashpoint.cli import forecasts  # noqa: F401
 from flashpoint.cli import responses  # noqa: F401
 from flashpoint.cli import simulate  # noqa: F401
 from flashpoint.cli import serve  # noqa: F401
+from flashpoint.cli import start  # noqa: F401
 from flashpoint.cli.common import app, main
 
 __all__ = ["app", "main"]
