@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "flashpoint"
 
 #: Floors, lowest first; modules of one floor may import each other.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "errors", "config", "wording", "jsonrows", "faces", "sql", "periods"),
+    ("__init__", "errors", "config", "wording", "jsonrows", "faces", "sql", "periods", "pairs"),
     ("events",),
     ("sources",),
     ("store",),

@@ -48,6 +48,7 @@ from flashpoint.indicators.compute import compute_indicators, explain, ranked_pa
 from flashpoint.indicators.metrics import yearly_metrics
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.jsonrows import json_rows, json_text
+from flashpoint.pairs import pair_codes
 from flashpoint.periods import parse_period, period_kind
 from flashpoint.refresh import ingest_files
 from flashpoint.reports.brief import build_brief, render_brief
@@ -206,7 +207,7 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> dict[str, Any]:
         """Canonical events, newest first, paginated (``next_offset`` is null on the last page)."""
-        pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
+        pair = pair_codes(resolve_pair(dyad)) if dyad else None
         where = EventFilter(dyad=pair, country=resolve_country(country) if country else None, since=since,
                             until=until, cameo=cameo, source=source, limit=limit, offset=offset)
         total = count_events(con, where)
@@ -219,7 +220,7 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
                      level: Annotated[str | None, Query(pattern=LEVEL)] = None,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> list[dict[str, Any]]:
         """Stored alerts, newest first, with why, evidence and the pair's previous alert."""
-        pair = tuple(resolve_pair(dyad).split("-")) if dyad else None
+        pair = pair_codes(resolve_pair(dyad)) if dyad else None
         key = ("alerts", since, pair, level, limit)
         return json_answer(await answers.fetch(key, on_cursor(request, lambda con: json.dumps(alert_records(list_alerts(
             con, since=since, dyad=pair, level=level, limit=limit))))))
@@ -269,7 +270,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
     async def indicators(request: Request, pair: str, freq: Annotated[str, Query(pattern=FREQ)] = "month",
                          since: dt.date | None = None, until: dt.date | None = None) -> list[dict[str, Any]]:
         """Each warning indicator per period: value, incidents, share of the pair's events, z-score."""
-        query = IndicatorQuery(freq=freq, dyad=tuple(resolve_pair(pair).split("-")), since=since, until=until)
+        query = IndicatorQuery(freq=freq, dyad=pair_codes(resolve_pair(pair)), since=since, until=until)
         return json_answer(await answers.fetch(("indicators", query), on_cursor(
             request, lambda con: json_text(compute_indicators(con, query)))))
 
@@ -293,7 +294,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
         """The events behind one indicator of the pair in one period ('2012-W10', '2012-03', '2012' or a
         day with ``freq``), weightiest first, with sources."""
         kind = freq or period_kind(period)
-        query = IndicatorQuery(freq=kind, dyad=tuple(resolve_pair(pair).split("-")))
+        query = IndicatorQuery(freq=kind, dyad=pair_codes(resolve_pair(pair)))
         start = parse_period(period, kind)
         return json_answer(await answers.fetch(("explain", query, start, indicator, limit), on_cursor(
             request, lambda con: json_text(explain(con, query, start, indicator, limit=limit)))))
@@ -302,7 +303,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
     async def metrics(request: Request, pair: str, year: Annotated[int | None, Query(ge=1900, le=2100)] = None
                       ) -> list[dict[str, Any]]:
         """The yearly diplomacy metrics of the pair, each with its unit and source."""
-        dyad = tuple(resolve_pair(pair).split("-"))
+        dyad = pair_codes(resolve_pair(pair))
         return json_answer(await answers.fetch(("metrics", dyad, year), on_cursor(
             request, lambda con: json_text(yearly_metrics(con, dyad, year=year)))))
 

@@ -33,6 +33,7 @@ from flashpoint.escalation.alerts import alert_records, list_alerts, raise_alert
 from flashpoint.escalation.ladder import pair_ladder, period_stage_words
 from flashpoint.escalation.scorecard import read_onsets, score_alerts
 from flashpoint.jsonrows import json_rows
+from flashpoint.pairs import pair_key
 from flashpoint.periods import period_label
 from flashpoint.store.connection import open_store
 from flashpoint.watch import CycleReport
@@ -84,7 +85,7 @@ def ladder(
 ) -> None:
     """A pair's escalation index, ladder stage and change-point probability per period."""
     settings: Settings = ctx.obj
-    pair = "-".join(sorted(parse_dyad(dyad)))
+    pair = pair_key(parse_dyad(dyad))
     period = freq.value if freq else settings.alert_freq
     with open_store(settings, read_only=True) as con:
         scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),

@@ -25,6 +25,7 @@ from flashpoint.cli.common import (
 )
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.panels import structural_rows
+from flashpoint.pairs import pair_key
 from flashpoint.responses.catalogue import BASES, get_lever, levers, render_levers_markdown
 from flashpoint.store.connection import open_store
 
@@ -130,7 +131,7 @@ def respond(
     """Diplomatic levers ranked for a pair's current state, with why, who, evidence and risks."""
     from flashpoint.responses.ranking import recommend, recommendation_dict, render_recommendations_markdown
 
-    pair = "-".join(sorted(parse_dyad(dyad)))
+    pair = pair_key(parse_dyad(dyad))
     structure = structural_rows(data_dir) if data_dir is not None else None
     with err.status("reading the pair's state and the evidence"), open_store(ctx.obj, read_only=True) as con:
         state, ranked = recommend(con, ctx.obj, pair, as_of=parse_date(date, "--date"), structure=structure)

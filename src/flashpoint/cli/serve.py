@@ -14,6 +14,7 @@ import typer
 from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
+from flashpoint.pairs import pair_key
 from flashpoint.store.connection import open_store
 
 
@@ -104,7 +105,7 @@ def brief(
     if kind == "pdf" and out_file is None and sys.stdout.isatty():
         raise InvalidInput("brief --format pdf: a PDF is not for the terminal; give --out FILE.pdf or redirect "
                            "standard output to a file.")
-    pair = "-".join(sorted(parse_dyad(dyad)))
+    pair = pair_key(parse_dyad(dyad))
     with open_store(ctx.obj, read_only=True) as con:
         body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), kind)
     if out_file is not None:

@@ -13,6 +13,7 @@ from flashpoint.cli.common import AsOfDayOption, ListFormat, PairOption, app, er
 from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
+from flashpoint.pairs import pair_codes, pair_key
 from flashpoint.store.connection import open_store
 
 if TYPE_CHECKING:
@@ -67,14 +68,14 @@ def simulate(
     from flashpoint.simulate.report import simulation_dict
     from flashpoint.simulate.third_parties import defence_allies
 
-    pair = "-".join(sorted(parse_dyad(dyad)))
+    pair = pair_key(parse_dyad(dyad))
     with err.status(f"simulating {pair}"), open_store(ctx.obj, read_only=True) as con:
         result = simulate_pair(con, ctx.obj, pair, horizon=_weeks(horizon), runs=runs, seed=seed,
                                interventions=tuple(intervention or ()), miscalculation=miscalculation,
                                ally_factor=ally_factor, as_of=parse_date(date, "--date"))
     if plot is not None:
         save_chart(simulation_chart(result), plot)
-    allies = defence_allies(data_dir, tuple(pair.split("-"))) if data_dir is not None else None
+    allies = defence_allies(data_dir, pair_codes(pair)) if data_dir is not None else None
     if format is ListFormat.json:
         out.print_json(json.dumps({**simulation_dict(result), "allies": allies and {"year": allies[0],
                                                                                      "allies": allies[1]}}))

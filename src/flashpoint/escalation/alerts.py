@@ -34,6 +34,7 @@ from flashpoint.indicators.redlines import (
 )
 from flashpoint.indicators.registry import INDICATORS, indicator
 from flashpoint.jsonrows import json_rows
+from flashpoint.pairs import pair_key
 from flashpoint.store.connection import transaction
 from flashpoint.store.coverage import gap_periods
 from flashpoint.store.queries import copy_pair_events
@@ -440,7 +441,7 @@ def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = No
         params.append(since)
     if dyad is not None:
         where.append("pair = ?")
-        params.append("-".join(sorted(dyad)))
+        params.append(pair_key(dyad))
     if country is not None:
         where.append("? IN (split_part(pair, '-', 1), split_part(pair, '-', 2))")
         params.append(country)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import EVENTS_BASIS, RANK
+from flashpoint.pairs import pair_key
 
 ONSET_COLUMNS = ("iso3_a", "iso3_b", "onset_date")
 
@@ -54,7 +55,7 @@ def read_onsets(path: Path, /) -> pd.DataFrame:
         raise InvalidInput(f"onsets {path}, line {line}: onset_date {frame['onset_date'].iloc[line - 2]!r} is not "
                            "a date (YYYY-MM-DD).")
     frame["onset_date"] = dates.dt.date
-    frame["pair"] = ["-".join(sorted((a.strip().upper(), b.strip().upper())))
+    frame["pair"] = [pair_key((a.strip().upper(), b.strip().upper()))
                      for a, b in zip(frame["iso3_a"], frame["iso3_b"])]
     for column in ("kind", "what_happened"):
         if column not in frame.columns:

@@ -18,6 +18,7 @@ from importlib.resources import files
 import pycountry
 
 from flashpoint.errors import InvalidInput, UnknownCountry
+from flashpoint.pairs import pair_key
 
 
 @dataclass(frozen=True)
@@ -238,4 +239,4 @@ def resolve_pair(text: str) -> str:
     InvalidInput
         When ``text`` is not two different countries joined by '-'.
     """
-    return "-".join(sorted(resolve_dyad(text)))
+    return pair_key(resolve_dyad(text))

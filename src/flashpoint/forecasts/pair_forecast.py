@@ -28,6 +28,7 @@ from flashpoint.events.countries import state_numbers
 from flashpoint.forecasts.event_panel import build_event_panel, event_panel_spec, month_label, parse_month
 from flashpoint.forecasts.models import BASELINES, make_model
 from flashpoint.forecasts.panels import DYAD_YEAR, PanelSpec, build_panel, structural_rows
+from flashpoint.pairs import pair_key
 from flashpoint.store.connection import open_store
 from flashpoint.store.queries import as_of_day
 
@@ -204,7 +205,7 @@ def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = 
     if panel == "dyad-month":
         structure = structural_rows(data_dir) if data_dir is not None else None
         with open_store(settings, read_only=True) as con:
-            return forecast_from_store(con, settings, "-".join(sorted(dyad)), target=target or "stage3",
+            return forecast_from_store(con, settings, pair_key(dyad), target=target or "stage3",
                                        months=parse_horizon(horizon or "3m", unit=panel), as_of=as_of,
                                        structure=structure)
     if panel == "dyad-year":

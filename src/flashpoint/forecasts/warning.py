@@ -35,6 +35,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import EVENTS_BASIS, AlertRun, raise_alerts
 from flashpoint.escalation.scorecard import read_onsets
+from flashpoint.pairs import pair_key
 from flashpoint.periods import PANDAS_PERIOD
 from flashpoint.sql import sql_strings
 from flashpoint.store.connection import transaction
@@ -217,7 +218,7 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
         frame["conflict"] = np.log1p(conflict)
         frame["confident_share"] = (_rolling(frame, np.expm1(frame["confident"]), window["quarter"], "sum")
                                     / _rolling(frame, conflict, window["quarter"], "sum")).fillna(0.0)
-        borders = {"-".join(sorted(pair)) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
+        borders = {pair_key(pair) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
         frame["contiguous"] = frame["pair"].isin(borders).astype("float64")
     else:
         signals = _series_signals(con, spec.basis.removeprefix("series:"), spec.freq, until)

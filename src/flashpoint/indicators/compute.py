@@ -25,6 +25,7 @@ from flashpoint.indicators.proxies import with_backed_fighting
 from flashpoint.indicators.query import FREQUENCIES, IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS, NON_STATE, Indicator, indicator
 from flashpoint.indicators.spending import with_spending_growth
+from flashpoint.pairs import pair_key
 from flashpoint.periods import period_end
 from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.connection import ibis_backend
@@ -59,7 +60,7 @@ def _paired(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
         if query.directed:
             rows = rows.filter((rows.actor1_iso3 == first) & (rows.actor2_iso3 == second))
         else:
-            rows = rows.filter(rows.pair == "-".join(sorted((first, second))))
+            rows = rows.filter(rows.pair == pair_key((first, second)))
     if query.country is not None:
         rows = rows.filter((rows.actor1_iso3 == query.country) | (rows.actor2_iso3 == query.country))
     if query.pairs is not None:

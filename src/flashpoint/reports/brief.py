@@ -23,6 +23,7 @@ from flashpoint.escalation.ladder import CURRENT_WEEKS, pair_ladder, recent_stag
 from flashpoint.forecasts.pair_forecast import forecast_from_store
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.jsonrows import json_rows
+from flashpoint.pairs import pair_codes
 from flashpoint.responses.ranking import recommend
 from flashpoint.sources import get_source
 from flashpoint.store.coverage import gap_runs
@@ -66,7 +67,7 @@ def _trend(weeks: pd.DataFrame) -> str:
 
 
 def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt.date) -> tuple[str, list]:
-    alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since, limit=20)
+    alerts = list_alerts(con, dyad=pair_codes(pair), since=since, limit=20)
     alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= until] if not alerts.empty else alerts
     if alerts.empty:
         return "no alert in the last weeks", []
@@ -84,7 +85,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     ladder = pair_ladder(con, settings, pair, freq="week", until=as_of)
     weeks, stage, stage_name = recent_stage(ladder, settings, as_of, TREND_WEEKS)
     change, evidence = _change(con, pair, since, as_of)
-    metrics = yearly_metrics(con, tuple(pair.split("-")), year=as_of.year, until=as_of)
+    metrics = yearly_metrics(con, pair_codes(pair), year=as_of.year, until=as_of)
     # The forecast is monthly: as of the day's month when nothing later is stored, else as of the
     # last month that ended by the day, so nothing after the day is read.
     latest = as_of >= last or (as_of + dt.timedelta(days=1)).day == 1

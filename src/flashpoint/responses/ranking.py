@@ -26,6 +26,7 @@ from flashpoint.forecasts.panels import pair_structure
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import check_rules, load_rules
 from flashpoint.indicators.registry import INDICATORS
+from flashpoint.pairs import pair_codes
 from flashpoint.responses.catalogue import Lever, RankingRules, levers, ranking_rules
 from flashpoint.responses.evidence import estimates_frame, levers_evidence
 from flashpoint.store.queries import as_of_day
@@ -87,10 +88,10 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
             top = recent.loc[z.idxmax()]
             patterns.setdefault(ind.name, f"{ind.name} {z.max():.1f} SD above the pair's baseline "
                                           f"(week of {top['period']})")
-    query = IndicatorQuery(freq="week", dyad=tuple(pair.split("-")), since=since, until=as_of)
+    query = IndicatorQuery(freq="week", dyad=pair_codes(pair), since=since, until=as_of)
     crossings = check_rules(con, load_rules(settings.redlines_file), query,
                             first_lookback_days=settings.redline_first_lookback_days)
-    alerts = list_alerts(con, dyad=tuple(pair.split("-")), since=since)
+    alerts = list_alerts(con, dyad=pair_codes(pair), since=since)
     if not alerts.empty:
         alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= as_of]  # none known after the day
     return PairState(pair=pair, as_of=as_of, stage=stage, stage_name=stage_name, patterns=patterns,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
+from flashpoint.pairs import pair_codes
 from flashpoint.responses.catalogue import get_lever
 from flashpoint.responses.evidence import estimates_frame, levers_evidence
 from flashpoint.responses.ranking import published_evidence
@@ -189,7 +190,7 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
     week_of = week_start(pd.Series([int(now["week"])])).iloc[0]
     # Spending is read as published by the end of the week the run starts from: no look-ahead.
     known_by = (week_of + pd.Timedelta(days=6)).date()
-    model, projection, note = _arms_race(con, tuple(pair.split("-")), horizon, known_by)
+    model, projection, note = _arms_race(con, pair_codes(pair), horizon, known_by)
     coupling = fit_coupling(histories, spending_growth(con, known_by=known_by))
     pressure = _pressure(model, projection, coupling)
     world = () if pressure is None else (pressure,)

@@ -25,6 +25,7 @@ from flashpoint.events.countries import resolve_country, resolve_pair, search_co
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.jsonrows import json_rows
+from flashpoint.pairs import pair_codes
 from flashpoint.responses.catalogue import levers
 from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import last_event_date
@@ -55,13 +56,13 @@ def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, 
     there are too few events for one), its yearly metrics as known at the store's last day, its
     latest alerts and the levers."""
     ladder = weekly_timeline(con, settings, key)
-    alerts = list_alerts(con, dyad=tuple(key.split("-")), limit=200)
+    alerts = list_alerts(con, dyad=pair_codes(key), limit=200)
     now = last_event_date(con) or dt.date.today()  # the store's "now": what it knows ends there
     # The year of the pair's latest week, else of the store's "now".
     last_year = pd.Timestamp(ladder["period"].max()).year if not ladder.empty else now.year
     gaps = gap_runs(con)
     _, stage, stage_name = recent_stage(ladder, settings, now, CURRENT_WEEKS)
-    metrics = yearly_metrics(con, tuple(key.split("-")), year=last_year, until=now)
+    metrics = yearly_metrics(con, pair_codes(key), year=last_year, until=now)
     return {"pair": key, "weeks": len(ladder), "stage": stage, "stage_name": stage_name,
             "timeline": pair_timeline(ladder, alerts, settings, gaps=gaps) if not ladder.empty else None,
             "indicators": (indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
