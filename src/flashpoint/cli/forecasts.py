@@ -10,11 +10,9 @@ import typer
 from rich.table import Table
 
 from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_dyad
-from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.forecasts.event_panel import EVENT_TARGETS, build_event_panel, event_panel_spec, parse_month
-from flashpoint.forecasts.panels import DYAD_YEAR, TARGETS, UNITS, build_panel, structural_rows
-from flashpoint.store.connection import open_store
+from flashpoint.forecasts.event_panel import EVENT_TARGETS, parse_month
+from flashpoint.forecasts.panels import TARGETS, UNITS
 
 
 def _scores_table(result, title: str) -> Table:  # noqa: ANN001
@@ -24,23 +22,6 @@ def _scores_table(result, title: str) -> Table:  # noqa: ANN001
         table.add_row(r.model, r.kind, f"{r.brier:.5f}", f"{r.brier_skill:+.4f}", f"{r.log_loss:.4f}",
                       f"{r.roc_auc:.3f}", f"{r.pr_auc:.3f}", f"{r.mean_forecast:.4f}", f"{r.base_rate:.4f}", f"{r.n:,}")
     return table
-
-
-def _panel_rows(settings: Settings, panel: str, horizon: str, data_dir: Optional[Path]):  # noqa: ANN202
-    """The panel's rows and description: from the store (dyad-month, plus the structural features
-    of the data folder when given) or the data folder (dyad-year)."""
-    from flashpoint.forecasts.pair_forecast import parse_horizon
-
-    if panel == "dyad-month":
-        months = parse_horizon(horizon, unit=panel)
-        structure = structural_rows(data_dir) if data_dir is not None else None
-        with open_store(settings, read_only=True) as con:
-            rows = build_event_panel(con, settings, horizon=months, structure=structure)
-        return rows, event_panel_spec(months, structural=structure is not None)
-    if data_dir is None:
-        raise InvalidInput("backtest: give --data-dir, a folder laid out like the shared data (peacesciencer/*.csv).")
-    parse_horizon(horizon, unit=panel)
-    return build_panel(panel, data_dir=data_dir), DYAD_YEAR
 
 
 @app.command()
@@ -70,6 +51,7 @@ def backtest(
     from flashpoint.charts import save_chart
     from flashpoint.forecasts.backtest import backtest as run_backtest
     from flashpoint.forecasts.models import MODELS
+    from flashpoint.forecasts.pair_forecast import panel_rows
     from flashpoint.forecasts.plots import backtest_chart
 
     if panel not in (*UNITS, "country-month"):
@@ -83,7 +65,7 @@ def backtest(
     period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
     chosen = MODELS if models is None else tuple(m.strip() for m in models.split(",") if m.strip())
     with err.status(f"building the {panel} panel and backtesting"):
-        rows, spec = _panel_rows(ctx.obj, panel, horizon or ("3m" if monthly else "1y"), data_dir)
+        rows, spec = panel_rows(ctx.obj, panel, horizon=horizon or ("3m" if monthly else "1y"), data_dir=data_dir)
         result = run_backtest(rows, spec=spec, target=target or next(iter(spec.targets)),
                               test_start=period(test_start, "--test-start"),
                               test_end=None if test_end is None else period(test_end, "--test-end"),

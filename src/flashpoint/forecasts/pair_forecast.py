@@ -186,6 +186,27 @@ def forecast_from_store(con: duckdb.DuckDBPyConnection, settings: Settings, pair
     return forecast_pair(rows, spec=spec, target=target, unit={"pair": pair}, as_of=month)
 
 
+def panel_rows(settings: Settings, panel: str, /, *, horizon: str, data_dir: Path | None) -> tuple[pd.DataFrame, PanelSpec]:
+    """A whole panel's rows and description, for a backtest: from the store (``dyad-month``, with
+    the structural features of ``data_dir`` when given) or from ``data_dir`` (``dyad-year``).
+
+    Raises
+    ------
+    InvalidInput
+        For a bad horizon, or a dyad-year panel without ``data_dir``.
+    """
+    if panel == "dyad-month":
+        months = parse_horizon(horizon, unit=panel)
+        structure = structural_rows(data_dir) if data_dir is not None else None
+        with open_store(settings, read_only=True) as con:
+            rows = build_event_panel(con, settings, horizon=months, structure=structure)
+        return rows, event_panel_spec(months, structural=structure is not None)
+    if data_dir is None:
+        raise InvalidInput("backtest: give --data-dir, a folder laid out like the shared data (peacesciencer/*.csv).")
+    parse_horizon(horizon, unit=panel)
+    return build_panel(panel, data_dir=data_dir), DYAD_YEAR
+
+
 def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = "dyad-month",
                   target: str | None = None, horizon: str | None = None, as_of: str | None = None,
                   data_dir: Path | None = None) -> PairForecast:
