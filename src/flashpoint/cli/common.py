@@ -6,7 +6,8 @@ import datetime as dt
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -23,12 +24,13 @@ from rich.table import Column, Table
 from typer.rich_utils import rich_format_error
 
 from flashpoint import __version__
-from flashpoint.config import load_settings
+from flashpoint.config import Settings, load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.events.confidence import CONFIDENT
 from flashpoint.events.countries import resolve_dyad
 from flashpoint.periods import period_end, period_label
+from flashpoint.store.connection import open_store
 from flashpoint.store.coverage import gap_periods
 from flashpoint.store.ingest import IngestResult
 from flashpoint.store.queries import last_event_date
@@ -42,6 +44,21 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+@contextmanager
+def read_store(settings: Settings, /) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The store, read-only, named on stderr when stderr is a terminal, and said to be empty when it
+    holds no events and no score series (whatever the command then prints, or does not)."""
+    with open_store(settings, read_only=True) as con:
+        events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
+        if not events and not con.execute("SELECT count(*) FROM pair_series").fetchall()[0][0]:
+            err.print(f"the store {settings.db} holds no events: build the demo ('flashpoint demo', then --db or "
+                      "FLASHPOINT_DB as it says), ingest your own ('flashpoint ingest …'), or name another with --db.",
+                      highlight=False)
+        elif err.is_terminal:
+            err.print(f"[dim]store: {settings.db} ({events:,} events)[/dim]", highlight=False)
+        yield con
 
 #: Options several commands share.
 PairOption = Annotated[str, typer.Option(help="Country pair A-B.")]

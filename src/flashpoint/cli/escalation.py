@@ -25,6 +25,7 @@ from flashpoint.cli.common import (
     parse_dyad,
     print_alerts,
     read_coverage,
+    read_store,
     write_frame,
 )
 from flashpoint.config import Settings, with_overrides
@@ -87,7 +88,7 @@ def ladder(
     settings: Settings = ctx.obj
     pair = pair_key(parse_dyad(dyad))
     period = freq.value if freq else settings.alert_freq
-    with open_store(settings, read_only=True) as con:
+    with read_store(settings) as con:
         scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),
                              until=parse_date(until, "--until"))
         coverage = read_coverage(con, period)
@@ -108,7 +109,7 @@ def alerts(
     """List stored alerts, newest first, with why, evidence and the pair's previous alert."""
     if ctx.invoked_subcommand is not None:
         return
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         frame = list_alerts(
             con,
             since=parse_date(since, "--since"),
@@ -193,7 +194,7 @@ def evaluate_alerts(
     settings: Settings = ctx.obj
     dated = read_onsets(onsets)
     chances = None
-    with open_store(settings, read_only=True) as con:
+    with read_store(settings) as con:
         card = score_alerts(con, dated, basis=basis, freq=freq.value if freq else None,
                             window_days=window_days, min_level=level.value, min_lead_days=min_lead_days)
         if con.execute("SELECT count(*) FROM pair_warnings WHERE basis = ?", [basis]).fetchall()[0][0]:

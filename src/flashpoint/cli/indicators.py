@@ -21,6 +21,7 @@ from flashpoint.cli.common import (
     parse_date,
     parse_dyad,
     read_coverage,
+    read_store,
     write_frame,
     write_rows,
 )
@@ -96,7 +97,7 @@ def indicators(
             "give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs."
         )
     asked = parse_period(period, freq.value) if ranking else None
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         frame = ranked_pairs(con, query, asked, by, top=top) if ranking else compute_indicators(con, query)
         coverage = read_coverage(con, freq.value)
     if frame.empty and format is OutputFormat.table:
@@ -127,7 +128,7 @@ def explain(
     kind = freq.value if freq else period_kind(period)
     query = IndicatorQuery(freq=kind, dyad=parse_dyad(dyad), directed=directed)
     start = parse_period(period, kind)
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         rows = explain_indicator(con, query, start, indicator, limit=limit)
         caption = read_coverage(con, kind).caption(start, start)
 
@@ -171,7 +172,7 @@ def metrics(
     """The yearly diplomacy metrics of a pair, each with its unit and source."""
     pair = parse_dyad(dyad)
     assert pair is not None
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         frame = yearly_metrics(con, pair, year=year)
     if format is MetricsFormat.markdown:
         lines = ["| year | metric | value | unit | source |", "|---|---|---|---|---|"]

@@ -21,13 +21,13 @@ from flashpoint.cli.common import (
     out,
     parse_date,
     parse_dyad,
+    read_store,
     write_rows,
 )
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.panels import structural_rows
 from flashpoint.pairs import pair_key
 from flashpoint.responses.catalogue import BASES, get_lever, levers, render_levers_markdown
-from flashpoint.store.connection import open_store
 
 if TYPE_CHECKING:
     from flashpoint.responses.evidence import Estimate
@@ -80,7 +80,7 @@ def evidence(
     unknown = [b for b in bases if b not in BASES]
     if unknown:
         raise InvalidInput(f"--base {unknown[0]!r}: use {', '.join(BASES)}.")
-    with err.status("estimating"), open_store(ctx.obj, read_only=True) as con:
+    with err.status("estimating"), read_store(ctx.obj) as con:
         found = levers_evidence(con, ctx.obj, chosen, bases=bases, n_boot=boot)
     frame = estimates_frame(found)
     if format is DocFormat.json:
@@ -133,7 +133,7 @@ def respond(
 
     pair = pair_key(parse_dyad(dyad))
     structure = structural_rows(data_dir) if data_dir is not None else None
-    with err.status("reading the pair's state and the evidence"), open_store(ctx.obj, read_only=True) as con:
+    with err.status("reading the pair's state and the evidence"), read_store(ctx.obj) as con:
         state, ranked = recommend(con, ctx.obj, pair, as_of=parse_date(date, "--date"), structure=structure)
     if format is DocFormat.json:
         out.print_json(json.dumps(recommendation_dict(state, ranked), default=str))

@@ -11,11 +11,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
+from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad, read_store
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.pairs import pair_key
-from flashpoint.store.connection import open_store
 
 
 class BriefFormat(str, Enum):
@@ -106,7 +105,7 @@ def brief(
         raise InvalidInput("brief --format pdf: a PDF is not for the terminal; give --out FILE.pdf or redirect "
                            "standard output to a file.")
     pair = pair_key(parse_dyad(dyad))
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), kind)
     if out_file is not None:
         out_file.write_bytes(body)

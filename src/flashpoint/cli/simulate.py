@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import AsOfDayOption, ListFormat, PairOption, app, err, out, parse_date, parse_dyad
+from flashpoint.cli.common import AsOfDayOption, ListFormat, PairOption, app, err, out, parse_date, parse_dyad, read_store
 from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.pairs import pair_codes, pair_key
-from flashpoint.store.connection import open_store
 
 if TYPE_CHECKING:
     from flashpoint.simulate.pair import PairSimulation
@@ -69,7 +68,7 @@ def simulate(
     from flashpoint.simulate.third_parties import defence_allies
 
     pair = pair_key(parse_dyad(dyad))
-    with err.status(f"simulating {pair}"), open_store(ctx.obj, read_only=True) as con:
+    with err.status(f"simulating {pair}"), read_store(ctx.obj) as con:
         result = simulate_pair(con, ctx.obj, pair, horizon=_weeks(horizon), runs=runs, seed=seed,
                                interventions=tuple(intervention or ()), miscalculation=miscalculation,
                                ally_factor=ally_factor, as_of=parse_date(date, "--date"))
@@ -115,7 +114,7 @@ def evaluate_simulate(
     from flashpoint.simulate.validation import backtest_simulator, series_histories
     from flashpoint.simulate.validation import render_markdown as render_validation_markdown
 
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         histories = series_histories(con, ctx.obj, series)
     result = backtest_simulator(histories, train_until=parse_date(train_until, "--train-until"),
                                 horizon=_weeks(horizon), step=step)

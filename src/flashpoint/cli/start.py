@@ -107,5 +107,7 @@ def _print_demo(summary: DemoSummary) -> None:
         f"            flashpoint --db {summary.db} alerts --level warning\n"
         f"            flashpoint --db {summary.db} ladder --dyad KOR-PRK --since 2013-01-01\n"
         f"            flashpoint --db {summary.db} forecast --dyad {pair}\n"
-        f"            flashpoint --db {summary.db} respond --dyad {pair}"
+        f"            flashpoint --db {summary.db} respond --dyad {pair}\n"
+        f"Or make it the store every command reads: export FLASHPOINT_DB={summary.db}",
+        highlight=False, soft_wrap=True,
     )

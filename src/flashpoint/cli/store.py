@@ -19,6 +19,7 @@ from flashpoint.cli.common import (
     parse_date,
     parse_dyad,
     print_actor_coverage,
+    read_store,
     render_events,
     write_rows,
 )
@@ -45,7 +46,7 @@ def sources_table(found: dict[str, object], title: str) -> Table:
 @app.command()
 def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """What the store holds: events by source and coding, dates, incidents, pairs, quarantine."""
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         found = store_stats(con)
     if as_json:
         out.print_json(json.dumps(found))
@@ -98,7 +99,7 @@ def events(
         source=source,
         limit=limit or None,
     )
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         rows = select_events(con, where)
         if show_sources:
             incidents = list(dict.fromkeys(c for c in rows.column("cluster_id").to_pylist() if c is not None))
@@ -179,7 +180,7 @@ def quarantine(
     """Rows that could not be ingested: file, line, reason and the raw line.
 
     The table shows a raw line's first 120 characters, tabs as ␉; CSV and JSON give it whole."""
-    with open_store(ctx.obj, read_only=True) as con:
+    with read_store(ctx.obj) as con:
         rows = select_quarantine(con, file=file, limit=limit or None)
     if format is OutputFormat.table:
         table = Table("file", "line", "reason", "raw line", title=f"{rows.num_rows:,} quarantined rows")
