@@ -91,3 +91,12 @@ def test_scenario_runner_and_alerts_page(page, server: str) -> None:  # noqa: AN
     assert page.locator("table tr").count() > 3
     page.goto(f"{server}/country/GEO")
     assert "Georgia" in page.inner_text("h1")
+
+
+def test_the_api_documentation_works_offline(page, server: str) -> None:  # noqa: ANN001
+    """Swagger UI is served by the server itself: with every outside request refused (the
+    fixture fails on any), /docs draws the API's operations."""
+    page.goto(f"{server}/docs")
+    page.wait_for_selector(".opblock", timeout=30_000)
+    assert page.locator(".opblock").count() >= 15 and "/api/alerts" in page.content()
+    page.screenshot(path=str(SHOTS / "docs.png"))

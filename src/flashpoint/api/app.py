@@ -22,13 +22,14 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from flashpoint import __version__
 from flashpoint.api.cache import KEPT_BYTES, AnswerCache, KeptResponses
-from flashpoint.api.security import SecurityHeaders, allowed_hosts
+from flashpoint.api.security import DOCS_ASSETS, SecurityHeaders, allowed_hosts
 from flashpoint.config import Settings
 from flashpoint.errors import (
     FlashpointError,
@@ -121,9 +122,10 @@ def create_app(settings: Settings, /) -> FastAPI:
             app.state.con = con
             yield
 
-    app = FastAPI(title="Flashpoint", version=__version__, lifespan=lifespan,
-                  description="Early warning of military escalation between states: events, warning indicators, "
-                              "alerts, forecasts, diplomatic levers and scenarios.")
+    # Swagger UI and ReDoc served from the package (fastapi-offline), not a CDN: /docs works offline.
+    app = FastAPIOffline(title="Flashpoint", version=__version__, lifespan=lifespan, static_url=DOCS_ASSETS,
+                         description="Early warning of military escalation between states: events, warning indicators, "
+                                     "alerts, forecasts, diplomatic levers and scenarios.")
     answers = AnswerCache()
     # Every read answer as sent (inside CORS, which adds headers per request): they change only with
     # the store. Not the settings, which an admin token guards.

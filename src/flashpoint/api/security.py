@@ -2,10 +2,11 @@
 
 Headers: a Content-Security-Policy that lets pages load only the server's own scripts, styles
 and images (Vega compiles its chart expressions, hence ``'unsafe-eval'``; vega-embed sets inline
-styles), refuses framing, and sends no referrer; ``X-Content-Type-Options: nosniff``. FastAPI's
-own ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc from their CDN and keep a policy
-that allows it. The Host header is checked against ``api_allowed_hosts``, so a page of another
-site that rebinds its name to this machine (DNS rebinding) gets no answer.
+styles), refuses framing, and sends no referrer; ``X-Content-Type-Options: nosniff``. The API's
+``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc from the server too (fastapi-offline,
+under :data:`DOCS_ASSETS`), with the inline script that starts them. The Host header is checked
+against ``api_allowed_hosts``, so a page of another site that rebinds its name to this machine
+(DNS rebinding) gets no answer.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _POLICY: Final = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; "
                   "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
                   "form-action 'self'")
-_DOCS_POLICY: Final = ("default-src 'self' https://cdn.jsdelivr.net; script-src 'self' 'unsafe-inline' "
-                       "https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-                       "img-src 'self' data: https://fastapi.tiangolo.com; frame-ancestors 'none'")
+#: Where the API's documentation pages find Swagger UI and ReDoc.
+DOCS_ASSETS: Final = "/docs/assets"
+_DOCS_POLICY: Final = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+                       "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'")
 _COMMON: Final = ((b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
                   (b"referrer-policy", b"no-referrer"))
 
