@@ -79,6 +79,7 @@ def test_events_cameo_and_dates_as_csv(demo_db: Path) -> None:
     (["backtest", "--panel", "dyad-week"], "panel 'dyad-week': use dyad-year, dyad-month or country-month"),
     (["indicators", "--dyad", "GEO-RUS", "--since", "2013-01-01", "--until", "2012-01-01"],
      "since 2013-01-01 is after until 2012-01-01"),
+    (["events", "--since", "2013-01-01", "--until", "2012-01-01"], "since 2013-01-01 is after until 2012-01-01"),
     (["events", "--since", "yesterday"], "expected a date as YYYY-MM-DD"),
     (["events", "--cameo", "threat"], "expected a CAMEO code"),
     (["cite", "nosuch"], "no data source named 'nosuch'"),
@@ -301,3 +302,11 @@ def test_a_pair_without_incidents_gives_an_empty_table_in_every_format(demo_db: 
             for fmt in ("csv", "json")}  # a pair with no event: an IndexError before
     assert all(result.exit_code == 0 for result in said.values())
     assert said["csv"].output.startswith('"pair","period","indicator"') and said["json"].output.strip() == "[]"
+
+
+def test_alerts_limit_0_lists_them_all_as_events_does(demo_db: Path) -> None:
+    every = json.loads(runner.invoke(app, ["--db", str(demo_db), "alerts", "--limit", "0", "--format", "json"]).output)
+    few = json.loads(runner.invoke(app, ["--db", str(demo_db), "alerts", "--limit", "3", "--format", "json"]).output)
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    assert len(few) == 3 and len(every) == stored > 50

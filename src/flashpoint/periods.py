@@ -60,3 +60,10 @@ def period_label(start: dt.date, freq: str) -> str:
         year, week, _ = start.isocalendar()
         return f"{year}-W{week:02d}"
     return {"day": start.isoformat(), "month": start.isoformat()[:7], "year": str(start.year)}[freq]
+
+
+def check_span(since: dt.date | None, until: dt.date | None, /) -> None:
+    """Raise InvalidInput when ``since`` comes after ``until``: such a span holds nothing, and an
+    empty answer would read as a quiet one."""
+    if since is not None and until is not None and since > until:
+        raise InvalidInput(f"since {since} is after until {until}: nothing to count; swap them.")

@@ -141,6 +141,7 @@ def test_alerts_raise_gives_probability_warnings_and_evaluate_scores_them(tmp_pa
     assert "given a probability" in raised.output
     shown = run(app, ["--db", str(db), "alerts", "--level", "warning", "--limit", "3"], env=env)
     assert "probability" in shown.output and "base rate" in shown.output, shown.output
+    assert shown.output.count("series:edge_weight") == 3  # each alert says it comes from the series, not events
     scored = run(app, ["--db", str(db), "evaluate", "alerts", "--onsets", str(dated), "--basis", "series:edge_weight",
                        "--plot", str(tmp_path / "curve.svg")], env=env)
     assert scored.exit_code == 0, scored.output

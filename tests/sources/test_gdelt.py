@@ -44,6 +44,19 @@ def test_not_gdelt_is_a_clear_error(tmp_path, text: str) -> None:
         _layout(tmp_path, text)
 
 
+@pytest.mark.parametrize("forced", ["auto", "gdelt1"])
+def test_a_comma_separated_file_is_sent_to_the_command_that_reads_it(tmp_path, forced: str) -> None:
+    # An ACLED export given to 'ingest gdelt': no --format can read it, so none is suggested.
+    with pytest.raises(UnknownFormat, match="no --format changes that.*ingest acled.*ingest csv") as raised:
+        _layout(tmp_path, "event_id_cnty,event_date,country\nSDN1,2024-01-01,Sudan\n", forced=forced)
+    assert "Use --format" not in str(raised.value)
+
+
+def test_a_tab_file_of_another_width_suggests_forcing_a_version(tmp_path) -> None:
+    with pytest.raises(UnknownFormat, match="found 3.*--format gdelt1 or --format gdelt2"):
+        _layout(tmp_path, "1\t2\t3\n")
+
+
 def test_malformed_rows_are_quarantined_with_line_and_reason(settings: Settings, tmp_path, gdelt1_lines) -> None:
     good = [line.split("\t") for line in gdelt1_lines]
     bad_date, bad_goldstein, bad_mentions, spaced, blank_id = good[3][:], good[4][:], good[7][:], good[8][:], good[2][:]

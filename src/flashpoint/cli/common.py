@@ -251,7 +251,8 @@ def print_alerts(frame: pd.DataFrame) -> None:
         previous = f", previous {r.previous_alert_id}" if pd.notna(r.previous_alert_id) else ""
         chance = (f"probability {r.probability:.1%} (base rate {r.base_rate:.2%})  "
                   if "probability" in frame and pd.notna(r.probability) else "")
-        out.print(f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {chance}{stage}"
+        basis = "" if r.basis == "events" else f"[dim]{r.basis}[/dim]  "  # a series' alert says so
+        out.print(f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {basis}{chance}{stage}"
                   f"index {r.escalation_index:.1f}  ({', '.join(r.triggers)}; id {r.alert_id}{previous})",
                   highlight=False)
         out.print(f"    {r.why}", highlight=False)

@@ -103,7 +103,7 @@ def alerts(
     dyad: Annotated[Optional[str], typer.Option(help="Country pair A-B.")] = None,
     level: Annotated[Optional[Level], typer.Option(help="Lowest level shown.")] = None,
     basis: Annotated[Optional[str], typer.Option(help="'events', or 'series:NAME' for a score series.")] = None,
-    limit: Annotated[int, typer.Option(help="Most alerts shown.", min=1)] = 50,
+    limit: Annotated[int, typer.Option(help="Most alerts shown (0: all, as for events).", min=0)] = 50,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """List stored alerts, newest first, with why, evidence and the pair's previous alert."""
@@ -116,7 +116,7 @@ def alerts(
             dyad=parse_dyad(dyad),
             level=level.value if level else None,
             basis=basis,
-            limit=limit,
+            limit=limit or None,
         )
     if format is ListFormat.json:
         out.print_json(json.dumps(alert_records(frame)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flashpoint.errors import InvalidInput
 from flashpoint.indicators.baselines import MIN_BASELINE
+from flashpoint.periods import check_span
 
 #: Period names → Ibis truncation unit and pandas frequency.
 FREQUENCIES = {"day": ("D", "D"), "week": ("W", "W-MON"), "month": ("M", "MS"), "year": ("Y", "YS")}
@@ -37,7 +38,6 @@ class IndicatorQuery:
             raise InvalidInput(f"frequency '{self.freq}': use one of {', '.join(FREQUENCIES)}.")
         if self.country is not None and (self.dyad is not None or self.directed):
             raise InvalidInput("a country view sums over all partners: give --country alone, or --dyad A-B.")
-        if self.since is not None and self.until is not None and self.since > self.until:
-            raise InvalidInput(f"since {self.since} is after until {self.until}: nothing to count.")
+        check_span(self.since, self.until)
         if self.baseline_periods < MIN_BASELINE:
             raise InvalidInput(f"baseline of {self.baseline_periods} periods: use at least {MIN_BASELINE}.")

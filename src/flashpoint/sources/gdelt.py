@@ -123,12 +123,17 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
                       parsed=_parsed(tuple(names)), date_format="%Y%m%d")
     count = len(first.rstrip("\r\n").split(delimiter))
     version = forced if forced != "auto" else {57: "gdelt1", 58: "gdelt1", 61: "gdelt2"}.get(count)
-    if delimiter != "\t" or version is None:
+    if delimiter != "\t":
         raise UnknownFormat(
-            f"{path}: not a GDELT event file: expected 57/58 (GDELT 1.0) or 61 (GDELT 2.0) tab-separated "
-            f"columns or a header starting with GLOBALEVENTID, found {count} "
-            f"{'tab' if delimiter == chr(9) else 'comma'}-separated fields. Use --format to force one."
-        )
+            f"{path}: not a GDELT event file: GDELT exports are tab-separated (57/58 columns for GDELT 1.0, 61 for "
+            f"2.0, or a header starting with GLOBALEVENTID); its first line has {count} comma-separated fields, and "
+            "no --format changes that. An ACLED export goes to 'flashpoint ingest acled', a CSV of your own to "
+            "'flashpoint ingest csv --mapping FILE'.")
+    if version is None:
+        raise UnknownFormat(
+            f"{path}: not a GDELT event file: expected 57/58 (GDELT 1.0) or 61 (GDELT 2.0) tab-separated columns or "
+            f"a header starting with GLOBALEVENTID, found {count}. If it is GDELT with columns added or cut, "
+            "--format gdelt1 or --format gdelt2 reads it as that version.")
     columns = GDELT1_COLUMNS if version == "gdelt1" else GDELT2_COLUMNS
     return Layout(source=version, kind="text", columns=columns, lenient=True, parsed=_parsed(columns),
                   date_format="%Y%m%d", lines_ended=True)

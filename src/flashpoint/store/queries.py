@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.confidence import CONFIDENT
+from flashpoint.periods import check_span
 from flashpoint.store.connection import ibis_backend
 from flashpoint.store.coverage import gap_runs
 
@@ -32,6 +33,9 @@ class EventFilter:
     source: str | None = None
     limit: int | None = 50
     offset: int = 0
+
+    def __post_init__(self) -> None:
+        check_span(self.since, self.until)
 
 
 def filter_events(events: ibis.Table, where: EventFilter, /) -> ibis.Table:
