@@ -100,3 +100,35 @@ def test_the_api_documentation_works_offline(page, server: str) -> None:  # noqa
     page.wait_for_selector(".opblock", timeout=30_000)
     assert page.locator(".opblock").count() >= 15 and "/api/alerts" in page.content()
     page.screenshot(path=str(SHOTS / "docs.png"))
+
+
+def test_the_alerts_page_filters_sorts_and_links(page, server: str) -> None:  # noqa: ANN001
+    page.goto(f"{server}/alerts?level=watch")
+    rows = page.locator("#alerts-table tbody tr")
+    assert rows.count() > 10
+    # Sorted by pair with a click on its heading.
+    page.click("#alerts-table th:nth-child(2)")
+    pairs = page.locator("#alerts-table tbody tr a.pair").all_inner_texts()
+    assert pairs == sorted(pairs)
+    # Filtered by pair (written as an analyst would), level and date.
+    pair = pairs[len(pairs) // 2]
+    first, second = pair.split("-")
+    page.fill("#alert-filters input[name=pair]", f"{second}-{first}")
+    page.select_option("#alert-filters select[name=level]", "warning")
+    page.fill("#alert-filters input[name=since]", "2012-01-01")
+    page.click("#alert-filters button")
+    page.wait_for_url("**/alerts?pair=*")
+    shown = page.locator("#alerts-table tbody tr")
+    if shown.locator("a.pair").count():
+        assert set(shown.locator("a.pair").all_inner_texts()) == {pair}
+        assert set(page.locator("#alerts-table tbody tr span.level").all_inner_texts()) <= {"warning", "critical"}
+        assert min(shown.locator("td:first-child").all_inner_texts()) >= "2012-01-01"
+    else:
+        assert "No alert matches these filters" in page.inner_text("#alerts-table")
+    # Every warning shows its probability; the previous alert is a link with its date or to the pair's list.
+    page.goto(f"{server}/alerts?level=warning")
+    assert "%" in page.locator("#alerts-table tbody tr td:nth-child(4)").first.inner_text()
+    previous = page.locator("#alerts-table a.previous").first
+    href = previous.get_attribute("href")
+    assert href.startswith("#") or href.startswith("/alerts?pair=")
+    page.screenshot(path=str(SHOTS / "alerts.png"))

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError
-from flashpoint.escalation.alerts import list_alerts
+from flashpoint.escalation.alerts import alert_records, list_alerts
 from flashpoint.escalation.ladder import CURRENT_WEEKS, STAGES, recent_stage
 from flashpoint.escalation.overview import overview
 from flashpoint.escalation.timelines import weekly_timeline
@@ -85,8 +85,15 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
     def alert_history(request: Request, con: Con,
                       level: Annotated[str, Query(pattern=r"^(watch|warning|critical)$")] = "watch",
+                      pair: Annotated[str, Query(max_length=80)] = "", since: dt.date | None = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> HTMLResponse:
-        return _page(request, "alerts.html", level=level, alerts=json_rows(list_alerts(con, level=level, limit=limit)))
+        """The alert history, filtered by pair, lowest level and first day, each alert with its
+        evidence events and a link to the pair's previous alert (its date when listed here)."""
+        key = resolve_pair(pair) if pair.strip() else None
+        records = alert_records(list_alerts(con, level=level, dyad=pair_codes(key) if key else None, since=since,
+                                            limit=limit))
+        dates = {r["alert_id"]: r["as_of"] for r in records}
+        return _page(request, "alerts.html", level=level, pair=key or "", since=since, alerts=records, dates=dates)
 
     @app.get("/pair/{pair}", response_class=HTMLResponse, include_in_schema=False)
     def pair_page(request: Request, con: Con, pair: str) -> HTMLResponse:

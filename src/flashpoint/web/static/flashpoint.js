@@ -82,3 +82,17 @@ document.querySelectorAll("#forecast[data-pair]").forEach(loadForecast);
 document.querySelectorAll("#levers[data-pair]").forEach(loadLevers);
 const scenario = document.querySelector("#scenario");
 if (scenario) scenario.addEventListener("submit", (event) => { event.preventDefault(); runScenario(scenario); });
+
+// Tables marked "sortable": a click on a heading sorts the rows by that column (again: reversed).
+for (const table of document.querySelectorAll("table.sortable")) {
+  table.querySelectorAll("th").forEach((th, column) => th.addEventListener("click", () => {
+    const body = table.tBodies[0];
+    const down = th.classList.contains("sorted") && !th.classList.contains("reversed");
+    table.querySelectorAll("th").forEach((other) => other.classList.remove("sorted", "reversed"));
+    th.classList.add("sorted");
+    if (down) th.classList.add("reversed");
+    const key = (row) => row.cells[column]?.innerText.trim() ?? "";
+    const rows = [...body.rows].sort((a, b) => key(a).localeCompare(key(b), undefined, {numeric: true}));
+    (down ? rows.reverse() : rows).forEach((row) => body.appendChild(row));
+  }));
+}
