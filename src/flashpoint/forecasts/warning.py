@@ -236,11 +236,11 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
     frame["as_of"] = frame["period"] + pd.to_timedelta(step - 1, unit="D") if spec.freq != "month" else \
         frame["period"] + pd.offsets.MonthEnd(0)
     frame["prior_onsets"] = _prior_onsets(frame, onsets)
-    frame["target"] = _targets(frame, onsets, spec.horizon_days)
+    frame["target"] = onset_targets(frame, onsets, spec.horizon_days)
     return frame[["pair", "period", "as_of", *spec.features, "target"]]
 
 
-def _targets(frame: pd.DataFrame, onsets: pd.DataFrame, horizon_days: int) -> pd.Series:
+def onset_targets(frame: pd.DataFrame, onsets: pd.DataFrame, horizon_days: int, /) -> pd.Series:
     """1 when an onset of the row's pair falls in (as_of, as_of + horizon]; missing when the
     data end before as_of + horizon and no onset came."""
     target = np.zeros(len(frame))
@@ -378,7 +378,7 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
     while origin <= last:
         known = onsets[pd.to_datetime(onsets["onset_date"]) < origin]
         train = frame[frame["as_of"] + horizon < origin].copy()
-        train["target"] = _targets(train, known, spec.horizon_days).fillna(0.0)
+        train["target"] = onset_targets(train, known, spec.horizon_days).fillna(0.0)
         test = frame[(frame["as_of"] >= origin) & (frame["as_of"] < origin + step)]
         origin_next = origin + step
         if len(test) and int(train["target"].sum()) >= CALIBRATION_FOLDS and len(known) >= spec.min_onsets:
@@ -421,16 +421,23 @@ def store_probabilities(con: duckdb.DuckDBPyConnection, run: WarningRun, spec: W
                         [spec.basis, spec.freq, fit.origin, fit.threshold, fit.overall_rate,
                          json.dumps(fit.base_rates.to_dict()), json.dumps(dataclasses.asdict(spec)),
                          pickle.dumps(fit.model)])
-        if not frame.empty:
-            con.register("new_warnings", frame.assign(basis=spec.basis, freq=spec.freq, model=spec.model,
-                                                      horizon_days=spec.horizon_days))
-            try:
-                con.execute("INSERT INTO pair_warnings BY NAME SELECT basis, freq, pair, CAST(period AS DATE) AS period, "
-                            "CAST(as_of AS DATE) AS as_of, probability, base_rate, threshold, persistence, drivers, "
-                            "origin, model, horizon_days FROM new_warnings")
-            finally:
-                con.unregister("new_warnings")
+        _insert(con, frame, spec)
     return len(frame)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, spec: WarningSpec, /) -> None:
+    """Add probability rows (pair, period, as_of, probability, base_rate, threshold, persistence,
+    drivers, origin) of the spec's basis to ``pair_warnings``, inside the caller's transaction."""
+    if frame.empty:
+        return
+    con.register("new_warnings", frame.assign(basis=spec.basis, freq=spec.freq, model=spec.model,
+                                              horizon_days=spec.horizon_days))
+    try:
+        con.execute("INSERT INTO pair_warnings BY NAME SELECT basis, freq, pair, CAST(period AS DATE) AS period, "
+                    "CAST(as_of AS DATE) AS as_of, probability, base_rate, threshold, persistence, drivers, "
+                    "origin, model, horizon_days FROM new_warnings")
+    finally:
+        con.unregister("new_warnings")
 
 
 def describe(run: WarningRun, /) -> str:
@@ -506,14 +513,7 @@ def live_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tup
     with transaction(con):
         con.execute("DELETE FROM pair_warnings WHERE basis = ? AND freq = ? AND pair IN (SELECT unnest(?)) AND period >= ?",
                     [spec.basis, spec.freq, list(pairs), start.date()])
-        con.register("live_warnings", scored.assign(basis=spec.basis, freq=spec.freq, model=spec.model,
-                                                    horizon_days=spec.horizon_days))
-        try:
-            con.execute("INSERT INTO pair_warnings BY NAME SELECT basis, freq, pair, CAST(period AS DATE) AS period, "
-                        "CAST(as_of AS DATE) AS as_of, probability, base_rate, threshold, persistence, drivers, origin, "
-                        "model, horizon_days FROM live_warnings")
-        finally:
-            con.unregister("live_warnings")
+        _insert(con, scored, spec)
     return _flagged(scored, spec.horizon_days)
 
 

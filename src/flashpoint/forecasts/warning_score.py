@@ -21,7 +21,7 @@ from sklearn.metrics import brier_score_loss, log_loss
 
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.scorecard import onset_warnings
-from flashpoint.forecasts.warning import PERIOD_DAYS
+from flashpoint.forecasts.warning import PERIOD_DAYS, onset_targets
 
 #: Bins of the reliability table.
 RELIABILITY_BINS: Final = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 1.0)
@@ -37,15 +37,6 @@ class ProbabilityCard:
     reliability: pd.DataFrame
     curve: pd.DataFrame
     summary: dict[str, object]
-
-
-def _targets(frame: pd.DataFrame, onsets: pd.DataFrame, horizon_days: int) -> np.ndarray:
-    target = np.zeros(len(frame))
-    horizon = pd.Timedelta(days=horizon_days)
-    for onset in onsets.assign(day=pd.to_datetime(onsets["onset_date"])).itertuples():
-        target[((frame["pair"] == onset.pair) & (frame["as_of"] < onset.day)
-                & (frame["as_of"] + horizon >= onset.day)).to_numpy()] = 1.0
-    return target
 
 
 def _point(frame: pd.DataFrame, flag: np.ndarray, onsets: pd.DataFrame, years: float, horizon_days: int,
@@ -89,7 +80,8 @@ def score_probabilities(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /,
     horizon_days = int(frame["horizon_days"].iloc[0])
     frame["as_of"] = pd.to_datetime(frame["as_of"])
     frame = frame[frame["as_of"] + pd.Timedelta(days=horizon_days) <= frame["as_of"].max()].reset_index(drop=True)
-    frame["target"] = _targets(frame, onsets, horizon_days)
+    # Every row's horizon ends within the scored data (filtered above): none is open-ended.
+    frame["target"] = onset_targets(frame, onsets, horizon_days).fillna(0.0).to_numpy()
     scored = onsets[(pd.to_datetime(onsets["onset_date"]) > frame["as_of"].min() + pd.Timedelta(days=horizon_days))
                     & (pd.to_datetime(onsets["onset_date"]) <= frame["as_of"].max())]
     years = len(frame) * PERIOD_DAYS[freq] / 365.25
