@@ -32,7 +32,7 @@ from flashpoint.config import Settings, with_overrides
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.alerts import alert_records, list_alerts, raise_alerts
 from flashpoint.escalation.ladder import pair_ladder, period_stage_words
-from flashpoint.escalation.scorecard import read_onsets, score_alerts
+from flashpoint.escalation.scorecard import Scorecard, read_onsets, score_alerts
 from flashpoint.jsonrows import json_rows
 from flashpoint.pairs import pair_key
 from flashpoint.periods import period_label
@@ -167,6 +167,25 @@ def alerts_raise(
     )
 
 
+def _print_scorecard(card: Scorecard, title: str, /) -> None:
+    """The stored alerts' scorecard: every onset, then the summary in a sentence."""
+    table = Table("pair", "onset", "kind", "warned", "first alert", "lead days", "alerts", title=title)
+    for r in card.onsets.itertuples():
+        table.add_row(r.pair, str(r.onset_date), r.kind, "yes" if r.warned else ("no" if r.covered else "not covered"),
+                      str(r.first_alert or ""), "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
+                      str(r.alerts_in_window))
+    out.print(table)
+    s = card.summary
+    lead = "none warned" if s["median_lead_days"] is None else f"{s['median_lead_days']:g} days"
+    out.print(
+        f"{s['warned']} of {s['onsets']} onsets warned ({s['covered']} covered), median lead "
+        f"{lead}; {s['false_alarms']:,} of {s['alerts']:,} alerts were false alarms: "
+        f"{s['false_alarms_per_pair_year']} per pair-year over {s['pair_years']} pair-years; "
+        f"{s['warned_early']} warned {s['min_lead_days']}–{s['window_days']} days ahead, where as many alerts at random "
+        f"times would warn {s['warned_early_by_chance'] * s['onsets']:.1f}."
+    )
+
+
 @evaluate_app.command("alerts")
 def evaluate_alerts(
     ctx: typer.Context,
@@ -216,22 +235,7 @@ def evaluate_alerts(
                                        "curve": json_rows(chances.curve),
                                        "reliability": json_rows(chances.reliability)}}))
         return
-    table = Table("pair", "onset", "kind", "warned", "first alert", "lead days", "alerts",
-                  title=f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)")
-    for r in card.onsets.itertuples():
-        table.add_row(r.pair, str(r.onset_date), r.kind, "yes" if r.warned else ("no" if r.covered else "not covered"),
-                      str(r.first_alert or ""), "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
-                      str(r.alerts_in_window))
-    out.print(table)
-    s = card.summary
-    lead = "none warned" if s["median_lead_days"] is None else f"{s['median_lead_days']:g} days"
-    out.print(
-        f"{s['warned']} of {s['onsets']} onsets warned ({s['covered']} covered), median lead "
-        f"{lead}; {s['false_alarms']:,} of {s['alerts']:,} alerts were false alarms: "
-        f"{s['false_alarms_per_pair_year']} per pair-year over {s['pair_years']} pair-years; "
-        f"{s['warned_early']} warned {s['min_lead_days']}–{s['window_days']} days ahead, where as many alerts at random "
-        f"times would warn {s['warned_early_by_chance'] * s['onsets']:.1f}."
-    )
+    _print_scorecard(card, f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)")
     if chances is not None:
         out.print("\nWarning probabilities\n" + render_probability_markdown(chances), highlight=False, markup=False)
 
