@@ -57,7 +57,10 @@ def _gap_bands(gaps: Sequence[tuple[dt.date, dt.date]], periods: pd.Series, x: a
                           "end": [(last + dt.timedelta(days=1)).isoformat() for _, last in gaps],
                           "gap": [f"no data {span(first, last)}: the store's main source delivered nothing"
                                   for first, last in gaps]})
-    return [alt.Chart(spans).mark_rect(color="#9aa5b1", opacity=0.25).encode(x=x, x2="end:T", tooltip=["gap:N"])]
+    band = alt.Chart(spans).mark_rect(color="#9aa5b1", opacity=0.25).encode(x=x, x2="end:T", tooltip=["gap:N"])
+    label = alt.Chart(spans).mark_text(align="left", baseline="top", dx=2, dy=2, fontSize=10, color="#52606d").encode(
+        x=x, y=alt.value(0), text=alt.value("no data"))
+    return [band, label]
 
 
 def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, settings: Settings, /, *,
@@ -73,7 +76,7 @@ def pair_timeline(ladder: pd.DataFrame, alerts: pd.DataFrame, settings: Settings
     rows = rows[["period", "escalation_index", "stage_name", "stage_read", "total", "change_probability",
                  "change_point"]]
     pick = alt.selection_point(name="week", fields=["period"], on="click", empty=False)
-    x = alt.X("period:T", title=None)
+    x = alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True))
     line = alt.Chart(rows).mark_line(color="#4a5a6a").encode(x=x, y=alt.Y("escalation_index:Q",
                                                                             title="escalation index"))
     points = alt.Chart(rows[rows["total"] > 0]).mark_circle(size=70).encode(
@@ -103,7 +106,7 @@ def indicator_chart(ladder: pd.DataFrame, names: list[str], /, *,
     rows = ladder.assign(period=pd.to_datetime(ladder["period"]).dt.strftime("%Y-%m-%d"))
     long = rows.melt(id_vars=["period"], value_vars=[f"{n}_z" for n in names], var_name="indicator", value_name="z")
     long["indicator"] = long["indicator"].str.removesuffix("_z")
-    x = alt.X("period:T", title=None)
+    x = alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True))
     lines = alt.Chart(long.dropna()).mark_line(point=True).encode(
         x=x, y=alt.Y("z:Q", title="z-score vs the pair's baseline"),
         color=alt.Color("indicator:N"), tooltip=["period:T", "indicator:N", alt.Tooltip("z:Q", format=".2f")])
