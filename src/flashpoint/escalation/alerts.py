@@ -86,7 +86,7 @@ def _drivers(row: pd.Series, freq: str) -> str:
         z, incidents = float(row[f"{name}_z"]), int(row[f"{name}_incidents"])
         side = "below" if z < 0 else "above"
         words.append(f"{name} {abs(z):.1f} SD {side} its baseline ({quantity(incidents, 'confident incident')} this {freq})")
-    return "driven by " + ", ".join(words) if words else ""
+    return "the escalation index driven by " + ", ".join(words) if words else ""
 
 
 def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFrame:

@@ -84,14 +84,20 @@ def cluster_rows(con: duckdb.DuckDBPyConnection, cluster_ids: list[str], /) -> p
 
 def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = None,
                       limit: int | None = 50) -> pa.Table:
-    """Quarantined rows (file, line, reason, raw text), in ingest and line order.
+    """Quarantined rows (file, line, reason, raw text), in ingest and line order; a line with
+    several problems (a spreadsheet row with a bad value in each year's column) is listed once,
+    its reasons joined ('3 problems: …').
 
     ``file`` keeps rows whose file path contains that text.
     """
     rows = ibis_backend(con).table("quarantine")
     if file:
         rows = rows.filter(rows.file.contains(file))
-    rows = rows.order_by(["ingest_id", "line_number"]).select("file", "line_number", "reason", "raw_line")
+    rows = rows.group_by(["ingest_id", "file", "line_number", "raw_line"]).aggregate(
+        problems=rows.count(), reasons=rows.reason.group_concat("; ", order_by=rows.reason))
+    reason = ibis.cases((rows.problems > 1, rows.problems.cast("string") + " problems: " + rows.reasons),
+                        else_=rows.reasons)
+    rows = rows.order_by(["ingest_id", "line_number"]).select("file", "line_number", reason.name("reason"), "raw_line")
     if limit:
         rows = rows.limit(limit)
     return rows.to_pyarrow()
