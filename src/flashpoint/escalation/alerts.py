@@ -287,15 +287,13 @@ def _weigh_support(alerts: pd.DataFrame, support: pd.DataFrame, settings: Settin
                 level = "critical" if corroborated and reports > 0 else "warning"
                 note += "; critical: corroborated" if level == "critical" else (
                     f"; critical needs {settings.alert_critical_reports} independent reports or a human-coded source")
-            rows.append({**alert, "level": level, "level_rank": RANK[level], "reports": reports,
-                         "corroborated": corroborated, "why": f"{alert['why']} ({note})"})
-            continue
-        if level == "critical" and not corroborated:
-            level, note = "warning", (f"{note}; held at warning: critical needs {settings.alert_critical_reports} "
-                                      "or a human-coded source")
-        if RANK[level] >= RANK["warning"] and reports == 0:
-            best = "no event" if confidence is None else f"reports of confidence {confidence:.2f} at best"
-            level, note = "watch", f"held at watch: rests on {best} (below {settings.alert_min_confidence:g})"
+        else:
+            if level == "critical" and not corroborated:
+                level, note = "warning", (f"{note}; held at warning: critical needs {settings.alert_critical_reports} "
+                                          "or a human-coded source")
+            if RANK[level] >= RANK["warning"] and reports == 0:
+                best = "no event" if confidence is None else f"reports of confidence {confidence:.2f} at best"
+                level, note = "watch", f"held at watch: rests on {best} (below {settings.alert_min_confidence:g})"
         rows.append({**alert, "level": level, "level_rank": RANK[level], "reports": reports,
                      "corroborated": corroborated, "why": f"{alert['why']} ({note})"})
     return pd.DataFrame(rows)

@@ -34,11 +34,11 @@ BACKOFF_SECONDS = 0.5
 
 def alert_payload(row: dict) -> dict:
     """An alert as the JSON object every sink receives."""
-    payload = {k: row.get(k) for k in ("alert_id", "basis", "freq", "pair", "level", "stage", "previous_stage",
-                                       "escalation_index", "probability", "base_rate", "why", "raised_by")}
-    payload.update(period=str(row["period"])[:10], as_of=str(row["as_of"])[:10], triggers=list(row["triggers"]),
-                   previous_alert_id=row.get("previous_alert_id"),
-                   **{k: v for k, v in decoded(row).items() if k in ("contributions", "evidence")})
+    record = decoded(row)
+    payload = {k: record.get(k) for k in ("alert_id", "basis", "freq", "pair", "level", "stage", "previous_stage",
+                                          "escalation_index", "probability", "base_rate", "why", "raised_by",
+                                          "previous_alert_id", "contributions", "evidence")}
+    payload.update(period=str(row["period"])[:10], as_of=str(row["as_of"])[:10], triggers=list(row["triggers"]))
     return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in payload.items()}
 
 

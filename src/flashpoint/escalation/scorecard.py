@@ -108,6 +108,12 @@ def _per_pair(coverage: pd.DataFrame, alerts: pd.DataFrame, onsets: pd.DataFrame
     return per_pair
 
 
+def warned_by_chance(alerts_per_pair_year: float, window_days: int, /) -> float:
+    """The share of onsets alerts arriving at random times (Poisson, at this rate per pair-year)
+    would warn within a window of ``window_days`` before them."""
+    return 1.0 - math.exp(-alerts_per_pair_year * window_days / 365.25)
+
+
 def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, basis: str = EVENTS_BASIS,
                  freq: str | None = None, window_days: int = 30, min_level: str = "warning",
                  min_lead_days: int = 7) -> Scorecard:
@@ -149,10 +155,10 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
                "false_alarms_per_pair_year": round(float(per_pair["false_alarms"].sum()) / years, 3) if years else None}
     # Alerts as frequent, at random times, would warn this share of onsets (Poisson arrivals).
     rate = summary["alerts"] / years if years else 0.0
-    summary["warned_by_chance"] = round(1.0 - math.exp(-rate * window_days / 365.25), 3)
+    summary["warned_by_chance"] = round(warned_by_chance(rate, window_days), 3)
     summary["min_lead_days"] = min_lead_days
     summary["warned_early"] = int(per_onset["warned_early"].sum()) if len(per_onset) else 0
-    summary["warned_early_by_chance"] = round(1.0 - math.exp(-rate * (window_days - min_lead_days + 1) / 365.25), 3)
+    summary["warned_early_by_chance"] = round(warned_by_chance(rate, window_days - min_lead_days + 1), 3)
     return Scorecard(onsets=per_onset, pairs=per_pair.sort_values("pair", ignore_index=True), summary=summary)
 
 

@@ -110,10 +110,12 @@ class WarningSpec:
         return FEATURES if self.basis == EVENTS_BASIS else SERIES_FEATURES
 
 
-def training_onsets(files: tuple[Path, ...] = (), /) -> pd.DataFrame:
-    """The onsets the model learns from: the shipped lists and ``files`` (same columns), one row
-    per pair and day."""
+def training_onsets(files: tuple[Path, ...] = (), /, *, settings: Settings | None = None) -> pd.DataFrame:
+    """The onsets the model learns from: the shipped lists, the ``warning_onsets`` file of
+    ``settings`` and ``files`` (same columns), one row per pair and day."""
     shipped = resources.files("flashpoint.forecasts") / "data"
+    if settings is not None and settings.warning_onsets:
+        files = (settings.warning_onsets, *files)
     frames = [read_onsets(Path(str(shipped / name))) for name in SHIPPED_ONSETS]
     frames += [read_onsets(path) for path in files]
     return pd.concat(frames, ignore_index=True).drop_duplicates(["pair", "onset_date"], ignore_index=True)
@@ -365,22 +367,18 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
     features = list(spec.features)
     horizon = pd.Timedelta(days=spec.horizon_days)
     days = pd.to_datetime(onsets["onset_date"]).sort_values()
-    known_enough = days.iloc[spec.min_onsets - 1] + horizon + pd.Timedelta(days=1) if len(days) >= spec.min_onsets \
-        else None
-    first = frame["as_of"].min()
-    start = max(pd.Timestamp(since) if since is not None else first, known_enough or first)
-    if known_enough is None:
+    if len(days) < spec.min_onsets:
         return WarningRun(pd.DataFrame(), pd.DataFrame())
+    known_enough = days.iloc[spec.min_onsets - 1] + horizon + pd.Timedelta(days=1)
+    origin = max(pd.Timestamp(since) if since is not None else frame["as_of"].min(), known_enough)
     last = frame["as_of"].max()
     results, fits, latest = [], [], None
-    origin = start
     step = pd.Timedelta(days=spec.refit_days)
     while origin <= last:
         known = onsets[pd.to_datetime(onsets["onset_date"]) < origin]
         train = frame[frame["as_of"] + horizon < origin].copy()
         train["target"] = onset_targets(train, known, spec.horizon_days).fillna(0.0)
         test = frame[(frame["as_of"] >= origin) & (frame["as_of"] < origin + step)]
-        origin_next = origin + step
         if len(test) and int(train["target"].sum()) >= CALIBRATION_FOLDS and len(known) >= spec.min_onsets:
             model = make_warning_model(spec.model).fit(train[features], train["target"].astype(int))
             fitted = model.predict_proba(train[features])[:, 1]
@@ -396,7 +394,7 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
             fits.append({"origin": origin.date(), "rows": len(train), "onsets": len(known),
                          "positive_rows": int(train["target"].sum()), "threshold": threshold})
             latest = FittedWarning(origin.date(), model, threshold, rates, float(train["target"].mean()))
-        origin = origin_next
+        origin += step
     probabilities = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
     return WarningRun(probabilities, pd.DataFrame(fits), latest)
 
@@ -459,8 +457,7 @@ def raise_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, ser
     lists, the ``warning_onsets`` setting's file and ``onsets``."""
     spec = WarningSpec.from_settings(settings, basis=EVENTS_BASIS if series is None else f"series:{series}", freq=freq)
     spec.check()
-    extra = ((settings.warning_onsets,) if settings.warning_onsets else ()) + tuple(onsets)
-    known = training_onsets(extra)
+    known = training_onsets(tuple(onsets), settings=settings)
     run = warning_probabilities(warning_frame(con, settings, spec, known, until=until), spec, known)
     store_probabilities(con, run, spec)
     flagged = run.probabilities if run.probabilities.empty else _flagged(run.probabilities, spec.horizon_days)
@@ -499,10 +496,9 @@ def live_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tup
     if stored is None or not pairs:
         return pd.DataFrame()
     fit, spec = stored
-    extra = (settings.warning_onsets,) if settings.warning_onsets else ()
     start = pd.Timestamp(since).to_period(PANDAS_PERIOD[spec.freq]).start_time
     history = (start - pd.Timedelta(days=WINDOWS["year"] + 2 * PERIOD_DAYS[spec.freq])).date()
-    frame = warning_frame(con, settings, spec, training_onsets(extra), pairs=pairs, since=history)
+    frame = warning_frame(con, settings, spec, training_onsets(settings=settings), pairs=pairs, since=history)
     rows = frame[frame["period"] >= start]
     if rows.empty:
         return pd.DataFrame()

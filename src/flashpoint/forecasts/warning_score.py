@@ -10,7 +10,6 @@ onsets alerts at random times and persistence alerts would warn at the same aler
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -20,7 +19,7 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, log_loss
 
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.scorecard import onset_warnings
+from flashpoint.escalation.scorecard import onset_warnings, warned_by_chance
 from flashpoint.forecasts.warning import PERIOD_DAYS, onset_targets
 
 #: Bins of the reliability table.
@@ -48,7 +47,7 @@ def _point(frame: pd.DataFrame, flag: np.ndarray, onsets: pd.DataFrame, years: f
     rate = len(flagged) / years
     return {"alerts": len(flagged), "false_alarms_per_pair_year": round(int((frame.loc[flag, "target"] == 0).sum()) / years, 3),
             "warned": int(warned["warned"].sum()), "warned_early": int(warned["warned_early"].sum()),
-            "random_early": round(len(onsets) * (1 - math.exp(-rate * (horizon_days - min_lead_days + 1) / 365.25)), 2)}
+            "random_early": round(len(onsets) * warned_by_chance(rate, horizon_days - min_lead_days + 1), 2)}
 
 
 def _flag_top(values: np.ndarray, count: int) -> np.ndarray:
