@@ -28,6 +28,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest

@@ -42,8 +42,9 @@ THREADS = 2
 def _load(url: str, paths: list[str], clients: int, workdir: Path) -> dict[str, float]:
     """Send ``paths`` (in turn) from ``clients`` connections of wrk, two threads; returns wrk's
     counts and latency percentiles (ms) and the seconds the requests took."""
-    return wrk.finish([wrk.start(url, paths, clients=clients, threads=THREADS, requests=len(paths), workdir=workdir,
-                                 tag="api")])[0]
+    return wrk.finish([wrk.start(url, paths, clients=clients, threads=THREADS, requests=len(paths), workdir=workdir, tag="api")])[
+        0
+    ]
 
 
 def main() -> None:
@@ -71,8 +72,9 @@ def main() -> None:
         started = time.perf_counter()
         refresh_timelines(con, settings)  # and every pair's weekly timeline stored
         timelines_s = time.perf_counter() - started
-        busiest = [r[0] for r in con.execute("SELECT pair, count(*) n FROM events GROUP BY pair ORDER BY n DESC "
-                                             "LIMIT 200").fetchall()]
+        busiest = [
+            r[0] for r in con.execute("SELECT pair, count(*) n FROM events GROUP BY pair ORDER BY n DESC LIMIT 200").fetchall()
+        ]
         raise_alerts(con, settings, pairs=tuple(busiest), since=dt.date(2019, 1, 1))
         alerts = con.execute("SELECT count(*) FROM alerts").fetchall()[0][0]
     server, url = wrk.serve(db, args.workdir / "api_server.log")
@@ -88,21 +90,36 @@ def main() -> None:
     for name, paths in endpoints.items():
         _load(url, paths[:20], 2, args.workdir)  # warm-up: compiled queries, connections
         found = _load(url, paths, args.clients, args.workdir)
-        rows.append((name, found["p50_ms"], found["p95_ms"], found["p99_ms"], found["requests"] / found["seconds"],
-                     found["bad_status"] + found["socket_errors"]))
+        rows.append(
+            (
+                name,
+                found["p50_ms"],
+                found["p95_ms"],
+                found["p99_ms"],
+                found["requests"] / found["seconds"],
+                found["bad_status"] + found["socket_errors"],
+            )
+        )
     server.terminate()
     server.wait(timeout=60)
     commit = current_commit()
-    lines = [f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.events:,} events, {alerts:,} alerts, "
-             f"{args.clients} clients, {args.requests:,} requests per endpoint", "", f"Machine: {machine()}. The store's "
-             f"weekly pair aggregates were built in {weeks_s:.1f} s after the synthetic events and every pair's "
-             f"weekly timeline in {timelines_s:.1f} s (as an ingest does).", "",
-             "| endpoint | p50 ms | p95 ms | p99 ms | requests/s | failed |", "|---|---|---|---|---|---|",
-             *[f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} | {e} |" for n, a, b, c, d, e in rows], "",
-             "Target: p95 ≤ 50 ms for the timeline and the alerts; "
-             + "; ".join(f"{n.split(' (')[0]} {'met' if b <= 50 else 'not met'}" for n, a, b, c, d, e in (rows[0], rows[2]))
-             + " (the second timeline row shows the cached answers alone).",
-             ""]
+    lines = [
+        f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.events:,} events, {alerts:,} alerts, "
+        f"{args.clients} clients, {args.requests:,} requests per endpoint",
+        "",
+        f"Machine: {machine()}. The store's "
+        f"weekly pair aggregates were built in {weeks_s:.1f} s after the synthetic events and every pair's "
+        f"weekly timeline in {timelines_s:.1f} s (as an ingest does).",
+        "",
+        "| endpoint | p50 ms | p95 ms | p99 ms | requests/s | failed |",
+        "|---|---|---|---|---|---|",
+        *[f"| {n} | {a:.1f} | {b:.1f} | {c:.1f} | {d:.1f} | {e} |" for n, a, b, c, d, e in rows],
+        "",
+        "Target: p95 ≤ 50 ms for the timeline and the alerts; "
+        + "; ".join(f"{n.split(' (')[0]} {'met' if b <= 50 else 'not met'}" for n, a, b, c, d, e in (rows[0], rows[2]))
+        + " (the second timeline row shows the cached answers alone).",
+        "",
+    ]
     db.unlink(missing_ok=True)
     record(lines, append=not args.no_record)
 

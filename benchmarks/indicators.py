@@ -55,8 +55,14 @@ REPO = Path(__file__).resolve().parents[1]
 PAIRS = 40_000
 
 
-def build(con, events: int, *, last_day: str = "2019-12-31", first: int = 0,  # noqa: ANN001 - a DuckDB connection
-          ingest_id: int = 0) -> None:
+def build(
+    con,
+    events: int,
+    *,
+    last_day: str = "2019-12-31",
+    first: int = 0,  # noqa: ANN001 - a DuckDB connection
+    ingest_id: int = 0,
+) -> None:
     """Add ``events`` synthetic rows (numbered from ``first``, as ingest ``ingest_id``) drawn from
     the real demo slice's rows, dated over the five years up to ``last_day``. Their ids are
     GDELT 2.0's, below those of the real 2017 exports, in the order they are added (as GDELT
@@ -65,7 +71,9 @@ def build(con, events: int, *, last_day: str = "2019-12-31", first: int = 0,  # 
         con.execute(
             "CREATE OR REPLACE TEMP TABLE proto AS SELECT row_number() OVER () - 1 AS k, c.cameo_code, c.cameo_root, "
             "c.quad_class, c.goldstein, nullif(p.Actor1Type1Code, '') AS t1, nullif(p.Actor2Type1Code, '') AS t2 "
-            "FROM read_parquet(?) p JOIN cameo_codes c ON c.cameo_code = p.EventCode", [str(demo)])
+            "FROM read_parquet(?) p JOIN cameo_codes c ON c.cameo_code = p.EventCode",
+            [str(demo)],
+        )
     protos = con.execute("SELECT count(*) FROM proto").fetchall()[0][0]
     con.execute(f"""
 CREATE OR REPLACE TEMP TABLE pairs AS
@@ -106,21 +114,30 @@ def measure(workdir: Path, events: int) -> dict[str, float]:
         built = _seconds(lambda: build(con, events))
         laid_out = _seconds(lambda: lay_out_events(con))  # as the first ingest leaves the store
         stored = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
-        reference = min(_seconds(lambda: con.sql(
-            "SELECT least(actor1_iso3, actor2_iso3) AS a, greatest(actor1_iso3, actor2_iso3) AS b, "
-            "date_trunc('week', event_date) AS week, count(*) AS n FROM events GROUP BY ALL").to_arrow_table())
-            for _ in range(2))
-        stored_pair = min(_seconds(lambda: con.sql(
-            "SELECT pair, date_trunc('week', event_date) AS week, count(*) AS n FROM events GROUP BY ALL")
-            .to_arrow_table()) for _ in range(2))
+        reference = min(
+            _seconds(
+                lambda: con.sql(
+                    "SELECT least(actor1_iso3, actor2_iso3) AS a, greatest(actor1_iso3, actor2_iso3) AS b, "
+                    "date_trunc('week', event_date) AS week, count(*) AS n FROM events GROUP BY ALL"
+                ).to_arrow_table()
+            )
+            for _ in range(2)
+        )
+        stored_pair = min(
+            _seconds(
+                lambda: con.sql(
+                    "SELECT pair, date_trunc('week', event_date) AS week, count(*) AS n FROM events GROUP BY ALL"
+                ).to_arrow_table()
+            )
+            for _ in range(2)
+        )
         # What a process does once, as a server has before its first all-pairs question: load the
         # compiled baselines and compile the all-pairs counting query (0.1-0.3 s).
         indicator_table(con, IndicatorQuery(freq="week", pairs=("GEO-RUS",)))
         counted_sql(con, IndicatorQuery(freq="week"))
         # Each result is released once timed (a server or a CLI call does not hold the previous
         # one), keeping the rows of one pair in 50 to check the two ways give the same values.
-        sampled = pa.array([r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE hash(pair) % 50 = 0")
-                            .fetchall()])
+        sampled = pa.array([r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE hash(pair) % 50 = 0").fetchall()])
         kept: dict[str, pa.Table] = {}
         sizes: dict[str, tuple[int, int]] = {}
         first: dict[str, float] = {}
@@ -145,17 +162,30 @@ def measure(workdir: Path, events: int) -> dict[str, float]:
         rows, pairs = sizes["from_weeks"]
         for name, table in kept.items():
             con.register(name, table)
-        differs = " OR ".join(f"coalesce(abs(w.{c} - e.{c}) > 1e-9, (w.{c} IS NULL) <> (e.{c} IS NULL))"
-                              for c in WIDE_COLUMNS[2:])
-        differing = con.execute(f"SELECT count(*) FROM from_weeks w FULL JOIN from_events e USING (pair, period) "
-                                f"WHERE w.pair IS NULL OR e.pair IS NULL OR {differs}").fetchall()[0][0]
+        differs = " OR ".join(
+            f"coalesce(abs(w.{c} - e.{c}) > 1e-9, (w.{c} IS NULL) <> (e.{c} IS NULL))" for c in WIDE_COLUMNS[2:]
+        )
+        differing = con.execute(
+            f"SELECT count(*) FROM from_weeks w FULL JOIN from_events e USING (pair, period) "
+            f"WHERE w.pair IS NULL OR e.pair IS NULL OR {differs}"
+        ).fetchall()[0][0]
         assert differing == 0, f"the stored weeks and the events gave different indicators in {differing} rows"
     db.unlink(missing_ok=True)
-    return {"events": stored, "build_s": built, "layout_s": laid_out, "reference_s": reference,
-            "stored_pair_s": stored_pair, "first_from_weeks_s": first["from_weeks"],
-            "first_from_events_s": first["from_events"],
-            "from_events_s": from_events, "weeks_s": weeks, "from_weeks_s": from_weeks,
-            "rows": rows, "pairs": pairs, "peak_mb": _peak_mb()}
+    return {
+        "events": stored,
+        "build_s": built,
+        "layout_s": laid_out,
+        "reference_s": reference,
+        "stored_pair_s": stored_pair,
+        "first_from_weeks_s": first["from_weeks"],
+        "first_from_events_s": first["from_events"],
+        "from_events_s": from_events,
+        "weeks_s": weeks,
+        "from_weeks_s": from_weeks,
+        "rows": rows,
+        "pairs": pairs,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def main() -> None:
@@ -167,29 +197,38 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = [measure(args.workdir, n) for n in args.events]
     commit = current_commit()
-    lines = [f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
-             f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores "
-             "(pair-weeks with incidents), the faster of two runs, against one plain GROUP BY (pair, week) "
-             "(the faster of two; the pair made from the actor countries, and, next, the stored pair column), "
-             "both fetched as Arrow tables, in the same process (each result released once timed); "
-             "events laid out by pair as the first ingest leaves them. From the stored weeks: what a settled "
-             "store answers (ADR 012; building them from scratch is the next column, an ingest updates its "
-             "pairs' weeks); from the events: the counting pass included. Peak RSS is the process's "
-             "maximum so far (cumulative across sizes).\n",
-             "| events | pairs | output rows | reference GROUP BY (s) | by the stored pair (s) "
-             "| from the stored weeks (s) | ratio | ratio to the stored pair "
-             "| from the events (s) | ratio | ratio to the stored pair | stored weeks built (s) | peak RSS (MB) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
-             *[f"| {r['events']:,} | {r['pairs']:,} | {r['rows']:,} | {r['reference_s']:.2f} "
-               f"| {r['stored_pair_s']:.2f} | {r['from_weeks_s']:.2f} "
-               f"| **{r['from_weeks_s'] / r['reference_s']:.2f}** | **{r['from_weeks_s'] / r['stored_pair_s']:.2f}** "
-               f"| {r['from_events_s']:.2f} | **{r['from_events_s'] / r['reference_s']:.2f}** "
-               f"| **{r['from_events_s'] / r['stored_pair_s']:.2f}** "
-               f"| {r['weeks_s']:.2f} | {r['peak_mb']:,.0f} |" for r in results],
-             "\nFirst of the two runs (a process's first all-pairs question, with fresh memory): "
-             + "; ".join(f"{r['events']:,} events: {r['first_from_weeks_s']:.2f} s from the stored weeks, "
-                         f"{r['first_from_events_s']:.2f} s from the events" for r in results) + ".",
-             "\nTargets: ratio ≤ 2; ≤ 10 s for 40M events."]
+    lines = [
+        f"\n# Indicators (`python benchmarks/indicators.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {commit}",
+        f"\nMachine: {machine()}. {len(INDICATORS)} indicators, all pairs, weekly, baselines and z-scores "
+        "(pair-weeks with incidents), the faster of two runs, against one plain GROUP BY (pair, week) "
+        "(the faster of two; the pair made from the actor countries, and, next, the stored pair column), "
+        "both fetched as Arrow tables, in the same process (each result released once timed); "
+        "events laid out by pair as the first ingest leaves them. From the stored weeks: what a settled "
+        "store answers (ADR 012; building them from scratch is the next column, an ingest updates its "
+        "pairs' weeks); from the events: the counting pass included. Peak RSS is the process's "
+        "maximum so far (cumulative across sizes).\n",
+        "| events | pairs | output rows | reference GROUP BY (s) | by the stored pair (s) "
+        "| from the stored weeks (s) | ratio | ratio to the stored pair "
+        "| from the events (s) | ratio | ratio to the stored pair | stored weeks built (s) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *[
+            f"| {r['events']:,} | {r['pairs']:,} | {r['rows']:,} | {r['reference_s']:.2f} "
+            f"| {r['stored_pair_s']:.2f} | {r['from_weeks_s']:.2f} "
+            f"| **{r['from_weeks_s'] / r['reference_s']:.2f}** | **{r['from_weeks_s'] / r['stored_pair_s']:.2f}** "
+            f"| {r['from_events_s']:.2f} | **{r['from_events_s'] / r['reference_s']:.2f}** "
+            f"| **{r['from_events_s'] / r['stored_pair_s']:.2f}** "
+            f"| {r['weeks_s']:.2f} | {r['peak_mb']:,.0f} |"
+            for r in results
+        ],
+        "\nFirst of the two runs (a process's first all-pairs question, with fresh memory): "
+        + "; ".join(
+            f"{r['events']:,} events: {r['first_from_weeks_s']:.2f} s from the stored weeks, "
+            f"{r['first_from_events_s']:.2f} s from the events"
+            for r in results
+        )
+        + ".",
+        "\nTargets: ratio ≤ 2; ≤ 10 s for 40M events.",
+    ]
     record(lines, append=not args.no_record)
 
 

@@ -59,11 +59,12 @@ def generate(path: Path, rows: int) -> str:
     con.execute("SET enable_progress_bar = false")
     sample = next(p for p in SAMPLES if p.exists())
     if sample.suffix == ".csv":
-        con.execute("CREATE TABLE s AS SELECT * EXCLUDE (CAMEOCodeDescription) FROM read_csv(?, all_varchar=true)",
-                    [str(sample)])
+        con.execute("CREATE TABLE s AS SELECT * EXCLUDE (CAMEOCodeDescription) FROM read_csv(?, all_varchar=true)", [str(sample)])
     else:
-        con.execute("CREATE TABLE s AS SELECT * FROM read_csv(?, delim='\t', header=false, all_varchar=true, "
-                    "names=?)", [str(sample), list(GDELT2_COLUMNS)])
+        con.execute(
+            "CREATE TABLE s AS SELECT * FROM read_csv(?, delim='\t', header=false, all_varchar=true, names=?)",
+            [str(sample), list(GDELT2_COLUMNS)],
+        )
     n = con.execute("SELECT count(*) FROM s").fetchone()[0]
     con.execute("CREATE TABLE s2 AS SELECT row_number() OVER () - 1 AS k, * FROM s")
     cols = ", ".join(f'"{c}"' for c in GDELT2_COLUMNS[1:])
@@ -140,8 +141,7 @@ def measure(target, path: Path, db: Path, *extra: str) -> dict[str, float]:  # n
     seconds, peak, rows = queue.get()
     proc.join()
     size_mb = path.stat().st_size / 1e6
-    return {"seconds": seconds, "rows": rows, "mb_per_s": size_mb / seconds, "rows_per_s": rows / seconds,
-            "peak_mb": peak}
+    return {"seconds": seconds, "rows": rows, "mb_per_s": size_mb / seconds, "rows_per_s": rows / seconds, "peak_mb": peak}
 
 
 def main() -> None:
@@ -154,26 +154,33 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     path = args.workdir / "gdelt2_synthetic.export.CSV"
     sample = generate(path, args.rows)
-    runs = [("flashpoint", run_flashpoint), ("duckdb", run_duckdb),
-            *[(f"pandas, {read}", run_pandas, read) for read in PANDAS_READS],
-            ("flashpoint, memory_limit 256MB", run_flashpoint, "256MB"),
-            ("flashpoint ingest command (load + settle)", run_flashpoint, "4GB", True)]
-    results = {name: min((measure(fn, path, args.workdir / f"run{i}.duckdb", *extra) for _ in range(args.repeat)),
-                         key=lambda r: r["seconds"])
-               for i, (name, fn, *extra) in enumerate(runs)}
+    runs = [
+        ("flashpoint", run_flashpoint),
+        ("duckdb", run_duckdb),
+        *[(f"pandas, {read}", run_pandas, read) for read in PANDAS_READS],
+        ("flashpoint, memory_limit 256MB", run_flashpoint, "256MB"),
+        ("flashpoint ingest command (load + settle)", run_flashpoint, "4GB", True),
+    ]
+    results = {
+        name: min(
+            (measure(fn, path, args.workdir / f"run{i}.duckdb", *extra) for _ in range(args.repeat)), key=lambda r: r["seconds"]
+        )
+        for i, (name, fn, *extra) in enumerate(runs)
+    }
     size_mb = path.stat().st_size / 1e6
     ratio_duckdb = results["flashpoint"]["mb_per_s"] / results["duckdb"]["mb_per_s"]
     speed = results["flashpoint"]["mb_per_s"]
-    ratios_pandas = "; ".join(f"{read}: **{speed / results[f'pandas, {read}']['mb_per_s']:.2f}**"
-                              for read in PANDAS_READS)
+    ratios_pandas = "; ".join(f"{read}: **{speed / results[f'pandas, {read}']['mb_per_s']:.2f}**" for read in PANDAS_READS)
     commit = current_commit()
     lines = [
         f"\n## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.rows:,} rows, {size_mb:,.0f} MB",
-        f"\nMachine: {machine()}. Rows resampled from `{Path(sample).name}`. "
-        f"Fastest of {args.repeat} runs each.\n",
-        "| run | seconds | MB/s | rows/s | peak RSS (MB) |", "|---|---|---|---|---|",
-        *[f"| {name} | {r['seconds']:.1f} | {r['mb_per_s']:.1f} | {r['rows_per_s']:,.0f} | {r['peak_mb']:,.0f} |"
-          for name, r in results.items()],
+        f"\nMachine: {machine()}. Rows resampled from `{Path(sample).name}`. Fastest of {args.repeat} runs each.\n",
+        "| run | seconds | MB/s | rows/s | peak RSS (MB) |",
+        "|---|---|---|---|---|",
+        *[
+            f"| {name} | {r['seconds']:.1f} | {r['mb_per_s']:.1f} | {r['rows_per_s']:,.0f} | {r['peak_mb']:,.0f} |"
+            for name, r in results.items()
+        ],
         f"\nRatios of throughput: flashpoint / duckdb = **{ratio_duckdb:.2f}** (target ≥ 1.0), "
         f"flashpoint / pandas {pandas_version()} (target ≥ 5), {ratios_pandas}. The last row is the whole "
         "`flashpoint ingest` command: the load, then deduplication, the stored weekly counts and pair "

@@ -41,8 +41,11 @@ from results import commit as current_commit
 from results import machine, record
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = Path(os.environ.get("FLASHPOINT_SHARED_DATA", REPO.parent / "shared" / "data")) / "gdelt_raw_samples" / \
-    "gdelt2_export_20170701234500_gdeltPyR.csv"
+SAMPLE = (
+    Path(os.environ.get("FLASHPOINT_SHARED_DATA", REPO.parent / "shared" / "data"))
+    / "gdelt_raw_samples"
+    / "gdelt2_export_20170701234500_gdeltPyR.csv"
+)
 STAMPS = ("20170701234500", "20170702000000", "20170702001500")
 
 
@@ -52,12 +55,11 @@ def exports() -> dict[str, bytes]:
     with open(SAMPLE, encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     drop = rows[0].index("CAMEOCodeDescription")
-    data = sorted((r[:drop] + r[drop + 1:] for r in rows[1:]), key=lambda r: int(r[0]))
+    data = sorted((r[:drop] + r[drop + 1 :] for r in rows[1:]), key=lambda r: int(r[0]))
     files = {}
     for i, stamp in enumerate(STAMPS):
         text = io.StringIO()
-        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(
-            data[i * len(data) // 3:(i + 1) * len(data) // 3])
+        csv.writer(text, delimiter="\t", lineterminator="\n").writerows(data[i * len(data) // 3 : (i + 1) * len(data) // 3])
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"{stamp}.export.CSV", text.getvalue())
@@ -100,7 +102,8 @@ class Feed(http.server.ThreadingHTTPServer):
     def publish(self, stamp: str, data: bytes) -> None:
         self.files[f"/gdeltv2/{stamp}.export.CSV.zip"] = data
         self.files["/gdeltv2/lastupdate.txt"] = (
-            f"{len(data)} {hashlib.md5(data).hexdigest()} {self.url}/gdeltv2/{stamp}.export.CSV.zip\n").encode()
+            f"{len(data)} {hashlib.md5(data).hexdigest()} {self.url}/gdeltv2/{stamp}.export.CSV.zip\n"
+        ).encode()
 
 
 #: The stores measured: none of the events appended since the last layout by pair, and the
@@ -129,15 +132,21 @@ def measure(workdir: Path, events: int, tail: float) -> dict[str, object]:
         stale.unlink(missing_ok=True)
     feed = Feed()
     threading.Thread(target=feed.serve_forever, daemon=True).start()
-    settings = replace(Settings(db=db), gdelt_base_url=feed.url, download_dir=workdir / "live_downloads",
-                       alerts_jsonl=workdir / "live_alerts.jsonl", webhook_url=f"{feed.url}/hook")
+    settings = replace(
+        Settings(db=db),
+        gdelt_base_url=feed.url,
+        download_dir=workdir / "live_downloads",
+        alerts_jsonl=workdir / "live_alerts.jsonl",
+        webhook_url=f"{feed.url}/hook",
+    )
     cycles = []
     with open_store(settings) as con:
         _prepare(con, settings, events, tail)
         stored = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         start = time.perf_counter()
-        con.execute("SELECT least(actor1_iso3, actor2_iso3), greatest(actor1_iso3, actor2_iso3), count(*) "
-                    "FROM events GROUP BY ALL").fetchall()
+        con.execute(
+            "SELECT least(actor1_iso3, actor2_iso3), greatest(actor1_iso3, actor2_iso3), count(*) FROM events GROUP BY ALL"
+        ).fetchall()
         reference = time.perf_counter() - start
         compile_watch_queries(con, settings)  # as `flashpoint watch` does before its first poll
         with httpx.Client(timeout=60.0) as client:
@@ -145,8 +154,15 @@ def measure(workdir: Path, events: int, tail: float) -> dict[str, object]:
                 feed.publish(stamp, data)
                 start = time.perf_counter()
                 report = run_cycle(con, settings, client)
-                cycles.append({"file": stamp, "seconds": time.perf_counter() - start, "steps": report.seconds,
-                               "alerts": len(report.alerts), "delivered": report.delivered})
+                cycles.append(
+                    {
+                        "file": stamp,
+                        "seconds": time.perf_counter() - start,
+                        "steps": report.seconds,
+                        "alerts": len(report.alerts),
+                        "delivered": report.delivered,
+                    }
+                )
     feed.shutdown()
     db.unlink(missing_ok=True)
     return {"events": stored, "reference_s": reference, "cycles": cycles}
@@ -161,26 +177,29 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = {name: measure(args.workdir, args.events, tail) for name, tail in TAILS.items()}
     stored = next(iter(results.values()))["events"]
-    lines = [f"\n# Live watch (`python benchmarks/live.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit "
-             f"{current_commit()}",
-             f"\nMachine: {machine()}. Store of {stored:,} synthetic events, settled as ingests leave it; "
-             "three real 15-minute exports (about 2,030 rows each) served locally; one watch cycle per file, "
-             "from the poll of lastupdate.txt to the last delivery (JSON-lines file and local webhook); an "
-             "update of the touched pairs' stored timelines and a layout of the events by pair that falls due run "
-             "after the delivery, and are shown apart. "
-             "Reference in the same process: one plain scan of the events grouped by pair.\n",
-             "| store | file | to delivery (s) | download+checks | ingest | dedup+alerts | deliver | alerts | "
-             "deliveries | timelines after (s) | layout after (s) | reference scan (s) | to delivery / reference |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"\n# Live watch (`python benchmarks/live.py`)\n\n## {time.strftime('%Y-%m-%d')} — commit {current_commit()}",
+        f"\nMachine: {machine()}. Store of {stored:,} synthetic events, settled as ingests leave it; "
+        "three real 15-minute exports (about 2,030 rows each) served locally; one watch cycle per file, "
+        "from the poll of lastupdate.txt to the last delivery (JSON-lines file and local webhook); an "
+        "update of the touched pairs' stored timelines and a layout of the events by pair that falls due run "
+        "after the delivery, and are shown apart. "
+        "Reference in the same process: one plain scan of the events grouped by pair.\n",
+        "| store | file | to delivery (s) | download+checks | ingest | dedup+alerts | deliver | alerts | "
+        "deliveries | timelines after (s) | layout after (s) | reference scan (s) | to delivery / reference |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, result in results.items():
         for c in result["cycles"]:
             steps = c["steps"]
             delivered = c["seconds"] - steps.get("layout", 0.0) - steps.get("timelines", 0.0)
-            lines.append(f"| {name} | {c['file']} | **{delivered:.2f}** | {steps.get('download', 0):.2f} | "
-                         f"{steps.get('ingest', 0):.2f} | {steps.get('alerts', 0):.2f} | "
-                         f"{steps.get('deliver', 0):.2f} | {c['alerts']} | {c['delivered']} | "
-                         f"{steps.get('timelines', 0):.2f} | {steps.get('layout', 0):.2f} | {result['reference_s']:.2f} | "
-                         f"{delivered / result['reference_s']:.1f} |")
+            lines.append(
+                f"| {name} | {c['file']} | **{delivered:.2f}** | {steps.get('download', 0):.2f} | "
+                f"{steps.get('ingest', 0):.2f} | {steps.get('alerts', 0):.2f} | "
+                f"{steps.get('deliver', 0):.2f} | {c['alerts']} | {c['delivered']} | "
+                f"{steps.get('timelines', 0):.2f} | {steps.get('layout', 0):.2f} | {result['reference_s']:.2f} | "
+                f"{delivered / result['reference_s']:.1f} |"
+            )
     lines.append("\nTarget: ≤ 1 s from a new file to its alerts delivered, on a store of ≥ 10M events.")
     record(lines, append=not args.no_record)
 

@@ -79,19 +79,31 @@ def _first_answers(url: str) -> dict[str, list[float]]:
 def distinct() -> list[str]:
     """Timelines asked for from every day of the demo's span, day by day: each a new answer to
     compute and keep, so that the soak fills the kept answers to their bound."""
-    days = [f"2011-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)] + \
-           [f"2012-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
+    days = [f"2011-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)] + [
+        f"2012-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)
+    ]
     return [f"/api/pairs/{p}/ladder?freq=day&since={d}" for d in days for p in PAIRS]
 
 
-def _runs(url: str, clients: int, requests: int, workdir: Path, tag: str, seconds: float,
-          paths: dict[str, list[str]] | None = None) -> dict[str, wrk.Run]:
+def _runs(
+    url: str, clients: int, requests: int, workdir: Path, tag: str, seconds: float, paths: dict[str, list[str]] | None = None
+) -> dict[str, wrk.Run]:
     """One wrk run per endpoint of ``paths`` (the mix), all at once, sharing ``clients``
     connections and ``requests`` requests."""
     paths = paths or mix()
-    return {name: wrk.start(url, found, clients=max(clients // len(paths), 1), threads=1,
-                            requests=requests // len(paths), workdir=workdir, tag=f"{tag}{i}", seconds=seconds)
-            for i, (name, found) in enumerate(paths.items())}
+    return {
+        name: wrk.start(
+            url,
+            found,
+            clients=max(clients // len(paths), 1),
+            threads=1,
+            requests=requests // len(paths),
+            workdir=workdir,
+            tag=f"{tag}{i}",
+            seconds=seconds,
+        )
+        for i, (name, found) in enumerate(paths.items())
+    }
 
 
 def _rss_mb(pid: int) -> float:
@@ -134,43 +146,57 @@ def main() -> None:
         db = args.workdir / "load_demo.duckdb"
         for stale in (db, db.with_name(db.name + ".wal")):
             stale.unlink(missing_ok=True)
-        subprocess.run([sys.executable, "-m", "flashpoint", "demo", "--out", str(db)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "flashpoint", "demo", "--out", str(db)], check=True, stdout=subprocess.DEVNULL)
     server, url = wrk.serve(db, args.workdir / "load_server.log")
     try:
         first = _first_answers(url)
         runs = _runs(url, args.clients, args.requests, args.workdir, "load", 600.0)
         loaded = dict(zip(runs, wrk.finish(list(runs.values()))))
         after_load = _rss_mb(server.pid)
-        samples, soak_failed = _soak(url, args.clients, args.soak_seconds, server.pid, args.workdir) \
-            if args.soak_seconds else ([], 0)
+        samples, soak_failed = (
+            _soak(url, args.clients, args.soak_seconds, server.pid, args.workdir) if args.soak_seconds else ([], 0)
+        )
     finally:
         server.terminate()
         server.wait(timeout=60)
     sent = sum(int(f["requests"]) for f in loaded.values())
     took = max(f["seconds"] for f in loaded.values())
-    lines = ["# Load and soak (`python benchmarks/load.py`)", "",
-             f"## {time.strftime('%Y-%m-%d')} — commit {current_commit()}, demo store, {args.clients} clients, "
-             f"{sent:,} requests in {took:.1f} s ({sent / took:,.0f}/s)", "", f"Machine: {machine()}. Server and wrk "
-             f"on the same machine, loopback; {len(loaded)} wrk runs at once, one per endpoint, "
-             f"{args.clients // len(loaded)} connections each.", "",
-             "| endpoint | first answer ms, median (longest) | requests | errors | p50 ms | p95 ms | p99 ms |",
-             "|---|---|---|---|---|---|---|",
-             *[f"| {n} | {statistics.median(first[n]) * 1000:.0f} ({max(first[n]) * 1000:.0f}) | "
-               f"{int(f['requests']):,} | {_failed(f)} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['p99_ms']:.0f} |"
-               for n, f in loaded.items()], ""]
+    lines = [
+        "# Load and soak (`python benchmarks/load.py`)",
+        "",
+        f"## {time.strftime('%Y-%m-%d')} — commit {current_commit()}, demo store, {args.clients} clients, "
+        f"{sent:,} requests in {took:.1f} s ({sent / took:,.0f}/s)",
+        "",
+        f"Machine: {machine()}. Server and wrk "
+        f"on the same machine, loopback; {len(loaded)} wrk runs at once, one per endpoint, "
+        f"{args.clients // len(loaded)} connections each.",
+        "",
+        "| endpoint | first answer ms, median (longest) | requests | errors | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+        *[
+            f"| {n} | {statistics.median(first[n]) * 1000:.0f} ({max(first[n]) * 1000:.0f}) | "
+            f"{int(f['requests']):,} | {_failed(f)} | {f['p50_ms']:.0f} | {f['p95_ms']:.0f} | {f['p99_ms']:.0f} |"
+            for n, f in loaded.items()
+        ],
+        "",
+    ]
     failed = sum(_failed(f) for f in loaded.values())
     worst = max(loaded, key=lambda n: loaded[n]["p95_ms"])
-    lines.append(f"Target: 0 errors ({'met' if not failed else f'not met: {failed}'}); p95 ≤ 1 s per endpoint "
-                 f"({'met' if loaded[worst]['p95_ms'] <= 1000 else 'not met'}: the highest, {worst}, "
-                 f"{loaded[worst]['p95_ms']:.0f} ms).")
+    lines.append(
+        f"Target: 0 errors ({'met' if not failed else f'not met: {failed}'}); p95 ≤ 1 s per endpoint "
+        f"({'met' if loaded[worst]['p95_ms'] <= 1000 else 'not met'}: the highest, {worst}, "
+        f"{loaded[worst]['p95_ms']:.0f} ms)."
+    )
     if samples:
         third = max(len(samples) // 3, 1)
         early, late = max(r for _, r in samples[:third]), max(r for _, r in samples[-third:])
-        lines += ["", f"Soak: {args.clients} clients for {args.soak_seconds:.0f} s, {soak_failed} failed requests; "
-                      f"server RSS {after_load:.0f} MB after the load, highest {max(r for _, r in samples):.0f} MB, "
-                      f"last {samples[-1][1]:.0f} MB; highest of the first third {early:.0f} MB, of the last third "
-                      f"{late:.0f} MB: {'flat' if late <= early * 1.10 else 'growing'} (target: within 10%)."]
+        lines += [
+            "",
+            f"Soak: {args.clients} clients for {args.soak_seconds:.0f} s, {soak_failed} failed requests; "
+            f"server RSS {after_load:.0f} MB after the load, highest {max(r for _, r in samples):.0f} MB, "
+            f"last {samples[-1][1]:.0f} MB; highest of the first third {early:.0f} MB, of the last third "
+            f"{late:.0f} MB: {'flat' if late <= early * 1.10 else 'growing'} (target: within 10%).",
+        ]
     lines.append("")
     record(lines, append=not args.no_record)
 

@@ -50,12 +50,13 @@ def main() -> None:
         with open_store(settings, read_only=True) as con:
             chain = count_transitions(event_histories(con, settings), BANDS["events"])
     matrices = chain.draw(None, 100, np.random.default_rng(0))
-    levers = (Intervention("mediation", 4, np.log(0.8), 0.1, "benchmark"),
-              Intervention("talks", 8, np.log(0.9), 0.05, "benchmark"))
+    levers = (
+        Intervention("mediation", 4, np.log(0.8), 0.1, "benchmark"),
+        Intervention("talks", 8, np.log(0.9), 0.05, "benchmark"),
+    )
 
     def simulation() -> None:
-        paths = simulate_paths(matrices, 1, horizon=args.weeks, runs=args.runs, seed=1, interventions=levers,
-                               miscalculation=0.01)
+        paths = simulate_paths(matrices, 1, horizon=args.weeks, runs=args.runs, seed=1, interventions=levers, miscalculation=0.01)
         summarise(paths, matrices, 1, miscalculation=0.01)
 
     def reference() -> None:
@@ -72,11 +73,19 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ratio = timings["simulation"] / timings["reference: the uniforms alone"]
     commit = current_commit()
-    lines = [f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.runs:,} runs × {args.weeks} weeks", "",
-             f"Machine: {machine()}. Fastest of {args.repeat}.", "", "| run | seconds |", "|---|---|",
-             *[f"| {name} | {seconds:.3f} |" for name, seconds in timings.items()], "",
-             f"Simulation / reference = **{ratio:.1f}**; simulation {timings['simulation']:.3f} s against the "
-             f"target of ≤ 1 s ({'met' if timings['simulation'] <= 1 else 'not met'}); peak RSS {peak:,.0f} MB.", ""]
+    lines = [
+        f"## {time.strftime('%Y-%m-%d')} — commit {commit}, {args.runs:,} runs × {args.weeks} weeks",
+        "",
+        f"Machine: {machine()}. Fastest of {args.repeat}.",
+        "",
+        "| run | seconds |",
+        "|---|---|",
+        *[f"| {name} | {seconds:.3f} |" for name, seconds in timings.items()],
+        "",
+        f"Simulation / reference = **{ratio:.1f}**; simulation {timings['simulation']:.3f} s against the "
+        f"target of ≤ 1 s ({'met' if timings['simulation'] <= 1 else 'not met'}); peak RSS {peak:,.0f} MB.",
+        "",
+    ]
     record(lines, append=not args.no_record)
 
 

@@ -69,21 +69,31 @@ def main() -> None:
         spec = warning.WarningSpec.from_settings(settings)
         known = warning.training_onsets()
         with open_store(settings) as con:
-            _, reference = _timed(lambda: con.execute(
-                "SELECT pair, date_trunc('week', event_date) AS week, count(*) FROM events GROUP BY ALL").fetchall())
+            _, reference = _timed(
+                lambda: con.execute(
+                    "SELECT pair, date_trunc('week', event_date) AS week, count(*) FROM events GROUP BY ALL"
+                ).fetchall()
+            )
             frame, features = _timed(lambda: warning.warning_frame(con, settings, spec, known))
             run, fits = _timed(lambda: warning.warning_probabilities(frame, spec, known))
 
             def alerts() -> None:
                 warning.store_probabilities(con, run, spec)
                 flagged = run.probabilities[run.probabilities["probability"] >= run.probabilities["threshold"]]
-                flagged = flagged.assign(period=pd.to_datetime(flagged["period"]).dt.date,
-                                         as_of=pd.to_datetime(flagged["as_of"]).dt.date, reason="benchmark")
+                flagged = flagged.assign(
+                    period=pd.to_datetime(flagged["period"]).dt.date,
+                    as_of=pd.to_datetime(flagged["as_of"]).dt.date,
+                    reason="benchmark",
+                )
                 raise_alerts(con, settings, warnings=flagged)
 
             _, alerting = _timed(alerts)
-            busiest = tuple(r[0] for r in con.execute(
-                "SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair ORDER BY count(*) DESC LIMIT 30").fetchall())
+            busiest = tuple(
+                r[0]
+                for r in con.execute(
+                    "SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair ORDER BY count(*) DESC LIMIT 30"
+                ).fetchall()
+            )
             newest = con.execute("SELECT max(event_date) FROM events").fetchall()[0][0]
             warning.live_warnings(con, settings, busiest, newest)  # the fit is read once per watch
             _, live = _timed(lambda: warning.live_warnings(con, settings, busiest, newest))
@@ -94,18 +104,28 @@ def main() -> None:
         row = frame[(frame["pair"] == "RUS-UKR") & (frame["as_of"] == last)]
         _, one_pair = _timed(lambda: (model.predict_proba(row[names]), warning._drivers(model, spec.features, row, train)))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    steps = {"features (warning_frame)": features, f"{len(run.origins)} rolling fits (warning_probabilities)": fits,
-             "alerts (store probabilities, raise_alerts)": alerting}
-    lines = [f"## {time.strftime('%Y-%m-%d')} — commit {current_commit()}, warning model on ICEWS 2012–2015", "",
-             f"Machine: {machine()}. {len(frame):,} pair-weeks, {frame['pair'].nunique():,} pairs.", "",
-             "| run | seconds |", "|---|---|",
-             f"| `flashpoint alerts raise`, the whole command | {whole:.2f} |",
-             *[f"| step: {name} | {seconds:.2f} |" for name, seconds in steps.items()],
-             f"| one fit on {len(train):,} rows (the latest origin) | {one_fit:.2f} |",
-             f"| the probability of one pair (RUS-UKR, its last week) with its drivers | {one_pair * 1000:.1f} ms |",
-             f"| the live watch's step for the 30 busiest pairs (`live_warnings`) | {live * 1000:.0f} ms |",
-             f"| reference: DuckDB counting the events per pair and week | {reference:.3f} |", "",
-             f"Whole command / reference = **{whole / reference:.0f}×**; peak RSS of the steps {peak:,.0f} MB.", ""]
+    steps = {
+        "features (warning_frame)": features,
+        f"{len(run.origins)} rolling fits (warning_probabilities)": fits,
+        "alerts (store probabilities, raise_alerts)": alerting,
+    }
+    lines = [
+        f"## {time.strftime('%Y-%m-%d')} — commit {current_commit()}, warning model on ICEWS 2012–2015",
+        "",
+        f"Machine: {machine()}. {len(frame):,} pair-weeks, {frame['pair'].nunique():,} pairs.",
+        "",
+        "| run | seconds |",
+        "|---|---|",
+        f"| `flashpoint alerts raise`, the whole command | {whole:.2f} |",
+        *[f"| step: {name} | {seconds:.2f} |" for name, seconds in steps.items()],
+        f"| one fit on {len(train):,} rows (the latest origin) | {one_fit:.2f} |",
+        f"| the probability of one pair (RUS-UKR, its last week) with its drivers | {one_pair * 1000:.1f} ms |",
+        f"| the live watch's step for the 30 busiest pairs (`live_warnings`) | {live * 1000:.0f} ms |",
+        f"| reference: DuckDB counting the events per pair and week | {reference:.3f} |",
+        "",
+        f"Whole command / reference = **{whole / reference:.0f}×**; peak RSS of the steps {peak:,.0f} MB.",
+        "",
+    ]
     record(lines, append=not args.no_record)
 
 

@@ -36,8 +36,9 @@ def require() -> None:
         sys.exit("the load generator is wrk: install it (Debian: apt-get install wrk) and run again.")
 
 
-def start(url: str, paths: list[str], *, clients: int, threads: int, requests: int, workdir: Path, tag: str,
-          seconds: float = 600.0) -> Run:
+def start(
+    url: str, paths: list[str], *, clients: int, threads: int, requests: int, workdir: Path, tag: str, seconds: float = 600.0
+) -> Run:
     """wrk sending ``requests`` requests (``paths`` in turn) from ``clients`` connections, or
     until ``seconds`` pass."""
     listed = workdir / f"wrk_{tag}_paths.txt"
@@ -46,18 +47,34 @@ def start(url: str, paths: list[str], *, clients: int, threads: int, requests: i
     for old in workdir.glob(marker.name + "*"):
         old.unlink()
     process = subprocess.Popen(
-        ["wrk", f"-t{threads}", f"-c{max(clients, threads)}", f"-d{int(seconds)}s", "--timeout", "120s", "-s",
-         str(LUA), url, "--", str(listed), str(max(requests // threads, 1)), str(marker)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{max(clients, threads)}",
+            f"-d{int(seconds)}s",
+            "--timeout",
+            "120s",
+            "-s",
+            str(LUA),
+            url,
+            "--",
+            str(listed),
+            str(max(requests // threads, 1)),
+            str(marker),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return Run(process, marker, threads)
 
 
 def finish(runs: list[Run]) -> list[dict[str, float]]:
     """Wait until every run has sent its requests (or ended), stop them, and return each one's
     counts and latency percentiles (ms) and the seconds its requests took."""
+
     def done(run: Run) -> bool:
-        return run.process.poll() is not None or \
-            len(list(run.marker.parent.glob(run.marker.name + "*"))) >= run.threads
+        return run.process.poll() is not None or len(list(run.marker.parent.glob(run.marker.name + "*"))) >= run.threads
+
     while not all(done(run) for run in runs):
         time.sleep(0.05)
     found = []
@@ -75,8 +92,11 @@ def serve(db: Path, log: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "flashpoint", "--db", str(db), "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flashpoint", "--db", str(db), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:

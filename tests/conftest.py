@@ -99,8 +99,9 @@ class FeedServer:
                 if path not in feed.routes:
                     return False
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, headers, payload = feed.routes[path](method, dict(urllib.parse.parse_qsl(query)),
-                                                             dict(self.headers), body)
+                status, headers, payload = feed.routes[path](
+                    method, dict(urllib.parse.parse_qsl(query)), dict(self.headers), body
+                )
                 self.send_response(status)
                 for name, value in {**headers, "Content-Length": str(len(payload))}.items():
                     self.send_header(name, value)
@@ -136,7 +137,7 @@ class FeedServer:
                 self.end_headers()
                 if path in feed.cut_once:
                     feed.cut_once.discard(path)
-                    self.wfile.write(body[start:start + (len(body) - start) // 2])
+                    self.wfile.write(body[start : start + (len(body) - start) // 2])
                     self.wfile.flush()
                     self.connection.close()
                     return

@@ -38,8 +38,10 @@ def _known_by(db: Path, day: dt.date) -> Path:
     shutil.copy(db, folder / "cut.duckdb")
     with open_store(Settings(db=folder / "cut.duckdb")) as con:
         con.execute("DELETE FROM events WHERE event_date > ?", [day])
-        con.execute("DELETE FROM milex WHERE make_date(year, 12, 31) + CAST(MAP {'sipri': ?, 'cow_nmc': ?}[source] "
-                    "AS INTEGER) > ?", [PUBLICATION_LAG_DAYS["sipri"], PUBLICATION_LAG_DAYS["cow_nmc"], day])
+        con.execute(
+            "DELETE FROM milex WHERE make_date(year, 12, 31) + CAST(MAP {'sipri': ?, 'cow_nmc': ?}[source] AS INTEGER) > ?",
+            [PUBLICATION_LAG_DAYS["sipri"], PUBLICATION_LAG_DAYS["cow_nmc"], day],
+        )
         con.execute("DELETE FROM alerts")
     return folder / "cut.duckdb"
 
@@ -61,22 +63,30 @@ def _as_of(db: Path, day: dt.date) -> dict[str, object]:
         return {
             "brief": render_brief(build_brief(con, settings, PAIR, as_of=day), "md")[0].decode(),
             "respond": json.dumps(recommendation_dict(state, ranked), default=str),
-            "forecast": _rounded(forecast_from_store(con, settings, PAIR, target="stage2",
-                                                     as_of=f"{month:%Y-%m}").to_dict()),
+            "forecast": _rounded(forecast_from_store(con, settings, PAIR, target="stage2", as_of=f"{month:%Y-%m}").to_dict()),
             "metrics": yearly_metrics(con, tuple(PAIR.split("-")), year=day.year, until=day).to_json(date_format="iso"),
-            "evidence": estimates_frame(levers_evidence(con, settings, chosen, bases=("events",), n_boot=20,
-                                                        until=day)).to_json(date_format="iso"),
+            "evidence": estimates_frame(levers_evidence(con, settings, chosen, bases=("events",), n_boot=20, until=day)).to_json(
+                date_format="iso"
+            ),
             "alerts": alerts.sort_values("alert_id").to_json(date_format="iso", default_handler=str),
-            "simulate": _rounded(simulation_dict(simulate_pair(con, settings, PAIR, horizon=8, runs=500, seed=3,
-                                                               interventions=("mediation@2w",), as_of=day))),
+            "simulate": _rounded(
+                simulation_dict(
+                    simulate_pair(con, settings, PAIR, horizon=8, runs=500, seed=3, interventions=("mediation@2w",), as_of=day)
+                )
+            ),
         }
 
 
 # Days with events on the store as known then (in its March 2013 gap, the store as known that day ends on
 # 28 February and refuses the day, as it should).
 @given(day=st.dates(min_value=dt.date(2012, 3, 1), max_value=dt.date(2013, 2, 27)))
-@hypothesis_settings(max_examples=2, deadline=None, derandomize=True, phases=[Phase.generate],
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 def test_every_as_of_output_reads_only_what_was_known_that_day(demo_db: Path, day: dt.date) -> None:
     full, cut = _as_of(_known_by(demo_db, dt.date(2100, 1, 1)), day), _as_of(_known_by(demo_db, day), day)
     for name, value in full.items():

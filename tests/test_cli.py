@@ -20,8 +20,7 @@ runner = CliRunner()
 
 def _run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FLASHPOINT_DB": str(db), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "flashpoint", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([sys.executable, "-m", "flashpoint", *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_stats_json_counts_the_bundled_demo(demo_db: Path) -> None:
@@ -29,12 +28,14 @@ def test_stats_json_counts_the_bundled_demo(demo_db: Path) -> None:
     assert result.exit_code == 0, result.output
     stats = json.loads(result.output)
     assert stats["events"] == 105_438
-    assert stats["sources"] == [{"source": "gdelt1", "coding": "machine", "events": 105_438,
-                                 "first_date": "2011-06-01", "last_date": "2013-05-31"}]
+    assert stats["sources"] == [
+        {"source": "gdelt1", "coding": "machine", "events": 105_438, "first_date": "2011-06-01", "last_date": "2013-05-31"}
+    ]
     assert stats["quarantined"] == 0 and stats["files"] == 2  # the GDELT slice and the SIPRI figures
     with duckdb.connect(str(demo_db), read_only=True) as con:
-        countries = con.execute("SELECT count(DISTINCT c) FROM (SELECT actor1_iso3 AS c FROM events UNION ALL "
-                                "SELECT actor2_iso3 FROM events)").fetchone()[0]
+        countries = con.execute(
+            "SELECT count(DISTINCT c) FROM (SELECT actor1_iso3 AS c FROM events UNION ALL SELECT actor2_iso3 FROM events)"
+        ).fetchone()[0]
     assert stats["countries"] == countries
 
 
@@ -54,8 +55,9 @@ def test_quarantine_lists_bad_rows_with_their_line(tmp_path: Path, gdelt2_lines)
 
 def test_events_filters_by_dyad_both_directions(demo_db: Path) -> None:
     both = runner.invoke(app, ["--db", str(demo_db), "events", "--dyad", "GEO-RUS", "--limit", "0", "--format", "json"])
-    directed = runner.invoke(app, ["--db", str(demo_db), "events", "--dyad", "georgia-russia", "--directed",
-                                   "--limit", "0", "--format", "json"])
+    directed = runner.invoke(
+        app, ["--db", str(demo_db), "events", "--dyad", "georgia-russia", "--directed", "--limit", "0", "--format", "json"]
+    )
     rows, forward = json.loads(both.output), json.loads(directed.output)
     assert {(r["actor1_iso3"], r["actor2_iso3"]) for r in rows} == {("GEO", "RUS"), ("RUS", "GEO")}
     assert {(r["actor1_iso3"], r["actor2_iso3"]) for r in forward} == {("GEO", "RUS")}
@@ -63,8 +65,26 @@ def test_events_filters_by_dyad_both_directions(demo_db: Path) -> None:
 
 
 def test_events_cameo_and_dates_as_csv(demo_db: Path) -> None:
-    result = runner.invoke(app, ["--db", str(demo_db), "events", "--country", "GEO", "--cameo", "13",
-                                 "--since", "2012-01-01", "--until", "2012-03-31", "--format", "csv", "--limit", "0"])
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(demo_db),
+            "events",
+            "--country",
+            "GEO",
+            "--cameo",
+            "13",
+            "--since",
+            "2012-01-01",
+            "--until",
+            "2012-03-31",
+            "--format",
+            "csv",
+            "--limit",
+            "0",
+        ],
+    )
     lines = result.output.strip().splitlines()
     header = lines[0].replace('"', "").split(",")
     rows = [dict(zip(header, line.replace('"', "").split(","))) for line in lines[1:]]
@@ -72,19 +92,24 @@ def test_events_cameo_and_dates_as_csv(demo_db: Path) -> None:
     assert all("2012-01-01" <= r["event_date"] <= "2012-03-31" for r in rows)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["events", "--dyad", "GEO"], "expected two countries joined by '-'"),
-    (["events", "--dyad", "GEO-XYZ"], "flashpoint countries --search xyz"),
-    (["ladder", "--dyad", "GEO-georgia"], "a pair needs two different countries"),
-    (["backtest", "--panel", "dyad-week"], "panel 'dyad-week': use dyad-year, dyad-month or country-month"),
-    (["indicators", "--dyad", "GEO-RUS", "--since", "2013-01-01", "--until", "2012-01-01"],
-     "since 2013-01-01 is after until 2012-01-01"),
-    (["events", "--since", "2013-01-01", "--until", "2012-01-01"], "since 2013-01-01 is after until 2012-01-01"),
-    (["events", "--since", "yesterday"], "expected a date as YYYY-MM-DD"),
-    (["events", "--cameo", "threat"], "expected a CAMEO code"),
-    (["cite", "nosuch"], "no data source named 'nosuch'"),
-    (["ingest", "gdelt", "/nonexistent/*.CSV"], "matches no file"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["events", "--dyad", "GEO"], "expected two countries joined by '-'"),
+        (["events", "--dyad", "GEO-XYZ"], "flashpoint countries --search xyz"),
+        (["ladder", "--dyad", "GEO-georgia"], "a pair needs two different countries"),
+        (["backtest", "--panel", "dyad-week"], "panel 'dyad-week': use dyad-year, dyad-month or country-month"),
+        (
+            ["indicators", "--dyad", "GEO-RUS", "--since", "2013-01-01", "--until", "2012-01-01"],
+            "since 2013-01-01 is after until 2012-01-01",
+        ),
+        (["events", "--since", "2013-01-01", "--until", "2012-01-01"], "since 2013-01-01 is after until 2012-01-01"),
+        (["events", "--since", "yesterday"], "expected a date as YYYY-MM-DD"),
+        (["events", "--cameo", "threat"], "expected a CAMEO code"),
+        (["cite", "nosuch"], "no data source named 'nosuch'"),
+        (["ingest", "gdelt", "/nonexistent/*.CSV"], "matches no file"),
+    ],
+)
 def test_errors_are_one_line_with_exit_code_1(demo_db: Path, args: list[str], message: str) -> None:
     result = _run(*args, db=demo_db)
     assert result.returncode == 1
@@ -113,15 +138,29 @@ def test_countries_and_cite() -> None:
 
 
 def test_show_sources_lists_every_row_of_each_incident(demo_db: Path) -> None:
-    result = runner.invoke(app, ["--db", str(demo_db), "events", "--dyad", "GEO-RUS", "--cameo", "19", "--limit", "5",
-                                 "--show-sources", "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(demo_db),
+            "events",
+            "--dyad",
+            "GEO-RUS",
+            "--cameo",
+            "19",
+            "--limit",
+            "5",
+            "--show-sources",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     incidents = json.loads(result.output)
     assert 1 <= len(incidents) <= 5
     with duckdb.connect(str(demo_db), read_only=True) as con:
         for incident in incidents:
-            expected = con.execute("SELECT count(*) FROM events WHERE cluster_id = ?",
-                                   [incident["cluster_id"]]).fetchone()[0]
+            expected = con.execute("SELECT count(*) FROM events WHERE cluster_id = ?", [incident["cluster_id"]]).fetchone()[0]
             assert len(incident["rows"]) == expected
             assert all(r["cluster_id"] == incident["cluster_id"] for r in incident["rows"])
 
@@ -166,13 +205,14 @@ def test_top_ranks_pairs_on_the_whole_period_highest_first(demo_db: Path) -> Non
     assert [r["z"] for r in rows] == sorted((r["z"] for r in rows), reverse=True)
     # Each pair's figures are those of its own monthly view: every day of August is counted.
     for r in rows:
-        own = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", r["pair"], "--freq", "month",
-                                  "--format", "json"])
+        own = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", r["pair"], "--freq", "month", "--format", "json"])
         month = [m for m in json.loads(own.output) if m["period"] == "2012-08-01" and m["indicator"] == "force"]
         assert [(m["total"], m["value"], m["z"]) for m in month] == [(r["total"], r["value"], r["z"])]
     with duckdb.connect(str(demo_db), read_only=True) as con:
-        late = con.execute("SELECT count(*) FROM events WHERE pair IN (SELECT unnest(?)) "
-                           "AND event_date BETWEEN '2012-08-02' AND '2012-08-31'", [pairs]).fetchone()[0]
+        late = con.execute(
+            "SELECT count(*) FROM events WHERE pair IN (SELECT unnest(?)) AND event_date BETWEEN '2012-08-02' AND '2012-08-31'",
+            [pairs],
+        ).fetchone()[0]
     assert late > 0  # the ranked pairs have events after the month's first day
     # The table lists them in the same order, each period as it is written on the command line.
     lines = [line for line in shown.output.splitlines() if "2012-08" in line]
@@ -200,35 +240,44 @@ def test_every_command_is_summed_up_in_one_line() -> None:
     # breaks: a summary over two source lines was shown broken mid-sentence.
     commands = _commands(typer.main.get_command(app))
     assert len(commands) > 30
-    broken = [" ".join(path) for path, command in commands.items()
-              if "\n" in (command.help or "").strip().split("\n\n")[0]]
+    broken = [" ".join(path) for path, command in commands.items() if "\n" in (command.help or "").strip().split("\n\n")[0]]
     assert broken == []
 
 
 def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
     # The bundled slice has no March 2013: not a month of zeros, but no row and a caption.
-    shown = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2012-12-01"],
-                          env={"COLUMNS": "200"})
+    shown = runner.invoke(
+        app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2012-12-01"], env={"COLUMNS": "200"}
+    )
     assert shown.exit_code == 0 and "│ 2013-02 " in shown.output and "│ 2013-04 " in shown.output
     assert "│ 2013-03 " not in shown.output and "no data for 2013-03: a gap in the store" in shown.output
-    later = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2013-04-01"],
-                          env={"COLUMNS": "200"})
+    later = runner.invoke(
+        app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--since", "2013-04-01"], env={"COLUMNS": "200"}
+    )
     assert later.exit_code == 0 and "no data for" not in later.output  # no gap between the periods shown
-    weekly = runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--freq", "week",
-                                 "--since", "2013-01-01"], env={"COLUMNS": "200"})
+    weekly = runner.invoke(
+        app,
+        ["--db", str(demo_db), "indicators", "--dyad", "GEO-RUS", "--freq", "week", "--since", "2013-01-01"],
+        env={"COLUMNS": "200"},
+    )
     assert "no data for 2013-W10 to 2013-W13: a gap" in weekly.output  # consecutive periods as one span
-    for command in (["ladder", "--dyad", "GEO-RUS", "--freq", "month", "--since", "2013-01-01"],
-                    ["explain", "--dyad", "GEO-RUS", "--period", "2013-03", "--indicator", "rhetoric"],
-                    ["indicators", "--top", "3", "--period", "2013-03"]):
+    for command in (
+        ["ladder", "--dyad", "GEO-RUS", "--freq", "month", "--since", "2013-01-01"],
+        ["explain", "--dyad", "GEO-RUS", "--period", "2013-03", "--indicator", "rhetoric"],
+        ["indicators", "--top", "3", "--period", "2013-03"],
+    ):
         named = runner.invoke(app, ["--db", str(demo_db), *command], env={"COLUMNS": "200"})
         assert named.exit_code == 0 and "no data for 2013-03: a gap in the store" in named.output, command
     # The store ends on Friday 2013-05-31: its last week is still under way, and the table says so.
-    latest = runner.invoke(app, ["--db", str(demo_db), "ladder", "--dyad", "KOR-PRK", "--since", "2013-05-01"],
-                           env={"COLUMNS": "200"})
+    latest = runner.invoke(
+        app, ["--db", str(demo_db), "ladder", "--dyad", "KOR-PRK", "--since", "2013-05-01"], env={"COLUMNS": "200"}
+    )
     assert "2013-W22 is not over: the store's events end on 2013-05-31" in latest.output
     found = json.loads(runner.invoke(app, ["--db", str(demo_db), "stats", "--json"]).output)
-    assert found["gaps"] == [{"first": "2012-08-25", "last": "2012-08-25", "days": 1},
-                             {"first": "2013-03-01", "last": "2013-03-31", "days": 31}]
+    assert found["gaps"] == [
+        {"first": "2012-08-25", "last": "2012-08-25", "days": 1},
+        {"first": "2013-03-01", "last": "2013-03-31", "days": 31},
+    ]
     stats = runner.invoke(app, ["--db", str(demo_db), "stats"], env={"COLUMNS": "300"})
     assert "gaps in the data" in stats.output and "2012-08-25; 2013-03-01 to 2013-03-31" in stats.output
 
@@ -236,16 +285,14 @@ def test_a_gap_in_the_data_is_named_under_the_table(demo_db: Path) -> None:
 def test_an_empty_view_says_so(demo_db: Path) -> None:
     ranked = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01"])
     assert ranked.exit_code == 0 and "no pair has incidents in 1990-01 (month view)" in ranked.output
-    listed = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01",
-                                 "--format", "json"])
+    listed = runner.invoke(app, ["--db", str(demo_db), "indicators", "--top", "3", "--period", "1990-01", "--format", "json"])
     assert listed.exit_code == 0 and json.loads(listed.output) == []
 
 
 def test_alerts_filtered_to_nothing_say_so_and_not_that_none_are_stored(demo_db: Path) -> None:
     found = runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "ABW-ZWE"], env={"COLUMNS": "200"})
     assert found.exit_code == 0 and "no stored alert matches these options" in found.output
-    assert "ISR-PSE" in runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "ISR-PSE"],
-                                      env={"COLUMNS": "200"}).output
+    assert "ISR-PSE" in runner.invoke(app, ["--db", str(demo_db), "alerts", "--dyad", "ISR-PSE"], env={"COLUMNS": "200"}).output
 
 
 def test_the_command_line_starts_without_the_model_chart_and_server_libraries() -> None:
@@ -257,12 +304,15 @@ def test_the_command_line_starts_without_the_model_chart_and_server_libraries() 
     assert loaded.stdout.split() == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["indicators", "--freq", "decade"], "'decade' is not one of 'day', 'week', 'month', 'year'"),
-    (["events", "--limit", "-1"], "-1 is not in the range x>=0"),
-    (["nosuchcommand"], "No such command 'nosuchcommand'"),
-    (["ingest", "csv", "x.csv"], "Missing option '--mapping'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["indicators", "--freq", "decade"], "'decade' is not one of 'day', 'week', 'month', 'year'"),
+        (["events", "--limit", "-1"], "-1 is not in the range x>=0"),
+        (["nosuchcommand"], "No such command 'nosuchcommand'"),
+        (["ingest", "csv", "x.csv"], "Missing option '--mapping'"),
+    ],
+)
 def test_a_usage_error_is_a_message_and_exit_code_2(tmp_path: Path, args: list[str], message: str) -> None:
     result = _run(*args, db=tmp_path / "s.duckdb")
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
@@ -290,16 +340,17 @@ def test_serving_on_a_port_in_use_says_so_before_starting(demo_db: Path, tmp_pat
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = _run(*command, "--port", str(port), *(["--out", str(built)] if command[0] == "demo" else []),
-                      db=demo_db)
+        result = _run(*command, "--port", str(port), *(["--out", str(built)] if command[0] == "demo" else []), db=demo_db)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "choose another with --port" in result.stderr
     assert "Flashpoint dashboard on" not in result.stdout and not built.exists()
 
 
 def test_a_pair_without_incidents_gives_an_empty_table_in_every_format(demo_db: Path) -> None:
-    said = {fmt: runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "ISL-NZL", "--format", fmt])
-            for fmt in ("csv", "json")}  # a pair with no event: an IndexError before
+    said = {
+        fmt: runner.invoke(app, ["--db", str(demo_db), "indicators", "--dyad", "ISL-NZL", "--format", fmt])
+        for fmt in ("csv", "json")
+    }  # a pair with no event: an IndexError before
     assert all(result.exit_code == 0 for result in said.values())
     assert said["csv"].output.startswith('"pair","period","indicator"') and said["json"].output.strip() == "[]"
 

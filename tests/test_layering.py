@@ -46,8 +46,11 @@ def _imports(path: Path) -> list[tuple[int, str]]:
         elif isinstance(node, ast.ImportFrom) and node.module == "flashpoint":  # a module, or the package's own name
             found += [(node.lineno, alias.name if alias.name in LEVEL else "__init__") for alias in node.names]
         elif isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name.removeprefix("flashpoint.")) for alias in node.names
-                      if alias.name.startswith("flashpoint.")]
+            found += [
+                (node.lineno, alias.name.removeprefix("flashpoint."))
+                for alias in node.names
+                if alias.name.startswith("flashpoint.")
+            ]
     return found
 
 

@@ -207,12 +207,26 @@ _ENV_PREFIX = "FLASHPOINT_"
 
 
 #: Settings that must be above zero (the other numbers may be zero).
-_POSITIVE = frozenset({"dedup_cell_degrees", "alert_baseline_periods", "changepoint_hazard_periods",
-                       "changepoint_recent", "webhook_retries", "watch_interval_seconds",
-                       "alert_critical_reports", "redline_first_lookback_days", "warning_horizon_days",
-                       "warning_refit_days", "warning_min_onsets"})
-_CHOICES = {"alert_freq": ("day", "week", "month", "year"), "alert_method": ("probability", "index"),
-            "warning_model": ("logit", "boosting")}
+_POSITIVE = frozenset(
+    {
+        "dedup_cell_degrees",
+        "alert_baseline_periods",
+        "changepoint_hazard_periods",
+        "changepoint_recent",
+        "webhook_retries",
+        "watch_interval_seconds",
+        "alert_critical_reports",
+        "redline_first_lookback_days",
+        "warning_horizon_days",
+        "warning_refit_days",
+        "warning_min_onsets",
+    }
+)
+_CHOICES = {
+    "alert_freq": ("day", "week", "month", "year"),
+    "alert_method": ("probability", "index"),
+    "warning_model": ("logit", "boosting"),
+}
 #: What the URL settings take (feeds, the ACLED API, the webhook).
 _URL = re.compile(r"https?://(\[[0-9a-f:.]+\]|[^\s/:\[\]]+)(:\d+)?(/\S*)?", re.IGNORECASE)
 #: A memory size DuckDB reads: a number and a unit, or a share of the machine's memory.
@@ -235,8 +249,7 @@ def _coerce(name: str, value: object, origin: str) -> object:
     if name.endswith("_url") and not _URL.fullmatch(str(value)):
         raise InvalidInput(f"setting '{name}' from {origin}: expected an http:// or https:// URL, got {value!r}.")
     if name == "memory_limit" and not _MEMORY.fullmatch(str(value)):
-        raise InvalidInput(f"setting 'memory_limit' from {origin}: expected a size such as 4GB, 512MiB or 80%, "
-                           f"got {value!r}.")
+        raise InvalidInput(f"setting 'memory_limit' from {origin}: expected a size such as 4GB, 512MiB or 80%, got {value!r}.")
     if name in _CHOICES and str(value) not in _CHOICES[name]:
         raise InvalidInput(f"setting '{name}' from {origin}: use one of {', '.join(_CHOICES[name])}, got {value!r}.")
     return str(value)
@@ -280,8 +293,7 @@ def load_settings(
         unknown = sorted(set(data) - known)
         if unknown:
             raise InvalidInput(
-                f"settings file {path}: unknown setting(s) {', '.join(unknown)}; "
-                f"known settings are {', '.join(sorted(known))}."
+                f"settings file {path}: unknown setting(s) {', '.join(unknown)}; known settings are {', '.join(sorted(known))}."
             )
         values.update({k: _coerce(k, v, str(path)) for k, v in data.items()})
     env = os.environ if environ is None else environ
@@ -305,5 +317,6 @@ def with_overrides(settings: Settings, overrides: Mapping[str, object | None], /
     InvalidInput
         Naming the setting and what it expects.
     """
-    return replace(settings, **{name: _coerce(name, value, "the command line")
-                                for name, value in overrides.items() if value is not None})
+    return replace(
+        settings, **{name: _coerce(name, value, "the command line") for name, value in overrides.items() if value is not None}
+    )

@@ -71,16 +71,19 @@ def run_demo(settings: Settings, /) -> DemoSummary:
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
     demo = files("flashpoint").joinpath("data/demo")
-    with as_file(demo / DEMO_DATASET) as dataset, as_file(demo / DEMO_MILEX) as spending, \
-            open_store(settings) as con:
+    with as_file(demo / DEMO_DATASET) as dataset, as_file(demo / DEMO_MILEX) as spending, open_store(settings) as con:
         ingest_files(con, settings, [str(spending)], reader=milex)  # before the events: their timelines read it
         results = ingest_files(con, settings, [str(dataset)], reader=gdelt)
         stats = store_stats(con)
         sample = select_events(con, EventFilter(dyad=DEMO_DYAD, limit=10))
         monthly = compute_indicators(con, IndicatorQuery(freq="month", dyad=DEMO_DYAD))
         gap_months = gap_periods(con, "month")
-        crossings = check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq="month", dyad=DEMO_DYAD),
-                                first_lookback_days=settings.redline_first_lookback_days)
+        crossings = check_rules(
+            con,
+            load_rules(settings.redlines_file),
+            IndicatorQuery(freq="month", dyad=DEMO_DYAD),
+            first_lookback_days=settings.redline_first_lookback_days,
+        )
         record_crossings(con, crossings, "month")
         if settings.alert_method == "probability":
             raise_warnings(con, settings)
@@ -88,9 +91,19 @@ def run_demo(settings: Settings, /) -> DemoSummary:
             raise_alerts(con, settings)
         alerts = list_alerts(con, level="warning", limit=5)
         pair = "-".join(DEMO_DYAD)
-        forecast = forecast_pair(build_event_panel(con, settings), spec=event_panel_spec(), target="stage3",
-                                 unit={"pair": pair})
+        forecast = forecast_pair(build_event_panel(con, settings), spec=event_panel_spec(), target="stage3", unit={"pair": pair})
         _, ranked = recommend(con, settings, pair)
     recent = monthly[monthly.period >= sorted(monthly.period.unique())[-6]] if not monthly.empty else monthly
-    return DemoSummary(db=db, ingest=results, stats=stats, dyad=DEMO_DYAD, dyad_events=sample, indicators=recent,
-                       gap_months=gap_months, crossings=crossings, alerts=alerts, forecast=forecast, levers=ranked)
+    return DemoSummary(
+        db=db,
+        ingest=results,
+        stats=stats,
+        dyad=DEMO_DYAD,
+        dyad_events=sample,
+        indicators=recent,
+        gap_months=gap_months,
+        crossings=crossings,
+        alerts=alerts,
+        forecast=forecast,
+        levers=ranked,
+    )

@@ -43,8 +43,9 @@ def parse_period(text: str, freq: str) -> dt.date:
         else:
             day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"period {text!r}: use 2022-W07 (ISO week), 2022-02 (month), 2022 (year) "
-                           "or a day 2022-02-14.") from None
+        raise InvalidInput(
+            f"period {text!r}: use 2022-W07 (ISO week), 2022-02 (month), 2022 (year) or a day 2022-02-14."
+        ) from None
     return pd.Timestamp(day).to_period(PANDAS_PERIOD[freq]).start_time.date()
 
 

@@ -44,8 +44,15 @@ class Settled:
     copied: str | None  # a temporary copy of those pairs' events, for the caller to read too, if one was made
 
 
-def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-           ingest_ids: list[int] | None = None, lay_out: bool = True, timelines: bool = True) -> Settled:
+def settle(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    ingest_ids: list[int] | None = None,
+    lay_out: bool = True,
+    timelines: bool = True,
+) -> Settled:
     """After new events: cluster the rows of ``ingest_ids`` (every row when None) into incidents,
     bring the stored weeks up to date and, with ``timelines``, the stored pair timelines
     (:func:`~flashpoint.escalation.timelines.bring_up_to_date`), and, with ``lay_out``, lay the
@@ -63,8 +70,11 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         # ingesting them again skips them (by checksum), so nothing else would.
         left = unsettled_ingests(con, besides=ingest_ids)
         if left:
-            log.warning("settling %s that an interrupted run left unclustered (ingests %s)",
-                        quantity(len(left), "earlier file"), ", ".join(map(str, left)))
+            log.warning(
+                "settling %s that an interrupted run left unclustered (ingests %s)",
+                quantity(len(left), "earlier file"),
+                ", ".join(map(str, left)),
+            )
         ingest_ids = [*ingest_ids, *left]
     if ingest_ids is not None and not ingest_ids:  # nothing new
         stored = stored_weeks_state(con)
@@ -78,9 +88,18 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         if lay_out:
             lay_out_if_due(con, settings)
         return Settled(0, (), None)
-    pairs = None if ingest_ids is None else tuple(sorted(r[0] for r in con.execute(
-        "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
-        [ingest_ids]).fetchall()))
+    pairs = (
+        None
+        if ingest_ids is None
+        else tuple(
+            sorted(
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL", [ingest_ids]
+                ).fetchall()
+            )
+        )
+    )
     stored = stored_weeks_state(con)
     if ingest_ids is None or stored != _state(con, without=ingest_ids):
         reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)
@@ -98,9 +117,17 @@ def settle(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
     return Settled(reassigned, pairs, copied)
 
 
-def ingest_files(con: duckdb.DuckDBPyConnection, settings: Settings, patterns: list[str], /, *, reader: Reader,
-                 forced: str = "auto", on_start: Callable[[str, int], None] | None = None,
-                 on_settle: Callable[[], None] | None = None) -> list[IngestResult]:
+def ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    patterns: list[str],
+    /,
+    *,
+    reader: Reader,
+    forced: str = "auto",
+    on_start: Callable[[str, int], None] | None = None,
+    on_settle: Callable[[], None] | None = None,
+) -> list[IngestResult]:
     """Ingest files, globs and folders (:func:`~flashpoint.store.ingest.ingest_paths`) and, for
     events, settle them and whatever an interrupted run left (``on_settle`` is called first).
 

@@ -90,8 +90,10 @@ def _due(con: duckdb.DuckDBPyConnection, latest: ListedFile) -> list[ListedFile]
         start = max(_stamp(done) + SLOT, newest - SLOT * (MAX_GAP_SLOTS - 1))
         count = int((newest - start) / SLOT) + 1
         slots = [start + SLOT * i for i in range(max(count, 0))]
-    retries = [r[0] for r in con.execute("SELECT url FROM watch_files WHERE status = 'failed' AND attempts < ?",
-                                         [MAX_ATTEMPTS]).fetchall()]
+    retries = [
+        r[0]
+        for r in con.execute("SELECT url FROM watch_files WHERE status = 'failed' AND attempts < ?", [MAX_ATTEMPTS]).fetchall()
+    ]
     due = {}
     for url in retries + [f"{folder}{s:%Y%m%d%H%M%S}.export.CSV.zip" for s in slots]:
         name = url.rsplit("/", 1)[-1]
@@ -134,13 +136,17 @@ def _fetch_checked(client: httpx.Client, listed: ListedFile, folder: Path) -> Pa
 
 
 def _mark(con: duckdb.DuckDBPyConnection, url: str, status: str, message: str | None = None) -> None:
-    con.execute("INSERT INTO watch_files VALUES (?, ?, 1, ?, localtimestamp) ON CONFLICT (url) DO UPDATE SET "
-                "status = excluded.status, attempts = watch_files.attempts + 1, message = excluded.message, "
-                "updated_at = excluded.updated_at", [url, status, message])
+    con.execute(
+        "INSERT INTO watch_files VALUES (?, ?, 1, ?, localtimestamp) ON CONFLICT (url) DO UPDATE SET "
+        "status = excluded.status, attempts = watch_files.attempts + 1, message = excluded.message, "
+        "updated_at = excluded.updated_at",
+        [url, status, message],
+    )
 
 
-def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
-              published: dt.datetime) -> tuple[list[str], tuple[str, ...]]:
+def _alert_on(
+    con: duckdb.DuckDBPyConnection, settings: Settings, path: Path, published: dt.datetime
+) -> tuple[list[str], tuple[str, ...]]:
     """Raise the alerts of the pairs and periods the file's events touched (with their warning
     probabilities, by the fit ``alerts raise`` stored), from the period of
     :data:`LATE_DAYS` before its publication on (older events reported late update the store,
@@ -153,12 +159,14 @@ def _alert_on(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path,
     settled = settle(con, settings, ingest_ids=ids, lay_out=False, timelines=False)
     if not settled.pairs:
         return [], ()
-    first = con.execute("SELECT min(event_date) FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL",
-                        [ids]).fetchall()[0][0]
+    first = con.execute(
+        "SELECT min(event_date) FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL", [ids]
+    ).fetchall()[0][0]
     since = max(first, published.date() - dt.timedelta(days=LATE_DAYS))
     chances = live_warnings(con, settings, settled.pairs, since) if settings.alert_method == "probability" else None
-    return raise_alerts(con, settings, pairs=settled.pairs, since=since, raised_by="watch",
-                        copied=settled.copied, warnings=chances).raised, settled.pairs
+    return raise_alerts(
+        con, settings, pairs=settled.pairs, since=since, raised_by="watch", copied=settled.copied, warnings=chances
+    ).raised, settled.pairs
 
 
 def _failed(con: duckdb.DuckDBPyConnection, report: CycleReport, listed: ListedFile, reason: str) -> None:
@@ -176,12 +184,26 @@ def _absent(con: duckdb.DuckDBPyConnection, report: CycleReport, listed: ListedF
         _mark(con, listed.url, "missing", f"{reason} after {MAX_ATTEMPTS} tries (GDELT skipped this slot)")
         report.missing.append(listed.name)
     else:
-        _failed(con, report, listed, f"{listed.name}: {reason}; tried again in the next cycles, and counted as a "
-                                     f"slot GDELT skipped after {MAX_ATTEMPTS} tries")
+        _failed(
+            con,
+            report,
+            listed,
+            f"{listed.name}: {reason}; tried again in the next cycles, and counted as a "
+            f"slot GDELT skipped after {MAX_ATTEMPTS} tries",
+        )
 
 
-def _process(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, listed: ListedFile,
-             folder: Path, report: CycleReport, /, *, newest: bool) -> tuple[str, ...]:
+def _process(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    client: httpx.Client,
+    listed: ListedFile,
+    folder: Path,
+    report: CycleReport,
+    /,
+    *,
+    newest: bool,
+) -> tuple[str, ...]:
     """Download, check and ingest one due file and raise its alerts, recording what happened in
     ``report``; returns the pairs its events touched. ``newest``: the file lastupdate.txt names
     (a 404 for it is an error, not a slot GDELT skipped)."""
@@ -216,8 +238,9 @@ def _process(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.C
     return pairs
 
 
-def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *,
-              on_alert: Callable[[dict], None] | None = None) -> CycleReport:
+def run_cycle(
+    con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.Client, /, *, on_alert: Callable[[dict], None] | None = None
+) -> CycleReport:
     """One poll: process every due file, then deliver the new alerts.
 
     Raises
@@ -250,9 +273,16 @@ def run_cycle(con: duckdb.DuckDBPyConnection, settings: Settings, client: httpx.
     return report
 
 
-def watch(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, cycles: int | None = None,
-          on_alert: Callable[[dict], None] | None = None, on_cycle: Callable[[CycleReport], None] | None = None,
-          stop: threading.Event | None = None) -> None:
+def watch(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    cycles: int | None = None,
+    on_alert: Callable[[dict], None] | None = None,
+    on_cycle: Callable[[CycleReport], None] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
     """Poll every ``watch_interval_seconds`` until ``stop`` is set or ``cycles`` cycles ran.
 
     A network error skips the cycle (logged); the next one tries again.

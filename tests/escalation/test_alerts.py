@@ -45,8 +45,12 @@ def series_store(settings: Settings, tmp_path: Path) -> Settings:
         [result] = ingest_paths(con, [str(path)], reader=SeriesReader("edge_weight"))
         assert (result.rows_stored, result.rows_quarantined) == (240, 4)
         reasons = [r[0] for r in con.execute("SELECT reason FROM quarantine ORDER BY line_number").fetchall()]
-    assert reasons == ["date 2021-13-01 is not a date (YYYY-MM-DD)", "iso3_a XXX is not a known country",
-                       "the pair GEO-GEO is one country", "edge_weight lots is not a number"]
+    assert reasons == [
+        "date 2021-13-01 is not a date (YYYY-MM-DD)",
+        "iso3_a XXX is not a known country",
+        "the pair GEO-GEO is one country",
+        "edge_weight lots is not a number",
+    ]
     return replace(settings, alert_method="index")
 
 
@@ -56,7 +60,7 @@ def test_series_index_is_the_z_score_of_conflict_against_the_pairs_own_baseline(
         raw = con.execute("SELECT date, value FROM pair_series WHERE pair = 'GEO-RUS' ORDER BY date").df()
     conflict = -raw["value"].to_numpy()
     t = SPIKE
-    expected = (conflict[t] - conflict[t - 30:t].mean()) / conflict[t - 30:t].std(ddof=1)
+    expected = (conflict[t] - conflict[t - 30 : t].mean()) / conflict[t - 30 : t].std(ddof=1)
     got = scores[(scores.pair == "GEO-RUS") & (scores.period == START + dt.timedelta(days=t))]
     assert got.conflict_z.iloc[0] == pytest.approx(expected)
     assert got.escalation_index.iloc[0] == pytest.approx(min(expected, 10.0))
@@ -124,8 +128,9 @@ def test_cli_ingests_raises_and_lists_alerts_as_json(series_store: Settings, tmp
 
 @pytest.fixture(scope="module")
 def georgia_alerts(shared_data: Path, tmp_path_factory) -> tuple[Settings, pd.DataFrame]:  # noqa: ANN001
-    settings = Settings(db=tmp_path_factory.mktemp("georgia_alerts") / "store.duckdb", memory_limit="2GB", threads=2,
-                        alert_method="index")
+    settings = Settings(
+        db=tmp_path_factory.mktemp("georgia_alerts") / "store.duckdb", memory_limit="2GB", threads=2, alert_method="index"
+    )
     files = sorted((shared_data / "gdelt1_georgia_2011_2013").glob("*.csv"))
     with open_store(settings) as con:
         ingest_paths(con, [str(f) for f in files], reader=gdelt)
@@ -147,8 +152,9 @@ def test_event_alerts_on_georgia_are_explained_by_their_pairs_events(georgia_ale
             evidence = json.loads(alert.evidence)
             assert evidence, alert.alert_id
             for event in evidence:
-                row = con.execute("SELECT actor1_iso3, actor2_iso3, event_date FROM events WHERE event_id = ?",
-                                  [event["event_id"]]).fetchall()[0]
+                row = con.execute(
+                    "SELECT actor1_iso3, actor2_iso3, event_date FROM events WHERE event_id = ?", [event["event_id"]]
+                ).fetchall()[0]
                 assert "-".join(sorted(row[:2])) == alert.pair
                 assert alert.period.date() <= row[2] <= alert.as_of.date()
             if "stage_rise" in alert.triggers:
@@ -167,40 +173,68 @@ def test_a_verbal_hostility_stage_matches_a_count_of_the_raw_confident_events(ge
             "AND (actor1_type IS NULL OR actor1_type NOT IN ('REB', 'UAF', 'INS', 'SEP'))), "
             "count(DISTINCT coalesce(cluster_id, event_id)) FROM events WHERE event_date BETWEEN ? AND ? "
             "AND ((actor1_iso3 = ? AND actor2_iso3 = ?) OR (actor1_iso3 = ? AND actor2_iso3 = ?))",
-            [verbal.period.date(), verbal.as_of.date(), first, second, second, first]).fetchall()[0]
+            [verbal.period.date(), verbal.as_of.date(), first, second, second, first],
+        ).fetchall()[0]
     assert incidents >= settings.ladder_min_incidents and incidents / total >= settings.ladder_verbal_share
 
 
 def test_scorecard_counts_warnings_lead_times_and_false_alarms(series_store: Settings, tmp_path: Path) -> None:
     onset = START + dt.timedelta(days=SPIKE + 5)
     onsets = tmp_path / "onsets.csv"
-    onsets.write_text(f"iso3_a,iso3_b,onset_date,kind,what_happened\nRUS,GEO,{onset},use_of_force,test\n"
-                      f"ARM,AZE,2021-01-02,use_of_force,before any alert\n", encoding="utf-8")
+    onsets.write_text(
+        f"iso3_a,iso3_b,onset_date,kind,what_happened\nRUS,GEO,{onset},use_of_force,test\n"
+        f"ARM,AZE,2021-01-02,use_of_force,before any alert\n",
+        encoding="utf-8",
+    )
     with open_store(series_store) as con:
         raise_alerts(con, series_store, series="edge_weight", freq="day", baseline_periods=30)
         alerts = list_alerts(con, level="warning")
     runner = CliRunner()
-    result = runner.invoke(app, ["--db", str(series_store.db), "evaluate", "alerts", "--onsets", str(onsets),
-                                 "--basis", "series:edge_weight", "--window-days", "10", "--format", "json"])
+    result = runner.invoke(
+        app,
+        [
+            "--db",
+            str(series_store.db),
+            "evaluate",
+            "alerts",
+            "--onsets",
+            str(onsets),
+            "--basis",
+            "series:edge_weight",
+            "--window-days",
+            "10",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     card = json.loads(result.output)
     # Counted here from the listed alerts: warnings of GEO-RUS complete 1-10 days before the onset.
-    before = sorted(a.date() for a, p in zip(alerts.as_of, alerts.pair)
-                    if p == "GEO-RUS" and dt.timedelta(days=1) <= onset - a.date() <= dt.timedelta(days=10))
+    before = sorted(
+        a.date()
+        for a, p in zip(alerts.as_of, alerts.pair)
+        if p == "GEO-RUS" and dt.timedelta(days=1) <= onset - a.date() <= dt.timedelta(days=10)
+    )
     geo_rus, arm_aze = card["onsets"]
     assert geo_rus["warned"] and geo_rus["lead_days"] == (onset - before[0]).days >= 5
     assert geo_rus["alerts_in_window"] == len(before)
     assert not arm_aze["warned"] and arm_aze["covered"]
-    followed = sum(1 for a, p in zip(alerts.as_of, alerts.pair)
-                   if p == "GEO-RUS" and dt.timedelta(days=0) < onset - a.date() <= dt.timedelta(days=10))
+    followed = sum(
+        1
+        for a, p in zip(alerts.as_of, alerts.pair)
+        if p == "GEO-RUS" and dt.timedelta(days=0) < onset - a.date() <= dt.timedelta(days=10)
+    )
     assert card["summary"]["alerts"] == len(alerts)
     assert card["summary"]["false_alarms"] == len(alerts) - followed
     years = 120 / 365.25
     assert card["summary"]["pair_years"] == round(2 * years, 2)
     unwarned = tmp_path / "unwarned.csv"
     unwarned.write_text("iso3_a,iso3_b,onset_date\nARM,AZE,2021-01-02\n", encoding="utf-8")
-    table = runner.invoke(app, ["--db", str(series_store.db), "evaluate", "alerts", "--onsets", str(unwarned),
-                                "--basis", "series:edge_weight"], env={"COLUMNS": "200"})
+    table = runner.invoke(
+        app,
+        ["--db", str(series_store.db), "evaluate", "alerts", "--onsets", str(unwarned), "--basis", "series:edge_weight"],
+        env={"COLUMNS": "200"},
+    )
     assert "0 of 1 onsets warned (1 covered), median lead none warned;" in table.output
 
 

@@ -27,14 +27,19 @@ def _published(name: str) -> str:
 @pytest.mark.shared_data
 @pytest.mark.slow
 @pytest.mark.parametrize(("freq", "baseline"), [("day", 30), ("week", 12)])
-def test_the_published_alert_scorecard_still_holds(shared_data: Path, tmp_path: Path, freq: str,
-                                                    baseline: int) -> None:
+def test_the_published_alert_scorecard_still_holds(shared_data: Path, tmp_path: Path, freq: str, baseline: int) -> None:
     settings = Settings(db=tmp_path / "store.duckdb", memory_limit="2GB", threads=2, alert_method="index")
     series = shared_data / "gdelt_dyad_daily_2018_2024" / "dyad_daily_selected_2018_2024.csv"
     with open_store(settings) as con:
         ingest_paths(con, [str(series)], reader=SeriesReader("edge_weight"))
         raise_alerts(con, settings, series="edge_weight", freq=freq, baseline_periods=baseline)
-        card = score_alerts(con, read_onsets(shared_data / "escalation_onsets" / "onsets_2018_2024.csv"),
-                            basis="series:edge_weight", freq=freq, window_days=30, min_level="warning")
+        card = score_alerts(
+            con,
+            read_onsets(shared_data / "escalation_onsets" / "onsets_2018_2024.csv"),
+            basis="series:edge_weight",
+            freq=freq,
+            window_days=30,
+            min_level="warning",
+        )
     assert card.summary["onsets"] == 16 and card.summary["covered"] == 16
     assert render_markdown(card) == _published(freq)

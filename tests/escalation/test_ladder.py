@@ -25,16 +25,18 @@ def _profile(total: int, force: int = 0, coercion: int = 0, rhetoric: int = 0) -
 
 
 def test_stage_follows_the_event_profile_and_scales_with_the_period() -> None:
-    frame = pd.DataFrame([
-        _profile(100),                                  # nothing hostile: stable
-        _profile(100, rhetoric=20),                     # 20% rhetoric: verbal hostility
-        _profile(100, rhetoric=20, coercion=16),        # coercion 16%: coercive signalling
-        _profile(100, force=10, coercion=30),           # force 10%: limited use of force
-        _profile(100, force=30),                        # 30 force incidents, 30%: major armed conflict
-        _profile(100, force=24),                        # 24 < 25 per week: limited only
-        _profile(10, force=2),                          # 20% but only 2 < 3 incidents: stable
-        _profile(0),                                    # no incidents at all
-    ])
+    frame = pd.DataFrame(
+        [
+            _profile(100),  # nothing hostile: stable
+            _profile(100, rhetoric=20),  # 20% rhetoric: verbal hostility
+            _profile(100, rhetoric=20, coercion=16),  # coercion 16%: coercive signalling
+            _profile(100, force=10, coercion=30),  # force 10%: limited use of force
+            _profile(100, force=30),  # 30 force incidents, 30%: major armed conflict
+            _profile(100, force=24),  # 24 < 25 per week: limited only
+            _profile(10, force=2),  # 20% but only 2 < 3 incidents: stable
+            _profile(0),  # no incidents at all
+        ]
+    )
     assert ladder_stage(frame, SETTINGS, "week").tolist() == [0, 1, 2, 3, 4, 3, 0, 0]
     # A month needs about 4.35 times the weekly counts: 10 force incidents (< 13) are not limited
     # use of force there (the coercion makes it stage 2), and 30 (< 109) are not major.
@@ -44,8 +46,16 @@ def test_stage_follows_the_event_profile_and_scales_with_the_period() -> None:
 def test_index_weights_sum_to_one_count_the_escalating_side_and_are_capped() -> None:
     assert abs(sum(abs(i.index_weight) for i in WEIGHTED) - 1.0) < 1e-9
     zeros = {f"{i.name}_z": 0.0 for i in WEIGHTED}
-    frame = pd.DataFrame([{**zeros, "force_z": 2.0}, {**zeros, "force_z": -3.0}, {**zeros, "engagement_z": -2.0},
-                          {**zeros, "engagement_z": 2.0}, {**zeros, "rhetoric_z": 50.0}, {**zeros, "proxy_z": np.nan}])
+    frame = pd.DataFrame(
+        [
+            {**zeros, "force_z": 2.0},
+            {**zeros, "force_z": -3.0},
+            {**zeros, "engagement_z": -2.0},
+            {**zeros, "engagement_z": 2.0},
+            {**zeros, "rhetoric_z": 50.0},
+            {**zeros, "proxy_z": np.nan},
+        ]
+    )
     index = contributions(frame).sum(axis=1).round(9).tolist()
     assert index == [0.6, 0.0, 0.1, 0.0, 0.15 * Z_CAP, 0.0]
 
@@ -92,10 +102,17 @@ def test_pairs_computed_together_get_the_timelines_they_get_alone(demo_db: Path)
     # pair gets alone: its own last period (not the latest of the others), the same scores.
     settings = Settings(db=demo_db)
     with open_store(settings, read_only=True) as con:
-        pairs = tuple(r[0] for r in con.execute("SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair "
-                                                "ORDER BY count(*) DESC LIMIT 12").fetchall())
-        for freq, since, until in [("week", None, None), ("week", dt.date(2012, 6, 1), None),
-                                   ("month", None, dt.date(2012, 12, 31))]:
+        pairs = tuple(
+            r[0]
+            for r in con.execute(
+                "SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair ORDER BY count(*) DESC LIMIT 12"
+            ).fetchall()
+        )
+        for freq, since, until in [
+            ("week", None, None),
+            ("week", dt.date(2012, 6, 1), None),
+            ("month", None, dt.date(2012, 12, 31)),
+        ]:
             together = pair_ladders(con, settings, (*pairs, "ABW-ZWE"), freq=freq, since=since, until=until)
             ends = set()
             for pair in pairs:

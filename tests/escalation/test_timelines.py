@@ -56,15 +56,20 @@ def _same(stored: dict[str, str], computed: dict[str, str]) -> None:
         for row, expected in zip(got, want):
             assert row.keys() == expected.keys()
             for key, value in row.items():
-                assert value == (pytest.approx(expected[key], rel=1e-12, abs=1e-12)
-                                 if isinstance(value, float) else expected[key]), (pair, row["period"], key)
+                assert value == (
+                    pytest.approx(expected[key], rel=1e-12, abs=1e-12) if isinstance(value, float) else expected[key]
+                ), (pair, row["period"], key)
 
 
 def test_the_stored_timelines_answer_as_computed_and_as_the_ladder(demo_copy: Settings) -> None:
     with open_store(demo_copy) as con:
         assert timelines_current(con, demo_copy)  # the demo's ingest stored them
-        busiest = tuple(r[0] for r in con.execute("SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair "
-                                                  "ORDER BY count(*) DESC LIMIT 6").fetchall())
+        busiest = tuple(
+            r[0]
+            for r in con.execute(
+                "SELECT pair FROM events WHERE pair IS NOT NULL GROUP BY pair ORDER BY count(*) DESC LIMIT 6"
+            ).fetchall()
+        )
         pairs = tuple(dict.fromkeys((*busiest, "GEO-RUS", "ABW-ZWE")))  # ABW-ZWE has no events: an empty timeline
         for since in (None, SINCE):
             stored = timelines_json(con, demo_copy, pairs, freq="week", since=since)
@@ -85,8 +90,12 @@ def test_new_events_refresh_their_pairs_timelines(demo_copy: Settings) -> None:
         assert not timelines_current(con, demo_copy)  # stored, not settled yet
         settle(con, demo_copy, ingest_ids=[result.ingest_id])
         assert timelines_current(con, demo_copy)
-        touched = tuple(r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE ingest_id = ? AND pair "
-                                                  "IS NOT NULL ORDER BY pair", [result.ingest_id]).fetchall())
+        touched = tuple(
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT pair FROM events WHERE ingest_id = ? AND pair IS NOT NULL ORDER BY pair", [result.ingest_id]
+            ).fetchall()
+        )
         assert touched
         stored = timelines_json(con, demo_copy, (*touched, "GEO-RUS"), freq="week")
         assert all(json.loads(stored[p]) for p in touched)
@@ -102,8 +111,9 @@ def test_other_settings_or_an_end_date_are_computed_not_read(demo_copy: Settings
         answer = json.loads(timelines_json(con, other, ("GEO-RUS",), freq="week", since=SINCE)["GEO-RUS"])
         ladder = pair_ladder(con, other, "GEO-RUS", freq="week", since=SINCE)
         assert [r["stage"] for r in answer] == list(ladder["stage"])
-        assert [r["stage"] for r in answer] != [r["stage"] for r in json.loads(
-            timelines_json(con, demo_copy, ("GEO-RUS",), freq="week", since=SINCE)["GEO-RUS"])]
+        assert [r["stage"] for r in answer] != [
+            r["stage"] for r in json.loads(timelines_json(con, demo_copy, ("GEO-RUS",), freq="week", since=SINCE)["GEO-RUS"])
+        ]
         until = dt.date(2012, 12, 31)
         ended = json.loads(timelines_json(con, demo_copy, ("GEO-RUS",), freq="week", until=until)["GEO-RUS"])
         assert ended[-1]["period"] <= until.isoformat()
@@ -136,13 +146,11 @@ def test_the_stored_numbers_are_not_run_length_encoded(demo_copy: Settings) -> N
     with open_store(demo_copy) as con:
         timelines.refresh_timelines(con, demo_copy)
         con.execute("CHECKPOINT")
-        used = {r[0] for r in con.execute(f"SELECT DISTINCT compression FROM pragma_storage_info('{TABLE}')")
-                .fetchall()}
+        used = {r[0] for r in con.execute(f"SELECT DISTINCT compression FROM pragma_storage_info('{TABLE}')").fetchall()}
         assert "RLE" not in used and {"ALP", "BitPacking"} <= used
 
 
-def test_the_server_reads_the_stored_timelines_into_memory_when_they_answer_and_fit(demo_copy: Settings,
-                                                                                    monkeypatch) -> None:  # noqa: ANN001
+def test_the_server_reads_the_stored_timelines_into_memory_when_they_answer_and_fit(demo_copy: Settings, monkeypatch) -> None:  # noqa: ANN001
     with open_store(demo_copy) as con:
         assert read_into_memory(con, demo_copy)
         monkeypatch.setattr(timelines, "MEMORY_SHARE", 1e-4)  # 1.3 MB are more than 1e-4 of 2 GB
@@ -156,7 +164,6 @@ def test_a_pairs_stored_timeline_is_its_ladder(demo_copy: Settings) -> None:
     """The dashboard's pair page reads the stored rows: the same frame as the computed ladder."""
     with open_store(demo_copy) as con:
         for pair in ("GEO-RUS", "RUS-USA", "ABW-ZWE"):
-            pd.testing.assert_frame_equal(weekly_timeline(con, demo_copy, pair), pair_ladder(con, demo_copy, pair,
-                                                                                          freq="week"))
+            pd.testing.assert_frame_equal(weekly_timeline(con, demo_copy, pair), pair_ladder(con, demo_copy, pair, freq="week"))
         con.execute("DELETE FROM pair_timelines WHERE pair = 'GEO-RUS'")  # what is read, while current
         assert weekly_timeline(con, demo_copy, "GEO-RUS").empty

@@ -34,7 +34,7 @@ def exports(shared_data: Path) -> dict[str, bytes]:
     with open(shared_data / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     drop = rows[0].index("CAMEOCodeDescription")
-    data = [r[:drop] + r[drop + 1:] for r in rows[1:]]
+    data = [r[:drop] + r[drop + 1 :] for r in rows[1:]]
     files = {}
     for i, stamp in enumerate(STAMPS):
         text = io.StringIO()
@@ -52,8 +52,10 @@ def _publish(feed, exports: dict[str, bytes], stamp: str, body: bytes | None = N
     data = exports[stamp]
     url = f"{feed.url}/gdeltv2/{stamp}.export.CSV.zip"
     feed.files[f"/gdeltv2/{stamp}.export.CSV.zip"] = data if body is None else body
-    listed = (f"{len(data)} {hashlib.md5(data).hexdigest()} {url}\n"
-              f"1234 0123456789abcdef0123456789abcdef {feed.url}/gdeltv2/{stamp}.mentions.CSV.zip\n").encode()
+    listed = (
+        f"{len(data)} {hashlib.md5(data).hexdigest()} {url}\n"
+        f"1234 0123456789abcdef0123456789abcdef {feed.url}/gdeltv2/{stamp}.mentions.CSV.zip\n"
+    ).encode()
     feed.files["/gdeltv2/lastupdate.txt"] = listed
     master = feed.files.get("/gdeltv2/masterfilelist.txt", b"")
     if listed not in master:  # GDELT's list grows at its end
@@ -73,9 +75,11 @@ def live(settings: Settings, tmp_path: Path, feed_server, monkeypatch) -> tuple[
     two countries crosses (one 15-minute file is too little history for a change point), and a
     webhook receiver that refuses its first POST."""
     rules = tmp_path / "redlines.toml"
-    rules.write_text('[[rule]]\nname = "any-hostility"\ndescription = "Any conflictual event between the two"\n'
-                     'codes = ["11", "12", "13", "14", "15", "16", "17", "18", "19", "20"]\nlevel = "warning"\n',
-                     encoding="utf-8")
+    rules.write_text(
+        '[[rule]]\nname = "any-hostility"\ndescription = "Any conflictual event between the two"\n'
+        'codes = ["11", "12", "13", "14", "15", "16", "17", "18", "19", "20"]\nlevel = "warning"\n',
+        encoding="utf-8",
+    )
     received: list[dict] = []
     calls = {"n": 0}
 
@@ -88,9 +92,15 @@ def live(settings: Settings, tmp_path: Path, feed_server, monkeypatch) -> tuple[
 
     feed_server.routes["/hook"] = hook
     monkeypatch.setattr(delivery, "BACKOFF_SECONDS", 0.01)
-    return replace(settings, gdelt_base_url=feed_server.url, download_dir=tmp_path / "downloads",
-                   webhook_url=f"{feed_server.url}/hook", alerts_jsonl=tmp_path / "alerts.jsonl",
-                   watch_interval_seconds=0.0, redlines_file=rules), received
+    return replace(
+        settings,
+        gdelt_base_url=feed_server.url,
+        download_dir=tmp_path / "downloads",
+        webhook_url=f"{feed_server.url}/hook",
+        alerts_jsonl=tmp_path / "alerts.jsonl",
+        watch_interval_seconds=0.0,
+        redlines_file=rules,
+    ), received
 
 
 @pytest.mark.shared_data
@@ -137,8 +147,7 @@ def test_a_corrupt_file_is_reported_skipped_and_retried(live, feed_server, expor
     with open_store(settings) as con:
         watch(con, settings, cycles=1, on_cycle=reports.append)
         after = con.execute("SELECT count(*), (SELECT count(*) FROM ingests) FROM events").fetchall()
-        status = con.execute("SELECT status, attempts, message FROM watch_files WHERE url LIKE ?",
-                             [f"%{STAMPS[1]}%"]).fetchall()
+        status = con.execute("SELECT status, attempts, message FROM watch_files WHERE url LIKE ?", [f"%{STAMPS[1]}%"]).fetchall()
     assert after == before
     assert reports[0].failed and "MD5" in reports[0].failed[0][1]
     assert status[0][:2] == ("failed", 1) and "tried again" in status[0][2]
@@ -183,13 +192,13 @@ def test_a_file_filling_a_gap_is_checked_against_the_md5_of_gdelts_master_list(l
         status = con.execute("SELECT status, message FROM watch_files WHERE url LIKE ?", [f"%{STAMPS[1]}%"]).fetchall()
     assert [name[:14] for name in reports[0].processed] == [STAMPS[2]]
     assert status[0][0] == "failed" and "does not match GDELT's list" in status[0][1]
-    assert any(path == "/gdeltv2/masterfilelist.txt" and ranged == f"bytes=-{1 << 20}"
-               for path, ranged in feed_server.requests)  # the end of the list only
+    assert any(
+        path == "/gdeltv2/masterfilelist.txt" and ranged == f"bytes=-{1 << 20}" for path, ranged in feed_server.requests
+    )  # the end of the list only
 
 
 @pytest.mark.shared_data
-def test_alerts_sent_just_before_a_kill_are_not_repeated_in_the_file_and_carry_one_key(
-        live, feed_server, exports) -> None:  # noqa: ANN001
+def test_alerts_sent_just_before_a_kill_are_not_repeated_in_the_file_and_carry_one_key(live, feed_server, exports) -> None:  # noqa: ANN001
     settings, _ = live
     keys: list[str] = []
 
@@ -219,33 +228,44 @@ def _watch_process(settings: Settings, db: Path) -> list[str]:
 
 
 def _watch_env(settings: Settings, tmp: Path) -> dict[str, str]:
-    return {**os.environ, "COLUMNS": "400", "FLASHPOINT_GDELT_BASE_URL": settings.gdelt_base_url,
-            "FLASHPOINT_DOWNLOAD_DIR": str(tmp / "downloads"), "FLASHPOINT_ALERTS_JSONL": str(tmp / "alerts.jsonl"),
-            "FLASHPOINT_REDLINES_FILE": str(settings.redlines_file), "FLASHPOINT_WATCH_INTERVAL_SECONDS": "0.01"}
+    return {
+        **os.environ,
+        "COLUMNS": "400",
+        "FLASHPOINT_GDELT_BASE_URL": settings.gdelt_base_url,
+        "FLASHPOINT_DOWNLOAD_DIR": str(tmp / "downloads"),
+        "FLASHPOINT_ALERTS_JSONL": str(tmp / "alerts.jsonl"),
+        "FLASHPOINT_REDLINES_FILE": str(settings.redlines_file),
+        "FLASHPOINT_WATCH_INTERVAL_SECONDS": "0.01",
+    }
 
 
 def _outcome(db: Path, jsonl: Path) -> tuple:
     with duckdb.connect(str(db), read_only=True) as con:
-        stored = con.execute("SELECT count(*), count(DISTINCT event_id), count(*) - count(cluster_id), "
-                             "(SELECT count(*) FROM alerts), (SELECT list(status) FROM watch_files) FROM events"
-                             ).fetchone()
+        stored = con.execute(
+            "SELECT count(*), count(DISTINCT event_id), count(*) - count(cluster_id), "
+            "(SELECT count(*) FROM alerts), (SELECT list(status) FROM watch_files) FROM events"
+        ).fetchone()
     lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
     return stored, sorted((a["alert_id"], a["level"]) for a in lines)
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("phase", ["ingesting ", "ingested ", "deduplication:"],
-                         ids=["before-commit", "after-commit", "after-deduplication"])
+@pytest.mark.parametrize(
+    "phase", ["ingesting ", "ingested ", "deduplication:"], ids=["before-commit", "after-commit", "after-deduplication"]
+)
 def test_a_watch_killed_at_any_phase_resumes_to_the_same_store_and_deliveries(
-        live, feed_server, exports, tmp_path: Path, phase: str) -> None:  # noqa: ANN001
+    live, feed_server, exports, tmp_path: Path, phase: str
+) -> None:  # noqa: ANN001
     settings, _ = live
     _publish(feed_server, exports, STAMPS[0])
     reference = tmp_path / "reference"
-    subprocess.run(_watch_process(settings, reference / "store.duckdb"), env=_watch_env(settings, reference),
-                   check=True, capture_output=True)
+    subprocess.run(
+        _watch_process(settings, reference / "store.duckdb"), env=_watch_env(settings, reference), check=True, capture_output=True
+    )
     killed = tmp_path / "killed"
     command, env = _watch_process(settings, killed / "store.duckdb"), _watch_env(settings, killed)
     kill_at(command, env, phase)
     subprocess.run(command, env=env, check=True, capture_output=True)  # restarted: one more cycle
-    assert _outcome(killed / "store.duckdb", killed / "alerts.jsonl") == \
-        _outcome(reference / "store.duckdb", reference / "alerts.jsonl")
+    assert _outcome(killed / "store.duckdb", killed / "alerts.jsonl") == _outcome(
+        reference / "store.duckdb", reference / "alerts.jsonl"
+    )

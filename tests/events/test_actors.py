@@ -20,9 +20,11 @@ def test_names_compare_without_accents_case_or_punctuation() -> None:
 def test_an_entry_gives_each_name_its_dated_codes(tmp_path: Path) -> None:
     # The real entry of Benjamin Netanyahu in Phoenix.Countries.actors.txt, shortened.
     path = tmp_path / "a.actors.txt"
-    path.write_text("BENJAMIN_NETANYAHU_  # CountryInfo.txt\n+BIBI_NETANYAHU_\n\t[ISRELI 670101-960618]\n"
-                    "\t[ISRGOV 960618-990706]\n\t[ISRGOV >090401]\n\t[ISRELI]\nUNITED_NATIONS_ [IGOUNO]\n",
-                    encoding="utf-8")
+    path.write_text(
+        "BENJAMIN_NETANYAHU_  # CountryInfo.txt\n+BIBI_NETANYAHU_\n\t[ISRELI 670101-960618]\n"
+        "\t[ISRGOV 960618-990706]\n\t[ISRGOV >090401]\n\t[ISRELI]\nUNITED_NATIONS_ [IGOUNO]\n",
+        encoding="utf-8",
+    )
     found = {(n.name, n.actor_type, n.start, n.end) for n in read_actor_dictionary(path)}
     assert ("BENJAMIN NETANYAHU", "GOV", "2009-04-01", None) in found
     assert ("BIBI NETANYAHU", "GOV", "1996-06-18", "1999-07-06") in found

@@ -16,8 +16,9 @@ def test_codebook_has_every_root_and_known_codes() -> None:
     assert codes["0871"].quad_class == 2
 
 
-@pytest.mark.parametrize(("root", "quad"), [("01", 1), ("05", 1), ("06", 2), ("08", 2), ("09", 3), ("13", 3),
-                                            ("14", 4), ("20", 4)])
+@pytest.mark.parametrize(
+    ("root", "quad"), [("01", 1), ("05", 1), ("06", 2), ("08", 2), ("09", 3), ("13", 3), ("14", 4), ("20", 4)]
+)
 def test_quad_class_by_root(root: str, quad: int) -> None:
     assert quad_class_of_root(root) == quad
 

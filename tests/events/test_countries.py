@@ -16,14 +16,18 @@ from flashpoint.events.countries import (
 )
 
 
-@pytest.mark.parametrize(("fips", "iso3"), [("GG", "GEO"), ("RS", "RUS"), ("UP", "UKR"), ("GM", "DEU"),
-                                            ("IS", "ISR"), ("WE", "PSE"), ("KV", "XKX"), ("PG", None)])
+@pytest.mark.parametrize(
+    ("fips", "iso3"),
+    [("GG", "GEO"), ("RS", "RUS"), ("UP", "UKR"), ("GM", "DEU"), ("IS", "ISR"), ("WE", "PSE"), ("KV", "XKX"), ("PG", None)],
+)
 def test_fips_to_iso3(fips: str, iso3: str | None) -> None:
     assert iso3_from_fips(fips) == iso3
 
 
-@pytest.mark.parametrize(("cameo", "iso3"), [("GEO", "GEO"), ("RUS", "RUS"), ("ZAR", "COD"), ("ROM", "ROU"),
-                                             ("EUR", None), ("WST", None), (None, None), ("", None)])
+@pytest.mark.parametrize(
+    ("cameo", "iso3"),
+    [("GEO", "GEO"), ("RUS", "RUS"), ("ZAR", "COD"), ("ROM", "ROU"), ("EUR", None), ("WST", None), (None, None), ("", None)],
+)
 def test_cameo_country_to_iso3(cameo: str | None, iso3: str | None) -> None:
     assert iso3_from_cameo(cameo) == iso3
 
@@ -35,8 +39,9 @@ def test_unknown_codes_raise_with_a_hint() -> None:
         iso3_from_fips("QQ")
 
 
-@pytest.mark.parametrize(("text", "iso3"), [("GEO", "GEO"), ("ge", "GEO"), ("Georgia", "GEO"), ("russia", "RUS"),
-                                            ("ukraine", "UKR")])
+@pytest.mark.parametrize(
+    ("text", "iso3"), [("GEO", "GEO"), ("ge", "GEO"), ("Georgia", "GEO"), ("russia", "RUS"), ("ukraine", "UKR")]
+)
 def test_resolve_country(text: str, iso3: str) -> None:
     assert resolve_country(text) == iso3
 

@@ -43,8 +43,9 @@ def test_targets_are_the_highest_weekly_stage_of_the_next_months(demo) -> None: 
         key = (r.pair, r.as_of.year * 12 + r.as_of.month - 1)  # a week counts in the month it ends in
         highest[key] = max(highest.get(key, 0), r.stage)
     known = panel[panel["stage2"].notna()]
-    expected = [max((highest.get((r.pair, m), 0) for m in range(r.month + 1, r.month + 4)), default=0) >= 2
-                for r in known.itertuples()]
+    expected = [
+        max((highest.get((r.pair, m), 0) for m in range(r.month + 1, r.month + 4)), default=0) >= 2 for r in known.itertuples()
+    ]
     assert known["stage2"].astype(bool).tolist() == expected
     assert sum(expected) > 5  # the demo has coercive weeks to forecast
     last = panel["month"].max()
@@ -65,14 +66,22 @@ def test_features_of_a_month_use_nothing_after_it(demo) -> None:  # noqa: ANN001
 
 def _planted(n_pairs: int = 60, months: int = 40, seed: int = 4) -> tuple[pd.DataFrame, PanelSpec]:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"pair": np.repeat([f"P{i:02d}" for i in range(n_pairs)], months),
-                          "month": np.tile(np.arange(months), n_pairs)})
+    frame = pd.DataFrame(
+        {"pair": np.repeat([f"P{i:02d}" for i in range(n_pairs)], months), "month": np.tile(np.arange(months), n_pairs)}
+    )
     frame["signal"] = rng.normal(size=len(frame))
     frame["noise"] = rng.normal(size=len(frame))
     frame["now"] = (rng.random(len(frame)) < 0.1).astype(int)
     frame["y"] = (rng.random(len(frame)) < 1 / (1 + np.exp(-(-2.5 + 2.0 * frame["signal"])))).astype(float)
-    spec = PanelSpec(unit="test", keys=("pair",), time="month", features={"signal": "", "noise": ""},
-                     targets={"y": "planted"}, state="now", horizon=1)
+    spec = PanelSpec(
+        unit="test",
+        keys=("pair",),
+        time="month",
+        features={"signal": "", "noise": ""},
+        targets={"y": "planted"},
+        state="now",
+        horizon=1,
+    )
     return frame, spec
 
 
@@ -98,7 +107,7 @@ def test_a_forecast_needs_a_known_pair_and_both_outcomes() -> None:
     empty = forecast_pair(panel.assign(y=0.0), spec=spec, target="y", unit={"pair": "P00"})
     assert empty.probability is None and empty.interval is None and empty.note.startswith("too few cases (n = 0 ")
     rare = panel.assign(y=0.0)
-    rare.loc[rare.index[:MIN_POSITIVES - 1], "y"] = 1.0
+    rare.loc[rare.index[: MIN_POSITIVES - 1], "y"] = 1.0
     told = forecast_pair(rare, spec=spec, target="y", unit={"pair": "P00"})
     assert told.probability is None and f"n = {told.train_positives} positive" in told.note
     assert forecast_pair(panel, spec=spec, target="y", unit={"pair": "P00"}).probability is not None
@@ -122,21 +131,55 @@ def test_forecast_command_on_the_demo_store(demo_db: Path) -> None:
     runner = CliRunner()
     few = runner.invoke(app, ["--db", str(demo_db), "forecast", "--dyad", "GEO-RUS"], env={"COLUMNS": "200"})
     assert few.exit_code == 0 and "too few cases (n = 0 positive of " in few.output and "%" not in few.output
-    result = runner.invoke(app, ["--db", str(demo_db), "forecast", "--dyad", "GEO-RUS", "--target", "stage2",
-                                 "--format", "json"], env=LOWERED)
+    result = runner.invoke(
+        app, ["--db", str(demo_db), "forecast", "--dyad", "GEO-RUS", "--target", "stage2", "--format", "json"], env=LOWERED
+    )
     assert result.exit_code == 0, result.output
     got = json.loads(result.output)
     assert got["unit"] == {"pair": "GEO-RUS"} and got["as_of"] == "2013-05" and got["horizon"] == 3
     assert got["interval"][0] <= got["probability"] <= got["interval"][1]
     assert set(got["baselines"]) == {"conflictology", "persistence"} and got["train_positives"] > 0
-    table = runner.invoke(app, ["--db", str(demo_db), "forecast", "--dyad", "georgia-russia", "--target", "stage2",
-                                "--horizon", "6m", "--as-of", "2012-10"], env={"COLUMNS": "200", **LOWERED})
+    table = runner.invoke(
+        app,
+        [
+            "--db",
+            str(demo_db),
+            "forecast",
+            "--dyad",
+            "georgia-russia",
+            "--target",
+            "stage2",
+            "--horizon",
+            "6m",
+            "--as-of",
+            "2012-10",
+        ],
+        env={"COLUMNS": "200", **LOWERED},
+    )
     assert table.exit_code == 0, table.output
     assert "as of 2012-10" in table.output and "next 6 months" in table.output and "baselines:" in table.output
     chart = demo_db.parent / "backtest.svg"
-    backtest_run = runner.invoke(app, ["--db", str(demo_db), "backtest", "--panel", "dyad-month", "--target", "stage2",
-                                       "--test-start", "2012-07", "--step", "3", "--models", "logit",
-                                       "--plot", str(chart)], env={"COLUMNS": "200", **LOWERED})
+    backtest_run = runner.invoke(
+        app,
+        [
+            "--db",
+            str(demo_db),
+            "backtest",
+            "--panel",
+            "dyad-month",
+            "--target",
+            "stage2",
+            "--test-start",
+            "2012-07",
+            "--step",
+            "3",
+            "--models",
+            "logit",
+            "--plot",
+            str(chart),
+        ],
+        env={"COLUMNS": "200", **LOWERED},
+    )
     assert backtest_run.exit_code == 0, backtest_run.output
     svg = chart.read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "Reliability" in svg and "conflictology" in svg
@@ -182,6 +225,7 @@ def test_a_months_structure_is_the_latest_year_before_its_own(demo, shared_data:
     result = forecast_pair(panel, spec=event_panel_spec(3, structural=True), target="stage2", unit={"pair": "GEO-RUS"})
     assert result.train_rows > 0 and 0 <= result.probability <= 1
     runner = CliRunner()
-    text = runner.invoke(app, ["--db", str(settings.db), "respond", "--dyad", "GEO-RUS", "--data-dir", str(shared_data),
-                               "--format", "markdown"])
+    text = runner.invoke(
+        app, ["--db", str(settings.db), "respond", "--dyad", "GEO-RUS", "--data-dir", str(shared_data), "--format", "markdown"]
+    )
     assert text.exit_code == 0 and "Structure (2013, COW/ATOP; context, not ranked on): contiguous" in text.output

@@ -100,8 +100,22 @@ def test_the_fatalities_backtest_command_draws_its_scores(shared_data: Path, tmp
     from flashpoint.cli import app
 
     chart = tmp_path / "crps.svg"
-    result = CliRunner().invoke(app, ["backtest", "--panel", "country-month", "--test-start", "2022-01", "--data-dir",
-                                      str(shared_data), "--plot", str(chart), "--format", "json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            "--panel",
+            "country-month",
+            "--test-start",
+            "2022-01",
+            "--data-dir",
+            str(shared_data),
+            "--plot",
+            str(chart),
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert {r["model"] for r in json.loads(result.output)["scores"]} == {"hurdle", "zero", "conflictology"}
     svg = chart.read_text(encoding="utf-8")

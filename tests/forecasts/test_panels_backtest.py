@@ -25,8 +25,9 @@ def panel(shared_data: Path) -> pd.DataFrame:
 def test_targets_and_features_match_the_raw_tables(panel: pd.DataFrame, shared_data: Path) -> None:
     with open(shared_data / "peacesciencer" / "gml_mid_ddydisps.csv", encoding="utf-8") as fh:
         raw = [r for r in csv.DictReader(fh) if float(r["ccode1"]) < float(r["ccode2"])]
-    onsets = {(int(float(r["ccode1"])), int(float(r["ccode2"])), int(float(r["year"])))
-              for r in raw if float(r["gmlmidonset"]) == 1}
+    onsets = {
+        (int(float(r["ccode1"])), int(float(r["ccode2"])), int(float(r["year"]))) for r in raw if float(r["gmlmidonset"]) == 1
+    }
     rows = panel[(panel.year >= 1950) & (panel.year < 2000)]
     expected = {(a, b, y - 1) for a, b, y in onsets if 1951 <= y <= 2000}
     got = set(map(tuple, rows.loc[rows.onset == 1, ["ccode1", "ccode2", "year"]].to_numpy().tolist()))

@@ -34,9 +34,26 @@ from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
 
 #: Pairs of states no shipped onset list names.
-PAIRS = [("ARG", "BRA"), ("AUT", "DEU"), ("BEL", "NLD"), ("CHL", "PER"), ("CZE", "SVK"), ("DNK", "SWE"),
-         ("ESP", "PRT"), ("EST", "LVA"), ("FIN", "NOR"), ("HUN", "ROU"), ("ISL", "IRL"), ("LTU", "LVA"),
-         ("MEX", "GTM"), ("NZL", "AUS"), ("PRY", "URY"), ("SEN", "GMB"), ("BOL", "PER"), ("CAN", "DNK")]
+PAIRS = [
+    ("ARG", "BRA"),
+    ("AUT", "DEU"),
+    ("BEL", "NLD"),
+    ("CHL", "PER"),
+    ("CZE", "SVK"),
+    ("DNK", "SWE"),
+    ("ESP", "PRT"),
+    ("EST", "LVA"),
+    ("FIN", "NOR"),
+    ("HUN", "ROU"),
+    ("ISL", "IRL"),
+    ("LTU", "LVA"),
+    ("MEX", "GTM"),
+    ("NZL", "AUS"),
+    ("PRY", "URY"),
+    ("SEN", "GMB"),
+    ("BOL", "PER"),
+    ("CAN", "DNK"),
+]
 
 
 def _planted(tmp_path: Path, *, seed: int = 3) -> tuple[Path, Path, pd.DataFrame]:
@@ -54,8 +71,13 @@ def _planted(tmp_path: Path, *, seed: int = 3) -> tuple[Path, Path, pd.DataFrame
         rows.append(pd.DataFrame({"date": days.date, "iso3_a": a, "iso3_b": b, "edge_weight": values}))
     series, dated = tmp_path / "series.csv", tmp_path / "onsets.csv"
     pd.concat(rows).to_csv(series, index=False)
-    pd.DataFrame({"iso3_a": [p[0] for p in onsets["pair"]], "iso3_b": [p[1] for p in onsets["pair"]],
-                  "onset_date": onsets["onset_date"].dt.date}).to_csv(dated, index=False)
+    pd.DataFrame(
+        {
+            "iso3_a": [p[0] for p in onsets["pair"]],
+            "iso3_b": [p[1] for p in onsets["pair"]],
+            "onset_date": onsets["onset_date"].dt.date,
+        }
+    ).to_csv(dated, index=False)
     return series, dated, onsets
 
 
@@ -67,16 +89,20 @@ def test_the_model_recovers_a_planted_lead(tmp_path: Path, settings: Settings) -
         spec = WarningSpec.from_settings(settings, basis="series:edge_weight")
         known = training_onsets((dated,))
         run = warning_probabilities(warning_frame(con, settings, spec, known), spec, known)
-    scored = run.probabilities.merge(warning_frame(duckdb.connect(str(settings.db), read_only=True), settings, spec,
-                                                   known)[["pair", "period", "target"]], on=["pair", "period"])
+    scored = run.probabilities.merge(
+        warning_frame(duckdb.connect(str(settings.db), read_only=True), settings, spec, known)[["pair", "period", "target"]],
+        on=["pair", "period"],
+    )
     scored = scored.dropna(subset=["target"])
     assert roc_auc_score(scored["target"], scored["probability"]) > 0.9
     # The warnings it raises come 7-30 days before most onsets.
     flagged = scored[scored["probability"] >= scored["threshold"]]
     onsets = read_onsets(dated)
     onsets = onsets[pd.to_datetime(onsets["onset_date"]) > pd.to_datetime(scored["as_of"]).min() + pd.Timedelta(days=30)]
-    lead = {o.Index: (pd.Timestamp(o.onset_date) - pd.to_datetime(flagged.loc[flagged["pair"] == o.pair, "as_of"])).dt.days
-            for o in onsets.itertuples()}
+    lead = {
+        o.Index: (pd.Timestamp(o.onset_date) - pd.to_datetime(flagged.loc[flagged["pair"] == o.pair, "as_of"])).dt.days
+        for o in onsets.itertuples()
+    }
     early = sum(bool(((days >= 7) & (days <= 30)).any()) for days in lead.values())
     assert early >= 0.6 * len(onsets), (early, len(onsets))
 
@@ -111,8 +137,7 @@ def test_probabilities_are_calibrated_on_generated_data() -> None:
         assert (table["p"] - table["y"]).abs().max() < 0.03, (name, table)
 
 
-@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=200), st.floats(0, 5),
-       st.floats(0.1, 50))
+@given(st.lists(st.tuples(st.floats(0, 1), st.booleans()), min_size=1, max_size=200), st.floats(0, 5), st.floats(0.1, 50))
 @hypothesis_settings(max_examples=200, deadline=None)
 def test_the_threshold_keeps_false_alarms_within_the_budget(rows, budget: float, years: float) -> None:
     p = np.array([r[0] for r in rows])
@@ -123,6 +148,7 @@ def test_the_threshold_keeps_false_alarms_within_the_budget(rows, budget: float,
 
 def test_an_unknown_model_or_frequency_is_refused(settings: Settings) -> None:
     from flashpoint.errors import InvalidInput
+
     with pytest.raises(InvalidInput, match="warning model 'forest'"):
         dataclasses.replace(WarningSpec.from_settings(settings), model="forest").check()
     with pytest.raises(InvalidInput, match="not by year"):
@@ -142,12 +168,27 @@ def test_alerts_raise_gives_probability_warnings_and_evaluate_scores_them(tmp_pa
     shown = run(app, ["--db", str(db), "alerts", "--level", "warning", "--limit", "3"], env=env)
     assert "probability" in shown.output and "base rate" in shown.output, shown.output
     assert shown.output.count("series:edge_weight") == 3  # each alert says it comes from the series, not events
-    scored = run(app, ["--db", str(db), "evaluate", "alerts", "--onsets", str(dated), "--basis", "series:edge_weight",
-                       "--plot", str(tmp_path / "curve.svg")], env=env)
+    scored = run(
+        app,
+        [
+            "--db",
+            str(db),
+            "evaluate",
+            "alerts",
+            "--onsets",
+            str(dated),
+            "--basis",
+            "series:edge_weight",
+            "--plot",
+            str(tmp_path / "curve.svg"),
+        ],
+        env=env,
+    )
     assert scored.exit_code == 0, scored.output
     assert "Brier skill vs persistence" in scored.output and "warned 7–30 d" in scored.output
     assert (tmp_path / "curve.svg").read_text().startswith("<svg") and "false alarms per pair-year" in (
-        tmp_path / "curve.svg").read_text()
+        tmp_path / "curve.svg"
+    ).read_text()
 
 
 def _warning_section(settings: Settings, onsets: Path, basis: str) -> str:
@@ -165,6 +206,7 @@ def _warning_section(settings: Settings, onsets: Path, basis: str) -> str:
 
 def _published(basis: str) -> str:
     import re
+
     text = (Path(__file__).resolve().parents[2] / "docs" / "evaluation.md").read_text(encoding="utf-8")
     found = re.search(rf"<!-- warning:{basis} -->\n(.*?)<!-- /warning:{basis} -->", text, re.S)
     assert found, f"docs/evaluation.md has no section 'warning:{basis}'"
@@ -208,11 +250,15 @@ def test_the_live_watch_applies_the_stored_fit_as_the_batch_did(demo_db: Path, t
         _, run = raise_warnings(con, settings)
         fit, _ = stored_fit(con, "events", "week")
         since = fit.origin
-        batch = con.execute("SELECT pair, period, probability FROM pair_warnings WHERE pair IN (SELECT unnest(?)) "
-                            "AND period >= ? ORDER BY ALL", [list(pairs), since]).df()
+        batch = con.execute(
+            "SELECT pair, period, probability FROM pair_warnings WHERE pair IN (SELECT unnest(?)) AND period >= ? ORDER BY ALL",
+            [list(pairs), since],
+        ).df()
         flagged = live_warnings(con, settings, pairs, since)
-        live = con.execute("SELECT pair, period, probability FROM pair_warnings WHERE pair IN (SELECT unnest(?)) "
-                           "AND period >= ? ORDER BY ALL", [list(pairs), since]).df()
+        live = con.execute(
+            "SELECT pair, period, probability FROM pair_warnings WHERE pair IN (SELECT unnest(?)) AND period >= ? ORDER BY ALL",
+            [list(pairs), since],
+        ).df()
     assert len(batch) >= 8
     pd.testing.assert_frame_equal(batch, live, rtol=1e-9)
     assert set(flagged["pair"]) <= set(pairs) and {"reason", "probability", "base_rate"} <= set(flagged.columns)

@@ -39,7 +39,7 @@ def georgia(shared_data: Path, tmp_path_factory) -> tuple[Settings, list[dict[st
             reader = csv.reader(fh)
             header = next(reader)
             for raw in reader:
-                row = dict(zip(header, raw[len(raw) - len(header):]))
+                row = dict(zip(header, raw[len(raw) - len(header) :]))
                 seen.setdefault(row["GLOBALEVENTID"], row)
     return settings, list(seen.values())
 
@@ -58,8 +58,12 @@ def _weight(ind, row: dict[str, str]) -> float | None:  # noqa: ANN001
 
 def _confidence(row: dict[str, str]) -> float:
     """The row's event confidence (docs/events.md), computed here from the raw fields."""
-    quad = {**dict.fromkeys(range(1, 6), 1), **dict.fromkeys(range(6, 9), 2), **dict.fromkeys(range(9, 14), 3),
-            **dict.fromkeys(range(14, 21), 4)}[int(row["EventCode"][:2])]
+    quad = {
+        **dict.fromkeys(range(1, 6), 1),
+        **dict.fromkeys(range(6, 9), 2),
+        **dict.fromkeys(range(9, 14), 3),
+        **dict.fromkeys(range(14, 21), 4),
+    }[int(row["EventCode"][:2])]
     factor = 0.8 if row["IsRootEvent"] == "0" else 1.0
     articles, sources = int(row["NumArticles"]), int(row["NumSources"])
     factor *= 0.6 if articles == 1 else 0.8 if sources == 1 else 1.0
@@ -83,8 +87,11 @@ def test_months_match_a_hand_count(georgia, name: str) -> None:  # noqa: ANN001
     ind, pair = indicator(name), HAND_COUNTED[name]
     expected: dict[dt.date, list[float]] = {}
     for row in rows:
-        if ({row["Actor1CountryCode"], row["Actor2CountryCode"]} == set(pair)
-                and row["Actor1Type1Code"] not in NON_STATE and (weight := _weight(ind, row)) is not None):
+        if (
+            {row["Actor1CountryCode"], row["Actor2CountryCode"]} == set(pair)
+            and row["Actor1Type1Code"] not in NON_STATE
+            and (weight := _weight(ind, row)) is not None
+        ):
             month = expected.setdefault(dt.date(int(row["SQLDATE"][:4]), int(row["SQLDATE"][4:6]), 1), [0.0, 0])
             month[0] += weight * _confidence(row)
             month[1] += _confidence(row) >= 0.5
@@ -92,8 +99,9 @@ def test_months_match_a_hand_count(georgia, name: str) -> None:  # noqa: ANN001
         frame = compute_indicators(con, IndicatorQuery(freq="month", dyad=pair))
     got = frame[frame.indicator == name].set_index("period")
     assert sum(value for value, _ in expected.values()) > 0
-    assert {period: count for period, (_, count) in expected.items() if count} == \
-        {period: count for period, count in got.incidents.items() if count}
+    assert {period: count for period, (_, count) in expected.items() if count} == {
+        period: count for period, count in got.incidents.items() if count
+    }
     for period, (value, _) in expected.items():
         assert got.value[period] == pytest.approx(value), period
 
@@ -151,8 +159,7 @@ def test_months_add_up_to_years_and_later_events_change_nothing_before(georgia) 
     assert (joined.incidents == joined.incidents_year).all()
     assert joined.value.round(9).equals(joined.value_year.round(9))
     # Values and z-scores of a period use nothing dated after it.
-    before = monthly[monthly.period <= dt.date(2012, 6, 1)].drop(columns="year").set_index(
-        ["pair", "period", "indicator"])
+    before = monthly[monthly.period <= dt.date(2012, 6, 1)].drop(columns="year").set_index(["pair", "period", "indicator"])
     cut = cut.set_index(["pair", "period", "indicator"]).loc[before.index]
     assert cut.value.round(9).equals(before.value.round(9)) and (cut.incidents == before.incidents).all()
     assert cut.z.fillna(-999).round(9).equals(before.z.fillna(-999).round(9))
@@ -193,8 +200,7 @@ def test_adding_an_event_never_lowers_a_count(settings: Settings, tmp_path: Path
     tone = float(threat[34])
     confidence = (0.6 if threat[33] == "1" else 0.8 if threat[32] == "1" else 1.0) * (0.8 if threat[25] == "0" else 1.0)
     assert confidence < 1  # the row exercises the weighing
-    assert rhetoric.loc[("EGY-SAU", dt.date(2016, 7, 1))].value == pytest.approx(
-        4.5 * (1 + 0.05 * max(-tone, 0)) * confidence)
+    assert rhetoric.loc[("EGY-SAU", dt.date(2016, 7, 1))].value == pytest.approx(4.5 * (1 + 0.05 * max(-tone, 0)) * confidence)
 
 
 def test_periods_and_bad_input() -> None:

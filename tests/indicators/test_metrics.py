@@ -26,7 +26,8 @@ def test_measures_and_spending_enter_the_metrics(shared_data: Path, settings: Se
         "date,actor,target,measure,source\n"
         "2008-08-12,France,GEO-RUS,ceasefire,Six-point ceasefire agreement (12 Aug 2008)\n"
         "2008-10-01,EU,RUS-GEO,cbm,EU Monitoring Mission in Georgia (Council Joint Action 2008/736/CFSP)\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     with open_store(settings) as con:
         ingest_paths(con, [str(tmp_path / "measures.csv")], reader=measures)
         ingest_paths(con, [str(shared_data / "sipri_milex" / "milex_Constant_2021_US.csv")], reader=milex)
@@ -51,8 +52,7 @@ def test_buildup_reports_the_spending_growth_known_in_its_period(demo_db: Path, 
     monthly = IndicatorQuery(freq="month", dyad=("GEO", "RUS"))
     with open_store(Settings(db=tmp_path / "demo.duckdb", memory_limit="2GB", threads=2)) as con:
         found = compute_indicators(con, monthly)
-        metrics = {y: yearly_metrics(con, ("GEO", "RUS"), year=y).set_index("metric")["value"]
-                   for y in (2009, 2010, 2011, 2012)}
+        metrics = {y: yearly_metrics(con, ("GEO", "RUS"), year=y).set_index("metric")["value"] for y in (2009, 2010, 2011, 2012)}
         con.execute("DELETE FROM milex")
         without = compute_indicators(con, monthly)
     buildup = found[found.indicator == "buildup"].set_index("period")["spending_growth"]
@@ -62,8 +62,7 @@ def test_buildup_reports_the_spending_growth_known_in_its_period(demo_db: Path, 
         end = (pd.Timestamp(period) + pd.offsets.MonthEnd(0)).date()
         year = period.year - 1 if dt.date(period.year - 1, 12, 31) + lag <= end else period.year - 2
         known = metrics[year]
-        assert 100 * growth == pytest.approx(max(known["military_spending_growth_GEO"],
-                                                 known["military_spending_growth_RUS"]))
+        assert 100 * growth == pytest.approx(max(known["military_spending_growth_GEO"], known["military_spending_growth_RUS"]))
     assert buildup[dt.date(2012, 3, 1)] != buildup[dt.date(2012, 4, 1)]  # 2011's figure, published in April 2012
     assert without["spending_growth"].isna().all()
     pd.testing.assert_frame_equal(found.drop(columns="spending_growth"), without.drop(columns="spending_growth"))

@@ -31,7 +31,8 @@ def _store(settings: Settings) -> None:
                 "? AS actor1_iso3, ? AS actor1_type, ? AS actor2_iso3, ? AS actor2_type, "
                 "CASE WHEN ? <> ? THEN least(?, ?) || '-' || greatest(?, ?) END AS pair, c.cameo_code, c.cameo_root, "
                 "c.quad_class, c.goldstein, 'machine' AS coding, 0 AS ingest_id FROM cameo_codes c WHERE c.cameo_code = ?",
-                [f"test:{i}", day, c1, t1, c2, t2, c1, c2, c1, c2, c1, c2, code])
+                [f"test:{i}", day, c1, t1, c2, t2, c1, c2, c1, c2, c1, c2, code],
+            )
 
 
 def _backed(frame: pd.DataFrame) -> dict[str, float]:

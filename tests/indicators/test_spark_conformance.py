@@ -19,9 +19,11 @@ from flashpoint.indicators.redlines import _crossings, load_rules
 
 # PySpark 4.0's conversion to pandas uses options and keywords that pandas 3 deprecates for
 # pandas 4, and Py4J leaves its sockets to the collector; nothing of the project's is concerned.
-pytestmark = [pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
-              pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
-              pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning"),
+    pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+]
 
 QUERIES = {
     "every pair, weekly": IndicatorQuery(freq="week"),
@@ -47,9 +49,14 @@ def spark():  # noqa: ANN201 - a SparkSession
         if os.environ.get("CI") == "true":
             pytest.fail("Spark needs Java 17 (java on the PATH)")
         pytest.skip("Spark needs Java 17 (java on the PATH)")
-    session = (SparkSession.builder.master("local[2]").appName("flashpoint-conformance")
-               .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("flashpoint-conformance")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 
@@ -65,8 +72,9 @@ def engines(spark, demo_db: Path, tmp_path_factory) -> dict[str, ibis.Table]:  #
     backends = {"duckdb": ibis.duckdb.connect(), "spark": ibis.pyspark.connect(spark)}
     for backend in backends.values():
         backend.read_parquet(str(folder / "cameo_codes.parquet"), table_name="cameo_codes")
-    return {engine: backend.read_parquet(str(folder / "events.parquet"), table_name="events")
-            for engine, backend in backends.items()}
+    return {
+        engine: backend.read_parquet(str(folder / "events.parquet"), table_name="events") for engine, backend in backends.items()
+    }
 
 
 def _ordered(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -76,8 +84,7 @@ def _ordered(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 @pytest.mark.parametrize("name", list(QUERIES))
 def test_the_indicator_counts_are_identical_on_spark_and_duckdb(engines: dict[str, ibis.Table], name: str) -> None:
     query = QUERIES[name]
-    found = {engine: _ordered(pair_periods(events, query).to_pandas(), ["pair", "period"])
-             for engine, events in engines.items()}
+    found = {engine: _ordered(pair_periods(events, query).to_pandas(), ["pair", "period"]) for engine, events in engines.items()}
     assert len(found["duckdb"]) > 0 and found["duckdb"]["total"].sum() > 0
     pd.testing.assert_frame_equal(found["spark"], found["duckdb"], check_dtype=False)
 

@@ -68,9 +68,11 @@ def test_a_pairs_weeks_are_read_from_the_store_and_match_the_events(demo_copy: S
         assert _stored_in_order(con) and _sorted_by_pair_and_period(con)
         pd.testing.assert_frame_equal(compute_indicators(con, EVERY_PAIR), _counted_from_events(con, EVERY_PAIR))
         # A month, an end date or a directed pair is counted from the events.
-        for other in (IndicatorQuery(freq="month", dyad=("GEO", "RUS")),
-                      IndicatorQuery(freq="week", dyad=("GEO", "RUS"), until=pd.Timestamp("2012-06-30").date()),
-                      IndicatorQuery(freq="week", dyad=("GEO", "RUS"), directed=True)):
+        for other in (
+            IndicatorQuery(freq="month", dyad=("GEO", "RUS")),
+            IndicatorQuery(freq="week", dyad=("GEO", "RUS"), until=pd.Timestamp("2012-06-30").date()),
+            IndicatorQuery(freq="week", dyad=("GEO", "RUS"), directed=True),
+        ):
             assert _stored_weeks_sql(con, other, "events") is None
 
 
@@ -81,8 +83,12 @@ def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(d
         assert _stored_weeks_sql(con, every_pair, "events") is None  # stored, not settled yet
         settle(con, demo_copy, ingest_ids=[result.ingest_id])
         assert _stored_weeks_sql(con, every_pair, "events") is not None
-        new_pairs = [r[0] for r in con.execute("SELECT DISTINCT pair FROM events WHERE ingest_id = ? "
-                                               "AND pair IS NOT NULL", [result.ingest_id]).fetchall()]
+        new_pairs = [
+            r[0]
+            for r in con.execute(
+                "SELECT DISTINCT pair FROM events WHERE ingest_id = ? AND pair IS NOT NULL", [result.ingest_id]
+            ).fetchall()
+        ]
         assert new_pairs
         assert not _stored_in_order(con)  # the new pairs' weeks were appended: sorted when read
         assert _sorted_by_pair_and_period(con)

@@ -36,8 +36,11 @@ def test_a_brief_says_what_changed_and_prints_on_one_page(demo_db: Path) -> None
     html, _ = render_brief(brief, "html")
     assert len(HTML(string=html.decode()).render().pages) == 1  # the PDF is this HTML, printed
     # The year to 2012-11-30 holds one gap in the data (no GDELT event on 25 August 2012); none after it.
-    assert brief.data_gaps == ["2012-08-25"] and "left out of the indicators and their baselines: 2012-08-25." \
-        in text.decode() and "2012-08-25." in html.decode()
+    assert (
+        brief.data_gaps == ["2012-08-25"]
+        and "left out of the indicators and their baselines: 2012-08-25." in text.decode()
+        and "2012-08-25." in html.decode()
+    )
 
 
 def test_a_brief_as_of_a_day_reads_nothing_after_it(demo_db: Path, tmp_path: Path) -> None:
@@ -54,8 +57,7 @@ def test_a_brief_as_of_a_day_reads_nothing_after_it(demo_db: Path, tmp_path: Pat
 
 
 def test_a_pdf_brief_goes_to_a_file_or_a_redirect_not_to_a_terminal(demo_db: Path) -> None:
-    command = [sys.executable, "-m", "flashpoint", "--db", str(demo_db), "brief", "--dyad", "GEO-RUS",
-               "--format", "pdf"]
+    command = [sys.executable, "-m", "flashpoint", "--db", str(demo_db), "brief", "--dyad", "GEO-RUS", "--format", "pdf"]
     main, terminal = pty.openpty()
     with subprocess.Popen(command, stdout=terminal, stderr=subprocess.PIPE, text=True) as proc:
         os.close(terminal)
@@ -73,8 +75,7 @@ def test_a_briefs_format_follows_the_file_name_unless_told(demo_db: Path, tmp_pa
     from flashpoint.cli import app
 
     def brief(*options: str):  # noqa: ANN202 - a CliRunner result
-        return CliRunner().invoke(app, ["--db", str(demo_db), "brief", "--dyad", "GEO-RUS", *options],
-                                  env={"COLUMNS": "200"})
+        return CliRunner().invoke(app, ["--db", str(demo_db), "brief", "--dyad", "GEO-RUS", *options], env={"COLUMNS": "200"})
 
     assert "pdf brief written" in brief("--out", str(tmp_path / "b.pdf")).output
     assert (tmp_path / "b.pdf").read_bytes().startswith(b"%PDF")  # not Markdown in a file named .pdf

@@ -21,8 +21,7 @@ def _situations(n: int = 3000, effect: float = -0.15, seed: int = 5) -> pd.DataF
 
 def test_a_planted_effect_is_recovered_within_its_interval() -> None:
     frame = _situations()
-    [effect] = weighted_effects(frame, treated="treated", outcomes=["escalated"], covariates=["severity"],
-                                n_boot=200).values()
+    [effect] = weighted_effects(frame, treated="treated", outcomes=["escalated"], covariates=["severity"], n_boot=200).values()
     assert effect.low < -0.15 < effect.high and effect.high < 0
     assert abs(effect.effect + 0.15) < 0.04
     assert effect.raw_difference > effect.effect + 0.05  # confounding hides part of the effect in the raw gap
@@ -30,16 +29,16 @@ def test_a_planted_effect_is_recovered_within_its_interval() -> None:
 
 
 def test_no_effect_gives_an_interval_around_zero() -> None:
-    [effect] = weighted_effects(_situations(effect=0.0), treated="treated", outcomes=["escalated"],
-                                covariates=["severity"], n_boot=200).values()
+    [effect] = weighted_effects(
+        _situations(effect=0.0), treated="treated", outcomes=["escalated"], covariates=["severity"], n_boot=200
+    ).values()
     assert effect.low < 0 < effect.high
 
 
 def test_missing_outcomes_are_left_out_and_small_groups_get_no_estimate() -> None:
     frame = _situations(n=400)
     frame.loc[::4, "escalated"] = np.nan
-    [effect] = weighted_effects(frame, treated="treated", outcomes=["escalated"], covariates=["severity"],
-                                n_boot=50).values()
+    [effect] = weighted_effects(frame, treated="treated", outcomes=["escalated"], covariates=["severity"], n_boot=50).values()
     assert effect.n_treated + effect.n_control == 300
     few = frame.assign(treated=0)
     few.loc[: MIN_GROUP - 2, "treated"] = 1

@@ -29,8 +29,7 @@ def estimates(shared_data: Path, tmp_path_factory) -> pd.DataFrame:  # noqa: ANN
     settings = Settings(db=tmp_path_factory.mktemp("evidence") / "store.duckdb", threads=2)
     with open_store(settings) as con:
         ingest_paths(con, [str(shared_data / "icb_v14" / "icb1v14_system_level.csv")], reader=crises)
-        ingest_paths(con, [str(shared_data / "ucdp_misc" / "ucdp_conflict_termination_v3_2021.csv")],
-                     reader=terminations)
+        ingest_paths(con, [str(shared_data / "ucdp_misc" / "ucdp_conflict_termination_v3_2021.csv")], reader=terminations)
         found = [e for lv in levers() for e in lever_evidence(con, settings, lv, bases=("icb", "ucdp"))]
     return estimates_frame(found)
 
@@ -69,8 +68,9 @@ def test_respond_on_the_demo_store(demo_db: Path) -> None:
     assert points == sorted(points, reverse=True)
     mediation = next(r for r in got["levers"] if r["lever"] == "mediation")
     assert any(line.startswith("icb: formal_agreement +32.0 points (+21.5 to +41.2") for line in mediation["evidence"])
-    text = runner.invoke(app, ["--db", str(demo_db), "respond", "--dyad", "georgia-russia", "--date", "2012-08-31",
-                               "--format", "markdown"])
+    text = runner.invoke(
+        app, ["--db", str(demo_db), "respond", "--dyad", "georgia-russia", "--date", "2012-08-31", "--format", "markdown"]
+    )
     assert text.exit_code == 0 and text.output.startswith("# Levers for GEO-RUS as of 2012-08-31")
     assert "flashpoint cite icb" in text.output
     cite = runner.invoke(app, ["cite", "icb"])
@@ -83,10 +83,8 @@ def test_the_stores_evidence_as_of_a_day_reads_nothing_after_it(demo_db: Path, t
     # The demo's confident incidents reach stage 2 only with one incident a week (docs/evaluation.md).
     settings, cut_settings = (Settings(db=db, ladder_min_incidents=1.0) for db in (demo_db, tmp_path / "cut.duckdb"))
     with open_store(settings) as con:
-        as_of_day = estimates_frame(levers_evidence(con, settings, chosen, bases=("events",), n_boot=20,
-                                                    until=day))
-        everything = estimates_frame(levers_evidence(con, settings, chosen, bases=("events",),
-                                                     n_boot=20))
+        as_of_day = estimates_frame(levers_evidence(con, settings, chosen, bases=("events",), n_boot=20, until=day))
+        everything = estimates_frame(levers_evidence(con, settings, chosen, bases=("events",), n_boot=20))
     shutil.copy(demo_db, cut_settings.db)
     with open_store(cut_settings) as con:
         con.execute("DELETE FROM events WHERE event_date > ?", [day])

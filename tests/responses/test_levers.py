@@ -32,24 +32,42 @@ def test_a_catalogue_entry_with_a_bad_field_is_named() -> None:
 
 
 def test_an_active_communication_breakdown_ranks_communication_levers_first() -> None:
-    state = PairState(pair="GEO-RUS", as_of=dt.date(2013, 5, 31), stage=2, stage_name="coercive signalling",
-                      patterns={"breakdown": "breakdown 3.4 SD above the pair's baseline (week of 2013-05-20)"})
+    state = PairState(
+        pair="GEO-RUS",
+        as_of=dt.date(2013, 5, 31),
+        stage=2,
+        stage_name="coercive signalling",
+        patterns={"breakdown": "breakdown 3.4 SD above the pair's baseline (week of 2013-05-20)"},
+    )
     ranked = rank_levers(state, published_evidence())
     top = [r.lever for r in ranked[:3]]
     assert set(top) == COMMUNICATION, [(r.lever, r.points) for r in ranked]
     talks = next(r for r in ranked if r.lever == "talks")
     assert talks.reasons[0] == "answers breakdown: breakdown 3.4 SD above the pair's baseline (week of 2013-05-20) (+2)"
     assert "stage 2 (coercive signalling) is one it fits (+1)" in talks.reasons
-    quiet = rank_levers(PairState(pair="GEO-RUS", as_of=dt.date(2013, 5, 31), stage=2,
-                                  stage_name="coercive signalling", patterns={}), published_evidence())
+    quiet = rank_levers(
+        PairState(pair="GEO-RUS", as_of=dt.date(2013, 5, 31), stage=2, stage_name="coercive signalling", patterns={}),
+        published_evidence(),
+    )
     assert {r.lever for r in quiet[:3]} != COMMUNICATION  # the pattern, not the catalogue order, put them first
 
 
 def test_evidence_moves_a_lever_by_its_declared_points() -> None:
     state = PairState(pair="A-B", as_of=dt.date(2020, 1, 1), stage=3, stage_name="limited use of force", patterns={})
-    evidence = pd.DataFrame({"lever": ["humanitarian"], "base": ["icb"], "outcome": ["war"], "better": ["lower"],
-                             "effect": [-0.2], "low": [-0.3], "high": [-0.1], "n_treated": [50], "n_control": [50],
-                             "verdict": ["favourable"]})
+    evidence = pd.DataFrame(
+        {
+            "lever": ["humanitarian"],
+            "base": ["icb"],
+            "outcome": ["war"],
+            "better": ["lower"],
+            "effect": [-0.2],
+            "low": [-0.3],
+            "high": [-0.1],
+            "n_treated": [50],
+            "n_control": [50],
+            "verdict": ["favourable"],
+        }
+    )
     with_evidence = {r.lever: r for r in rank_levers(state, evidence)}
     without = {r.lever: r for r in rank_levers(state, evidence.iloc[:0])}
     assert with_evidence["humanitarian"].points == without["humanitarian"].points + 1

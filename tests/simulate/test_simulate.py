@@ -25,8 +25,15 @@ from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-P = np.array([[0.90, 0.07, 0.02, 0.01, 0.00], [0.30, 0.55, 0.10, 0.04, 0.01], [0.10, 0.20, 0.55, 0.12, 0.03],
-              [0.02, 0.05, 0.20, 0.65, 0.08], [0.00, 0.02, 0.05, 0.18, 0.75]])
+P = np.array(
+    [
+        [0.90, 0.07, 0.02, 0.01, 0.00],
+        [0.30, 0.55, 0.10, 0.04, 0.01],
+        [0.10, 0.20, 0.55, 0.12, 0.03],
+        [0.02, 0.05, 0.20, 0.65, 0.08],
+        [0.00, 0.02, 0.05, 0.18, 0.75],
+    ]
+)
 NO_THIRD_PARTIES = (0.0,) * 5
 
 
@@ -70,16 +77,22 @@ def test_same_seed_same_paths_and_miscalculation_only_adds_steps_up() -> None:
     b = simulate_paths(_one(), 0, horizon=30, runs=2000, seed=9)
     assert np.array_equal(a.stages, b.stages) and np.array_equal(a.joined_week, b.joined_week)
     calm = summarise(simulate_paths(_one(), 0, horizon=30, runs=20_000, seed=2), _one(), 0)
-    misread = summarise(simulate_paths(_one(), 0, horizon=30, runs=20_000, seed=2, miscalculation=0.05),
-                        _one(), 0, miscalculation=0.05)
+    misread = summarise(
+        simulate_paths(_one(), 0, horizon=30, runs=20_000, seed=2, miscalculation=0.05), _one(), 0, miscalculation=0.05
+    )
     assert misread.reach3[-1] > calm.reach3[-1] + 0.05
     assert misread.reach3_range[0, -1] > calm.reach3_range[1, -1]
 
 
 def test_transitions_are_counted_per_band_and_the_pooled_chain_is_their_sum() -> None:
-    histories = pd.DataFrame({"pair": ["A-B"] * 5 + ["C-D"] * 3, "week": [1, 2, 3, 4, 6, 1, 2, 3],
-                              "stage": [0, 1, 2, 2, 0, 3, 3, 4],
-                              "band": ["low", "elevated", "high", "high", "low", "low", "high", "low"]})
+    histories = pd.DataFrame(
+        {
+            "pair": ["A-B"] * 5 + ["C-D"] * 3,
+            "week": [1, 2, 3, 4, 6, 1, 2, 3],
+            "stage": [0, 1, 2, 2, 0, 3, 3, 4],
+            "band": ["low", "elevated", "high", "high", "low", "low", "high", "low"],
+        }
+    )
     chain = count_transitions(histories, BANDS["events"])
     assert chain.counts[0, 0, 1] == 1 and chain.counts[1, 1, 2] == 1 and chain.counts[2, 2, 2] == 1
     assert chain.counts[0, 3, 3] == 1 and chain.counts[2, 3, 4] == 1
@@ -123,8 +136,23 @@ def test_the_published_simulator_backtest_still_holds(shared_data: Path, tmp_pat
 
 def test_simulate_command_on_the_demo_store(demo_db: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    args = ["--db", str(demo_db), "simulate", "--dyad", "GEO-RUS", "--intervention", "mediation@4w", "--runs", "2000",
-            "--seed", "7", "--format", "json", "--plot", str(tmp_path / "paths.svg")]
+    args = [
+        "--db",
+        str(demo_db),
+        "simulate",
+        "--dyad",
+        "GEO-RUS",
+        "--intervention",
+        "mediation@4w",
+        "--runs",
+        "2000",
+        "--seed",
+        "7",
+        "--format",
+        "json",
+        "--plot",
+        str(tmp_path / "paths.svg"),
+    ]
     first, second = runner.invoke(app, args), runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     assert first.output == second.output  # same seed, same result

@@ -63,8 +63,9 @@ def _acled_json(shared: Path) -> bytes:
 def _parquet(text: bytes) -> bytes:
     """A CSV file's rows as Parquet, every column as text (as BigQuery exports GDELT)."""
     names = next(csv.reader(io.StringIO(text.decode())))
-    table = pacsv.read_csv(io.BytesIO(text), convert_options=pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names}))
+    table = pacsv.read_csv(
+        io.BytesIO(text), convert_options=pacsv.ConvertOptions(column_types={name: pa.string() for name in names})
+    )
     sink = io.BytesIO()
     pq.write_table(table, sink)
     return sink.getvalue()
@@ -78,11 +79,15 @@ def _gdelt_with_header(shared: Path) -> bytes:
     return out.getvalue().encode()
 
 
-SERIES = b"date,iso3_a,iso3_b,edge_weight\n2018-01-01,RUS,UKR,-2.5\n2018-01-02,RUS,UKR,-3.25\n" \
-         b"2018-01-02,Georgia,Russia,1.5\n2018-01-03,USA,CHN,0.75\n"
+SERIES = (
+    b"date,iso3_a,iso3_b,edge_weight\n2018-01-01,RUS,UKR,-2.5\n2018-01-02,RUS,UKR,-3.25\n"
+    b"2018-01-02,Georgia,Russia,1.5\n2018-01-03,USA,CHN,0.75\n"
+)
 #: An analyst's own table (the rows restate real ACLED records of February 2022) and its mapping.
-MAPPED = b"ref,day,side_a,side_b,kind,killed\nA1,25/02/2022,365,369,clash,4\nA2,25/02/2022,365,369,clash,0\n" \
-         b"A3,26/02/2022,365,369,clash,1\n"
+MAPPED = (
+    b"ref,day,side_a,side_b,kind,killed\nA1,25/02/2022,365,369,clash,4\nA2,25/02/2022,365,369,clash,0\n"
+    b"A3,26/02/2022,365,369,clash,1\n"
+)
 MAPPING = """source = "myconflicts"\ncoding = "human"\ndate_format = "%d/%m/%Y"\n[columns]\nevent_id = "ref"
 event_date = "day"\nactor1_country = "side_a"\nactor2_country = "side_b"\nevent_type = "kind"\nfatalities = "killed"
 [code_systems]\nactor1_country = "gw"\nactor2_country = "gw"\n[event_types]\nclash = "190"\n"""
@@ -113,8 +118,15 @@ def _mapped_reader(folder: Path) -> MappedCsvReader:
 def _polecat(_: Path) -> bytes:
     from tests.sources.test_polecat import HEADER
 
-    row = {"Event ID": "p1", "Event Date": "2022-10-10", "Event Type": "FIGHT", "Event Mode": "aerial",
-           "Actor Country": "RUS", "Recipient Country": "UKR", "Country": "UKR"}
+    row = {
+        "Event ID": "p1",
+        "Event Date": "2022-10-10",
+        "Event Type": "FIGHT",
+        "Event Mode": "aerial",
+        "Actor Country": "RUS",
+        "Recipient Country": "UKR",
+        "Country": "UKR",
+    }
     return ("\t".join(HEADER) + "\n" + "\t".join(row.get(name, "") for name in HEADER) + "\n").encode()
 
 
@@ -126,36 +138,58 @@ def _measures(_: Path) -> bytes:
 
 #: Every reader, with the file name it detects its layout by and a real sample.
 CASES: dict[str, Case] = {
-    "gdelt2": Case("20170701234500.export.CSV", lambda _: _lines(DATA / "gdelt2_export_20170701234500_head.tsv", 6),
-                   _registered("gdelt")),
-    "gdelt1": Case("20160728.export.CSV", lambda _: _lines(DATA / "gdelt1_daily_20160728_head.tsv", 6),
-                   _registered("gdelt")),
+    "gdelt2": Case(
+        "20170701234500.export.CSV", lambda _: _lines(DATA / "gdelt2_export_20170701234500_head.tsv", 6), _registered("gdelt")
+    ),
+    "gdelt1": Case("20160728.export.CSV", lambda _: _lines(DATA / "gdelt1_daily_20160728_head.tsv", 6), _registered("gdelt")),
     "gdelt-csv-header": Case("gdelt_export.csv", _gdelt_with_header, _registered("gdelt")),
-    "gdelt-parquet": Case("gdelt_export.parquet", lambda shared: _parquet(_gdelt_with_header(shared)),
-                          _registered("gdelt")),
-    "acled": Case("acled.csv", lambda shared: _records(shared / "acled_acledR" / "acled_old_dummy.csv", 5),
-                  _registered("acled")),
+    "gdelt-parquet": Case("gdelt_export.parquet", lambda shared: _parquet(_gdelt_with_header(shared)), _registered("gdelt")),
+    "acled": Case("acled.csv", lambda shared: _records(shared / "acled_acledR" / "acled_old_dummy.csv", 5), _registered("acled")),
     "acled-json": Case("acled.json", _acled_json, _registered("acled")),
-    "ucdp": Case("ged.csv", lambda shared: _records(shared / "ucdp_misc" / "ucdp_ged_ethiopia_extract.csv", 5),
-                 _registered("ucdp")),
-    "icews": Case("icews14_test.txt", lambda shared: _lines(shared / "icews_tkg_subsets" / "icews14_test.txt", 6),
-                  _registered("icews")),
+    "ucdp": Case(
+        "ged.csv", lambda shared: _records(shared / "ucdp_misc" / "ucdp_ged_ethiopia_extract.csv", 5), _registered("ucdp")
+    ),
+    "icews": Case(
+        "icews14_test.txt", lambda shared: _lines(shared / "icews_tkg_subsets" / "icews14_test.txt", 6), _registered("icews")
+    ),
     "polecat": Case("polecat.tsv", _polecat, _registered("polecat")),
-    "milex": Case("milex_Current_US.csv",
-                  lambda shared: _records(shared / "sipri_milex" / "milex_Current_US.csv", 12), _registered("milex")),
-    "crises": Case("icb1v14_system_level.csv",
-                   lambda shared: _records(shared / "icb_v14" / "icb1v14_system_level.csv", 5),
-                   _registered("crises")),
-    "terminations": Case("ucdp_conflict_termination_v3_2021.csv",
-                         lambda shared: _records(shared / "ucdp_misc" / "ucdp_conflict_termination_v3_2021.csv", 5),
-                         _registered("terminations")),
+    "milex": Case(
+        "milex_Current_US.csv", lambda shared: _records(shared / "sipri_milex" / "milex_Current_US.csv", 12), _registered("milex")
+    ),
+    "crises": Case(
+        "icb1v14_system_level.csv",
+        lambda shared: _records(shared / "icb_v14" / "icb1v14_system_level.csv", 5),
+        _registered("crises"),
+    ),
+    "terminations": Case(
+        "ucdp_conflict_termination_v3_2021.csv",
+        lambda shared: _records(shared / "ucdp_misc" / "ucdp_conflict_termination_v3_2021.csv", 5),
+        _registered("terminations"),
+    ),
     "measures": Case("measures.csv", _measures, _registered("measures")),
     "series": Case("series.csv", lambda _: SERIES, lambda _: SeriesReader("edge_weight")),
     "mapped-csv": Case("table.csv", lambda _: MAPPED, _mapped_reader),
 }
 
-_SPECIAL = (b'"', b"\r", b"\x00", b"\xef\xbb\xbf", b"\xff\xfe", b"\t", b",", b"\n", b"NA", b"\\", b"{", b"]",
-            b"-1e309", b"99999999999999999999", b"2012-02-30", b"\xe2\x80\xae", b"'; DROP TABLE events; --")
+_SPECIAL = (
+    b'"',
+    b"\r",
+    b"\x00",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\t",
+    b",",
+    b"\n",
+    b"NA",
+    b"\\",
+    b"{",
+    b"]",
+    b"-1e309",
+    b"99999999999999999999",
+    b"2012-02-30",
+    b"\xe2\x80\xae",
+    b"'; DROP TABLE events; --",
+)
 
 
 def _garbage_line(data: bytes, rng: random.Random) -> bytes:
@@ -174,7 +208,7 @@ def _flip_bytes(data: bytes, rng: random.Random) -> bytes:
 
 
 def _cut_short(data: bytes, rng: random.Random) -> bytes:
-    return data[:rng.randint(0, len(data))]
+    return data[: rng.randint(0, len(data))]
 
 
 def _insert_special(data: bytes, rng: random.Random) -> bytes:
@@ -229,14 +263,14 @@ def check_ingest(con: duckdb.DuckDBPyConnection, path: Path, reader: object, *, 
     if result.skipped:
         return "skipped"
     assert result.rows_read == result.rows_stored + result.rows_duplicate + result.rows_quarantined, result
-    lines = con.execute("SELECT count(*), count(line_number) FROM quarantine WHERE ingest_id = ?",
-                        [result.ingest_id]).fetchone()
+    lines = con.execute("SELECT count(*), count(line_number) FROM quarantine WHERE ingest_id = ?", [result.ingest_id]).fetchone()
     assert lines[0] == result.rows_quarantined, (lines, result)
     assert not text or lines[1] == lines[0], "a quarantined row of a text file without its line"
     texts = [name for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall() if kind == "VARCHAR"]
     nul = " OR ".join(f'contains("{name}", chr(0))' for name in texts) or "false"
-    assert not con.execute(f"SELECT count(*) FROM {table} WHERE ingest_id = ? AND ({nul})",
-                           [result.ingest_id]).fetchone()[0], "a NUL byte stored"
+    assert not con.execute(f"SELECT count(*) FROM {table} WHERE ingest_id = ? AND ({nul})", [result.ingest_id]).fetchone()[0], (
+        "a NUL byte stored"
+    )
     return "ingested"
 
 
@@ -270,8 +304,10 @@ def main() -> None:
     parser.add_argument("--shared-data", type=Path, default=TESTS.parents[1] / "shared" / "data")
     parser.add_argument("--only", nargs="*", default=sorted(CASES), choices=sorted(CASES))
     args = parser.parse_args()
-    print("| reader | inputs | ingested | refused with a message | skipped (same bytes) | crashes or broken "
-          "contract | seconds |\n|---|---|---|---|---|---|---|")
+    print(
+        "| reader | inputs | ingested | refused with a message | skipped (same bytes) | crashes or broken "
+        "contract | seconds |\n|---|---|---|---|---|---|---|"
+    )
     failed = 0
     for name in args.only:
         started = time.perf_counter()
@@ -280,8 +316,11 @@ def main() -> None:
         refused = sum(v for k, v in outcomes.items() if k.startswith("refused"))
         bad = {k: v for k, v in outcomes.items() if not k.startswith(("ingested", "refused", "skipped"))}
         failed += sum(bad.values())
-        print(f"| {name} | {args.inputs:,} | {outcomes['ingested']:,} | {refused:,} | "
-              f"{outcomes['skipped']:,} | {sum(bad.values())} | {time.perf_counter() - started:.0f} |", flush=True)
+        print(
+            f"| {name} | {args.inputs:,} | {outcomes['ingested']:,} | {refused:,} | "
+            f"{outcomes['skipped']:,} | {sum(bad.values())} | {time.perf_counter() - started:.0f} |",
+            flush=True,
+        )
         for what, n in bad.items():
             print(f"    {n} × {what}", file=sys.stderr)
     sys.exit(1 if failed else 0)

@@ -26,9 +26,18 @@ from tests.sources.fuzzing import CASES, check_ingest, mutate
 #: detects, and a few real rows of its format).
 SAMPLES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
     name: (CASES[case].file_name, CASES[case].sample)
-    for name, case in {"gdelt": "gdelt2", "acled": "acled", "ucdp": "ucdp", "icews": "icews", "polecat": "polecat",
-                       "milex": "milex", "crises": "crises", "terminations": "terminations",
-                       "measures": "measures"}.items()}
+    for name, case in {
+        "gdelt": "gdelt2",
+        "acled": "acled",
+        "ucdp": "ucdp",
+        "icews": "icews",
+        "polecat": "polecat",
+        "milex": "milex",
+        "crises": "crises",
+        "terminations": "terminations",
+        "measures": "measures",
+    }.items()
+}
 NAMES = sorted(SAMPLES)
 
 
@@ -44,8 +53,7 @@ def test_every_source_declares_its_citation_and_licence(name: str) -> None:
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("name", NAMES)
-def test_the_real_sample_of_every_source_ingests(shared_data: Path, settings: Settings, tmp_path: Path,
-                                                 name: str) -> None:
+def test_the_real_sample_of_every_source_ingests(shared_data: Path, settings: Settings, tmp_path: Path, name: str) -> None:
     file_name, sample = SAMPLES[name]
     (tmp_path / file_name).write_bytes(sample(shared_data))
     with open_store(settings) as con:
@@ -67,8 +75,9 @@ def _with_garbage(sample: bytes, garbage: bytes) -> bytes:
 @example(garbage=b'"')  # an unbalanced quote: later lines could become one field
 @example(garbage=b"\x00\xff\xfe\r")  # NUL, bytes that are not UTF-8, a lone carriage return
 @example(garbage=b"\t" * 80 + b"," * 80)  # too many fields of either separator
-def test_arbitrary_bytes_among_real_rows_never_break_an_ingest(shared_data: Path, tmp_path_factory, name: str,
-                                                                garbage: bytes) -> None:  # noqa: ANN001
+def test_arbitrary_bytes_among_real_rows_never_break_an_ingest(
+    shared_data: Path, tmp_path_factory, name: str, garbage: bytes
+) -> None:  # noqa: ANN001
     folder = tmp_path_factory.mktemp("fuzz")
     file_name, sample = SAMPLES[name]
     path = folder / file_name
@@ -82,8 +91,7 @@ def test_arbitrary_bytes_among_real_rows_never_break_an_ingest(shared_data: Path
 @pytest.mark.parametrize("case", sorted(CASES))
 @hsettings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(min_value=0, max_value=2**32))
-def test_mutated_real_files_of_every_reader_keep_the_contract(shared_data: Path, tmp_path_factory, case: str,
-                                                              seed: int) -> None:  # noqa: ANN001
+def test_mutated_real_files_of_every_reader_keep_the_contract(shared_data: Path, tmp_path_factory, case: str, seed: int) -> None:  # noqa: ANN001
     """Bytes flipped, lines cut, repeated or added, separators swapped, special values and long
     fields inserted: nothing but a clear error, every row read accounted for, every quarantined
     text row with its line, no NUL stored (the longer run: ``python -m tests.sources.fuzzing``)."""
@@ -109,8 +117,9 @@ HOSTILE = {
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("kind", sorted(HOSTILE))
-def test_hostile_files_are_refused_with_a_message_and_nothing_kept(settings: Settings, tmp_path: Path, name: str,
-                                                                     kind: str) -> None:
+def test_hostile_files_are_refused_with_a_message_and_nothing_kept(
+    settings: Settings, tmp_path: Path, name: str, kind: str
+) -> None:
     file_name, content = HOSTILE[kind]
     (tmp_path / file_name).write_bytes(content)
     module = get_source(name)
@@ -126,8 +135,9 @@ def test_hostile_files_are_refused_with_a_message_and_nothing_kept(settings: Set
 
 @pytest.mark.shared_data
 @pytest.mark.parametrize("name", ["acled", "ucdp", "milex", "crises", "terminations", "measures"])
-def test_a_field_over_128_kb_among_real_rows_loses_nothing_else(shared_data: Path, settings: Settings,
-                                                                 tmp_path: Path, name: str) -> None:
+def test_a_field_over_128_kb_among_real_rows_loses_nothing_else(
+    shared_data: Path, settings: Settings, tmp_path: Path, name: str
+) -> None:
     file_name, sample = SAMPLES[name]
     real = sample(shared_data)
     fields = real.splitlines()[0].count(b",")

@@ -22,8 +22,9 @@ def test_icb_crises(shared_data: Path, settings: Settings) -> None:
     empty = [(line, r["crisno"]) for line, r in enumerate(rows, start=2) if not r["yrtrig"]]
     with open_store(settings) as con:
         [result] = ingest_paths(con, [str(path)], reader=crises)
-        first = con.execute("SELECT name, start_date, start_day_known, end_date, violence, attributes "
-                            "FROM crises WHERE crisis_id = 1").fetchone()
+        first = con.execute(
+            "SELECT name, start_date, start_day_known, end_date, violence, attributes FROM crises WHERE crisis_id = 1"
+        ).fetchone()
         quarantined = con.execute("SELECT line_number, reason FROM quarantine").fetchall()
     assert empty == [(475, "474")]
     assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (len(rows), len(rows) - 1, 1)
@@ -41,10 +42,10 @@ def test_ucdp_conflict_terminations(shared_data: Path, settings: Settings) -> No
     ended = sum(1 for r in rows if r["ependdate"])
     with open_store(settings) as con:
         [result] = ingest_paths(con, [str(path)], reader=terminations)
-        counts = con.execute("SELECT count(*), count(end_date), count(DISTINCT episode_id) FROM terminations"
-                             ).fetchone()
-        bolivia = con.execute("SELECT side_b, location_iso3, end_date, outcome_label, recurred FROM terminations "
-                              "WHERE episode_id = 20002").fetchone()
+        counts = con.execute("SELECT count(*), count(end_date), count(DISTINCT episode_id) FROM terminations").fetchone()
+        bolivia = con.execute(
+            "SELECT side_b, location_iso3, end_date, outcome_label, recurred FROM terminations WHERE episode_id = 20002"
+        ).fetchone()
     assert result.rows_stored == len(rows) and result.rows_quarantined == 0
     assert counts == (len(rows), ended, len({r["conflictep_id"] for r in rows}))
     assert bolivia[0] == "MNR" and bolivia[1] == "BOL" and bolivia[2].isoformat() == "1952-04-12"

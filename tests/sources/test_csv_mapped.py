@@ -54,8 +54,11 @@ def test_mapped_csv_ingests_and_quarantines(tmp_path: Path) -> None:
     (tmp_path / "table.csv").write_text(TABLE.replace(";", ","), encoding="utf-8")
     (tmp_path / "mapping.toml").write_text(MAPPING, encoding="utf-8")
     db = str(tmp_path / "store.duckdb")
-    result = runner.invoke(app, ["--db", db, "ingest", "csv", str(tmp_path / "table.csv"), "--mapping",
-                                 str(tmp_path / "mapping.toml")], env={"COLUMNS": "200"})
+    result = runner.invoke(
+        app,
+        ["--db", db, "ingest", "csv", str(tmp_path / "table.csv"), "--mapping", str(tmp_path / "mapping.toml")],
+        env={"COLUMNS": "200"},
+    )
     assert result.exit_code == 0, result.output
     events = runner.invoke(app, ["--db", db, "events", "--dyad", "RUS-UKR", "--format", "json"])
     quarantine = runner.invoke(app, ["--db", db, "quarantine", "--format", "json"])
@@ -64,18 +67,25 @@ def test_mapped_csv_ingests_and_quarantines(tmp_path: Path) -> None:
     assert rows["myconflicts:A1"]["fatalities"] == 4 and rows["myconflicts:A1"]["cameo_code"] == "190"
     assert rows["myconflicts:A1"]["location_iso3"] == "UKR" and rows["myconflicts:A1"]["coding"] == "human"
     reasons = {r["line_number"]: r["reason"] for r in json.loads(quarantine.output)}
-    assert reasons == {4: "date 31/02/2022 is not a date",
-                       5: "event type dance-off / CAMEO code - is not mapped",
-                       6: "actor1_country 999 does not resolve to a country"}
+    assert reasons == {
+        4: "date 31/02/2022 is not a date",
+        5: "event type dance-off / CAMEO code - is not mapped",
+        6: "actor1_country 999 does not resolve to a country",
+    }
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('source = "x"\n[columns]\nwhen = "d"', "unknown field(s) when"),
-    ('source = "x"\n[columns]\nevent_type = "t"', "say which column holds the date"),
-    ('source = "x"\n[columns]\nevent_date = "d"\ncameo_code = "c"\n[code_systems]\nactor1_country = "klingon"',
-     "bad code_systems entries actor1_country=klingon"),
-    ('source = "two words"', "'source' must be a short name"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('source = "x"\n[columns]\nwhen = "d"', "unknown field(s) when"),
+        ('source = "x"\n[columns]\nevent_type = "t"', "say which column holds the date"),
+        (
+            'source = "x"\n[columns]\nevent_date = "d"\ncameo_code = "c"\n[code_systems]\nactor1_country = "klingon"',
+            "bad code_systems entries actor1_country=klingon",
+        ),
+        ('source = "two words"', "'source' must be a short name"),
+    ],
+)
 def test_bad_mappings_say_what_to_fix(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "mapping.toml"
     path.write_text(text, encoding="utf-8")

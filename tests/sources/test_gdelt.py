@@ -65,22 +65,36 @@ def test_malformed_rows_are_quarantined_with_line_and_reason(settings: Settings,
     bad_mentions[31] = "many"
     spaced[32] = " 3 "
     blank_id[0] = "   "
-    rows = [good[0], good[1], [""], good[2][:20], bad_date, bad_goldstein, good[5] + ["x", "y"], good[6], bad_mentions,
-            spaced, blank_id]
+    rows = [
+        good[0],
+        good[1],
+        [""],
+        good[2][:20],
+        bad_date,
+        bad_goldstein,
+        good[5] + ["x", "y"],
+        good[6],
+        bad_mentions,
+        spaced,
+        blank_id,
+    ]
     path = tmp_path / "mixed.tsv"
     mis_encoded = "\t".join(good[9][:6]).encode() + b"\t\xff\xfe\t" + "\t".join(good[9][7:]).encode()
     path.write_bytes("\n".join("\t".join(r) for r in rows).encode() + b"\n" + mis_encoded + b"\n")
     with open_store(settings) as con:
         [result] = ingest_paths(con, [str(path)], reader=gdelt)
-        quarantined = con.execute(
-            "SELECT line_number, reason, raw_line FROM quarantine ORDER BY line_number").fetchall()
+        quarantined = con.execute("SELECT line_number, reason, raw_line FROM quarantine ORDER BY line_number").fetchall()
         stored = dict(con.execute("SELECT event_id, num_sources FROM events").fetchall())
     assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (11, 4, 7)
     assert [(line, reason.split(":")[0]) for line, reason, _ in quarantined] == [
-        (4, "too few columns"), (5, "SQLDATE 20161399 is not a date (YYYYMMDD)"),
-        (6, "GoldsteinScale abc is not a number in -10..10"), (7, "too many columns"),
-        (9, "NumMentions many is not a whole number"), (11, "GLOBALEVENTID is blank (spaces only)"),
-        (12, "bytes that are not UTF-8 text")]
+        (4, "too few columns"),
+        (5, "SQLDATE 20161399 is not a date (YYYYMMDD)"),
+        (6, "GoldsteinScale abc is not a number in -10..10"),
+        (7, "too many columns"),
+        (9, "NumMentions many is not a whole number"),
+        (11, "GLOBALEVENTID is blank (spaces only)"),
+        (12, "bytes that are not UTF-8 text"),
+    ]
     assert quarantined[1][2] == "\t".join(bad_date)
     assert stored.keys() == {f"gdelt1:{good[i][0]}" for i in (0, 1, 6, 8)}
     assert stored[f"gdelt1:{good[8][0]}"] == 3

@@ -43,10 +43,10 @@ def _serve_gdelt2(feed_server, lines: list[str]) -> dict[str, bytes]:  # noqa: A
 
 
 def _run(tmp_path: Path, feed_server) -> object:  # noqa: ANN001
-    env = {"FLASHPOINT_GDELT_BASE_URL": feed_server.url, "FLASHPOINT_DOWNLOAD_DIR": str(tmp_path / "downloads"),
-           "COLUMNS": "200"}
-    return runner.invoke(app, ["--db", str(tmp_path / "store.duckdb"), "fetch", "gdelt", "--since", "2017-07-01",
-                               "--until", "2017-07-02"], env=env)
+    env = {"FLASHPOINT_GDELT_BASE_URL": feed_server.url, "FLASHPOINT_DOWNLOAD_DIR": str(tmp_path / "downloads"), "COLUMNS": "200"}
+    return runner.invoke(
+        app, ["--db", str(tmp_path / "store.duckdb"), "fetch", "gdelt", "--since", "2017-07-01", "--until", "2017-07-02"], env=env
+    )
 
 
 def test_fetch_checks_md5_refuses_corrupt_files_and_resumes(tmp_path: Path, feed_server, gdelt2_lines) -> None:
@@ -87,9 +87,7 @@ def test_fetch_reports_an_unreachable_list(tmp_path: Path, feed_server) -> None:
 
 
 def test_gdelt1_md5sums_list_names_daily_exports() -> None:
-    text = ("d41d8cd98f00b204e9800998ecf8427e  20160728.export.CSV.zip\n"
-            "0cc175b9c0f1b6a831c399e269772661  2005.zip\n"
-            "not a line\n")
+    text = "d41d8cd98f00b204e9800998ecf8427e  20160728.export.CSV.zip\n0cc175b9c0f1b6a831c399e269772661  2005.zip\nnot a line\n"
     [listed] = parse_list(text, 1, "http://mirror.example/")
     assert listed.url == "http://mirror.example/events/20160728.export.CSV.zip"
     assert listed.day.isoformat() == "2016-07-28"

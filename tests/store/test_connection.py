@@ -35,9 +35,17 @@ def test_a_transaction_that_fails_or_is_interrupted_leaves_nothing(failure: Base
 def test_a_store_another_process_holds_is_refused_naming_the_process(settings: Settings) -> None:
     with open_store(settings):
         pass  # the store exists
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-                               "print('open', flush=True); sys.stdin.read()", str(settings.db)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('open', flush=True); sys.stdin.read()",
+            str(settings.db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         with pytest.raises(StoreError, match=rf"open in another process \(PID {holder.pid}\).*'flashpoint serve'"):
@@ -51,15 +59,20 @@ def _limit_file_size(limit: int):  # noqa: ANN202 - a preexec_fn
     def apply() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG, as on a full disk
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
     return apply
 
 
 def test_a_store_that_cannot_be_written_during_deduplication_says_so_and_a_rerun_settles_it(
-        tmp_path: Path, shared_data: Path) -> None:
+    tmp_path: Path, shared_data: Path
+) -> None:
     db = tmp_path / "store.duckdb"
     flashpoint = [sys.executable, "-m", "flashpoint", "--db", str(db)]
-    subprocess.run([*flashpoint, "ingest", "gdelt", str(shared_data / "gdelt1_georgia_2011_2013" / "aug2012.csv")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*flashpoint, "ingest", "gdelt", str(shared_data / "gdelt1_georgia_2011_2013" / "aug2012.csv")],
+        check=True,
+        capture_output=True,
+    )
     with duckdb.connect(str(db)) as con:
         expected = con.execute("SELECT count(DISTINCT cluster_id) FROM events").fetchone()[0]
         con.execute("UPDATE events SET cluster_id = NULL, cluster_size = NULL")
@@ -71,5 +84,7 @@ def test_a_store_that_cannot_be_written_during_deduplication_says_so_and_a_rerun
         assert con.execute("SELECT count(cluster_id) FROM events").fetchone()[0] == 0
     subprocess.run([*flashpoint, "dedup"], check=True, capture_output=True)
     with duckdb.connect(str(db)) as con:
-        assert con.execute("SELECT count(*) - count(cluster_id), count(DISTINCT cluster_id) FROM events"
-                           ).fetchone() == (0, expected)
+        assert con.execute("SELECT count(*) - count(cluster_id), count(DISTINCT cluster_id) FROM events").fetchone() == (
+            0,
+            expected,
+        )

@@ -27,20 +27,32 @@ from flashpoint.store.coverage import GAP_MEDIAN, empty_runs, gap_days, gap_peri
 MARCH = [dt.date(2020, 3, 1) + dt.timedelta(days=i) for i in range(31)]
 
 
-def _add(settings: Settings, first: str, last: str, per_day: int, *, code: str = "042",
-         pair: tuple[str, str] = ("CHN", "USA"), skip: tuple[str, str] | None = None, source: str = "test") -> None:
+def _add(
+    settings: Settings,
+    first: str,
+    last: str,
+    per_day: int,
+    *,
+    code: str = "042",
+    pair: tuple[str, str] = ("CHN", "USA"),
+    skip: tuple[str, str] | None = None,
+    source: str = "test",
+) -> None:
     """``per_day`` events of ``code`` between ``pair`` from ``source`` on every day from ``first``
     to ``last`` (but those ``skip`` spans)."""
     skipped = f"AND NOT day BETWEEN DATE '{skip[0]}' AND DATE '{skip[1]}'" if skip else ""
     with open_store(settings) as con:
-        con.execute(f"""
+        con.execute(
+            f"""
 INSERT INTO events BY NAME
 SELECT ? || ':' || ? || ':' || day || ':' || n AS event_id, ? AS source, day AS event_date,
        ? AS actor1_iso3, ? AS actor2_iso3, ? AS pair, c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
        'machine' AS coding, 0 AS ingest_id
 FROM (SELECT CAST(unnest(generate_series(DATE '{first}', DATE '{last}', INTERVAL 1 DAY)) AS DATE) AS day),
      range({per_day}) AS r(n), cameo_codes c
-WHERE c.cameo_code = ? {skipped}""", [source, "-".join(pair) + code, source, *pair, "-".join(sorted(pair)), code])
+WHERE c.cameo_code = ? {skipped}""",
+            [source, "-".join(pair) + code, source, *pair, "-".join(sorted(pair)), code],
+        )
 
 
 def test_empty_days_amid_busy_days_are_gaps(settings: Settings) -> None:
@@ -75,8 +87,7 @@ def test_only_the_days_before_a_run_decide_whether_it_is_a_gap(settings: Setting
 def test_the_silence_of_the_source_that_carries_the_store_is_a_gap(settings: Settings) -> None:
     # GDELT-like volume stops in March while a small source goes on; the small source stops in May.
     _add(settings, "2020-01-01", "2020-06-30", 3 * GAP_MEDIAN, skip=("2020-03-01", "2020-03-31"), source="big")
-    _add(settings, "2020-01-01", "2020-06-30", GAP_MEDIAN, pair=("GEO", "RUS"), skip=("2020-05-01", "2020-05-31"),
-         source="small")
+    _add(settings, "2020-01-01", "2020-06-30", GAP_MEDIAN, pair=("GEO", "RUS"), skip=("2020-05-01", "2020-05-31"), source="small")
     with open_store(settings, read_only=True) as con:
         assert gap_days(con) == MARCH  # May is not: the small source carried a quarter of the events
         pairs = compute_indicators(con, IndicatorQuery(freq="month"))
@@ -155,8 +166,9 @@ stretches = st.lists(st.tuples(st.integers(1, 45), st.sampled_from([0, 0, 3, 12,
 
 @hypothesis.settings(max_examples=300, deadline=None)
 @given(blocks=stretches, other=stretches, cut=st.integers(1, 500))
-def test_whether_days_are_a_gap_never_depends_on_later_days(blocks: list[tuple[int, int]],
-                                                            other: list[tuple[int, int]], cut: int) -> None:
+def test_whether_days_are_a_gap_never_depends_on_later_days(
+    blocks: list[tuple[int, int]], other: list[tuple[int, int]], cut: int
+) -> None:
     # One source's stretches of days at one level each (none, few, many events a day) beside
     # another's, cut on a day t with events: the store as it was on t has the whole store's
     # gaps before t.
@@ -164,5 +176,5 @@ def test_whether_days_are_a_gap_never_depends_on_later_days(blocks: list[tuple[i
     total = counts + np.resize(_days(other), len(counts))
     cut = min(cut, len(counts) - 1)
     hypothesis.assume(counts[cut] > 0)
-    whole, then = empty_runs(counts, total), empty_runs(counts[:cut + 1], total[:cut + 1])
+    whole, then = empty_runs(counts, total), empty_runs(counts[: cut + 1], total[: cut + 1])
     assert then == [(start, end) for start, end in whole if end <= cut]

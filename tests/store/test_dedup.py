@@ -34,12 +34,13 @@ def test_a_real_re_reported_incident_is_one_cluster(shared_data: Path, settings:
     sample = shared_data / "gdelt_raw_samples" / "gdelt2_export_20170701234500_gdeltPyR.csv"
     with open_store(settings) as con:
         _ingest(con, settings, [str(sample)])
-        clusters = con.execute("SELECT DISTINCT cluster_id FROM events WHERE event_id IN (SELECT unnest(?))",
-                               [sorted(DAWN_ROWS)]).fetchall()
-        members = {r[0] for r in con.execute("SELECT event_id FROM events WHERE cluster_id = ?", [clusters[0][0]])
-                   .fetchall()}
-        view = con.execute("SELECT rows, sources, human_confirmed FROM clusters WHERE cluster_id = ?",
-                           [clusters[0][0]]).fetchone()
+        clusters = con.execute(
+            "SELECT DISTINCT cluster_id FROM events WHERE event_id IN (SELECT unnest(?))", [sorted(DAWN_ROWS)]
+        ).fetchall()
+        members = {r[0] for r in con.execute("SELECT event_id FROM events WHERE cluster_id = ?", [clusters[0][0]]).fetchall()}
+        view = con.execute(
+            "SELECT rows, sources, human_confirmed FROM clusters WHERE cluster_id = ?", [clusters[0][0]]
+        ).fetchone()
         unclustered = con.execute("SELECT count(*) FROM events WHERE cluster_id IS NULL").fetchone()[0]
     assert clusters == [("gdelt2:669666608",)]
     assert members == DAWN_ROWS
@@ -72,8 +73,7 @@ def test_a_new_batch_joins_existing_clusters(settings: Settings, tmp_path: Path,
     assert after == together and sizes == together_sizes  # incremental and all-at-once agree
 
 
-def test_a_chain_of_reports_is_cut_at_the_window_and_at_gaps(settings: Settings, tmp_path: Path,
-                                                               gdelt2_lines) -> None:
+def test_a_chain_of_reports_is_cut_at_the_window_and_at_gaps(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
     """With a one-day window, reports on consecutive days form one session, cut into incidents
     of at most two days from each one's first day; a gap of more than a day starts another."""
     row = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia consult (043) in Cairo
@@ -82,14 +82,17 @@ def test_a_chain_of_reports_is_cut_at_the_window_and_at_gaps(settings: Settings,
     (tmp_path / "chain.tsv").write_text("\n".join(rows) + "\n")
     with open_store(settings) as con:
         _ingest(con, settings, [str(tmp_path / "chain.tsv")])
-        clusters = con.execute("SELECT strftime(event_date, '%d'), dense_rank() OVER (ORDER BY cluster_id), "
-                               "cluster_size FROM events ORDER BY event_date").fetchall()
+        clusters = con.execute(
+            "SELECT strftime(event_date, '%d'), dense_rank() OVER (ORDER BY cluster_id), "
+            "cluster_size FROM events ORDER BY event_date"
+        ).fetchall()
     assert clusters == [("01", 1, 2), ("02", 1, 2), ("03", 2, 2), ("04", 2, 2), ("07", 3, 2), ("08", 3, 2)]
 
 
 @pytest.mark.shared_data
-def test_machine_reports_join_the_human_coded_incident(shared_data: Path, settings: Settings, tmp_path: Path,
-                                                      gdelt2_lines) -> None:
+def test_machine_reports_join_the_human_coded_incident(
+    shared_data: Path, settings: Settings, tmp_path: Path, gdelt2_lines
+) -> None:
     # ACLED UKR52237: Russian and Ukrainian forces clash at Vyshhorod (Kyiv oblast), 25 Feb 2022.
     source = shared_data / "acled_acledR" / "acled_old_deletion_dummy.csv"
     with open(source, newline="", encoding="utf-8") as fh:
@@ -111,14 +114,17 @@ def test_machine_reports_join_the_human_coded_incident(shared_data: Path, settin
     (tmp_path / "ged.csv").write_text(
         "id,type_of_violence,side_a,side_b,gwnoa,gwnob,country_id,date_start,latitude,longitude,best,low,high\n"
         "990001,1,Government of Russia (Soviet Union),Government of Ukraine,365,369,369,2022-02-25,"
-        "50.58,30.49,4,4,6\n", encoding="utf-8")
+        "50.58,30.49,4,4,6\n",
+        encoding="utf-8",
+    )
     with open_store(settings) as con:
         _ingest(con, settings, [str(tmp_path / "acled.csv")], reader=acled)
         _ingest(con, settings, [str(tmp_path / "report.tsv")])
         _ingest(con, settings, [str(tmp_path / "ged.csv")], reader=ucdp)
         clusters = dict(con.execute("SELECT event_id, cluster_id FROM events").fetchall())
-        view = con.execute("SELECT rows, sources, human_confirmed, source_names FROM clusters "
-                           "WHERE cluster_id = 'acled:UKR52237'").fetchone()
+        view = con.execute(
+            "SELECT rows, sources, human_confirmed, source_names FROM clusters WHERE cluster_id = 'acled:UKR52237'"
+        ).fetchone()
     assert clusters["gdelt2:990000001"] == "acled:UKR52237"
     assert clusters["ucdp:990001"] == "acled:UKR52237"  # two human-coded sources on one battle
     assert clusters["acled:UKR52244"] == "acled:UKR52244"  # same day, same pair: ACLED's own rows never merge
@@ -134,12 +140,14 @@ def _clustered(con) -> tuple[dict, list]:  # noqa: ANN001 - a DuckDB connection
 @pytest.mark.shared_data
 @hsettings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), batches=st.integers(2, 4))
-def test_a_file_ingested_in_any_batches_clusters_as_it_does_at_once(shared_data: Path, tmp_path_factory,
-                                                                    seed: int, batches: int) -> None:  # noqa: ANN001
+def test_a_file_ingested_in_any_batches_clusters_as_it_does_at_once(
+    shared_data: Path, tmp_path_factory, seed: int, batches: int
+) -> None:  # noqa: ANN001
     """The incremental path (each batch's pairs copied, clustered again, their weeks refreshed)
     gives the clusters and stored weeks of one ingest of every row, whatever the batches."""
-    rows = (shared_data / "gdelt_raw_samples" / "gdelt1_daily_20160728_sample_reed9999.tsv").read_text(
-        encoding="utf-8").splitlines()
+    rows = (
+        (shared_data / "gdelt_raw_samples" / "gdelt1_daily_20160728_sample_reed9999.tsv").read_text(encoding="utf-8").splitlines()
+    )
     folder = tmp_path_factory.mktemp("batches")
     draw = random.Random(seed)
     parts: list[list[str]] = [[] for _ in range(batches)]

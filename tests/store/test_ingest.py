@@ -125,8 +125,7 @@ def test_zip_gzip_and_parquet_inputs(settings: Settings, tmp_path: Path, gdelt1_
     assert by_source == {"gdelt1": 10, "gdelt2": 10}
 
 
-def test_a_broken_zip_archive_is_a_clear_error_and_stores_nothing(settings: Settings, tmp_path: Path,
-                                                                   gdelt2_lines) -> None:
+def test_a_broken_zip_archive_is_a_clear_error_and_stores_nothing(settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
     good = tmp_path / "20170701234500.export.CSV.zip"
     with zipfile.ZipFile(good, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("20170701234500.export.CSV", "\n".join(gdelt2_lines) + "\n")
@@ -146,7 +145,8 @@ def test_a_broken_zip_archive_is_a_clear_error_and_stores_nothing(settings: Sett
 
 
 def test_a_zip_bomb_is_refused_before_it_fills_the_disk_and_killed_extractions_are_swept(
-        settings: Settings, tmp_path: Path, gdelt2_lines, monkeypatch) -> None:
+    settings: Settings, tmp_path: Path, gdelt2_lines, monkeypatch
+) -> None:
     monkeypatch.setattr(files, "ZIP_FLOOR_BYTES", 1 << 20)  # the floor scaled down with the bomb
     bomb = tmp_path / "20170701234500.export.CSV.zip"
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -157,8 +157,7 @@ def test_a_zip_bomb_is_refused_before_it_fills_the_disk_and_killed_extractions_a
     stale.mkdir()
     (stale / "0-member.CSV").write_bytes(b"x" * 1000)
     with open_store(settings) as con:
-        with pytest.raises(InvalidInput, match=r"20170701234500.export.CSV.zip: member .* refused as a zip bomb"
-                           ) as refused:
+        with pytest.raises(InvalidInput, match=r"20170701234500.export.CSV.zip: member .* refused as a zip bomb") as refused:
             ingest_paths(con, [str(bomb)], reader=gdelt)
         assert con.execute("SELECT count(*) FROM ingests").fetchone()[0] == 0
     assert "flashpoint-unzip" not in str(refused.value)  # the archive is named, not the extraction folder
@@ -177,7 +176,8 @@ def _numbered(gdelt2_lines: list[str], count: int) -> list[list[str]]:
 
 
 def test_quarantine_names_the_right_line_after_lone_carriage_returns_and_over_long_lines(
-        settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    settings: Settings, tmp_path: Path, gdelt2_lines
+) -> None:
     rows = _numbered(gdelt2_lines, 40)
     rows[10][6] = "A" * (20 << 20)  # past the reader's 16 MB buffer: it used to vanish unreported
     rows[20] = rows[20][:20]  # too few columns
@@ -188,18 +188,22 @@ def test_quarantine_names_the_right_line_after_lone_carriage_returns_and_over_lo
     path.write_text(data, encoding="utf-8")
     with open_store(settings) as con:
         [result] = ingest_paths(con, [str(path)], reader=gdelt)
-        quarantine = con.execute("SELECT line_number, left(raw_line, 9), length(raw_line), reason FROM quarantine "
-                                 "ORDER BY line_number").fetchall()
+        quarantine = con.execute(
+            "SELECT line_number, left(raw_line, 9), length(raw_line), reason FROM quarantine ORDER BY line_number"
+        ).fetchall()
     assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (40, 37, 3)
-    assert [(line, start) for line, start, _, _ in quarantine] == [(11, "800000010"), (21, "800000020"),
-                                                                   (31, "800000030")]
-    assert [reason for *_, reason in quarantine] == ["a line longer than 1 MB", "too few columns: DATEADDED is missing",
-                                                     "a line longer than 1 MB"]
+    assert [(line, start) for line, start, _, _ in quarantine] == [(11, "800000010"), (21, "800000020"), (31, "800000030")]
+    assert [reason for *_, reason in quarantine] == [
+        "a line longer than 1 MB",
+        "too few columns: DATEADDED is missing",
+        "a line longer than 1 MB",
+    ]
     assert all(length <= (1 << 16) + 40 for _, _, length, _ in quarantine)  # the raw text kept is bounded
 
 
 def test_nul_bytes_in_a_text_value_are_quarantined_and_long_values_cut_in_reasons(
-        settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    settings: Settings, tmp_path: Path, gdelt2_lines
+) -> None:
     rows = _numbered(gdelt2_lines, 6)
     rows[2][6] = "NEIGH\x00BORHOOD"
     rows[4][1] = "2" * 500_000  # a date of half a million digits
@@ -229,8 +233,9 @@ def _big_gdelt2_file(path: Path, lines: list[str], copies: int) -> None:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
-def test_a_stopped_ingest_leaves_the_store_unchanged(settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines,
-                                                     stop: signal.Signals) -> None:
+def test_a_stopped_ingest_leaves_the_store_unchanged(
+    settings: Settings, tmp_path: Path, gdelt1_lines, gdelt2_lines, stop: signal.Signals
+) -> None:
     (tmp_path / "small.tsv").write_text("\n".join(gdelt1_lines) + "\n")
     with open_store(settings) as con:
         ingest_paths(con, [str(tmp_path / "small.tsv")], reader=gdelt)
@@ -240,8 +245,14 @@ def test_a_stopped_ingest_leaves_the_store_unchanged(settings: Settings, tmp_pat
     env = {**os.environ, "FLASHPOINT_DB": str(settings.db), "COLUMNS": "200"}
     command = [sys.executable, "-m", "flashpoint", "-v", "ingest", "gdelt", str(big)]
     # A suite started in the background ignores SIGINT, and its children inherit that: restored.
-    with subprocess.Popen(command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
+    with subprocess.Popen(
+        command,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as proc:
         assert proc.stderr is not None
         for line in proc.stderr:
             if "ingesting" in line and "big.export.CSV" in line:
@@ -280,19 +291,23 @@ def _store_digest(db: Path) -> tuple:
             "(SELECT count(*) FROM events WHERE cluster_id IS NULL), "
             "(SELECT count(DISTINCT cluster_id) FROM events), "
             "(SELECT sum(hash(pair_weeks)) FROM pair_weeks), (SELECT count(*) FROM pair_weeks), "
-            "(SELECT count(*) FROM ingests)").fetchone()
+            "(SELECT count(*) FROM ingests)"
+        ).fetchone()
 
 
-@pytest.mark.parametrize("phase", ["ingested ", "deduplication:", "laying the events out"],
-                         ids=["after-commit", "after-deduplication", "during-layout"])
+@pytest.mark.parametrize(
+    "phase",
+    ["ingested ", "deduplication:", "laying the events out"],
+    ids=["after-commit", "after-deduplication", "during-layout"],
+)
 def test_a_kill_at_any_phase_after_the_commit_leaves_a_store_a_rerun_makes_exact(
-        tmp_path: Path, gdelt2_lines, phase: str) -> None:
+    tmp_path: Path, gdelt2_lines, phase: str
+) -> None:
     big = tmp_path / "big.export.CSV"
     _big_gdelt2_file(big, gdelt2_lines, copies=20_000)  # 200,000 events
     reference = tmp_path / "reference.duckdb"
     flashpoint = [sys.executable, "-m", "flashpoint", "-v"]
-    subprocess.run([*flashpoint, "--db", str(reference), "ingest", "gdelt", str(big)], check=True,
-                   capture_output=True)
+    subprocess.run([*flashpoint, "--db", str(reference), "ingest", "gdelt", str(big)], check=True, capture_output=True)
     db = tmp_path / "killed.duckdb"
     command = [*flashpoint, "--db", str(db), "ingest", "gdelt", str(big)]
     kill_at(command, {**os.environ, "COLUMNS": "400"}, phase)
@@ -303,7 +318,8 @@ def test_a_kill_at_any_phase_after_the_commit_leaves_a_store_a_rerun_makes_exact
 
 
 def test_a_feeds_last_row_no_line_break_ends_is_quarantined_and_a_tables_is_stored_and_named(
-        settings: Settings, tmp_path: Path, gdelt2_lines) -> None:
+    settings: Settings, tmp_path: Path, gdelt2_lines
+) -> None:
     export = "\n".join(gdelt2_lines[:4]) + "\n" + gdelt2_lines[4][:-20]  # a GDELT download cut short
     (tmp_path / "20170701234500.export.CSV").write_text(export, encoding="utf-8")
     table = "date,iso3_a,iso3_b,edge_weight\n2018-01-01,RUS,UKR,-2.5\n2018-01-02,RUS,UKR,-3.25"  # as ICB's ends

@@ -27,8 +27,9 @@ def _ingest(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path) -> N
     settle(con, settings, ingest_ids=[r.ingest_id for r in results if r.ingest_id is not None])
 
 
-def test_the_first_ingest_lays_the_events_out_by_pair_and_keeps_every_row(settings: Settings, tmp_path: Path,
-                                                                          gdelt2_lines: list[str]) -> None:
+def test_the_first_ingest_lays_the_events_out_by_pair_and_keeps_every_row(
+    settings: Settings, tmp_path: Path, gdelt2_lines: list[str]
+) -> None:
     path = tmp_path / "a.tsv"
     path.write_text("\n".join(gdelt2_lines) + "\n")
     with open_store(settings) as con:
@@ -60,8 +61,9 @@ def test_the_table_keeps_its_definition_and_a_failed_layout_changes_nothing(sett
             con.execute("INSERT INTO events (event_id) VALUES ('x')")  # NOT NULL columns still required
 
 
-def test_the_events_are_laid_out_again_when_the_rows_appended_exceed_the_share(settings: Settings, tmp_path: Path,
-                                                                              gdelt2_lines: list[str]) -> None:
+def test_the_events_are_laid_out_again_when_the_rows_appended_exceed_the_share(
+    settings: Settings, tmp_path: Path, gdelt2_lines: list[str]
+) -> None:
     first, second = tmp_path / "a.tsv", tmp_path / "b.tsv"
     first.write_text("\n".join(gdelt2_lines[:8]) + "\n")
     second.write_text("\n".join(gdelt2_lines[8:]) + "\n")
@@ -74,8 +76,7 @@ def test_the_events_are_laid_out_again_when_the_rows_appended_exceed_the_share(s
         assert con.execute("SELECT value FROM store_meta WHERE key = ?", [LAID_OUT]).fetchall() == [("10",)]
 
 
-def test_the_stored_weeks_are_laid_out_with_the_events(settings: Settings, tmp_path: Path,
-                                                       gdelt2_lines: list[str]) -> None:
+def test_the_stored_weeks_are_laid_out_with_the_events(settings: Settings, tmp_path: Path, gdelt2_lines: list[str]) -> None:
     weeks_by_rowid = "SELECT pair, period FROM pair_weeks ORDER BY rowid"
     never = replace(settings, layout_share=1.0)
     row = gdelt2_lines[9].split("\t")  # Egypt and Saudi Arabia consult (043)

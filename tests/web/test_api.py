@@ -30,8 +30,9 @@ def test_read_endpoints_answer_from_the_store(server: str) -> None:
     assert forecast["probability"] is None and forecast["note"].startswith("too few cases (n = 0 positive")
     respond = http.get(f"{server}/api/pairs/GEO-RUS/respond").json()
     assert len(respond["levers"]) == 10
-    simulate = http.get(f"{server}/api/pairs/GEO-RUS/simulate",
-                         params={"runs": 500, "horizon": 8, "intervention": "talks@2w:0.5"}).json()
+    simulate = http.get(
+        f"{server}/api/pairs/GEO-RUS/simulate", params={"runs": 500, "horizon": 8, "intervention": "talks@2w:0.5"}
+    ).json()
     assert len(simulate["baseline"]["reach3"]) == 9 and simulate["interventions"][0]["lever"] == "talks"
     brief = http.get(f"{server}/api/pairs/GEO-RUS/brief", params={"format": "md"})
     assert brief.status_code == 200 and brief.text.startswith("# GEO-RUS: situation brief")
@@ -63,7 +64,8 @@ def test_malformed_input_gets_422_with_what_to_fix(server: str) -> None:
     # A path or method that does not exist answers in the same shape.
     nowhere = http.get(f"{server}/api/nowhere")
     assert nowhere.status_code == 404 and nowhere.json() == {
-        "error": "no such path: /api/nowhere; the endpoints are listed at /docs."}
+        "error": "no such path: /api/nowhere; the endpoints are listed at /docs."
+    }
     method = http.delete(f"{server}/api/events")
     assert method.status_code == 405 and method.json()["error"].startswith("DELETE is not allowed on /api/events")
     page = http.get(f"{server}/nowhere")
@@ -96,25 +98,38 @@ def test_write_and_admin_endpoints_need_the_token(writable_server: str) -> None:
 def test_server_side_ingest_reads_only_its_import_folder(writable_server: str, tmp_path: Path) -> None:
     auth = {"Authorization": f"Bearer {TOKEN}"}
     (tmp_path / "import" / "outside-link.tsv").symlink_to("/etc/hostname")
-    for path in ("/etc/shadow", "/etc/passwd", "../../../../etc/passwd", "/proc/self/environ",
-                 "/nonexistent/secret.tsv", "../conftest.py", "outside-link.tsv", "/etc/*"):
-        answer = http.post(f"{writable_server}/api/ingest", json={"source": "acled", "paths": [path]},
-                            headers=auth, timeout=60)
+    for path in (
+        "/etc/shadow",
+        "/etc/passwd",
+        "../../../../etc/passwd",
+        "/proc/self/environ",
+        "/nonexistent/secret.tsv",
+        "../conftest.py",
+        "outside-link.tsv",
+        "/etc/*",
+    ):
+        answer = http.post(f"{writable_server}/api/ingest", json={"source": "acled", "paths": [path]}, headers=auth, timeout=60)
         # One answer whether or not the file exists, and nothing of any file's contents.
         assert answer.status_code == 403, (path, answer.text)
-        assert answer.json()["error"] == f"'{path}' is outside the import folder: give a file, folder or glob " \
+        assert (
+            answer.json()["error"] == f"'{path}' is outside the import folder: give a file, folder or glob "
             "inside it, relative to it (the api_import_dir setting)."
-    not_data = http.post(f"{writable_server}/api/ingest", json={"source": "acled", "paths": ["README.md"]},
-                          headers=auth, timeout=60)
+        )
+    not_data = http.post(
+        f"{writable_server}/api/ingest", json={"source": "acled", "paths": ["README.md"]}, headers=auth, timeout=60
+    )
     assert not_data.status_code == 400 and "small real slices" not in not_data.text, not_data.text
 
 
 def test_cors_is_off_by_default(server: str) -> None:
-    answer = http.options(f"{server}/api/stats", headers={"Origin": "http://elsewhere.example",
-                                                           "Access-Control-Request-Method": "GET"})
+    answer = http.options(
+        f"{server}/api/stats", headers={"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "GET"}
+    )
     assert "access-control-allow-origin" not in answer.headers
-    assert "access-control-allow-origin" not in http.get(f"{server}/api/stats",
-                                                          headers={"Origin": "http://elsewhere.example"}).headers
+    assert (
+        "access-control-allow-origin"
+        not in http.get(f"{server}/api/stats", headers={"Origin": "http://elsewhere.example"}).headers
+    )
 
 
 def test_cors_headers_are_on_kept_answers_too(cors_server: str) -> None:
@@ -140,15 +155,21 @@ def test_values_that_pass_validation_but_reach_past_the_calendar_or_the_store_ge
     far = http.get(f"{server}/api/pairs/GEO-RUS/ladder", params={"until": "9999-12-31", "freq": "day"}, timeout=60)
     assert far.status_code == 200 and len(far.content) < 5_000_000
     assert max(row["period"] for row in far.json()) <= "2013-05-31"
-    asked = [("/api/indicators/top", {"period": "9999-W52", "by": "rhetoric"}),
-             ("/api/pairs/GEO-RUS/respond", {"date": "0001-01-01"}),
-             ("/api/pairs/GEO-RUS/brief", {"date": "9999-12-31", "format": "md"}),
-             ("/api/pairs/GEO-RUS/forecast", {"as_of": "9999-12"})]
+    asked = [
+        ("/api/indicators/top", {"period": "9999-W52", "by": "rhetoric"}),
+        ("/api/pairs/GEO-RUS/respond", {"date": "0001-01-01"}),
+        ("/api/pairs/GEO-RUS/brief", {"date": "9999-12-31", "format": "md"}),
+        ("/api/pairs/GEO-RUS/forecast", {"as_of": "9999-12"}),
+    ]
     for path, params in asked:
         answer = http.get(f"{server}{path}", params=params, timeout=60)
         assert 400 <= answer.status_code < 500 and answer.json()["error"], (path, params, answer.text)
-    odd = http.post(f"{server}/api/ingest", json={"source": "gdelt", "paths": ["x"]},
-                     headers={"Authorization": "Bearer tökén".encode()}, timeout=30)
+    odd = http.post(
+        f"{server}/api/ingest",
+        json={"source": "gdelt", "paths": ["x"]},
+        headers={"Authorization": "Bearer tökén".encode()},
+        timeout=30,
+    )
     assert odd.status_code == 401
 
 
@@ -159,8 +180,9 @@ def test_concurrent_ingests_of_one_file_store_it_once(writable_server: str) -> N
     body = {"source": "gdelt", "paths": ["gdelt2_export_20170701234500_head.tsv"]}
     before = http.get(f"{writable_server}/api/stats").json()["events"]
     with ThreadPoolExecutor(5) as pool:
-        answers = list(pool.map(lambda _: http.post(f"{writable_server}/api/ingest", json=body, headers=auth,
-                                                     timeout=180), range(5)))
+        answers = list(
+            pool.map(lambda _: http.post(f"{writable_server}/api/ingest", json=body, headers=auth, timeout=180), range(5))
+        )
     assert [a.status_code for a in answers] == [200] * 5, [a.text for a in answers]
     results = [a.json()[0] for a in answers]
     assert sorted(r["skipped"] for r in results) == [False, True, True, True, True]  # one stored it, each says so
@@ -187,6 +209,5 @@ def test_an_answer_past_what_the_server_sends_is_refused_with_how_to_ask_for_les
     monkeypatch.setattr(api, "MAX_ANSWER_BYTES", 10_000)  # the bound (32 MB) scaled down with the answer
     big = http.get(f"{server}/api/pairs/GEO-RUS/indicators", params={"freq": "day", "since": "2012-02-03"}, timeout=60)
     assert big.status_code == 413 and "ask for less, with since and until" in big.json()["error"]
-    small = http.get(f"{server}/api/pairs/GEO-RUS/indicators", params={"freq": "year", "since": "2012-01-01"},
-                      timeout=60)
+    small = http.get(f"{server}/api/pairs/GEO-RUS/indicators", params={"freq": "year", "since": "2012-01-01"}, timeout=60)
     assert small.status_code == 200 and len(small.content) <= 10_000

@@ -97,6 +97,7 @@ def test_a_burst_of_missing_answers_takes_few_computations() -> None:
 
 def _responses_app(calls: list[str]):  # noqa: ANN202
     """An ASGI app answering '/a?...' with its query (an error for 'bad'), its calls noted."""
+
     async def app(scope, receive, send) -> None:  # noqa: ANN001
         query = scope["query_string"].decode()
         calls.append(f"{scope['path']}?{query}")
@@ -104,6 +105,7 @@ def _responses_app(calls: list[str]):  # noqa: ANN202
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain")]})
         await send({"type": "http.response.body", "body": b"answer ", "more_body": True})
         await send({"type": "http.response.body", "body": query.encode()})
+
     return app
 
 
@@ -111,6 +113,7 @@ def _get(app, *paths: str) -> list[tuple[int, str]]:  # noqa: ANN001
     async def run() -> list[tuple[int, str]]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             return [((r := await client.get(p)).status_code, r.text) for p in paths]
+
     return asyncio.run(run())
 
 
@@ -118,7 +121,12 @@ def test_kept_responses_are_sent_again_until_the_store_changes() -> None:
     answers, calls = AnswerCache(), []
     app = KeptResponses(_responses_app(calls), answers=answers, paths="/a")
     assert _get(app, "/a?x=1", "/a?x=1", "/a?x=2", "/b?x=1", "/b?x=1") == [
-        (200, "answer x=1"), (200, "answer x=1"), (200, "answer x=2"), (200, "answer x=1"), (200, "answer x=1")]
+        (200, "answer x=1"),
+        (200, "answer x=1"),
+        (200, "answer x=2"),
+        (200, "answer x=1"),
+        (200, "answer x=1"),
+    ]
     assert calls == ["/a?x=1", "/a?x=2", "/b?x=1", "/b?x=1"]  # /a?x=1 answered once; /b is not kept
     answers.store_changed()
     assert _get(app, "/a?x=1") == [(200, "answer x=1")] and calls[-1] == "/a?x=1"

@@ -12,8 +12,16 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("FLASHPOINT_SCREENSHOTS", Path(__file__).resolve().parents[2] / "build" / "screenshots"))
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +38,14 @@ def page():  # noqa: ANN201
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
         outside: list[str] = []
-        context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
-                      else (outside.append(route.request.url), route.abort()))
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith("http://127.0.0.1")
+                else (outside.append(route.request.url), route.abort())
+            ),
+        )
         tab = context.new_page()
         yield tab
         browser.close()
@@ -59,8 +73,9 @@ def test_overview_search_pair_events_and_brief(page, server: str, tmp_path: Path
     assert page.locator("#timeline svg .mark-rect path").count() == 2
     assert page.locator("#indicators svg .mark-rect path").count() == 2
     # The demo holds no past stage-3 escalation: the forecast says why there is no probability.
-    page.wait_for_function("document.querySelector('#forecast').textContent.includes('No forecast: too few cases')",
-                           timeout=60_000)
+    page.wait_for_function(
+        "document.querySelector('#forecast').textContent.includes('No forecast: too few cases')", timeout=60_000
+    )
     page.wait_for_function("document.querySelector('#levers').textContent.includes('points')", timeout=60_000)
 
     points.nth(points.count() // 2).click(force=True)

@@ -43,28 +43,42 @@ def _check(name: str, value: object) -> None:
 
 def _contract(schema: dict) -> dict[str, list[str]]:
     """Each operation's parameters: name, where it goes, required or not, and its type."""
+
     def kind(param: dict) -> str:
         found = param.get("schema", {})
         types = [found.get("type")] if "type" in found else [s.get("type") for s in found.get("anyOf", [])]
         return "|".join(t for t in types if t)
 
-    return {f"{method.upper()} {path}": sorted(
-        f"{p['name']} ({p['in']}, {'required' if p.get('required') else 'optional'}, {kind(p)})"
-        for p in operation.get("parameters", []))
-        for path, operations in schema["paths"].items() for method, operation in operations.items()}
+    return {
+        f"{method.upper()} {path}": sorted(
+            f"{p['name']} ({p['in']}, {'required' if p.get('required') else 'optional'}, {kind(p)})"
+            for p in operation.get("parameters", [])
+        )
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    }
 
 
 def test_the_api_contract_is_pinned(server: str) -> None:
     _check("api_contract", _contract(http.get(f"{server}/openapi.json", timeout=30).json()))
 
 
-@pytest.mark.parametrize(("name", "path", "params"), [
-    ("geo_rus_indicators_2012_h1", "/api/pairs/GEO-RUS/indicators",
-     {"freq": "month", "since": "2012-01-01", "until": "2012-06-30"}),
-    ("geo_rus_metrics_2012", "/api/pairs/GEO-RUS/metrics", {"year": 2012}),
-    ("geo_rus_rhetoric_2012_12", "/api/pairs/GEO-RUS/explain",
-     {"period": "2012-12", "indicator": "rhetoric", "freq": "month", "limit": 10}),
-])
+@pytest.mark.parametrize(
+    ("name", "path", "params"),
+    [
+        (
+            "geo_rus_indicators_2012_h1",
+            "/api/pairs/GEO-RUS/indicators",
+            {"freq": "month", "since": "2012-01-01", "until": "2012-06-30"},
+        ),
+        ("geo_rus_metrics_2012", "/api/pairs/GEO-RUS/metrics", {"year": 2012}),
+        (
+            "geo_rus_rhetoric_2012_12",
+            "/api/pairs/GEO-RUS/explain",
+            {"period": "2012-12", "indicator": "rhetoric", "freq": "month", "limit": 10},
+        ),
+    ],
+)
 def test_the_answers_for_a_real_pair_are_pinned(server: str, name: str, path: str, params: dict) -> None:
     answer = http.get(f"{server}{path}", params=params, timeout=60)
     assert answer.status_code == 200, answer.text

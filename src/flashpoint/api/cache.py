@@ -64,8 +64,9 @@ class AnswerCache:
         worker thread while the server goes on, once however many requests ask for it meanwhile."""
         return await self.fetch_many(key, key, key, lambda _: {key: compute()})
 
-    async def fetch_many(self, key: Hashable, group: Hashable, item: Hashable,
-                         compute: Callable[[list[Hashable]], dict[Hashable, Any]], /) -> Any:
+    async def fetch_many(
+        self, key: Hashable, group: Hashable, item: Hashable, compute: Callable[[list[Hashable]], dict[Hashable, Any]], /
+    ) -> Any:
         """As :meth:`fetch`, for answers that are cheaper computed together: the missing items
         of one ``group`` (the same question of other pairs) that wait for a worker are computed
         in one call of ``compute`` (items → their answers). The first request of a burst is
@@ -182,10 +183,16 @@ class KeptResponses:
 
         await self.app(scope, receive, send_and_note)
         start, *body = sent
-        if (start["type"] == "http.response.start" and start["status"] == 200 and body
-                and all(m["type"] == "http.response.body" for m in body) and not body[-1].get("more_body")):
-            self.answers._keep(key, (start, {"type": "http.response.body",
-                                             "body": b"".join(m.get("body", b"") for m in body)}), generation)
+        if (
+            start["type"] == "http.response.start"
+            and start["status"] == 200
+            and body
+            and all(m["type"] == "http.response.body" for m in body)
+            and not body[-1].get("more_body")
+        ):
+            self.answers._keep(
+                key, (start, {"type": "http.response.body", "body": b"".join(m.get("body", b"") for m in body)}), generation
+            )
 
 
 def _copy(message: Message) -> Message:

@@ -53,17 +53,19 @@ def read_store(settings: Settings, /) -> Iterator[duckdb.DuckDBPyConnection]:
     with open_store(settings, read_only=True) as con:
         events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         if not events and not con.execute("SELECT count(*) FROM pair_series").fetchall()[0][0]:
-            err.print(f"the store {settings.db} holds no events: build the demo ('flashpoint demo', then --db or "
-                      "FLASHPOINT_DB as it says), ingest your own ('flashpoint ingest …'), or name another with --db.",
-                      highlight=False)
+            err.print(
+                f"the store {settings.db} holds no events: build the demo ('flashpoint demo', then --db or "
+                "FLASHPOINT_DB as it says), ingest your own ('flashpoint ingest …'), or name another with --db.",
+                highlight=False,
+            )
         elif err.is_terminal:
             err.print(f"[dim]store: {settings.db} ({events:,} events)[/dim]", highlight=False)
         yield con
 
+
 #: Options several commands share.
 PairOption = Annotated[str, typer.Option(help="Country pair A-B.")]
-AsOfDayOption = Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last "
-                                                           "event).")]
+AsOfDayOption = Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last event).")]
 
 
 class OutputFormat(str, Enum):
@@ -157,8 +159,7 @@ def render_events(rows: pa.Table, fmt: OutputFormat, title: str) -> None:
     if fmt is not OutputFormat.table:
         write_rows(rows, fmt)
     else:
-        table = Table(KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "location", "source url",
-                      title=title)
+        table = Table(KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "location", "source url", title=title)
         for r in rows.to_pylist():
             table.add_row(
                 str(r["event_date"]),
@@ -201,16 +202,20 @@ class Coverage:
             else:
                 runs.append([gap])
         named = ", ".join(span(period_label(run[0], self.freq), period_label(run[-1], self.freq)) for run in runs)
-        return (f"no data for {named}: a gap in the store's data (its main source delivered nothing), left out of "
-                "the counts and of the baselines")
+        return (
+            f"no data for {named}: a gap in the store's data (its main source delivered nothing), left out of "
+            "the counts and of the baselines"
+        )
 
     def caption(self, first: dt.date, last: dt.date) -> str | None:
         """The table's caption: :meth:`gap_note`, and whether period ``last`` is still under way
         (the store's events end before it does, so its counts may still rise); None for neither."""
         notes = [self.gap_note(first, last)]
         if self.last_day is not None and last <= self.last_day < period_end(pd.Series([last]), self.freq).iloc[0]:
-            notes.append(f"{period_label(last, self.freq)} is not over: the store's events end on {self.last_day}, "
-                         "so its counts may still rise")
+            notes.append(
+                f"{period_label(last, self.freq)} is not over: the store's events end on {self.last_day}, "
+                "so its counts may still rise"
+            )
         return "; ".join(note for note in notes if note) or None
 
 
@@ -219,9 +224,7 @@ def read_coverage(con: duckdb.DuckDBPyConnection, freq: str, /) -> Coverage:
     return Coverage(freq, tuple(gap_periods(con, freq)), last_event_date(con))
 
 
-def write_frame(
-    frame: pd.DataFrame, fmt: OutputFormat, title: str, table: Callable[[pd.DataFrame, str], Table]
-) -> None:
+def write_frame(frame: pd.DataFrame, fmt: OutputFormat, title: str, table: Callable[[pd.DataFrame, str], Table]) -> None:
     if fmt is OutputFormat.table:
         out.print(table(frame, title))
     else:
@@ -235,12 +238,17 @@ def print_actor_coverage(found: dict) -> None:
     if not rows:
         return
     share = lambda n: f"{n:,} ({n / rows:.0%})"  # noqa: E731
-    out.print(f"of {rows:,} rows: {share(found['in_pair'])} between two states, {share(found['both_countries'])} "
-              f"with both actors' countries known, {share(found['no_country'])} with an actor of no country, "
-              f"{share(found['low_confidence'])} below confidence {CONFIDENT:g}", highlight=False)
+    out.print(
+        f"of {rows:,} rows: {share(found['in_pair'])} between two states, {share(found['both_countries'])} "
+        f"with both actors' countries known, {share(found['no_country'])} with an actor of no country, "
+        f"{share(found['low_confidence'])} below confidence {CONFIDENT:g}",
+        highlight=False,
+    )
     if found["unresolved"]:
-        out.print("most frequent actors of no country: " + ", ".join(
-            f"{u['name']} ({u['rows']:,})" for u in found["unresolved"]), highlight=False)
+        out.print(
+            "most frequent actors of no country: " + ", ".join(f"{u['name']} ({u['rows']:,})" for u in found["unresolved"]),
+            highlight=False,
+        )
 
 
 def print_alerts(frame: pd.DataFrame) -> None:
@@ -249,18 +257,26 @@ def print_alerts(frame: pd.DataFrame) -> None:
     for r in frame.itertuples():
         stage = "" if pd.isna(r.stage) else f"stage {int(r.stage)} {STAGES[int(r.stage)]}  "
         previous = f", previous {r.previous_alert_id}" if pd.notna(r.previous_alert_id) else ""
-        chance = (f"probability {r.probability:.1%} (base rate {r.base_rate:.2%})  "
-                  if "probability" in frame and pd.notna(r.probability) else "")
+        chance = (
+            f"probability {r.probability:.1%} (base rate {r.base_rate:.2%})  "
+            if "probability" in frame and pd.notna(r.probability)
+            else ""
+        )
         basis = "" if r.basis == "events" else f"[dim]{r.basis}[/dim]  "  # a series' alert says so
-        out.print(f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {basis}{chance}{stage}"
-                  f"index {r.escalation_index:.1f}  ({', '.join(r.triggers)}; id {r.alert_id}{previous})",
-                  highlight=False)
+        out.print(
+            f"{r.as_of.date()}  [bold]{r.pair}[/bold]  [{colours[r.level]}]{r.level}[/]  {basis}{chance}{stage}"
+            f"index {r.escalation_index:.1f}  ({', '.join(r.triggers)}; id {r.alert_id}{previous})",
+            highlight=False,
+        )
         out.print(f"    {r.why}", highlight=False)
         for event in json.loads(r.evidence or "[]")[:3]:
             where = event.get("source_url") or event.get("source") or ""
-            label = (f"{event['event_date'][:10]} {event.get('actor1_iso3')}→{event.get('actor2_iso3')} "
-                     f"{event.get('cameo_code')} {event.get('cameo_name')}" if "event_id" in event
-                     else f"{event['date'][:10]} value {event['value']:.1f}")
+            label = (
+                f"{event['event_date'][:10]} {event.get('actor1_iso3')}→{event.get('actor2_iso3')} "
+                f"{event.get('cameo_code')} {event.get('cameo_name')}"
+                if "event_id" in event
+                else f"{event['date'][:10]} value {event['value']:.1f}"
+            )
             out.print(f"      · {label} {where}", highlight=False)
 
 
@@ -290,6 +306,8 @@ def main() -> None:
             raise
         code = _INTERRUPTED
     if code == _INTERRUPTED:
-        err.print("interrupted: what was being written was rolled back, and the store holds what finished "
-                  "before (files already ingested stay; if deduplication was cut short, run 'flashpoint dedup').")
+        err.print(
+            "interrupted: what was being written was rolled back, and the store holds what finished "
+            "before (files already ingested stay; if deduplication was cut short, run 'flashpoint dedup')."
+        )
     sys.exit(code if isinstance(code, int) else 0)

@@ -41,9 +41,7 @@ from flashpoint.watch import CycleReport
 from flashpoint.watch import watch as follow_feed
 from flashpoint.wording import quantity
 
-alerts_app = typer.Typer(
-    help="Alerts: raise them from the store, and browse their history.", invoke_without_command=True
-)
+alerts_app = typer.Typer(help="Alerts: raise them from the store, and browse their history.", invoke_without_command=True)
 app.add_typer(alerts_app, name="alerts")
 evaluate_app = typer.Typer(help="Score Flashpoint's output against what happened.", no_args_is_help=True)
 app.add_typer(evaluate_app, name="evaluate")
@@ -56,8 +54,16 @@ class Level(str, Enum):
 
 
 def _ladder_table(frame: pd.DataFrame, title: str, freq: str, coverage: Coverage, settings: Settings) -> Table:
-    table = Table(KEPT("period"), "incidents", "index", "stage", "P(change)", "drivers", title=title,
-                  caption=coverage.caption(frame.period.min(), frame.period.max()) if len(frame) else None)
+    table = Table(
+        KEPT("period"),
+        "incidents",
+        "index",
+        "stage",
+        "P(change)",
+        "drivers",
+        title=title,
+        caption=coverage.caption(frame.period.min(), frame.period.max()) if len(frame) else None,
+    )
     for r in frame.itertuples():
         drivers = ", ".join(
             f"{n} {getattr(r, f'{n}_z'):+.1f}"
@@ -89,11 +95,16 @@ def ladder(
     pair = pair_key(parse_dyad(dyad))
     period = freq.value if freq else settings.alert_freq
     with read_store(settings) as con:
-        scores = pair_ladder(con, settings, pair, freq=period, since=parse_date(since, "--since"),
-                             until=parse_date(until, "--until"))
+        scores = pair_ladder(
+            con, settings, pair, freq=period, since=parse_date(since, "--since"), until=parse_date(until, "--until")
+        )
         coverage = read_coverage(con, period)
-    write_frame(scores, format, f"{pair} escalation ladder ({period}; ▲ change point)",
-                lambda shown, title: _ladder_table(shown, title, period, coverage, settings))
+    write_frame(
+        scores,
+        format,
+        f"{pair} escalation ladder ({period}; ▲ change point)",
+        lambda shown, title: _ladder_table(shown, title, period, coverage, settings),
+    )
 
 
 @alerts_app.callback()
@@ -131,13 +142,9 @@ def alerts(
 @alerts_app.command("raise")
 def alerts_raise(
     ctx: typer.Context,
-    series: Annotated[
-        Optional[str], typer.Option(help="Raise on this stored score series instead of the events.")
-    ] = None,
+    series: Annotated[Optional[str], typer.Option(help="Raise on this stored score series instead of the events.")] = None,
     freq: Annotated[Optional[Frequency], typer.Option(help="Period (default: the alert_freq setting).")] = None,
-    baseline: Annotated[
-        Optional[int], typer.Option(help="Baseline periods (default: alert_baseline_periods).", min=4)
-    ] = None,
+    baseline: Annotated[Optional[int], typer.Option(help="Baseline periods (default: alert_baseline_periods).", min=4)] = None,
     since: Annotated[Optional[str], typer.Option(help="First period that may raise alerts, YYYY-MM-DD.")] = None,
     until: Annotated[Optional[str], typer.Option(help="Last day read, YYYY-MM-DD.")] = None,
     onsets: Annotated[
@@ -153,8 +160,13 @@ def alerts_raise(
     from flashpoint.forecasts.warning import describe, raise_warnings
 
     settings: Settings = ctx.obj
-    options = {"series": series, "freq": freq.value if freq else None, "baseline_periods": baseline,
-               "since": parse_date(since, "--since"), "until": parse_date(until, "--until")}
+    options = {
+        "series": series,
+        "freq": freq.value if freq else None,
+        "baseline_periods": baseline,
+        "since": parse_date(since, "--since"),
+        "until": parse_date(until, "--until"),
+    }
     with err.status("scoring pairs and raising alerts"), open_store(settings) as con:
         if settings.alert_method == "probability":
             run, chances = raise_warnings(con, settings, onsets=tuple(onsets or ()), **options)
@@ -171,9 +183,15 @@ def _print_scorecard(card: Scorecard, title: str, /) -> None:
     """The stored alerts' scorecard: every onset, then the summary in a sentence."""
     table = Table("pair", "onset", "kind", "warned", "first alert", "lead days", "alerts", title=title)
     for r in card.onsets.itertuples():
-        table.add_row(r.pair, str(r.onset_date), r.kind, "yes" if r.warned else ("no" if r.covered else "not covered"),
-                      str(r.first_alert or ""), "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
-                      str(r.alerts_in_window))
+        table.add_row(
+            r.pair,
+            str(r.onset_date),
+            r.kind,
+            "yes" if r.warned else ("no" if r.covered else "not covered"),
+            str(r.first_alert or ""),
+            "" if pd.isna(r.lead_days) else str(int(r.lead_days)),
+            str(r.alerts_in_window),
+        )
     out.print(table)
     s = card.summary
     lead = "none warned" if s["median_lead_days"] is None else f"{s['median_lead_days']:g} days"
@@ -190,15 +208,14 @@ def _print_scorecard(card: Scorecard, title: str, /) -> None:
 def evaluate_alerts(
     ctx: typer.Context,
     onsets: Annotated[Path, typer.Option(help="CSV of onsets: iso3_a, iso3_b, onset_date (kind, what_happened).")],
-    window_days: Annotated[
-        int, typer.Option(help="Days before an onset an alert counts as a warning of it.", min=1)
-    ] = 30,
+    window_days: Annotated[int, typer.Option(help="Days before an onset an alert counts as a warning of it.", min=1)] = 30,
     basis: Annotated[str, typer.Option(help="'events', or 'series:NAME'.")] = "events",
     freq: Annotated[Optional[Frequency], typer.Option(help="Only alerts raised at this period (default: all).")] = None,
     level: Annotated[Level, typer.Option(help="Lowest alert level that counts.")] = Level.warning,
     min_lead_days: Annotated[int, typer.Option(help="Lead an early warning needs, in days.", min=1)] = 7,
-    plot: Annotated[Optional[Path], typer.Option(help="Write the warning model's recall / false-alarm curve to "
-                                                      "this .svg or .png file.")] = None,
+    plot: Annotated[
+        Optional[Path], typer.Option(help="Write the warning model's recall / false-alarm curve to this .svg or .png file.")
+    ] = None,
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Score stored alerts and warning probabilities against dated onsets, with their baselines.
@@ -214,26 +231,46 @@ def evaluate_alerts(
     dated = read_onsets(onsets)
     chances = None
     with read_store(settings) as con:
-        card = score_alerts(con, dated, basis=basis, freq=freq.value if freq else None,
-                            window_days=window_days, min_level=level.value, min_lead_days=min_lead_days)
+        card = score_alerts(
+            con,
+            dated,
+            basis=basis,
+            freq=freq.value if freq else None,
+            window_days=window_days,
+            min_level=level.value,
+            min_lead_days=min_lead_days,
+        )
         if con.execute("SELECT count(*) FROM pair_warnings WHERE basis = ?", [basis]).fetchall()[0][0]:
-            chances = score_probabilities(con, dated, basis=basis, freq=freq.value if freq else settings.alert_freq,
-                                          min_lead_days=min_lead_days)
+            chances = score_probabilities(
+                con, dated, basis=basis, freq=freq.value if freq else settings.alert_freq, min_lead_days=min_lead_days
+            )
     if plot is not None:
         if chances is None:
-            raise InvalidInput(f"--plot: no warning probability of '{basis}' is stored to draw; run 'flashpoint "
-                               "alerts raise' first.")
+            raise InvalidInput(
+                f"--plot: no warning probability of '{basis}' is stored to draw; run 'flashpoint alerts raise' first."
+            )
         from flashpoint.charts import save_chart
         from flashpoint.forecasts.plots import warning_curve_chart
 
         save_chart(warning_curve_chart(chances), plot)
     if format is ListFormat.json:
-        out.print_json(json.dumps({"summary": card.summary, "onsets": json_rows(card.onsets),
-                                   "pairs": json_rows(card.pairs),
-                                   "probabilities": None if chances is None else {
-                                       "summary": chances.summary, "scores": json_rows(chances.scores),
-                                       "curve": json_rows(chances.curve),
-                                       "reliability": json_rows(chances.reliability)}}))
+        out.print_json(
+            json.dumps(
+                {
+                    "summary": card.summary,
+                    "onsets": json_rows(card.onsets),
+                    "pairs": json_rows(card.pairs),
+                    "probabilities": None
+                    if chances is None
+                    else {
+                        "summary": chances.summary,
+                        "scores": json_rows(chances.scores),
+                        "curve": json_rows(chances.curve),
+                        "reliability": json_rows(chances.reliability),
+                    },
+                }
+            )
+        )
         return
     _print_scorecard(card, f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)")
     if chances is not None:
@@ -243,10 +280,8 @@ def evaluate_alerts(
 @app.command()
 def watch(
     ctx: typer.Context,
-    cycles: Annotated[Optional[int], typer.Option(help="Stop after this many polls (default: run until Ctrl-C).",
-                                                  min=1)] = None,
-    interval: Annotated[Optional[float], typer.Option(help="Seconds between polls (watch_interval_seconds).",
-                                                      min=0.0)] = None,
+    cycles: Annotated[Optional[int], typer.Option(help="Stop after this many polls (default: run until Ctrl-C).", min=1)] = None,
+    interval: Annotated[Optional[float], typer.Option(help="Seconds between polls (watch_interval_seconds).", min=0.0)] = None,
     jsonl: Annotated[Optional[Path], typer.Option(help="Append alerts to this JSON-lines file (alerts_jsonl).")] = None,
     webhook: Annotated[Optional[str], typer.Option(help="POST alerts as JSON to this URL (webhook_url).")] = None,
 ) -> None:
@@ -261,9 +296,12 @@ def watch(
         for name, reason in report.failed:
             err.print(f"[red]skipped[/red] {name}: {reason}", highlight=False)
         if report.processed:
-            err.print(f"{quantity(len(report.processed), 'file')} ingested, "
-                      f"{quantity(len(report.alerts), 'alert')} raised, "
-                      f"{report.delivered} delivered", highlight=False)
+            err.print(
+                f"{quantity(len(report.processed), 'file')} ingested, "
+                f"{quantity(len(report.alerts), 'alert')} raised, "
+                f"{report.delivered} delivered",
+                highlight=False,
+            )
 
     err.print(f"watching {settings.gdelt_base_url} every {settings.watch_interval_seconds:g}s (Ctrl-C stops)")
     with open_store(settings) as con:

@@ -37,14 +37,13 @@ from flashpoint.periods import parse_period, period_kind, period_label
 from flashpoint.store.connection import open_store
 from flashpoint.wording import confidence_words, quantity
 
-redlines_app = typer.Typer(
-    help="Red lines: declared thresholds, and the pairs that crossed them.", no_args_is_help=True
-)
+redlines_app = typer.Typer(help="Red lines: declared thresholds, and the pairs that crossed them.", no_args_is_help=True)
 app.add_typer(redlines_app, name="redlines")
 
 
-def indicators_table(frame: pd.DataFrame, title: str, freq: str, *, show_pair: bool = False,
-                     coverage: Coverage | None = None) -> Table:
+def indicators_table(
+    frame: pd.DataFrame, title: str, freq: str, *, show_pair: bool = False, coverage: Coverage | None = None
+) -> Table:
     """One row per period (per pair and period with ``show_pair``, in the frame's order), one
     column per indicator: value (z-score); and what is reported beside them when the view has
     any: the military spending growth (with the buildup) and the fights by backed non-state
@@ -93,24 +92,31 @@ def indicators(
     )
     ranking = dyad is None and country is None
     if ranking and period is None:
-        raise InvalidInput(
-            "give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs."
-        )
+        raise InvalidInput("give --dyad A-B for a pair, --country C for a country, or --period (with --top, --by) to rank pairs.")
     asked = parse_period(period, freq.value) if ranking else None
     with read_store(ctx.obj) as con:
         frame = ranked_pairs(con, query, asked, by, top=top) if ranking else compute_indicators(con, query)
         coverage = read_coverage(con, freq.value)
     if frame.empty and format is OutputFormat.table:
-        out.print((coverage.gap_note(asked, asked) or f"no pair has incidents in {period}") if ranking
-                  else f"no incidents for {dyad or country} in the periods asked for", f"({freq.value} view).",
-                  highlight=False)
+        out.print(
+            (coverage.gap_note(asked, asked) or f"no pair has incidents in {period}")
+            if ranking
+            else f"no incidents for {dyad or country} in the periods asked for",
+            f"({freq.value} view).",
+            highlight=False,
+        )
         return
     # A pair without incidents still has a title (and its CSV or JSON, a header and no rows).
-    shown_as = (("→" if directed else "-").join(query.dyad if directed else sorted(query.dyad)) if query.dyad
-                else f"{query.country}-*")
+    shown_as = (
+        ("→" if directed else "-").join(query.dyad if directed else sorted(query.dyad)) if query.dyad else f"{query.country}-*"
+    )
     view = "Warning indicators" if ranking else f"{shown_as} warning indicators"
-    write_frame(frame, format, f"{view} ({freq.value})",
-                lambda shown, title: indicators_table(shown, title, freq.value, show_pair=ranking, coverage=coverage))
+    write_frame(
+        frame,
+        format,
+        f"{view} ({freq.value})",
+        lambda shown, title: indicators_table(shown, title, freq.value, show_pair=ranking, coverage=coverage),
+    )
 
 
 @app.command()
@@ -134,8 +140,17 @@ def explain(
 
     def table(frame: pd.DataFrame, title: str) -> Table:
         shown = Table(
-            "weight", KEPT("date"), "actor 1", "actor 2", "cameo", "goldstein", "sources", "confidence",
-            "link or citation", title=title, caption=caption,
+            "weight",
+            KEPT("date"),
+            "actor 1",
+            "actor 2",
+            "cameo",
+            "goldstein",
+            "sources",
+            "confidence",
+            "link or citation",
+            title=title,
+            caption=caption,
         )
         # Missing texts (GDELT 1.0 rows before April 2013 have no source URL) are None, not NaN.
         for r in frame.astype(object).where(frame.notna(), None).itertuples():

@@ -55,8 +55,7 @@ from flashpoint.store.queries import actor_coverage
 from flashpoint.wording import quantity
 
 ingest_app = typer.Typer(
-    help="Ingest event files, and auxiliary tables (military spending, measures, crises, "
-    "terminations), into the store.",
+    help="Ingest event files, and auxiliary tables (military spending, measures, crises, terminations), into the store.",
     no_args_is_help=True,
 )
 app.add_typer(ingest_app, name="ingest")
@@ -118,7 +117,8 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
                     description=f"file {next(files)}: {Path(name.split('!')[-1]).name} ({size / 1e6:,.0f} MB)",
                 ),
                 on_settle=lambda: progress.update(
-                    task, description="deduplicating; updating weekly counts and pair timelines", completed=0),
+                    task, description="deduplicating; updating weekly counts and pair timelines", completed=0
+                ),
             )
         new = [r.ingest_id for r in results if r.ingest_id is not None]
         placed = actor_coverage(con, ingest_ids=new) if new and reader.TARGET == EVENTS else None
@@ -132,8 +132,10 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
     )
     for result in results:
         if result.unended_line is not None:
-            out.print(f"note: {result.path} ends without a line break: its last row (line {result.unended_line:,}) "
-                      "was stored; if the file was cut short (a download interrupted), that row may be cut.")
+            out.print(
+                f"note: {result.path} ends without a line break: its last row (line {result.unended_line:,}) "
+                "was stored; if the file was cut short (a download interrupted), that row may be cut."
+            )
     if placed is not None:
         print_actor_coverage(placed)
 
@@ -166,21 +168,23 @@ _PATHS_ONLY: dict[str, tuple[Reader, str]] = {
     "acled": (acled, "Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows)."),
     "ucdp": (ucdp, "Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."),
     "milex": (milex, "Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."),
-    "measures": (measures, "Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): "
-                           "date, actor, target, measure, source."),
+    "measures": (
+        measures,
+        "Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): date, actor, target, measure, source.",
+    ),
     "crises": (crises, "Ingest International Crisis Behavior crises (the system-level file, one row per crisis)."),
-    "terminations": (terminations, "Ingest the UCDP Conflict Termination dataset (conflict episodes, "
-                                   "how and when they ended)."),
+    "terminations": (terminations, "Ingest the UCDP Conflict Termination dataset (conflict episodes, how and when they ended)."),
     "polecat": (polecat, "Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO)."),
-    "icews": (icews, "Ingest ICEWS: Dataverse event files, or name-based quadruples "
-                     "(actor, event text, actor, date)."),
+    "icews": (icews, "Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date)."),
 }
 
 
 def _paths_only(reader: Reader) -> Callable[..., None]:
     """The command ingesting ``reader``'s files."""
+
     def command(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
         _ingest(ctx.obj, paths, reader)
+
     return command
 
 

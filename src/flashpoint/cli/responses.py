@@ -48,9 +48,19 @@ def list_levers(
     if format is DocFormat.markdown:
         typer.echo(render_levers_markdown(), nl=False)
         return
-    rows = pd.DataFrame([{"lever": lv.name, "title": lv.title, "answers": ", ".join(lv.answers),
-                          "stages": ", ".join(map(str, lv.stages)), "actors": "; ".join(lv.actors),
-                          "evidence": ", ".join(s.base for s in lv.evidence)} for lv in levers()])
+    rows = pd.DataFrame(
+        [
+            {
+                "lever": lv.name,
+                "title": lv.title,
+                "answers": ", ".join(lv.answers),
+                "stages": ", ".join(map(str, lv.stages)),
+                "actors": "; ".join(lv.actors),
+                "evidence": ", ".join(s.base for s in lv.evidence),
+            }
+            for lv in levers()
+        ]
+    )
     if format is not DocFormat.table:
         write_rows(pa.Table.from_pandas(rows, preserve_index=False), OutputFormat(format.value))
         return
@@ -65,8 +75,9 @@ def evidence(
     ctx: typer.Context,
     lever: Annotated[Optional[str], typer.Argument(help="A lever (flashpoint levers); omit with --all.")] = None,
     all_levers: Annotated[bool, typer.Option("--all", help="Every lever.")] = False,
-    base: Annotated[Optional[str], typer.Option(help=f"Comma-separated bases: {', '.join(BASES)} (default all "
-                                                     "the store holds).")] = None,
+    base: Annotated[
+        Optional[str], typer.Option(help=f"Comma-separated bases: {', '.join(BASES)} (default all the store holds).")
+    ] = None,
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.", min=50)] = 500,
     format: Annotated[DocFormat, typer.Option("--format", help="Output format.")] = DocFormat.table,
 ) -> None:
@@ -97,12 +108,24 @@ def _evidence_table(frame: pd.DataFrame, found: list[Estimate]) -> None:
     from flashpoint.responses.evidence import CAVEATS
 
     if frame.empty:
-        out.print("no evidence base in this store for that lever: ingest ICB crises (flashpoint ingest crises FILE) "
-                  "or UCDP terminations (flashpoint ingest terminations FILE); the published figures are in "
-                  "docs/evidence.md.", highlight=False)
+        out.print(
+            "no evidence base in this store for that lever: ingest ICB crises (flashpoint ingest crises FILE) "
+            "or UCDP terminations (flashpoint ingest terminations FILE); the published figures are in "
+            "docs/evidence.md.",
+            highlight=False,
+        )
         return
-    table = Table("lever", "base", "outcome", "effect", "95% interval", "rate with/without", "n with/without",
-                  "verdict", title="What followed each lever (inverse-propensity weighted; points = percentage points)")
+    table = Table(
+        "lever",
+        "base",
+        "outcome",
+        "effect",
+        "95% interval",
+        "rate with/without",
+        "n with/without",
+        "verdict",
+        title="What followed each lever (inverse-propensity weighted; points = percentage points)",
+    )
     for r in frame.itertuples():
         effect = "—" if pd.isna(r.effect) else f"{r.effect * 100:+.1f}"
         interval = "—" if pd.isna(r.effect) else f"{r.low * 100:+.1f} to {r.high * 100:+.1f}"
@@ -111,9 +134,11 @@ def _evidence_table(frame: pd.DataFrame, found: list[Estimate]) -> None:
     out.print(table)
     missing = [b for b in ("icb", "ucdp") if b not in set(frame["base"])]
     if missing:
-        out.print(f"not in this store: {', '.join(missing)}; their published estimates are in docs/evidence.md and "
-                  "shown by flashpoint respond (ingest them with flashpoint ingest crises|terminations FILE).",
-                  highlight=False)
+        out.print(
+            f"not in this store: {', '.join(missing)}; their published estimates are in docs/evidence.md and "
+            "shown by flashpoint respond (ingest them with flashpoint ingest crises|terminations FILE).",
+            highlight=False,
+        )
     for base in sorted({e.base for e in found}):
         out.print(f"[bold]{base}[/bold]: {CAVEATS[base]}", highlight=False)
 
@@ -123,10 +148,11 @@ def respond(
     ctx: typer.Context,
     dyad: PairOption,
     date: AsOfDayOption = None,
-    format: Annotated[DocFormat, typer.Option("--format", help="Output format (table, json or markdown).")]
-    = DocFormat.table,
-    data_dir: Annotated[Optional[Path], typer.Option(help="A folder laid out like the shared data: show the "
-                                                          "pair's structure (alliances, rivalry, trade, IGOs).")] = None,
+    format: Annotated[DocFormat, typer.Option("--format", help="Output format (table, json or markdown).")] = DocFormat.table,
+    data_dir: Annotated[
+        Optional[Path],
+        typer.Option(help="A folder laid out like the shared data: show the pair's structure (alliances, rivalry, trade, IGOs)."),
+    ] = None,
 ) -> None:
     """Diplomatic levers ranked for a pair's current state, with why, who, evidence and risks."""
     from flashpoint.responses.ranking import recommend, recommendation_dict, render_recommendations_markdown

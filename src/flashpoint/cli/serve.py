@@ -40,8 +40,9 @@ def _brief_format(format: BriefFormat | None, out_file: Path | None) -> str:
     named = _BRIEF_SUFFIXES.get(out_file.suffix.lower()) if out_file is not None else None
     asked = _BRIEF_FORMATS[format] if format is not None else None
     if asked is not None and named is not None and asked != named:
-        raise InvalidInput(f"brief --format {format.value} --out {out_file}: the file name says {named}; "
-                           "give one of them, or make them agree.")
+        raise InvalidInput(
+            f"brief --format {format.value} --out {out_file}: the file name says {named}; give one of them, or make them agree."
+        )
     return asked or named or "md"
 
 
@@ -64,8 +65,11 @@ def check_address(host: str, port: int, /) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             probe.bind((host, port))
     except OSError as exc:
-        hint = ("another server is using it: choose another with --port" if exc.errno == errno.EADDRINUSE
-                else "check --host and --port")
+        hint = (
+            "another server is using it: choose another with --port"
+            if exc.errno == errno.EADDRINUSE
+            else "check --host and --port"
+        )
         raise InvalidInput(f"cannot listen on {host}:{port} ({exc.strerror}); {hint}.") from None
 
 
@@ -78,12 +82,14 @@ def serve_dashboard(settings: Settings, /, *, host: str, port: int) -> None:
 
     check_address(host, port)
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # an IPv6 address in brackets
-    out.print(f"Flashpoint dashboard on [bold]http://{where}/[/bold] (API docs http://{where}/docs); "
-              "Ctrl-C stops it.")
+    out.print(f"Flashpoint dashboard on [bold]http://{where}/[/bold] (API docs http://{where}/docs); Ctrl-C stops it.")
     hosts = allowed_hosts(settings.api_allowed_hosts)
     if host not in hosts and "*" not in hosts:
-        out.print(f"It answers requests naming {', '.join(hosts)} only (api_allowed_hosts): set "
-                  "FLASHPOINT_API_ALLOWED_HOSTS to the names clients use to reach it.", highlight=False)
+        out.print(
+            f"It answers requests naming {', '.join(hosts)} only (api_allowed_hosts): set "
+            "FLASHPOINT_API_ALLOWED_HOSTS to the names clients use to reach it.",
+            highlight=False,
+        )
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
@@ -92,18 +98,23 @@ def brief(
     ctx: typer.Context,
     dyad: PairOption,
     date: AsOfDayOption = None,
-    format: Annotated[Optional[BriefFormat], typer.Option(
-        "--format", help="md (markdown), html or pdf (default: from the --out file's suffix, else md).")] = None,
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file (default: standard "
-                                                                   "output, for a PDF only when redirected).")] = None,
+    format: Annotated[
+        Optional[BriefFormat],
+        typer.Option("--format", help="md (markdown), html or pdf (default: from the --out file's suffix, else md)."),
+    ] = None,
+    out_file: Annotated[
+        Optional[Path],
+        typer.Option("--out", help="Write to this file (default: standard output, for a PDF only when redirected)."),
+    ] = None,
 ) -> None:
     """A one-page situation brief: stage and trend, what changed and why, metrics, forecast, levers."""
     from flashpoint.reports.brief import build_brief, render_brief
 
     kind = _brief_format(format, out_file)
     if kind == "pdf" and out_file is None and sys.stdout.isatty():
-        raise InvalidInput("brief --format pdf: a PDF is not for the terminal; give --out FILE.pdf or redirect "
-                           "standard output to a file.")
+        raise InvalidInput(
+            "brief --format pdf: a PDF is not for the terminal; give --out FILE.pdf or redirect standard output to a file."
+        )
     pair = pair_key(parse_dyad(dyad))
     with read_store(ctx.obj) as con:
         body, _ = render_brief(build_brief(con, ctx.obj, pair, as_of=parse_date(date, "--date")), kind)

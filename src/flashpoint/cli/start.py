@@ -31,6 +31,7 @@ from flashpoint.wording import quantity
 if TYPE_CHECKING:
     from flashpoint.demo import DemoSummary
 
+
 @app.command()
 def countries(search: Annotated[Optional[str], typer.Option(help="Text in a name or code.")] = None) -> None:
     """Countries and their codes (ISO3, ISO2, FIPS 10-4)."""
@@ -84,8 +85,14 @@ def _print_demo(summary: DemoSummary) -> None:
     out.print(pairs)
     render_events(summary.dyad_events, OutputFormat.table, f"Latest {'-'.join(summary.dyad)} events")
     pair = "-".join(summary.dyad)
-    out.print(indicators_table(summary.indicators, f"{pair} warning indicators, last six months: value (z-score)",
-                               "month", coverage=Coverage("month", tuple(summary.gap_months))))
+    out.print(
+        indicators_table(
+            summary.indicators,
+            f"{pair} warning indicators, last six months: value (z-score)",
+            "month",
+            coverage=Coverage("month", tuple(summary.gap_months)),
+        )
+    )
     for r in summary.crossings.itertuples():
         out.print(
             f"red line [bold]{r.rule}[/bold] crossed by {r.pair} in {r.period:%Y-%m}: "
@@ -94,13 +101,16 @@ def _print_demo(summary: DemoSummary) -> None:
     out.print("\n[bold]Latest warning alerts[/bold] (all pairs, weekly; 'flashpoint alerts' lists every level)")
     print_alerts(summary.alerts)
     f = summary.forecast
-    told = (f"{f.note}" if f.probability is None else
-            f"{f.probability:.2%} (90% interval {f.interval[0]:.2%}–{f.interval[1]:.2%}); "
-            + "; ".join(f"{k} {v:.2%}" for k, v in f.baselines.items()))
-    out.print(f"\n[bold]Forecast[/bold] {pair}: P(stage ≥ 3 within {f.horizon} months of {f.as_of}): {told}",
-              highlight=False)
-    out.print(f"[bold]Levers[/bold] for {pair}: " + "; ".join(f"{r.title} ({r.points:+g})" for r in summary.levers[:3]),
-              highlight=False)
+    told = (
+        f"{f.note}"
+        if f.probability is None
+        else f"{f.probability:.2%} (90% interval {f.interval[0]:.2%}–{f.interval[1]:.2%}); "
+        + "; ".join(f"{k} {v:.2%}" for k, v in f.baselines.items())
+    )
+    out.print(f"\n[bold]Forecast[/bold] {pair}: P(stage ≥ 3 within {f.horizon} months of {f.as_of}): {told}", highlight=False)
+    out.print(
+        f"[bold]Levers[/bold] for {pair}: " + "; ".join(f"{r.title} ({r.points:+g})" for r in summary.levers[:3]), highlight=False
+    )
     out.print(
         f"Explore it: flashpoint --db {summary.db} events --dyad {pair} --cameo 11 --show-sources\n"
         f"            flashpoint --db {summary.db} explain --dyad {pair} --period 2012-12 --indicator rhetoric\n"
@@ -109,5 +119,6 @@ def _print_demo(summary: DemoSummary) -> None:
         f"            flashpoint --db {summary.db} forecast --dyad {pair}\n"
         f"            flashpoint --db {summary.db} respond --dyad {pair}\n"
         f"Or make it the store every command reads: export FLASHPOINT_DB={summary.db}",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )

@@ -65,8 +65,11 @@ def print_gaps(found: dict) -> None:
     """The store's gaps in the data, from its :func:`store_stats`, when it has any."""
     if found["gaps"]:
         spans = "; ".join(span(g["first"], g["last"]) for g in found["gaps"])
-        out.print(f"gaps in the data (the main source silent amid busy days; periods wholly inside one are left "
-                  f"out of the indicators): {spans}", highlight=False)
+        out.print(
+            f"gaps in the data (the main source silent amid busy days; periods wholly inside one are left "
+            f"out of the indicators): {spans}",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -83,9 +86,7 @@ def events(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
     show_sources: Annotated[
         bool,
-        typer.Option(
-            "--show-sources", help="For each event's incident, every source row behind it with its link or citation."
-        ),
+        typer.Option("--show-sources", help="For each event's incident, every source row behind it with its link or citation."),
     ] = False,
 ) -> None:
     """List events, newest first, filtered by pair, country, dates, CAMEO code and source."""

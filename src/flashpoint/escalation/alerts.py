@@ -53,8 +53,9 @@ HISTORY_PERIODS: Final = 104
 EVENTS_BASIS: Final = "events"
 #: Stored alerts, each with ``previous_alert_id``: the pair's previous alert on the same basis
 #: and frequency (derived when read, so it is right however the alerts were raised).
-ALERT_HISTORY_SQL: Final = ("SELECT *, lag(alert_id) OVER (PARTITION BY basis, freq, pair ORDER BY period) "
-                            "AS previous_alert_id FROM alerts")
+ALERT_HISTORY_SQL: Final = (
+    "SELECT *, lag(alert_id) OVER (PARTITION BY basis, freq, pair ORDER BY period) AS previous_alert_id FROM alerts"
+)
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,11 @@ class AlertRun:
 
 def index_level(index: float, settings: Settings) -> str | None:
     """The level an index reaches (None below the watch threshold)."""
-    for level, threshold in (("critical", settings.alert_critical_index), ("warning", settings.alert_warning_index),
-                             ("watch", settings.alert_watch_index)):
+    for level, threshold in (
+        ("critical", settings.alert_critical_index),
+        ("warning", settings.alert_warning_index),
+        ("watch", settings.alert_watch_index),
+    ):
         if index >= threshold:
             return level
     return None
@@ -101,18 +105,29 @@ def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFra
         previous = previous.where(before == pd.to_datetime(scores["period"]) - _periods(freq, 1), 0)
         rises = scores.assign(previous_stage=previous)
         rises = rises[(rises["stage"] > rises["previous_stage"]) & (rises["stage"] >= 1)]
-        found.append(rises.assign(
-            trigger="stage_rise", level=rises["stage"].map(STAGE_LEVEL),
-            reason=[f"stage rose from {p} ({STAGES[p]}) to {s} ({STAGES[s]})"
-                    for p, s in zip(rises["previous_stage"], rises["stage"])]))
+        found.append(
+            rises.assign(
+                trigger="stage_rise",
+                level=rises["stage"].map(STAGE_LEVEL),
+                reason=[
+                    f"stage rose from {p} ({STAGES[p]}) to {s} ({STAGES[s]})"
+                    for p, s in zip(rises["previous_stage"], rises["stage"])
+                ],
+            )
+        )
     changes = scores[scores["change_point"].astype(bool)].copy()
     changes["level"] = [index_level(v, settings) for v in changes["escalation_index"]]
     changes = changes[changes["level"].notna()]
-    found.append(changes.assign(
-        trigger="change_point",
-        reason=[f"sudden shift: escalation index {v:.1f} (probability {p:.2f} of a change in the last "
-                f"{settings.changepoint_recent} periods)" for v, p in zip(changes["escalation_index"],
-                                                                          changes["change_probability"])]))
+    found.append(
+        changes.assign(
+            trigger="change_point",
+            reason=[
+                f"sudden shift: escalation index {v:.1f} (probability {p:.2f} of a change in the last "
+                f"{settings.changepoint_recent} periods)"
+                for v, p in zip(changes["escalation_index"], changes["change_probability"])
+            ],
+        )
+    )
     found = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
     if settings.alert_method == "probability" and not found.empty:
         found["level"] = "watch"
@@ -122,7 +137,8 @@ def _triggers(scores: pd.DataFrame, settings: Settings, freq: str) -> pd.DataFra
 def _probability_triggers(warnings: pd.DataFrame, /) -> pd.DataFrame:
     """A warning trigger for each pair-period whose probability crossed its threshold."""
     return warnings.assign(trigger="probability", level="warning")[
-        ["pair", "period", "trigger", "level", "reason", "probability", "base_rate"]]
+        ["pair", "period", "trigger", "level", "reason", "probability", "base_rate"]
+    ]
 
 
 def _with_periods(scores: pd.DataFrame, keys: pd.DataFrame, /) -> pd.DataFrame:
@@ -136,8 +152,19 @@ def _with_periods(scores: pd.DataFrame, keys: pd.DataFrame, /) -> pd.DataFrame:
     return pd.concat([scores, missing.assign(**zeros)], ignore_index=True)
 
 
-_EVIDENCE_COLUMNS: Final = ["event_id", "event_date", "actor1_iso3", "actor2_iso3", "cameo_code", "cameo_name",
-                             "goldstein", "num_sources", "confidence", "source", "source_url"]
+_EVIDENCE_COLUMNS: Final = [
+    "event_id",
+    "event_date",
+    "actor1_iso3",
+    "actor2_iso3",
+    "cameo_code",
+    "cameo_name",
+    "goldstein",
+    "num_sources",
+    "confidence",
+    "source",
+    "source_url",
+]
 
 
 def _top_events(events: ibis.Table, name: str, freq: str) -> ibis.Table:
@@ -148,12 +175,12 @@ def _top_events(events: ibis.Table, name: str, freq: str) -> ibis.Table:
     rows = rows.left_join(backend.table("cameo_codes").select("cameo_code", "cameo_name"), "cameo_code")
     order = [ibis.desc("weight"), ibis.desc(rows.num_sources.fill_null(0)), "event_date", "event_id"]
     ranked = rows.mutate(rank=ibis.row_number().over(group_by=["pair", "period"], order_by=order))
-    return ranked.filter(ranked["rank"] < EVIDENCE).order_by(["pair", "period", "rank"]).select(
-        "pair", "period", *_EVIDENCE_COLUMNS)
+    return (
+        ranked.filter(ranked["rank"] < EVIDENCE).order_by(["pair", "period", "rank"]).select("pair", "period", *_EVIDENCE_COLUMNS)
+    )
 
 
-def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str,
-              table: str) -> dict[tuple[str, dt.date], list]:
+def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str, table: str) -> dict[tuple[str, dt.date], list]:
     """Each alert's top events: those that crossed its red lines, then the weightiest incidents of
     the indicator that drove its index most; one query per indicator, not per alert."""
     found: dict[tuple[str, dt.date], pd.DataFrame] = {}
@@ -164,30 +191,33 @@ def _evidence(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, freq: str,
             "SELECT x.pair, x.period, e.event_id, e.event_date, e.actor1_iso3, e.actor2_iso3, e.cameo_code, "
             "c.cameo_name, e.goldstein, e.num_sources, e.confidence, e.source, e.source_url FROM crossed x JOIN events e "
             "USING (event_id) LEFT JOIN cameo_codes c ON c.cameo_code = e.cameo_code "
-            "ORDER BY e.num_sources DESC NULLS LAST, e.event_date").df()
+            "ORDER BY e.num_sources DESC NULLS LAST, e.event_date"
+        ).df()
         con.unregister("crossed")
         frame["period"] = pd.to_datetime(frame["period"]).dt.date
         found.update({key: group for key, group in frame.groupby(["pair", "period"])})
     con.register("new_alert_keys", alerts[["pair", "period"]].drop_duplicates())
-    con.execute("CREATE OR REPLACE TEMP TABLE alert_keys AS SELECT pair, CAST(period AS DATE) AS period "
-                "FROM new_alert_keys")
+    con.execute("CREATE OR REPLACE TEMP TABLE alert_keys AS SELECT pair, CAST(period AS DATE) AS period FROM new_alert_keys")
     con.unregister("new_alert_keys")
     for name in sorted(set(alerts["driver"])):
         sql = compiled_sql(con, table, ("evidence", name, freq), lambda events: _top_events(events, name, freq))
         frame = con.sql(sql).to_arrow_table().to_pandas()
-        frame = frame.merge(alerts.loc[alerts["driver"] == name, ["pair", "period"]].assign(
-            period=lambda f: pd.to_datetime(f["period"])), on=["pair", "period"])
+        frame = frame.merge(
+            alerts.loc[alerts["driver"] == name, ["pair", "period"]].assign(period=lambda f: pd.to_datetime(f["period"])),
+            on=["pair", "period"],
+        )
         frame["period"] = frame["period"].dt.date
         for key, rows_of in frame.groupby(["pair", "period"]):
             found[key] = pd.concat([found[key], rows_of]) if key in found else rows_of
-    return {key: json_rows(frame.drop_duplicates("event_id").head(EVIDENCE)[_EVIDENCE_COLUMNS])
-            for key, frame in found.items()}
+    return {key: json_rows(frame.drop_duplicates("event_id").head(EVIDENCE)[_EVIDENCE_COLUMNS]) for key, frame in found.items()}
 
 
 def _series_evidence(con: duckdb.DuckDBPyConnection, series: str, alert) -> list[dict]:  # noqa: ANN001
     """The most conflictual days of the alert's period in the series."""
-    values = con.execute("SELECT date, value FROM pair_series WHERE series = ? AND pair = ? AND date BETWEEN ? AND ? "
-                         "ORDER BY value LIMIT ?", [series, alert.pair, alert.period, alert.as_of, EVIDENCE]).df()
+    values = con.execute(
+        "SELECT date, value FROM pair_series WHERE series = ? AND pair = ? AND date BETWEEN ? AND ? ORDER BY value LIMIT ?",
+        [series, alert.pair, alert.period, alert.as_of, EVIDENCE],
+    ).df()
     return json_rows(values)
 
 
@@ -195,8 +225,16 @@ def _alert_id(basis: str, freq: str, pair: str, period: dt.date) -> str:
     return hashlib.sha1(f"{basis}|{freq}|{pair}|{period.isoformat()}".encode()).hexdigest()[:16]
 
 
-def _assemble(con: duckdb.DuckDBPyConnection, settings: Settings, scores: pd.DataFrame, triggers: pd.DataFrame,
-              basis: str, freq: str, raised_by: str, table: str) -> pd.DataFrame:
+def _assemble(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    scores: pd.DataFrame,
+    triggers: pd.DataFrame,
+    basis: str,
+    freq: str,
+    raised_by: str,
+    table: str,
+) -> pd.DataFrame:
     """One alert per pair-period from its triggers."""
     weighted = basis == EVENTS_BASIS
     indexed = scores.set_index(["pair", "period"])
@@ -206,32 +244,56 @@ def _assemble(con: duckdb.DuckDBPyConnection, settings: Settings, scores: pd.Dat
             continue
         row = indexed.loc[(pair, period)]
         level = max(group["level"], key=RANK.__getitem__)
-        detail = (_drivers(row, freq) if weighted else
-                  f"conflict score {row['conflict']:.1f}, {row['conflict_z']:.1f} SD above the pair's baseline")
+        detail = (
+            _drivers(row, freq)
+            if weighted
+            else f"conflict score {row['conflict']:.1f}, {row['conflict_z']:.1f} SD above the pair's baseline"
+        )
         previous = group["previous_stage"].dropna() if "previous_stage" in group else pd.Series(dtype="float64")
-        parts = ({ind.name: {"z": None if pd.isna(row[f"{ind.name}_z"]) else round(float(row[f"{ind.name}_z"]), 3),
-                             "incidents": int(row[f"{ind.name}_incidents"]), "weight": ind.index_weight}
-                  for ind in WEIGHTED} if weighted else {"conflict": float(row["conflict"])})
+        parts = (
+            {
+                ind.name: {
+                    "z": None if pd.isna(row[f"{ind.name}_z"]) else round(float(row[f"{ind.name}_z"]), 3),
+                    "incidents": int(row[f"{ind.name}_incidents"]),
+                    "weight": ind.index_weight,
+                }
+                for ind in WEIGHTED
+            }
+            if weighted
+            else {"conflict": float(row["conflict"])}
+        )
         chances = group["probability"].dropna() if "probability" in group else pd.Series(dtype="float64")
-        rows.append({
-            "probability": float(chances.iloc[0]) if len(chances) else None,
-            "base_rate": float(group["base_rate"].dropna().iloc[0]) if len(chances) else None,
-            "alert_id": _alert_id(basis, freq, pair, period), "basis": basis, "freq": freq, "pair": pair,
-            "period": period, "as_of": row["as_of"], "level": level, "level_rank": RANK[level],
-            "stage": None if pd.isna(row["stage"]) else int(row["stage"]),
-            "previous_stage": int(previous.iloc[0]) if len(previous) else None,
-            "escalation_index": round(float(row["escalation_index"]), 4), "triggers": sorted(set(group["trigger"])),
-            "why": "; ".join(part for part in [*group["reason"], detail] if part), "contributions": json.dumps(parts),
-            "raised_by": raised_by,
-            "event_ids": [i for ids in group.get("event_ids", pd.Series(dtype=object)).dropna() for i in ids],
-            "driver": next(iter(_top_drivers(row, 1)), STAGE_INDICATOR.get(row["stage"], "force"))
-            if weighted else None})
+        rows.append(
+            {
+                "probability": float(chances.iloc[0]) if len(chances) else None,
+                "base_rate": float(group["base_rate"].dropna().iloc[0]) if len(chances) else None,
+                "alert_id": _alert_id(basis, freq, pair, period),
+                "basis": basis,
+                "freq": freq,
+                "pair": pair,
+                "period": period,
+                "as_of": row["as_of"],
+                "level": level,
+                "level_rank": RANK[level],
+                "stage": None if pd.isna(row["stage"]) else int(row["stage"]),
+                "previous_stage": int(previous.iloc[0]) if len(previous) else None,
+                "escalation_index": round(float(row["escalation_index"]), 4),
+                "triggers": sorted(set(group["trigger"])),
+                "why": "; ".join(part for part in [*group["reason"], detail] if part),
+                "contributions": json.dumps(parts),
+                "raised_by": raised_by,
+                "event_ids": [i for ids in group.get("event_ids", pd.Series(dtype=object)).dropna() for i in ids],
+                "driver": next(iter(_top_drivers(row, 1)), STAGE_INDICATOR.get(row["stage"], "force")) if weighted else None,
+            }
+        )
     alerts = pd.DataFrame(rows)
     if alerts.empty:
         return alerts
-    evidence = (_evidence(con, alerts, freq, table) if weighted else
-                {(r.pair, r.period): _series_evidence(con, basis.removeprefix("series:"), r)
-                 for r in alerts.itertuples()})
+    evidence = (
+        _evidence(con, alerts, freq, table)
+        if weighted
+        else {(r.pair, r.period): _series_evidence(con, basis.removeprefix("series:"), r) for r in alerts.itertuples()}
+    )
     alerts["evidence"] = [json.dumps(evidence.get((p, d), [])) for p, d in zip(alerts["pair"], alerts["period"])]
     if weighted:
         alerts = _weigh_support(alerts, _support(con, evidence, settings.alert_min_confidence, table), settings)
@@ -240,8 +302,9 @@ def _assemble(con: duckdb.DuckDBPyConnection, settings: Settings, scores: pd.Dat
     return alerts.drop(columns=["event_ids", "driver"])
 
 
-def _support(con: duckdb.DuckDBPyConnection, evidence: dict[tuple[str, dt.date], list], min_confidence: float,
-             table: str) -> pd.DataFrame:
+def _support(
+    con: duckdb.DuckDBPyConnection, evidence: dict[tuple[str, dt.date], list], min_confidence: float, table: str
+) -> pd.DataFrame:
     """What stands behind each alert's evidence events, per (``pair``, ``period``): ``reports``,
     the independent reports of its confident incidents (per incident, the larger of GDELT's
     NumSources and its distinct sources; incidents whose best row's confidence is below
@@ -252,7 +315,8 @@ def _support(con: duckdb.DuckDBPyConnection, evidence: dict[tuple[str, dt.date],
         return pd.DataFrame(columns=["pair", "period", "reports", "human", "confidence"])
     con.register("alert_evidence", pd.DataFrame(keyed, columns=["pair", "period", "event_id"]))
     try:
-        return con.execute(f"""
+        return con.execute(
+            f"""
 WITH behind AS (SELECT DISTINCT k.pair, k.period, coalesce(e.cluster_id, e.event_id) AS incident
                 FROM alert_evidence k JOIN {table} e USING (event_id)),
 incidents AS (SELECT b.pair, b.period, b.incident,
@@ -262,7 +326,9 @@ incidents AS (SELECT b.pair, b.period, b.incident,
               GROUP BY ALL)
 SELECT pair, period, CAST(sum(CASE WHEN confidence >= ? THEN sources ELSE 0 END) AS INTEGER) AS reports,
        bool_or(human) AS human, max(confidence) AS confidence
-FROM incidents GROUP BY ALL""", [min_confidence]).df()
+FROM incidents GROUP BY ALL""",
+            [min_confidence],
+        ).df()
     finally:
         con.unregister("alert_evidence")
 
@@ -275,8 +341,7 @@ def _weigh_support(alerts: pd.DataFrame, support: pd.DataFrame, settings: Settin
     support = support.assign(period=pd.to_datetime(support["period"]).dt.date).set_index(["pair", "period"])
     rows = []
     for alert in alerts.to_dict("records"):
-        found = support.loc[(alert["pair"], alert["period"])] if (alert["pair"], alert["period"]) in support.index \
-            else None
+        found = support.loc[(alert["pair"], alert["period"])] if (alert["pair"], alert["period"]) in support.index else None
         reports = 0 if found is None else int(found["reports"])
         human = found is not None and bool(found["human"])
         confidence = None if found is None else float(found["confidence"])
@@ -285,17 +350,30 @@ def _weigh_support(alerts: pd.DataFrame, support: pd.DataFrame, settings: Settin
         if "probability" in alert["triggers"] and settings.alert_method == "probability":
             if level in ("warning", "critical"):  # the probability is the basis; corroboration makes it critical
                 level = "critical" if corroborated and reports > 0 else "warning"
-                note += "; critical: corroborated" if level == "critical" else (
-                    f"; critical needs {settings.alert_critical_reports} independent reports or a human-coded source")
+                note += (
+                    "; critical: corroborated"
+                    if level == "critical"
+                    else (f"; critical needs {settings.alert_critical_reports} independent reports or a human-coded source")
+                )
         else:
             if level == "critical" and not corroborated:
-                level, note = "warning", (f"{note}; held at warning: critical needs {settings.alert_critical_reports} "
-                                          "or a human-coded source")
+                level, note = (
+                    "warning",
+                    (f"{note}; held at warning: critical needs {settings.alert_critical_reports} or a human-coded source"),
+                )
             if RANK[level] >= RANK["warning"] and reports == 0:
                 best = "no event" if confidence is None else f"reports of confidence {confidence:.2f} at best"
                 level, note = "watch", f"held at watch: rests on {best} (below {settings.alert_min_confidence:g})"
-        rows.append({**alert, "level": level, "level_rank": RANK[level], "reports": reports,
-                     "corroborated": corroborated, "why": f"{alert['why']} ({note})"})
+        rows.append(
+            {
+                **alert,
+                "level": level,
+                "level_rank": RANK[level],
+                "reports": reports,
+                "corroborated": corroborated,
+                "why": f"{alert['why']} ({note})",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -306,22 +384,40 @@ def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> lis
     con.register("new_alerts", alerts)
     try:
         with transaction(con):
-            changed = [r[0] for r in con.execute(
-                "SELECT n.alert_id FROM new_alerts n LEFT JOIN alerts a USING (alert_id) "
-                "WHERE a.alert_id IS NULL OR n.level_rank > a.level_rank").fetchall()]
+            changed = [
+                r[0]
+                for r in con.execute(
+                    "SELECT n.alert_id FROM new_alerts n LEFT JOIN alerts a USING (alert_id) "
+                    "WHERE a.alert_id IS NULL OR n.level_rank > a.level_rank"
+                ).fetchall()
+            ]
             con.execute("DELETE FROM alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
-            con.execute("INSERT INTO alerts BY NAME SELECT * EXCLUDE (contributions, evidence), "
-                        "CAST(contributions AS JSON) AS contributions, CAST(evidence AS JSON) AS evidence, "
-                        "localtimestamp AS raised_at FROM new_alerts WHERE alert_id IN (SELECT unnest(?))", [changed])
+            con.execute(
+                "INSERT INTO alerts BY NAME SELECT * EXCLUDE (contributions, evidence), "
+                "CAST(contributions AS JSON) AS contributions, CAST(evidence AS JSON) AS evidence, "
+                "localtimestamp AS raised_at FROM new_alerts WHERE alert_id IN (SELECT unnest(?))",
+                [changed],
+            )
     finally:
         con.unregister("new_alerts")
     return changed
 
 
-def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, series: str | None = None,
-                 freq: str | None = None, baseline_periods: int | None = None, pairs: tuple[str, ...] | None = None,
-                 since: dt.date | None = None, until: dt.date | None = None,
-                 raised_by: str = "batch", copied: str | None = None, warnings: pd.DataFrame | None = None) -> AlertRun:
+def raise_alerts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    series: str | None = None,
+    freq: str | None = None,
+    baseline_periods: int | None = None,
+    pairs: tuple[str, ...] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    raised_by: str = "batch",
+    copied: str | None = None,
+    warnings: pd.DataFrame | None = None,
+) -> AlertRun:
     """Score pairs, detect change points, check red lines, and store the alerts they raise.
 
     ``warnings`` are the pair-periods whose warning probability crossed its threshold (``pair``,
@@ -336,10 +432,13 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
     """
     freq = freq or settings.alert_freq
     if settings.alert_method == "index" and not (
-            settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index):
-        raise InvalidInput(f"alert thresholds: alert_watch_index ({settings.alert_watch_index:g}) ≤ alert_warning_index "
-                           f"({settings.alert_warning_index:g}) ≤ alert_critical_index "
-                           f"({settings.alert_critical_index:g}) must hold; fix the settings.")
+        settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index
+    ):
+        raise InvalidInput(
+            f"alert thresholds: alert_watch_index ({settings.alert_watch_index:g}) ≤ alert_warning_index "
+            f"({settings.alert_warning_index:g}) ≤ alert_critical_index "
+            f"({settings.alert_critical_index:g}) must hold; fix the settings."
+        )
     if freq not in FREQUENCIES:
         raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
     start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
@@ -348,17 +447,39 @@ def raise_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, serie
         # A few pairs' weekly scores read their stored weeks when those are current (a live
         # watch's, just refreshed), else the copy of their events.
         stored = pairs is not None and freq == "week" and until is None and weeks_current(con)
-        scores = event_scores(con, settings, freq=freq, pairs=pairs if stored else None, since=start, until=until,
-                              table="events" if stored else table)
+        scores = event_scores(
+            con,
+            settings,
+            freq=freq,
+            pairs=pairs if stored else None,
+            since=start,
+            until=until,
+            table="events" if stored else table,
+        )
     else:
         if not con.execute("SELECT count(*) FROM pair_series WHERE series = ?", [series]).fetchall()[0][0]:
-            raise InvalidInput(f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
-                               "--value-column COLUMN' (the series is named after the column unless --name says).")
-        scores = series_scores(con, settings, series, freq=freq, pairs=pairs, since=start, until=until,
-                               baseline_periods=baseline_periods or settings.alert_baseline_periods)
-    scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
-                            recent=settings.changepoint_recent, probability=settings.changepoint_probability,
-                            gaps=gap_periods(con, freq, until=until) if series is None else ())
+            raise InvalidInput(
+                f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
+                "--value-column COLUMN' (the series is named after the column unless --name says)."
+            )
+        scores = series_scores(
+            con,
+            settings,
+            series,
+            freq=freq,
+            pairs=pairs,
+            since=start,
+            until=until,
+            baseline_periods=baseline_periods or settings.alert_baseline_periods,
+        )
+    scores = detect_changes(
+        scores,
+        freq=freq,
+        hazard_periods=settings.changepoint_hazard_periods,
+        recent=settings.changepoint_recent,
+        probability=settings.changepoint_probability,
+        gaps=gap_periods(con, freq, until=until) if series is None else (),
+    )
     triggers = _triggers(scores, settings, freq)
     if series is None:
         triggers = pd.concat([triggers, _crossings(con, settings, freq, table, start, until)], ignore_index=True)
@@ -378,39 +499,51 @@ def compile_watch_queries(con: duckdb.DuckDBPyConnection, settings: Settings, /)
     change detection, before the first file arrives: compiling one costs more than running
     it on a few pairs, and no file should wait for it."""
     freq = settings.alert_freq
-    change_probabilities(np.zeros((1, 1)), hazard_periods=settings.changepoint_hazard_periods,
-                         recent=settings.changepoint_recent)
+    change_probabilities(np.zeros((1, 1)), hazard_periods=settings.changepoint_hazard_periods, recent=settings.changepoint_recent)
     table = copy_pair_events(con, ())
     con.execute("CREATE OR REPLACE TEMP TABLE alert_keys (pair VARCHAR, period DATE)")
     counted_sql(con, IndicatorQuery(freq="week", pairs=()), table=table)  # the weekly counts' refresh
     event_scores(con, settings, freq=freq, table=table)
     check_rules(con, load_rules(settings.redlines_file), IndicatorQuery(freq=freq), table=table)
     for ind in INDICATORS:
-        compiled_sql(con, table, ("evidence", ind.name, freq),
-                     lambda events, name=ind.name: _top_events(events, name, freq))
+        compiled_sql(con, table, ("evidence", ind.name, freq), lambda events, name=ind.name: _top_events(events, name, freq))
 
 
-def _crossings(con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, table: str,
-               since: dt.date | None, until: dt.date | None) -> pd.DataFrame:
+def _crossings(
+    con: duckdb.DuckDBPyConnection, settings: Settings, freq: str, table: str, since: dt.date | None, until: dt.date | None
+) -> pd.DataFrame:
     rules = {r.name: r for r in load_rules(settings.redlines_file)}
-    crossings = check_rules(con, list(rules.values()), IndicatorQuery(freq=freq, since=since, until=until), table=table,
-                            first_lookback_days=settings.redline_first_lookback_days)
+    crossings = check_rules(
+        con,
+        list(rules.values()),
+        IndicatorQuery(freq=freq, since=since, until=until),
+        table=table,
+        first_lookback_days=settings.redline_first_lookback_days,
+    )
     record_crossings(con, crossings, freq)
     return crossings.assign(
-        trigger="redline", level=[rules[r].level for r in crossings["rule"]],
-        reason=[f"red line '{r}' crossed ({quantity(n, 'incident')})"
-                for r, n in zip(crossings["rule"], crossings["incidents"])])
+        trigger="redline",
+        level=[rules[r].level for r in crossings["rule"]],
+        reason=[f"red line '{r}' crossed ({quantity(n, 'incident')})" for r, n in zip(crossings["rule"], crossings["incidents"])],
+    )
 
 
 def _periods(freq: str, n: int) -> pd.DateOffset:
-    return {"day": pd.DateOffset(days=n), "week": pd.DateOffset(weeks=n), "month": pd.DateOffset(months=n),
-            "year": pd.DateOffset(years=n)}[freq]
+    return {
+        "day": pd.DateOffset(days=n),
+        "week": pd.DateOffset(weeks=n),
+        "month": pd.DateOffset(months=n),
+        "year": pd.DateOffset(years=n),
+    }[freq]
 
 
 def decoded(record: dict, /) -> dict:
     """A stored alert's record with its JSON columns, ``contributions`` and ``evidence``, decoded."""
-    return {**record, "contributions": json.loads(record.get("contributions") or "null"),
-            "evidence": json.loads(record.get("evidence") or "[]")}
+    return {
+        **record,
+        "contributions": json.loads(record.get("contributions") or "null"),
+        "evidence": json.loads(record.get("evidence") or "[]"),
+    }
 
 
 def alert_records(frame: pd.DataFrame, /) -> list[dict]:
@@ -419,9 +552,17 @@ def alert_records(frame: pd.DataFrame, /) -> list[dict]:
     return [decoded(record) for record in json_rows(frame)]
 
 
-def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = None, dyad: tuple[str, str] | None = None,
-                country: str | None = None, level: str | None = None, basis: str | None = None,
-                limit: int | None = None) -> pd.DataFrame:
+def list_alerts(
+    con: duckdb.DuckDBPyConnection,
+    /,
+    *,
+    since: dt.date | None = None,
+    dyad: tuple[str, str] | None = None,
+    country: str | None = None,
+    level: str | None = None,
+    basis: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
     """Stored alerts, newest first, each with ``previous_alert_id`` (the pair's previous alert
     on the same basis and frequency, at any level); of one pair (``dyad``) or of the pairs of
     one ``country`` (ISO3) if given.
@@ -450,5 +591,9 @@ def list_alerts(con: duckdb.DuckDBPyConnection, /, *, since: dt.date | None = No
         where.append("basis = ?")
         params.append(basis)
     return con.execute(
-        f"SELECT * FROM ({ALERT_HISTORY_SQL}) WHERE " + " AND ".join(where) +
-        " ORDER BY as_of DESC, level_rank DESC, pair" + (f" LIMIT {int(limit)}" if limit else ""), params).df()
+        f"SELECT * FROM ({ALERT_HISTORY_SQL}) WHERE "
+        + " AND ".join(where)
+        + " ORDER BY as_of DESC, level_rank DESC, pair"
+        + (f" LIMIT {int(limit)}" if limit else ""),
+        params,
+    ).df()

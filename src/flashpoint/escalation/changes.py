@@ -36,14 +36,18 @@ def _slot_terms(width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pra
     kappa, alpha, shape = np.empty(width + 1), np.empty(width + 1), np.empty(width + 1)
     for r in range(-1, width):
         kappa[r + 1], alpha[r + 1] = kappa0 + r + 1, alpha0 + 0.5 * (r + 1)
-        shape[r + 1] = math.lgamma(alpha[r + 1] + 0.5) - math.lgamma(alpha[r + 1]) - 0.5 * math.log(
-            2 * math.pi * (kappa[r + 1] + 1) / kappa[r + 1])
+        shape[r + 1] = (
+            math.lgamma(alpha[r + 1] + 0.5)
+            - math.lgamma(alpha[r + 1])
+            - 0.5 * math.log(2 * math.pi * (kappa[r + 1] + 1) / kappa[r + 1])
+        )
     return kappa, alpha, shape
 
 
 @numba.njit(cache=True, nogil=True)
-def _observe(x: float, longest: int, terms: tuple, state: tuple, log_hazard: float,
-             log_stay: float) -> int:  # pragma: no cover - compiled
+def _observe(
+    x: float, longest: int, terms: tuple, state: tuple, log_hazard: float, log_stay: float
+) -> int:  # pragma: no cover - compiled
     """Update one series' run-length posterior (``state``, in place) with its next value ``x``;
     returns its new longest slot with mass.
 
@@ -66,8 +70,7 @@ def _observe(x: float, longest: int, terms: tuple, state: tuple, log_hazard: flo
         k = kappa[r + 1]
         grown_beta = beta[r] + (x - mu[r]) ** 2 * k / (2 * (k + 1))
         grown_log_beta = math.log(grown_beta)
-        grown = (log_run[r] + log_stay + shape[r + 1] + alpha[r + 1] * log_beta[r]
-                 - (alpha[r + 1] + 0.5) * grown_log_beta)
+        grown = log_run[r] + log_stay + shape[r + 1] + alpha[r + 1] * log_beta[r] - (alpha[r + 1] + 0.5) * grown_log_beta
         to = min(r + 1, width - 1)
         if to == r:  # the longest slot, already full
             new[to] = np.logaddexp(new[to], grown)
@@ -75,7 +78,7 @@ def _observe(x: float, longest: int, terms: tuple, state: tuple, log_hazard: flo
             new[to], new_mu[to] = grown, (k * mu[r] + x) / (k + 1)
             new_beta[to], new_log_beta[to] = grown_beta, grown_log_beta
     longest = min(longest + 1, width - 1)
-    top = new[:longest + 1].max()
+    top = new[: longest + 1].max()
     total = 0.0
     for r in range(longest + 1):
         weight[r] = math.exp(new[r] - top)
@@ -88,14 +91,24 @@ def _observe(x: float, longest: int, terms: tuple, state: tuple, log_hazard: flo
 
 
 @numba.njit(cache=True, nogil=True)
-def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int,
-             max_run: int) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+def _changes(
+    values: np.ndarray, log_hazard: float, log_stay: float, recent: int, max_run: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     mu0 = PRIOR[0]
     n_series, n_periods = values.shape
     width = min(max_run, n_periods) + 1
     terms = _slot_terms(width)
-    state = (np.empty(width), np.empty(width), np.empty(width), np.empty(width), np.empty(width),
-             np.empty(width), np.empty(width), np.empty(width), np.empty(width))
+    state = (
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+        np.empty(width),
+    )
     weight, mu = state[1], state[2]
     recent_p, expected = np.full((n_series, n_periods), np.nan), np.empty((n_series, n_periods))
     for i in range(n_series):
@@ -109,12 +122,13 @@ def _changes(values: np.ndarray, log_hazard: float, log_stay: float, recent: int
             expected[i, t] = guess
             if not math.isnan(values[i, t]):
                 longest = _observe(values[i, t], longest, terms, state, log_hazard, log_stay)
-                recent_p[i, t] = weight[:min(recent, longest + 1)].sum()
+                recent_p[i, t] = weight[: min(recent, longest + 1)].sum()
     return recent_p, expected
 
 
-def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent: int,
-                         max_run: int = 260) -> tuple[np.ndarray, np.ndarray]:
+def change_probabilities(
+    values: np.ndarray, /, *, hazard_periods: float, recent: int, max_run: int = 260
+) -> tuple[np.ndarray, np.ndarray]:
     """Per series (rows) and period (columns): the probability that the series changed within
     the last ``recent`` periods, and the value the series was expected to take before seeing it.
 
@@ -131,8 +145,9 @@ def change_probabilities(values: np.ndarray, /, *, hazard_periods: float, recent
     return np.vstack([h[0] for h in halves]), np.vstack([h[1] for h in halves])
 
 
-def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float, recent: int,
-                   probability: float, gaps: Sequence[dt.date] = ()) -> pd.DataFrame:
+def detect_changes(
+    scores: pd.DataFrame, /, *, freq: str, hazard_periods: float, recent: int, probability: float, gaps: Sequence[dt.date] = ()
+) -> pd.DataFrame:
     """Add ``change_probability`` and ``change_point`` to a pair-period score table.
 
     Each pair's index is laid on a complete grid of periods from its first to the last period
@@ -148,8 +163,11 @@ def detect_changes(scores: pd.DataFrame, /, *, freq: str, hazard_periods: float,
         return scores.assign(change_probability=pd.Series(dtype="float64"), change_point=pd.Series(dtype=bool))
     periods = pd.to_datetime(scores["period"]).to_numpy(dtype="datetime64[ns]")
     days = {"day": 1, "week": 7}.get(freq)  # fixed steps: laid out directly (an anchored range is slow to build)
-    grid = (np.arange(periods.min(), periods.max() + np.timedelta64(days, "D"), np.timedelta64(days, "D"))
-            if days else pd.date_range(periods.min(), periods.max(), freq=FREQUENCIES[freq][1]).to_numpy(periods.dtype))
+    grid = (
+        np.arange(periods.min(), periods.max() + np.timedelta64(days, "D"), np.timedelta64(days, "D"))
+        if days
+        else pd.date_range(periods.min(), periods.max(), freq=FREQUENCIES[freq][1]).to_numpy(periods.dtype)
+    )
     row, pairs = pd.factorize(scores["pair"])
     column = np.searchsorted(grid, periods)
     wide = np.full((len(pairs), len(grid)), np.nan)

@@ -35,9 +35,26 @@ BACKOFF_SECONDS = 0.5
 def alert_payload(row: dict) -> dict:
     """An alert as the JSON object every sink receives."""
     record = decoded(row)
-    payload = {k: record.get(k) for k in ("alert_id", "basis", "freq", "pair", "level", "stage", "previous_stage",
-                                          "escalation_index", "probability", "base_rate", "why", "raised_by",
-                                          "previous_alert_id", "contributions", "evidence")}
+    payload = {
+        k: record.get(k)
+        for k in (
+            "alert_id",
+            "basis",
+            "freq",
+            "pair",
+            "level",
+            "stage",
+            "previous_stage",
+            "escalation_index",
+            "probability",
+            "base_rate",
+            "why",
+            "raised_by",
+            "previous_alert_id",
+            "contributions",
+            "evidence",
+        )
+    }
     payload.update(period=str(row["period"])[:10], as_of=str(row["as_of"])[:10], triggers=list(row["triggers"]))
     return {k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in payload.items()}
 
@@ -46,7 +63,8 @@ def _pending(con: duckdb.DuckDBPyConnection, sink: str) -> list[dict]:
     frame = con.execute(
         f"SELECT * FROM ({ALERT_HISTORY_SQL}) a WHERE a.raised_by = 'watch' AND NOT EXISTS (SELECT 1 FROM alert_deliveries d "
         "WHERE d.alert_id = a.alert_id AND d.sink = ? AND d.level_rank >= a.level_rank) ORDER BY a.raised_at, a.alert_id",
-        [sink]).df()
+        [sink],
+    ).df()
     frame["previous_alert_id"] = frame["previous_alert_id"].astype(object).where(frame["previous_alert_id"].notna(), None)
     return frame.to_dict("records")
 
@@ -78,12 +96,18 @@ def _post(client: httpx.Client, url: str, payload: dict, attempts: int) -> bool:
         except httpx.HTTPError as exc:
             log.warning("webhook %s failed for alert %s: %s", url, payload["alert_id"], exc)
         if attempt + 1 < attempts:
-            time.sleep(BACKOFF_SECONDS * 2 ** attempt)
+            time.sleep(BACKOFF_SECONDS * 2**attempt)
     return False
 
 
-def deliver_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-                   on_alert: Callable[[dict], None] | None = None, client: httpx.Client | None = None) -> int:
+def deliver_alerts(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    on_alert: Callable[[dict], None] | None = None,
+    client: httpx.Client | None = None,
+) -> int:
     """Deliver the watch's undelivered alerts to every configured sink; returns deliveries made."""
     sinks: dict[str, Callable[[dict], bool]] = {}
     if on_alert is not None:
@@ -126,8 +150,10 @@ def deliver_alerts(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
             for row in _pending(con, sink):
                 if not send(alert_payload(row)):
                     break  # keep the order: later alerts wait for this one
-                con.execute("INSERT INTO alert_deliveries VALUES (?, ?, ?, localtimestamp)",
-                            [row["alert_id"], sink, int(row["level_rank"])])
+                con.execute(
+                    "INSERT INTO alert_deliveries VALUES (?, ?, ?, localtimestamp)",
+                    [row["alert_id"], sink, int(row["level_rank"])],
+                )
                 delivered += 1
     finally:
         if own:

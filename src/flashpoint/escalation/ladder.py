@@ -30,8 +30,13 @@ from flashpoint.store.coverage import gap_periods
 from flashpoint.wording import quantity
 
 #: Ladder stages (ARCHITECTURE.md).
-STAGES: Final = {0: "stable", 1: "verbal hostility", 2: "coercive signalling", 3: "limited use of force",
-                 4: "major armed conflict"}
+STAGES: Final = {
+    0: "stable",
+    1: "verbal hostility",
+    2: "coercive signalling",
+    3: "limited use of force",
+    4: "major armed conflict",
+}
 #: Largest z-score one indicator adds to the index (one freak period cannot swamp it).
 Z_CAP: Final = 10.0
 #: Length of a period in weeks, to scale the ladder's per-week thresholds.
@@ -71,9 +76,17 @@ def _floats(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq: str,
-                 pairs: tuple[str, ...] | None = None, since: dt.date | None = None,
-                 until: dt.date | None = None, table: str = "events") -> pd.DataFrame:
+def event_scores(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    freq: str,
+    pairs: tuple[str, ...] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    table: str = "events",
+) -> pd.DataFrame:
     """Index and stage of every pair-period with incidents (of ``pairs`` when given, every
     period of theirs) in the store's ``table`` (``events`` or a view of some of them).
 
@@ -83,8 +96,7 @@ def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq:
     ``stage``, per indicator ``<name>_z`` and ``<name>_incidents``, and per weighted
     indicator ``<name>_contribution`` (its part of the index).
     """
-    query = IndicatorQuery(freq=freq, since=since, until=until, pairs=pairs,
-                           baseline_periods=settings.alert_baseline_periods)
+    query = IndicatorQuery(freq=freq, since=since, until=until, pairs=pairs, baseline_periods=settings.alert_baseline_periods)
     frame = indicator_table(con, query, table=table).to_pandas()  # sorted by pair and period; dates as dates
     frame["as_of"] = period_end(frame["period"], freq)
     parts = contributions(frame)
@@ -97,9 +109,18 @@ def event_scores(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, freq:
     return frame[keep]
 
 
-def series_scores(con: duckdb.DuckDBPyConnection, settings: Settings, series: str, /, *, freq: str,
-                  baseline_periods: int, pairs: tuple[str, ...] | None = None, since: dt.date | None = None,
-                  until: dt.date | None = None) -> pd.DataFrame:
+def series_scores(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    series: str,
+    /,
+    *,
+    freq: str,
+    baseline_periods: int,
+    pairs: tuple[str, ...] | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
     """Index of every pair-period of a stored score series: the z-score of the period's
     conflict (minus the sum of its values) against the pair's previous ``baseline_periods``
     periods present in the series.
@@ -116,16 +137,20 @@ def series_scores(con: duckdb.DuckDBPyConnection, settings: Settings, series: st
     if until is not None:
         where.append(f"date <= DATE '{until.isoformat()}'")
     window = f"PARTITION BY pair ORDER BY idx RANGE BETWEEN {int(baseline_periods)} PRECEDING AND 1 PRECEDING"
-    frame = con.sql(f"""
+    frame = (
+        con.sql(f"""
 WITH agg AS (SELECT pair, CAST(date_trunc('{freq}', date) AS DATE) AS period, -sum(value) AS conflict
-             FROM pair_series WHERE {' AND '.join(where)} GROUP BY ALL),
+             FROM pair_series WHERE {" AND ".join(where)} GROUP BY ALL),
 indexed AS (SELECT *, {period_index(freq)} AS idx FROM agg),
 stats AS (SELECT *, avg(conflict) OVER w AS mean, stddev_samp(conflict) OVER w AS sd, count(*) OVER w AS n
           FROM indexed WINDOW w AS ({window}))
 SELECT pair, period, conflict,
        CASE WHEN n >= 4 AND sd > 1e-12 THEN (conflict - mean) / sd END AS conflict_z
 FROM stats {f"WHERE period >= DATE '{since.isoformat()}'" if since is not None else ""}
-ORDER BY pair, period""").to_arrow_table().to_pandas()
+ORDER BY pair, period""")
+        .to_arrow_table()
+        .to_pandas()
+    )
     frame["period"] = pd.to_datetime(frame["period"]).dt.date
     frame["as_of"] = period_end(frame["period"], freq)
     frame["escalation_index"] = frame["conflict_z"].astype("float64").fillna(0.0).clip(lower=0.0, upper=Z_CAP)
@@ -133,16 +158,29 @@ ORDER BY pair, period""").to_arrow_table().to_pandas()
     return frame
 
 
-def ladder_frame(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
-                 since: dt.date | None = None, until: dt.date | None = None) -> pd.DataFrame:
+def ladder_frame(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pairs: tuple[str, ...],
+    /,
+    *,
+    freq: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
     """Every period of each of ``pairs`` ('GEO-RUS'), computed together, in one frame sorted by
     pair and period: :func:`event_scores` with ``change_probability`` and ``change_point``; each
     pair's rows are those :func:`pair_ladder` gives for it alone (its periods end at its own
     last period with incidents; the change detection reads only earlier periods)."""
     scores = event_scores(con, settings, freq=freq, pairs=tuple(pairs), until=until)
-    scores = detect_changes(scores, freq=freq, hazard_periods=settings.changepoint_hazard_periods,
-                            recent=settings.changepoint_recent, probability=settings.changepoint_probability,
-                            gaps=gap_periods(con, freq, until=until))
+    scores = detect_changes(
+        scores,
+        freq=freq,
+        hazard_periods=settings.changepoint_hazard_periods,
+        recent=settings.changepoint_recent,
+        probability=settings.changepoint_probability,
+        gaps=gap_periods(con, freq, until=until),
+    )
     if until is None:  # alone, a pair's periods end at its last one with incidents, not the others'
         last = scores["period"].where(scores["total"] > 0).groupby(scores["pair"]).transform("max")
         scores = scores[scores["period"] <= last]
@@ -151,8 +189,9 @@ def ladder_frame(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tupl
     return scores.reset_index(drop=True)
 
 
-def recent_stage(ladder: pd.DataFrame, settings: Settings, as_of: dt.date, span_weeks: int, /
-                 ) -> tuple[pd.DataFrame, int | None, str]:
+def recent_stage(
+    ladder: pd.DataFrame, settings: Settings, as_of: dt.date, span_weeks: int, /
+) -> tuple[pd.DataFrame, int | None, str]:
     """A pair's weekly ``ladder`` rows ending in the ``span_weeks`` up to ``as_of``, their highest
     stage and its name; the stage is None, named 'not enough data: 2 incidents in 8 weeks', when
     the rows hold fewer than ``stage_min_incidents`` incidents: too little to call the pair stable."""
@@ -178,8 +217,16 @@ def stage_words(stage: int | None, name: str, /) -> str:
     return f"No stage ({name})" if stage is None else f"Stage {stage} ({name})"
 
 
-def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
-                 since: dt.date | None = None, until: dt.date | None = None) -> dict[str, pd.DataFrame]:
+def pair_ladders(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pairs: tuple[str, ...],
+    /,
+    *,
+    freq: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> dict[str, pd.DataFrame]:
     """:func:`ladder_frame` split by pair: per pair, the frame :func:`pair_ladder` gives for it alone."""
     scores = ladder_frame(con, settings, pairs, freq=freq, since=since, until=until)
     empty = scores.iloc[:0]
@@ -187,8 +234,16 @@ def pair_ladders(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tupl
     return {pair: found.get(pair, empty) for pair in pairs}
 
 
-def pair_ladder(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, freq: str,
-                since: dt.date | None = None, until: dt.date | None = None) -> pd.DataFrame:
+def pair_ladder(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pair: str,
+    /,
+    *,
+    freq: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
     """Every period of one pair ('GEO-RUS'): :func:`event_scores` with ``change_probability``
     and ``change_point``, from ``since`` on (the change detection reads the earlier periods too)."""
     return pair_ladders(con, settings, (pair,), freq=freq, since=since, until=until)[pair]

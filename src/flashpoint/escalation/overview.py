@@ -36,10 +36,17 @@ def overview(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, weeks: in
     before = scores[pd.to_datetime(scores["as_of"]) <= pd.Timestamp(last - dt.timedelta(weeks=weeks))]
     latest = recent.sort_values("period").groupby("pair").tail(1).set_index("pair")
     previous = before.groupby("pair")["escalation_index"].max()
-    pairs = latest[["period", "stage", "escalation_index"]].assign(
-        rise=latest["escalation_index"] - previous.reindex(latest.index).fillna(0.0)).reset_index()
+    pairs = (
+        latest[["period", "stage", "escalation_index"]]
+        .assign(rise=latest["escalation_index"] - previous.reindex(latest.index).fillna(0.0))
+        .reset_index()
+    )
     pairs = pairs.sort_values(["rise", "escalation_index"], ascending=False, ignore_index=True)
     sides = pd.concat([pairs.assign(iso3=pairs["pair"].str[:3]), pairs.assign(iso3=pairs["pair"].str[4:])])
-    countries = (sides.sort_values(["stage", "escalation_index"], ascending=False).groupby("iso3").head(1)
-                 [["iso3", "stage", "escalation_index", "pair"]].reset_index(drop=True))
+    countries = (
+        sides.sort_values(["stage", "escalation_index"], ascending=False)
+        .groupby("iso3")
+        .head(1)[["iso3", "stage", "escalation_index", "pair"]]
+        .reset_index(drop=True)
+    )
     return Overview(last, pairs, countries)

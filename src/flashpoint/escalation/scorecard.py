@@ -47,16 +47,18 @@ def read_onsets(path: Path, /) -> pd.DataFrame:
         raise InvalidInput(f"onsets {path}: cannot read it as CSV: {exc}.") from None
     missing = [c for c in ONSET_COLUMNS if c not in frame.columns]
     if missing:
-        raise InvalidInput(f"onsets {path}: missing column(s) {', '.join(missing)}; expected {', '.join(ONSET_COLUMNS)}"
-                           f" (and optionally kind, what_happened).")
+        raise InvalidInput(
+            f"onsets {path}: missing column(s) {', '.join(missing)}; expected {', '.join(ONSET_COLUMNS)}"
+            f" (and optionally kind, what_happened)."
+        )
     dates = pd.to_datetime(frame["onset_date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         line = int(dates.isna().to_numpy().argmax()) + 2
-        raise InvalidInput(f"onsets {path}, line {line}: onset_date {frame['onset_date'].iloc[line - 2]!r} is not "
-                           "a date (YYYY-MM-DD).")
+        raise InvalidInput(
+            f"onsets {path}, line {line}: onset_date {frame['onset_date'].iloc[line - 2]!r} is not a date (YYYY-MM-DD)."
+        )
     frame["onset_date"] = dates.dt.date
-    frame["pair"] = [pair_key((a.strip().upper(), b.strip().upper()))
-                     for a, b in zip(frame["iso3_a"], frame["iso3_b"])]
+    frame["pair"] = [pair_key((a.strip().upper(), b.strip().upper())) for a, b in zip(frame["iso3_a"], frame["iso3_b"])]
     for column in ("kind", "what_happened"):
         if column not in frame.columns:
             frame[column] = ""
@@ -68,13 +70,17 @@ def _coverage(con: duckdb.DuckDBPyConnection, basis: str) -> pd.DataFrame:
     if basis == EVENTS_BASIS:
         return con.execute(
             "SELECT pair, min(event_date) AS first_day, max(event_date) AS last_day FROM events "
-            "WHERE pair IS NOT NULL GROUP BY pair").df()
-    return con.execute("SELECT pair, min(date) AS first_day, max(date) AS last_day FROM pair_series "
-                       "WHERE series = ? GROUP BY pair", [basis.removeprefix("series:")]).df()
+            "WHERE pair IS NOT NULL GROUP BY pair"
+        ).df()
+    return con.execute(
+        "SELECT pair, min(date) AS first_day, max(date) AS last_day FROM pair_series WHERE series = ? GROUP BY pair",
+        [basis.removeprefix("series:")],
+    ).df()
 
 
-def onset_warnings(onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timedelta, /, *,
-               covered: set[str], min_lead_days: int = 7) -> pd.DataFrame:
+def onset_warnings(
+    onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timedelta, /, *, covered: set[str], min_lead_days: int = 7
+) -> pd.DataFrame:
     """Each onset: whether its pair is ``covered`` by the basis, and the alerts in the ``window``
     before it (whether any, the first, its lead in days, how many, and whether one came at
     least ``min_lead_days`` before: ``warned_early``)."""
@@ -83,27 +89,39 @@ def onset_warnings(onsets: pd.DataFrame, alerts: pd.DataFrame, window: pd.Timede
         day = pd.Timestamp(onset.onset_date)
         before = alerts[(alerts["pair"] == onset.pair) & (alerts["as_of"] < day) & (alerts["as_of"] >= day - window)]
         first = before["as_of"].min() if len(before) else None
-        rows.append({"pair": onset.pair, "onset_date": onset.onset_date, "kind": onset.kind,
-                     "covered": onset.pair in covered, "warned": first is not None,
-                     "warned_early": bool((before["as_of"] <= day - pd.Timedelta(days=min_lead_days)).any()),
-                     "first_alert": None if first is None else first.date(),
-                     "lead_days": None if first is None else int((day - first).days),
-                     "alerts_in_window": len(before)})
+        rows.append(
+            {
+                "pair": onset.pair,
+                "onset_date": onset.onset_date,
+                "kind": onset.kind,
+                "covered": onset.pair in covered,
+                "warned": first is not None,
+                "warned_early": bool((before["as_of"] <= day - pd.Timedelta(days=min_lead_days)).any()),
+                "first_alert": None if first is None else first.date(),
+                "lead_days": None if first is None else int((day - first).days),
+                "alerts_in_window": len(before),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _per_pair(coverage: pd.DataFrame, alerts: pd.DataFrame, onsets: pd.DataFrame, window: pd.Timedelta,
-              /) -> pd.DataFrame:
+def _per_pair(coverage: pd.DataFrame, alerts: pd.DataFrame, onsets: pd.DataFrame, window: pd.Timedelta, /) -> pd.DataFrame:
     """Each pair the basis covers: its years of coverage, its alerts, and the false alarms among
     them (alerts no onset of the pair followed within ``window``), also per year."""
     onset_days = onsets.assign(onset_date=pd.to_datetime(onsets["onset_date"]))
     followed = alerts.merge(onset_days[["pair", "onset_date"]], on="pair", how="left")
     followed["hit"] = (followed["onset_date"] > followed["as_of"]) & (followed["onset_date"] <= followed["as_of"] + window)
     true_alarm = followed.groupby(["pair", "as_of"])["hit"].any().rename("followed").reset_index()
-    per_pair = coverage[["pair"]].assign(
-        years=((coverage["last_day"] - coverage["first_day"]).dt.days + 1) / 365.25).merge(
-        true_alarm.groupby("pair").agg(alerts=("followed", "size"), false_alarms=("followed", lambda f: int((~f).sum()))),
-        on="pair", how="left").fillna({"alerts": 0, "false_alarms": 0})
+    per_pair = (
+        coverage[["pair"]]
+        .assign(years=((coverage["last_day"] - coverage["first_day"]).dt.days + 1) / 365.25)
+        .merge(
+            true_alarm.groupby("pair").agg(alerts=("followed", "size"), false_alarms=("followed", lambda f: int((~f).sum()))),
+            on="pair",
+            how="left",
+        )
+        .fillna({"alerts": 0, "false_alarms": 0})
+    )
     per_pair["false_alarms_per_year"] = per_pair["false_alarms"] / per_pair["years"]
     return per_pair
 
@@ -114,9 +132,17 @@ def warned_by_chance(alerts_per_pair_year: float, window_days: int, /) -> float:
     return 1.0 - math.exp(-alerts_per_pair_year * window_days / 365.25)
 
 
-def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, basis: str = EVENTS_BASIS,
-                 freq: str | None = None, window_days: int = 30, min_level: str = "warning",
-                 min_lead_days: int = 7) -> Scorecard:
+def score_alerts(
+    con: duckdb.DuckDBPyConnection,
+    onsets: pd.DataFrame,
+    /,
+    *,
+    basis: str = EVENTS_BASIS,
+    freq: str | None = None,
+    window_days: int = 30,
+    min_level: str = "warning",
+    min_lead_days: int = 7,
+) -> Scorecard:
     """Score the stored alerts of ``basis`` (and ``freq``, when given) against ``onsets`` (from
     :func:`read_onsets`).
 
@@ -133,8 +159,10 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
         raise InvalidInput(f"window of {window_days} days: use at least 1.")
     if min_level not in RANK:
         raise InvalidInput(f"level '{min_level}': use one of {', '.join(RANK)}.")
-    alerts = con.execute("SELECT pair, as_of, level FROM alerts WHERE basis = ? AND level_rank >= ? "
-                         "AND freq = coalesce(?, freq)", [basis, RANK[min_level], freq]).df()
+    alerts = con.execute(
+        "SELECT pair, as_of, level FROM alerts WHERE basis = ? AND level_rank >= ? AND freq = coalesce(?, freq)",
+        [basis, RANK[min_level], freq],
+    ).df()
     alerts["as_of"] = pd.to_datetime(alerts["as_of"])
     coverage = _coverage(con, basis)
     for column in ("first_day", "last_day"):
@@ -146,13 +174,20 @@ def score_alerts(con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, bas
     per_pair = _per_pair(coverage, alerts, onsets, window)
     leads = per_onset.loc[per_onset["warned"], "lead_days"]
     years = float(per_pair["years"].sum())
-    summary = {"basis": basis, "freq": freq, "window_days": window_days, "min_level": min_level, "onsets": len(per_onset),
-               "covered": int(per_onset["covered"].sum()) if len(per_onset) else 0,
-               "warned": int(per_onset["warned"].sum()) if len(per_onset) else 0,
-               "median_lead_days": float(leads.median()) if len(leads) else None,
-               "alerts": int(per_pair["alerts"].sum()), "false_alarms": int(per_pair["false_alarms"].sum()),
-               "pair_years": round(years, 2),
-               "false_alarms_per_pair_year": round(float(per_pair["false_alarms"].sum()) / years, 3) if years else None}
+    summary = {
+        "basis": basis,
+        "freq": freq,
+        "window_days": window_days,
+        "min_level": min_level,
+        "onsets": len(per_onset),
+        "covered": int(per_onset["covered"].sum()) if len(per_onset) else 0,
+        "warned": int(per_onset["warned"].sum()) if len(per_onset) else 0,
+        "median_lead_days": float(leads.median()) if len(leads) else None,
+        "alerts": int(per_pair["alerts"].sum()),
+        "false_alarms": int(per_pair["false_alarms"].sum()),
+        "pair_years": round(years, 2),
+        "false_alarms_per_pair_year": round(float(per_pair["false_alarms"].sum()) / years, 3) if years else None,
+    }
     # Alerts as frequent, at random times, would warn this share of onsets (Poisson arrivals).
     rate = summary["alerts"] / years if years else 0.0
     summary["warned_by_chance"] = round(warned_by_chance(rate, window_days), 3)
@@ -166,24 +201,26 @@ def render_markdown(card: Scorecard, /) -> str:
     """A scorecard as Markdown: the summary, every onset, and false alarms per pair."""
     s = card.summary
     lead = "—" if s["median_lead_days"] is None else f"{s['median_lead_days']:g} days"
-    lines = [f"- onsets warned: **{s['warned']} of {s['onsets']}** ({s['covered']} covered by the basis); "
-             f"median lead time {lead}",
-             f"- warned {s['min_lead_days']}–{s['window_days']} days ahead: **{s['warned_early']} of {s['onsets']}**",
-             f"- as many alerts at random times would warn {s['warned_by_chance']:.0%} of onsets "
-             f"({s['warned_by_chance'] * s['onsets']:.1f} of {s['onsets']}), "
-             f"{s['warned_early_by_chance'] * s['onsets']:.1f} of them {s['min_lead_days']}–{s['window_days']} days ahead",
-             f"- alerts of `{s['min_level']}` or higher: {s['alerts']:,}; false alarms (no onset of the pair in the "
-             f"{s['window_days']} days after): {s['false_alarms']:,}, **{s['false_alarms_per_pair_year']} per "
-             f"pair-year** over {s['pair_years']} pair-years", "",
-             "| pair | onset | kind | warned | first alert | lead (days) | alerts in window |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"- onsets warned: **{s['warned']} of {s['onsets']}** ({s['covered']} covered by the basis); median lead time {lead}",
+        f"- warned {s['min_lead_days']}–{s['window_days']} days ahead: **{s['warned_early']} of {s['onsets']}**",
+        f"- as many alerts at random times would warn {s['warned_by_chance']:.0%} of onsets "
+        f"({s['warned_by_chance'] * s['onsets']:.1f} of {s['onsets']}), "
+        f"{s['warned_early_by_chance'] * s['onsets']:.1f} of them {s['min_lead_days']}–{s['window_days']} days ahead",
+        f"- alerts of `{s['min_level']}` or higher: {s['alerts']:,}; false alarms (no onset of the pair in the "
+        f"{s['window_days']} days after): {s['false_alarms']:,}, **{s['false_alarms_per_pair_year']} per "
+        f"pair-year** over {s['pair_years']} pair-years",
+        "",
+        "| pair | onset | kind | warned | first alert | lead (days) | alerts in window |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in card.onsets.itertuples():
         warned = "yes" if r.warned else ("no" if r.covered else "not covered")
         lead_days = "" if pd.isna(r.lead_days) else str(int(r.lead_days))
-        lines.append(f"| {r.pair} | {r.onset_date} | {r.kind} | {warned} | {r.first_alert or ''} | {lead_days} | "
-                     f"{r.alerts_in_window} |")
+        lines.append(
+            f"| {r.pair} | {r.onset_date} | {r.kind} | {warned} | {r.first_alert or ''} | {lead_days} | {r.alerts_in_window} |"
+        )
     lines += ["", "| pair | years | alerts | false alarms | per year |", "|---|---|---|---|---|"]
     for r in card.pairs.itertuples():
-        lines.append(f"| {r.pair} | {r.years:.2f} | {int(r.alerts)} | {int(r.false_alarms)} | "
-                     f"{r.false_alarms_per_year:.2f} |")
+        lines.append(f"| {r.pair} | {r.years:.2f} | {int(r.alerts)} | {int(r.false_alarms)} | {r.false_alarms_per_year:.2f} |")
     return "\n".join(lines) + "\n"

@@ -74,13 +74,17 @@ def _create(con: duckdb.DuckDBPyConnection, empty: pa.Table, /) -> None:
     """(Re)create the stored timelines' table with the columns of ``empty`` (docs/adr/018: reading
     30 pairs takes a fifth less time than with the compression DuckDB would choose)."""
     columns = con.from_arrow(empty).query("chunk", "DESCRIBE chunk").fetchall()
-    con.execute(f"CREATE OR REPLACE TABLE {TABLE} (" + ", ".join(
-        f"{name} {kind}" + (f" USING COMPRESSION {_COMPRESSION[kind]}" if kind in _COMPRESSION else "")
-        for name, kind, *_ in columns) + ")")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {TABLE} ("
+        + ", ".join(
+            f"{name} {kind}" + (f" USING COMPRESSION {_COMPRESSION[kind]}" if kind in _COMPRESSION else "")
+            for name, kind, *_ in columns
+        )
+        + ")"
+    )
 
 
-def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-                      pairs: tuple[str, ...] | None = None) -> bool:
+def refresh_timelines(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, pairs: tuple[str, ...] | None = None) -> bool:
     """Compute and store the weekly timelines of ``pairs`` ('GEO-RUS'), or of every pair, in one
     transaction; returns whether it did. Only from current weekly aggregates (they are what is
     read); ``pairs`` only when the other pairs' stored timelines are current, which the caller
@@ -102,10 +106,9 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
         else:
             con.execute(f"DELETE FROM {TABLE} WHERE pair IN (SELECT unnest(?))", [list(pairs)])
         for i in range(0, len(pairs), CHUNK):
-            chunk = _arrow(ladder_frame(con, settings, pairs[i:i + CHUNK], freq="week"))
+            chunk = _arrow(ladder_frame(con, settings, pairs[i : i + CHUNK], freq="week"))
             con.from_arrow(chunk).query("chunk", f"INSERT INTO {TABLE} BY NAME SELECT * FROM chunk")
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
-                    [STATE, _state_of(stored_weeks_state(con), settings)])
+        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [STATE, _state_of(stored_weeks_state(con), settings)])
 
 
 #: The largest share of DuckDB's memory limit the stored timelines are read into.
@@ -121,10 +124,14 @@ def read_into_memory(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> b
         return False
     size, limit = con.execute(  # the limit as DuckDB shows it ('3.7 GiB'); NULL past BIGINT ('16383.9 PiB')
         f"SELECT count(DISTINCT block_id) * (SELECT block_size FROM pragma_database_size()), "
-        f"try(parse_formatted_bytes(current_setting('memory_limit'))) FROM pragma_storage_info('{TABLE}')").fetchone()
+        f"try(parse_formatted_bytes(current_setting('memory_limit'))) FROM pragma_storage_info('{TABLE}')"
+    ).fetchone()
     if limit is None or size > limit * MEMORY_SHARE:
-        log.info("stored pair timelines (%d bytes) not read into memory: more than %.0f%% of the memory limit",
-                 size, MEMORY_SHARE * 100)
+        log.info(
+            "stored pair timelines (%d bytes) not read into memory: more than %.0f%% of the memory limit",
+            size,
+            MEMORY_SHARE * 100,
+        )
         return False
     started = time.perf_counter()
     con.execute(f"SELECT max(hash(COLUMNS(*))) FROM {TABLE}").fetchall()
@@ -132,8 +139,9 @@ def read_into_memory(con: duckdb.DuckDBPyConnection, settings: Settings, /) -> b
     return True
 
 
-def bring_up_to_date(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, pairs: tuple[str, ...] | None,
-                     weeks_before: str | None) -> bool:
+def bring_up_to_date(
+    con: duckdb.DuckDBPyConnection, settings: Settings, /, *, pairs: tuple[str, ...] | None, weeks_before: str | None
+) -> bool:
     """After the weekly aggregates of ``pairs`` (of every pair when None) were recomputed from
     the state ``weeks_before``: recompute those pairs' timelines when the stored ones reflected
     ``weeks_before`` with these settings, every pair's otherwise; nothing when they are current
@@ -164,13 +172,23 @@ def _json_sql(rows: str, pairs: tuple[str, ...], /) -> str:
     are put in order: sorting their text costs less than sorting the rows (30 busy pairs of a
     10M-event store: 45 ms of CPU instead of 49)."""
     chosen = f"= {sql_string(pairs[0])}" if len(pairs) == 1 else f"IN (SELECT unnest([{sql_strings(pairs)}]))"
-    return (f"SELECT pair, '[' || string_agg(CAST(to_json(t) AS VARCHAR), ',' ORDER BY t.period) || ']' "
-            f"FROM {rows} t WHERE pair {chosen} GROUP BY pair")
+    return (
+        f"SELECT pair, '[' || string_agg(CAST(to_json(t) AS VARCHAR), ',' ORDER BY t.period) || ']' "
+        f"FROM {rows} t WHERE pair {chosen} GROUP BY pair"
+    )
 
 
-def timelines_json(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], /, *, freq: str,
-                   since: dt.date | None = None, until: dt.date | None = None,
-                   stored_current: bool | None = None) -> dict[str, str]:
+def timelines_json(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pairs: tuple[str, ...],
+    /,
+    *,
+    freq: str,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    stored_current: bool | None = None,
+) -> dict[str, str]:
     """Per pair, its timeline at ``freq`` from ``since`` on (up to ``until``) as JSON text ('[]'
     when it has none): read from the stored timelines when they answer (weekly, no end date,
     current), else computed. The same rows either way (tested), written by DuckDB (dates as

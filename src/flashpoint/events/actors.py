@@ -33,8 +33,15 @@ import pyarrow.csv as pa_csv
 
 from flashpoint.events.countries import cameo_country_table
 
-__all__ = ["ActorName", "actor_table", "name_key", "name_key_sql", "named_actors_sql", "read_actor_dictionary",
-           "write_actor_table"]
+__all__ = [
+    "ActorName",
+    "actor_table",
+    "name_key",
+    "name_key_sql",
+    "named_actors_sql",
+    "read_actor_dictionary",
+    "write_actor_table",
+]
 
 _CODE: Final = re.compile(r"\[([A-Z0-9]+)\s*([^\]]*)\]")
 _TABLE: Final = "data/actor_names.csv.gz"
@@ -135,7 +142,7 @@ def _entries(lines: Iterable[str]) -> Iterable[tuple[list[str], list[tuple[str, 
         else:
             yield names, codes
             inline = _CODE.search(line)
-            names = [line[:inline.start()] if inline else line.split()[0]]
+            names = [line[: inline.start()] if inline else line.split()[0]]
             codes = [(inline.group(1), *_span(inline.group(2)))] if inline else []
     yield names, codes
 
@@ -150,8 +157,11 @@ def read_actor_dictionary(path: Path, /) -> list[ActorName]:
                 iso3 = cameo_country_table().get(code[:3])  # None: a region, an IGO, a former state
                 if iso3 is None:
                     continue
-                found += [ActorName(name_key(n.replace("_", " ")), iso3, code[3:6] or "", start, end)
-                          for n in names if name_key(n.replace("_", " "))]
+                found += [
+                    ActorName(name_key(n.replace("_", " ")), iso3, code[3:6] or "", start, end)
+                    for n in names
+                    if name_key(n.replace("_", " "))
+                ]
     return found
 
 
@@ -182,8 +192,8 @@ def actor_table() -> pa.Table:
     (:func:`name_key`), ``iso3``, ``actor_type`` (GOV, ELI, MIL, REB, ...), ``start_date`` and
     ``end_date`` (NULL: open)."""
     data = gzip.decompress(files("flashpoint.events").joinpath(_TABLE).read_bytes())
-    types = {"name": pa.string(), "iso3": pa.string(), "actor_type": pa.string(), "start": pa.date32(),
-             "end": pa.date32()}
-    table = pa_csv.read_csv(pa.py_buffer(data), convert_options=pa_csv.ConvertOptions(
-        column_types=types, strings_can_be_null=True))
+    types = {"name": pa.string(), "iso3": pa.string(), "actor_type": pa.string(), "start": pa.date32(), "end": pa.date32()}
+    table = pa_csv.read_csv(
+        pa.py_buffer(data), convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=True)
+    )
     return table.rename_columns(["name", "iso3", "actor_type", "start_date", "end_date"])

@@ -67,9 +67,14 @@ def human_coded_types() -> tuple[HumanCodedType, ...]:
     CAMEO codes (``events/data/human_coded_cameo.csv``, rendered in docs/event-types.md)."""
     text = files("flashpoint.events").joinpath("data/human_coded_cameo.csv").read_text(encoding="utf-8")
     return tuple(
-        HumanCodedType(source=row["source"], event_type=row["event_type"],
-                       sub_event_type=row["sub_event_type"] or None, cameo_code=row["cameo_code"],
-                       goldstein=float(row["goldstein"]), basis=row["basis"])
+        HumanCodedType(
+            source=row["source"],
+            event_type=row["event_type"],
+            sub_event_type=row["sub_event_type"] or None,
+            cameo_code=row["cameo_code"],
+            goldstein=float(row["goldstein"]),
+            basis=row["basis"],
+        )
         for row in csv.DictReader(text.splitlines())
     )
 

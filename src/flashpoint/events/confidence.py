@@ -21,8 +21,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Final
 
-__all__ = ["CONFIDENT", "FACTORS", "OUTSIDE", "Factor", "confidence_sql", "neighbour_joins", "neighbour_pairs",
-           "render_markdown"]
+__all__ = ["CONFIDENT", "FACTORS", "OUTSIDE", "Factor", "confidence_sql", "neighbour_joins", "neighbour_pairs", "render_markdown"]
 
 #: Rows (and incidents) at or above this confidence count as confident: they enter the
 #: incident counts of the ladder and the red lines; below it they only add their weighted
@@ -49,38 +48,64 @@ class Factor:
 
 #: SQL over a row (columns prefixed ``{r}``): a physical action placed outside both its states, the
 #: only rows whose confidence reads the neighbours.
-OUTSIDE: Final = ("{r}location_iso3 IS NOT NULL AND {r}actor1_iso3 IS NOT NULL AND {r}actor2_iso3 IS NOT NULL "
-                  "AND {r}actor1_iso3 <> {r}actor2_iso3 AND {r}location_iso3 NOT IN ({r}actor1_iso3, {r}actor2_iso3) "
-                  "AND {r}quad_class IN (2, 4)")
+OUTSIDE: Final = (
+    "{r}location_iso3 IS NOT NULL AND {r}actor1_iso3 IS NOT NULL AND {r}actor2_iso3 IS NOT NULL "
+    "AND {r}actor1_iso3 <> {r}actor2_iso3 AND {r}location_iso3 NOT IN ({r}actor1_iso3, {r}actor2_iso3) "
+    "AND {r}quad_class IN (2, 4)"
+)
 #: The place borders one of the two states. ``{near}`` is filled by :func:`confidence_sql`: the joins
 #: of :func:`neighbour_joins` where they are in scope, else false (see :data:`OUTSIDE`).
 _NEAR = "{near}"
 
 FACTORS: Final[tuple[Factor, ...]] = (
-    Factor("not_lead", 0.8, "{r}root_event = false", "'not the lead event of its article'",
-           "GDELT's `IsRootEvent` is 0: the event comes from a later paragraph of the article, where "
-           "background and history are told."),
-    Factor("one_article", 0.6, "{r}num_articles = 1", "'one article'",
-           "Only one article reports it (`num_articles` = 1)."),
-    Factor("one_source", 0.8, "{r}num_articles > 1 AND {r}num_sources = 1", "'one source'",
-           "Several articles, all from one information source (`num_sources` = 1)."),
-    Factor("no_counts", 0.8, "{r}coding = 'machine' AND {r}num_articles IS NULL AND {r}num_sources IS NULL",
-           "'machine-coded, without report counts'",
-           "A machine-coded row whose source gives no report counts (ICEWS and POLECAT rows as published)."),
-    Factor("near_place", 0.45, f"{OUTSIDE} AND {_NEAR}",
-           "'physical action placed in ' || {r}location_iso3 || ', a neighbour, not in ' || {r}actor1_iso3 "
-           "|| ' or ' || {r}actor2_iso3",
-           "A physical action (material cooperation or conflict) between two states placed in a third "
-           "country that borders one of them (COW direct contiguity, land or up to 24 miles of water)."),
-    Factor("far_place", 0.25, f"{OUTSIDE} AND NOT {_NEAR}",
-           "'physical action placed in ' || {r}location_iso3 || ', away from ' || {r}actor1_iso3 || ' and ' "
-           "|| {r}actor2_iso3",
-           "A physical action between two states placed in a third country bordering neither: most often a "
-           "misplaced report (the story's dateline, a namesake such as the US state of Georgia)."),
-    Factor("positive_tone", 0.4, f"{{r}}quad_class = 4 AND {{r}}avg_tone >= {POSITIVE_TONE:g}",
-           "'material conflict in a story of positive tone (' || round({r}avg_tone, 1) || ')'",
-           f"Material conflict coded from a story whose average tone is +{POSITIVE_TONE:g} or more: a "
-           "historical mention, a commemoration or a metaphor more often than a current incident."),
+    Factor(
+        "not_lead",
+        0.8,
+        "{r}root_event = false",
+        "'not the lead event of its article'",
+        "GDELT's `IsRootEvent` is 0: the event comes from a later paragraph of the article, where "
+        "background and history are told.",
+    ),
+    Factor("one_article", 0.6, "{r}num_articles = 1", "'one article'", "Only one article reports it (`num_articles` = 1)."),
+    Factor(
+        "one_source",
+        0.8,
+        "{r}num_articles > 1 AND {r}num_sources = 1",
+        "'one source'",
+        "Several articles, all from one information source (`num_sources` = 1).",
+    ),
+    Factor(
+        "no_counts",
+        0.8,
+        "{r}coding = 'machine' AND {r}num_articles IS NULL AND {r}num_sources IS NULL",
+        "'machine-coded, without report counts'",
+        "A machine-coded row whose source gives no report counts (ICEWS and POLECAT rows as published).",
+    ),
+    Factor(
+        "near_place",
+        0.45,
+        f"{OUTSIDE} AND {_NEAR}",
+        "'physical action placed in ' || {r}location_iso3 || ', a neighbour, not in ' || {r}actor1_iso3 "
+        "|| ' or ' || {r}actor2_iso3",
+        "A physical action (material cooperation or conflict) between two states placed in a third "
+        "country that borders one of them (COW direct contiguity, land or up to 24 miles of water).",
+    ),
+    Factor(
+        "far_place",
+        0.25,
+        f"{OUTSIDE} AND NOT {_NEAR}",
+        "'physical action placed in ' || {r}location_iso3 || ', away from ' || {r}actor1_iso3 || ' and ' || {r}actor2_iso3",
+        "A physical action between two states placed in a third country bordering neither: most often a "
+        "misplaced report (the story's dateline, a namesake such as the US state of Georgia).",
+    ),
+    Factor(
+        "positive_tone",
+        0.4,
+        f"{{r}}quad_class = 4 AND {{r}}avg_tone >= {POSITIVE_TONE:g}",
+        "'material conflict in a story of positive tone (' || round({r}avg_tone, 1) || ')'",
+        f"Material conflict coded from a story whose average tone is +{POSITIVE_TONE:g} or more: a "
+        "historical mention, a commemoration or a metaphor more often than a current incident.",
+    ),
 )
 
 
@@ -88,8 +113,10 @@ def neighbour_joins(row: str = "", /) -> str:
     """SQL of the LEFT JOINs of the store's ``country_neighbours`` that :func:`confidence_sql`
     reads, for rows whose columns are written with the prefix ``row``: put them after the FROM
     of the rows (each pair of states is listed once, so no row is repeated)."""
-    return " ".join(f"LEFT JOIN country_neighbours near{i} ON near{i}.iso3 = {row}location_iso3 "
-                    f"AND near{i}.neighbour = {row}actor{i}_iso3" for i in (1, 2))
+    return " ".join(
+        f"LEFT JOIN country_neighbours near{i} ON near{i}.iso3 = {row}location_iso3 AND near{i}.neighbour = {row}actor{i}_iso3"
+        for i in (1, 2)
+    )
 
 
 def confidence_sql(row: str = "", /, *, neighbours: bool = True) -> tuple[str, str]:

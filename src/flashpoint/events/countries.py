@@ -82,8 +82,7 @@ def iso3_from_name(name: str) -> str | None:
 def state_system_table(system: str) -> dict[str, str | None]:
     """COW (``cow``) or Gleditsch–Ward (``gw``) state number → ISO3 (None for states with no
     present-day successor, e.g. Bavaria)."""
-    return {row["code"]: row["iso3"] or None for row in _read_table("state_system_codes.csv")
-            if row["system"] == system}
+    return {row["code"]: row["iso3"] or None for row in _read_table("state_system_codes.csv") if row["system"] == system}
 
 
 def state_numbers(iso3: str, system: str = "cow") -> tuple[int, ...]:

@@ -15,8 +15,12 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("actor2_iso3", "VARCHAR", "ISO 3166-1 alpha-3 country of the target actor"),
     ("actor2_type", "VARCHAR", "CAMEO actor type of actor 2"),
     ("actor2_name", "VARCHAR", "actor 2 as named by the source"),
-    ("pair", "VARCHAR", "the unordered country pair, 'GEO-RUS' (codes in alphabetical order); NULL unless the "
-                        "two actors have two different countries; set at ingest"),
+    (
+        "pair",
+        "VARCHAR",
+        "the unordered country pair, 'GEO-RUS' (codes in alphabetical order); NULL unless the "
+        "two actors have two different countries; set at ingest",
+    ),
     ("cameo_code", "VARCHAR", "CAMEO event code, e.g. '138'"),
     ("cameo_root", "VARCHAR", "CAMEO root code, e.g. '13'"),
     ("quad_class", "TINYINT", "1 verbal coop., 2 material coop., 3 verbal conflict, 4 material conflict"),
@@ -39,16 +43,23 @@ EVENT_COLUMNS: Final[tuple[tuple[str, str, str], ...]] = (
     ("cluster_size", "INTEGER", "rows in the row's incident (1: it stands alone); set with cluster_id"),
     ("date_added", "TIMESTAMP", "when the source published the row (availability time, no-leakage key)"),
     ("ingest_id", "BIGINT", "the ingests row (file) this event came from"),
-    ("root_event", "BOOLEAN", "GDELT's IsRootEvent: the event of the article's lead paragraph (NULL for other "
-                              "sources)"),
-    ("confidence", "DOUBLE", "how far the row can be trusted as a current incident, rightly placed, 0..1 "
-                             "(docs/events.md); set at ingest"),
-    ("confidence_reasons", "VARCHAR", "why the confidence is below 1, in words ('one article; physical action "
-                                      "placed in GEO, away from MEX and USA'); 'human-coded' for ACLED and UCDP"),
+    ("root_event", "BOOLEAN", "GDELT's IsRootEvent: the event of the article's lead paragraph (NULL for other sources)"),
+    (
+        "confidence",
+        "DOUBLE",
+        "how far the row can be trusted as a current incident, rightly placed, 0..1 (docs/events.md); set at ingest",
+    ),
+    (
+        "confidence_reasons",
+        "VARCHAR",
+        "why the confidence is below 1, in words ('one article; physical action "
+        "placed in GEO, away from MEX and USA'); 'human-coded' for ACLED and UCDP",
+    ),
 )
 
 #: SQL of ``pair`` from the actor columns.
-PAIR_SQL: Final = ("CASE WHEN actor1_iso3 <> actor2_iso3 THEN least(actor1_iso3, actor2_iso3) || '-' || "
-                   "greatest(actor1_iso3, actor2_iso3) END")
+PAIR_SQL: Final = (
+    "CASE WHEN actor1_iso3 <> actor2_iso3 THEN least(actor1_iso3, actor2_iso3) || '-' || greatest(actor1_iso3, actor2_iso3) END"
+)
 
 EVENT_COLUMN_NAMES: Final[tuple[str, ...]] = tuple(name for name, _, _ in EVENT_COLUMNS)

@@ -31,9 +31,20 @@ class BacktestResult:
     design: dict[str, object] = field(default_factory=dict)
 
 
-def backtest(panel: pd.DataFrame, /, *, target: str, test_start: int, test_end: int | None = None, step: int = 5,
-             spec: PanelSpec = DYAD_YEAR, models: tuple[str, ...] = MODELS, first_year: int | None = None,
-             random_state: int = 0, max_iter: int = 200) -> BacktestResult:
+def backtest(
+    panel: pd.DataFrame,
+    /,
+    *,
+    target: str,
+    test_start: int,
+    test_end: int | None = None,
+    step: int = 5,
+    spec: PanelSpec = DYAD_YEAR,
+    models: tuple[str, ...] = MODELS,
+    first_year: int | None = None,
+    random_state: int = 0,
+    max_iter: int = 200,
+) -> BacktestResult:
     """Backtest ``models`` and the baselines on ``panel`` (described by ``spec``) for the target
     periods ``test_start`` to ``test_end`` (default: the last with outcomes), refitting every
     ``step`` periods.
@@ -54,30 +65,33 @@ def backtest(panel: pd.DataFrame, /, *, target: str, test_start: int, test_end: 
     last = int(rows[t].max()) + 1 if len(rows) else test_start - 1
     test_end = last if test_end is None else min(test_end, last)
     if test_end < test_start:
-        raise InvalidInput(f"test {spec.period_name}s {label(test_start)}–{label(test_end)}: the outcomes of this "
-                           f"panel end in {label(last)}.")
+        raise InvalidInput(
+            f"test {spec.period_name}s {label(test_start)}–{label(test_end)}: the outcomes of this panel end in {label(last)}."
+        )
     features, keys = list(spec.features), list(spec.keys)
-    forecasts, design = [], {"target": target, f"test_{spec.period_name}s": [label(test_start), label(test_end)],
-                             "step": step, "origins": []}
+    forecasts, design = (
+        [],
+        {"target": target, f"test_{spec.period_name}s": [label(test_start), label(test_end)], "step": step, "origins": []},
+    )
     for origin in range(test_start, test_end + 1, step):
         train = rows[rows[t] + h <= origin - 1].sort_values([t, *keys])
         test = rows[(rows[t] + 1 >= origin) & (rows[t] + 1 <= min(origin + step - 1, test_end))]
         if train.empty or train[target].nunique() < 2:
             raise InvalidInput(f"origin {label(origin)}: no training rows with both outcomes before it.")
         y = train[target].astype("int64").to_numpy()
-        out = test[[*keys, t]].assign(**{f"target_{spec.period_name}": test[t] + 1},
-                                      outcome=test[target].astype(int))
+        out = test[[*keys, t]].assign(**{f"target_{spec.period_name}": test[t] + 1}, outcome=test[target].astype(int))
         for name in (*models, *BASELINES):
-            model = make_model(name, features, keys=spec.keys, state=spec.state, random_state=random_state,
-                               max_iter=max_iter).fit(train, y)
+            model = make_model(
+                name, features, keys=spec.keys, state=spec.state, random_state=random_state, max_iter=max_iter
+            ).fit(train, y)
             out[name] = model.predict_proba(test)[:, 1]
         forecasts.append(out)
-        design["origins"].append({"origin": label(origin), "train_rows": len(train), "train_positives": int(y.sum()),
-                                  "test_rows": len(test)})
+        design["origins"].append(
+            {"origin": label(origin), "train_rows": len(train), "train_positives": int(y.sum()), "test_rows": len(test)}
+        )
     predictions = pd.concat(forecasts, ignore_index=True)
     outcome = predictions["outcome"].to_numpy()
-    table = pd.DataFrame([{"model": name, **score(outcome, predictions[name].to_numpy())}
-                          for name in (*models, *BASELINES)])
+    table = pd.DataFrame([{"model": name, **score(outcome, predictions[name].to_numpy())} for name in (*models, *BASELINES)])
     best = table[table["model"].isin(BASELINES)]["brier"].min()
     table["brier_skill"] = 1 - table["brier"] / best
     table["kind"] = np.where(table["model"].isin(BASELINES), "baseline", "model")
@@ -91,20 +105,24 @@ def render_markdown(result: BacktestResult, /) -> str:
     reliability of the best model."""
     d = result.design
     period = d["period"]
-    origins = ", ".join(f"{o['origin']} ({o['train_rows']:,} training rows, {o['train_positives']:,} positive)"
-                        for o in d["origins"])
+    origins = ", ".join(
+        f"{o['origin']} ({o['train_rows']:,} training rows, {o['train_positives']:,} positive)" for o in d["origins"]
+    )
     first, last = d[f"test_{period}s"]
-    lines = [f"Target `{d['target']}`, target {period}s {first}–{last}, refit every "
-             f"{d['step']} {period}s; origins {origins}.", "",
-             "| model | kind | Brier | Brier skill | log loss | ROC-AUC | PR-AUC | mean forecast | base rate | rows |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Target `{d['target']}`, target {period}s {first}–{last}, refit every {d['step']} {period}s; origins {origins}.",
+        "",
+        "| model | kind | Brier | Brier skill | log loss | ROC-AUC | PR-AUC | mean forecast | base rate | rows |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in result.scores.itertuples():
-        lines.append(f"| {r.model} | {r.kind} | {r.brier:.5f} | {r.brier_skill:+.4f} | {r.log_loss:.4f} | "
-                     f"{r.roc_auc:.3f} | {r.pr_auc:.3f} | {r.mean_forecast:.4f} | {r.base_rate:.4f} | {r.n:,} |")
+        lines.append(
+            f"| {r.model} | {r.kind} | {r.brier:.5f} | {r.brier_skill:+.4f} | {r.log_loss:.4f} | "
+            f"{r.roc_auc:.3f} | {r.pr_auc:.3f} | {r.mean_forecast:.4f} | {r.base_rate:.4f} | {r.n:,} |"
+        )
     models = result.scores[result.scores["kind"] == "model"]
     best = models.sort_values("brier").iloc[0]["model"]
-    lines += ["", f"Reliability of `{best}`:", "", "| forecast bin | rows | mean forecast | observed rate |",
-              "|---|---|---|---|"]
+    lines += ["", f"Reliability of `{best}`:", "", "| forecast bin | rows | mean forecast | observed rate |", "|---|---|---|---|"]
     for r in result.reliability[best].itertuples():
         lines.append(f"| {r.bin} | {r.n:,} | {r.forecast:.4f} | {r.observed:.4f} |")
     return "\n".join(lines) + "\n"

@@ -39,8 +39,10 @@ EVENT_FEATURES: Final = {
     "incidents_trend": "log_incidents minus its mean over the three months before",
     "months_since_stage3": "months since the pair last reached stage 3 or 4 (months observed when never)",
     "months_observed": "months since the pair's first incident in the store",
-    **{f"{i.name}_z": f"highest weekly z-score of {i.name} against the pair's baseline in the month (0 without)"
-       for i in INDICATORS},
+    **{
+        f"{i.name}_z": f"highest weekly z-score of {i.name} against the pair's baseline in the month (0 without)"
+        for i in INDICATORS
+    },
 }
 #: Targets of the dyad-month panel: name → what it is.
 EVENT_TARGETS: Final = {
@@ -77,19 +79,25 @@ def event_panel_spec(horizon: int = 3, *, structural: bool = False) -> PanelSpec
     if not 1 <= horizon <= 24:
         raise InvalidInput(f"horizon of {horizon} months: use 1 to 24 months, e.g. --horizon 3m.")
     targets = {name: text.replace("next k months", f"next {horizon} months") for name, text in EVENT_TARGETS.items()}
-    features = {**EVENT_FEATURES, **({f"{n}_prev_year": STRUCTURE_NOTE.format(n) for n in STRUCTURAL}
-                                     if structural else {})}
-    return PanelSpec(unit="dyad-month", keys=("pair",), time="month", features=features, targets=targets,
-                     state="stage3_now", horizon=horizon, label=month_label,
-                     period_name="month")
+    features = {**EVENT_FEATURES, **({f"{n}_prev_year": STRUCTURE_NOTE.format(n) for n in STRUCTURAL} if structural else {})}
+    return PanelSpec(
+        unit="dyad-month",
+        keys=("pair",),
+        time="month",
+        features=features,
+        targets=targets,
+        state="stage3_now",
+        horizon=horizon,
+        label=month_label,
+        period_name="month",
+    )
 
 
 def _monthly(weeks: pd.DataFrame) -> pd.DataFrame:
     """Weekly scores → one row per pair and month with incidents."""
     as_of = pd.to_datetime(weeks["as_of"])
     weeks = weeks.assign(month=as_of.dt.year * 12 + as_of.dt.month - 1)
-    agg = {"stage": "max", "escalation_index": "max", "total": "sum",
-           **{f"{i.name}_z": "max" for i in INDICATORS}}
+    agg = {"stage": "max", "escalation_index": "max", "total": "sum", **{f"{i.name}_z": "max" for i in INDICATORS}}
     return weeks.groupby(["pair", "month"], as_index=False).agg(agg)
 
 
@@ -117,8 +125,9 @@ def _history(frame: pd.DataFrame) -> pd.DataFrame:
     frame["incidents_trend"] = frame["log_incidents"] - before.fillna(0.0)
     frame["months_observed"] = g.cumcount()
     last3 = frame["month"].where(frame["stage3_now"] == 1)
-    frame["months_since_stage3"] = (frame["month"] - last3.groupby(frame["pair"]).ffill()).fillna(
-        frame["months_observed"]).astype("int64")
+    frame["months_since_stage3"] = (
+        (frame["month"] - last3.groupby(frame["pair"]).ffill()).fillna(frame["months_observed"]).astype("int64")
+    )
     return frame
 
 
@@ -127,7 +136,8 @@ def _targets(frame: pd.DataFrame, horizon: int, last: int, gaps: list[int]) -> p
     missing when one of those months is after ``last``, and when one is among the ``gaps``
     unless the other months reach the threshold (the gap cannot undo that)."""
     ahead = frame.groupby("pair", sort=False)["stage"].transform(
-        lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1))
+        lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1)
+    )
     known = frame["month"] + horizon <= last
     blind = pd.Series(False, index=frame.index)
     for gap in gaps:
@@ -149,8 +159,15 @@ def _with_structure(frame: pd.DataFrame, structure: pd.DataFrame) -> pd.DataFram
     return joined.drop(columns="known_year").sort_values(["pair", "month"], ignore_index=True)
 
 
-def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, horizon: int = 3,
-                      until: dt.date | None = None, structure: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_event_panel(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    horizon: int = 3,
+    until: dt.date | None = None,
+    structure: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The dyad-month panel of the store's events dated up to ``until`` (default: all).
 
     Returns
@@ -169,8 +186,11 @@ def build_event_panel(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, 
     spec = event_panel_spec(horizon)
     weeks = event_scores(con, settings, freq="week", until=until)
     if weeks.empty:
-        raise InvalidInput("the store holds no events between two countries"
-                           + (f" up to {until}" if until else "") + "; ingest some first (flashpoint ingest).")
+        raise InvalidInput(
+            "the store holds no events between two countries"
+            + (f" up to {until}" if until else "")
+            + "; ingest some first (flashpoint ingest)."
+        )
     last_day = pd.Timestamp(max(weeks["as_of"]))
     last = month_number(last_day) - (0 if last_day.is_month_end else 1)
     monthly = _monthly(weeks)

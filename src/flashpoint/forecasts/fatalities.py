@@ -55,15 +55,16 @@ def read_actuals(data_dir: Path, /) -> pd.DataFrame:
     folder = Path(data_dir) / "views_competition_cm"
     files = sorted(folder.glob("cm_actuals_*.csv"))
     if not files or not (folder / "country_key.csv").is_file():
-        raise InvalidInput(f"data folder {data_dir}: views_competition_cm/cm_actuals_*.csv and country_key.csv "
-                           "missing; give --data-dir a folder laid out like the shared data.")
+        raise InvalidInput(
+            f"data folder {data_dir}: views_competition_cm/cm_actuals_*.csv and country_key.csv "
+            "missing; give --data-dir a folder laid out like the shared data."
+        )
     frames = [pd.read_csv(f).rename(columns={"ged_sb": "deaths", "outcome": "deaths"}) for f in files]
     actuals = pd.concat(frames, ignore_index=True).drop_duplicates(["country_id", "month_id"], keep="last")
     keys = pd.read_csv(folder / "country_key.csv").rename(columns={"id": "country_id", "isoab": "iso3"})
     actuals = actuals.merge(keys[["country_id", "iso3", "name"]], on="country_id", how="left")
     actuals["month"] = _VIEWS_EPOCH + actuals["month_id"].astype("int64") - 1
-    return actuals[["country_id", "iso3", "name", "month", "deaths"]].sort_values(["country_id", "month"],
-                                                                                    ignore_index=True)
+    return actuals[["country_id", "iso3", "name", "month", "deaths"]].sort_values(["country_id", "month"], ignore_index=True)
 
 
 def _wide(actuals: pd.DataFrame) -> pd.DataFrame:
@@ -75,16 +76,22 @@ def features_at(wide: pd.DataFrame, origin: int, /) -> pd.DataFrame:
     """Each country's history features at the end of month ``origin`` (nothing later is read)."""
     past = wide.loc[:, [m for m in wide.columns if origin - HISTORY < m <= origin]].to_numpy(dtype="float64")
     if past.shape[1] < HISTORY:
-        raise InvalidInput(f"origin {month_label(origin)}: the actuals hold {past.shape[1]} of the {HISTORY} months "
-                           "of history before it.")
+        raise InvalidInput(
+            f"origin {month_label(origin)}: the actuals hold {past.shape[1]} of the {HISTORY} months of history before it."
+        )
     positive = past > 0
     last_positive = np.where(positive.any(axis=1), HISTORY - 1 - np.argmax(positive[:, ::-1], axis=1), -1)
-    return pd.DataFrame({
-        "country_id": wide.index, "origin": origin, "log_deaths": np.log1p(past[:, -1]),
-        "log_mean_3m": np.log1p(past[:, -3:].mean(axis=1)), "log_mean_12m": np.log1p(past.mean(axis=1)),
-        "months_with_deaths_12m": positive.sum(axis=1),
-        "months_since_deaths": np.where(last_positive >= 0, HISTORY - 1 - last_positive, HISTORY),
-    })
+    return pd.DataFrame(
+        {
+            "country_id": wide.index,
+            "origin": origin,
+            "log_deaths": np.log1p(past[:, -1]),
+            "log_mean_3m": np.log1p(past[:, -3:].mean(axis=1)),
+            "log_mean_12m": np.log1p(past.mean(axis=1)),
+            "months_with_deaths_12m": positive.sum(axis=1),
+            "months_since_deaths": np.where(last_positive >= 0, HISTORY - 1 - last_positive, HISTORY),
+        }
+    )
 
 
 def training_rows(wide: pd.DataFrame, origin: int, /, *, horizon: int = 12) -> pd.DataFrame:
@@ -121,12 +128,13 @@ class HurdleFatalities:
     def fit(self, X: pd.DataFrame, y: np.ndarray) -> HurdleFatalities:  # noqa: N803 - scikit-learn's name
         y = np.asarray(y, dtype="float64")
         features = X[list(FATALITY_FEATURES)]
-        self.any_ = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=0.05,
-                                                   random_state=self.random_state).fit(features, y > 0)
+        self.any_ = HistGradientBoostingClassifier(
+            max_iter=self.max_iter, learning_rate=0.05, random_state=self.random_state
+        ).fit(features, y > 0)
         positive = y > 0
-        self.size_ = HistGradientBoostingRegressor(max_iter=self.max_iter, learning_rate=0.05,
-                                                   random_state=self.random_state).fit(features[positive],
-                                                                                       np.log1p(y[positive]))
+        self.size_ = HistGradientBoostingRegressor(
+            max_iter=self.max_iter, learning_rate=0.05, random_state=self.random_state
+        ).fit(features[positive], np.log1p(y[positive]))
         self.sigma_ = float(np.std(np.log1p(y[positive]) - self.size_.predict(features[positive]), ddof=1))
         return self
 
@@ -143,8 +151,9 @@ class HurdleFatalities:
         return np.where(hit, size, 0.0)
 
 
-def backtest_fatalities(actuals: pd.DataFrame, /, *, test_start: int, horizon: int = 12, samples: int = 1000,
-                        random_state: int = 0) -> FatalityBacktest:
+def backtest_fatalities(
+    actuals: pd.DataFrame, /, *, test_start: int, horizon: int = 12, samples: int = 1000, random_state: int = 0
+) -> FatalityBacktest:
     """Forecast the ``horizon`` months from ``test_start`` made at the end of the month before,
     trained on everything known then; score every country-month with outcomes by CRPS.
 
@@ -157,12 +166,12 @@ def backtest_fatalities(actuals: pd.DataFrame, /, *, test_start: int, horizon: i
     origin = test_start - 1
     months = [m for m in range(test_start, test_start + horizon) if m in wide.columns]
     if not months:
-        raise InvalidInput(f"test start {month_label(test_start)}: the actuals end in "
-                           f"{month_label(wide.columns.max())}.")
+        raise InvalidInput(f"test start {month_label(test_start)}: the actuals end in {month_label(wide.columns.max())}.")
     train = training_rows(wide, origin, horizon=horizon)
     now = features_at(wide, origin)
-    test = pd.concat([now.assign(horizon=m - origin, month=m, deaths=wide[m].to_numpy()) for m in months],
-                     ignore_index=True).dropna(subset=["deaths"])
+    test = pd.concat(
+        [now.assign(horizon=m - origin, month=m, deaths=wide[m].to_numpy()) for m in months], ignore_index=True
+    ).dropna(subset=["deaths"])
     model = HurdleFatalities(samples=samples, random_state=random_state).fit(train, train["deaths"].to_numpy())
     past = wide.loc[test["country_id"], [m for m in wide.columns if origin - HISTORY < m <= origin]].to_numpy()
     ensembles = {"hurdle": model.sample(test), "zero": np.zeros((len(test), 1)), "conflictology": past}
@@ -173,24 +182,40 @@ def backtest_fatalities(actuals: pd.DataFrame, /, *, test_start: int, horizon: i
     for name, ensemble in ensembles.items():
         by_row[name] = scoringrules.crps_ensemble(observed, ensemble.astype("float64"))
     means = {name: float(by_row[name].mean()) for name in ensembles}
-    scores = pd.DataFrame([{"model": name, "kind": "model" if name == "hurdle" else "baseline", "crps": value,
-                            "ratio_to_zero": value / means["zero"],
-                            "ratio_to_conflictology": value / means["conflictology"]}
-                           for name, value in means.items()])
-    design = {"origin": month_label(origin), "test_months": [month_label(months[0]), month_label(months[-1])],
-              "train_rows": len(train), "test_rows": len(test), "countries": int(test["country_id"].nunique()),
-              "samples": samples}
+    scores = pd.DataFrame(
+        [
+            {
+                "model": name,
+                "kind": "model" if name == "hurdle" else "baseline",
+                "crps": value,
+                "ratio_to_zero": value / means["zero"],
+                "ratio_to_conflictology": value / means["conflictology"],
+            }
+            for name, value in means.items()
+        ]
+    )
+    design = {
+        "origin": month_label(origin),
+        "test_months": [month_label(months[0]), month_label(months[-1])],
+        "train_rows": len(train),
+        "test_rows": len(test),
+        "countries": int(test["country_id"].nunique()),
+        "samples": samples,
+    }
     return FatalityBacktest(scores=scores, by_row=by_row, design=design)
 
 
 def render_fatalities_markdown(result: FatalityBacktest, /) -> str:
     """The fatalities backtest as Markdown: design and the CRPS table."""
     d = result.design
-    lines = [f"Forecasts made at the end of {d['origin']} for {d['test_months'][0]}–{d['test_months'][1]}; "
-             f"{d['train_rows']:,} training rows, {d['test_rows']:,} country-months scored "
-             f"({d['countries']} countries), {d['samples']} samples per forecast.", "",
-             "| model | kind | mean CRPS | ratio to zero | ratio to conflictology |", "|---|---|---|---|---|"]
+    lines = [
+        f"Forecasts made at the end of {d['origin']} for {d['test_months'][0]}–{d['test_months'][1]}; "
+        f"{d['train_rows']:,} training rows, {d['test_rows']:,} country-months scored "
+        f"({d['countries']} countries), {d['samples']} samples per forecast.",
+        "",
+        "| model | kind | mean CRPS | ratio to zero | ratio to conflictology |",
+        "|---|---|---|---|---|",
+    ]
     for r in result.scores.itertuples():
-        lines.append(f"| {r.model} | {r.kind} | {r.crps:.2f} | {r.ratio_to_zero:.3f} | "
-                     f"{r.ratio_to_conflictology:.3f} |")
+        lines.append(f"| {r.model} | {r.kind} | {r.crps:.2f} | {r.ratio_to_zero:.3f} | {r.ratio_to_conflictology:.3f} |")
     return "\n".join(lines) + "\n"

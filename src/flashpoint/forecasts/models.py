@@ -48,8 +48,7 @@ class Conflictology(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype="float64")
         self.base_rate_ = float(y.mean())
         frame = X[list(self.keys)].assign(y=y).groupby(list(self.keys))["y"].agg(["sum", "count"])
-        self.rates_ = ((frame["sum"] + self.prior_years * self.base_rate_)
-                       / (frame["count"] + self.prior_years)).rename("rate")
+        self.rates_ = ((frame["sum"] + self.prior_years * self.base_rate_) / (frame["count"] + self.prior_years)).rename("rate")
         self.classes_ = np.array([0, 1])
         return self
 
@@ -88,8 +87,16 @@ MODELS: Final = ("logit", "boosting")
 BASELINES: Final = ("conflictology", "persistence")
 
 
-def make_model(name: str, features: list[str], /, *, keys: tuple[str, ...] = DYAD_YEAR.keys,  # noqa: ANN201
-               state: str = DYAD_YEAR.state, random_state: int = 0, max_iter: int = 200):
+def make_model(  # noqa: ANN201
+    name: str,
+    features: list[str],
+    /,
+    *,
+    keys: tuple[str, ...] = DYAD_YEAR.keys,
+    state: str = DYAD_YEAR.state,
+    random_state: int = 0,
+    max_iter: int = 200,
+):
     """A fresh, unfitted model or baseline named ``name`` over the columns ``features``; the
     conflictology baseline groups rows by ``keys``, persistence by the 0/1 column ``state``.
 
@@ -101,9 +108,17 @@ def make_model(name: str, features: list[str], /, *, keys: tuple[str, ...] = DYA
     if name == "logit":
         return make_pipeline(_features(features, scaled=True), LogisticRegression(C=1.0, max_iter=2000))
     if name == "boosting":
-        boosted = make_pipeline(_features(features, scaled=False), HistGradientBoostingClassifier(
-            max_iter=max_iter, learning_rate=0.05, max_leaf_nodes=31, l2_regularization=1.0,
-            early_stopping=False, random_state=random_state))
+        boosted = make_pipeline(
+            _features(features, scaled=False),
+            HistGradientBoostingClassifier(
+                max_iter=max_iter,
+                learning_rate=0.05,
+                max_leaf_nodes=31,
+                l2_regularization=1.0,
+                early_stopping=False,
+                random_state=random_state,
+            ),
+        )
         return CalibratedClassifierCV(boosted, method="isotonic", cv=TimeSeriesSplit(n_splits=3))
     if name == "conflictology":
         return Conflictology(keys=keys)

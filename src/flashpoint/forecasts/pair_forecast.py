@@ -92,14 +92,21 @@ def _drivers(pipeline, row: pd.DataFrame, descriptions: dict[str, str]) -> list[
     names = [n.split("__", 1)[-1] for n in design.get_feature_names_out()]
     parts = model.coef_[0] * design.transform(row)[0]
     order = np.argsort(-np.abs(parts))[:TOP_DRIVERS]
-    return [{"feature": names[i], "label": _label(names[i], descriptions),
-             "value": None if names[i].startswith("missingindicator") else float(row[names[i]].iloc[0]),
-             "log_odds": float(parts[i])}
-            for i in order if abs(parts[i]) > 1e-9]
+    return [
+        {
+            "feature": names[i],
+            "label": _label(names[i], descriptions),
+            "value": None if names[i].startswith("missingindicator") else float(row[names[i]].iloc[0]),
+            "log_odds": float(parts[i]),
+        }
+        for i in order
+        if abs(parts[i]) > 1e-9
+    ]
 
 
-def forecast_pair(panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit: dict[str, object],
-                  as_of: int | None = None) -> PairForecast:
+def forecast_pair(
+    panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit: dict[str, object], as_of: int | None = None
+) -> PairForecast:
     """The forecast of ``target`` for the panel's ``unit`` (its keys' values) from its latest
     period up to ``as_of`` (default: its latest).
 
@@ -118,31 +125,56 @@ def forecast_pair(panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit:
     if mine.empty:
         when = "" if as_of is None else f" up to {spec.label(as_of)}"
         named = ", ".join(f"{key} {value}" for key, value in unit.items())
-        raise InvalidInput(f"{spec.unit} panel: no row for {named}{when}; the pair has no events in the store then "
-                           "(check it with 'flashpoint events --dyad A-B').")
+        raise InvalidInput(
+            f"{spec.unit} panel: no row for {named}{when}; the pair has no events in the store then "
+            "(check it with 'flashpoint events --dyad A-B')."
+        )
     row = mine.sort_values(t).tail(1)
     now = int(row[t].iloc[0])
     train = panel[panel[target].notna() & (panel[t] + spec.horizon <= now)].sort_values([t, *spec.keys])
     y = train[target].astype("int64").to_numpy()
     if min(int(y.sum()), len(y) - int(y.sum())) < MIN_POSITIVES:
-        return PairForecast(unit=unit, target=target, description=spec.targets[target], as_of=spec.label(now),
-                            horizon=spec.horizon, period=spec.period_name, probability=None, interval=None,
-                            baselines={}, drivers=[], model="logit", train_rows=len(y), train_positives=int(y.sum()),
-                            note=f"too few cases (n = {int(y.sum())} positive of {len(y):,} rows known by "
-                                 f"{spec.label(now)}; at least {MIN_POSITIVES} of each outcome are needed): no "
-                                 "probability is given")
+        return PairForecast(
+            unit=unit,
+            target=target,
+            description=spec.targets[target],
+            as_of=spec.label(now),
+            horizon=spec.horizon,
+            period=spec.period_name,
+            probability=None,
+            interval=None,
+            baselines={},
+            drivers=[],
+            model="logit",
+            train_rows=len(y),
+            train_positives=int(y.sum()),
+            note=f"too few cases (n = {int(y.sum())} positive of {len(y):,} rows known by "
+            f"{spec.label(now)}; at least {MIN_POSITIVES} of each outcome are needed): no "
+            "probability is given",
+        )
     features = list(spec.features)
     logit = make_model("logit", features).fit(train, y)
     eta = float(logit.decision_function(row)[0])
     se = _laplace_se(logit, train, row)
-    baselines = {name: float(make_model(name, features, keys=spec.keys, state=spec.state).fit(train, y)
-                             .predict_proba(row)[0, 1]) for name in BASELINES}
-    return PairForecast(unit=unit, target=target, description=spec.targets[target], as_of=spec.label(now),
-                        horizon=spec.horizon, period=spec.period_name, probability=float(expit(eta)),
-                        interval=(float(expit(eta - Z_90 * se)), float(expit(eta + Z_90 * se))),
-                        baselines=baselines, drivers=_drivers(logit, row, spec.features), model="logit",
-                        train_rows=len(train),
-                        train_positives=int(y.sum()))
+    baselines = {
+        name: float(make_model(name, features, keys=spec.keys, state=spec.state).fit(train, y).predict_proba(row)[0, 1])
+        for name in BASELINES
+    }
+    return PairForecast(
+        unit=unit,
+        target=target,
+        description=spec.targets[target],
+        as_of=spec.label(now),
+        horizon=spec.horizon,
+        period=spec.period_name,
+        probability=float(expit(eta)),
+        interval=(float(expit(eta - Z_90 * se)), float(expit(eta + Z_90 * se))),
+        baselines=baselines,
+        drivers=_drivers(logit, row, spec.features),
+        model="logit",
+        train_rows=len(train),
+        train_positives=int(y.sum()),
+    )
 
 
 def parse_horizon(value: str, /, *, unit: str) -> int:
@@ -171,9 +203,17 @@ def _dyad_year_unit(panel: pd.DataFrame, dyad: tuple[str, str]) -> dict[str, obj
     return {"ccode1": low, "ccode2": high}
 
 
-def forecast_from_store(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, target: str = "stage3",
-                        months: int = 3, as_of: str | None = None,
-                        structure: pd.DataFrame | None = None) -> PairForecast:
+def forecast_from_store(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pair: str,
+    /,
+    *,
+    target: str = "stage3",
+    months: int = 3,
+    as_of: str | None = None,
+    structure: pd.DataFrame | None = None,
+) -> PairForecast:
     """The dyad-month forecast of ``pair`` ('GEO-RUS') from the store, as of month 'YYYY-MM'
     (default: the latest); nothing after that month is read. ``structure``
     (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pairs' structural features."""
@@ -207,9 +247,17 @@ def panel_rows(settings: Settings, panel: str, /, *, horizon: str, data_dir: Pat
     return build_panel(panel, data_dir=data_dir), DYAD_YEAR
 
 
-def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = "dyad-month",
-                  target: str | None = None, horizon: str | None = None, as_of: str | None = None,
-                  data_dir: Path | None = None) -> PairForecast:
+def forecast_dyad(
+    settings: Settings,
+    dyad: tuple[str, str],
+    /,
+    *,
+    panel: str = "dyad-month",
+    target: str | None = None,
+    horizon: str | None = None,
+    as_of: str | None = None,
+    data_dir: Path | None = None,
+) -> PairForecast:
     """Forecast one pair: from the event store (``dyad-month``, as of month 'YYYY-MM', with the
     structural features of ``data_dir`` when given) or from the structural tables in
     ``data_dir`` (``dyad-year``, as of year 'YYYY'). Nothing after
@@ -226,9 +274,15 @@ def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = 
     if panel == "dyad-month":
         structure = structural_rows(data_dir) if data_dir is not None else None
         with open_store(settings, read_only=True) as con:
-            return forecast_from_store(con, settings, pair_key(dyad), target=target or "stage3",
-                                       months=parse_horizon(horizon or "3m", unit=panel), as_of=as_of,
-                                       structure=structure)
+            return forecast_from_store(
+                con,
+                settings,
+                pair_key(dyad),
+                target=target or "stage3",
+                months=parse_horizon(horizon or "3m", unit=panel),
+                as_of=as_of,
+                structure=structure,
+            )
     if panel == "dyad-year":
         parse_horizon(horizon or "1y", unit=panel)
         if data_dir is None:
@@ -239,6 +293,5 @@ def forecast_dyad(settings: Settings, dyad: tuple[str, str], /, *, panel: str = 
         rows = build_panel("dyad-year", data_dir=data_dir, last_year=year)
         if year is None:  # the dispute history behind the features ends with the dispute data
             year = int(rows.loc[rows["onset"].notna(), "year"].max()) + 1
-        return forecast_pair(rows, spec=DYAD_YEAR, target=target or "onset",
-                             unit=_dyad_year_unit(rows, dyad), as_of=year)
+        return forecast_pair(rows, spec=DYAD_YEAR, target=target or "onset", unit=_dyad_year_unit(rows, dyad), as_of=year)
     raise InvalidInput(f"panel '{panel}': use dyad-month (the event store) or dyad-year (--data-dir).")

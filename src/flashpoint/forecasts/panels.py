@@ -29,12 +29,12 @@ from flashpoint.sql import sql_string
 #: Features of the dyad-year panel: name → what it is (docs/forecasts.md).
 FEATURES: Final = {
     "contiguous": "1 when the two states share a land border or are separated by at most 400 miles of water "
-                  "(COW direct contiguity type 1–5 in force in the year)",
+    "(COW direct contiguity type 1–5 in force in the year)",
     "land_border": "1 when they share a land border (COW contiguity type 1)",
     "log_min_distance": "log(1 + minimum distance in km between the two states' territories; Cshapes, from 1886)",
     "log_capability_ratio": "log of the stronger state's CINC over the weaker's (COW NMC)",
     "milex_growth_max": "the larger of the two states' growth of military expenditure on the previous year "
-                        "(a share, capped at 5: +500%)",
+    "(a share, capped at 5: +500%)",
     "defense_pact": "1 when an ATOP defence pact links them in the year",
     "any_alliance": "1 when any ATOP alliance (defence, offence, neutrality, non-aggression, consultation) links them",
     "major_powers": "how many of the two are COW major powers (0–2)",
@@ -74,20 +74,47 @@ class PanelSpec:
 
 
 #: The dyad-year panel's description.
-DYAD_YEAR: Final = PanelSpec(unit="dyad-year", keys=("ccode1", "ccode2"), time="year", features=FEATURES,
-                             targets=TARGETS, state="dispute_ongoing")
+DYAD_YEAR: Final = PanelSpec(
+    unit="dyad-year", keys=("ccode1", "ccode2"), time="year", features=FEATURES, targets=TARGETS, state="dispute_ongoing"
+)
 UNITS: Final = ("dyad-year", "dyad-month")
 #: The dyad-year features that describe a pair's structure (not its dispute history, whose
 #: tables end in 2000): what the event panel and the recommendations add as context.
-STRUCTURAL: Final = ("contiguous", "log_min_distance", "log_capability_ratio", "defense_pact", "any_alliance",
-                     "major_powers", "rivalry", "arms_race", "log_trade_min", "igo_min")
-_TABLES: Final = ("cow_states", "cow_contdir", "cow_mindist", "cow_nmc", "atop_alliance", "cow_majors", "td_rivalries",
-                  "grh_arms_races", "cow_trade_sy", "cow_igo_sy", "gml_mid_ddydisps")
+STRUCTURAL: Final = (
+    "contiguous",
+    "log_min_distance",
+    "log_capability_ratio",
+    "defense_pact",
+    "any_alliance",
+    "major_powers",
+    "rivalry",
+    "arms_race",
+    "log_trade_min",
+    "igo_min",
+)
+_TABLES: Final = (
+    "cow_states",
+    "cow_contdir",
+    "cow_mindist",
+    "cow_nmc",
+    "atop_alliance",
+    "cow_majors",
+    "td_rivalries",
+    "grh_arms_races",
+    "cow_trade_sy",
+    "cow_igo_sy",
+    "gml_mid_ddydisps",
+)
 
 
 #: The column that dates each table's rows (a spell's start for spells).
-_DATED: Final = {"cow_states": "styear", "cow_contdir": "year(CAST(stdate AS DATE))", "cow_majors": "styear",
-                 "td_rivalries": "styear", "grh_arms_races": "styear"}
+_DATED: Final = {
+    "cow_states": "styear",
+    "cow_contdir": "year(CAST(stdate AS DATE))",
+    "cow_majors": "styear",
+    "td_rivalries": "styear",
+    "grh_arms_races": "styear",
+}
 
 
 def _sources(data_dir: Path, last_year: int | None) -> dict[str, str]:
@@ -96,8 +123,7 @@ def _sources(data_dir: Path, last_year: int | None) -> dict[str, str]:
     missing = [t for t in _TABLES if not (folder / f"{t}.csv").is_file()]
     if missing:
         names = ", ".join(f"peacesciencer/{t}.csv" for t in missing)
-        raise InvalidInput(f"data folder {data_dir}: {names} missing; give --data-dir a folder laid out like the "
-                           "shared data.")
+        raise InvalidInput(f"data folder {data_dir}: {names} missing; give --data-dir a folder laid out like the shared data.")
     scans = {}
     for table in _TABLES:
         scan = f"read_csv({sql_string(str(folder / f'{table}.csv'))}, header=true)"
@@ -119,20 +145,20 @@ def _state_inputs_sql(src: dict[str, str], last_year: int | None) -> str:
     return f"""
 members AS (
   SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
-  FROM {src['cow_states']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
+  FROM {src["cow_states"]}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
 ),
 dyads AS (
   SELECT a.ccode AS ccode1, b.ccode AS ccode2, a.year FROM members a JOIN members b
-    ON a.year = b.year AND a.ccode < b.ccode{'' if last_year is None else f' AND a.year <= {int(last_year)}'}
+    ON a.year = b.year AND a.ccode < b.ccode{"" if last_year is None else f" AND a.year <= {int(last_year)}"}
 ),
 nmc AS (
   SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, cinc,
          milex / nullif(lag(milex) OVER (PARTITION BY ccode ORDER BY year), 0) - 1 AS milex_growth
-  FROM {src['cow_nmc']}
+  FROM {src["cow_nmc"]}
 ),
 majors AS (
   SELECT DISTINCT CAST(ccode AS INTEGER) AS ccode, CAST(y AS INTEGER) AS year
-  FROM {src['cow_majors']}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
+  FROM {src["cow_majors"]}, range(CAST(styear AS INTEGER), CAST(endyear AS INTEGER) + 1) r(y)
 ),
 states AS (
   SELECT m.ccode, m.year, n.cinc, n.milex_growth, (mj.ccode IS NOT NULL)::INTEGER AS major,
@@ -141,9 +167,9 @@ states AS (
   LEFT JOIN nmc n USING (ccode, year)
   LEFT JOIN majors mj USING (ccode, year)
   LEFT JOIN (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year,
-                    coalesce(imports, 0) + coalesce(exports, 0) AS trade FROM {src['cow_trade_sy']}) t USING (ccode, year)
+                    coalesce(imports, 0) + coalesce(exports, 0) AS trade FROM {src["cow_trade_sy"]}) t USING (ccode, year)
   LEFT JOIN (SELECT CAST(ccode AS INTEGER) AS ccode, CAST(year AS INTEGER) AS year, sum_igo_full
-             FROM {src['cow_igo_sy']}) i USING (ccode, year)
+             FROM {src["cow_igo_sy"]}) i USING (ccode, year)
 )"""
 
 
@@ -154,34 +180,34 @@ def _dyad_inputs_sql(src: dict[str, str]) -> str:
 contig AS (
   SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(y AS INTEGER) AS year,
          min(conttype) AS conttype
-  FROM {src['cow_contdir']}, range(year(CAST(stdate AS DATE)), year(CAST(enddate AS DATE)) + 1) r(y)
+  FROM {src["cow_contdir"]}, range(year(CAST(stdate AS DATE)), year(CAST(enddate AS DATE)) + 1) r(y)
   GROUP BY ALL
 ),
 distance AS (
   SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year, mindist
-  FROM {src['cow_mindist']}
+  FROM {src["cow_mindist"]}
 ),
 atop AS (
   SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(year AS INTEGER) AS year,
          max(atop_defense) AS defense, max(greatest(atop_defense, atop_offense, atop_neutral, atop_nonagg,
                                                     atop_consul)) AS any_alliance
-  FROM {src['atop_alliance']} GROUP BY ALL
+  FROM {src["atop_alliance"]} GROUP BY ALL
 ),
 spells AS (
   SELECT ccode1, ccode2, CAST(y AS INTEGER) AS year, bool_or(kind = 'rivalry')::INTEGER AS rivalry,
          bool_or(kind = 'arms_race')::INTEGER AS arms_race
   FROM (SELECT least(ccode1, ccode2) AS ccode1, greatest(ccode1, ccode2) AS ccode2, CAST(styear AS INTEGER) AS st,
                least(CAST(coalesce(endyear, 9999) AS INTEGER), (SELECT max(year) FROM members)) AS en,
-               'rivalry' AS kind FROM {src['td_rivalries']}
+               'rivalry' AS kind FROM {src["td_rivalries"]}
         UNION ALL
         SELECT least(ccode1, ccode2), greatest(ccode1, ccode2), CAST(styear AS INTEGER), CAST(endyear AS INTEGER),
-               'arms_race' FROM {src['grh_arms_races']}), range(st, en + 1) r(y)
+               'arms_race' FROM {src["grh_arms_races"]}), range(st, en + 1) r(y)
   GROUP BY ALL
 ),
 mids AS (
   SELECT CAST(ccode1 AS INTEGER) AS ccode1, CAST(ccode2 AS INTEGER) AS ccode2, CAST(year AS INTEGER) AS year,
          max(gmlmidonset) AS onset, max(hostlev) AS hostlev
-  FROM {src['gml_mid_ddydisps']} WHERE ccode1 < ccode2 GROUP BY ALL
+  FROM {src["gml_mid_ddydisps"]} WHERE ccode1 < ccode2 GROUP BY ALL
 )"""
 
 
@@ -223,7 +249,7 @@ histories AS (
   WINDOW w AS (PARTITION BY ccode1, ccode2 ORDER BY year ROWS UNBOUNDED PRECEDING),
          n AS (PARTITION BY ccode1, ccode2 ORDER BY year)
 )
-SELECT ccode1, ccode2, year, {', '.join(FEATURES)},
+SELECT ccode1, ccode2, year, {", ".join(FEATURES)},
   CASE WHEN next_year = year + 1 AND year < (SELECT max(year) FROM mids) THEN onset_next_raw END AS onset,
   CASE WHEN next_year = year + 1 AND year < (SELECT max(year) FROM mids)
        THEN (hostlev_next >= 4)::INTEGER END AS force
@@ -251,8 +277,10 @@ def build_panel(unit: str = "dyad-year", /, *, data_dir: Path, last_year: int | 
         For another unit, or a folder without the tables.
     """
     if unit != DYAD_YEAR.unit:
-        raise InvalidInput(f"panel '{unit}': the panels built from a data folder are {DYAD_YEAR.unit}; "
-                           "dyad-month is built from the event store (build_event_panel).")
+        raise InvalidInput(
+            f"panel '{unit}': the panels built from a data folder are {DYAD_YEAR.unit}; "
+            "dyad-month is built from the event store (build_event_panel)."
+        )
     con = duckdb.connect()
     try:
         return con.sql(_dyad_year_sql(_sources(data_dir, last_year), last_year)).to_arrow_table().to_pandas()

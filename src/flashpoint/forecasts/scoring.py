@@ -29,10 +29,15 @@ def score(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """Brier score, log loss, ROC-AUC, PR-AUC (average precision), mean forecast and base rate."""
     y = np.asarray(y, dtype="int64")
     both = len(set(y.tolist())) == 2
-    return {"brier": brier_score(y, p), "log_loss": log_loss(y, p),
-            "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
-            "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
-            "mean_forecast": float(np.mean(p)), "base_rate": float(np.mean(y)), "n": int(len(y))}
+    return {
+        "brier": brier_score(y, p),
+        "log_loss": log_loss(y, p),
+        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
+        "mean_forecast": float(np.mean(p)),
+        "base_rate": float(np.mean(y)),
+        "n": int(len(y)),
+    }
 
 
 def reliability(y: np.ndarray, p: np.ndarray, /) -> pd.DataFrame:

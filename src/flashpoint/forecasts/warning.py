@@ -94,9 +94,15 @@ class WarningSpec:
     @classmethod
     def from_settings(cls, settings: Settings, /, *, basis: str = EVENTS_BASIS, freq: str | None = None) -> WarningSpec:
         """The spec the settings give (``warning_*`` and ``alert_freq``)."""
-        return cls(basis=basis, freq=freq or settings.alert_freq, horizon_days=settings.warning_horizon_days,
-                   budget=settings.warning_false_alarms, model=settings.warning_model,
-                   refit_days=settings.warning_refit_days, min_onsets=settings.warning_min_onsets)
+        return cls(
+            basis=basis,
+            freq=freq or settings.alert_freq,
+            horizon_days=settings.warning_horizon_days,
+            budget=settings.warning_false_alarms,
+            model=settings.warning_model,
+            refit_days=settings.warning_refit_days,
+            min_onsets=settings.warning_min_onsets,
+        )
 
     def check(self) -> None:
         """Raise InvalidInput for a frequency or model the warning does not run."""
@@ -121,18 +127,28 @@ def training_onsets(files: tuple[Path, ...] = (), /, *, settings: Settings | Non
     return pd.concat(frames, ignore_index=True).drop_duplicates(["pair", "onset_date"], ignore_index=True)
 
 
-def _event_signals(con: duckdb.DuckDBPyConnection, freq: str, min_confidence: float, /, *,
-                   since: dt.date | None = None, until: dt.date | None = None,
-                   pairs: tuple[str, ...] | None = None) -> tuple[pd.DataFrame, pd.Series]:
+def _event_signals(
+    con: duckdb.DuckDBPyConnection,
+    freq: str,
+    min_confidence: float,
+    /,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    pairs: tuple[str, ...] | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
     """Per pair (of ``pairs``, when given) and period, incidents (clusters counted once): all,
     verbal conflict (quad class 3), material conflict (4), confident conflict; and, per period,
     the world's incidents (every event's)."""
-    window = " ".join(f"AND event_date {op} DATE '{day.isoformat()}'"
-                      for op, day in ((">=", since), ("<=", until)) if day is not None)
+    window = " ".join(
+        f"AND event_date {op} DATE '{day.isoformat()}'" for op, day in ((">=", since), ("<=", until)) if day is not None
+    )
     chosen = "" if pairs is None else f"AND pair IN ({sql_strings(pairs) or 'NULL'})"
     period = f"CAST(date_trunc('{freq}', event_date) AS DATE)"
-    world = con.sql(f"SELECT {period} AS period, count(DISTINCT coalesce(cluster_id, event_id)) AS world FROM events "
-                    f"WHERE TRUE {window} GROUP BY ALL").df()
+    world = con.sql(
+        f"SELECT {period} AS period, count(DISTINCT coalesce(cluster_id, event_id)) AS world FROM events "
+        f"WHERE TRUE {window} GROUP BY ALL"
+    ).df()
     rows = con.sql(f"""
 SELECT pair, {period} AS period, count(DISTINCT coalesce(cluster_id, event_id)) AS events,
        count(DISTINCT coalesce(cluster_id, event_id)) FILTER (quad_class = 3) AS verbal,
@@ -146,11 +162,15 @@ FROM events WHERE pair IS NOT NULL {window} {chosen} GROUP BY ALL""").df()
 def _series_signals(con: duckdb.DuckDBPyConnection, series: str, freq: str, until: dt.date | None) -> pd.DataFrame:
     """Per pair and period, the series' conflict: minus the sum of its values."""
     where = "" if until is None else f" AND date <= DATE '{until.isoformat()}'"
-    frame = con.execute(f"SELECT pair, CAST(date_trunc('{freq}', date) AS DATE) AS period, -sum(value) AS conflict "
-                        f"FROM pair_series WHERE series = ?{where} GROUP BY ALL", [series]).df()
+    frame = con.execute(
+        f"SELECT pair, CAST(date_trunc('{freq}', date) AS DATE) AS period, -sum(value) AS conflict "
+        f"FROM pair_series WHERE series = ?{where} GROUP BY ALL",
+        [series],
+    ).df()
     if frame.empty:
-        raise InvalidInput(f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
-                           "--value-column COLUMN'.")
+        raise InvalidInput(
+            f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH --value-column COLUMN'."
+        )
     return frame
 
 
@@ -163,15 +183,19 @@ def _dense(signals: pd.DataFrame, freq: str, gaps: list[dt.date], periods: pd.Da
     first = signals.groupby("pair")["period"].min()
     index = np.searchsorted(periods.to_numpy(), first.to_numpy())
     counts = len(periods) - index
-    grid = pd.DataFrame({"pair": np.repeat(first.index.to_numpy(), counts),
-                         "period": np.concatenate([periods.to_numpy()[i:] for i in index]) if len(index) else []})
+    grid = pd.DataFrame(
+        {
+            "pair": np.repeat(first.index.to_numpy(), counts),
+            "period": np.concatenate([periods.to_numpy()[i:] for i in index]) if len(index) else [],
+        }
+    )
     frame = grid.merge(signals, on=["pair", "period"], how="left")
     return frame.fillna({c: 0.0 for c in frame.columns if c not in ("pair", "period")}).sort_values(
-        ["pair", "period"], ignore_index=True)
+        ["pair", "period"], ignore_index=True
+    )
 
 
-def _rolling(frame: pd.DataFrame, column: str | pd.Series, periods: int, how: str = "mean", *,
-             min_periods: int = 1) -> pd.Series:
+def _rolling(frame: pd.DataFrame, column: str | pd.Series, periods: int, how: str = "mean", *, min_periods: int = 1) -> pd.Series:
     """Per pair (``frame`` sorted by pair and period), the rolling ``how`` of ``column`` over the
     ``periods`` up to each row."""
     values = frame[column] if isinstance(column, str) else column
@@ -190,9 +214,17 @@ def _prior_onsets(frame: pd.DataFrame, onsets: pd.DataFrame) -> pd.Series:
     return pd.Series(found, index=frame.index)
 
 
-def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: WarningSpec, onsets: pd.DataFrame, /, *,
-                  until: dt.date | None = None, since: dt.date | None = None,
-                  pairs: tuple[str, ...] | None = None) -> pd.DataFrame:
+def warning_frame(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    spec: WarningSpec,
+    onsets: pd.DataFrame,
+    /,
+    *,
+    until: dt.date | None = None,
+    since: dt.date | None = None,
+    pairs: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """Every pair-period of the basis with its features (:data:`FEATURES` or
     :data:`SERIES_FEATURES`), ``as_of`` (the period's last day) and ``target`` (an onset of the
     pair within the horizon after ``as_of``; missing where the data end before the horizon does).
@@ -203,8 +235,7 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
     step = PERIOD_DAYS[spec.freq]
     window = {name: max(1, round(days / step)) for name, days in WINDOWS.items()}
     if spec.basis == EVENTS_BASIS:
-        signals, world = _event_signals(con, spec.freq, settings.alert_min_confidence, since=since, until=until,
-                                        pairs=pairs)
+        signals, world = _event_signals(con, spec.freq, settings.alert_min_confidence, since=since, until=until, pairs=pairs)
         if signals.empty:
             raise InvalidInput("the store holds no event between two states: ingest events first.")
         frame = _dense(signals, spec.freq, gap_periods(con, spec.freq, until=until), world.index)
@@ -218,8 +249,10 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
         frame["attention_year"] = _rolling(frame, "events", window["year"]) - frame["period"].map(world_year)
         conflict = np.expm1(frame["verbal"]) + np.expm1(frame["material"])
         frame["conflict"] = np.log1p(conflict)
-        frame["confident_share"] = (_rolling(frame, np.expm1(frame["confident"]), window["quarter"], "sum")
-                                    / _rolling(frame, conflict, window["quarter"], "sum")).fillna(0.0)
+        frame["confident_share"] = (
+            _rolling(frame, np.expm1(frame["confident"]), window["quarter"], "sum")
+            / _rolling(frame, conflict, window["quarter"], "sum")
+        ).fillna(0.0)
         borders = {pair_key(pair) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
         frame["contiguous"] = frame["pair"].isin(borders).astype("float64")
     else:
@@ -235,8 +268,11 @@ def warning_frame(con: duckdb.DuckDBPyConnection, settings: Settings, spec: Warn
         sd = history.expanding(min_periods=4).std().reset_index(level=0, drop=True).reindex(frame.index)
         frame["conflict_z"] = ((frame["conflict_month"] - mean) / sd.where(sd > 1e-12)).fillna(0.0).clip(-10, 10)
     frame["volatility"] = _rolling(frame, "conflict", window["quarter"], "std", min_periods=2).fillna(0.0)
-    frame["as_of"] = frame["period"] + pd.to_timedelta(step - 1, unit="D") if spec.freq != "month" else \
-        frame["period"] + pd.offsets.MonthEnd(0)
+    frame["as_of"] = (
+        frame["period"] + pd.to_timedelta(step - 1, unit="D")
+        if spec.freq != "month"
+        else frame["period"] + pd.offsets.MonthEnd(0)
+    )
     frame["prior_onsets"] = _prior_onsets(frame, onsets)
     frame["target"] = onset_targets(frame, onsets, spec.horizon_days)
     return frame[["pair", "period", "as_of", *spec.features, "target"]]
@@ -269,8 +305,14 @@ def make_warning_model(name: str, /, *, random_state: int = 0):  # noqa: ANN201 
     if name == "logit":
         base = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
     elif name == "boosting":
-        base = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=50,
-                                              l2_regularization=1.0, random_state=random_state)
+        base = HistGradientBoostingClassifier(
+            max_iter=150,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=50,
+            l2_regularization=1.0,
+            random_state=random_state,
+        )
     else:
         raise InvalidInput(f"warning model '{name}': use one of {', '.join(MODELS)}.")
     return CalibratedClassifierCV(base, method="sigmoid", cv=CALIBRATION_FOLDS)
@@ -340,8 +382,13 @@ def _drivers(model, features: dict[str, str], rows: pd.DataFrame, reference: pd.
     names = list(features)
     fitted = [c.estimator for c in model.calibrated_classifiers_]
     if hasattr(fitted[0], "named_steps"):
-        parts = np.mean([f.named_steps["standardscaler"].transform(rows[names])
-                         * f.named_steps["logisticregression"].coef_[0] for f in fitted], axis=0)
+        parts = np.mean(
+            [
+                f.named_steps["standardscaler"].transform(rows[names]) * f.named_steps["logisticregression"].coef_[0]
+                for f in fitted
+            ],
+            axis=0,
+        )
     else:
         spread = reference[names].std().replace(0.0, 1.0)
         parts = ((rows[names] - reference[names].mean()) / spread).to_numpy()
@@ -352,8 +399,9 @@ def _drivers(model, features: dict[str, str], rows: pd.DataFrame, reference: pd.
     return found
 
 
-def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.DataFrame, /, *,
-                          since: dt.date | None = None) -> WarningRun:
+def warning_probabilities(
+    frame: pd.DataFrame, spec: WarningSpec, onsets: pd.DataFrame, /, *, since: dt.date | None = None
+) -> WarningRun:
     """Rolling-origin probabilities for the rows of ``frame`` (:func:`warning_frame`) from
     ``since`` on (default: the first origin at which ``min_onsets`` onsets are known and their
     horizons closed). Each origin's model reads rows whose horizon had closed by then, with the
@@ -382,17 +430,30 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
         if len(test) and int(train["target"].sum()) >= CALIBRATION_FOLDS and len(known) >= spec.min_onsets:
             model = make_warning_model(spec.model).fit(train[features], train["target"].astype(int))
             fitted = model.predict_proba(train[features])[:, 1]
-            threshold = choose_threshold(fitted, train["target"].to_numpy(), pair_years(train, PERIOD_DAYS[spec.freq]),
-                                         spec.budget)
+            threshold = choose_threshold(
+                fitted, train["target"].to_numpy(), pair_years(train, PERIOD_DAYS[spec.freq]), spec.budget
+            )
             rates = _base_rates(train)
             conflict = "material_quarter" if spec.basis == EVENTS_BASIS else "conflict_quarter"
-            results.append(test[["pair", "period", "as_of"]].assign(
-                probability=model.predict_proba(test[features])[:, 1],
-                base_rate=test["pair"].map(rates).fillna(float(train["target"].mean())).to_numpy(),
-                threshold=threshold, persistence=_persistence(train, test, conflict),
-                drivers=_drivers(model, spec.features, test, train), origin=origin.date()))
-            fits.append({"origin": origin.date(), "rows": len(train), "onsets": len(known),
-                         "positive_rows": int(train["target"].sum()), "threshold": threshold})
+            results.append(
+                test[["pair", "period", "as_of"]].assign(
+                    probability=model.predict_proba(test[features])[:, 1],
+                    base_rate=test["pair"].map(rates).fillna(float(train["target"].mean())).to_numpy(),
+                    threshold=threshold,
+                    persistence=_persistence(train, test, conflict),
+                    drivers=_drivers(model, spec.features, test, train),
+                    origin=origin.date(),
+                )
+            )
+            fits.append(
+                {
+                    "origin": origin.date(),
+                    "rows": len(train),
+                    "onsets": len(known),
+                    "positive_rows": int(train["target"].sum()),
+                    "threshold": threshold,
+                }
+            )
             latest = FittedWarning(origin.date(), model, threshold, rates, float(train["target"].mean()))
         origin += step
     probabilities = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
@@ -401,8 +462,10 @@ def warning_probabilities(frame: pd.DataFrame, spec: WarningSpec, onsets: pd.Dat
 
 def warning_reason(probability: float, base_rate: float, threshold: float, drivers: str, horizon_days: int, /) -> str:
     """A warning's why, in plain words."""
-    return (f"probability {probability:.1%} of an escalation onset within {horizon_days} days (the pair's base rate "
-            f"{base_rate:.2%}, warning threshold {threshold:.2%}); raised most by {drivers}")
+    return (
+        f"probability {probability:.1%} of an escalation onset within {horizon_days} days (the pair's base rate "
+        f"{base_rate:.2%}, warning threshold {threshold:.2%}); raised most by {drivers}"
+    )
 
 
 def store_probabilities(con: duckdb.DuckDBPyConnection, run: WarningRun, spec: WarningSpec, /) -> int:
@@ -415,10 +478,19 @@ def store_probabilities(con: duckdb.DuckDBPyConnection, run: WarningRun, spec: W
         con.execute("DELETE FROM warning_models WHERE basis = ? AND freq = ?", [spec.basis, spec.freq])
         if run.latest is not None:
             fit = run.latest
-            con.execute("INSERT INTO warning_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
-                        [spec.basis, spec.freq, fit.origin, fit.threshold, fit.overall_rate,
-                         json.dumps(fit.base_rates.to_dict()), json.dumps(dataclasses.asdict(spec)),
-                         pickle.dumps(fit.model)])
+            con.execute(
+                "INSERT INTO warning_models VALUES (?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
+                [
+                    spec.basis,
+                    spec.freq,
+                    fit.origin,
+                    fit.threshold,
+                    fit.overall_rate,
+                    json.dumps(fit.base_rates.to_dict()),
+                    json.dumps(dataclasses.asdict(spec)),
+                    pickle.dumps(fit.model),
+                ],
+            )
         _insert(con, frame, spec)
     return len(frame)
 
@@ -428,12 +500,13 @@ def _insert(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, spec: WarningSp
     drivers, origin) of the spec's basis to ``pair_warnings``, inside the caller's transaction."""
     if frame.empty:
         return
-    con.register("new_warnings", frame.assign(basis=spec.basis, freq=spec.freq, model=spec.model,
-                                              horizon_days=spec.horizon_days))
+    con.register("new_warnings", frame.assign(basis=spec.basis, freq=spec.freq, model=spec.model, horizon_days=spec.horizon_days))
     try:
-        con.execute("INSERT INTO pair_warnings BY NAME SELECT basis, freq, pair, CAST(period AS DATE) AS period, "
-                    "CAST(as_of AS DATE) AS as_of, probability, base_rate, threshold, persistence, drivers, "
-                    "origin, model, horizon_days FROM new_warnings")
+        con.execute(
+            "INSERT INTO pair_warnings BY NAME SELECT basis, freq, pair, CAST(period AS DATE) AS period, "
+            "CAST(as_of AS DATE) AS as_of, probability, base_rate, threshold, persistence, drivers, "
+            "origin, model, horizon_days FROM new_warnings"
+        )
     finally:
         con.unregister("new_warnings")
 
@@ -442,14 +515,25 @@ def describe(run: WarningRun, /) -> str:
     """One line on what the run scored."""
     if run.probabilities.empty:
         return "no warning probability: fewer onsets known than the model needs before the store's last period"
-    return (f"{len(run.probabilities):,} pair-periods given a probability from {quantity(len(run.origins), 'origin')} "
-            f"(first {run.origins['origin'].min()})")
+    return (
+        f"{len(run.probabilities):,} pair-periods given a probability from {quantity(len(run.origins), 'origin')} "
+        f"(first {run.origins['origin'].min()})"
+    )
 
 
-def raise_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, series: str | None = None,
-                   freq: str | None = None, baseline_periods: int | None = None, since: dt.date | None = None,
-                   until: dt.date | None = None, onsets: tuple[Path, ...] = (),
-                   raised_by: str = "batch") -> tuple[AlertRun, WarningRun]:
+def raise_warnings(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    /,
+    *,
+    series: str | None = None,
+    freq: str | None = None,
+    baseline_periods: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    onsets: tuple[Path, ...] = (),
+    raised_by: str = "batch",
+) -> tuple[AlertRun, WarningRun]:
     """Give every pair-period of the basis its warning probability (stored in ``pair_warnings``),
     then raise the alerts: a warning wherever the probability crossed its origin's threshold
     (from ``since`` on), and the watch signals and red lines of
@@ -461,8 +545,17 @@ def raise_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, ser
     run = warning_probabilities(warning_frame(con, settings, spec, known, until=until), spec, known)
     store_probabilities(con, run, spec)
     flagged = run.probabilities if run.probabilities.empty else _flagged(run.probabilities, spec.horizon_days)
-    alerts = raise_alerts(con, settings, series=series, freq=spec.freq, baseline_periods=baseline_periods, since=since,
-                          until=until, raised_by=raised_by, warnings=flagged)
+    alerts = raise_alerts(
+        con,
+        settings,
+        series=series,
+        freq=spec.freq,
+        baseline_periods=baseline_periods,
+        since=since,
+        until=until,
+        raised_by=raised_by,
+        warnings=flagged,
+    )
     return alerts, run
 
 
@@ -472,8 +565,11 @@ _LOADED: dict[tuple[str, str, str, str], tuple[FittedWarning, WarningSpec]] = {}
 
 def stored_fit(con: duckdb.DuckDBPyConnection, basis: str, freq: str, /) -> tuple[FittedWarning, WarningSpec] | None:
     """The latest fit ``alerts raise`` stored for the basis and period (None before the first)."""
-    found = con.execute("SELECT origin, threshold, overall_rate, base_rates, spec, model, CAST(fitted_at AS VARCHAR) "
-                        "FROM warning_models WHERE basis = ? AND freq = ?", [basis, freq]).fetchall()
+    found = con.execute(
+        "SELECT origin, threshold, overall_rate, base_rates, spec, model, CAST(fitted_at AS VARCHAR) "
+        "FROM warning_models WHERE basis = ? AND freq = ?",
+        [basis, freq],
+    ).fetchall()
     if not found:
         return None
     origin, threshold, overall, rates, spec, model, fitted = found[0]
@@ -481,13 +577,14 @@ def stored_fit(con: duckdb.DuckDBPyConnection, basis: str, freq: str, /) -> tupl
     key = (str(file), basis, freq, fitted)
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = (FittedWarning(origin, pickle.loads(model), threshold, pd.Series(json.loads(rates)), overall),
-                        WarningSpec(**json.loads(spec)))
+        _LOADED[key] = (
+            FittedWarning(origin, pickle.loads(model), threshold, pd.Series(json.loads(rates)), overall),
+            WarningSpec(**json.loads(spec)),
+        )
     return _LOADED[key]
 
 
-def live_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], since: dt.date, /
-                  ) -> pd.DataFrame:
+def live_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str, ...], since: dt.date, /) -> pd.DataFrame:
     """The probabilities of ``pairs``' periods from ``since`` on by the stored latest fit (the live
     watch: no refit), stored in ``pair_warnings``; returns those at or above the fit's threshold,
     with their reason, for :func:`~flashpoint.escalation.alerts.raise_alerts`. Empty before
@@ -504,11 +601,17 @@ def live_warnings(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tup
         return pd.DataFrame()
     scored = rows[["pair", "period", "as_of"]].assign(
         probability=fit.model.predict_proba(rows[list(spec.features)])[:, 1],
-        base_rate=rows["pair"].map(fit.base_rates).fillna(fit.overall_rate).to_numpy(), threshold=fit.threshold,
-        persistence=np.nan, drivers=_drivers(fit.model, spec.features, rows, frame), origin=fit.origin)
+        base_rate=rows["pair"].map(fit.base_rates).fillna(fit.overall_rate).to_numpy(),
+        threshold=fit.threshold,
+        persistence=np.nan,
+        drivers=_drivers(fit.model, spec.features, rows, frame),
+        origin=fit.origin,
+    )
     with transaction(con):
-        con.execute("DELETE FROM pair_warnings WHERE basis = ? AND freq = ? AND pair IN (SELECT unnest(?)) AND period >= ?",
-                    [spec.basis, spec.freq, list(pairs), start.date()])
+        con.execute(
+            "DELETE FROM pair_warnings WHERE basis = ? AND freq = ? AND pair IN (SELECT unnest(?)) AND period >= ?",
+            [spec.basis, spec.freq, list(pairs), start.date()],
+        )
         _insert(con, scored, spec)
     return _flagged(scored, spec.horizon_days)
 
@@ -517,6 +620,10 @@ def _flagged(scored: pd.DataFrame, horizon_days: int, /) -> pd.DataFrame:
     """The pair-periods at or above their threshold, with dates as dates and their reason."""
     flagged = scored[scored["probability"] >= scored["threshold"]]
     return flagged.assign(
-        period=pd.to_datetime(flagged["period"]).dt.date, as_of=pd.to_datetime(flagged["as_of"]).dt.date,
-        reason=[warning_reason(p, b, t, d, horizon_days) for p, b, t, d in
-                zip(flagged["probability"], flagged["base_rate"], flagged["threshold"], flagged["drivers"])])
+        period=pd.to_datetime(flagged["period"]).dt.date,
+        as_of=pd.to_datetime(flagged["as_of"]).dt.date,
+        reason=[
+            warning_reason(p, b, t, d, horizon_days)
+            for p, b, t, d in zip(flagged["probability"], flagged["base_rate"], flagged["threshold"], flagged["drivers"])
+        ],
+    )

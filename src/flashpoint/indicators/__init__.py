@@ -5,10 +5,13 @@ The package's face: its public names, loaded on first use.
 
 from flashpoint.faces import face
 
-__all__, __getattr__ = face(__name__, {
-    "IndicatorQuery": "query",
-    "compute_indicators": "compute",
-    "explain": "compute",
-    "ranked_pairs": "compute",
-    "yearly_metrics": "metrics",
-})
+__all__, __getattr__ = face(
+    __name__,
+    {
+        "IndicatorQuery": "query",
+        "compute_indicators": "compute",
+        "explain": "compute",
+        "ranked_pairs": "compute",
+        "yearly_metrics": "metrics",
+    },
+)

@@ -28,8 +28,9 @@ PARALLEL_ROWS = 100_000
 
 
 @numba.njit(cache=True, nogil=True)
-def _baseline_sizes(starts: np.ndarray, idx: np.ndarray, width: int, gaps: np.ndarray,
-                    sizes: np.ndarray) -> None:  # pragma: no cover - compiled
+def _baseline_sizes(
+    starts: np.ndarray, idx: np.ndarray, width: int, gaps: np.ndarray, sizes: np.ndarray
+) -> None:  # pragma: no cover - compiled
     """Fill ``sizes`` with the number of periods in each pair-period's baseline: the ``width``
     periods before it from the pair's first on, less the ``gaps`` (sorted period numbers)."""
     for p in range(len(starts) - 1):
@@ -45,8 +46,9 @@ def _baseline_sizes(starts: np.ndarray, idx: np.ndarray, width: int, gaps: np.nd
 
 
 @numba.njit(cache=True, nogil=True)
-def _trailing_z(starts: np.ndarray, idx: np.ndarray, values: tuple[np.ndarray, ...], width: int,
-                sizes: np.ndarray, z: tuple[np.ndarray, ...]) -> None:  # pragma: no cover - compiled
+def _trailing_z(
+    starts: np.ndarray, idx: np.ndarray, values: tuple[np.ndarray, ...], width: int, sizes: np.ndarray, z: tuple[np.ndarray, ...]
+) -> None:  # pragma: no cover - compiled
     """Fill ``z`` (one array per series, one value per pair-period) with each value's z-score
     against the same series' values of the pair's ``width`` periods before, ``sizes`` of them
     counted (:func:`_baseline_sizes`). Pair p's periods run from ``starts[p]`` to
@@ -108,7 +110,7 @@ def with_z_scores(table: pa.Table, names: list[str], width: int, /, *, gaps: np.
     else:
         middle = int(np.searchsorted(starts, rows // 2))
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(fill, (starts[:middle + 1], starts[middle:])))
+            list(pool.map(fill, (starts[: middle + 1], starts[middle:])))
     validity = pa.py_buffer(np.packbits(sizes >= MIN_BASELINE, bitorder="little"))
     for score, name in zip(z, names, strict=True):
         column = pa.Array.from_buffers(pa.float64(), rows, [validity, pa.py_buffer(score)])

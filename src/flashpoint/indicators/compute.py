@@ -36,8 +36,10 @@ from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
 def _lookup(value: ibis.Value, weights: dict[str, float], default: float | None) -> ibis.Value:
     """CASE over CAMEO prefixes (longest first) or actor types."""
-    branches = [(value.startswith(key) if default is None else value == key, ibis.literal(weight))
-                for key, weight in sorted(weights.items(), key=lambda kv: -len(kv[0]))]
+    branches = [
+        (value.startswith(key) if default is None else value == key, ibis.literal(weight))
+        for key, weight in sorted(weights.items(), key=lambda kv: -len(kv[0]))
+    ]
     return ibis.cases(*branches, else_=ibis.literal(default, type="float64")) if branches else ibis.literal(default)
 
 
@@ -74,8 +76,10 @@ def _code_weights(rows: ibis.Table, indicators: tuple[Indicator, ...]) -> ibis.T
     run over a few hundred codes and the events join the result, instead of every event
     running them (docs/adr/004)."""
     codebook = rows.get_backend().table("cameo_codes")
-    return codebook.select(weighed_code=codebook.cameo_code,
-                           **{f"code_{ind.name}": _lookup(codebook.cameo_code, ind.codes, None) for ind in indicators})
+    return codebook.select(
+        weighed_code=codebook.cameo_code,
+        **{f"code_{ind.name}": _lookup(codebook.cameo_code, ind.codes, None) for ind in indicators},
+    )
 
 
 def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
@@ -83,8 +87,10 @@ def _weight(rows: ibis.Table, ind: Indicator) -> ibis.Value:
     and tone factors); NULL for rows it does not read."""
     weight = rows[f"code_{ind.name}"]
     if ind.actor_weights:
-        weight = weight * ibis.greatest(_lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
-                                        _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0))
+        weight = weight * ibis.greatest(
+            _lookup(rows.actor1_type.fill_null(""), ind.actor_weights, 1.0),
+            _lookup(rows.actor2_type.fill_null(""), ind.actor_weights, 1.0),
+        )
     if ind.tone_factor:
         hostility = ibis.greatest(-rows.avg_tone.fill_null(0.0), ibis.literal(0.0))
         weight = weight * ibis.least(1.0 + ind.tone_factor * hostility, ibis.literal(ind.tone_cap))
@@ -102,15 +108,19 @@ def _weighted(rows: ibis.Table, indicators: tuple[Indicator, ...]) -> ibis.Table
     codes = _code_weights(rows, indicators)
     joined = rows.left_join(codes, rows.cameo_code == codes.weighed_code)
     return joined.mutate(**{f"w_{ind.name}": _weight(joined, ind) for ind in indicators}).drop(
-        "weighed_code", *[f"code_{ind.name}" for ind in indicators])
+        "weighed_code", *[f"code_{ind.name}" for ind in indicators]
+    )
 
 
 def keyed_rows(events: ibis.Table, query: IndicatorQuery, /) -> ibis.Table:
     """The events a query reads, with ``pair`` ('GEO-RUS'; 'GEO→RUS' when directed; 'GEO-*'
     for a country view), ``period`` (its first day) and ``incident`` (the row's cluster)."""
     rows = _paired(events, query)
-    return rows.mutate(pair=_pair_key(rows, query), period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
-                       incident=rows.cluster_id.fill_null(rows.event_id))
+    return rows.mutate(
+        pair=_pair_key(rows, query),
+        period=rows.event_date.truncate(FREQUENCIES[query.freq][0]),
+        incident=rows.cluster_id.fill_null(rows.event_id),
+    )
 
 
 def indicator_rows(events: ibis.Table, ind: Indicator, query: IndicatorQuery) -> ibis.Table:
@@ -131,8 +141,9 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
     # costly step (a key per incident) is kept for the rows of larger incidents.
     alone = rows.cluster_size.fill_null(1) <= 1
     shared = rows.filter(~alone)
-    grouped = shared.group_by(["pair", "period", "incident"]).agg(trust=shared.trust.max(),
-                                                                 **{w: shared[w].max() for w in weights})
+    grouped = shared.group_by(["pair", "period", "incident"]).agg(
+        trust=shared.trust.max(), **{w: shared[w].max() for w in weights}
+    )
     incidents = rows.filter(alone).select("pair", "period", "incident", "trust", *weights).union(grouped)
     sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0) for ind in INDICATORS}
     confident = incidents.trust >= CONFIDENT
@@ -143,15 +154,18 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
 #: SQL numbering consecutive periods, for windows over period ranges.
 def period_index(freq: str, column: str = "period") -> str:
     """SQL numbering the periods of ``column`` (their first days) consecutively."""
-    return {"day": f"({column} - DATE '1970-01-01')", "week": f"(({column} - DATE '1970-01-05') // 7)",
-            "month": f"(year({column}) * 12 + month({column}))", "year": f"year({column})"}[freq]
+    return {
+        "day": f"({column} - DATE '1970-01-01')",
+        "week": f"(({column} - DATE '1970-01-05') // 7)",
+        "month": f"(year({column}) * 12 + month({column}))",
+        "year": f"year({column})",
+    }[freq]
 
 
 _STEP = {"day": "1 DAY", "week": "7 DAYS", "month": "1 MONTH", "year": "1 YEAR"}
 
 
-def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, gaps: Sequence[dt.date] = (),
-                ordered: bool = True) -> str:
+def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, gaps: Sequence[dt.date] = (), ordered: bool = True) -> str:
     """The counted pair-periods the z-scores are computed over, with ``idx`` (consecutive
     period numbers), sorted by pair and period when ``ordered`` (else in the order read).
 
@@ -163,18 +177,34 @@ def _listed_sql(aggregated: str, query: IndicatorQuery, /, *, gaps: Sequence[dt.
     went on) are no count of the pair.
     """
     step = _STEP[query.freq]
-    last = ("(SELECT max(period) FROM agg)" if query.until is None else
-            f"CAST(date_trunc('{query.freq}', DATE '{query.until.isoformat()}') AS DATE)")
-    filled = ", ".join(f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, "
-                       f"coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents" for ind in INDICATORS)
-    rows = ("(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, " + filled +
-            " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)") \
-        if query.dyad or query.country or query.pairs else "agg"
+    last = (
+        "(SELECT max(period) FROM agg)"
+        if query.until is None
+        else f"CAST(date_trunc('{query.freq}', DATE '{query.until.isoformat()}') AS DATE)"
+    )
+    filled = ", ".join(
+        f"coalesce(a.{ind.name}_value, 0.0) AS {ind.name}_value, coalesce(a.{ind.name}_incidents, 0) AS {ind.name}_incidents"
+        for ind in INDICATORS
+    )
+    rows = (
+        (
+            "(SELECT g.pair, g.period, coalesce(a.total, 0) AS total, "
+            + filled
+            + " FROM grid g LEFT JOIN agg a ON a.pair = g.pair AND a.period = g.period)"
+        )
+        if query.dyad or query.country or query.pairs
+        else "agg"
+    )
     # A dense listing from a start date begins a baseline before it: a pair with earlier
     # periods has a full baseline there, with or without them.
-    first = "min(period)" if query.since is None else (
-        f"greatest(min(period), CAST(date_trunc('{query.freq}', DATE '{query.since.isoformat()}') "
-        f"- {query.baseline_periods} * INTERVAL {step} AS DATE))")
+    first = (
+        "min(period)"
+        if query.since is None
+        else (
+            f"greatest(min(period), CAST(date_trunc('{query.freq}', DATE '{query.since.isoformat()}') "
+            f"- {query.baseline_periods} * INTERVAL {step} AS DATE))"
+        )
+    )
     columns = ", ".join(f"{ind.name}_{part}" for ind in INDICATORS for part in ("value", "incidents"))
     return f"""
 WITH agg AS (SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period)
@@ -190,8 +220,9 @@ SELECT pair, period, {period_index(query.freq)} AS idx, total, {columns} FROM {r
 _COMPILED: dict[tuple[Hashable, ...], str] = {}
 
 
-def compiled_sql(con: duckdb.DuckDBPyConnection, table: str, key: tuple[Hashable, ...],
-                 build: Callable[[ibis.Table], ibis.Expr], /) -> str:
+def compiled_sql(
+    con: duckdb.DuckDBPyConnection, table: str, key: tuple[Hashable, ...], build: Callable[[ibis.Table], ibis.Expr], /
+) -> str:
     """The SQL of the expression ``build`` makes over the store table (or view) ``table``,
     compiled once per ``key`` and table: compiling an expression costs more than running it
     on a few pairs, which the live watch does every 15 minutes."""
@@ -254,8 +285,14 @@ def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, tab
     """The stored weekly aggregates of the query's pairs, when they can answer it: weekly,
     undirected, pairs (not a country view), no end date (the week holding it would be cut),
     over the whole store, and stored for the store as it is now. None otherwise."""
-    if (table != "events" or query.freq != "week" or query.directed or query.country is not None
-            or query.until is not None or not weeks_current(con)):
+    if (
+        table != "events"
+        or query.freq != "week"
+        or query.directed
+        or query.country is not None
+        or query.until is not None
+        or not weeks_current(con)
+    ):
         return None
     if query.dyad is not None:
         return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string('-'.join(sorted(query.dyad)))}"
@@ -267,8 +304,7 @@ def _stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, tab
 
 
 #: The columns of :func:`indicator_table`.
-WIDE_COLUMNS = ["pair", "period", "total",
-                *[f"{ind.name}_{part}" for ind in INDICATORS for part in ("value", "incidents", "z")]]
+WIDE_COLUMNS = ["pair", "period", "total", *[f"{ind.name}_{part}" for ind in INDICATORS for part in ("value", "incidents", "z")]]
 
 
 def _in_order(listed: pa.Table, /) -> bool:
@@ -303,8 +339,13 @@ def indicator_table(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /, *,
             listed = None
     if listed is None:
         listed = con.sql(_listed_sql(stored or counted_sql(con, query, table=table), query, gaps=gaps)).to_arrow_table()
-    numbers = con.execute(f"SELECT {period_index(query.freq, 'p')} AS idx FROM (SELECT unnest(?::DATE[]) AS p)",
-                          [gaps]).fetchnumpy()["idx"] if gaps else None
+    numbers = (
+        con.execute(f"SELECT {period_index(query.freq, 'p')} AS idx FROM (SELECT unnest(?::DATE[]) AS p)", [gaps]).fetchnumpy()[
+            "idx"
+        ]
+        if gaps
+        else None
+    )
     scored = with_z_scores(listed, [ind.name for ind in INDICATORS], query.baseline_periods, gaps=numbers)
     if query.since is not None:
         scored = scored.filter(pc.field("period") >= query.since)
@@ -330,7 +371,9 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
         f"SELECT pair, period, '{i.name}' AS indicator, {i.name}_value AS value, "
         f"CAST({i.name}_incidents AS BIGINT) AS incidents, "
         f"CASE WHEN total > 0 THEN {i.name}_incidents / total ELSE 0.0 END AS share, {i.name}_z AS z, "
-        f"CAST(total AS BIGINT) AS total FROM wide" for i in INDICATORS)
+        f"CAST(total AS BIGINT) AS total FROM wide"
+        for i in INDICATORS
+    )
     wide = con.from_arrow(indicator_table(con, query))
     frame = wide.query("wide", f"{long} ORDER BY pair, period, indicator").to_arrow_table().to_pandas()
     frame = with_spending_growth(con, frame, period_end(frame["period"], query.freq))
@@ -340,8 +383,9 @@ def compute_indicators(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, /)
 #: Pandas period of each frequency (weeks run Monday to Sunday, as ISO weeks).
 
 
-def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, by: str, /, *,
-                 top: int = 20) -> pd.DataFrame:
+def ranked_pairs(
+    con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, by: str, /, *, top: int = 20
+) -> pd.DataFrame:
     """The ``top`` pairs highest on indicator ``by`` in the period that begins on ``period``:
     ranked by its z-score (then its value; pairs without a baseline last), each pair's rows of
     :func:`compute_indicators` for that period, highest pair first. Counts every day of the
@@ -358,15 +402,14 @@ def ranked_pairs(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: 
     # every pair's whole history and dropping it made a weekly ranking on 10M events take 19 s, now 2-3.5 s.
     frame = compute_indicators(con, replace(query, since=max(query.since or period, period), until=query.until or last))
     frame = frame[frame.period == period]
-    ranked = (frame[frame.indicator == by].sort_values(["z", "value"], ascending=False, na_position="last")
-              .head(top).pair)
+    ranked = frame[frame.indicator == by].sort_values(["z", "value"], ascending=False, na_position="last").head(top).pair
     order = {pair: i for i, pair in enumerate(ranked)}
-    return (frame[frame.pair.isin(order)].sort_values("pair", key=lambda s: s.map(order), kind="stable")
-            .reset_index(drop=True))
+    return frame[frame.pair.isin(order)].sort_values("pair", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
-def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, name: str, /, *,
-            limit: int = 20) -> pd.DataFrame:
+def explain(
+    con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.date, name: str, /, *, limit: int = 20
+) -> pd.DataFrame:
     """The events behind one indicator of one pair in one period, most weighty first.
 
     Returns
@@ -381,9 +424,23 @@ def explain(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, period: dt.da
     rows = rows.filter(rows.period == period)
     codes = backend.table("cameo_codes").select("cameo_code", "cameo_name")
     detail = rows.left_join(codes, "cameo_code").select(
-        "weight", "incident", "event_date", "actor1_iso3", "actor1_name", "actor2_iso3", "actor2_name", "cameo_code",
-        "cameo_name", "goldstein", "num_sources", "confidence", "confidence_reasons", "source", "source_url",
-        "source_ref", "event_id")
-    ordered = detail.order_by([ibis.desc("weight"), ibis.desc(detail.num_sources.fill_null(0)), "event_date",
-                               "event_id"])
+        "weight",
+        "incident",
+        "event_date",
+        "actor1_iso3",
+        "actor1_name",
+        "actor2_iso3",
+        "actor2_name",
+        "cameo_code",
+        "cameo_name",
+        "goldstein",
+        "num_sources",
+        "confidence",
+        "confidence_reasons",
+        "source",
+        "source_url",
+        "source_ref",
+        "event_id",
+    )
+    ordered = detail.order_by([ibis.desc("weight"), ibis.desc(detail.num_sources.fill_null(0)), "event_date", "event_id"])
     return ordered.limit(limit).to_pyarrow().to_pandas()

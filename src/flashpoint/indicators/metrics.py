@@ -36,18 +36,32 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("meetings", "Diplomatic engagement frequency", "meetings and consultations (incidents)",
-           codes=("036", "04")),
-    Metric("escalation_incidents", "Military escalation incidents", "incidents of material conflict",
-           codes=("17", "18", "19", "20")),
-    Metric("ceasefires", "Ceasefire agreements signed", "ceasefires (incidents + recorded measures)",
-           codes=("0871",), measures=("ceasefire", "peace_agreement")),
-    Metric("cbms", "Confidence-building measures implemented", "measures (incidents + recorded measures)",
-           codes=("0861", "0862", "0863", "087", "062"), measures=("cbm", "hotline", "arms_control", "withdrawal")),
-    Metric("sanctions", "Sanctions imposed", "sanctions (incidents + recorded measures)",
-           codes=("163",), measures=("sanction",)),
-    Metric("mediation", "International mediation efforts", "mediation efforts (incidents + recorded measures)",
-           codes=("045", "028", "038"), measures=("mediation",)),
+    Metric("meetings", "Diplomatic engagement frequency", "meetings and consultations (incidents)", codes=("036", "04")),
+    Metric(
+        "escalation_incidents", "Military escalation incidents", "incidents of material conflict", codes=("17", "18", "19", "20")
+    ),
+    Metric(
+        "ceasefires",
+        "Ceasefire agreements signed",
+        "ceasefires (incidents + recorded measures)",
+        codes=("0871",),
+        measures=("ceasefire", "peace_agreement"),
+    ),
+    Metric(
+        "cbms",
+        "Confidence-building measures implemented",
+        "measures (incidents + recorded measures)",
+        codes=("0861", "0862", "0863", "087", "062"),
+        measures=("cbm", "hotline", "arms_control", "withdrawal"),
+    ),
+    Metric("sanctions", "Sanctions imposed", "sanctions (incidents + recorded measures)", codes=("163",), measures=("sanction",)),
+    Metric(
+        "mediation",
+        "International mediation efforts",
+        "mediation efforts (incidents + recorded measures)",
+        codes=("045", "028", "038"),
+        measures=("mediation",),
+    ),
 )
 
 
@@ -57,27 +71,51 @@ def _starts(column: ibis.Value, codes: tuple[str, ...]) -> ibis.Value:
 
 def _counted_rows(between: ibis.Table, measures: ibis.Table, metric: Metric) -> list[dict[str, object]]:
     """Rows of an event- and measure-based metric per year, with where each number came from."""
-    counted = {r["year"]: r for r in between.filter(_starts(between.cameo_code, metric.codes))
-               .group_by("year").agg(incidents=ibis._.incident.nunique(), sources=ibis._.source.collect(distinct=True))
-               .to_pyarrow().to_pylist()}
-    recorded = ({} if not metric.measures else
-                {r["year"]: r for r in measures.filter(measures.measure.isin(list(metric.measures)))
-                 .group_by("year").agg(n=ibis._.count(), cited=ibis._.source.collect(distinct=True))
-                 .to_pyarrow().to_pylist()})
+    counted = {
+        r["year"]: r
+        for r in between.filter(_starts(between.cameo_code, metric.codes))
+        .group_by("year")
+        .agg(incidents=ibis._.incident.nunique(), sources=ibis._.source.collect(distinct=True))
+        .to_pyarrow()
+        .to_pylist()
+    }
+    recorded = (
+        {}
+        if not metric.measures
+        else {
+            r["year"]: r
+            for r in measures.filter(measures.measure.isin(list(metric.measures)))
+            .group_by("year")
+            .agg(n=ibis._.count(), cited=ibis._.source.collect(distinct=True))
+            .to_pyarrow()
+            .to_pylist()
+        }
+    )
     rows = []
     for y in sorted(set(counted) | set(recorded)):
         event_part, measure_part = counted.get(y), recorded.get(y)
         sources = []
         if event_part:
             incidents = event_part["incidents"]
-            sources.append(f"{quantity(incidents, 'incident')} in " + ", ".join(sorted(event_part["sources"]))
-                           + f" (CAMEO {', '.join(metric.codes)})")
+            sources.append(
+                f"{quantity(incidents, 'incident')} in "
+                + ", ".join(sorted(event_part["sources"]))
+                + f" (CAMEO {', '.join(metric.codes)})"
+            )
         if measure_part:
             recorded_n = measure_part["n"]
             sources.append(f"{quantity(recorded_n, 'measure')}: " + "; ".join(sorted(measure_part["cited"])))
         value = (event_part["incidents"] if event_part else 0) + (measure_part["n"] if measure_part else 0)
-        rows.append({"year": y, "metric": metric.name, "title": metric.title, "value": float(value),
-                     "unit": metric.unit, "source": " + ".join(sources)})
+        rows.append(
+            {
+                "year": y,
+                "metric": metric.name,
+                "title": metric.title,
+                "value": float(value),
+                "unit": metric.unit,
+                "source": " + ".join(sources),
+            }
+        )
     return rows
 
 
@@ -89,13 +127,27 @@ def _spending_rows(held: pd.DataFrame, year: int | None, until: dt.date | None) 
     for r in held.itertuples():
         if (year is not None and r.year != year) or (until is not None and r.known_from > until):
             continue
-        rows.append({"year": int(r.year), "metric": f"military_spending_{r.iso3}",
-                     "title": f"Military spending, {r.iso3}", "value": float(r.value), "unit": r.unit,
-                     "source": r.source})
+        rows.append(
+            {
+                "year": int(r.year),
+                "metric": f"military_spending_{r.iso3}",
+                "title": f"Military spending, {r.iso3}",
+                "value": float(r.value),
+                "unit": r.unit,
+                "source": r.source,
+            }
+        )
         if not pd.isna(r.growth):
-            rows.append({"year": int(r.year), "metric": f"military_spending_growth_{r.iso3}",
-                         "title": f"Military spending growth, {r.iso3}", "value": 100 * float(r.growth),
-                         "unit": f"% change on {r.year - 1} ({r.unit})", "source": r.source})
+            rows.append(
+                {
+                    "year": int(r.year),
+                    "metric": f"military_spending_growth_{r.iso3}",
+                    "title": f"Military spending growth, {r.iso3}",
+                    "value": 100 * float(r.growth),
+                    "unit": f"% change on {r.year - 1} ({r.unit})",
+                    "source": r.source,
+                }
+            )
     return rows
 
 
@@ -111,19 +163,37 @@ def _no_spending(held: pd.DataFrame, iso3: str, year: int, until: dt.date | None
     return f"no figure for {year}: the store holds {mine['year'].min()}–{mine['year'].max()}"
 
 
-def _missing_rows(rows: list[dict[str, object]], countries: tuple[str, str], years: set[int],
-                  held: pd.DataFrame, until: dt.date | None) -> list[dict[str, object]]:
+def _missing_rows(
+    rows: list[dict[str, object]], countries: tuple[str, str], years: set[int], held: pd.DataFrame, until: dt.date | None
+) -> list[dict[str, object]]:
     """Zeros (and unknown spending, saying why) for the metrics a year has no row for, so none is hidden."""
     added = []
     for y in years:
         have = {r["metric"] for r in rows if r["year"] == y}
-        added += [{"year": y, "metric": m.name, "title": m.title, "value": 0.0, "unit": m.unit,
-                   "source": f"no incidents (CAMEO {', '.join(m.codes)})"
-                             + (" and no recorded measures" if m.measures else "")}
-                  for m in METRICS if m.name not in have]
-        added += [{"year": y, "metric": f"military_spending_{iso3}", "title": f"Military spending, {iso3}",
-                   "value": float("nan"), "unit": "", "source": _no_spending(held, iso3, y, until)}
-                  for iso3 in countries if f"military_spending_{iso3}" not in have]
+        added += [
+            {
+                "year": y,
+                "metric": m.name,
+                "title": m.title,
+                "value": 0.0,
+                "unit": m.unit,
+                "source": f"no incidents (CAMEO {', '.join(m.codes)})" + (" and no recorded measures" if m.measures else ""),
+            }
+            for m in METRICS
+            if m.name not in have
+        ]
+        added += [
+            {
+                "year": y,
+                "metric": f"military_spending_{iso3}",
+                "title": f"Military spending, {iso3}",
+                "value": float("nan"),
+                "unit": "",
+                "source": _no_spending(held, iso3, y, until),
+            }
+            for iso3 in countries
+            if f"military_spending_{iso3}" not in have
+        ]
     return added
 
 
@@ -143,8 +213,9 @@ def with_text(metrics: pd.DataFrame, /) -> pd.DataFrame:
     return metrics.assign(text=[metric_text(m, v) for m, v in zip(metrics["metric"], metrics["value"])])
 
 
-def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
-                   year: int | None = None, until: dt.date | None = None) -> pd.DataFrame:
+def yearly_metrics(
+    con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *, year: int | None = None, until: dt.date | None = None
+) -> pd.DataFrame:
     """The metrics of an (unordered) pair per year, from the events and measures dated up to
     ``until`` (default: all; a brief as of a past day counts its year to that day).
 
@@ -162,8 +233,9 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     # Only confident rows count (docs/events.md): a recalled war or a misplaced report is no incident of the year.
     between = between.filter(between.confidence.fill_null(1.0) >= CONFIDENT).mutate(year=between.period.year())
     measures = backend.table("measures")
-    concerns = (((measures.target_iso3 == a) & (measures.target2_iso3 == b))
-                | ((measures.target_iso3 == b) & (measures.target2_iso3 == a)))
+    concerns = ((measures.target_iso3 == a) & (measures.target2_iso3 == b)) | (
+        (measures.target_iso3 == b) & (measures.target2_iso3 == a)
+    )
     measures = measures.filter(concerns).mutate(year=measures.date.year())
     if until is not None:
         measures = measures.filter(measures.date <= until)
@@ -173,8 +245,7 @@ def yearly_metrics(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *,
     rows = [row for metric in METRICS for row in _counted_rows(between, measures, metric)]
     held = spending(con, countries=(a, b))
     rows += _spending_rows(held, year, until)
-    rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()), held,
-                          until)
+    rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()), held, until)
     order = {m.name: i for i, m in enumerate(METRICS)}
     columns = ["year", "metric", "title", "value", "unit", "source"]
     frame = pd.DataFrame(rows, columns=columns)

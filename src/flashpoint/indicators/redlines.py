@@ -65,8 +65,7 @@ def _rule(raw: object, origin: str, index: int) -> RedLine:
     codes = raw["codes"]
     known = cameo_codes()
     if not isinstance(codes, list) or not all(isinstance(c, str) and c in known for c in codes):
-        raise InvalidInput(f"{where}: field 'codes' must be a list of CAMEO codes as strings, e.g. [\"195\"]; "
-                           f"got {codes!r}.")
+        raise InvalidInput(f"{where}: field 'codes' must be a list of CAMEO codes as strings, e.g. [\"195\"]; got {codes!r}.")
     places = raw.get("places", [])
     if not isinstance(places, list) or not all(isinstance(p, str) and len(p) == 3 for p in places):
         raise InvalidInput(f"{where}: field 'places' must be a list of ISO3 codes, e.g. [\"UKR\"]; got {places!r}.")
@@ -82,11 +81,18 @@ def _rule(raw: object, origin: str, index: int) -> RedLine:
     for flag in ("state_actors", "first"):
         if not isinstance(raw.get(flag, False), bool):
             raise InvalidInput(f"{where}: field '{flag}' must be true or false; got {raw[flag]!r}.")
-    return RedLine(name=name, description=str(raw["description"]), codes=tuple(codes),
-                   state_actors=raw.get("state_actors", False), places=tuple(p.upper() for p in places),
-                   min_incidents=raw.get("min_incidents", 1), min_sources=raw.get("min_sources", 1),
-                   min_confidence=float(confidence),
-                   first=raw.get("first", False), level=raw.get("level", "warning"))
+    return RedLine(
+        name=name,
+        description=str(raw["description"]),
+        codes=tuple(codes),
+        state_actors=raw.get("state_actors", False),
+        places=tuple(p.upper() for p in places),
+        min_incidents=raw.get("min_incidents", 1),
+        min_sources=raw.get("min_sources", 1),
+        min_confidence=float(confidence),
+        first=raw.get("first", False),
+        level=raw.get("level", "warning"),
+    )
 
 
 def parse_rules(text: str, origin: str) -> list[RedLine]:
@@ -132,22 +138,31 @@ def _crossings(events: ibis.Table, rules: tuple[RedLine, ...], query: IndicatorQ
     rows = rows.mutate(reported=ibis.greatest(rows.num_sources.fill_null(1), rows.cluster_sources.fill_null(1)))
     parts = []
     for rule in rules:
-        matched = rows.filter(ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes])
-                              & (rows.confidence.fill_null(1.0) >= rule.min_confidence))
+        matched = rows.filter(
+            ibis.or_(*[rows.cameo_code.startswith(c) for c in rule.codes])
+            & (rows.confidence.fill_null(1.0) >= rule.min_confidence)
+        )
         if rule.state_actors:
-            matched = matched.filter((matched.actor1_type.isnull() | matched.actor1_type.isin(STATE_TYPES))
-                                     & (matched.actor2_type.isnull() | matched.actor2_type.isin(STATE_TYPES)))
+            matched = matched.filter(
+                (matched.actor1_type.isnull() | matched.actor1_type.isin(STATE_TYPES))
+                & (matched.actor2_type.isnull() | matched.actor2_type.isin(STATE_TYPES))
+            )
         if rule.places:
             matched = matched.filter(matched.location_iso3.isin(list(rule.places)))
-        incidents = (matched.group_by(["pair", "period", "incident"])
-                     .agg(reported=matched.reported.max(), first_date=matched.event_date.min(),
-                          event_ids=matched.event_id.collect()))  # ordered by check_rules (Spark cannot here)
+        incidents = matched.group_by(["pair", "period", "incident"]).agg(
+            reported=matched.reported.max(), first_date=matched.event_date.min(), event_ids=matched.event_id.collect()
+        )  # ordered by check_rules (Spark cannot here)
         incidents = incidents.filter(incidents.reported >= rule.min_sources)
-        parts.append(incidents.group_by(["pair", "period"])
-                     .agg(incidents=incidents.count(), first_date=incidents.first_date.min(),
-                          event_ids=incidents.event_ids.collect().flatten())
-                     .filter(ibis._.incidents >= rule.min_incidents)
-                     .mutate(rule=ibis.literal(rule.name)))
+        parts.append(
+            incidents.group_by(["pair", "period"])
+            .agg(
+                incidents=incidents.count(),
+                first_date=incidents.first_date.min(),
+                event_ids=incidents.event_ids.collect().flatten(),
+            )
+            .filter(ibis._.incidents >= rule.min_incidents)
+            .mutate(rule=ibis.literal(rule.name))
+        )
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
@@ -167,8 +182,15 @@ def _firsts(con: duckdb.DuckDBPyConnection, crossings: pd.DataFrame, lookback_da
     return ordered[fresh & covered]
 
 
-def check_rules(con: duckdb.DuckDBPyConnection, rules: list[RedLine], query: IndicatorQuery, /, *,
-                table: str = "events", first_lookback_days: int = 365) -> pd.DataFrame:
+def check_rules(
+    con: duckdb.DuckDBPyConnection,
+    rules: list[RedLine],
+    query: IndicatorQuery,
+    /,
+    *,
+    table: str = "events",
+    first_lookback_days: int = 365,
+) -> pd.DataFrame:
     """Crossings of ``rules`` by each pair (undirected unless the query is directed) and period,
     in the store's ``table`` (``events``, or a view of some of them). A rule declared ``first``
     counts a crossing only when the pair had none in the ``first_lookback_days`` before and the
@@ -206,11 +228,14 @@ def record_crossings(con: duckdb.DuckDBPyConnection, crossings: pd.DataFrame, fr
     con.register("new_crossings", crossings.assign(freq=freq))
     try:
         with transaction(con):
-            con.execute("DELETE FROM redline_crossings r USING new_crossings n WHERE r.rule = n.rule "
-                        "AND r.pair = n.pair AND r.period = n.period AND r.freq = n.freq")
-            con.execute("INSERT INTO redline_crossings SELECT rule, pair, freq, period, incidents, event_ids, "
-                        "first_date, localtimestamp FROM new_crossings")
+            con.execute(
+                "DELETE FROM redline_crossings r USING new_crossings n WHERE r.rule = n.rule "
+                "AND r.pair = n.pair AND r.period = n.period AND r.freq = n.freq"
+            )
+            con.execute(
+                "INSERT INTO redline_crossings SELECT rule, pair, freq, period, incidents, event_ids, "
+                "first_date, localtimestamp FROM new_crossings"
+            )
     finally:
         con.unregister("new_crossings")
     return len(crossings)
-

@@ -42,7 +42,8 @@ def spending(con: duckdb.DuckDBPyConnection, /, *, countries: tuple[str, ...] | 
     units = sql_strings(SPENDING_UNITS)
     lags = ", ".join(f"{sql_strings([name])}: {days}" for name, days in PUBLICATION_LAG_DAYS.items())
     longest = max(PUBLICATION_LAG_DAYS.values())
-    frame = con.execute(f"""
+    frame = con.execute(
+        f"""
 WITH ranked AS (
   SELECT iso3, year, value, unit, source, list_position([{units}], unit) AS rank FROM milex
   WHERE iso3 IS NOT NULL AND year IS NOT NULL AND value IS NOT NULL AND unit IN ({units}) {which}
@@ -51,7 +52,9 @@ best AS (SELECT * FROM ranked QUALIFY row_number() OVER (PARTITION BY iso3, year
 SELECT b.iso3, b.year, b.value, b.unit, b.source, b.value / nullif(p.value, 0) - 1 AS growth,
        make_date(b.year, 12, 31) + CAST(coalesce(MAP {{{lags}}}[b.source], {longest}) AS INTEGER) AS known_from
 FROM best b LEFT JOIN ranked p ON p.iso3 = b.iso3 AND p.year = b.year - 1 AND p.unit = b.unit AND p.source = b.source
-ORDER BY b.iso3, b.year""", [list(countries)] if countries is not None else []).df()
+ORDER BY b.iso3, b.year""",
+        [list(countries)] if countries is not None else [],
+    ).df()
     frame["source"] = frame["source"].map(lambda s: SOURCE_NAMES.get(s, s))
     frame["known_from"] = pd.to_datetime(frame["known_from"]).dt.date
     return frame

@@ -23,13 +23,13 @@ from flashpoint.store.connection import transaction
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
 
 
-def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] | None = None,
-                  table: str = "events") -> None:
+def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] | None = None, table: str = "events") -> None:
     """Recompute the stored weeks of ``pairs`` ('GEO-RUS'), or of every pair, in one transaction,
     from the store's ``table`` (``events``, or a copy holding every event of ``pairs``)."""
     query = IndicatorQuery(freq="week", pairs=pairs)
-    counted = (f"SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period) "
-               f"FROM ({counted_sql(con, query, table=table)})")
+    counted = (
+        f"SELECT pair, CAST(period AS DATE) AS period, * EXCLUDE (pair, period) FROM ({counted_sql(con, query, table=table)})"
+    )
     with transaction(con):
         if pairs is None:
             con.execute(f"CREATE OR REPLACE TABLE {WEEKLY_TABLE} AS {counted} ORDER BY pair, period")
@@ -42,6 +42,11 @@ def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] |
 def unsettled_ingests(con: duckdb.DuckDBPyConnection, /, *, besides: list[int] = ()) -> list[int]:
     """The ingests (files) with events not yet clustered, other than ``besides``: what a crash
     between a file's commit and its settling leaves."""
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT ingest_id FROM events WHERE cluster_id IS NULL AND NOT list_contains(?, ingest_id) "
-        "ORDER BY ingest_id", [list(besides)]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT ingest_id FROM events WHERE cluster_id IS NULL AND NOT list_contains(?, ingest_id) "
+            "ORDER BY ingest_id",
+            [list(besides)],
+        ).fetchall()
+    ]

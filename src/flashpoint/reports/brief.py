@@ -76,8 +76,7 @@ def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt
     return text, json.loads(top["evidence"] or "[]")[:5]
 
 
-def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
-                as_of: dt.date | None = None) -> Brief:
+def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, as_of: dt.date | None = None) -> Brief:
     """The brief of ``pair`` ('GEO-RUS') as of ``as_of`` (default: the store's last event)."""
     last = last_event_date(con, required=True)
     as_of = as_of_day(con, as_of)
@@ -99,14 +98,32 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     sources = sorted(set(con.sql("SELECT DISTINCT source FROM events WHERE pair = ?", params=[pair]).df()["source"]))
     citations = [_citation(s) for s in sources] + [_citation("icb"), _citation("terminations")]
     keep = ["period", "total", "escalation_index", "stage", "change_point"]
-    return Brief(pair=pair, as_of=as_of, stage=stage, stage_name=stage_name, trend=_trend(weeks),
-                 weeks=json_rows(weeks[keep]), change=change,
-                 evidence=evidence, metrics_year=as_of.year,
-                 metrics=json_rows(with_text(metrics)[["title", "value", "text", "unit", "source"]]),
-                 forecast=forecast, forecast_note=note,
-                 levers=[{"title": r.title, "points": r.points, "why": "; ".join(r.reasons),
-                          "evidence": r.evidence[:1], "risk": r.risks[0] if r.risks else ""} for r in ranked[:3]],
-                 citations=list(dict.fromkeys(citations)), data_gaps=_data_gaps(con, as_of))
+    return Brief(
+        pair=pair,
+        as_of=as_of,
+        stage=stage,
+        stage_name=stage_name,
+        trend=_trend(weeks),
+        weeks=json_rows(weeks[keep]),
+        change=change,
+        evidence=evidence,
+        metrics_year=as_of.year,
+        metrics=json_rows(with_text(metrics)[["title", "value", "text", "unit", "source"]]),
+        forecast=forecast,
+        forecast_note=note,
+        levers=[
+            {
+                "title": r.title,
+                "points": r.points,
+                "why": "; ".join(r.reasons),
+                "evidence": r.evidence[:1],
+                "risk": r.risks[0] if r.risks else "",
+            }
+            for r in ranked[:3]
+        ],
+        citations=list(dict.fromkeys(citations)),
+        data_gaps=_data_gaps(con, as_of),
+    )
 
 
 def _data_gaps(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[str]:
@@ -123,8 +140,12 @@ def _citation(source: str) -> str:
         return f"{source}: see the citation in its CSV mapping."
 
 
-_ENV = Environment(loader=PackageLoader("flashpoint.reports", "templates"),
-                   autoescape=select_autoescape(enabled_extensions=("html",)), trim_blocks=True, lstrip_blocks=True)
+_ENV = Environment(
+    loader=PackageLoader("flashpoint.reports", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",)),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def render_brief(brief: Brief, fmt: str, /) -> tuple[bytes, str]:

@@ -78,8 +78,10 @@ def _check(lever: Lever) -> Lever:
         raise InvalidInput(f"{where}: measure '{unknown[0]}' is not a measure type.")
     for spec in lever.evidence:
         if spec.base not in BASES or (spec.base != "events") != (spec.control is not None):
-            raise InvalidInput(f"{where}: evidence on base '{spec.base}' needs a known base ({', '.join(BASES)}) "
-                               "and, except for events, a control predicate.")
+            raise InvalidInput(
+                f"{where}: evidence on base '{spec.base}' needs a known base ({', '.join(BASES)}) "
+                "and, except for events, a control predicate."
+            )
     return lever
 
 
@@ -121,28 +123,44 @@ def ranking_rules() -> RankingRules:
 def render_levers_markdown() -> str:
     """The catalogue as Markdown (docs/levers.md)."""
     rules = ranking_rules()
-    lines = ["# Diplomatic levers", "",
-             "Generated from `src/flashpoint/responses/data/levers.toml` (`flashpoint levers --format markdown`);",
-             "the evidence behind each lever is in [evidence.md](evidence.md).", "",
-             "## Ranking rules", "",
-             "`flashpoint respond --dyad A-B` ranks the levers by points, each reason spelled out:", "",
-             f"- an indicator is **active** when its highest z-score in the last {rules.recent_weeks} weeks reaches "
-             f"{rules.active_z:g} (for engagement, a fall to −{rules.active_z:g});",
-             f"- {rules.pattern_points:+g} for each active pattern the lever answers, {rules.redline_points:+g} for "
-             "each recent red-line crossing when it answers red lines;",
-             f"- {rules.stage_points:+g} when the pair's current stage is one it fits, {rules.stage_miss_points:+g} "
-             "when it is not;",
-             f"- {rules.evidence_points:+g} when its evidence shows a favourable effect whose 95% interval excludes "
-             f"zero, {rules.evidence_harm_points:+g} for an unfavourable one;",
-             "- ties keep the catalogue's order.", ""]
+    lines = [
+        "# Diplomatic levers",
+        "",
+        "Generated from `src/flashpoint/responses/data/levers.toml` (`flashpoint levers --format markdown`);",
+        "the evidence behind each lever is in [evidence.md](evidence.md).",
+        "",
+        "## Ranking rules",
+        "",
+        "`flashpoint respond --dyad A-B` ranks the levers by points, each reason spelled out:",
+        "",
+        f"- an indicator is **active** when its highest z-score in the last {rules.recent_weeks} weeks reaches "
+        f"{rules.active_z:g} (for engagement, a fall to −{rules.active_z:g});",
+        f"- {rules.pattern_points:+g} for each active pattern the lever answers, {rules.redline_points:+g} for "
+        "each recent red-line crossing when it answers red lines;",
+        f"- {rules.stage_points:+g} when the pair's current stage is one it fits, {rules.stage_miss_points:+g} when it is not;",
+        f"- {rules.evidence_points:+g} when its evidence shows a favourable effect whose 95% interval excludes "
+        f"zero, {rules.evidence_harm_points:+g} for an unfavourable one;",
+        "- ties keep the catalogue's order.",
+        "",
+    ]
     for lever in levers():
         stages = ", ".join(f"{s} {STAGES[s]}" for s in lever.stages)
-        bases = "; ".join(f"{s.base}: {s.treated}" + (f" against {s.control}" if s.control else "")
-                          for s in lever.evidence) or "no evidence base"
-        lines += [f"## `{lever.name}`: {lever.title}", "", lever.description, "",
-                  f"- **Answers**: {', '.join(lever.answers)}", f"- **Stages**: {stages}",
-                  f"- **Who can apply it**: {', '.join(lever.actors)}",
-                  f"- **Recorded by**: CAMEO {', '.join(lever.cameo) or '—'}; measures "
-                  f"{', '.join(lever.measures) or '—'}",
-                  f"- **Evidence**: {bases}", "- **Risks**:", *[f"  - {risk}" for risk in lever.risks], ""]
+        bases = (
+            "; ".join(f"{s.base}: {s.treated}" + (f" against {s.control}" if s.control else "") for s in lever.evidence)
+            or "no evidence base"
+        )
+        lines += [
+            f"## `{lever.name}`: {lever.title}",
+            "",
+            lever.description,
+            "",
+            f"- **Answers**: {', '.join(lever.answers)}",
+            f"- **Stages**: {stages}",
+            f"- **Who can apply it**: {', '.join(lever.actors)}",
+            f"- **Recorded by**: CAMEO {', '.join(lever.cameo) or '—'}; measures {', '.join(lever.measures) or '—'}",
+            f"- **Evidence**: {bases}",
+            "- **Risks**:",
+            *[f"  - {risk}" for risk in lever.risks],
+            "",
+        ]
     return "\n".join(lines)

@@ -50,8 +50,7 @@ class Effect:
 
 
 def _propensity(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
-                          LogisticRegression(C=1.0, max_iter=1000))
+    model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
     return np.clip(model.fit(x, t).predict_proba(x)[:, 1], *CLIP) if x.shape[1] else np.full(len(t), t.mean())
 
 
@@ -75,8 +74,9 @@ def _balance(x: np.ndarray, t: np.ndarray, e: np.ndarray) -> float:
     return float(worst)
 
 
-def weighted_effects(frame: pd.DataFrame, /, *, treated: str, outcomes: list[str], covariates: list[str],
-                     n_boot: int = 500, random_state: int = 0) -> dict[str, Effect]:
+def weighted_effects(
+    frame: pd.DataFrame, /, *, treated: str, outcomes: list[str], covariates: list[str], n_boot: int = 500, random_state: int = 0
+) -> dict[str, Effect]:
     """The inverse-propensity-weighted difference in each of ``outcomes`` (0/1; rows where it is
     missing are left out of its rates) between rows with ``treated`` 1 and 0, adjusted for
     ``covariates``. One propensity model per bootstrap resample serves every outcome."""
@@ -107,8 +107,16 @@ def weighted_effects(frame: pd.DataFrame, /, *, treated: str, outcomes: list[str
         k = known[name]
         r1, r0 = _weighted_rates(y[k], t[k], e[k])
         low, high = np.percentile(draws[name], [2.5, 97.5])
-        found[name] = Effect(effect=r1 - r0, low=float(low), high=float(high),
-                             raw_difference=float(y[k & (t == 1)].mean() - y[k & (t == 0)].mean()),
-                             treated_rate=r1, control_rate=r0, n_treated=sizes[name][0], n_control=sizes[name][1],
-                             balance=_balance(x[k], t[k], e[k]), method=method)
+        found[name] = Effect(
+            effect=r1 - r0,
+            low=float(low),
+            high=float(high),
+            raw_difference=float(y[k & (t == 1)].mean() - y[k & (t == 0)].mean()),
+            treated_rate=r1,
+            control_rate=r0,
+            n_treated=sizes[name][0],
+            n_control=sizes[name][1],
+            balance=_balance(x[k], t[k], e[k]),
+            method=method,
+        )
     return found

@@ -42,15 +42,32 @@ class Outcome:
 
 
 #: ICB variables read from the crises table's attributes.
-_ICB_VARIABLES: Final = ("mediate", "forout", "outesr", "viol", "globorg", "regorg", "powinv", "gravcr", "protrac",
-                         "period", "ethnic", "noactr", "yrtrig")
+_ICB_VARIABLES: Final = (
+    "mediate",
+    "forout",
+    "outesr",
+    "viol",
+    "globorg",
+    "regorg",
+    "powinv",
+    "gravcr",
+    "protrac",
+    "period",
+    "ethnic",
+    "noactr",
+    "yrtrig",
+)
 OUTCOMES: Final = {
-    "icb": (Outcome("serious_violence", "serious clashes or full-scale war in the crisis (VIOL 3–4)", "lower"),
-            Outcome("war", "full-scale war in the crisis (VIOL 4)", "lower"),
-            Outcome("formal_agreement", "the crisis ended in a formal agreement (FOROUT 1)", "higher"),
-            Outcome("tension_reduced", "tension between the adversaries fell after the crisis (OUTESR 2)", "higher")),
-    "ucdp": (Outcome("recurred_2y", "the conflict recurred within 2 years of the episode's end", "lower"),
-             Outcome("recurred_5y", "the conflict recurred within 5 years of the episode's end", "lower")),
+    "icb": (
+        Outcome("serious_violence", "serious clashes or full-scale war in the crisis (VIOL 3–4)", "lower"),
+        Outcome("war", "full-scale war in the crisis (VIOL 4)", "lower"),
+        Outcome("formal_agreement", "the crisis ended in a formal agreement (FOROUT 1)", "higher"),
+        Outcome("tension_reduced", "tension between the adversaries fell after the crisis (OUTESR 2)", "higher"),
+    ),
+    "ucdp": (
+        Outcome("recurred_2y", "the conflict recurred within 2 years of the episode's end", "lower"),
+        Outcome("recurred_5y", "the conflict recurred within 5 years of the episode's end", "lower"),
+    ),
     "events": (Outcome("escalated", "the pair reached a higher ladder stage in the next 3 months", "lower"),),
 }
 #: Covariates of each base: known when the lever was chosen (the crisis's own violence too,
@@ -62,11 +79,11 @@ COVARIATES: Final = {
 }
 CAVEATS: Final = {
     "icb": "Third parties choose which crises to enter and are invited into the hardest ones; the comparison adjusts "
-           "for gravity, protraction, ethnic content, actors, decade and violence, not for what ICB does not record.",
+    "for gravity, protraction, ethnic content, actors, decade and violence, not for what ICB does not record.",
     "ucdp": "How an episode ends is not chosen at random: ceasefires and agreements end conflicts that both sides "
-            "could not win; the comparison adjusts for intensity, type, incompatibility, duration and decade.",
+    "could not win; the comparison adjusts for intensity, type, incompatibility, duration and decade.",
     "events": "Machine-coded events: a lever shows only when the press reports it, and a pair's media attention "
-              "drives both; few pair-months reach stage 2, so intervals are wide.",
+    "drives both; few pair-months reach stage 2, so intervals are wide.",
 }
 
 
@@ -139,8 +156,7 @@ FROM nexts WHERE CASE WHEN {spec.treated} THEN 1 WHEN {spec.control} THEN 0 END 
 ORDER BY episode_id""").df()
 
 
-def _event_situations(con: duckdb.DuckDBPyConnection, panel: pd.DataFrame, lever: Lever,
-                      until: dt.date | None) -> pd.DataFrame:
+def _event_situations(con: duckdb.DuckDBPyConnection, panel: pd.DataFrame, lever: Lever, until: dt.date | None) -> pd.DataFrame:
     codes = " OR ".join(f"starts_with(cameo_code, {sql_string(c)})" for c in lever.cameo) or "false"
     dated = "" if until is None else f"AND event_date <= DATE '{until.isoformat()}'"
     used = con.sql(f"""
@@ -158,9 +174,18 @@ def base_available(con: duckdb.DuckDBPyConnection, base: str, /) -> bool:
     return bool(con.sql(f"SELECT count(*) > 0 FROM {table}").fetchall()[0][0])
 
 
-def lever_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, lever: Lever, /, *,
-                   bases: tuple[str, ...] = tuple(BASES), n_boot: int = 500, random_state: int = 0,
-                   until: dt.date | None = None, panel: pd.DataFrame | None = None) -> list[Estimate]:
+def lever_evidence(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    lever: Lever,
+    /,
+    *,
+    bases: tuple[str, ...] = tuple(BASES),
+    n_boot: int = 500,
+    random_state: int = 0,
+    until: dt.date | None = None,
+    panel: pd.DataFrame | None = None,
+) -> list[Estimate]:
     """Every estimate for ``lever`` on the ``bases`` the store holds (an empty list when none).
 
     The store's own evidence reads only events dated up to ``until`` (default: all), so a
@@ -180,51 +205,116 @@ def lever_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, lever: Le
             situations, treated, control = read(con, spec), spec.treated, spec.control
         groups: dict[tuple[str, ...], list[Outcome]] = {}
         for outcome in OUTCOMES[spec.base]:
-            covariates = tuple(c for c in COVARIATES[spec.base]
-                               if not (c == "violent" and outcome.name in ("serious_violence", "war")))
+            covariates = tuple(
+                c for c in COVARIATES[spec.base] if not (c == "violent" and outcome.name in ("serious_violence", "war"))
+            )
             groups.setdefault(covariates, []).append(outcome)
         for covariates, outcomes in groups.items():
-            effects = weighted_effects(situations, treated="treated", outcomes=[o.name for o in outcomes],
-                                       covariates=list(covariates), n_boot=n_boot, random_state=random_state)
-            found += [Estimate(lever=lever.name, base=spec.base, treated=treated, control=control, outcome=o.name,
-                               outcome_description=o.description, better=o.better, effect=effects[o.name],
-                               caveat=CAVEATS[spec.base]) for o in outcomes]
+            effects = weighted_effects(
+                situations,
+                treated="treated",
+                outcomes=[o.name for o in outcomes],
+                covariates=list(covariates),
+                n_boot=n_boot,
+                random_state=random_state,
+            )
+            found += [
+                Estimate(
+                    lever=lever.name,
+                    base=spec.base,
+                    treated=treated,
+                    control=control,
+                    outcome=o.name,
+                    outcome_description=o.description,
+                    better=o.better,
+                    effect=effects[o.name],
+                    caveat=CAVEATS[spec.base],
+                )
+                for o in outcomes
+            ]
     return found
 
 
-def levers_evidence(con: duckdb.DuckDBPyConnection, settings: Settings, chosen: Iterable[Lever], /, *,
-                    bases: tuple[str, ...] = tuple(BASES), n_boot: int = 500,
-                    random_state: int = 0, until: dt.date | None = None) -> list[Estimate]:
+def levers_evidence(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    chosen: Iterable[Lever],
+    /,
+    *,
+    bases: tuple[str, ...] = tuple(BASES),
+    n_boot: int = 500,
+    random_state: int = 0,
+    until: dt.date | None = None,
+) -> list[Estimate]:
     """:func:`lever_evidence` of each of ``chosen`` (events up to ``until``), the store's
     dyad-month panel built once for all of them when the events base is asked for."""
     chosen = tuple(chosen)
-    needs_panel = "events" in bases and any(s.base == "events" for lv in chosen for s in lv.evidence) \
-        and base_available(con, "events")
+    needs_panel = (
+        "events" in bases and any(s.base == "events" for lv in chosen for s in lv.evidence) and base_available(con, "events")
+    )
     panel = build_event_panel(con, settings, horizon=3, until=until) if needs_panel else None
-    return [e for lever in chosen for e in lever_evidence(con, settings, lever, bases=bases, n_boot=n_boot,
-                                                             random_state=random_state, until=until, panel=panel)]
+    return [
+        e
+        for lever in chosen
+        for e in lever_evidence(
+            con, settings, lever, bases=bases, n_boot=n_boot, random_state=random_state, until=until, panel=panel
+        )
+    ]
 
 
 def estimates_frame(estimates: list[Estimate], /) -> pd.DataFrame:
     """Estimates as one row each: lever, base, outcome, effect, interval, rates, sizes, verdict."""
-    rows = [{"lever": e.lever, "base": e.base, "treated": e.treated, "control": e.control, "outcome": e.outcome,
-             "better": e.better, **{k: v for k, v in e.effect.to_dict().items() if k != "method"},
-             "verdict": e.verdict} for e in estimates]
-    columns = ["lever", "base", "treated", "control", "outcome", "better", "effect", "low", "high", "raw_difference",
-               "treated_rate", "control_rate", "n_treated", "n_control", "balance", "verdict"]
+    rows = [
+        {
+            "lever": e.lever,
+            "base": e.base,
+            "treated": e.treated,
+            "control": e.control,
+            "outcome": e.outcome,
+            "better": e.better,
+            **{k: v for k, v in e.effect.to_dict().items() if k != "method"},
+            "verdict": e.verdict,
+        }
+        for e in estimates
+    ]
+    columns = [
+        "lever",
+        "base",
+        "treated",
+        "control",
+        "outcome",
+        "better",
+        "effect",
+        "low",
+        "high",
+        "raw_difference",
+        "treated_rate",
+        "control_rate",
+        "n_treated",
+        "n_control",
+        "balance",
+        "verdict",
+    ]
     return pd.DataFrame(rows, columns=columns).astype({"effect": "float64", "low": "float64", "high": "float64"})
 
 
 def render_evidence_markdown(frame: pd.DataFrame, /) -> str:
     """Estimates (:func:`estimates_frame`) as a Markdown table, effects in percentage points."""
-    lines = ["| lever | base | with | against | outcome | effect (points) | 95% interval | with → without rate | "
-             "n with / without | balance | verdict |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| lever | base | with | against | outcome | effect (points) | 95% interval | with → without rate | "
+        "n with / without | balance | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in frame.itertuples():
         if pd.isna(r.effect):
-            lines.append(f"| {r.lever} | {r.base} | {r.treated} | {r.control} | {r.outcome} | — | — | — | "
-                         f"{r.n_treated} / {r.n_control} | — | {r.verdict} |")
+            lines.append(
+                f"| {r.lever} | {r.base} | {r.treated} | {r.control} | {r.outcome} | — | — | — | "
+                f"{r.n_treated} / {r.n_control} | — | {r.verdict} |"
+            )
             continue
-        lines.append(f"| {r.lever} | {r.base} | {r.treated} | {r.control} | {r.outcome} | {r.effect * 100:+.1f} | "
-                     f"{r.low * 100:+.1f} to {r.high * 100:+.1f} | {r.treated_rate:.3f} → {r.control_rate:.3f} | "
-                     f"{r.n_treated} / {r.n_control} | {r.balance:.2f} | {r.verdict} |")
+        lines.append(
+            f"| {r.lever} | {r.base} | {r.treated} | {r.control} | {r.outcome} | {r.effect * 100:+.1f} | "
+            f"{r.low * 100:+.1f} to {r.high * 100:+.1f} | {r.treated_rate:.3f} → {r.control_rate:.3f} | "
+            f"{r.n_treated} / {r.n_control} | {r.balance:.2f} | {r.verdict} |"
+        )
     return "\n".join(lines) + "\n"

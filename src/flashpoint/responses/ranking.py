@@ -67,8 +67,16 @@ def published_evidence() -> pd.DataFrame:
         return pd.read_csv(fh)
 
 
-def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, as_of: dt.date | None = None,
-               rules: RankingRules | None = None, weeks: pd.DataFrame | None = None) -> PairState:
+def pair_state(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pair: str,
+    /,
+    *,
+    as_of: dt.date | None = None,
+    rules: RankingRules | None = None,
+    weeks: pd.DataFrame | None = None,
+) -> PairState:
     """The pair's state over the ``recent_weeks`` up to ``as_of`` (default: the store's last
     event); ``weeks`` is the pair's weekly ladder up to ``as_of`` when already computed."""
     rules = rules or ranking_rules()
@@ -86,17 +94,23 @@ def pair_state(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /,
             patterns["breakdown"] = f"engagement fell {-z.min():.1f} SD below the pair's baseline"
         elif ind.name != "engagement" and z.max() >= rules.active_z:
             top = recent.loc[z.idxmax()]
-            patterns.setdefault(ind.name, f"{ind.name} {z.max():.1f} SD above the pair's baseline "
-                                          f"(week of {top['period']})")
+            patterns.setdefault(ind.name, f"{ind.name} {z.max():.1f} SD above the pair's baseline (week of {top['period']})")
     query = IndicatorQuery(freq="week", dyad=pair_codes(pair), since=since, until=as_of)
-    crossings = check_rules(con, load_rules(settings.redlines_file), query,
-                            first_lookback_days=settings.redline_first_lookback_days)
+    crossings = check_rules(
+        con, load_rules(settings.redlines_file), query, first_lookback_days=settings.redline_first_lookback_days
+    )
     alerts = list_alerts(con, dyad=pair_codes(pair), since=since)
     if not alerts.empty:
         alerts = alerts[pd.to_datetime(alerts["as_of"]).dt.date <= as_of]  # none known after the day
-    return PairState(pair=pair, as_of=as_of, stage=stage, stage_name=stage_name, patterns=patterns,
-                     crossings=tuple(sorted(set(crossings["rule"]))),
-                     alerts=alerts["level"].value_counts().to_dict() if not alerts.empty else {})
+    return PairState(
+        pair=pair,
+        as_of=as_of,
+        stage=stage,
+        stage_name=stage_name,
+        patterns=patterns,
+        crossings=tuple(sorted(set(crossings["rule"]))),
+        alerts=alerts["level"].value_counts().to_dict() if not alerts.empty else {},
+    )
 
 
 def _evidence_lines(rows: pd.DataFrame) -> list[str]:
@@ -105,14 +119,17 @@ def _evidence_lines(rows: pd.DataFrame) -> list[str]:
         if pd.isna(r.effect):
             lines.append(f"{r.base}: {r.outcome}: too few cases ({r.n_treated} with, {r.n_control} without)")
             continue
-        lines.append(f"{r.base}: {r.outcome} {r.effect * 100:+.1f} points ({r.low * 100:+.1f} to "
-                     f"{r.high * 100:+.1f}; {r.n_treated} with, {r.n_control} without; lower is "
-                     f"{'better' if r.better == 'lower' else 'worse'}) — {r.verdict}")
+        lines.append(
+            f"{r.base}: {r.outcome} {r.effect * 100:+.1f} points ({r.low * 100:+.1f} to "
+            f"{r.high * 100:+.1f}; {r.n_treated} with, {r.n_control} without; lower is "
+            f"{'better' if r.better == 'lower' else 'worse'}) — {r.verdict}"
+        )
     return lines
 
 
-def rank_levers(state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRules | None = None,
-                catalogue: tuple[Lever, ...] | None = None) -> list[Recommendation]:
+def rank_levers(
+    state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRules | None = None, catalogue: tuple[Lever, ...] | None = None
+) -> list[Recommendation]:
     """Every lever with its points and reasons, best first (ties keep the catalogue's order).
 
     ``evidence`` has the columns of :func:`~flashpoint.responses.evidence.estimates_frame`.
@@ -127,30 +144,49 @@ def rank_levers(state: PairState, evidence: pd.DataFrame, /, *, rules: RankingRu
                 reasons.append(f"answers {name}: {state.patterns[name]} ({rules.pattern_points:+g})")
         if "redlines" in lever.answers and state.crossings:
             points += rules.redline_points * len(state.crossings)
-            reasons.append(f"answers red lines crossed: {', '.join(state.crossings)} "
-                           f"({rules.redline_points * len(state.crossings):+g})")
+            reasons.append(
+                f"answers red lines crossed: {', '.join(state.crossings)} ({rules.redline_points * len(state.crossings):+g})"
+            )
         if state.stage is None:
             reasons.append(f"no stage to fit ({state.stage_name})")
         else:
             fits = state.stage in lever.stages
             points += rules.stage_points if fits else rules.stage_miss_points
-            reasons.append(f"stage {state.stage} ({state.stage_name}) is {'one' if fits else 'not one'} it fits "
-                           f"({(rules.stage_points if fits else rules.stage_miss_points):+g})")
+            reasons.append(
+                f"stage {state.stage} ({state.stage_name}) is {'one' if fits else 'not one'} it fits "
+                f"({(rules.stage_points if fits else rules.stage_miss_points):+g})"
+            )
         mine = evidence[evidence["lever"] == lever.name]
         for verdict, gain in (("favourable", rules.evidence_points), ("unfavourable", rules.evidence_harm_points)):
             hits = mine[mine["verdict"] == verdict]
             if not hits.empty:
                 points += gain
                 reasons.append(f"{verdict} evidence on {', '.join(sorted(set(hits['outcome'])))} ({gain:+g})")
-        ranked.append(Recommendation(lever=lever.name, title=lever.title, points=points, reasons=reasons,
-                                     actors=list(lever.actors),
-                                     evidence=_evidence_lines(mine) or ["no evidence base"], risks=list(lever.risks)))
+        ranked.append(
+            Recommendation(
+                lever=lever.name,
+                title=lever.title,
+                points=points,
+                reasons=reasons,
+                actors=list(lever.actors),
+                evidence=_evidence_lines(mine) or ["no evidence base"],
+                risks=list(lever.risks),
+            )
+        )
     return sorted(ranked, key=lambda r: -r.points)
 
 
-def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *,
-              as_of: dt.date | None = None, n_boot: int = 200, structure: pd.DataFrame | None = None,
-              weeks: pd.DataFrame | None = None) -> tuple[PairState, list[Recommendation]]:
+def recommend(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pair: str,
+    /,
+    *,
+    as_of: dt.date | None = None,
+    n_boot: int = 200,
+    structure: pd.DataFrame | None = None,
+    weeks: pd.DataFrame | None = None,
+) -> tuple[PairState, list[Recommendation]]:
     """The pair's state and the ranked levers, with the published evidence and the store's own;
     ``structure`` (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pair's context;
     ``weeks`` is the pair's weekly ladder up to ``as_of`` when already computed."""
@@ -165,32 +201,51 @@ def recommend(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, 
 
 def recommendation_dict(state: PairState, ranked: list[Recommendation]) -> dict[str, object]:
     """State and recommendations as plain JSON-ready data."""
-    return {"state": {**asdict(state), "as_of": state.as_of.isoformat()},
-            "levers": [asdict(r) for r in ranked]}
+    return {"state": {**asdict(state), "as_of": state.as_of.isoformat()}, "levers": [asdict(r) for r in ranked]}
 
 
 def render_recommendations_markdown(state: PairState, ranked: list[Recommendation], /) -> str:
     """The pair's state and the ranked levers as Markdown: why, who, evidence, risks, citations."""
     patterns = "; ".join(f"{k}: {v}" for k, v in state.patterns.items()) or "none active"
     alerts = ", ".join(f"{n} {level}" for level, n in state.alerts.items()) or "none"
-    lines = [f"# Levers for {state.pair} as of {state.as_of}", "",
-             f"{stage_words(state.stage, state.stage_name)}; warning patterns: {patterns}; red lines crossed: "
-             f"{', '.join(state.crossings) or 'none'}; alerts in the recent weeks: {alerts}.", ""]
+    lines = [
+        f"# Levers for {state.pair} as of {state.as_of}",
+        "",
+        f"{stage_words(state.stage, state.stage_name)}; warning patterns: {patterns}; red lines crossed: "
+        f"{', '.join(state.crossings) or 'none'}; alerts in the recent weeks: {alerts}.",
+        "",
+    ]
     if state.structure:
         s = state.structure
-        lines += [f"Structure ({s['year']}, COW/ATOP; context, not ranked on): "
-                  f"{'contiguous' if s['contiguous'] else 'not contiguous'}; defence pact: "
-                  f"{'yes' if s['defense_pact'] else 'no'}; any alliance: {'yes' if s['any_alliance'] else 'no'}; "
-                  f"strategic rivalry: {'yes' if s['rivalry'] else 'no'}; major powers: {s['major_powers']:.0f}; "
-                  f"log trade of the smaller trader: {_number(s['log_trade_min'])}; IGO memberships of the "
-                  f"less-joined state: {_number(s['igo_min'])}.", ""]
+        lines += [
+            f"Structure ({s['year']}, COW/ATOP; context, not ranked on): "
+            f"{'contiguous' if s['contiguous'] else 'not contiguous'}; defence pact: "
+            f"{'yes' if s['defense_pact'] else 'no'}; any alliance: {'yes' if s['any_alliance'] else 'no'}; "
+            f"strategic rivalry: {'yes' if s['rivalry'] else 'no'}; major powers: {s['major_powers']:.0f}; "
+            f"log trade of the smaller trader: {_number(s['log_trade_min'])}; IGO memberships of the "
+            f"less-joined state: {_number(s['igo_min'])}.",
+            "",
+        ]
     for rank, r in enumerate(ranked, 1):
-        lines += [f"## {rank}. {r.title} (`{r.lever}`, {r.points:+g} points)", "",
-                  "Why: " + "; ".join(r.reasons) + ".", "", "Who could apply it: " + "; ".join(r.actors) + ".", "",
-                  "Evidence:", *[f"- {e}" for e in r.evidence], "", "Risks:", *[f"- {x}" for x in r.risks], ""]
-    lines.append("Evidence: ICB v14 (Brecher, Wilkenfeld et al.; flashpoint cite icb), UCDP Conflict "
-                 "Termination v3 (Kreutz 2010; flashpoint cite terminations) and the store's events; "
-                 "method and caveats in docs/evidence.md.")
+        lines += [
+            f"## {rank}. {r.title} (`{r.lever}`, {r.points:+g} points)",
+            "",
+            "Why: " + "; ".join(r.reasons) + ".",
+            "",
+            "Who could apply it: " + "; ".join(r.actors) + ".",
+            "",
+            "Evidence:",
+            *[f"- {e}" for e in r.evidence],
+            "",
+            "Risks:",
+            *[f"- {x}" for x in r.risks],
+            "",
+        ]
+    lines.append(
+        "Evidence: ICB v14 (Brecher, Wilkenfeld et al.; flashpoint cite icb), UCDP Conflict "
+        "Termination v3 (Kreutz 2010; flashpoint cite terminations) and the store's events; "
+        "method and caveats in docs/evidence.md."
+    )
     return "\n".join(lines) + "\n"
 
 

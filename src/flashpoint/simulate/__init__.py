@@ -5,6 +5,9 @@ The package's face: its public names, loaded on first use.
 
 from flashpoint.faces import face
 
-__all__, __getattr__ = face(__name__, {
-    "simulate_pair": "pair",
-})
+__all__, __getattr__ = face(
+    __name__,
+    {
+        "simulate_pair": "pair",
+    },
+)

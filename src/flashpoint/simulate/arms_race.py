@@ -74,10 +74,17 @@ def fit_richardson(x: np.ndarray, y: np.ndarray, years: np.ndarray, /) -> Richar
         raise InvalidInput(f"arms race: {len(x)} common years of spending; the fit needs at least {MIN_YEARS}.")
     (k, neg_a, g), (se_k, se_a, se_g) = _regress(np.diff(x), y[:-1], x[:-1])
     (l_, neg_b, h), (se_l, se_b, se_h) = _regress(np.diff(y), x[:-1], y[:-1])
-    return Richardson(k=float(k), a=float(-neg_a), g=float(g), l=float(l_), b=float(-neg_b), h=float(h),
-                      se={"k": float(se_k), "a": float(se_a), "g": float(se_g), "l": float(se_l),
-                          "b": float(se_b), "h": float(se_h)},
-                      years=(int(years[0]), int(years[-1])), last=(float(x[-1]), float(y[-1])))
+    return Richardson(
+        k=float(k),
+        a=float(-neg_a),
+        g=float(g),
+        l=float(l_),
+        b=float(-neg_b),
+        h=float(h),
+        se={"k": float(se_k), "a": float(se_a), "g": float(se_g), "l": float(se_l), "b": float(se_b), "h": float(se_h)},
+        years=(int(years[0]), int(years[-1])),
+        last=(float(x[-1]), float(y[-1])),
+    )
 
 
 def project(model: Richardson, years: int, /) -> np.ndarray:
@@ -100,14 +107,17 @@ def read_spending(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], /, *, k
     """Both states' yearly spending (US$ billion, constant 2021) over their common consecutive
     years up to the last published by ``known_by``: columns ``year``, ``x``, ``y``; empty when
     the store has none."""
-    rows = con.execute("SELECT year, iso3, value / 1000 AS value FROM milex WHERE unit = ? AND iso3 IN (?, ?) "
-                       f"AND value IS NOT NULL AND {_published(known_by)} ORDER BY year", [UNIT, *pair]).df()
+    rows = con.execute(
+        "SELECT year, iso3, value / 1000 AS value FROM milex WHERE unit = ? AND iso3 IN (?, ?) "
+        f"AND value IS NOT NULL AND {_published(known_by)} ORDER BY year",
+        [UNIT, *pair],
+    ).df()
     wide = rows.pivot(index="year", columns="iso3", values="value").dropna() if not rows.empty else rows
     if wide.empty or set(pair) - set(wide.columns):
         return pd.DataFrame(columns=["year", "x", "y"])
     years = wide.index.to_numpy()
     gaps = np.nonzero(np.diff(years) != 1)[0]
-    wide = wide.iloc[gaps[-1] + 1:] if len(gaps) else wide
+    wide = wide.iloc[gaps[-1] + 1 :] if len(gaps) else wide
     return pd.DataFrame({"year": wide.index.to_numpy(), "x": wide[pair[0]].to_numpy(), "y": wide[pair[1]].to_numpy()})
 
 
@@ -132,14 +142,16 @@ def spending_growth(con: duckdb.DuckDBPyConnection, /, *, known_by: dt.date) -> 
     """Every pair of states' combined spending growth per year (``pair``, ``year``, ``growth``:
     the relative change of the two states' summed SIPRI spending on the previous year), of the
     years published by ``known_by``."""
-    return con.execute(f"""
+    return con.execute(
+        f"""
 WITH s AS (SELECT iso3, year, value FROM milex WHERE unit = ? AND value IS NOT NULL AND {_published(known_by)}),
 pairs AS (SELECT DISTINCT pair, split_part(pair, '-', 1) AS a, split_part(pair, '-', 2) AS b FROM events
           WHERE pair IS NOT NULL)
 SELECT p.pair, x.year, (x.value + y.value) / nullif(xp.value + yp.value, 0) - 1 AS growth
 FROM pairs p JOIN s x ON x.iso3 = p.a JOIN s y ON y.iso3 = p.b AND y.year = x.year
 JOIN s xp ON xp.iso3 = p.a AND xp.year = x.year - 1 JOIN s yp ON yp.iso3 = p.b AND yp.year = x.year - 1""",
-                       [UNIT]).df()
+        [UNIT],
+    ).df()
 
 
 def fit_coupling(histories: pd.DataFrame, growth: pd.DataFrame, /) -> Coupling:
@@ -153,9 +165,21 @@ def fit_coupling(histories: pd.DataFrame, growth: pd.DataFrame, /) -> Coupling:
     rows = h.merge(growth, on=["pair", "year"]).dropna(subset=["growth"])
     ups = int(rows["up"].sum())
     if ups < MIN_STEPS_UP or rows["growth"].std() == 0:
-        return Coupling(None, None, len(rows), ups, f"not estimated: {ups} steps up among {len(rows):,} pair-weeks "
-                                                    f"with spending figures (at least {MIN_STEPS_UP} needed)")
+        return Coupling(
+            None,
+            None,
+            len(rows),
+            ups,
+            f"not estimated: {ups} steps up among {len(rows):,} pair-weeks "
+            f"with spending figures (at least {MIN_STEPS_UP} needed)",
+        )
     fit = sm.Logit(rows["up"].to_numpy(), sm.add_constant(rows["growth"].to_numpy())).fit(disp=0)
     gamma, se = float(fit.params[1]), float(fit.bse[1])
-    return Coupling(gamma, se, len(rows), ups, f"log-odds of a step up {gamma:+.2f} (SE {se:.2f}) per unit of "
-                                               f"spending growth, from {len(rows):,} pair-weeks ({ups} steps up)")
+    return Coupling(
+        gamma,
+        se,
+        len(rows),
+        ups,
+        f"log-odds of a step up {gamma:+.2f} (SE {se:.2f}) per unit of "
+        f"spending growth, from {len(rows):,} pair-weeks ({ups} steps up)",
+    )

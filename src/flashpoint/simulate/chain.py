@@ -90,12 +90,13 @@ def count_transitions(histories: pd.DataFrame, bands: tuple[str, ...], /, *, pri
 
 def index_band(index: pd.Series, settings: Settings) -> pd.Series:
     """'low' below the watch index, 'elevated' up to the warning index, 'high' above."""
-    return pd.Series(np.select([index >= settings.alert_warning_index, index >= settings.alert_watch_index],
-                               ["high", "elevated"], "low"), index=index.index)
+    return pd.Series(
+        np.select([index >= settings.alert_warning_index, index >= settings.alert_watch_index], ["high", "elevated"], "low"),
+        index=index.index,
+    )
 
 
-def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-                    until: dt.date | None = None) -> pd.DataFrame:
+def event_histories(con: duckdb.DuckDBPyConnection, settings: Settings, /, *, until: dt.date | None = None) -> pd.DataFrame:
     """Every pair's weekly stage and index band from its first incident to the store's last
     week (weeks without incidents: stage 0, band low), but the weeks that are gaps in the
     store's data (:func:`flashpoint.store.coverage.gap_periods`): no transition into or

@@ -96,12 +96,16 @@ def lever_relative_risk(lever: str, evidence: pd.DataFrame, /) -> tuple[float, f
         control = float(r["control_rate"])
         low, high = (max(control + float(v), 1e-3) / control for v in (r["low"], r["high"]))
         rr = max(float(r["treated_rate"]), 1e-3) / control
-        basis = (f"{base}: {outcome} {r['treated_rate']:.1%} with against {control:.1%} without "
-                 f"(relative risk {rr:.2f}, {low:.2f}–{high:.2f}; {int(r['n_treated'])} with, {int(r['n_control'])} "
-                 "without)")
+        basis = (
+            f"{base}: {outcome} {r['treated_rate']:.1%} with against {control:.1%} without "
+            f"(relative risk {rr:.2f}, {low:.2f}–{high:.2f}; {int(r['n_treated'])} with, {int(r['n_control'])} "
+            "without)"
+        )
         return math.log(rr), (math.log(high) - math.log(low)) / 3.92, basis
-    raise InvalidInput(f"lever '{lever}' has no evidence of its effect on escalation; give it by hand as "
-                       f"{lever}@4w:0.8 (steps up 20% less likely from week 4).")
+    raise InvalidInput(
+        f"lever '{lever}' has no evidence of its effect on escalation; give it by hand as "
+        f"{lever}@4w:0.8 (steps up 20% less likely from week 4)."
+    )
 
 
 def _spec(text: str) -> re.Match[str]:
@@ -114,8 +118,10 @@ def _spec(text: str) -> re.Match[str]:
     """
     match = _SPEC.match(text.strip())
     if match is None:
-        raise InvalidInput(f"--intervention {text!r}: expected LEVER@WEEKSw or LEVER@MONTHSm, optionally "
-                           ":RELATIVE_RISK, e.g. mediation@4w or mediation@2m:0.7.")
+        raise InvalidInput(
+            f"--intervention {text!r}: expected LEVER@WEEKSw or LEVER@MONTHSm, optionally "
+            ":RELATIVE_RISK, e.g. mediation@4w or mediation@2m:0.7."
+        )
     get_lever(match["lever"])
     return match
 
@@ -140,27 +146,54 @@ def _pressure(model: Richardson | None, projection: np.ndarray, coupling: Coupli
     if model is None or coupling.gamma is None or not len(projection):
         return None
     growth = float(projection[0].sum() / sum(model.last) - 1)
-    return Intervention("arms_race", 0, coupling.gamma * growth, coupling.se * abs(growth),
-                        f"projected spending growth {growth:+.1%} next year; {coupling.note}")
+    return Intervention(
+        "arms_race",
+        0,
+        coupling.gamma * growth,
+        coupling.se * abs(growth),
+        f"projected spending growth {growth:+.1%} next year; {coupling.note}",
+    )
 
 
-def _arms_race(con: duckdb.DuckDBPyConnection, pair: tuple[str, str], horizon_weeks: int,  # noqa: ANN202
-               known_by: dt.date):
+def _arms_race(  # noqa: ANN202
+    con: duckdb.DuckDBPyConnection,
+    pair: tuple[str, str],
+    horizon_weeks: int,
+    known_by: dt.date,
+):
     spending = read_spending(con, pair, known_by=known_by)
     if len(spending) < 8:
-        return None, np.empty((0, 2)), (f"no arms-race fit: {len(spending)} common years of SIPRI spending for "
-                                        f"{pair[0]} and {pair[1]} published by {known_by} in the store (ingest milex)")
+        return (
+            None,
+            np.empty((0, 2)),
+            (
+                f"no arms-race fit: {len(spending)} common years of SIPRI spending for "
+                f"{pair[0]} and {pair[1]} published by {known_by} in the store (ingest milex)"
+            ),
+        )
     model = fit_richardson(spending["x"].to_numpy(), spending["y"].to_numpy(), spending["year"].to_numpy())
     years = max(1, math.ceil(horizon_weeks / 52)) + 4
-    note = (f"Richardson fit on {model.years[0]}–{model.years[1]} (US$ billion, constant 2021): "
-            f"{'stable' if model.stable else 'unstable (runaway)'}; projected {years} years ahead")
+    note = (
+        f"Richardson fit on {model.years[0]}–{model.years[1]} (US$ billion, constant 2021): "
+        f"{'stable' if model.stable else 'unstable (runaway)'}; projected {years} years ahead"
+    )
     return model, project(model, years), note
 
 
-def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, horizon: int = 26,
-                  runs: int = 10_000, seed: int = 0, interventions: tuple[str, ...] = (),
-                  miscalculation: float = 0.0, ally_factor: float = 1.0, as_of: dt.date | None = None
-                  ) -> PairSimulation:
+def simulate_pair(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pair: str,
+    /,
+    *,
+    horizon: int = 26,
+    runs: int = 10_000,
+    seed: int = 0,
+    interventions: tuple[str, ...] = (),
+    miscalculation: float = 0.0,
+    ally_factor: float = 1.0,
+    as_of: dt.date | None = None,
+) -> PairSimulation:
     """Simulate ``pair`` ('GEO-RUS') ``horizon`` weeks ahead (see the module documentation), from
     its last week up to ``as_of`` (default: the store's last event), reading nothing after it.
 
@@ -170,14 +203,14 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
         For a pair without events, bad parameters, or a lever without evidence.
     """
     if not (1 <= horizon <= 520 and 100 <= runs <= 1_000_000 and 0 <= miscalculation < 1 and ally_factor > 0):
-        raise InvalidInput("simulate: horizon 1–520 weeks, runs 100–1,000,000, miscalculation in [0, 1), "
-                           "ally factor above 0.")
+        raise InvalidInput("simulate: horizon 1–520 weeks, runs 100–1,000,000, miscalculation in [0, 1), ally factor above 0.")
     until = None if as_of is None else as_of_day(con, as_of)
     histories = event_histories(con, settings, until=until)
     mine = histories[histories["pair"] == pair]
     if mine.empty:
-        raise InvalidInput(f"simulate: no events between {pair.replace('-', ' and ')} in the store "
-                           "(check with 'flashpoint events --dyad').")
+        raise InvalidInput(
+            f"simulate: no events between {pair.replace('-', ' and ')} in the store (check with 'flashpoint events --dyad')."
+        )
     chain = count_transitions(histories, BANDS["events"])
     now = mine.iloc[-1]
     evidence = published_evidence()
@@ -194,15 +227,37 @@ def simulate_pair(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str,
     coupling = fit_coupling(histories, spending_growth(con, known_by=known_by))
     pressure = _pressure(model, projection, coupling)
     world = () if pressure is None else (pressure,)
-    options = {"horizon": horizon, "runs": runs, "seed": seed + 1, "miscalculation": miscalculation,
-               "ally_factor": ally_factor}
+    options = {"horizon": horizon, "runs": runs, "seed": seed + 1, "miscalculation": miscalculation, "ally_factor": ally_factor}
     start = int(now["stage"])
-    baseline = summarise(simulate_paths(matrices, start, interventions=world, **options), matrices, start,
-                         miscalculation=miscalculation)
-    with_levers = summarise(simulate_paths(matrices, start, interventions=world + levers, **options), matrices,
-                            start, miscalculation=miscalculation) if levers else None
-    return PairSimulation(pair=pair, week_of=week_of.date(), start_stage=start, band=str(now["band"]),
-                          horizon=horizon, runs=runs, seed=seed, miscalculation=miscalculation,
-                          matrix=chain.matrix(now["band"]), baseline=baseline, with_levers=with_levers,
-                          interventions=levers, arms_race=model, arms_race_note=note, projection=projection,
-                          coupling=coupling, pressure=pressure)
+    baseline = summarise(
+        simulate_paths(matrices, start, interventions=world, **options), matrices, start, miscalculation=miscalculation
+    )
+    with_levers = (
+        summarise(
+            simulate_paths(matrices, start, interventions=world + levers, **options),
+            matrices,
+            start,
+            miscalculation=miscalculation,
+        )
+        if levers
+        else None
+    )
+    return PairSimulation(
+        pair=pair,
+        week_of=week_of.date(),
+        start_stage=start,
+        band=str(now["band"]),
+        horizon=horizon,
+        runs=runs,
+        seed=seed,
+        miscalculation=miscalculation,
+        matrix=chain.matrix(now["band"]),
+        baseline=baseline,
+        with_levers=with_levers,
+        interventions=levers,
+        arms_race=model,
+        arms_race_note=note,
+        projection=projection,
+        coupling=coupling,
+        pressure=pressure,
+    )

@@ -71,9 +71,19 @@ def _tilt(rows: np.ndarray, state: np.ndarray, factor: np.ndarray) -> np.ndarray
     return ups + rest
 
 
-def simulate_paths(matrices: np.ndarray, start: int, /, *, horizon: int, runs: int, seed: int,
-                   interventions: tuple[Intervention, ...] = (), miscalculation: float = 0.0,
-                   third_party_hazard: tuple[float, ...] = THIRD_PARTY_HAZARD, ally_factor: float = 1.0) -> Paths:
+def simulate_paths(
+    matrices: np.ndarray,
+    start: int,
+    /,
+    *,
+    horizon: int,
+    runs: int,
+    seed: int,
+    interventions: tuple[Intervention, ...] = (),
+    miscalculation: float = 0.0,
+    third_party_hazard: tuple[float, ...] = THIRD_PARTY_HAZARD,
+    ally_factor: float = 1.0,
+) -> Paths:
     """``runs`` paths of ``horizon`` weeks from stage ``start``; ``matrices`` holds one transition
     matrix per batch (batches × 5 × 5), run r using batch r mod batches."""
     rng = np.random.default_rng(seed)
@@ -121,12 +131,13 @@ def week_factors(interventions: tuple[Intervention, ...], horizon: int, /) -> np
     """Each week's relative risk of a step up from the interventions at their central effect."""
     factors = np.ones(horizon + 1)
     for i in interventions:
-        factors[i.week + 1:] *= np.exp(i.log_rr)
+        factors[i.week + 1 :] *= np.exp(i.log_rr)
     return factors
 
 
-def exact_reach(matrices: np.ndarray, start: int, level: int, /, *, factors: np.ndarray,
-                miscalculation: float = 0.0) -> np.ndarray:
+def exact_reach(
+    matrices: np.ndarray, start: int, level: int, /, *, factors: np.ndarray, miscalculation: float = 0.0
+) -> np.ndarray:
     """For each matrix (batches × 5 × 5), the exact probability of having reached ``level`` by
     each week (batches × weeks + 1), with the weekly step-up ``factors`` and miscalculation
     (third parties left out)."""
@@ -155,21 +166,29 @@ def _reached(stages: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
     return p, np.sqrt(p * (1 - p) / len(stages))
 
 
-def summarise(paths: Paths, matrices: np.ndarray, start: int, /, *, miscalculation: float = 0.0,
-              top: int = 5) -> Summary:
+def summarise(paths: Paths, matrices: np.ndarray, start: int, /, *, miscalculation: float = 0.0, top: int = 5) -> Summary:
     """What the analyst reads from the paths (see :class:`Summary`); the parameter ranges come
     from :func:`exact_reach` over ``matrices``."""
     s = paths.stages
     factors = week_factors(paths.interventions, s.shape[1] - 1)
     r3, r3se = _reached(s, 3)
     r4, r4se = _reached(s, 4)
-    ranges = {level: np.percentile(exact_reach(matrices, start, level, factors=factors,
-                                               miscalculation=miscalculation), [5, 95], axis=0) for level in (3, 4)}
+    ranges = {
+        level: np.percentile(exact_reach(matrices, start, level, factors=factors, miscalculation=miscalculation), [5, 95], axis=0)
+        for level in (3, 4)
+    }
     distribution = np.stack([(s == k).mean(axis=0) for k in range(N_STAGES)], axis=1)
     changes = np.concatenate([np.ones((len(s), 1), bool), s[:, 1:] != s[:, :-1]], axis=1)
     counts = Counter("→".join(map(str, row[keep])) for row, keep in zip(s, changes))
     common = [(path, n / len(s)) for path, n in counts.most_common(top)]
-    return Summary(reach3=r3, reach3_se=r3se, reach3_range=ranges[3], reach4=r4, reach4_se=r4se,
-                   reach4_range=ranges[4], distribution=distribution, common_paths=common,
-                   third_party=float((paths.joined_week >= 0).mean()))
-
+    return Summary(
+        reach3=r3,
+        reach3_se=r3se,
+        reach3_range=ranges[3],
+        reach4=r4,
+        reach4_se=r4se,
+        reach4_range=ranges[4],
+        distribution=distribution,
+        common_paths=common,
+        third_party=float((paths.joined_week >= 0).mean()),
+    )

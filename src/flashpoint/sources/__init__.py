@@ -8,9 +8,18 @@ from flashpoint.errors import UnknownSource
 from flashpoint.sources import acled, crises, gdelt, icews, measures, milex, polecat, terminations, ucdp
 
 #: Registered sources by the name used on the command line.
-SOURCES: dict[str, ModuleType] = {"gdelt": gdelt, "acled": acled, "ucdp": ucdp, "icews": icews, "milex": milex,
-                                   "crises": crises, "icb": crises, "terminations": terminations, "measures": measures,
-                                   "polecat": polecat}
+SOURCES: dict[str, ModuleType] = {
+    "gdelt": gdelt,
+    "acled": acled,
+    "ucdp": ucdp,
+    "icews": icews,
+    "milex": milex,
+    "crises": crises,
+    "icb": crises,
+    "terminations": terminations,
+    "measures": measures,
+    "polecat": polecat,
+}
 
 
 def get_source(name: str) -> ModuleType:
@@ -24,6 +33,4 @@ def get_source(name: str) -> ModuleType:
     try:
         return SOURCES[name.lower()]
     except KeyError:
-        raise UnknownSource(
-            f"no data source named '{name}'; available: {', '.join(sorted(SOURCES))}."
-        ) from None
+        raise UnknownSource(f"no data source named '{name}'; available: {', '.join(sorted(SOURCES))}.") from None

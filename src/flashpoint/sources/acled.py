@@ -40,10 +40,22 @@ TARGET: Final = EVENTS
 FORMATS: Final = ("auto",)
 
 _FIELDS: Final = {
-    "eid": "event_id_cnty", "edate": "event_date", "etype": "event_type", "subtype": "sub_event_type",
-    "actor1": "actor1", "inter1": "inter1", "actor2": "actor2", "inter2": "inter2", "iso": "iso",
-    "country": "country", "admin1": "admin1", "lat": "latitude", "lon": "longitude", "sources": "source",
-    "fatalities": "fatalities", "stamp": "timestamp",
+    "eid": "event_id_cnty",
+    "edate": "event_date",
+    "etype": "event_type",
+    "subtype": "sub_event_type",
+    "actor1": "actor1",
+    "inter1": "inter1",
+    "actor2": "actor2",
+    "inter2": "inter2",
+    "iso": "iso",
+    "country": "country",
+    "admin1": "admin1",
+    "lat": "latitude",
+    "lon": "longitude",
+    "sources": "source",
+    "fatalities": "fatalities",
+    "stamp": "timestamp",
 }
 _DATE_FORMATS: Final = "['%Y-%m-%d', '%d %B %Y', '%d-%B-%Y', '%m/%d/%Y']"
 
@@ -61,17 +73,21 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
 
 def _actor_country(name: str) -> str:
     """SQL: the country an ACLED actor name carries ('Military Forces of X (...)', '... (X)')."""
-    return (f"coalesce(nullif(regexp_extract({name}, '^(?:Military|Police) Forces of (?:the )?(.+?) \\(', 1), ''), "
-            f"nullif(regexp_extract({name}, '^Government of (?:the )?(.+?) \\(', 1), ''), "
-            f"nullif(regexp_extract({name}, '\\(([^()]*[A-Za-z][^()]*)\\)$', 1), ''))")
+    return (
+        f"coalesce(nullif(regexp_extract({name}, '^(?:Military|Police) Forces of (?:the )?(.+?) \\(', 1), ''), "
+        f"nullif(regexp_extract({name}, '^Government of (?:the )?(.+?) \\(', 1), ''), "
+        f"nullif(regexp_extract({name}, '\\(([^()]*[A-Za-z][^()]*)\\)$', 1), ''))"
+    )
 
 
 def _actor_type(name: str, inter: str) -> str:
     """SQL: a CAMEO actor type from ACLED's actor name and interaction code (docs/event-types.md)."""
-    return (f"CASE WHEN {name} LIKE 'Military Forces of %' THEN 'MIL' WHEN {name} LIKE 'Police Forces of %' THEN 'COP' "
-            f"WHEN {name} LIKE 'Government of %' THEN 'GOV' "
-            f"ELSE CASE try_cast(try_cast({inter} AS DOUBLE) AS INTEGER) WHEN 1 THEN 'MIL' WHEN 2 THEN 'REB' "
-            f"WHEN 3 THEN 'UAF' WHEN 4 THEN 'UAF' WHEN 5 THEN 'CVL' WHEN 6 THEN 'CVL' WHEN 7 THEN 'CVL' END END")
+    return (
+        f"CASE WHEN {name} LIKE 'Military Forces of %' THEN 'MIL' WHEN {name} LIKE 'Police Forces of %' THEN 'COP' "
+        f"WHEN {name} LIKE 'Government of %' THEN 'GOV' "
+        f"ELSE CASE try_cast(try_cast({inter} AS DOUBLE) AS INTEGER) WHEN 1 THEN 'MIL' WHEN 2 THEN 'REB' "
+        f"WHEN 3 THEN 'UAF' WHEN 4 THEN 'UAF' WHEN 5 THEN 'CVL' WHEN 6 THEN 'CVL' WHEN 7 THEN 'CVL' END END"
+    )
 
 
 def _reason_sql() -> str:

@@ -37,32 +37,41 @@ def _send(client: httpx.Client, method: str, url: str, /, **kwargs: object) -> h
     try:
         return client.request(method, url, **kwargs)
     except httpx.HTTPError as exc:
-        raise RemoteError(f"cannot reach ACLED at {url}: {exc}. Check the network or the acled_base_url "
-                          "setting; pages already saved are kept.") from exc
+        raise RemoteError(
+            f"cannot reach ACLED at {url}: {exc}. Check the network or the acled_base_url setting; pages already saved are kept."
+        ) from exc
 
 
 def _json(response: httpx.Response, what: str, /) -> dict[str, object]:
     """The JSON object of an answer, or a RemoteError that says what came instead."""
     if response.is_error:
-        raise RemoteError(f"ACLED answered {what} with HTTP {response.status_code} "
-                          f"({response.text[:_SHOWN]!r}); try again later. Pages already saved are kept.")
+        raise RemoteError(
+            f"ACLED answered {what} with HTTP {response.status_code} "
+            f"({response.text[:_SHOWN]!r}); try again later. Pages already saved are kept."
+        )
     try:
         body = response.json()
     except ValueError as exc:
-        raise RemoteError(f"ACLED answered {what} with something that is not JSON "
-                          f"({response.text[:_SHOWN]!r}); try again later.") from exc
+        raise RemoteError(
+            f"ACLED answered {what} with something that is not JSON ({response.text[:_SHOWN]!r}); try again later."
+        ) from exc
     if not isinstance(body, dict):
-        raise RemoteError(f"ACLED answered {what} with a JSON {type(body).__name__}, not an object "
-                          f"({response.text[:_SHOWN]!r}).")
+        raise RemoteError(f"ACLED answered {what} with a JSON {type(body).__name__}, not an object ({response.text[:_SHOWN]!r}).")
     return body
 
 
 def _token(client: httpx.Client, base_url: str, username: str, password: str) -> str:
-    response = _send(client, "POST", f"{base_url}/{TOKEN_PATH}", data={
-        "username": username, "password": password, "grant_type": "password", "client_id": "acled"})
+    response = _send(
+        client,
+        "POST",
+        f"{base_url}/{TOKEN_PATH}",
+        data={"username": username, "password": password, "grant_type": "password", "client_id": "acled"},
+    )
     if response.status_code in (400, 401, 403):
-        raise InvalidInput("ACLED refused the credentials: check acled_username and acled_password "
-                           "(FLASHPOINT_ACLED_USERNAME, FLASHPOINT_ACLED_PASSWORD).")
+        raise InvalidInput(
+            "ACLED refused the credentials: check acled_username and acled_password "
+            "(FLASHPOINT_ACLED_USERNAME, FLASHPOINT_ACLED_PASSWORD)."
+        )
     token = _json(response, "the token request").get("access_token")
     if not isinstance(token, str) or not token:
         raise RemoteError("ACLED answered the token request without an access token; try again later.")
@@ -81,11 +90,12 @@ def _wait_seconds(response: httpx.Response, attempt: int, /) -> float:
             when = None
         if when is not None and when.tzinfo is not None:
             return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)
-    return float(2 ** attempt)
+    return float(2**attempt)
 
 
-def _get(client: httpx.Client, url: str, params: dict[str, object], token: str, *, retries: int,
-         sleep: Callable[[float], None]) -> dict[str, object]:
+def _get(
+    client: httpx.Client, url: str, params: dict[str, object], token: str, *, retries: int, sleep: Callable[[float], None]
+) -> dict[str, object]:
     """One page, waiting out rate limits and server errors (``retries`` times, each wait at
     most :data:`MAX_WAIT_SECONDS`)."""
     attempt = 0
@@ -95,12 +105,15 @@ def _get(client: httpx.Client, url: str, params: dict[str, object], token: str, 
             return _json(response, f"page {params['page']}")
         problem = "too many requests" if response.status_code == 429 else f"HTTP {response.status_code}"
         if attempt == retries:
-            raise RemoteError(f"ACLED kept answering '{problem}' after {retries} retries; try again later. "
-                              "Pages already saved are kept.")
+            raise RemoteError(
+                f"ACLED kept answering '{problem}' after {retries} retries; try again later. Pages already saved are kept."
+            )
         wait = _wait_seconds(response, attempt)
         if wait > MAX_WAIT_SECONDS:
-            raise RemoteError(f"ACLED asks to wait {wait:,.0f} s ('{problem}'), more than {MAX_WAIT_SECONDS:.0f} s; "
-                              "try again later. Pages already saved are kept.")
+            raise RemoteError(
+                f"ACLED asks to wait {wait:,.0f} s ('{problem}'), more than {MAX_WAIT_SECONDS:.0f} s; "
+                "try again later. Pages already saved are kept."
+            )
         log.info("ACLED %s: waiting %.0f s", problem, wait)
         sleep(wait)
         attempt += 1
@@ -132,8 +145,10 @@ def fetch(
         longer wait than :data:`MAX_WAIT_SECONDS`. Pages saved before are kept.
     """
     if not username or not password:
-        raise InvalidInput("ACLED needs an account: set acled_username and acled_password in flashpoint.toml, "
-                           "or FLASHPOINT_ACLED_USERNAME and FLASHPOINT_ACLED_PASSWORD.")
+        raise InvalidInput(
+            "ACLED needs an account: set acled_username and acled_password in flashpoint.toml, "
+            "or FLASHPOINT_ACLED_USERNAME and FLASHPOINT_ACLED_PASSWORD."
+        )
     if until < since:
         raise InvalidInput(f"--until {until} is before --since {since}.")
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,8 +158,14 @@ def fetch(
         token = _token(client, base, username, password)
         page = 1
         while True:
-            params = {"_format": "json", "country": country, "event_date": f"{since}|{until}",
-                      "event_date_where": "BETWEEN", "limit": page_size, "page": page}
+            params = {
+                "_format": "json",
+                "country": country,
+                "event_date": f"{since}|{until}",
+                "event_date_where": "BETWEEN",
+                "limit": page_size,
+                "page": page,
+            }
             body = _get(client, f"{base}/{READ_PATH}", params, token, retries=retries, sleep=sleep or time.sleep)
             rows = body.get("data", [])
             if not isinstance(rows, list):
@@ -153,8 +174,10 @@ def fetch(
                 break
             ids = {json.dumps(row, sort_keys=True) for row in rows}
             if ids <= seen:
-                raise RemoteError(f"ACLED answered page {page} with no event not seen on earlier pages: the server "
-                                  f"ignores paging. The {len(pages)} pages saved are kept.")
+                raise RemoteError(
+                    f"ACLED answered page {page} with no event not seen on earlier pages: the server "
+                    f"ignores paging. The {len(pages)} pages saved are kept."
+                )
             seen |= ids
             path = folder / f"acled_{country.replace(' ', '_')}_{since}_{until}_p{page:04d}.json"
             path.write_text(json.dumps({"data": rows}), encoding="utf-8")

@@ -28,8 +28,13 @@ TARGET: Final = Target("crises", ("crisis_id",), "crises")
 
 #: Named columns: canonical name → ICB variable (see the ICB codebook for their codes).
 NAMED: Final = {
-    "gravity": "gravcr", "violence": "viol", "great_power_involvement": "gpinv", "global_org_involvement": "globorg",
-    "regional_org_involvement": "regorg", "mediation": "mediate", "outcome_form": "forout",
+    "gravity": "gravcr",
+    "violence": "viol",
+    "great_power_involvement": "gpinv",
+    "global_org_involvement": "globorg",
+    "regional_org_involvement": "regorg",
+    "mediation": "mediate",
+    "outcome_form": "forout",
     "tension_after": "outesr",
 }
 
@@ -48,15 +53,16 @@ def _date(year: str, month: str, day: str) -> str:
     """SQL: the date of ICB's year, month and day columns; the first of the month when the day
     is missing or not a day of that month (ICB codes unknown days with out-of-range values)."""
     y, m, d = (f"try_cast(try_cast(v.r ->> '{c}' AS DOUBLE) AS INTEGER)" for c in (year, month, day))
-    return (f"CAST(coalesce(try_strptime(format('{{}}-{{}}-{{}}', {y}, {m}, {d}), '%Y-%m-%d'), "
-            f"try_strptime(format('{{}}-{{}}-1', {y}, {m}), '%Y-%m-%d')) AS DATE)")
+    return (
+        f"CAST(coalesce(try_strptime(format('{{}}-{{}}-{{}}', {y}, {m}, {d}), '%Y-%m-%d'), "
+        f"try_strptime(format('{{}}-{{}}-1', {y}, {m}), '%Y-%m-%d')) AS DATE)"
+    )
 
 
 def canonical_sql(layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:
     """SELECT mapping ICB rows to ``crises`` rows plus ``row_ordinal`` and ``reason``."""
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
-    named = ", ".join(f"try_cast(try_cast(v.r ->> '{column}' AS DOUBLE) AS INTEGER) AS {name}"
-                      for name, column in NAMED.items())
+    named = ", ".join(f"try_cast(try_cast(v.r ->> '{column}' AS DOUBLE) AS INTEGER) AS {name}" for name, column in NAMED.items())
     start, end = _date("yrtrig", "motrig", "datrig"), _date("yrterm", "moterm", "daterm")
     return f"""
 WITH v AS (SELECT {ordinal} AS row_ordinal, to_json(r) AS r, r.crisno AS crisno FROM {scan} AS r)

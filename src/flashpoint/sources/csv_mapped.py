@@ -53,9 +53,24 @@ LICENSE: Final = "The licence of the data set your mapping describes."
 
 #: Canonical fields a mapping can fill.
 FIELDS: Final = (
-    "event_id", "event_date", "actor1_country", "actor1_name", "actor1_type", "actor2_country", "actor2_name",
-    "actor2_type", "event_type", "cameo_code", "fatalities", "location_country", "admin1", "lat", "lon",
-    "source_url", "source_ref", "date_added",
+    "event_id",
+    "event_date",
+    "actor1_country",
+    "actor1_name",
+    "actor1_type",
+    "actor2_country",
+    "actor2_name",
+    "actor2_type",
+    "event_type",
+    "cameo_code",
+    "fatalities",
+    "location_country",
+    "admin1",
+    "lat",
+    "lon",
+    "source_url",
+    "source_ref",
+    "date_added",
 )
 _COUNTRIES: Final = ("actor1_country", "actor2_country", "location_country")
 
@@ -90,7 +105,7 @@ def load_mapping(path: Path) -> Mapping:
         raise InvalidInput(f"mapping {path}: 'source' must be a short name such as \"crisiswatch\", got {source!r}.")
     coding = str(data.get("coding", "human"))
     if coding not in ("human", "machine"):
-        raise InvalidInput(f"mapping {path}: 'coding' must be \"human\" or \"machine\", got {coding!r}.")
+        raise InvalidInput(f'mapping {path}: \'coding\' must be "human" or "machine", got {coding!r}.')
     columns = {k: str(v) for k, v in data.get("columns", {}).items()}
     constants = {k: str(v) for k, v in data.get("constants", {}).items()}
     systems = {k: str(v) for k, v in data.get("code_systems", {}).items()}
@@ -99,16 +114,24 @@ def load_mapping(path: Path) -> Mapping:
         raise InvalidInput(f"mapping {path}: unknown field(s) {', '.join(unknown)}; fields are {', '.join(FIELDS)}.")
     bad = sorted(f"{k}={v}" for k, v in systems.items() if k not in _COUNTRIES or v not in (*CODE_SYSTEMS, "iso3"))
     if bad:
-        raise InvalidInput(f"mapping {path}: bad code_systems entries {', '.join(bad)}: keys are "
-                           f"{', '.join(_COUNTRIES)}, systems iso3, {', '.join(CODE_SYSTEMS)}.")
+        raise InvalidInput(
+            f"mapping {path}: bad code_systems entries {', '.join(bad)}: keys are "
+            f"{', '.join(_COUNTRIES)}, systems iso3, {', '.join(CODE_SYSTEMS)}."
+        )
     given = set(columns) | set(constants)
     if "event_date" not in given:
         raise InvalidInput(f"mapping {path}: say which column holds the date ([columns] event_date = ...).")
     if not given & {"event_type", "cameo_code"}:
         raise InvalidInput(f"mapping {path}: give cameo_code, or event_type with an [event_types] table.")
-    return Mapping(source=source, coding=coding, columns=columns, constants=constants, code_systems=systems,
-                   event_types={str(k): str(v) for k, v in data.get("event_types", {}).items()},
-                   date_format=str(data.get("date_format", "%Y-%m-%d")))
+    return Mapping(
+        source=source,
+        coding=coding,
+        columns=columns,
+        constants=constants,
+        code_systems=systems,
+        event_types={str(k): str(v) for k, v in data.get("event_types", {}).items()},
+        date_format=str(data.get("date_format", "%Y-%m-%d")),
+    )
 
 
 class MappedCsvReader:
@@ -126,8 +149,10 @@ class MappedCsvReader:
         layout = header_layout(path, head, source=self.mapping.source, key=first)
         missing = sorted(set(self.mapping.columns.values()) - set(layout.columns))
         if missing:
-            raise InvalidInput(f"{path}: the mapping names column(s) {', '.join(missing)}, which the file lacks; "
-                               f"its columns are {', '.join(layout.columns)}.")
+            raise InvalidInput(
+                f"{path}: the mapping names column(s) {', '.join(missing)}, which the file lacks; "
+                f"its columns are {', '.join(layout.columns)}."
+            )
         return layout
 
     def _value(self, name: str) -> str:
@@ -142,9 +167,15 @@ class MappedCsvReader:
         value = self._value(name)
         if system == "iso3":
             return f"{alias}.iso3", iso3_join(alias, value)
-        code = f"lower({value})" if system == "name" else (
-            f"try_cast(try_cast(try_cast({value} AS DOUBLE) AS INTEGER) AS VARCHAR)" if system in ("gw", "cow", "iso_numeric")
-            else f"upper({value})")
+        code = (
+            f"lower({value})"
+            if system == "name"
+            else (
+                f"try_cast(try_cast(try_cast({value} AS DOUBLE) AS INTEGER) AS VARCHAR)"
+                if system in ("gw", "cow", "iso_numeric")
+                else f"upper({value})"
+            )
+        )
         return f"{alias}.iso3", country_join(alias, system, code)
 
     def canonical_sql(self, layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:
@@ -154,15 +185,22 @@ class MappedCsvReader:
         types = ", ".join(f"({_s(k)}, {_s(v)})" for k, v in m.event_types.items()) or "(NULL, NULL)"
         code = self._value("cameo_code") if ("cameo_code" in m.columns or "cameo_code" in m.constants) else "t.code"
         countries = {name: self._country(name, f"k{i}") for i, name in enumerate(_COUNTRIES)}
-        checks = [f"WHEN {self._value('event_date')} IS NULL THEN 'the date is empty'",
-                  invalid_when("date", "event_date", f"try_strptime(v.event_date, {fmt}) IS NULL", "a date")
-                  if "event_date" in m.columns else ""]
+        checks = [
+            f"WHEN {self._value('event_date')} IS NULL THEN 'the date is empty'",
+            invalid_when("date", "event_date", f"try_strptime(v.event_date, {fmt}) IS NULL", "a date")
+            if "event_date" in m.columns
+            else "",
+        ]
         for name, (iso3, _) in countries.items():
             if name in m.columns or name in m.constants:
-                checks.append(f"WHEN {self._value(name)} IS NOT NULL AND {iso3} IS NULL THEN "
-                              f"format('{name} {{}} does not resolve to a country', {self._value(name)})")
-        checks.append(f"WHEN c.cameo_code IS NULL THEN format('event type {{}} / CAMEO code {{}} is not mapped', "
-                      f"coalesce({self._value('event_type')}, '-'), coalesce({code}, '-'))")
+                checks.append(
+                    f"WHEN {self._value(name)} IS NOT NULL AND {iso3} IS NULL THEN "
+                    f"format('{name} {{}} does not resolve to a country', {self._value(name)})"
+                )
+        checks.append(
+            f"WHEN c.cameo_code IS NULL THEN format('event type {{}} / CAMEO code {{}} is not mapped', "
+            f"coalesce({self._value('event_type')}, '-'), coalesce({code}, '-'))"
+        )
         for number in ("fatalities", "lat", "lon"):
             if number in m.columns:
                 checks.append(invalid_when(number, number, f"try_cast(v.{number} AS DOUBLE) IS NULL", "a number"))
@@ -172,23 +210,23 @@ class MappedCsvReader:
 WITH {fields_cte(layout, scan, m.columns, ordinals=ordinals)}
 SELECT
   v.row_ordinal,
-  {_s(m.source + ':')} || {event_id} AS event_id, {_s(m.source)} AS source,
-  CAST(try_strptime({self._value('event_date')}, {fmt}) AS DATE) AS event_date,
-  {countries['actor1_country'][0]} AS actor1_iso3, {self._value('actor1_type')} AS actor1_type,
-  {self._value('actor1_name')} AS actor1_name,
-  {countries['actor2_country'][0]} AS actor2_iso3, {self._value('actor2_type')} AS actor2_type,
-  {self._value('actor2_name')} AS actor2_name,
+  {_s(m.source + ":")} || {event_id} AS event_id, {_s(m.source)} AS source,
+  CAST(try_strptime({self._value("event_date")}, {fmt}) AS DATE) AS event_date,
+  {countries["actor1_country"][0]} AS actor1_iso3, {self._value("actor1_type")} AS actor1_type,
+  {self._value("actor1_name")} AS actor1_name,
+  {countries["actor2_country"][0]} AS actor2_iso3, {self._value("actor2_type")} AS actor2_type,
+  {self._value("actor2_name")} AS actor2_name,
   c.cameo_code, c.cameo_root, c.quad_class, c.goldstein,
-  try_cast(try_cast({self._value('fatalities')} AS DOUBLE) AS INTEGER) AS fatalities,
-  {countries['location_country'][0]} AS location_iso3, {self._value('admin1')} AS admin1,
-  try_cast({self._value('lat')} AS DOUBLE) AS lat, try_cast({self._value('lon')} AS DOUBLE) AS lon,
-  {self._value('source_url')} AS source_url, {self._value('source_ref')} AS source_ref,
+  try_cast(try_cast({self._value("fatalities")} AS DOUBLE) AS INTEGER) AS fatalities,
+  {countries["location_country"][0]} AS location_iso3, {self._value("admin1")} AS admin1,
+  try_cast({self._value("lat")} AS DOUBLE) AS lat, try_cast({self._value("lon")} AS DOUBLE) AS lon,
+  {self._value("source_url")} AS source_url, {self._value("source_ref")} AS source_ref,
   {_s(m.coding)} AS coding,
-  try_cast({self._value('date_added')} AS TIMESTAMP) AS date_added,
+  try_cast({self._value("date_added")} AS TIMESTAMP) AS date_added,
   {int(ingest_id)} AS ingest_id,
-  CASE {' '.join(checks)} END AS reason
+  CASE {" ".join(checks)} END AS reason
 FROM v
-LEFT JOIN (VALUES {types}) AS t(event_type, code) ON t.event_type = {self._value('event_type')}
+LEFT JOIN (VALUES {types}) AS t(event_type, code) ON t.event_type = {self._value("event_type")}
 LEFT JOIN cameo_codes c ON c.cameo_code = {code}
-{' '.join(join for _, join in countries.values())}
+{" ".join(join for _, join in countries.values())}
 """

@@ -28,8 +28,18 @@ from flashpoint.sources.tabular import (
     scan_sql,
 )
 
-__all__ = ["CITATION", "FORMATS", "GDELT1_COLUMNS", "GDELT2_COLUMNS", "LICENSE", "TARGET", "Layout",
-           "canonical_sql", "detect_layout", "scan_sql"]
+__all__ = [
+    "CITATION",
+    "FORMATS",
+    "GDELT1_COLUMNS",
+    "GDELT2_COLUMNS",
+    "LICENSE",
+    "TARGET",
+    "Layout",
+    "canonical_sql",
+    "detect_layout",
+    "scan_sql",
+]
 
 CITATION: Final = (
     "Leetaru, Kalev and Philip A. Schrodt (2013). GDELT: Global Data on Events, Location and Tone, "
@@ -41,13 +51,22 @@ LICENSE: Final = (
     "attribution to the GDELT Project (https://www.gdeltproject.org/) is requested."
 )
 
-_ACTOR = ("Code", "Name", "CountryCode", "KnownGroupCode", "EthnicCode", "Religion1Code",
-          "Religion2Code", "Type1Code", "Type2Code", "Type3Code")
+_ACTOR = (
+    "Code",
+    "Name",
+    "CountryCode",
+    "KnownGroupCode",
+    "EthnicCode",
+    "Religion1Code",
+    "Religion2Code",
+    "Type1Code",
+    "Type2Code",
+    "Type3Code",
+)
 
 
 def _geo(prefix: str, *, adm2: bool) -> tuple[str, ...]:
-    parts = ("Type", "FullName", "CountryCode", "ADM1Code") + (("ADM2Code",) if adm2 else ()) + (
-        "Lat", "Long", "FeatureID")
+    parts = ("Type", "FullName", "CountryCode", "ADM1Code") + (("ADM2Code",) if adm2 else ()) + ("Lat", "Long", "FeatureID")
     return tuple(f"{prefix}Geo_{p}" for p in parts)
 
 
@@ -56,9 +75,21 @@ def _columns(*, adm2: bool) -> tuple[str, ...]:
         ("GLOBALEVENTID", "SQLDATE", "MonthYear", "Year", "FractionDate")
         + tuple(f"Actor1{a}" for a in _ACTOR)
         + tuple(f"Actor2{a}" for a in _ACTOR)
-        + ("IsRootEvent", "EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "GoldsteinScale",
-           "NumMentions", "NumSources", "NumArticles", "AvgTone")
-        + _geo("Actor1", adm2=adm2) + _geo("Actor2", adm2=adm2) + _geo("Action", adm2=adm2)
+        + (
+            "IsRootEvent",
+            "EventCode",
+            "EventBaseCode",
+            "EventRootCode",
+            "QuadClass",
+            "GoldsteinScale",
+            "NumMentions",
+            "NumSources",
+            "NumArticles",
+            "AvgTone",
+        )
+        + _geo("Actor1", adm2=adm2)
+        + _geo("Actor2", adm2=adm2)
+        + _geo("Action", adm2=adm2)
         + ("DATEADDED", "SOURCEURL")
     )
 
@@ -118,9 +149,18 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
     if fields and fields[0].strip().lower() == "globaleventid":
         data = _fields(second, delimiter)
         names = column_labels(tuple(["_row_name"] + fields if len(data) == len(fields) + 1 else fields))
-        return Layout(source=_version_from_names(names, forced), kind="text", columns=names,
-                      delimiter=delimiter, quote='"', header_lines=1, null_strings=("", "NA"), lenient=True,
-                      parsed=_parsed(tuple(names)), date_format="%Y%m%d")
+        return Layout(
+            source=_version_from_names(names, forced),
+            kind="text",
+            columns=names,
+            delimiter=delimiter,
+            quote='"',
+            header_lines=1,
+            null_strings=("", "NA"),
+            lenient=True,
+            parsed=_parsed(tuple(names)),
+            date_format="%Y%m%d",
+        )
     count = len(first.rstrip("\r\n").split(delimiter))
     version = forced if forced != "auto" else {57: "gdelt1", 58: "gdelt1", 61: "gdelt2"}.get(count)
     if delimiter != "\t":
@@ -128,15 +168,24 @@ def _text_layout(first: str, second: str, forced: str, path: Path) -> Layout:
             f"{path}: not a GDELT event file: GDELT exports are tab-separated (57/58 columns for GDELT 1.0, 61 for "
             f"2.0, or a header starting with GLOBALEVENTID); its first line has {count} comma-separated fields, and "
             "no --format changes that. An ACLED export goes to 'flashpoint ingest acled', a CSV of your own to "
-            "'flashpoint ingest csv --mapping FILE'.")
+            "'flashpoint ingest csv --mapping FILE'."
+        )
     if version is None:
         raise UnknownFormat(
             f"{path}: not a GDELT event file: expected 57/58 (GDELT 1.0) or 61 (GDELT 2.0) tab-separated columns or "
             f"a header starting with GLOBALEVENTID, found {count}. If it is GDELT with columns added or cut, "
-            "--format gdelt1 or --format gdelt2 reads it as that version.")
+            "--format gdelt1 or --format gdelt2 reads it as that version."
+        )
     columns = GDELT1_COLUMNS if version == "gdelt1" else GDELT2_COLUMNS
-    return Layout(source=version, kind="text", columns=columns, lenient=True, parsed=_parsed(columns),
-                  date_format="%Y%m%d", lines_ended=True)
+    return Layout(
+        source=version,
+        kind="text",
+        columns=columns,
+        lenient=True,
+        parsed=_parsed(columns),
+        date_format="%Y%m%d",
+        lines_ended=True,
+    )
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
@@ -172,19 +221,31 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
 
 #: Text GDELT fields carried over: alias in the query → GDELT column.
 _TEXT_FIELDS: Final = {
-    "gid": "GLOBALEVENTID", "sqldate": "SQLDATE", "eventcode": "EventCode", "goldstein": "GoldsteinScale",
-    "a1name": "Actor1Name", "a1country": "Actor1CountryCode", "a1type": "Actor1Type1Code",
-    "a2name": "Actor2Name", "a2country": "Actor2CountryCode", "a2type": "Actor2Type1Code",
-    "locfips": "ActionGeo_CountryCode", "admin1": "ActionGeo_ADM1Code", "dateadded": "DATEADDED",
-    "url": "SOURCEURL", "root": "IsRootEvent", "extra": EXTRA_COLUMN,
+    "gid": "GLOBALEVENTID",
+    "sqldate": "SQLDATE",
+    "eventcode": "EventCode",
+    "goldstein": "GoldsteinScale",
+    "a1name": "Actor1Name",
+    "a1country": "Actor1CountryCode",
+    "a1type": "Actor1Type1Code",
+    "a2name": "Actor2Name",
+    "a2country": "Actor2CountryCode",
+    "a2type": "Actor2Type1Code",
+    "locfips": "ActionGeo_CountryCode",
+    "admin1": "ActionGeo_ADM1Code",
+    "dateadded": "DATEADDED",
+    "url": "SOURCEURL",
+    "root": "IsRootEvent",
+    "extra": EXTRA_COLUMN,
 }
 
 
 def _reason_sql(layout: Layout) -> str:
     """CASE expression naming what is wrong with a row of the query in :func:`canonical_sql`;
     it reads the values parsed once (``<field>_parsed``)."""
-    number_checks = " ".join(invalid_when(name, column, f"v.{column}_parsed IS NULL", _PARSED[name][1])
-                             for name, column, _ in _NUMERIC_FIELDS)
+    number_checks = " ".join(
+        invalid_when(name, column, f"v.{column}_parsed IS NULL", _PARSED[name][1]) for name, column, _ in _NUMERIC_FIELDS
+    )
     return f"""CASE
     WHEN v.dateadded IS NULL THEN 'too few columns: DATEADDED is missing'
     WHEN v.extra IS NOT NULL THEN 'too many columns: expected {len(layout.columns)}'
@@ -195,8 +256,14 @@ def _reason_sql(layout: Layout) -> str:
     WHEN v.eventcode IS NULL THEN 'EventCode is empty'
     {invalid_when("EventCode", "eventcode", "c.cameo_code IS NULL", "a CAMEO event code")}
     WHEN v.goldstein IS NULL THEN 'GoldsteinScale is empty'
-    {invalid_when("GoldsteinScale", "goldstein", "coalesce(NOT v.goldstein_parsed BETWEEN -10 AND 10, true)",
-                  _PARSED["GoldsteinScale"][1])}
+    {
+        invalid_when(
+            "GoldsteinScale",
+            "goldstein",
+            "coalesce(NOT v.goldstein_parsed BETWEEN -10 AND 10, true)",
+            _PARSED["GoldsteinScale"][1],
+        )
+    }
     {number_checks}
     {invalid_when("DATEADDED", "dateadded", "v.dateadded_parsed IS NULL", "a date (YYYYMMDD[HHMMSS])")}
   END AS reason"""

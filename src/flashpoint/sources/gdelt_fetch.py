@@ -72,8 +72,9 @@ def parse_list(text: str, version: int, base_url: str) -> list[ListedFile]:
         if match is None or not re.fullmatch(r"[0-9a-fA-F]{32}", md5):
             continue
         stamp = match.group(1)
-        found.append(ListedFile(url=url, name=name, md5=md5.lower(),
-                                day=dt.date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]))))
+        found.append(
+            ListedFile(url=url, name=name, md5=md5.lower(), day=dt.date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8])))
+        )
     return found
 
 
@@ -154,8 +155,9 @@ def fetch(
             response = client.get(list_url)
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            raise InvalidInput(f"cannot read GDELT's file list at {list_url}: {exc}. "
-                               "Check the network or the gdelt_base_url setting.") from None
+            raise InvalidInput(
+                f"cannot read GDELT's file list at {list_url}: {exc}. Check the network or the gdelt_base_url setting."
+            ) from None
         wanted = [f for f in parse_list(response.text, version, base_url) if since <= f.day <= until]
         ready, downloaded, refused = [], [], []
         for listed in wanted:
@@ -172,10 +174,10 @@ def fetch(
                 downloaded.append(listed.name)
                 if (actual := file_md5(target)) != listed.md5:
                     target.unlink()
-                    refused.append((listed.name, f"MD5 {actual} does not match GDELT's list ({listed.md5}); "
-                                                 "the file was deleted"))
+                    refused.append(
+                        (listed.name, f"MD5 {actual} does not match GDELT's list ({listed.md5}); the file was deleted")
+                    )
                     continue
             ready.append(target)
-    log.info("GDELT %d: %d files in range, %d downloaded, %d refused", version, len(wanted), len(downloaded),
-             len(refused))
+    log.info("GDELT %d: %d files in range, %d downloaded, %d refused", version, len(wanted), len(downloaded), len(refused))
     return FetchResult(ready=ready, downloaded=downloaded, refused=refused)

@@ -49,13 +49,22 @@ FORMATS: Final = ("auto",)
 
 QUADRUPLE_COLUMNS: Final = ("source_actor", "event_text", "target_actor", "event_date")
 _DATAVERSE_FIELDS: Final = {
-    "eid": "Event ID", "edate": "Event Date", "a1name": "Source Name", "a1sectors": "Source Sectors",
-    "a1country": "Source Country", "code": "CAMEO Code", "a2name": "Target Name", "a2sectors": "Target Sectors",
-    "a2country": "Target Country", "publisher": "Publisher", "province": "Province", "country": "Country",
-    "lat": "Latitude", "lon": "Longitude",
+    "eid": "Event ID",
+    "edate": "Event Date",
+    "a1name": "Source Name",
+    "a1sectors": "Source Sectors",
+    "a1country": "Source Country",
+    "code": "CAMEO Code",
+    "a2name": "Target Name",
+    "a2sectors": "Target Sectors",
+    "a2country": "Target Country",
+    "publisher": "Publisher",
+    "province": "Province",
+    "country": "Country",
+    "lat": "Latitude",
+    "lon": "Longitude",
 }
-_QUADRUPLE_FIELDS: Final = {"a1name": "source_actor", "etext": "event_text", "a2name": "target_actor",
-                            "edate": "event_date"}
+_QUADRUPLE_FIELDS: Final = {"a1name": "source_actor", "etext": "event_text", "a2name": "target_actor", "edate": "event_date"}
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:

@@ -16,8 +16,7 @@ from typing import Final
 
 from flashpoint.sources.tabular import Layout, Target, fields_cte, header_layout, invalid_when, iso3_or_name, scan_sql
 
-__all__ = ["CITATION", "FORMATS", "LICENSE", "MEASURE_TYPES", "TARGET", "canonical_sql", "detect_layout",
-           "scan_sql"]
+__all__ = ["CITATION", "FORMATS", "LICENSE", "MEASURE_TYPES", "TARGET", "canonical_sql", "detect_layout", "scan_sql"]
 
 CITATION: Final = "Cite the sources named in each row's 'source' column."
 LICENSE: Final = "The licence of the sources named in each row."
@@ -44,8 +43,15 @@ MEASURE_TYPES: Final = {
     "humanitarian": "humanitarian corridor, pause or aid",
     "alliance": "alliance or security guarantee formed or invoked",
 }
-_FIELDS: Final = {"date": "date", "actor": "actor", "target": "target", "measure": "measure", "source": "source",
-                  "end_date": "end_date", "note": "note"}
+_FIELDS: Final = {
+    "date": "date",
+    "actor": "actor",
+    "target": "target",
+    "measure": "measure",
+    "source": "source",
+    "end_date": "end_date",
+    "note": "note",
+}
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
@@ -70,8 +76,7 @@ SELECT
        {invalid_when("date", "date", "try_cast(v.date AS DATE) IS NULL", "a date (YYYY-MM-DD)")}
        {invalid_when("end_date", "end_date", "try_cast(v.end_date AS DATE) IS NULL", "a date (YYYY-MM-DD)")}
        WHEN v.measure IS NULL THEN 'measure is empty'
-       {invalid_when("measure", "measure", f"lower(v.measure) NOT IN (SELECT * FROM (VALUES {types}))",
-                     "a known measure type")}
+       {invalid_when("measure", "measure", f"lower(v.measure) NOT IN (SELECT * FROM (VALUES {types}))", "a known measure type")}
        WHEN v.actor IS NULL THEN 'actor is empty'
        WHEN v.target IS NULL THEN 'target is empty'
        WHEN {target} IS NULL THEN format('target {{}} is not a country or pair', v.target)

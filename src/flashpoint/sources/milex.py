@@ -31,9 +31,7 @@ CITATION: Final = (
     "Capability Distribution, Uncertainty, and Major Power War, 1820-1965. In Bruce Russett (ed.), "
     "Peace, War, and Numbers, 19-48 (COW National Material Capabilities v6.0)."
 )
-LICENSE: Final = (
-    "SIPRI data: free for non-commercial use with attribution. COW data: free to use with citation."
-)
+LICENSE: Final = "SIPRI data: free for non-commercial use with attribution. COW data: free to use with citation."
 FORMATS: Final = ("auto",)
 #: Where this reader's rows go: one value per source's country, year and unit (two source countries
 #: can share a successor's ISO3, e.g. North and South Yemen).
@@ -67,14 +65,17 @@ def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout
         layout = header_layout(path, head, source="cow_nmc", key="milex")
         missing = {"ccode", "year"} - {c.lower() for c in layout.columns}
         if missing:
-            raise UnknownFormat(f"{path}: a COW NMC file needs columns ccode, year and milex; it lacks "
-                                f"{', '.join(sorted(missing))}.") from None
+            raise UnknownFormat(
+                f"{path}: a COW NMC file needs columns ccode, year and milex; it lacks {', '.join(sorted(missing))}."
+            ) from None
         return replace(layout, unit=_NMC_UNIT)
     stem = path.stem.lower().removeprefix("milex_")
     unit = next((unit for sheet, unit in SIPRI_UNITS.items() if stem.endswith(sheet)), None)
     if unit is None:
-        raise UnknownFormat(f"{path}: a SIPRI sheet, but its name does not say which one; name it like "
-                            f"milex_<sheet>.csv with <sheet> one of {', '.join(SIPRI_UNITS)}.")
+        raise UnknownFormat(
+            f"{path}: a SIPRI sheet, but its name does not say which one; name it like "
+            f"milex_<sheet>.csv with <sheet> one of {', '.join(SIPRI_UNITS)}."
+        )
     if not _years(layout):
         raise UnknownFormat(f"{path}: a SIPRI sheet without a column of a year (1949, 1950, ...): nothing to read.")
     return replace(layout, unit=unit)
@@ -88,7 +89,7 @@ def _years(layout: Layout) -> list[str]:
 def _sipri_sql(layout: Layout, scan: str, ingest_id: int, ordinals: bool) -> str:
     years = _years(layout)
     ordinal = "row_number() OVER ()" if ordinals else "CAST(NULL AS BIGINT)"
-    pairs = ", ".join(f"({int(y)}, v.\"{y}\")" for y in years)
+    pairs = ", ".join(f'({int(y)}, v."{y}")' for y in years)
     marks = sql_strings(_NOT_AVAILABLE)
     return f"""
 WITH v AS (SELECT {ordinal} AS row_ordinal, trim(r."Country") AS country, r.* FROM {scan} AS r),

@@ -37,10 +37,21 @@ TARGET: Final = EVENTS
 FORMATS: Final = ("auto",)
 
 _FIELDS: Final = {
-    "eid": "Event ID", "edate": "Event Date", "etype": "Event Type", "emode": "Event Mode",
-    "a1name": "Actor Name", "a1country": "Actor Country", "a1sector": "Primary Actor Sector",
-    "a2name": "Recipient Name", "a2country": "Recipient Country", "a2sector": "Primary Recipient Sector",
-    "country": "Country", "admin1": "State", "lat": "Latitude", "lon": "Longitude", "publisher": "Source",
+    "eid": "Event ID",
+    "edate": "Event Date",
+    "etype": "Event Type",
+    "emode": "Event Mode",
+    "a1name": "Actor Name",
+    "a1country": "Actor Country",
+    "a1sector": "Primary Actor Sector",
+    "a2name": "Recipient Name",
+    "a2country": "Recipient Country",
+    "a2sector": "Primary Recipient Sector",
+    "country": "Country",
+    "admin1": "State",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "publisher": "Source",
     "published": "Publication Date",
 }
 

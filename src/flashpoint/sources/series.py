@@ -50,8 +50,10 @@ class SeriesReader:
         present = {c.lower() for c in layout.columns}
         missing = [c for c in ("iso3_a", "iso3_b", self.value_column) if c.lower() not in present]
         if missing:
-            raise InvalidInput(f"{path}: a pair series needs columns date, iso3_a, iso3_b and the value column; "
-                               f"missing {', '.join(missing)} (its columns are {', '.join(layout.columns)}).")
+            raise InvalidInput(
+                f"{path}: a pair series needs columns date, iso3_a, iso3_b and the value column; "
+                f"missing {', '.join(missing)} (its columns are {', '.join(layout.columns)})."
+            )
         return layout
 
     def canonical_sql(self, layout: Layout, scan: str, /, *, ingest_id: int, ordinals: bool = True) -> str:

@@ -37,6 +37,7 @@ class Target:
 #: Canonical events, identified by their source-prefixed id.
 EVENTS: Final = Target("events", ("event_id",), "events")
 
+
 class Reader(Protocol):
     """What ingest needs from a source: a source module (``gdelt``, ``acled``, …) or an object."""
 
@@ -111,8 +112,10 @@ def shown(value: str) -> str:
 def shown_sql(value: str) -> str:
     """SQL of :func:`shown`, for a value of any type."""
     text = f"CAST({value} AS VARCHAR)"
-    return (f"CASE WHEN length({text}) <= {SHOWN_CHARACTERS} THEN {text} ELSE left({text}, {SHOWN_CHARACTERS}) "
-            f"|| '… (' || format('{{:,}}', length({text})) || ' characters)' END")
+    return (
+        f"CASE WHEN length({text}) <= {SHOWN_CHARACTERS} THEN {text} ELSE left({text}, {SHOWN_CHARACTERS}) "
+        f"|| '… (' || format('{{:,}}', length({text})) || ' characters)' END"
+    )
 
 
 def parquet_names(path: Path, /) -> tuple[str, ...]:
@@ -142,15 +145,14 @@ def _json_records(head: bytes) -> list[dict[str, object]] | None:
         start = text.find("{", 1 if text.startswith("{") and '"data"' in text[:200] else 0)
         end = text.find("}", start)
         try:
-            return [json.loads(text[start:end + 1])] if start >= 0 and end > start else []
+            return [json.loads(text[start : end + 1])] if start >= 0 and end > start else []
         except (ValueError, RecursionError):
             return []
     records = value.get("data", []) if isinstance(value, dict) else value
     return [r for r in records if isinstance(r, dict)] if isinstance(records, list) else []
 
 
-def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
-                  null_strings: tuple[str, ...] = ("", "NA")) -> Layout:
+def header_layout(path: Path, head: bytes, /, *, source: str, key: str, null_strings: tuple[str, ...] = ("", "NA")) -> Layout:
     """Layout of a file with named columns: CSV/TSV with a header row, Parquet, or JSON records.
 
     ``key`` is a column the source always has (checked case-insensitively).
@@ -173,13 +175,21 @@ def header_layout(path: Path, head: bytes, /, *, source: str, key: str,
         try:
             names = tuple(next(csv.reader(io.StringIO(first), delimiter=delimiter), []))
         except csv.Error:  # a field longer than the csv module reads: no header
-            raise UnknownFormat(f"{path}: not {source} data: its first line is no header (a field of "
-                                f"{len(first):,} characters).") from None
+            raise UnknownFormat(
+                f"{path}: not {source} data: its first line is no header (a field of {len(first):,} characters)."
+            ) from None
         kind = "text"
     if key.lower() not in {n.strip().lower() for n in names}:
         raise UnknownFormat(f"{path}: not {source} data: expected a column named '{key}', found {_columns_seen(names)}.")
-    return Layout(source=source, kind=kind, columns=column_labels(names), delimiter=delimiter,
-                  quote='"', header_lines=1 if kind == "text" else 0, null_strings=null_strings)
+    return Layout(
+        source=source,
+        kind=kind,
+        columns=column_labels(names),
+        delimiter=delimiter,
+        quote='"',
+        header_lines=1 if kind == "text" else 0,
+        null_strings=null_strings,
+    )
 
 
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -223,8 +233,10 @@ def scan_sql(path: Path, layout: Layout, /, *, rejects_table: str, rejects_scan:
     if layout.kind == "parquet":
         return f"read_parquet({sql_string(str(path))})"
     if layout.kind == "json":
-        return (f"(SELECT unnest(CASE WHEN json_type(j) = 'ARRAY' THEN j ELSE j -> '$.data' END "
-                f"::JSON[]) AS r FROM read_json_objects({sql_string(str(path))}, format='auto') AS t(j))")
+        return (
+            f"(SELECT unnest(CASE WHEN json_type(j) = 'ARRAY' THEN j ELSE j -> '$.data' END "
+            f"::JSON[]) AS r FROM read_json_objects({sql_string(str(path))}, format='auto') AS t(j))"
+        )
     names = (*layout.columns, EXTRA_COLUMN) if layout.lenient else layout.columns
     types = {p.column: p.type for p in layout.parsed}
     columns = "{" + ", ".join(f"{sql_string(c)}: {sql_string(types.get(c, 'VARCHAR'))}" for c in names) + "}"
@@ -251,11 +263,11 @@ def field_sql(layout: Layout, name: str, /) -> str:
     if name.lower() not in actual:
         return "CAST(NULL AS VARCHAR)"
     if layout.parses(name):
-        return f"r.\"{actual[name.lower()]}\""
+        return f'r."{actual[name.lower()]}"'
     if layout.kind == "json":
         value = f"r ->> {sql_string(actual[name.lower()])}"
     else:
-        value = f"CAST(r.\"{actual[name.lower()]}\" AS VARCHAR)"
+        value = f'CAST(r."{actual[name.lower()]}" AS VARCHAR)'
     nulls = sql_strings(s for s in layout.null_strings if s)
     # The reader ends lines at CR LF as at LF; spaces are trimmed only from values that have
     # them (trimming every value costs more than reading the file).
@@ -265,8 +277,7 @@ def field_sql(layout: Layout, name: str, /) -> str:
 
 def invalid_when(field: str, alias: str, check: str, expected: str) -> str:
     """A WHEN clause of a ``reason`` CASE: the value of ``alias`` (column ``field``) fails ``check``."""
-    return (f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', "
-            f"{shown_sql(f'v.{alias}')})")
+    return f"WHEN v.{alias} IS NOT NULL AND {check} THEN format('{field} {{}} is not {expected}', {shown_sql(f'v.{alias}')})"
 
 
 def fields_cte(layout: Layout, scan: str, fields: dict[str, str], /, *, ordinals: bool) -> str:
@@ -280,9 +291,11 @@ def fields_cte(layout: Layout, scan: str, fields: dict[str, str], /, *, ordinals
 
 def human_coded_join(source: str, event_type: str, sub_event_type: str) -> str:
     """LEFT JOIN of the documented human-coded type → CAMEO table (``m``) and the codebook (``c``)."""
-    return (f"LEFT JOIN human_coded_cameo m ON m.source = {sql_string(source)} AND m.event_type = {event_type} "
-            f"AND m.sub_event_type IS NOT DISTINCT FROM {sub_event_type} "
-            f"LEFT JOIN cameo_codes c ON c.cameo_code = m.cameo_code")
+    return (
+        f"LEFT JOIN human_coded_cameo m ON m.source = {sql_string(source)} AND m.event_type = {event_type} "
+        f"AND m.sub_event_type IS NOT DISTINCT FROM {sub_event_type} "
+        f"LEFT JOIN cameo_codes c ON c.cameo_code = m.cameo_code"
+    )
 
 
 def country_join(alias: str, system: str, code: str) -> str:
@@ -303,6 +316,8 @@ def iso3_or_name(alias: str, value: str) -> tuple[str, str]:
 
 def sector_type_sql(sectors: str) -> str:
     """SQL: a CAMEO actor type from a sector list ('Government,Military,...'; ICEWS, POLECAT)."""
-    return (f"CASE WHEN {sectors} ILIKE '%military%' THEN 'MIL' WHEN {sectors} ILIKE '%police%' THEN 'COP' "
-            f"WHEN {sectors} ILIKE '%rebel%' OR {sectors} ILIKE '%insurg%' THEN 'REB' "
-            f"WHEN {sectors} ILIKE '%government%' OR {sectors} ILIKE '%executive%' THEN 'GOV' END")
+    return (
+        f"CASE WHEN {sectors} ILIKE '%military%' THEN 'MIL' WHEN {sectors} ILIKE '%police%' THEN 'COP' "
+        f"WHEN {sectors} ILIKE '%rebel%' OR {sectors} ILIKE '%insurg%' THEN 'REB' "
+        f"WHEN {sectors} ILIKE '%government%' OR {sectors} ILIKE '%executive%' THEN 'GOV' END"
+    )

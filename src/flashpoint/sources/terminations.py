@@ -27,16 +27,23 @@ FORMATS: Final = ("auto",)
 #: Where this reader's rows go: one row per conflict episode.
 TARGET: Final = Target("terminations", ("episode_id", "year"), "conflict-episode years")
 #: UCDP's outcome codes.
-OUTCOMES: Final = {1: "peace agreement", 2: "ceasefire", 3: "victory for side A", 4: "victory for side B",
-                   5: "low activity", 6: "actor ceases to exist"}
+OUTCOMES: Final = {
+    1: "peace agreement",
+    2: "ceasefire",
+    3: "victory for side A",
+    4: "victory for side B",
+    5: "low activity",
+    6: "actor ceases to exist",
+}
 
 
 def detect_layout(path: Path, head: bytes, /, *, forced: str = "auto") -> Layout:
     """Layout of a UCDP Conflict Termination file (it has a ``conflictep_id`` and an ``ependdate`` column)."""
     layout = header_layout(path, head, source="ucdp_termination", key="conflictep_id")
     if "ependdate" not in {c.lower() for c in layout.columns}:
-        raise UnknownFormat(f"{path}: a UCDP Conflict Termination file needs an 'ependdate' column (the episode's "
-                            "end); it has none.")
+        raise UnknownFormat(
+            f"{path}: a UCDP Conflict Termination file needs an 'ependdate' column (the episode's end); it has none."
+        )
     return layout
 
 

@@ -38,10 +38,23 @@ TARGET: Final = EVENTS
 FORMATS: Final = ("auto",)
 
 _FIELDS: Final = {
-    "eid": "id", "start": "date_start", "violence": "type_of_violence", "side_a": "side_a", "side_b": "side_b",
-    "gwnoa": "gwnoa", "gwnob": "gwnob", "country_id": "country_id", "country": "country", "admin1": "adm_1",
-    "lat": "latitude", "lon": "longitude", "best": "best", "low": "low", "high": "high",
-    "nsources": "number_of_sources", "article": "source_article",
+    "eid": "id",
+    "start": "date_start",
+    "violence": "type_of_violence",
+    "side_a": "side_a",
+    "side_b": "side_b",
+    "gwnoa": "gwnoa",
+    "gwnob": "gwnob",
+    "country_id": "country_id",
+    "country": "country",
+    "admin1": "adm_1",
+    "lat": "latitude",
+    "lon": "longitude",
+    "best": "best",
+    "low": "low",
+    "high": "high",
+    "nsources": "number_of_sources",
+    "article": "source_article",
 }
 
 
@@ -70,8 +83,7 @@ def _government(side: str) -> str:
 def _actor_type(side: str, violence: str, *, target: bool) -> str:
     non_state = "CASE WHEN v.violence_code = 3 THEN 'CVL' ELSE 'UAF' END" if target else "'UAF'"
     rebel = "'REB'" if target else "'UAF'"
-    return (f"CASE WHEN {side} LIKE 'Government of %' THEN 'GOV' "
-            f"WHEN {violence} = 1 THEN {rebel} ELSE {non_state} END")
+    return f"CASE WHEN {side} LIKE 'Government of %' THEN 'GOV' WHEN {violence} = 1 THEN {rebel} ELSE {non_state} END"
 
 
 def _reason_sql() -> str:

@@ -5,13 +5,16 @@ The package's face: its public names, loaded on first use.
 
 from flashpoint.faces import face
 
-__all__, __getattr__ = face(__name__, {
-    "connect_store": "connection",
-    "open_store": "connection",
-    "EventFilter": "queries",
-    "select_events": "queries",
-    "count_events": "queries",
-    "store_stats": "queries",
-    "ingest_paths": "ingest",
-    "IngestResult": "ingest",
-})
+__all__, __getattr__ = face(
+    __name__,
+    {
+        "connect_store": "connection",
+        "open_store": "connection",
+        "EventFilter": "queries",
+        "select_events": "queries",
+        "count_events": "queries",
+        "store_stats": "queries",
+        "ingest_paths": "ingest",
+        "IngestResult": "ingest",
+    },
+)

@@ -42,9 +42,11 @@ def connect_store(settings: Settings, /, *, read_only: bool = False) -> duckdb.D
     except duckdb.Error as exc:
         holder = _LOCK_HOLDER.search(str(exc))
         if holder is not None:
-            raise StoreError(f"the event store {path} is open in another process (PID {holder.group(1)}), such as "
-                             "a running 'flashpoint serve' or 'flashpoint watch': stop it, or work through its "
-                             "HTTP API.") from None
+            raise StoreError(
+                f"the event store {path} is open in another process (PID {holder.group(1)}), such as "
+                "a running 'flashpoint serve' or 'flashpoint watch': stop it, or work through its "
+                "HTTP API."
+            ) from None
         raise StoreError(f"cannot open the event store {path}: {exc}") from None
     try:
         con.execute("SET enable_progress_bar = false")
@@ -94,11 +96,12 @@ def transaction(con: duckdb.DuckDBPyConnection, /) -> Iterator[None]:
             con.execute("ROLLBACK")
         except duckdb.TransactionException:
             pass  # a COMMIT that failed to write has ended the transaction already: nothing to undo
-        if isinstance(exc, _WRITE_FAILURES) or (
-                isinstance(exc, duckdb.TransactionException) and _FAILED_COMMIT in str(exc)):
-            raise StoreError(f"the store could not be written ({exc}); this step was rolled back. Free disk space "
-                             "(or raise memory_limit) and run the command again: files already ingested are "
-                             "skipped and their events settled.") from exc
+        if isinstance(exc, _WRITE_FAILURES) or (isinstance(exc, duckdb.TransactionException) and _FAILED_COMMIT in str(exc)):
+            raise StoreError(
+                f"the store could not be written ({exc}); this step was rolled back. Free disk space "
+                "(or raise memory_limit) and run the command again: files already ingested are "
+                "skipped and their events settled."
+            ) from exc
         raise
 
 

@@ -50,8 +50,10 @@ def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]
     # A question of the live watch asks several times per file: the runs are kept per store
     # file and fingerprint of its events (0.002 s to read, against 0.03-0.06 s to find them
     # again on 10M events); an in-memory store is not kept.
-    key = con.execute("SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
-                      "count(*), max(ingest_id), min(event_date), max(event_date) FROM events").fetchall()[0]
+    key = con.execute(
+        "SELECT (SELECT path FROM duckdb_databases() WHERE database_name = current_database()), "
+        "count(*), max(ingest_id), min(event_date), max(event_date) FROM events"
+    ).fetchall()[0]
     if key[0] is not None and key in _FOUND:
         return _FOUND[key]
     runs = _find_runs(con)
@@ -64,8 +66,7 @@ def gap_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]
 
 def _find_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date]]:
     """:func:`gap_runs` from the store's daily counts per source."""
-    daily = con.sql("SELECT source, event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL "
-                    "GROUP BY ALL").fetchnumpy()
+    daily = con.sql("SELECT source, event_date, count(*) AS n FROM events WHERE event_date IS NOT NULL GROUP BY ALL").fetchnumpy()
     if not len(daily["n"]):
         return []
     days = daily["event_date"].astype("datetime64[D]")
@@ -80,7 +81,7 @@ def _find_runs(con: duckdb.DuckDBPyConnection, /) -> list[tuple[dt.date, dt.date
         active = np.flatnonzero(row)
         lo, hi = active[0], active[-1] + 1
         for start, end in empty_runs(row[lo:hi], total[lo:hi]):
-            gap[lo + start:lo + end] = True
+            gap[lo + start : lo + end] = True
     start_day = first.astype(dt.date)
     return [(start_day + dt.timedelta(days=start), start_day + dt.timedelta(days=end - 1)) for start, end in _runs(gap)]
 
@@ -109,8 +110,12 @@ def empty_runs(counts: np.ndarray, total: np.ndarray | None = None, /) -> list[t
 def gap_days(con: duckdb.DuckDBPyConnection, /, *, until: dt.date | None = None) -> list[dt.date]:
     """Every day of the store's gaps (:func:`gap_runs`), sorted; with ``until``, of the gaps known
     by that day only (a gap is known once the source delivers again: its last day before ``until``)."""
-    return [first + dt.timedelta(days=i) for first, last in gap_runs(con) if until is None or last < until
-            for i in range((last - first).days + 1)]
+    return [
+        first + dt.timedelta(days=i)
+        for first, last in gap_runs(con)
+        if until is None or last < until
+        for i in range((last - first).days + 1)
+    ]
 
 
 def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /, *, until: dt.date | None = None) -> list[dt.date]:
@@ -122,5 +127,8 @@ def gap_periods(con: duckdb.DuckDBPyConnection, freq: str, /, *, until: dt.date 
     if not days:
         return []
     counted = pd.Series(pd.to_datetime(days)).dt.to_period(PANDAS_PERIOD[freq]).value_counts()
-    return sorted(period.start_time.date() for period, n in counted.items()
-                  if n == (period.end_time.normalize() - period.start_time).days + 1)
+    return sorted(
+        period.start_time.date()
+        for period, n in counted.items()
+        if n == (period.end_time.normalize() - period.start_time).days + 1
+    )

@@ -44,9 +44,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "violence": ("18", "19", "20"),
 }
 
+
 def _family_sql() -> str:
-    cases = " ".join(f"WHEN cameo_root IN ({', '.join(repr(r) for r in roots)}) THEN '{name}'"
-                     for name, roots in FAMILIES.items())
+    cases = " ".join(
+        f"WHEN cameo_root IN ({', '.join(repr(r) for r in roots)}) THEN '{name}'" for name, roots in FAMILIES.items()
+    )
     return f"CASE {cases} ELSE cameo_root END"
 
 
@@ -54,15 +56,21 @@ def _group_sql() -> str:
     """SQL: who and what must agree — the country pair; or the one country named and the
     country of action; or, when no actor has a country, the actors' names and the country of
     action — and the CAMEO family. NULL when the row names no country at all."""
-    names = ("least(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), '')) || '/' || "
-             "greatest(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), ''))")
-    countries = ("CASE WHEN pair IS NOT NULL THEN pair "
-                 "WHEN actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL THEN actor1_iso3 || '-' || actor2_iso3 "
-                 "WHEN coalesce(actor1_iso3, actor2_iso3) IS NOT NULL "
-                 "THEN coalesce(actor1_iso3, actor2_iso3) || '@' || coalesce(location_iso3, '') "
-                 f"ELSE '@' || location_iso3 || ':' || {names} END")
-    return (f"CASE WHEN coalesce(actor1_iso3, actor2_iso3, location_iso3) IS NULL THEN NULL "
-            f"ELSE {countries} || '|' || {_family_sql()} END")
+    names = (
+        "least(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), '')) || '/' || "
+        "greatest(coalesce(lower(actor1_name), ''), coalesce(lower(actor2_name), ''))"
+    )
+    countries = (
+        "CASE WHEN pair IS NOT NULL THEN pair "
+        "WHEN actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL THEN actor1_iso3 || '-' || actor2_iso3 "
+        "WHEN coalesce(actor1_iso3, actor2_iso3) IS NOT NULL "
+        "THEN coalesce(actor1_iso3, actor2_iso3) || '@' || coalesce(location_iso3, '') "
+        f"ELSE '@' || location_iso3 || ':' || {names} END"
+    )
+    return (
+        f"CASE WHEN coalesce(actor1_iso3, actor2_iso3, location_iso3) IS NULL THEN NULL "
+        f"ELSE {countries} || '|' || {_family_sql()} END"
+    )
 
 
 def _located_sql() -> str:
@@ -71,16 +79,20 @@ def _located_sql() -> str:
 
 def _cell_sql(cell: float) -> str:
     """SQL: the grid cell of the row's coordinates, or its country of action without them."""
-    return (f"CASE WHEN {_located_sql()} "
-            f"THEN CAST(floor(lat / {cell}) AS BIGINT) || ',' || CAST(floor(lon / {cell}) AS BIGINT) "
-            f"ELSE coalesce(location_iso3, '') END")
+    return (
+        f"CASE WHEN {_located_sql()} "
+        f"THEN CAST(floor(lat / {cell}) AS BIGINT) || ',' || CAST(floor(lon / {cell}) AS BIGINT) "
+        f"ELSE coalesce(location_iso3, '') END"
+    )
 
 
 def _near(a: str, b: str, radius_km: float) -> str:
     """SQL: rows (or clusters) ``a`` and ``b`` are within ``radius_km`` (great circle), or one has no position."""
-    return (f"({a}.lat IS NULL OR {b}.lat IS NULL OR 2 * 6371 * asin(sqrt("
-            f"pow(sin(radians({b}.lat - {a}.lat) / 2), 2) + cos(radians({a}.lat)) * cos(radians({b}.lat)) "
-            f"* pow(sin(radians({b}.lon - {a}.lon) / 2), 2))) <= {radius_km})")
+    return (
+        f"({a}.lat IS NULL OR {b}.lat IS NULL OR 2 * 6371 * asin(sqrt("
+        f"pow(sin(radians({b}.lat - {a}.lat) / 2), 2) + cos(radians({a}.lat)) * cos(radians({b}.lat)) "
+        f"* pow(sin(radians({b}.lon - {a}.lon) / 2), 2))) <= {radius_km})"
+    )
 
 
 def _rows_sql(copied: str | None) -> str:
@@ -89,10 +101,14 @@ def _rows_sql(copied: str | None) -> str:
     without a pair, which it reads only when some group has none."""
     if copied is None:
         # The stored pair rules out most rows before their group key is built.
-        return ("(SELECT rowid AS row_id, * FROM events WHERE pair IS NULL "
-                "OR pair IN (SELECT pair FROM dedup_groups WHERE pair IS NOT NULL))")
-    return (f"(SELECT * FROM {copied} UNION ALL BY NAME SELECT rowid AS row_id, * FROM events WHERE pair IS NULL "
-            "AND EXISTS (SELECT 1 FROM dedup_groups WHERE pair IS NULL))")
+        return (
+            "(SELECT rowid AS row_id, * FROM events WHERE pair IS NULL "
+            "OR pair IN (SELECT pair FROM dedup_groups WHERE pair IS NOT NULL))"
+        )
+    return (
+        f"(SELECT * FROM {copied} UNION ALL BY NAME SELECT rowid AS row_id, * FROM events WHERE pair IS NULL "
+        "AND EXISTS (SELECT 1 FROM dedup_groups WHERE pair IS NULL))"
+    )
 
 
 def _machine_sessions_sql(window: int) -> str:
@@ -178,8 +194,9 @@ SELECT row_id, cluster_id, cluster_size FROM assigned JOIN sizes USING (cluster_
 ORDER BY row_id  -- the updates that write the clusters back then run in the tables' order"""
 
 
-def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
-                   ingest_ids: list[int] | None = None, copied: str | None = None) -> int:
+def cluster_events(
+    con: duckdb.DuckDBPyConnection, settings: Settings, /, *, ingest_ids: list[int] | None = None, copied: str | None = None
+) -> int:
     """Assign ``cluster_id`` to the rows of the given ingests and every row of their groups.
 
     Parameters
@@ -204,24 +221,26 @@ def cluster_events(con: duckdb.DuckDBPyConnection, settings: Settings, /, *,
         # A batch that is the whole store (a first ingest, a full re-clustering) has every group:
         # no list of its groups to build and filter the rows by.
         whole = copied is None and (
-            batch is None or not con.execute(f"SELECT count(*) FROM events WHERE NOT ({batch})").fetchone()[0])
+            batch is None or not con.execute(f"SELECT count(*) FROM events WHERE NOT ({batch})").fetchone()[0]
+        )
         if whole:
             con.execute(_assign_sql(group, cell, window, "(SELECT rowid AS row_id, * FROM events)", every_group=True))
         else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair "
-                        f"FROM events {scope}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE dedup_groups AS SELECT DISTINCT {group} AS grp, pair FROM events {scope}")
             con.execute(_assign_sql(group, cell, window, _rows_sql(copied)))
         # Rows that name no country anywhere stand alone. Rows are written back by row id: a
         # join on the event id would read every stored id.
-        con.execute(f"INSERT INTO dedup_assign SELECT rowid, event_id, 1 FROM events "
-                    f"{scope or 'WHERE true'} AND {group} IS NULL")
+        con.execute(f"INSERT INTO dedup_assign SELECT rowid, event_id, 1 FROM events {scope or 'WHERE true'} AND {group} IS NULL")
         changed = con.execute(
             "UPDATE events SET cluster_id = a.cluster_id, cluster_size = a.cluster_size FROM dedup_assign a "
             "WHERE events.rowid = a.row_id AND (events.cluster_id IS DISTINCT FROM a.cluster_id "
-            "OR events.cluster_size IS DISTINCT FROM a.cluster_size)").fetchone()[0]
+            "OR events.cluster_size IS DISTINCT FROM a.cluster_size)"
+        ).fetchone()[0]
         if copied is not None:
-            con.execute(f"UPDATE {copied} SET cluster_id = a.cluster_id, cluster_size = a.cluster_size "
-                        f"FROM dedup_assign a WHERE {copied}.row_id = a.row_id")
+            con.execute(
+                f"UPDATE {copied} SET cluster_id = a.cluster_id, cluster_size = a.cluster_size "
+                f"FROM dedup_assign a WHERE {copied}.row_id = a.row_id"
+            )
         con.execute("DROP TABLE dedup_assign; DROP TABLE IF EXISTS dedup_groups")
     log.info("deduplication: %d rows (re)assigned to clusters", changed)
     return changed

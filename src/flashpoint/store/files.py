@@ -91,8 +91,10 @@ def confined_paths(patterns: list[str], root: Path, /) -> list[Path]:
     found: dict[Path, None] = {}
     for pattern in patterns:
         given = Path(pattern)
-        outside = NotPermitted(f"'{pattern}' is outside the import folder: give a file, folder or glob inside it, "
-                               "relative to it (the api_import_dir setting).")
+        outside = NotPermitted(
+            f"'{pattern}' is outside the import folder: give a file, folder or glob inside it, "
+            "relative to it (the api_import_dir setting)."
+        )
         lexical = Path(os.path.normpath(given if given.is_absolute() else base / given))
         if ".." in given.parts or not lexical.is_relative_to(base):
             raise outside
@@ -175,8 +177,17 @@ def _head(path: Path) -> bytes:
 def _unit(name: str, path: Path, tally: _Tally, /) -> InputFile:
     if path.name.lower().endswith(".gz"):  # the tally saw compressed bytes
         return InputFile(name, path, tally.checksum, _head(path), path.stat().st_size, None)
-    return InputFile(name, path, tally.checksum, _head(path), path.stat().st_size, tally.lines, tally.longest,
-                     tally.nul_bytes, None if tally.ended else tally.last_line_start)
+    return InputFile(
+        name,
+        path,
+        tally.checksum,
+        _head(path),
+        path.stat().st_size,
+        tally.lines,
+        tally.longest,
+        tally.nul_bytes,
+        None if tally.ended else tally.last_line_start,
+    )
 
 
 @contextmanager
@@ -189,8 +200,10 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
     """
     if not zipfile.is_zipfile(path):
         if path.name.lower().endswith(".zip"):
-            raise InvalidInput(f"{path}: not a readable zip archive (cut short, or not a zip file); download it "
-                               "again. Nothing from it was stored.")
+            raise InvalidInput(
+                f"{path}: not a readable zip archive (cut short, or not a zip file); download it "
+                "again. Nothing from it was stored."
+            )
         tally = _Tally()
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
@@ -213,13 +226,17 @@ def input_files(path: Path) -> Iterator[list[InputFile]]:
                         tally.update(chunk)
                         dst.write(chunk)
             except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
-                raise InvalidInput(f"{path}: member {member.filename} cannot be read ({exc}); download the archive "
-                                   "again. Nothing from it was stored.") from None
+                raise InvalidInput(
+                    f"{path}: member {member.filename} cannot be read ({exc}); download the archive "
+                    "again. Nothing from it was stored."
+                ) from None
             if unpacked > bound or member.file_size > bound:
-                raise InvalidInput(f"{path}: member {member.filename} unpacks to more than {ZIP_MAX_RATIO} times its "
-                                   f"compressed size ({member.compress_size:,} bytes), which no data file does: "
-                                   "refused as a zip bomb. Unzip it yourself if you trust it. Nothing from it was "
-                                   "stored.")
+                raise InvalidInput(
+                    f"{path}: member {member.filename} unpacks to more than {ZIP_MAX_RATIO} times its "
+                    f"compressed size ({member.compress_size:,} bytes), which no data file does: "
+                    "refused as a zip bomb. Unzip it yourself if you trust it. Nothing from it was "
+                    "stored."
+                )
             units.append(_unit(f"{path}!{member.filename}", target, tally))
         yield units
 
@@ -304,8 +321,9 @@ def _records(fh, quote: str, delimiter: str) -> Iterator[tuple[int, str]]:  # no
         text.detach()  # the caller owns and closes the binary file
 
 
-def locate_rows(path: Path, /, *, ordinals: set[int], rejected: set[int], header_lines: int,
-                quote: str = "", delimiter: str = ",") -> tuple[dict[int, int], dict[int, int], dict[int, str]]:
+def locate_rows(
+    path: Path, /, *, ordinals: set[int], rejected: set[int], header_lines: int, quote: str = "", delimiter: str = ","
+) -> tuple[dict[int, int], dict[int, int], dict[int, str]]:
     """Find data rows of a (possibly gzipped) text file by their position among accepted rows.
 
     The engine numbers accepted rows in file order, skipping header lines, blank lines and the

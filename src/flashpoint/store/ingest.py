@@ -38,8 +38,10 @@ LONGEST_LINE_READ = 1 << 30
 #: The reason of a row holding a NUL byte in a text value (no text data holds one).
 NUL_REASON = "a NUL byte in a text value"
 #: The reason of the last line of a feed's file (every line of which ends with a line break) that none ends.
-UNENDED_REASON = ("the file ends inside this line, without a line break: it was cut short (a download "
-                  "interrupted). Download the file again and ingest it")
+UNENDED_REASON = (
+    "the file ends inside this line, without a line break: it was cut short (a download "
+    "interrupted). Download the file again and ingest it"
+)
 #: Characters of a quarantined row's raw text and reason that are kept.
 RAW_KEPT = 1 << 16
 REASON_KEPT = 400
@@ -55,7 +57,7 @@ _COLUMN_COUNTS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _READER_REASONS = {
     "INVALID ENCODING": "bytes that are not UTF-8 text",
     "UNQUOTED VALUE": "a quote that is not closed where its value ends: the row runs on to the next quote "
-                      "in the file (the raw line shows how far); fix the quote and ingest the file again",
+    "in the file (the raw line shows how far); fix the quote and ingest the file again",
     "LINE SIZE OVER MAXIMUM": f"a line longer than {MAX_LINE_BYTES >> 20} MB",
 }
 
@@ -65,8 +67,10 @@ def _reader_reason(kind: str, message: str) -> str:
     'too few columns: 30 where the file has 31', or its own words for a kind it names."""
     counts = _COLUMN_COUNTS.search(message)
     if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and counts is not None:
-        return f"{'too few' if kind == 'MISSING COLUMNS' else 'too many'} columns: {counts.group(2)} where the " \
-               f"file has {counts.group(1)}"
+        return (
+            f"{'too few' if kind == 'MISSING COLUMNS' else 'too many'} columns: {counts.group(2)} where the "
+            f"file has {counts.group(1)}"
+        )
     return _READER_REASONS.get(kind, f"{kind.lower()}: {message}")
 
 
@@ -91,9 +95,7 @@ class IngestResult:
 
 
 def _already_ingested(con: duckdb.DuckDBPyConnection, unit: InputFile, source: str) -> IngestResult | None:
-    row = con.execute(
-        "SELECT format FROM ingests WHERE checksum = ? AND source = ? LIMIT 1", [unit.checksum, source]
-    ).fetchone()
+    row = con.execute("SELECT format FROM ingests WHERE checksum = ? AND source = ? LIMIT 1", [unit.checksum, source]).fetchone()
     if row is None:
         return None
     return IngestResult(unit.name, row[0], 0, 0, 0, 0, skipped=True)
@@ -103,30 +105,42 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection, layout) -> list[tuple[int, s
     """(line, reason) for rows the engine's reader rejected: a wrong number of columns, bytes
     that are not text, or a value of a column it parses that is not of that column's type
     ("SQLDATE 20161399 is not a date (YYYYMMDD)", for the row's first such column)."""
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [_REJECTS]
-    ).fetchone()[0]
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [_REJECTS]).fetchone()[0]
     if not exists:
         return []
     expected = {p.column: p.expected for p in layout.parsed}
     reasons: dict[int, dict[str, str]] = {}
-    rejected = con.execute(f"SELECT line, error_type, column_name, error_message FROM {_REJECTS} "
-                           f"ORDER BY line, column_idx").fetchall()
+    rejected = con.execute(
+        f"SELECT line, error_type, column_name, error_message FROM {_REJECTS} ORDER BY line, column_idx"
+    ).fetchall()
     for line, kind, column, message in rejected:
         found = reasons.setdefault(line, {})
         value = _UNPARSED.search(message) if kind == "CAST" else None
         if value is not None and column in expected:
-            found.setdefault(kind, f"{column} {shown(value.group(1))} is not {expected[column]}" if value.group(1).strip()
-                             else f"{column} is blank (spaces only)")
+            found.setdefault(
+                kind,
+                f"{column} {shown(value.group(1))} is not {expected[column]}"
+                if value.group(1).strip()
+                else f"{column} is blank (spaces only)",
+            )
         else:  # a short row is reported once per missing column, the first with the count it has
             found.setdefault(kind, _reader_reason(kind, message))
     # What is wrong with the row as a whole (its bytes, its columns) comes before its values.
-    return [(line, "; ".join(found[kind] for kind in sorted(found, key=lambda k: (k == "CAST", k))))
-            for line, found in sorted(reasons.items())]
+    return [
+        (line, "; ".join(found[kind] for kind in sorted(found, key=lambda k: (k == "CAST", k))))
+        for line, found in sorted(reasons.items())
+    ]
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, scan: str,  # noqa: ANN001
-                ingest_id: int, invalid: list[tuple[int, str]], rejects: list[tuple[int, str]]) -> int:
+def _quarantine(
+    con: duckdb.DuckDBPyConnection,
+    unit: InputFile,
+    layout,  # noqa: ANN001
+    scan: str,
+    ingest_id: int,
+    invalid: list[tuple[int, str]],
+    rejects: list[tuple[int, str]],
+) -> int:
     """Store a file's rejected and invalid rows in ``quarantine``; returns how many.
 
     ``invalid`` holds (row ordinal, reason) of rows the mapping found invalid, ``rejects``
@@ -137,28 +151,52 @@ def _quarantine(con: duckdb.DuckDBPyConnection, unit: InputFile, layout, scan: s
         return 0
     if layout.kind != "text":
         ordinals = [o for o, _ in invalid]
-        raw = dict(con.execute(
-            f"SELECT o, raw FROM (SELECT row_number() OVER () AS o, CAST(to_json(s) AS VARCHAR) AS raw "
-            f"FROM {scan} AS s) WHERE o IN (SELECT unnest(?))", [ordinals]).fetchall())
+        raw = dict(
+            con.execute(
+                f"SELECT o, raw FROM (SELECT row_number() OVER () AS o, CAST(to_json(s) AS VARCHAR) AS raw "
+                f"FROM {scan} AS s) WHERE o IN (SELECT unnest(?))",
+                [ordinals],
+            ).fetchall()
+        )
         rows = [(ingest_id, unit.name, o, raw.get(o), reason) for o, reason in invalid]
     else:
         lines, rejected_lines, text = locate_rows(
-            unit.engine_path, ordinals={o for o, _ in invalid}, rejected={record for record, _ in rejects},
-            header_lines=layout.header_lines, quote=layout.quote, delimiter=layout.delimiter)
+            unit.engine_path,
+            ordinals={o for o, _ in invalid},
+            rejected={record for record, _ in rejects},
+            header_lines=layout.header_lines,
+            quote=layout.quote,
+            delimiter=layout.delimiter,
+        )
         # A record the engine counted other than a line reader would (line breaks of mixed kinds)
         # keeps the engine's line number and its own copy of the record's text, never another line's.
         unlocated = [record for record, _ in rejects if record not in rejected_lines]
-        engine_text = dict(con.execute(f"SELECT line, first(csv_line) FROM {_REJECTS} WHERE list_contains(?, line) "
-                                       f"GROUP BY line", [unlocated]).fetchall()) if unlocated else {}
-        found = [(rejected_lines[record], text.get(rejected_lines[record]), reason) if record in rejected_lines
-                 else (record, engine_text.get(record), reason) for record, reason in rejects]
+        engine_text = (
+            dict(
+                con.execute(
+                    f"SELECT line, first(csv_line) FROM {_REJECTS} WHERE list_contains(?, line) GROUP BY line", [unlocated]
+                ).fetchall()
+            )
+            if unlocated
+            else {}
+        )
+        found = [
+            (rejected_lines[record], text.get(rejected_lines[record]), reason)
+            if record in rejected_lines
+            else (record, engine_text.get(record), reason)
+            for record, reason in rejects
+        ]
         found += [(lines.get(o), text.get(lines.get(o)), reason) for o, reason in invalid]
         rows = [(ingest_id, unit.name, line, raw, reason) for line, raw, reason in sorted(found, key=lambda f: f[0] or 0)]
     if rows:
         # A reason quotes a value, cut by the readers; a raw line is kept up to what an analyst reads.
-        con.executemany("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                        [(i, file, line, None if raw is None else _cut(raw, RAW_KEPT), _cut(reason, REASON_KEPT))
-                         for i, file, line, raw, reason in rows])
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
+            [
+                (i, file, line, None if raw is None else _cut(raw, RAW_KEPT), _cut(reason, REASON_KEPT))
+                for i, file, line, raw, reason in rows
+            ],
+        )
     return len(rows)
 
 
@@ -185,8 +223,7 @@ def _stored_keys(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, sm
     return f"(SELECT event_id FROM {target.table} WHERE event_id BETWEEN {sql_string(low)} AND {sql_string(high)})"
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /, *, keep_first: bool,
-                 small: bool) -> int:
+def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /, *, keep_first: bool, small: bool) -> int:
     """Insert the valid rows of the mapping query that are not in the store yet; returns how many.
 
     With ``keep_first`` the first row of each key in the file is kept (the mapping must
@@ -200,8 +237,9 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
     if target == EVENTS:
         # The confidence reads canonical columns a reader may leave out (stored as NULL): they are named here.
         present = {row[0] for row in con.execute(f"DESCRIBE ({mapped})").fetchall()}
-        absent = [f"CAST(NULL AS {kind}) AS {name}" for name, kind, _ in EVENT_COLUMNS
-                  if name not in present and name not in _DERIVED]
+        absent = [
+            f"CAST(NULL AS {kind}) AS {name}" for name, kind, _ in EVENT_COLUMNS if name not in present and name not in _DERIVED
+        ]
         mapped = f"SELECT *{''.join(', ' + column for column in absent)} FROM ({mapped})" if absent else mapped
         confidence, reasons = confidence_sql("s.", neighbours=False)  # the few rows placed outside: below
         derived = f", {PAIR_SQL} AS pair, {confidence} AS confidence, {reasons} AS confidence_reasons"
@@ -214,17 +252,23 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, target: Target, mapped: str, /,
 
 def _refusing_nul_bytes(con: duckdb.DuckDBPyConnection, mapped: str, /) -> str:
     """The mapping query with rows holding a NUL byte in a text column given :data:`NUL_REASON`."""
-    text = [name for name, kind, *_ in con.execute(f"DESCRIBE ({mapped})").fetchall()
-            if kind == "VARCHAR" and name != "reason"]
+    text = [name for name, kind, *_ in con.execute(f"DESCRIBE ({mapped})").fetchall() if kind == "VARCHAR" and name != "reason"]
     if not text:
         return mapped
-    found = " OR ".join(f"contains(\"{name}\", chr(0))" for name in text)
-    return (f"SELECT * REPLACE (coalesce(reason, CASE WHEN {found} THEN {sql_string(NUL_REASON)} END) AS reason) "
-            f"FROM ({mapped})")
+    found = " OR ".join(f'contains("{name}", chr(0))' for name in text)
+    return f"SELECT * REPLACE (coalesce(reason, CASE WHEN {found} THEN {sql_string(NUL_REASON)} END) AS reason) FROM ({mapped})"
 
 
-def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
-          ingest_id: int, *, keep_first: bool, cut: tuple[int, str] | None = None) -> IngestResult:
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    unit: InputFile,
+    reader: Reader,
+    layout,  # noqa: ANN001
+    ingest_id: int,
+    *,
+    keep_first: bool,
+    cut: tuple[int, str] | None = None,
+) -> IngestResult:
     """Ingest one file inside the caller's transaction.
 
     One pass maps and inserts the valid rows. When every data row of the file was stored
@@ -242,17 +286,19 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
         query = reader.canonical_sql(layout, scan, ingest_id=ingest_id, ordinals=ordinals)
         return _refusing_nul_bytes(con, query) if nul_bytes else query
 
-    stored = _insert_rows(con, target, mapped(ordinals=keep_first), keep_first=keep_first,
-                          small=unit.size <= SMALL_FILE_BYTES)
+    stored = _insert_rows(con, target, mapped(ordinals=keep_first), keep_first=keep_first, small=unit.size <= SMALL_FILE_BYTES)
     if target == EVENTS and stored:
         # Joins in the streaming insert would hold the file in memory: the rows placed outside both their
         # states, the only ones whose confidence reads the neighbours, are computed again after it.
         update_confidence(con, where=f"e.ingest_id = ? AND {OUTSIDE.replace('{r}', 'e.')}", params=[ingest_id])
     # Repeated keys have equal hashes; two keys whose hashes collide only cost the second attempt.
     key = ", ".join(target.key)
-    if not keep_first and con.execute(
+    if (
+        not keep_first
+        and con.execute(
             f"SELECT count(*) > count(DISTINCT hash({key})) FROM {target.table} WHERE ingest_id = ?", [ingest_id]
-    ).fetchone()[0]:
+        ).fetchone()[0]
+    ):
         raise _RepeatedIds
     rejects = _reader_rejects(con, layout)
     if not rejects and _data_rows(con, unit, layout) == stored:
@@ -267,22 +313,48 @@ def _load(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layou
         ).fetchone()
     quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
     if cut is not None:
-        con.execute("INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-                    [ingest_id, unit.name, cut[0], _cut(cut[1], RAW_KEPT), UNENDED_REASON])
+        con.execute(
+            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
+            [ingest_id, unit.name, cut[0], _cut(cut[1], RAW_KEPT), UNENDED_REASON],
+        )
         quarantined += 1
-    result = IngestResult(unit.name, f"{layout.source}/{layout.kind}", accepted + len(rejects) + (cut is not None),
-                          stored,
-                          accepted - len(invalid) - stored, quarantined, ingest_id)
+    result = IngestResult(
+        unit.name,
+        f"{layout.source}/{layout.kind}",
+        accepted + len(rejects) + (cut is not None),
+        stored,
+        accepted - len(invalid) - stored,
+        quarantined,
+        ingest_id,
+    )
     con.execute(
         "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
-        [ingest_id, layout.source, unit.name, unit.checksum, result.format, result.rows_read,
-         result.rows_stored, result.rows_duplicate, result.rows_quarantined, started],
+        [
+            ingest_id,
+            layout.source,
+            unit.name,
+            unit.checksum,
+            result.format,
+            result.rows_read,
+            result.rows_stored,
+            result.rows_duplicate,
+            result.rows_quarantined,
+            started,
+        ],
     )
     return result
 
 
-def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
-             ingest_id: int, *, keep_first: bool, cut: tuple[int, str] | None) -> IngestResult | None:
+def _attempt(
+    con: duckdb.DuckDBPyConnection,
+    unit: InputFile,
+    reader: Reader,
+    layout,  # noqa: ANN001
+    ingest_id: int,
+    *,
+    keep_first: bool,
+    cut: tuple[int, str] | None,
+) -> IngestResult | None:
     """Load one file in its own transaction; None when it repeats an event id and not ``keep_first``."""
     try:
         with transaction(con):
@@ -292,12 +364,13 @@ def _attempt(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, la
         return None
     except duckdb.Error as exc:
         if _UNFOLLOWED in str(exc):
-            raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: the reader cannot follow its line "
-                               "breaks or quotes (a carriage return alone among line feeds, or a quote opened inside "
-                               "a value). Nothing from this file was stored: make its line breaks one kind (such as "
-                               "with dos2unix) or fix the quote, and ingest it again.") from exc
-        raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. "
-                           "Nothing from this file was stored.") from exc
+            raise InvalidInput(
+                f"{unit.name}: cannot ingest as {layout.source}: the reader cannot follow its line "
+                "breaks or quotes (a carriage return alone among line feeds, or a quote opened inside "
+                "a value). Nothing from this file was stored: make its line breaks one kind (such as "
+                "with dos2unix) or fix the quote, and ingest it again."
+            ) from exc
+        raise InvalidInput(f"{unit.name}: cannot ingest as {layout.source}: {exc}. Nothing from this file was stored.") from exc
     log.info("ingested %s: %s", unit.name, result)
     return result
 
@@ -308,8 +381,10 @@ def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader
         # The reader skips, without a word, a line longer than its buffer (16 MB): with room
         # for the longest line it sees the line, and rejects it as too long, in its place.
         if unit.longest_line > LONGEST_LINE_READ:
-            raise InvalidInput(f"{unit.name}: a line of {unit.longest_line:,} bytes, which no data file has; "
-                               "split or fix the file. Nothing from it was stored.")
+            raise InvalidInput(
+                f"{unit.name}: a line of {unit.longest_line:,} bytes, which no data file has; "
+                "split or fix the file. Nothing from it was stored."
+            )
         layout = replace(layout, buffer_bytes=2 * unit.longest_line + MAX_LINE_BYTES)
     if (done := _already_ingested(con, unit, layout.source)) is not None:
         return done
@@ -318,14 +393,23 @@ def _ingest_unit(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader
             with without_last_line(unit) as (whole_lines, last):
                 return _ingest_lines(con, whole_lines, reader, layout, cut=(unit.lines, last))
         # Published tables (ICB's, an analyst's) may end without a line break: the row is stored, and named.
-        log.warning("%s ends without a line break: its last row (line %d) was stored; if the file was cut short, "
-                    "that row may be cut", unit.name, unit.lines)
+        log.warning(
+            "%s ends without a line break: its last row (line %d) was stored; if the file was cut short, that row may be cut",
+            unit.name,
+            unit.lines,
+        )
         return replace(_ingest_lines(con, unit, reader, layout), unended_line=unit.lines)
     return _ingest_lines(con, unit, reader, layout)
 
 
-def _ingest_lines(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reader, layout,  # noqa: ANN001
-                  *, cut: tuple[int, str] | None = None) -> IngestResult:
+def _ingest_lines(
+    con: duckdb.DuckDBPyConnection,
+    unit: InputFile,
+    reader: Reader,
+    layout,  # noqa: ANN001
+    *,
+    cut: tuple[int, str] | None = None,
+) -> IngestResult:
     """Ingest a file whose layout is known; ``cut``: the line (number, text) that ended the file
     without a line break, left out of ``unit`` and quarantined."""
     ingest_id = con.execute("SELECT nextval('ingest_ids')").fetchone()[0]
@@ -335,8 +419,9 @@ def _ingest_lines(con: duckdb.DuckDBPyConnection, unit: InputFile, reader: Reade
     try:
         # Files rarely repeat an event id, so the first attempt skips numbering the rows (a serial
         # step); a file that does repeat one is rolled back and loaded keeping the first row of each.
-        return (_attempt(con, unit, reader, layout, ingest_id, keep_first=False, cut=cut)
-                or _attempt(con, unit, reader, layout, ingest_id, keep_first=True, cut=cut))
+        return _attempt(con, unit, reader, layout, ingest_id, keep_first=False, cut=cut) or _attempt(
+            con, unit, reader, layout, ingest_id, keep_first=True, cut=cut
+        )
     finally:
         con.execute("RESET disabled_optimizers")
 

@@ -38,8 +38,7 @@ def lay_out_events(con: duckdb.DuckDBPyConnection, /) -> None:
     same table definitions), atomically."""
     with transaction(con):
         for table, order in ORDERS.items():
-            found = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                                [table]).fetchall()
+            found = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]).fetchall()
             if not found:
                 continue
             ddl = found[0][0]

@@ -76,14 +76,28 @@ def cluster_rows(con: duckdb.DuckDBPyConnection, cluster_ids: list[str], /) -> p
     """Every source row of the given incidents (clusters), with its link or citation."""
     events = ibis_backend(con).table("events")
     rows = events.filter(events.cluster_id.isin(cluster_ids))
-    return rows.select(
-        "cluster_id", "event_id", "source", "coding", "event_date", "actor1_iso3", "actor1_name", "actor2_iso3",
-        "actor2_name", "cameo_code", "fatalities", "source_url", "source_ref",
-    ).order_by(["cluster_id", "event_date", "event_id"]).to_pyarrow()
+    return (
+        rows.select(
+            "cluster_id",
+            "event_id",
+            "source",
+            "coding",
+            "event_date",
+            "actor1_iso3",
+            "actor1_name",
+            "actor2_iso3",
+            "actor2_name",
+            "cameo_code",
+            "fatalities",
+            "source_url",
+            "source_ref",
+        )
+        .order_by(["cluster_id", "event_date", "event_id"])
+        .to_pyarrow()
+    )
 
 
-def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = None,
-                      limit: int | None = 50) -> pa.Table:
+def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = None, limit: int | None = 50) -> pa.Table:
     """Quarantined rows (file, line, reason, raw text), in ingest and line order; a line with
     several problems (a spreadsheet row with a bad value in each year's column) is listed once,
     its reasons joined ('3 problems: …').
@@ -94,9 +108,9 @@ def select_quarantine(con: duckdb.DuckDBPyConnection, /, *, file: str | None = N
     if file:
         rows = rows.filter(rows.file.contains(file))
     rows = rows.group_by(["ingest_id", "file", "line_number", "raw_line"]).aggregate(
-        problems=rows.count(), reasons=rows.reason.group_concat("; ", order_by=rows.reason))
-    reason = ibis.cases((rows.problems > 1, rows.problems.cast("string") + " problems: " + rows.reasons),
-                        else_=rows.reasons)
+        problems=rows.count(), reasons=rows.reason.group_concat("; ", order_by=rows.reason)
+    )
+    reason = ibis.cases((rows.problems > 1, rows.problems.cast("string") + " problems: " + rows.reasons), else_=rows.reasons)
     rows = rows.order_by(["ingest_id", "line_number"]).select("file", "line_number", reason.name("reason"), "raw_line")
     if limit:
         rows = rows.limit(limit)
@@ -128,12 +142,16 @@ def as_of_day(con: duckdb.DuckDBPyConnection, day: dt.date | None, /) -> dt.date
     """
     last = last_event_date(con, required=True)
     if day is not None and day > last:
-        raise InvalidInput(f"{day} is after the store's last event ({last}): nothing is known of that day yet. "
-                           f"Give a date up to {last}, or ingest newer events.")
+        raise InvalidInput(
+            f"{day} is after the store's last event ({last}): nothing is known of that day yet. "
+            f"Give a date up to {last}, or ingest newer events."
+        )
     first = con.sql("SELECT min(event_date) FROM events").fetchall()[0][0]
     if day is not None and day < first:
-        raise InvalidInput(f"{day} is before the store's first event ({first}): the store knows nothing of that "
-                           f"day. Give a date from {first} to {last}.")
+        raise InvalidInput(
+            f"{day} is before the store's first event ({first}): the store knows nothing of that "
+            f"day. Give a date from {first} to {last}."
+        )
     return day or last
 
 
@@ -151,8 +169,10 @@ def copy_pair_events(con: duckdb.DuckDBPyConnection, pairs: tuple[str, ...], /) 
     whatever the pairs). With no pairs, the copy is empty.
     """
     keep = "WHERE pair IN (SELECT unnest(?))" if pairs else "LIMIT 0"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {PAIR_EVENTS_COPY} AS SELECT rowid AS row_id, * FROM events {keep}",
-                [list(pairs)] if pairs else [])
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PAIR_EVENTS_COPY} AS SELECT rowid AS row_id, * FROM events {keep}",
+        [list(pairs)] if pairs else [],
+    )
     return PAIR_EVENTS_COPY
 
 
@@ -177,8 +197,9 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
         .to_pyarrow()
         .to_pylist()
     )
-    paired = events.filter(events.actor1_iso3.notnull() & events.actor2_iso3.notnull()
-                           & (events.actor1_iso3 != events.actor2_iso3))
+    paired = events.filter(
+        events.actor1_iso3.notnull() & events.actor2_iso3.notnull() & (events.actor1_iso3 != events.actor2_iso3)
+    )
     low = ibis.least(paired.actor1_iso3, paired.actor2_iso3)
     high = ibis.greatest(paired.actor1_iso3, paired.actor2_iso3)
     dyads = paired.mutate(dyad=low.concat("-", high)).group_by("dyad").agg(events=ibis._.count())
@@ -186,22 +207,22 @@ def store_stats(con: duckdb.DuckDBPyConnection, /) -> dict[str, object]:
     return {
         "events": int(events.count().to_pyarrow().as_py()),
         "incidents": int(events.cluster_id.nunique().to_pyarrow().as_py()),
-        "sources": [{**row, "first_date": _iso(row["first_date"]), "last_date": _iso(row["last_date"])}
-                    for row in by_source],
+        "sources": [{**row, "first_date": _iso(row["first_date"]), "last_date": _iso(row["last_date"])} for row in by_source],
         "dyads": int(dyads.count().to_pyarrow().as_py()),
         "countries": int(countries.filter(countries.iso3.notnull()).count().to_pyarrow().as_py()),
         "files": int(backend.table("ingests").count().to_pyarrow().as_py()),
         "quarantined": int(backend.table("quarantine").count().to_pyarrow().as_py()),
         "milex": int(backend.table("milex").count().to_pyarrow().as_py()),
         "top_dyads": dyads.order_by([ibis.desc("events"), "dyad"]).limit(10).to_pyarrow().to_pylist(),
-        "gaps": [{"first": first.isoformat(), "last": last.isoformat(), "days": (last - first).days + 1}
-                 for first, last in gap_runs(con)],
+        "gaps": [
+            {"first": first.isoformat(), "last": last.isoformat(), "days": (last - first).days + 1}
+            for first, last in gap_runs(con)
+        ],
         "actors": actor_coverage(con),
     }
 
 
-def actor_coverage(con: duckdb.DuckDBPyConnection, /, *, ingest_ids: list[int] | None = None,
-                   top: int = 10) -> dict[str, object]:
+def actor_coverage(con: duckdb.DuckDBPyConnection, /, *, ingest_ids: list[int] | None = None, top: int = 10) -> dict[str, object]:
     """How far the events (of ``ingest_ids``, else all) were placed between states.
 
     Returns
@@ -216,14 +237,24 @@ def actor_coverage(con: duckdb.DuckDBPyConnection, /, *, ingest_ids: list[int] |
     params = [] if ingest_ids is None else [ingest_ids]
     rows, in_pair, both, low = con.execute(
         f"SELECT count(*), count(pair), count(*) FILTER (WHERE actor1_iso3 IS NOT NULL AND actor2_iso3 IS NOT NULL), "
-        f"count(*) FILTER (WHERE confidence < {CONFIDENT}) FROM events {where}", params).fetchall()[0]
+        f"count(*) FILTER (WHERE confidence < {CONFIDENT}) FROM events {where}",
+        params,
+    ).fetchall()[0]
     unresolved = con.execute(
         f"SELECT name, count(*) AS n FROM (SELECT actor1_name AS name FROM events {where} "
         f"{'AND' if where else 'WHERE'} actor1_iso3 IS NULL UNION ALL SELECT actor2_name FROM events {where} "
         f"{'AND' if where else 'WHERE'} actor2_iso3 IS NULL) WHERE name IS NOT NULL GROUP BY name "
-        f"ORDER BY n DESC, name LIMIT {int(top)}", params * 2).fetchall()
-    return {"rows": rows, "in_pair": in_pair, "both_countries": both, "no_country": rows - both,
-            "low_confidence": low, "unresolved": [{"name": name, "rows": n} for name, n in unresolved]}
+        f"ORDER BY n DESC, name LIMIT {int(top)}",
+        params * 2,
+    ).fetchall()
+    return {
+        "rows": rows,
+        "in_pair": in_pair,
+        "both_countries": both,
+        "no_country": rows - both,
+        "low_confidence": low,
+        "unresolved": [{"name": name, "rows": n} for name, n in unresolved],
+    }
 
 
 def _iso(value: dt.date | None) -> str | None:

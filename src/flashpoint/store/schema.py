@@ -24,8 +24,9 @@ WEEKLY_STATE = "pair_weeks_state"
 UPGRADES_FROM = frozenset({"4", "5", "6", "7"})
 
 #: Event columns no reader may leave empty: a reader bug fails the file instead of storing a bad event.
-REQUIRED = frozenset({"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein",
-                      "coding", "ingest_id"})
+REQUIRED = frozenset(
+    {"event_id", "source", "event_date", "cameo_code", "cameo_root", "quad_class", "goldstein", "coding", "ingest_id"}
+)
 _EVENTS = ",\n  ".join(f"{name} {kind}{' NOT NULL' if name in REQUIRED else ''}" for name, kind, _ in EVENT_COLUMNS)
 
 DDL = f"""
@@ -124,33 +125,43 @@ def _lookup_tables() -> dict[str, pa.Table]:
     codes = list(cameo_codes().values())
     country_rows = country_code_rows()
     return {
-        "cameo_codes": pa.table({
-            "cameo_code": [c.cameo_code for c in codes],
-            "cameo_name": [c.cameo_name for c in codes],
-            "cameo_root": [c.cameo_root for c in codes],
-            "quad_class": pa.array([c.quad_class for c in codes], pa.int8()),
-            "goldstein": [c.goldstein for c in codes],
-        }),
-        "cameo_names": pa.table({
-            "name": list(cameo_code_by_name()),
-            "cameo_code": list(cameo_code_by_name().values()),
-        }),
-        "human_coded_cameo": pa.table({
-            "source": [t.source for t in human_coded_types()],
-            "event_type": [t.event_type for t in human_coded_types()],
-            "sub_event_type": pa.array([t.sub_event_type for t in human_coded_types()], pa.string()),
-            "cameo_code": [t.cameo_code for t in human_coded_types()],
-        }),
+        "cameo_codes": pa.table(
+            {
+                "cameo_code": [c.cameo_code for c in codes],
+                "cameo_name": [c.cameo_name for c in codes],
+                "cameo_root": [c.cameo_root for c in codes],
+                "quad_class": pa.array([c.quad_class for c in codes], pa.int8()),
+                "goldstein": [c.goldstein for c in codes],
+            }
+        ),
+        "cameo_names": pa.table(
+            {
+                "name": list(cameo_code_by_name()),
+                "cameo_code": list(cameo_code_by_name().values()),
+            }
+        ),
+        "human_coded_cameo": pa.table(
+            {
+                "source": [t.source for t in human_coded_types()],
+                "event_type": [t.event_type for t in human_coded_types()],
+                "sub_event_type": pa.array([t.sub_event_type for t in human_coded_types()], pa.string()),
+                "cameo_code": [t.cameo_code for t in human_coded_types()],
+            }
+        ),
         "actor_names": actor_table(),
-        "country_neighbours": pa.table({
-            "iso3": [a for a, _ in neighbour_pairs()],
-            "neighbour": [b for _, b in neighbour_pairs()],
-        }),
-        "country_codes": pa.table({
-            "system": [system for system, _, _ in country_rows],
-            "code": [code for _, code, _ in country_rows],
-            "iso3": pa.array([iso3 for _, _, iso3 in country_rows], pa.string()),
-        }),
+        "country_neighbours": pa.table(
+            {
+                "iso3": [a for a, _ in neighbour_pairs()],
+                "neighbour": [b for _, b in neighbour_pairs()],
+            }
+        ),
+        "country_codes": pa.table(
+            {
+                "system": [system for system, _, _ in country_rows],
+                "code": [code for _, code, _ in country_rows],
+                "iso3": pa.array([iso3 for _, _, iso3 in country_rows], pa.string()),
+            }
+        ),
     }
 
 
@@ -169,12 +180,16 @@ def check_version(con: duckdb.DuckDBPyConnection, *, read_only: bool = True) -> 
     version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
     if version and version[0][0] in UPGRADES_FROM:
         if read_only:
-            raise StoreError(f"this store has store schema {version[0][0]}, which this version upgrades in place "
-                             "when it opens the store for writing: run 'flashpoint dedup' once.")
+            raise StoreError(
+                f"this store has store schema {version[0][0]}, which this version upgrades in place "
+                "when it opens the store for writing: run 'flashpoint dedup' once."
+            )
         return
     if version and version[0][0] != SCHEMA_VERSION:
-        raise StoreError(f"this store was made by another Flashpoint version (store schema {version[0][0]}, this "
-                         f"version reads {SCHEMA_VERSION}); ingest its files into a new store.")
+        raise StoreError(
+            f"this store was made by another Flashpoint version (store schema {version[0][0]}, this "
+            f"version reads {SCHEMA_VERSION}); ingest its files into a new store."
+        )
 
 
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
@@ -188,8 +203,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     version = con.execute("SELECT value FROM store_meta WHERE key = 'schema_version'").fetchall()
     if not version or version[0][0] == SCHEMA_VERSION:
         return
-    columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'")
-               .fetchall()}
+    columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'events'").fetchall()}
     if "pair" not in columns:
         con.execute("ALTER TABLE events ADD COLUMN pair VARCHAR")
         con.execute(f"UPDATE events SET pair = {PAIR_SQL}")
@@ -200,8 +214,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE events ADD COLUMN confidence_reasons VARCHAR")
         update_confidence(con)
         con.execute("DELETE FROM store_meta WHERE key = ?", [WEEKLY_STATE])  # the timelines follow the weeks
-    alert_columns = {r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'alerts'").fetchall()}
+    alert_columns = {r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'alerts'").fetchall()}
     if "reports" not in alert_columns:
         con.execute("ALTER TABLE alerts ADD COLUMN reports INTEGER")
         con.execute("ALTER TABLE alerts ADD COLUMN corroborated BOOLEAN")
@@ -216,10 +229,13 @@ def update_confidence(con: duckdb.DuckDBPyConnection, /, *, where: str = "true",
     ``params``) with the neighbours table in scope (docs/events.md): the whole store when it is
     upgraded, a file's rows placed outside both states after their insert."""
     confidence, reasons = confidence_sql("e.")
-    con.execute(f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
-                f"e.event_id, e.ingest_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
-                f"{neighbour_joins('e.')} WHERE {where}) c "
-                f"WHERE events.event_id = c.event_id AND events.ingest_id = c.ingest_id", params or [])
+    con.execute(
+        f"UPDATE events SET confidence = c.confidence, confidence_reasons = c.reasons FROM (SELECT "
+        f"e.event_id, e.ingest_id, {confidence} AS confidence, {reasons} AS reasons FROM events e "
+        f"{neighbour_joins('e.')} WHERE {where}) c "
+        f"WHERE events.event_id = c.event_id AND events.ingest_id = c.ingest_id",
+        params or [],
+    )
 
 
 def _load_lookups(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
@@ -247,6 +263,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     stored = con.execute("SELECT value FROM store_meta WHERE key = 'lookups'").fetchall()
     if not stored or stored[0][0] != fingerprint:
         _load_lookups(con, tables)
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?), ('lookups', ?)",
-                    [SCHEMA_VERSION, fingerprint])
+        con.execute(
+            "INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?), ('lookups', ?)", [SCHEMA_VERSION, fingerprint]
+        )
     con.execute("COMMIT")

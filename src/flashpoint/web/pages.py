@@ -63,12 +63,18 @@ def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, 
     gaps = gap_runs(con)
     _, stage, stage_name = recent_stage(ladder, settings, now, CURRENT_WEEKS)
     metrics = yearly_metrics(con, pair_codes(key), year=last_year, until=now)
-    return {"pair": key, "weeks": len(ladder), "stage": stage, "stage_name": stage_name,
-            "timeline": pair_timeline(ladder, alerts, settings, gaps=gaps) if not ladder.empty else None,
-            "indicators": (indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps)
-                           if not ladder.empty else None),
-            "metrics": json_rows(with_text(metrics)), "metrics_year": last_year,
-            "alerts": json_rows(alerts.head(10)), "levers": [lv.name for lv in levers()]}
+    return {
+        "pair": key,
+        "weeks": len(ladder),
+        "stage": stage,
+        "stage_name": stage_name,
+        "timeline": pair_timeline(ladder, alerts, settings, gaps=gaps) if not ladder.empty else None,
+        "indicators": (indicator_chart(ladder, [i.name for i in INDICATORS], gaps=gaps) if not ladder.empty else None),
+        "metrics": json_rows(with_text(metrics)),
+        "metrics_year": last_year,
+        "alerts": json_rows(alerts.head(10)),
+        "levers": [lv.name for lv in levers()],
+    }
 
 
 def add_pages(app: FastAPI, settings: Settings) -> None:
@@ -78,20 +84,28 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, con: Con) -> HTMLResponse:
         found = overview(con, settings)
-        return _page(request, "overview.html", as_of=found.as_of, pairs=json_rows(found.pairs.head(15)),
-                     alerts=json_rows(list_alerts(con, level="warning", limit=10)),
-                     map_spec=world_map(found.countries, topojson_url="/static/vendor/countries-110m.json"))
+        return _page(
+            request,
+            "overview.html",
+            as_of=found.as_of,
+            pairs=json_rows(found.pairs.head(15)),
+            alerts=json_rows(list_alerts(con, level="warning", limit=10)),
+            map_spec=world_map(found.countries, topojson_url="/static/vendor/countries-110m.json"),
+        )
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
-    def alert_history(request: Request, con: Con,
-                      level: Annotated[str, Query(pattern=r"^(watch|warning|critical)$")] = "watch",
-                      pair: Annotated[str, Query(max_length=80)] = "", since: dt.date | None = None,
-                      limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> HTMLResponse:
+    def alert_history(
+        request: Request,
+        con: Con,
+        level: Annotated[str, Query(pattern=r"^(watch|warning|critical)$")] = "watch",
+        pair: Annotated[str, Query(max_length=80)] = "",
+        since: dt.date | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> HTMLResponse:
         """The alert history, filtered by pair, lowest level and first day, each alert with its
         evidence events and a link to the pair's previous alert (its date when listed here)."""
         key = resolve_pair(pair) if pair.strip() else None
-        records = alert_records(list_alerts(con, level=level, dyad=pair_codes(key) if key else None, since=since,
-                                            limit=limit))
+        records = alert_records(list_alerts(con, level=level, dyad=pair_codes(key) if key else None, since=since, limit=limit))
         dates = {r["alert_id"]: r["as_of"] for r in records}
         return _page(request, "alerts.html", level=level, pair=key or "", since=since, alerts=records, dates=dates)
 
