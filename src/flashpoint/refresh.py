@@ -44,6 +44,27 @@ class Settled:
     copied: str | None  # a temporary copy of those pairs' events, for the caller to read too, if one was made
 
 
+def _unsettled(con: duckdb.DuckDBPyConnection, ingest_ids: list[int], /) -> list[int]:
+    """Files whose events a crash left unclustered after their commit, besides ``ingest_ids``:
+    they are settled with the new ones, as ingesting them again skips them (by checksum)."""
+    left = unsettled_ingests(con, besides=ingest_ids)
+    if left:
+        log.warning(
+            "settling %s that an interrupted run left unclustered (ingests %s)",
+            quantity(len(left), "earlier file"),
+            ", ".join(map(str, left)),
+        )
+    return left
+
+
+def _pairs_of(con: duckdb.DuckDBPyConnection, ingest_ids: list[int], /) -> tuple[str, ...]:
+    """The pairs of the events of ``ingest_ids``, sorted."""
+    found = con.execute(
+        "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL", [ingest_ids]
+    ).fetchall()
+    return tuple(sorted(r[0] for r in found))
+
+
 def settle(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -66,16 +87,7 @@ def settle(
     they already reflect the store (a file ingested again after a crash).
     """
     if ingest_ids is not None:
-        # Files whose events a crash left unclustered after their commit are settled with the new ones:
-        # ingesting them again skips them (by checksum), so nothing else would.
-        left = unsettled_ingests(con, besides=ingest_ids)
-        if left:
-            log.warning(
-                "settling %s that an interrupted run left unclustered (ingests %s)",
-                quantity(len(left), "earlier file"),
-                ", ".join(map(str, left)),
-            )
-        ingest_ids = [*ingest_ids, *left]
+        ingest_ids = [*ingest_ids, *_unsettled(con, ingest_ids)]
     if ingest_ids is not None and not ingest_ids:  # nothing new
         stored = stored_weeks_state(con)
         if stored != _state(con):
@@ -88,18 +100,7 @@ def settle(
         if lay_out:
             lay_out_if_due(con, settings)
         return Settled(0, (), None)
-    pairs = (
-        None
-        if ingest_ids is None
-        else tuple(
-            sorted(
-                r[0]
-                for r in con.execute(
-                    "SELECT DISTINCT pair FROM events WHERE list_contains(?, ingest_id) AND pair IS NOT NULL", [ingest_ids]
-                ).fetchall()
-            )
-        )
-    )
+    pairs = None if ingest_ids is None else _pairs_of(con, ingest_ids)
     stored = stored_weeks_state(con)
     if ingest_ids is None or stored != _state(con, without=ingest_ids):
         reassigned = cluster_events(con, settings, ingest_ids=ingest_ids)

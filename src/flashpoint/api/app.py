@@ -161,9 +161,8 @@ def create_app(settings: Settings, /) -> FastAPI:
         ):
             raise _Unauthorized()
 
-    _read_routes(app, settings, answers)
-    _pair_routes(app, settings, answers)
-    _outlook_routes(app, settings, answers)
+    for routes in (_store_routes, _alert_routes, _pair_routes, _evidence_routes, _outlook_routes, _scenario_routes):
+        routes(app, settings, answers)
     _write_routes(app, settings, admin, answers)
     add_pages(app, settings)
     return app
@@ -212,7 +211,8 @@ class _Unauthorized(Exception):
     """A write or admin request without the right bearer token."""
 
 
-def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
+def _store_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
+    """What the store holds: stats, events, countries, the lever catalogue."""
 
     @app.get("/api/stats", tags=["store"])
     async def stats(request: Request) -> dict[str, Any]:
@@ -254,6 +254,22 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
             "next_offset": offset + limit if offset + limit < total else None,
         }
 
+    @app.get("/api/levers", tags=["responses"])
+    def lever_catalogue() -> list[dict[str, Any]]:
+        """The catalogue of diplomatic levers (docs/levers.md)."""
+        return [json.loads(json.dumps(asdict(lv))) for lv in levers()]
+
+    @app.get("/api/countries", tags=["store"])
+    def countries(
+        search: Annotated[str | None, Query(max_length=60)] = None, limit: Annotated[int, Query(ge=1, le=300)] = 20
+    ) -> list[dict[str, Any]]:
+        """Countries whose name or code contains ``search``: ISO3, ISO2, FIPS 10-4, name."""
+        return [asdict(c) for c in search_countries(search)[:limit]]
+
+
+def _alert_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
+    """Alerts and the overview of every pair's stage."""
+
     @app.get("/api/alerts", tags=["alerts"])
     async def alerts(
         request: Request,
@@ -291,21 +307,9 @@ def _read_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
 
         return json_answer(await answers.fetch(("overview", weeks), on_cursor(request, compute)))
 
-    @app.get("/api/levers", tags=["responses"])
-    def lever_catalogue() -> list[dict[str, Any]]:
-        """The catalogue of diplomatic levers (docs/levers.md)."""
-        return [json.loads(json.dumps(asdict(lv))) for lv in levers()]
-
-    @app.get("/api/countries", tags=["store"])
-    def countries(
-        search: Annotated[str | None, Query(max_length=60)] = None, limit: Annotated[int, Query(ge=1, le=300)] = 20
-    ) -> list[dict[str, Any]]:
-        """Countries whose name or code contains ``search``: ISO3, ISO2, FIPS 10-4, name."""
-        return [asdict(c) for c in search_countries(search)[:limit]]
-
 
 def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
-    """The pair's indicator views: timeline, indicators, explain, metrics."""
+    """The pair's timeline and indicators, and the pairs ranked on one."""
 
     @app.get("/api/pairs/{pair}/ladder", tags=["alerts"])
     async def ladder(
@@ -361,6 +365,10 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
             )
         )
 
+
+def _evidence_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
+    """The events behind an indicator, and the yearly diplomacy metrics."""
+
     @app.get("/api/pairs/{pair}/explain", tags=["indicators"])
     async def explanation(
         request: Request,
@@ -396,7 +404,7 @@ def _pair_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None
 
 
 def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
-    """What comes next for a pair: forecast, levers, scenarios, the brief."""
+    """What comes next for a pair: forecast and levers."""
 
     @app.get("/api/pairs/{pair}/forecast", tags=["forecasts"])
     async def forecast(
@@ -429,6 +437,10 @@ def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> N
                 ),
             )
         )
+
+
+def _scenario_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
+    """Scenarios for a pair, and its brief."""
 
     @app.get("/api/pairs/{pair}/simulate", tags=["simulate"])
     async def simulate(

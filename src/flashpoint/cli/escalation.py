@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import pandas as pd
 import typer
@@ -40,6 +40,9 @@ from flashpoint.store.connection import open_store
 from flashpoint.watch import CycleReport
 from flashpoint.watch import watch as follow_feed
 from flashpoint.wording import quantity
+
+if TYPE_CHECKING:  # the forecasting modules load when a command runs
+    from flashpoint.forecasts.warning_score import ProbabilityCard
 
 alerts_app = typer.Typer(help="Alerts: raise them from the store, and browse their history.", invoke_without_command=True)
 app.add_typer(alerts_app, name="alerts")
@@ -204,6 +207,23 @@ def _print_scorecard(card: Scorecard, title: str, /) -> None:
     )
 
 
+def _scorecards_json(card: Scorecard, chances: ProbabilityCard | None) -> dict[str, Any]:
+    """The alerts' scorecard and the warning probabilities' (None when none is stored) as JSON values."""
+    return {
+        "summary": card.summary,
+        "onsets": json_rows(card.onsets),
+        "pairs": json_rows(card.pairs),
+        "probabilities": None
+        if chances is None
+        else {
+            "summary": chances.summary,
+            "scores": json_rows(chances.scores),
+            "curve": json_rows(chances.curve),
+            "reliability": json_rows(chances.reliability),
+        },
+    }
+
+
 @evaluate_app.command("alerts")
 def evaluate_alerts(
     ctx: typer.Context,
@@ -254,23 +274,7 @@ def evaluate_alerts(
 
         save_chart(warning_curve_chart(chances), plot)
     if format is ListFormat.json:
-        out.print_json(
-            json.dumps(
-                {
-                    "summary": card.summary,
-                    "onsets": json_rows(card.onsets),
-                    "pairs": json_rows(card.pairs),
-                    "probabilities": None
-                    if chances is None
-                    else {
-                        "summary": chances.summary,
-                        "scores": json_rows(chances.scores),
-                        "curve": json_rows(chances.curve),
-                        "reliability": json_rows(chances.reliability),
-                    },
-                }
-            )
-        )
+        out.print_json(json.dumps(_scorecards_json(card, chances)))
         return
     _print_scorecard(card, f"Onsets against {basis} alerts ({level.value} or higher, {window_days} days before)")
     if chances is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -14,8 +14,11 @@ from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.event_panel import EVENT_TARGETS, parse_month
 from flashpoint.forecasts.panels import TARGETS, UNITS
 
+if TYPE_CHECKING:  # the forecasting modules load when a command runs
+    from flashpoint.forecasts.backtest import BacktestResult
 
-def _scores_table(result, title: str) -> Table:  # noqa: ANN001
+
+def _scores_table(result: BacktestResult, title: str) -> Table:
     table = Table(
         "model", "kind", "Brier", "Brier skill", "log loss", "ROC-AUC", "PR-AUC", "mean forecast", "base rate", "n", title=title
     )
@@ -68,11 +71,9 @@ def backtest(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
-    from flashpoint.charts import save_chart
     from flashpoint.forecasts.backtest import backtest as run_backtest
     from flashpoint.forecasts.models import MODELS
     from flashpoint.forecasts.pair_forecast import panel_rows
-    from flashpoint.forecasts.plots import backtest_chart
 
     if panel not in (*UNITS, "country-month"):
         raise InvalidInput(f"panel '{panel}': use {', '.join(UNITS)} or country-month.")
@@ -96,6 +97,14 @@ def backtest(
             models=chosen,
             first_year=None if first_year is None else (first_year * 12 if monthly else first_year),
         )
+    _show_backtest(result, panel, spec.period_name, format, plot)
+
+
+def _show_backtest(result: BacktestResult, panel: str, period_name: str, format: ListFormat, plot: Path | None) -> None:
+    """Print a backtest's scores and design (or its JSON), and draw its chart to ``plot``."""
+    from flashpoint.charts import save_chart
+    from flashpoint.forecasts.plots import backtest_chart
+
     if plot is not None:
         save_chart(backtest_chart(result), plot)
     if format is ListFormat.json:
@@ -109,7 +118,7 @@ def backtest(
             )
         )
         return
-    first, last = result.design[f"test_{spec.period_name}s"]
+    first, last = result.design[f"test_{period_name}s"]
     out.print(
         _scores_table(result, f"{panel}, target {result.design['target']}, {first}–{last}; skill against the best baseline")
     )

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import ibis
@@ -225,6 +225,53 @@ def _alert_id(basis: str, freq: str, pair: str, period: dt.date) -> str:
     return hashlib.sha1(f"{basis}|{freq}|{pair}|{period.isoformat()}".encode()).hexdigest()[:16]
 
 
+def _alert_row(row: pd.Series, group: pd.DataFrame, basis: str, freq: str, raised_by: str) -> dict[str, Any]:
+    """The alert of one pair-period (``row``, its scores, named by the index) from its ``group`` of triggers."""
+    pair, period = row.name
+    weighted = basis == EVENTS_BASIS
+    level = max(group["level"], key=RANK.__getitem__)
+    detail = (
+        _drivers(row, freq)
+        if weighted
+        else f"conflict score {row['conflict']:.1f}, {row['conflict_z']:.1f} SD above the pair's baseline"
+    )
+    previous = group["previous_stage"].dropna() if "previous_stage" in group else pd.Series(dtype="float64")
+    parts = (
+        {
+            ind.name: {
+                "z": None if pd.isna(row[f"{ind.name}_z"]) else round(float(row[f"{ind.name}_z"]), 3),
+                "incidents": int(row[f"{ind.name}_incidents"]),
+                "weight": ind.index_weight,
+            }
+            for ind in WEIGHTED
+        }
+        if weighted
+        else {"conflict": float(row["conflict"])}
+    )
+    chances = group["probability"].dropna() if "probability" in group else pd.Series(dtype="float64")
+    return {
+        "probability": float(chances.iloc[0]) if len(chances) else None,
+        "base_rate": float(group["base_rate"].dropna().iloc[0]) if len(chances) else None,
+        "alert_id": _alert_id(basis, freq, pair, period),
+        "basis": basis,
+        "freq": freq,
+        "pair": pair,
+        "period": period,
+        "as_of": row["as_of"],
+        "level": level,
+        "level_rank": RANK[level],
+        "stage": None if pd.isna(row["stage"]) else int(row["stage"]),
+        "previous_stage": int(previous.iloc[0]) if len(previous) else None,
+        "escalation_index": round(float(row["escalation_index"]), 4),
+        "triggers": sorted(set(group["trigger"])),
+        "why": "; ".join(part for part in [*group["reason"], detail] if part),
+        "contributions": json.dumps(parts),
+        "raised_by": raised_by,
+        "event_ids": [i for ids in group.get("event_ids", pd.Series(dtype=object)).dropna() for i in ids],
+        "driver": next(iter(_top_drivers(row, 1)), STAGE_INDICATOR.get(row["stage"], "force")) if weighted else None,
+    }
+
+
 def _assemble(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -238,54 +285,11 @@ def _assemble(
     """One alert per pair-period from its triggers."""
     weighted = basis == EVENTS_BASIS
     indexed = scores.set_index(["pair", "period"])
-    rows = []
-    for (pair, period), group in triggers.groupby(["pair", "period"], sort=True):
-        if (pair, period) not in indexed.index:
-            continue
-        row = indexed.loc[(pair, period)]
-        level = max(group["level"], key=RANK.__getitem__)
-        detail = (
-            _drivers(row, freq)
-            if weighted
-            else f"conflict score {row['conflict']:.1f}, {row['conflict_z']:.1f} SD above the pair's baseline"
-        )
-        previous = group["previous_stage"].dropna() if "previous_stage" in group else pd.Series(dtype="float64")
-        parts = (
-            {
-                ind.name: {
-                    "z": None if pd.isna(row[f"{ind.name}_z"]) else round(float(row[f"{ind.name}_z"]), 3),
-                    "incidents": int(row[f"{ind.name}_incidents"]),
-                    "weight": ind.index_weight,
-                }
-                for ind in WEIGHTED
-            }
-            if weighted
-            else {"conflict": float(row["conflict"])}
-        )
-        chances = group["probability"].dropna() if "probability" in group else pd.Series(dtype="float64")
-        rows.append(
-            {
-                "probability": float(chances.iloc[0]) if len(chances) else None,
-                "base_rate": float(group["base_rate"].dropna().iloc[0]) if len(chances) else None,
-                "alert_id": _alert_id(basis, freq, pair, period),
-                "basis": basis,
-                "freq": freq,
-                "pair": pair,
-                "period": period,
-                "as_of": row["as_of"],
-                "level": level,
-                "level_rank": RANK[level],
-                "stage": None if pd.isna(row["stage"]) else int(row["stage"]),
-                "previous_stage": int(previous.iloc[0]) if len(previous) else None,
-                "escalation_index": round(float(row["escalation_index"]), 4),
-                "triggers": sorted(set(group["trigger"])),
-                "why": "; ".join(part for part in [*group["reason"], detail] if part),
-                "contributions": json.dumps(parts),
-                "raised_by": raised_by,
-                "event_ids": [i for ids in group.get("event_ids", pd.Series(dtype=object)).dropna() for i in ids],
-                "driver": next(iter(_top_drivers(row, 1)), STAGE_INDICATOR.get(row["stage"], "force")) if weighted else None,
-            }
-        )
+    rows = [
+        _alert_row(indexed.loc[(pair, period)], group, basis, freq, raised_by)
+        for (pair, period), group in triggers.groupby(["pair", "period"], sort=True)
+        if (pair, period) in indexed.index
+    ]
     alerts = pd.DataFrame(rows)
     if alerts.empty:
         return alerts
@@ -403,6 +407,48 @@ def store_alerts(con: duckdb.DuckDBPyConnection, alerts: pd.DataFrame, /) -> lis
     return changed
 
 
+def _scores(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    series: str | None,
+    freq: str,
+    pairs: tuple[str, ...] | None,
+    start: dt.date | None,
+    until: dt.date | None,
+    table: str,
+    baseline_periods: int | None,
+) -> pd.DataFrame:
+    """The pair-period scores alerts are raised on: from the events (in ``table``) or the stored ``series``."""
+    if series is None:
+        # A few pairs' weekly scores read their stored weeks when those are current (a live
+        # watch's, just refreshed), else the copy of their events.
+        stored = pairs is not None and freq == "week" and until is None and weeks_current(con)
+        return event_scores(
+            con,
+            settings,
+            freq=freq,
+            pairs=pairs if stored else None,
+            since=start,
+            until=until,
+            table="events" if stored else table,
+        )
+    if not con.execute("SELECT count(*) FROM pair_series WHERE series = ?", [series]).fetchall()[0][0]:
+        raise InvalidInput(
+            f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
+            "--value-column COLUMN' (the series is named after the column unless --name says)."
+        )
+    return series_scores(
+        con,
+        settings,
+        series,
+        freq=freq,
+        pairs=pairs,
+        since=start,
+        until=until,
+        baseline_periods=baseline_periods or settings.alert_baseline_periods,
+    )
+
+
 def raise_alerts(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -443,35 +489,7 @@ def raise_alerts(
         raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
     start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
     table = "events" if series is not None or pairs is None else copied or copy_pair_events(con, pairs)
-    if series is None:
-        # A few pairs' weekly scores read their stored weeks when those are current (a live
-        # watch's, just refreshed), else the copy of their events.
-        stored = pairs is not None and freq == "week" and until is None and weeks_current(con)
-        scores = event_scores(
-            con,
-            settings,
-            freq=freq,
-            pairs=pairs if stored else None,
-            since=start,
-            until=until,
-            table="events" if stored else table,
-        )
-    else:
-        if not con.execute("SELECT count(*) FROM pair_series WHERE series = ?", [series]).fetchall()[0][0]:
-            raise InvalidInput(
-                f"no stored series named '{series}'. Load one with 'flashpoint ingest series PATH "
-                "--value-column COLUMN' (the series is named after the column unless --name says)."
-            )
-        scores = series_scores(
-            con,
-            settings,
-            series,
-            freq=freq,
-            pairs=pairs,
-            since=start,
-            until=until,
-            baseline_periods=baseline_periods or settings.alert_baseline_periods,
-        )
+    scores = _scores(con, settings, series, freq, pairs, start, until, table, baseline_periods)
     scores = detect_changes(
         scores,
         freq=freq,

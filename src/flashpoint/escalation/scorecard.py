@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -132,6 +133,42 @@ def warned_by_chance(alerts_per_pair_year: float, window_days: int, /) -> float:
     return 1.0 - math.exp(-alerts_per_pair_year * window_days / 365.25)
 
 
+def _summary(
+    per_onset: pd.DataFrame,
+    per_pair: pd.DataFrame,
+    *,
+    basis: str,
+    freq: str | None,
+    window_days: int,
+    min_level: str,
+    min_lead_days: int,
+) -> dict[str, Any]:
+    """The scorecard's summary (see :func:`score_alerts`) from its per-onset and per-pair tables."""
+    leads = per_onset.loc[per_onset["warned"], "lead_days"]
+    years = float(per_pair["years"].sum())
+    summary = {
+        "basis": basis,
+        "freq": freq,
+        "window_days": window_days,
+        "min_level": min_level,
+        "onsets": len(per_onset),
+        "covered": int(per_onset["covered"].sum()) if len(per_onset) else 0,
+        "warned": int(per_onset["warned"].sum()) if len(per_onset) else 0,
+        "median_lead_days": float(leads.median()) if len(leads) else None,
+        "alerts": int(per_pair["alerts"].sum()),
+        "false_alarms": int(per_pair["false_alarms"].sum()),
+        "pair_years": round(years, 2),
+        "false_alarms_per_pair_year": round(float(per_pair["false_alarms"].sum()) / years, 3) if years else None,
+    }
+    # Alerts as frequent, at random times, would warn this share of onsets (Poisson arrivals).
+    rate = summary["alerts"] / years if years else 0.0
+    summary["warned_by_chance"] = round(warned_by_chance(rate, window_days), 3)
+    summary["min_lead_days"] = min_lead_days
+    summary["warned_early"] = int(per_onset["warned_early"].sum()) if len(per_onset) else 0
+    summary["warned_early_by_chance"] = round(warned_by_chance(rate, window_days - min_lead_days + 1), 3)
+    return summary
+
+
 def score_alerts(
     con: duckdb.DuckDBPyConnection,
     onsets: pd.DataFrame,
@@ -172,28 +209,9 @@ def score_alerts(
         raise InvalidInput(f"lead of {min_lead_days} days: use 1 to the window ({window_days} days).")
     per_onset = onset_warnings(onsets, alerts, window, covered=set(coverage["pair"]), min_lead_days=min_lead_days)
     per_pair = _per_pair(coverage, alerts, onsets, window)
-    leads = per_onset.loc[per_onset["warned"], "lead_days"]
-    years = float(per_pair["years"].sum())
-    summary = {
-        "basis": basis,
-        "freq": freq,
-        "window_days": window_days,
-        "min_level": min_level,
-        "onsets": len(per_onset),
-        "covered": int(per_onset["covered"].sum()) if len(per_onset) else 0,
-        "warned": int(per_onset["warned"].sum()) if len(per_onset) else 0,
-        "median_lead_days": float(leads.median()) if len(leads) else None,
-        "alerts": int(per_pair["alerts"].sum()),
-        "false_alarms": int(per_pair["false_alarms"].sum()),
-        "pair_years": round(years, 2),
-        "false_alarms_per_pair_year": round(float(per_pair["false_alarms"].sum()) / years, 3) if years else None,
-    }
-    # Alerts as frequent, at random times, would warn this share of onsets (Poisson arrivals).
-    rate = summary["alerts"] / years if years else 0.0
-    summary["warned_by_chance"] = round(warned_by_chance(rate, window_days), 3)
-    summary["min_lead_days"] = min_lead_days
-    summary["warned_early"] = int(per_onset["warned_early"].sum()) if len(per_onset) else 0
-    summary["warned_early_by_chance"] = round(warned_by_chance(rate, window_days - min_lead_days + 1), 3)
+    summary = _summary(
+        per_onset, per_pair, basis=basis, freq=freq, window_days=window_days, min_level=min_level, min_lead_days=min_lead_days
+    )
     return Scorecard(onsets=per_onset, pairs=per_pair.sort_values("pair", ignore_index=True), summary=summary)
 
 

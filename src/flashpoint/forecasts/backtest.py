@@ -10,6 +10,7 @@ origins are scored together against the outcomes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,24 @@ class BacktestResult:
     reliability: dict[str, pd.DataFrame]
     predictions: pd.DataFrame
     design: dict[str, object] = field(default_factory=dict)
+
+
+def _test_end(rows: pd.DataFrame, spec: PanelSpec, test_start: int, test_end: int | None) -> int:
+    """The last target period to test: ``test_end``, or the last with outcomes when earlier or not given.
+
+    Raises
+    ------
+    InvalidInput
+        When it comes before ``test_start``.
+    """
+    label = spec.label
+    last = int(rows[spec.time].max()) + 1 if len(rows) else test_start - 1
+    test_end = last if test_end is None else min(test_end, last)
+    if test_end < test_start:
+        raise InvalidInput(
+            f"test {spec.period_name}s {label(test_start)}–{label(test_end)}: the outcomes of this panel end in {label(last)}."
+        )
+    return test_end
 
 
 def backtest(
@@ -62,12 +81,7 @@ def backtest(
     rows = panel[panel[target].notna()]
     if first_year is not None:
         rows = rows[rows[t] >= first_year]
-    last = int(rows[t].max()) + 1 if len(rows) else test_start - 1
-    test_end = last if test_end is None else min(test_end, last)
-    if test_end < test_start:
-        raise InvalidInput(
-            f"test {spec.period_name}s {label(test_start)}–{label(test_end)}: the outcomes of this panel end in {label(last)}."
-        )
+    test_end = _test_end(rows, spec, test_start, test_end)
     features, keys = list(spec.features), list(spec.keys)
     forecasts, design = (
         [],
@@ -90,13 +104,18 @@ def backtest(
             {"origin": label(origin), "train_rows": len(train), "train_positives": int(y.sum()), "test_rows": len(test)}
         )
     predictions = pd.concat(forecasts, ignore_index=True)
+    design["period"] = spec.period_name
+    return _scored(predictions, models, design)
+
+
+def _scored(predictions: pd.DataFrame, models: tuple[str, ...], design: dict[str, Any]) -> BacktestResult:
+    """The backtest's scores and reliability curves of ``models`` and the baselines from its ``predictions``."""
     outcome = predictions["outcome"].to_numpy()
     table = pd.DataFrame([{"model": name, **score(outcome, predictions[name].to_numpy())} for name in (*models, *BASELINES)])
     best = table[table["model"].isin(BASELINES)]["brier"].min()
     table["brier_skill"] = 1 - table["brier"] / best
     table["kind"] = np.where(table["model"].isin(BASELINES), "baseline", "model")
     curves = {name: reliability(outcome, predictions[name].to_numpy()) for name in (*models, *BASELINES)}
-    design["period"] = spec.period_name
     return BacktestResult(scores=table, reliability=curves, predictions=predictions, design=design)
 
 

@@ -104,6 +104,27 @@ def _drivers(pipeline, row: pd.DataFrame, descriptions: dict[str, str]) -> list[
     ]
 
 
+def _latest_row(panel: pd.DataFrame, spec: PanelSpec, unit: dict[str, object], as_of: int | None) -> pd.DataFrame:
+    """The unit's latest panel row up to ``as_of``.
+
+    Raises
+    ------
+    InvalidInput
+        When the panel has no row of the unit then.
+    """
+    mine = panel.loc[np.logical_and.reduce([panel[k] == v for k, v in unit.items()])]
+    if as_of is not None:
+        mine = mine[mine[spec.time] <= as_of]
+    if mine.empty:
+        when = "" if as_of is None else f" up to {spec.label(as_of)}"
+        named = ", ".join(f"{key} {value}" for key, value in unit.items())
+        raise InvalidInput(
+            f"{spec.unit} panel: no row for {named}{when}; the pair has no events in the store then "
+            "(check it with 'flashpoint events --dyad A-B')."
+        )
+    return mine.sort_values(spec.time).tail(1)
+
+
 def forecast_pair(
     panel: pd.DataFrame, /, *, spec: PanelSpec, target: str, unit: dict[str, object], as_of: int | None = None
 ) -> PairForecast:
@@ -119,35 +140,28 @@ def forecast_pair(
     if target not in spec.targets:
         raise InvalidInput(f"target '{target}': use one of {', '.join(spec.targets)}.")
     t = spec.time
-    mine = panel.loc[np.logical_and.reduce([panel[k] == v for k, v in unit.items()])]
-    if as_of is not None:
-        mine = mine[mine[t] <= as_of]
-    if mine.empty:
-        when = "" if as_of is None else f" up to {spec.label(as_of)}"
-        named = ", ".join(f"{key} {value}" for key, value in unit.items())
-        raise InvalidInput(
-            f"{spec.unit} panel: no row for {named}{when}; the pair has no events in the store then "
-            "(check it with 'flashpoint events --dyad A-B')."
-        )
-    row = mine.sort_values(t).tail(1)
+    row = _latest_row(panel, spec, unit, as_of)
     now = int(row[t].iloc[0])
     train = panel[panel[target].notna() & (panel[t] + spec.horizon <= now)].sort_values([t, *spec.keys])
     y = train[target].astype("int64").to_numpy()
+    common = {
+        "unit": unit,
+        "target": target,
+        "description": spec.targets[target],
+        "as_of": spec.label(now),
+        "horizon": spec.horizon,
+        "period": spec.period_name,
+        "model": "logit",
+        "train_positives": int(y.sum()),
+    }
     if min(int(y.sum()), len(y) - int(y.sum())) < MIN_POSITIVES:
         return PairForecast(
-            unit=unit,
-            target=target,
-            description=spec.targets[target],
-            as_of=spec.label(now),
-            horizon=spec.horizon,
-            period=spec.period_name,
+            **common,
             probability=None,
             interval=None,
             baselines={},
             drivers=[],
-            model="logit",
             train_rows=len(y),
-            train_positives=int(y.sum()),
             note=f"too few cases (n = {int(y.sum())} positive of {len(y):,} rows known by "
             f"{spec.label(now)}; at least {MIN_POSITIVES} of each outcome are needed): no "
             "probability is given",
@@ -161,19 +175,12 @@ def forecast_pair(
         for name in BASELINES
     }
     return PairForecast(
-        unit=unit,
-        target=target,
-        description=spec.targets[target],
-        as_of=spec.label(now),
-        horizon=spec.horizon,
-        period=spec.period_name,
+        **common,
         probability=float(expit(eta)),
         interval=(float(expit(eta - Z_90 * se)), float(expit(eta + Z_90 * se))),
         baselines=baselines,
         drivers=_drivers(logit, row, spec.features),
-        model="logit",
         train_rows=len(train),
-        train_positives=int(y.sum()),
     )
 
 

@@ -214,6 +214,60 @@ def _prior_onsets(frame: pd.DataFrame, onsets: pd.DataFrame) -> pd.Series:
     return pd.Series(found, index=frame.index)
 
 
+def _event_features(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    freq: str,
+    window: dict[str, int],
+    *,
+    since: dt.date | None,
+    until: dt.date | None,
+    pairs: tuple[str, ...] | None,
+) -> pd.DataFrame:
+    """Every pair-period of the events with the features of :data:`FEATURES` read from them (all
+    but volatility and the pair's onsets), ``window`` the periods of a month, a quarter and a year."""
+    signals, world = _event_signals(con, freq, settings.alert_min_confidence, since=since, until=until, pairs=pairs)
+    if signals.empty:
+        raise InvalidInput("the store holds no event between two states: ingest events first.")
+    frame = _dense(signals, freq, gap_periods(con, freq, until=until), world.index)
+    for name in ("events", "verbal", "material", "confident"):
+        frame[name] = np.log1p(frame[name])
+    frame["material_quarter"] = _rolling(frame, "material", window["quarter"])
+    frame["verbal_quarter"] = _rolling(frame, "verbal", window["quarter"])
+    frame["material_trend"] = _rolling(frame, "material", window["month"]) - _rolling(frame, "material", window["year"])
+    frame["verbal_trend"] = _rolling(frame, "verbal", window["month"]) - _rolling(frame, "verbal", window["year"])
+    world_year = np.log1p(world.rolling(window["year"], min_periods=1).mean())
+    frame["attention_year"] = _rolling(frame, "events", window["year"]) - frame["period"].map(world_year)
+    conflict = np.expm1(frame["verbal"]) + np.expm1(frame["material"])
+    frame["conflict"] = np.log1p(conflict)
+    frame["confident_share"] = (
+        _rolling(frame, np.expm1(frame["confident"]), window["quarter"], "sum")
+        / _rolling(frame, conflict, window["quarter"], "sum")
+    ).fillna(0.0)
+    borders = {pair_key(pair) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
+    frame["contiguous"] = frame["pair"].isin(borders).astype("float64")
+    return frame
+
+
+def _series_features(
+    con: duckdb.DuckDBPyConnection, series: str, freq: str, window: dict[str, int], until: dt.date | None
+) -> pd.DataFrame:
+    """Every pair-period of the stored ``series`` with the features of :data:`SERIES_FEATURES` read
+    from it (all but volatility and the pair's onsets)."""
+    signals = _series_signals(con, series, freq, until)
+    frame = _dense(signals, freq, [], pd.DatetimeIndex(pd.to_datetime(signals["period"])))
+    # On a signed log scale: raw scores run to thousands on a few pairs and would decide the fit.
+    frame["conflict"] = np.sign(frame["conflict"]) * np.log1p(frame["conflict"].abs())
+    frame["conflict_month"] = _rolling(frame, "conflict", window["month"])
+    frame["conflict_quarter"] = _rolling(frame, "conflict", window["quarter"])
+    frame["conflict_trend"] = frame["conflict_month"] - _rolling(frame, "conflict", window["year"])
+    history = frame.groupby("pair", sort=False)["conflict"]
+    mean = history.expanding().mean().reset_index(level=0, drop=True).reindex(frame.index)
+    sd = history.expanding(min_periods=4).std().reset_index(level=0, drop=True).reindex(frame.index)
+    frame["conflict_z"] = ((frame["conflict_month"] - mean) / sd.where(sd > 1e-12)).fillna(0.0).clip(-10, 10)
+    return frame
+
+
 def warning_frame(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -235,38 +289,9 @@ def warning_frame(
     step = PERIOD_DAYS[spec.freq]
     window = {name: max(1, round(days / step)) for name, days in WINDOWS.items()}
     if spec.basis == EVENTS_BASIS:
-        signals, world = _event_signals(con, spec.freq, settings.alert_min_confidence, since=since, until=until, pairs=pairs)
-        if signals.empty:
-            raise InvalidInput("the store holds no event between two states: ingest events first.")
-        frame = _dense(signals, spec.freq, gap_periods(con, spec.freq, until=until), world.index)
-        for name in ("events", "verbal", "material", "confident"):
-            frame[name] = np.log1p(frame[name])
-        frame["material_quarter"] = _rolling(frame, "material", window["quarter"])
-        frame["verbal_quarter"] = _rolling(frame, "verbal", window["quarter"])
-        frame["material_trend"] = _rolling(frame, "material", window["month"]) - _rolling(frame, "material", window["year"])
-        frame["verbal_trend"] = _rolling(frame, "verbal", window["month"]) - _rolling(frame, "verbal", window["year"])
-        world_year = np.log1p(world.rolling(window["year"], min_periods=1).mean())
-        frame["attention_year"] = _rolling(frame, "events", window["year"]) - frame["period"].map(world_year)
-        conflict = np.expm1(frame["verbal"]) + np.expm1(frame["material"])
-        frame["conflict"] = np.log1p(conflict)
-        frame["confident_share"] = (
-            _rolling(frame, np.expm1(frame["confident"]), window["quarter"], "sum")
-            / _rolling(frame, conflict, window["quarter"], "sum")
-        ).fillna(0.0)
-        borders = {pair_key(pair) for pair in con.execute("SELECT iso3, neighbour FROM country_neighbours").fetchall()}
-        frame["contiguous"] = frame["pair"].isin(borders).astype("float64")
+        frame = _event_features(con, settings, spec.freq, window, since=since, until=until, pairs=pairs)
     else:
-        signals = _series_signals(con, spec.basis.removeprefix("series:"), spec.freq, until)
-        frame = _dense(signals, spec.freq, [], pd.DatetimeIndex(pd.to_datetime(signals["period"])))
-        # On a signed log scale: raw scores run to thousands on a few pairs and would decide the fit.
-        frame["conflict"] = np.sign(frame["conflict"]) * np.log1p(frame["conflict"].abs())
-        frame["conflict_month"] = _rolling(frame, "conflict", window["month"])
-        frame["conflict_quarter"] = _rolling(frame, "conflict", window["quarter"])
-        frame["conflict_trend"] = frame["conflict_month"] - _rolling(frame, "conflict", window["year"])
-        history = frame.groupby("pair", sort=False)["conflict"]
-        mean = history.expanding().mean().reset_index(level=0, drop=True).reindex(frame.index)
-        sd = history.expanding(min_periods=4).std().reset_index(level=0, drop=True).reindex(frame.index)
-        frame["conflict_z"] = ((frame["conflict_month"] - mean) / sd.where(sd > 1e-12)).fillna(0.0).clip(-10, 10)
+        frame = _series_features(con, spec.basis.removeprefix("series:"), spec.freq, window, until)
     frame["volatility"] = _rolling(frame, "conflict", window["quarter"], "std", min_periods=2).fillna(0.0)
     frame["as_of"] = (
         frame["period"] + pd.to_timedelta(step - 1, unit="D")

@@ -11,7 +11,7 @@ onsets alerts at random times and persistence alerts would warn at the same aler
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import duckdb
 import numpy as np
@@ -66,6 +66,62 @@ def _flag_top(values: np.ndarray, count: int) -> np.ndarray:
     return flag
 
 
+def _skill(frame: pd.DataFrame) -> pd.DataFrame:
+    """Brier score, log loss and mean of the model, persistence and the pair base rate, with the
+    Brier skill against persistence."""
+    y = frame["target"].to_numpy()
+    scores = pd.DataFrame(
+        [
+            {
+                "forecast": name,
+                "brier": brier_score_loss(y, frame[column]),
+                "log_loss": log_loss(y, frame[column].clip(1e-6, 1 - 1e-6), labels=[0, 1]),
+                "mean": float(frame[column].mean()),
+            }
+            for name, column in (("model", "probability"), ("persistence", "persistence"), ("pair base rate", "base_rate"))
+        ]
+    )
+    reference = float(scores.loc[scores["forecast"] == "persistence", "brier"].iloc[0])
+    scores["brier_skill_vs_persistence"] = 1 - scores["brier"] / reference if reference else np.nan
+    return scores
+
+
+def _reliability(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows, mean probability and observed rate per probability bin."""
+    bins = pd.cut(frame["probability"], RELIABILITY_BINS, include_lowest=True)
+    reliability = (
+        frame.groupby(bins, observed=True)
+        .agg(rows=("target", "size"), mean_probability=("probability", "mean"), observed_rate=("target", "mean"))
+        .reset_index(names="bin")
+    )
+    reliability["bin"] = reliability["bin"].astype(str)
+    return reliability
+
+
+def _curve(frame: pd.DataFrame, scored: pd.DataFrame, years: float, horizon_days: int, min_lead_days: int) -> pd.DataFrame:
+    """The threshold chosen on training, then the top :data:`CURVE_SHARES` of pair-periods flagged:
+    onsets warned and false alarms of each, beside persistence flagging as many."""
+
+    def point(threshold: str, share: float, flag: np.ndarray) -> dict[str, Any]:
+        count = int(flag.sum())
+        return {
+            "threshold": threshold,
+            "share_flagged": share,
+            **_point(frame, flag, scored, years, horizon_days, min_lead_days),
+            "persistence_warned_early": _point(
+                frame, _flag_top(frame["persistence"].to_numpy(), count), scored, years, horizon_days, min_lead_days
+            )["warned_early"],
+        }
+
+    chosen = (frame["probability"] >= frame["threshold"]).to_numpy()
+    points = [point("chosen on training", round(chosen.mean(), 4), chosen)]
+    for share in CURVE_SHARES:
+        count = int(round(share * len(frame)))
+        flag = _flag_top(frame["probability"].to_numpy(), count)
+        points.append(point(f"{frame['probability'].to_numpy()[flag].min():.4f}" if count else "—", share, flag))
+    return pd.DataFrame(points)
+
+
 def score_probabilities(
     con: duckdb.DuckDBPyConnection, onsets: pd.DataFrame, /, *, basis: str, freq: str = "week", min_lead_days: int = 7
 ) -> ProbabilityCard:
@@ -99,51 +155,7 @@ def score_probabilities(
         & (pd.to_datetime(onsets["onset_date"]) <= frame["as_of"].max())
     ]
     years = len(frame) * PERIOD_DAYS[freq] / 365.25
-    y = frame["target"].to_numpy()
-    scores = pd.DataFrame(
-        [
-            {
-                "forecast": name,
-                "brier": brier_score_loss(y, frame[column]),
-                "log_loss": log_loss(y, frame[column].clip(1e-6, 1 - 1e-6), labels=[0, 1]),
-                "mean": float(frame[column].mean()),
-            }
-            for name, column in (("model", "probability"), ("persistence", "persistence"), ("pair base rate", "base_rate"))
-        ]
-    )
-    reference = float(scores.loc[scores["forecast"] == "persistence", "brier"].iloc[0])
-    scores["brier_skill_vs_persistence"] = 1 - scores["brier"] / reference if reference else np.nan
-    bins = pd.cut(frame["probability"], RELIABILITY_BINS, include_lowest=True)
-    reliability = (
-        frame.groupby(bins, observed=True)
-        .agg(rows=("target", "size"), mean_probability=("probability", "mean"), observed_rate=("target", "mean"))
-        .reset_index(names="bin")
-    )
-    reliability["bin"] = reliability["bin"].astype(str)
-    chosen = (frame["probability"] >= frame["threshold"]).to_numpy()
-    points = [
-        {
-            "threshold": "chosen on training",
-            "share_flagged": round(chosen.mean(), 4),
-            **_point(frame, chosen, scored, years, horizon_days, min_lead_days),
-            "persistence_warned_early": _point(
-                frame, _flag_top(frame["persistence"].to_numpy(), int(chosen.sum())), scored, years, horizon_days, min_lead_days
-            )["warned_early"],
-        }
-    ]
-    for share in CURVE_SHARES:
-        count = int(round(share * len(frame)))
-        flag = _flag_top(frame["probability"].to_numpy(), count)
-        points.append(
-            {
-                "threshold": f"{frame['probability'].to_numpy()[flag].min():.4f}" if count else "—",
-                "share_flagged": share,
-                **_point(frame, flag, scored, years, horizon_days, min_lead_days),
-                "persistence_warned_early": _point(
-                    frame, _flag_top(frame["persistence"].to_numpy(), count), scored, years, horizon_days, min_lead_days
-                )["warned_early"],
-            }
-        )
+    curve = _curve(frame, scored, years, horizon_days, min_lead_days)
     summary = {
         "basis": basis,
         "freq": freq,
@@ -155,7 +167,7 @@ def score_probabilities(
         "first": frame["as_of"].min().date().isoformat(),
         "last": frame["as_of"].max().date().isoformat(),
     }
-    return ProbabilityCard(scores=scores, reliability=reliability, curve=pd.DataFrame(points), summary=summary)
+    return ProbabilityCard(scores=_skill(frame), reliability=_reliability(frame), curve=curve, summary=summary)
 
 
 def render_probability_markdown(card: ProbabilityCard, /) -> str:

@@ -180,6 +180,47 @@ def _arms_race(  # noqa: ANN202
     return model, project(model, years), note
 
 
+def _interventions(
+    con: duckdb.DuckDBPyConnection, settings: Settings, texts: tuple[str, ...], until: dt.date | None
+) -> tuple[Intervention, ...]:
+    """The levers of ``texts`` (LEVER@4w or LEVER@4w:0.7), each effect from the published evidence
+    or the store's own up to ``until``, the store's first."""
+    evidence = published_evidence()
+    if texts:
+        chosen = [get_lever(name) for name in dict.fromkeys(_spec(text)["lever"] for text in texts)]
+        own = levers_evidence(con, settings, chosen, bases=("events",), n_boot=200, until=until)
+        evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
+    return tuple(parse_intervention(text, evidence) for text in texts)
+
+
+def _last_week(histories: pd.DataFrame, pair: str, /) -> pd.Series:
+    """The pair's last week of the event histories.
+
+    Raises
+    ------
+    InvalidInput
+        When the pair has none.
+    """
+    mine = histories[histories["pair"] == pair]
+    if mine.empty:
+        raise InvalidInput(
+            f"simulate: no events between {pair.replace('-', ' and ')} in the store (check with 'flashpoint events --dyad')."
+        )
+    return mine.iloc[-1]
+
+
+def _spending_pressure(
+    con: duckdb.DuckDBPyConnection, histories: pd.DataFrame, pair: str, horizon_weeks: int, week_of: pd.Timestamp
+) -> tuple[Richardson | None, np.ndarray, str, Coupling, Intervention | None]:
+    """The pair's arms-race fit, its projection and note, the coupling of spending growth to steps
+    up, and the pressure it puts on the run (:func:`_pressure`), from the spending published by
+    the end of the week the run starts from: no look-ahead."""
+    known_by = (week_of + pd.Timedelta(days=6)).date()
+    model, projection, note = _arms_race(con, pair_codes(pair), horizon_weeks, known_by)
+    coupling = fit_coupling(histories, spending_growth(con, known_by=known_by))
+    return model, projection, note, coupling, _pressure(model, projection, coupling)
+
+
 def simulate_pair(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -206,42 +247,20 @@ def simulate_pair(
         raise InvalidInput("simulate: horizon 1–520 weeks, runs 100–1,000,000, miscalculation in [0, 1), ally factor above 0.")
     until = None if as_of is None else as_of_day(con, as_of)
     histories = event_histories(con, settings, until=until)
-    mine = histories[histories["pair"] == pair]
-    if mine.empty:
-        raise InvalidInput(
-            f"simulate: no events between {pair.replace('-', ' and ')} in the store (check with 'flashpoint events --dyad')."
-        )
+    now = _last_week(histories, pair)
     chain = count_transitions(histories, BANDS["events"])
-    now = mine.iloc[-1]
-    evidence = published_evidence()
-    if interventions:
-        chosen = [get_lever(name) for name in dict.fromkeys(_spec(text)["lever"] for text in interventions)]
-        own = levers_evidence(con, settings, chosen, bases=("events",), n_boot=200, until=until)
-        evidence = pd.concat([estimates_frame(own), evidence], ignore_index=True)
-    levers = tuple(parse_intervention(text, evidence) for text in interventions)
+    levers = _interventions(con, settings, interventions, until)
     matrices = chain.draw(now["band"], BATCHES, np.random.default_rng(seed))
     week_of = week_start(pd.Series([int(now["week"])])).iloc[0]
-    # Spending is read as published by the end of the week the run starts from: no look-ahead.
-    known_by = (week_of + pd.Timedelta(days=6)).date()
-    model, projection, note = _arms_race(con, pair_codes(pair), horizon, known_by)
-    coupling = fit_coupling(histories, spending_growth(con, known_by=known_by))
-    pressure = _pressure(model, projection, coupling)
+    model, projection, note, coupling, pressure = _spending_pressure(con, histories, pair, horizon, week_of)
     world = () if pressure is None else (pressure,)
     options = {"horizon": horizon, "runs": runs, "seed": seed + 1, "miscalculation": miscalculation, "ally_factor": ally_factor}
     start = int(now["stage"])
-    baseline = summarise(
-        simulate_paths(matrices, start, interventions=world, **options), matrices, start, miscalculation=miscalculation
-    )
-    with_levers = (
-        summarise(
-            simulate_paths(matrices, start, interventions=world + levers, **options),
-            matrices,
-            start,
-            miscalculation=miscalculation,
-        )
-        if levers
-        else None
-    )
+
+    def paths(given: tuple[Intervention, ...]) -> Summary:
+        drawn = simulate_paths(matrices, start, interventions=given, **options)
+        return summarise(drawn, matrices, start, miscalculation=miscalculation)
+
     return PairSimulation(
         pair=pair,
         week_of=week_of.date(),
@@ -252,8 +271,8 @@ def simulate_pair(
         seed=seed,
         miscalculation=miscalculation,
         matrix=chain.matrix(now["band"]),
-        baseline=baseline,
-        with_levers=with_levers,
+        baseline=paths(world),
+        with_levers=paths(world + levers) if levers else None,
         interventions=levers,
         arms_race=model,
         arms_race_note=note,

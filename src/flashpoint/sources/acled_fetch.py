@@ -119,6 +119,27 @@ def _get(
         attempt += 1
 
 
+def _page_rows(body: dict[str, object], page: int, seen: set[str], /, *, saved: int) -> list[object]:
+    """The events of one page, added to ``seen`` (each event as its JSON text).
+
+    Raises
+    ------
+    RemoteError
+        For a page without a data list, or whose events were all ``seen`` on earlier pages.
+    """
+    rows = body.get("data", [])
+    if not isinstance(rows, list):
+        raise RemoteError(f"ACLED answered page {page} without a data list: {str(body)[:_SHOWN]}")
+    ids = {json.dumps(row, sort_keys=True) for row in rows}
+    if rows and ids <= seen:
+        raise RemoteError(
+            f"ACLED answered page {page} with no event not seen on earlier pages: the server "
+            f"ignores paging. The {saved} pages saved are kept."
+        )
+    seen |= ids
+    return rows
+
+
 def fetch(
     *,
     base_url: str,
@@ -167,18 +188,9 @@ def fetch(
                 "page": page,
             }
             body = _get(client, f"{base}/{READ_PATH}", params, token, retries=retries, sleep=sleep or time.sleep)
-            rows = body.get("data", [])
-            if not isinstance(rows, list):
-                raise RemoteError(f"ACLED answered page {page} without a data list: {str(body)[:_SHOWN]}")
+            rows = _page_rows(body, page, seen, saved=len(pages))
             if not rows:
                 break
-            ids = {json.dumps(row, sort_keys=True) for row in rows}
-            if ids <= seen:
-                raise RemoteError(
-                    f"ACLED answered page {page} with no event not seen on earlier pages: the server "
-                    f"ignores paging. The {len(pages)} pages saved are kept."
-                )
-            seen |= ids
             path = folder / f"acled_{country.replace(' ', '_')}_{since}_{until}_p{page:04d}.json"
             path.write_text(json.dumps({"data": rows}), encoding="utf-8")
             pages.append(path)

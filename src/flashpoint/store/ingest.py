@@ -11,6 +11,7 @@ construction rather than by a key index.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -132,6 +133,46 @@ def _reader_rejects(con: duckdb.DuckDBPyConnection, layout) -> list[tuple[int, s
     ]
 
 
+def _text_rows(
+    con: duckdb.DuckDBPyConnection,
+    unit: InputFile,
+    layout,  # noqa: ANN001
+    ingest_id: int,
+    invalid: list[tuple[int, str]],
+    rejects: list[tuple[int, str]],
+) -> list[tuple[int, str, int | None, str | None, str]]:
+    """The quarantine rows of a text file's invalid and rejected rows (see :func:`_quarantine`),
+    each with its physical line and text, in line order."""
+    lines, rejected_lines, text = locate_rows(
+        unit.engine_path,
+        ordinals={o for o, _ in invalid},
+        rejected={record for record, _ in rejects},
+        header_lines=layout.header_lines,
+        quote=layout.quote,
+        delimiter=layout.delimiter,
+    )
+    # A record the engine counted other than a line reader would (line breaks of mixed kinds)
+    # keeps the engine's line number and its own copy of the record's text, never another line's.
+    unlocated = [record for record, _ in rejects if record not in rejected_lines]
+    engine_text = (
+        dict(
+            con.execute(
+                f"SELECT line, first(csv_line) FROM {_REJECTS} WHERE list_contains(?, line) GROUP BY line", [unlocated]
+            ).fetchall()
+        )
+        if unlocated
+        else {}
+    )
+    found = [
+        (rejected_lines[record], text.get(rejected_lines[record]), reason)
+        if record in rejected_lines
+        else (record, engine_text.get(record), reason)
+        for record, reason in rejects
+    ]
+    found += [(lines.get(o), text.get(lines.get(o)), reason) for o, reason in invalid]
+    return [(ingest_id, unit.name, line, raw, reason) for line, raw, reason in sorted(found, key=lambda f: f[0] or 0)]
+
+
 def _quarantine(
     con: duckdb.DuckDBPyConnection,
     unit: InputFile,
@@ -140,16 +181,18 @@ def _quarantine(
     ingest_id: int,
     invalid: list[tuple[int, str]],
     rejects: list[tuple[int, str]],
+    cut: tuple[int, str] | None,
 ) -> int:
     """Store a file's rejected and invalid rows in ``quarantine``; returns how many.
 
     ``invalid`` holds (row ordinal, reason) of rows the mapping found invalid, ``rejects``
-    (record number, reason) of rows the engine's reader rejected. Text rows are stored with
-    their physical line; Parquet and JSON rows with their position and as JSON.
+    (record number, reason) of rows the engine's reader rejected, ``cut`` (line, text) the last
+    line of a file no line break ends. Text rows are stored with their physical line; Parquet
+    and JSON rows with their position and as JSON.
     """
     if not invalid and not rejects:
-        return 0
-    if layout.kind != "text":
+        rows = []
+    elif layout.kind != "text":
         ordinals = [o for o, _ in invalid]
         raw = dict(
             con.execute(
@@ -160,34 +203,9 @@ def _quarantine(
         )
         rows = [(ingest_id, unit.name, o, raw.get(o), reason) for o, reason in invalid]
     else:
-        lines, rejected_lines, text = locate_rows(
-            unit.engine_path,
-            ordinals={o for o, _ in invalid},
-            rejected={record for record, _ in rejects},
-            header_lines=layout.header_lines,
-            quote=layout.quote,
-            delimiter=layout.delimiter,
-        )
-        # A record the engine counted other than a line reader would (line breaks of mixed kinds)
-        # keeps the engine's line number and its own copy of the record's text, never another line's.
-        unlocated = [record for record, _ in rejects if record not in rejected_lines]
-        engine_text = (
-            dict(
-                con.execute(
-                    f"SELECT line, first(csv_line) FROM {_REJECTS} WHERE list_contains(?, line) GROUP BY line", [unlocated]
-                ).fetchall()
-            )
-            if unlocated
-            else {}
-        )
-        found = [
-            (rejected_lines[record], text.get(rejected_lines[record]), reason)
-            if record in rejected_lines
-            else (record, engine_text.get(record), reason)
-            for record, reason in rejects
-        ]
-        found += [(lines.get(o), text.get(lines.get(o)), reason) for o, reason in invalid]
-        rows = [(ingest_id, unit.name, line, raw, reason) for line, raw, reason in sorted(found, key=lambda f: f[0] or 0)]
+        rows = _text_rows(con, unit, layout, ingest_id, invalid, rejects)
+    if cut is not None:
+        rows.append((ingest_id, unit.name, cut[0], cut[1], UNENDED_REASON))
     if rows:
         # A reason quotes a value, cut by the readers; a raw line is kept up to what an analyst reads.
         con.executemany(
@@ -259,6 +277,37 @@ def _refusing_nul_bytes(con: duckdb.DuckDBPyConnection, mapped: str, /) -> str:
     return f"SELECT * REPLACE (coalesce(reason, CASE WHEN {found} THEN {sql_string(NUL_REASON)} END) AS reason) FROM ({mapped})"
 
 
+def _refuse_repeated_ids(con: duckdb.DuckDBPyConnection, target: Target, ingest_id: int, /) -> None:
+    """Raise :class:`_RepeatedIds` when the file's stored rows repeat a key (the insert kept them all)."""
+    # Repeated keys have equal hashes; two keys whose hashes collide only cost the second attempt.
+    key = ", ".join(target.key)
+    if con.execute(
+        f"SELECT count(*) > count(DISTINCT hash({key})) FROM {target.table} WHERE ingest_id = ?", [ingest_id]
+    ).fetchone()[0]:
+        raise _RepeatedIds
+
+
+def _record_ingest(
+    con: duckdb.DuckDBPyConnection, result: IngestResult, source: str, checksum: str, started: dt.datetime
+) -> None:
+    """The file's row in ``ingests``: what was read, stored, repeated and quarantined."""
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
+        [
+            result.ingest_id,
+            source,
+            result.path,
+            checksum,
+            result.format,
+            result.rows_read,
+            result.rows_stored,
+            result.rows_duplicate,
+            result.rows_quarantined,
+            started,
+        ],
+    )
+
+
 def _load(
     con: duckdb.DuckDBPyConnection,
     unit: InputFile,
@@ -291,15 +340,8 @@ def _load(
         # Joins in the streaming insert would hold the file in memory: the rows placed outside both their
         # states, the only ones whose confidence reads the neighbours, are computed again after it.
         update_confidence(con, where=f"e.ingest_id = ? AND {OUTSIDE.replace('{r}', 'e.')}", params=[ingest_id])
-    # Repeated keys have equal hashes; two keys whose hashes collide only cost the second attempt.
-    key = ", ".join(target.key)
-    if (
-        not keep_first
-        and con.execute(
-            f"SELECT count(*) > count(DISTINCT hash({key})) FROM {target.table} WHERE ingest_id = ?", [ingest_id]
-        ).fetchone()[0]
-    ):
-        raise _RepeatedIds
+    if not keep_first:
+        _refuse_repeated_ids(con, target, ingest_id)
     rejects = _reader_rejects(con, layout)
     if not rejects and _data_rows(con, unit, layout) == stored:
         accepted, invalid = stored, []
@@ -311,13 +353,7 @@ def _load(
             f"SELECT count(*) FILTER (WHERE s IS NOT NULL), coalesce(list((row_ordinal, reason) ORDER BY row_ordinal) "
             f"FILTER (WHERE reason IS NOT NULL), []) FROM ({mapped(ordinals=True)}) s"
         ).fetchone()
-    quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects)
-    if cut is not None:
-        con.execute(
-            "INSERT INTO quarantine VALUES (?, ?, ?, ?, ?)",
-            [ingest_id, unit.name, cut[0], _cut(cut[1], RAW_KEPT), UNENDED_REASON],
-        )
-        quarantined += 1
+    quarantined = _quarantine(con, unit, layout, scan, ingest_id, invalid, rejects, cut)
     result = IngestResult(
         unit.name,
         f"{layout.source}/{layout.kind}",
@@ -327,21 +363,7 @@ def _load(
         quarantined,
         ingest_id,
     )
-    con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, localtimestamp)",
-        [
-            ingest_id,
-            layout.source,
-            unit.name,
-            unit.checksum,
-            result.format,
-            result.rows_read,
-            result.rows_stored,
-            result.rows_duplicate,
-            result.rows_quarantined,
-            started,
-        ],
-    )
+    _record_ingest(con, result, layout.source, unit.checksum, started)
     return result
 
 

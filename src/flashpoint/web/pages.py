@@ -116,6 +116,12 @@ def add_pages(app: FastAPI, settings: Settings) -> None:
             return RedirectResponse(f"/pair/{key}")
         return _page(request, "pair.html", **_pair_context(con, settings, key))
 
+    _place_pages(app, settings)
+
+
+def _place_pages(app: FastAPI, settings: Settings) -> None:
+    """A country's page, and the search that finds a country or a pair."""
+
     @app.get("/country/{iso3}", response_class=HTMLResponse, include_in_schema=False)
     def country_page(request: Request, con: Con, iso3: str) -> HTMLResponse:
         code = resolve_country(iso3)
