@@ -41,7 +41,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flashpoint.config import Settings
-from flashpoint.indicators.compute import WIDE_COLUMNS, counted_sql, indicator_table
+from flashpoint.indicators.compute import WIDE_COLUMNS, indicator_table
+from flashpoint.indicators.counting import counted_sql
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.indicators.weekly import refresh_weeks

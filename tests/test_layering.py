@@ -80,3 +80,47 @@ def test_package_faces_name_what_their_modules_define_and_no_module() -> None:
         for name in getattr(package, "__all__", []):
             assert name not in modules, f"flashpoint.{init.parent.name}.{name} is a module and a face's name"
             assert getattr(package, name) is not None
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Each module of the package ('indicators.compute') and the modules of the package it imports."""
+    modules = {
+        str(path.relative_to(PACKAGE).with_suffix("")).replace("/", ".").removesuffix(".__init__"): path
+        for path in PACKAGE.rglob("*.py")
+    }
+    return {
+        name: {module for _, module in _imports(path) if module in modules and module != name} for name, path in modules.items()
+    }
+
+
+def _circles(graph: dict[str, set[str]]) -> list[str]:
+    """Each import circle of the graph found by a depth-first walk, as 'a → b → a'."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    circles = []
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                circles.append(" → ".join([*path[path.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*path, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    return circles
+
+
+def test_no_import_circle() -> None:
+    """No module imports, directly or through others, a module that imports it (deferred and
+    type-checking imports included): each room can be read, and moved, before the ones above it."""
+    graph = _module_graph()
+    assert "indicators.query" in graph["indicators.compute"]  # the graph holds the real imports
+    assert _circles(graph) == []
+
+
+def test_the_circle_check_finds_a_circle_through_another_module() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _circles(graph) == ["a → b → c → a"]

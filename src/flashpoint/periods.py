@@ -68,3 +68,13 @@ def check_span(since: dt.date | None, until: dt.date | None, /) -> None:
     empty answer would read as a quiet one."""
     if since is not None and until is not None and since > until:
         raise InvalidInput(f"since {since} is after until {until}: nothing to count; swap them.")
+
+
+def period_index(freq: str, column: str = "period") -> str:
+    """SQL numbering the periods of ``column`` (their first days) consecutively."""
+    return {
+        "day": f"({column} - DATE '1970-01-01')",
+        "week": f"(({column} - DATE '1970-01-05') // 7)",
+        "month": f"(year({column}) * 12 + month({column}))",
+        "year": f"year({column})",
+    }[freq]

@@ -16,8 +16,7 @@ import duckdb
 
 from flashpoint.config import Settings
 from flashpoint.escalation.timelines import bring_up_to_date
-from flashpoint.indicators.compute import store_state_sql, stored_weeks_state
-from flashpoint.indicators.weekly import refresh_weeks, unsettled_ingests
+from flashpoint.indicators.weekly import refresh_weeks, store_state_sql, stored_weeks_state, unsettled_ingests
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths

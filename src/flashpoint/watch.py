@@ -32,7 +32,7 @@ from flashpoint.escalation.alerts import compile_watch_queries, raise_alerts
 from flashpoint.escalation.delivery import deliver_alerts
 from flashpoint.escalation.timelines import bring_up_to_date
 from flashpoint.forecasts.warning import live_warnings
-from flashpoint.indicators.compute import stored_weeks_state
+from flashpoint.indicators.weekly import stored_weeks_state
 from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list, recent_exports

@@ -13,7 +13,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from flashpoint.indicators.compute import pair_periods
+from flashpoint.indicators.counting import pair_periods
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.redlines import _crossings, load_rules
 

@@ -9,15 +9,9 @@ import pandas as pd
 import pytest
 
 from flashpoint.config import Settings
-from flashpoint.indicators.compute import (
-    _in_order,
-    _listed_sql,
-    _stored_weeks_sql,
-    compute_indicators,
-    indicator_table,
-    weeks_current,
-)
+from flashpoint.indicators.compute import _in_order, _listed_sql, compute_indicators, indicator_table
 from flashpoint.indicators.query import IndicatorQuery
+from flashpoint.indicators.weekly import stored_weeks_sql, weeks_current
 from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.store.connection import open_store
@@ -31,7 +25,7 @@ EVERY_PAIR = IndicatorQuery(freq="week")
 
 def _stored_in_order(con) -> bool:  # noqa: ANN001 - a DuckDB connection
     """Whether every pair's stored weeks lie in pair and period order (read without sorting)."""
-    stored = _stored_weeks_sql(con, EVERY_PAIR, "events")
+    stored = stored_weeks_sql(con, EVERY_PAIR, "events")
     return _in_order(con.sql(_listed_sql(stored, EVERY_PAIR, ordered=False)).to_arrow_table())
 
 
@@ -46,7 +40,7 @@ def _counted_from_events(con, query: IndicatorQuery) -> pd.DataFrame:  # noqa: A
     state = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
     con.execute("DELETE FROM store_meta WHERE key = ?", [WEEKLY_STATE])
     try:
-        assert _stored_weeks_sql(con, query, "events") is None
+        assert stored_weeks_sql(con, query, "events") is None
         return compute_indicators(con, query)
     finally:
         con.execute("INSERT INTO store_meta VALUES (?, ?)", [WEEKLY_STATE, state[0][0]])
@@ -60,7 +54,7 @@ def demo_copy(demo_db: Path, tmp_path: Path) -> Settings:
 
 def test_a_pairs_weeks_are_read_from_the_store_and_match_the_events(demo_copy: Settings) -> None:
     with open_store(demo_copy) as con:
-        assert _stored_weeks_sql(con, WEEKLY, "events") is not None  # the demo's ingest stored them
+        assert stored_weeks_sql(con, WEEKLY, "events") is not None  # the demo's ingest stored them
         stored = compute_indicators(con, WEEKLY)
         assert stored["period"].nunique() > 52 and stored["z"].notna().any()
         pd.testing.assert_frame_equal(stored, _counted_from_events(con, WEEKLY))
@@ -73,16 +67,16 @@ def test_a_pairs_weeks_are_read_from_the_store_and_match_the_events(demo_copy: S
             IndicatorQuery(freq="week", dyad=("GEO", "RUS"), until=pd.Timestamp("2012-06-30").date()),
             IndicatorQuery(freq="week", dyad=("GEO", "RUS"), directed=True),
         ):
-            assert _stored_weeks_sql(con, other, "events") is None
+            assert stored_weeks_sql(con, other, "events") is None
 
 
 def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(demo_copy: Settings) -> None:
     every_pair = EVERY_PAIR
     with open_store(demo_copy) as con:
         [result] = ingest_paths(con, [str(DATA / "gdelt2_export_20170701234500_head.tsv")], reader=gdelt)
-        assert _stored_weeks_sql(con, every_pair, "events") is None  # stored, not settled yet
+        assert stored_weeks_sql(con, every_pair, "events") is None  # stored, not settled yet
         settle(con, demo_copy, ingest_ids=[result.ingest_id])
-        assert _stored_weeks_sql(con, every_pair, "events") is not None
+        assert stored_weeks_sql(con, every_pair, "events") is not None
         new_pairs = [
             r[0]
             for r in con.execute(
@@ -96,7 +90,7 @@ def test_new_events_refresh_their_pairs_weeks_and_other_writes_are_not_trusted(d
         assert set(new_pairs) <= set(stored["pair"])
         pd.testing.assert_frame_equal(stored, _counted_from_events(con, every_pair))
         con.execute("INSERT INTO events SELECT * REPLACE ('copy:' || event_id AS event_id) FROM events LIMIT 1")
-        assert _stored_weeks_sql(con, every_pair, "events") is None
+        assert stored_weeks_sql(con, every_pair, "events") is None
 
 
 def test_events_a_crash_left_unclustered_are_settled_by_the_next_ingest(demo_copy: Settings) -> None:

@@ -24,7 +24,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.changes import change_probabilities, detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
-from flashpoint.indicators.compute import compiled_sql, counted_sql, indicator_rows, weeks_current
+from flashpoint.indicators.counting import compiled_sql, counted_sql, indicator_rows
 from flashpoint.indicators.query import FREQUENCIES, IndicatorQuery
 from flashpoint.indicators.redlines import (
     ALERT_LEVELS,
@@ -33,6 +33,7 @@ from flashpoint.indicators.redlines import (
     record_crossings,
 )
 from flashpoint.indicators.registry import INDICATORS, indicator
+from flashpoint.indicators.weekly import weeks_current
 from flashpoint.jsonrows import json_rows
 from flashpoint.pairs import pair_key
 from flashpoint.store.connection import transaction

@@ -21,10 +21,10 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.changes import detect_changes
-from flashpoint.indicators.compute import indicator_table, period_index
+from flashpoint.indicators.compute import indicator_table
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS
-from flashpoint.periods import period_end
+from flashpoint.periods import period_end, period_index
 from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.coverage import gap_periods
 from flashpoint.wording import quantity

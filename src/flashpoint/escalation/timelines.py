@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from flashpoint.config import Settings
 from flashpoint.escalation.ladder import ladder_frame, pair_ladder
-from flashpoint.indicators.compute import stored_weeks_state, weeks_current
+from flashpoint.indicators.weekly import stored_weeks_state, weeks_current
 from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.connection import transaction
 from flashpoint.store.schema import WEEKLY_TABLE

@@ -17,7 +17,7 @@ import ibis
 import pandas as pd
 
 from flashpoint.events.confidence import CONFIDENT
-from flashpoint.indicators.compute import keyed_rows
+from flashpoint.indicators.counting import keyed_rows
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.spending import PUBLICATION_LAG_DAYS, spending
 from flashpoint.store.connection import ibis_backend

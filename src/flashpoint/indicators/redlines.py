@@ -21,7 +21,7 @@ import pandas as pd
 from flashpoint.errors import InvalidInput
 from flashpoint.events.cameo import cameo_codes
 from flashpoint.events.confidence import CONFIDENT
-from flashpoint.indicators.compute import compiled_sql, keyed_rows
+from flashpoint.indicators.counting import compiled_sql, keyed_rows
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.store.connection import transaction
 

@@ -1,6 +1,6 @@
 """The store's weekly pair aggregates, kept up to date as events arrive.
 
-Every pair's incidents per week, per indicator (:func:`flashpoint.indicators.compute.pair_periods`
+Every pair's incidents per week, per indicator (:func:`flashpoint.indicators.counting.pair_periods`
 at weekly frequency, the counts before any baseline), are stored in ``pair_weeks``. The
 weekly indicators of one pair or a list of pairs — the timeline of the dashboard, the API
 and the briefs — then read the pair's few hundred stored weeks instead of scanning the
@@ -17,10 +17,51 @@ from __future__ import annotations
 
 import duckdb
 
-from flashpoint.indicators.compute import counted_sql, store_state_sql
+from flashpoint.indicators.counting import counted_sql
 from flashpoint.indicators.query import IndicatorQuery
+from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.connection import transaction
 from flashpoint.store.schema import WEEKLY_STATE, WEEKLY_TABLE
+
+
+def store_state_sql(where: str = "") -> str:
+    """SQL of the store state the weekly aggregates are checked against: how many events, and
+    the latest ingest among them (of the events ``where`` selects)."""
+    return f"SELECT count(*) || ':' || coalesce(max(ingest_id), 0) FROM events {where}"
+
+
+def stored_weeks_state(con: duckdb.DuckDBPyConnection, /) -> str | None:
+    """The store state the stored weekly aggregates reflect (None before the first refresh)."""
+    found = con.execute("SELECT value FROM store_meta WHERE key = ?", [WEEKLY_STATE]).fetchall()
+    return found[0][0] if found else None
+
+
+def weeks_current(con: duckdb.DuckDBPyConnection, /) -> bool:
+    """Whether the stored weekly aggregates reflect the store as it is now."""
+    state = stored_weeks_state(con)
+    return state is not None and state == con.execute(store_state_sql()).fetchall()[0][0]
+
+
+def stored_weeks_sql(con: duckdb.DuckDBPyConnection, query: IndicatorQuery, table: str) -> str | None:
+    """The stored weekly aggregates of the query's pairs, when they can answer it: weekly,
+    undirected, pairs (not a country view), no end date (the week holding it would be cut),
+    over the whole store, and stored for the store as it is now. None otherwise."""
+    if (
+        table != "events"
+        or query.freq != "week"
+        or query.directed
+        or query.country is not None
+        or query.until is not None
+        or not weeks_current(con)
+    ):
+        return None
+    if query.dyad is not None:
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string('-'.join(sorted(query.dyad)))}"
+    if query.pairs is not None and len(query.pairs) == 1:
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair = {sql_string(query.pairs[0])}"
+    if query.pairs is not None:  # a semi join: a long IN list of constants is compared row by row
+        return f"SELECT * FROM {WEEKLY_TABLE} WHERE pair IN (SELECT unnest([{sql_strings(query.pairs)}]))"
+    return f"SELECT * FROM {WEEKLY_TABLE}"
 
 
 def refresh_weeks(con: duckdb.DuckDBPyConnection, /, *, pairs: tuple[str, ...] | None = None, table: str = "events") -> None:
