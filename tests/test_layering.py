@@ -124,3 +124,20 @@ def test_no_import_circle() -> None:
 def test_the_circle_check_finds_a_circle_through_another_module() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _circles(graph) == ["a → b → c → a"]
+
+
+def test_every_face_function_and_class_documents_its_parts_in_numpydoc_sections() -> None:
+    """The names a package's face offers say, in numpydoc sections, what they take, give or raise."""
+    import importlib
+    import inspect
+
+    sections = ("Parameters\n---", "Attributes\n---", "Returns\n---", "Yields\n---", "Raises\n---")
+    bare = []
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        package = importlib.import_module(f"flashpoint.{init.parent.name}")
+        for name in getattr(package, "__all__", []):
+            found = getattr(package, name)
+            if inspect.isfunction(getattr(found, "__wrapped__", found)) or inspect.isclass(found):
+                if not any(section in (inspect.getdoc(found) or "") for section in sections):
+                    bare.append(f"flashpoint.{init.parent.name}.{name}")
+    assert bare == []

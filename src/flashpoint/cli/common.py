@@ -287,9 +287,15 @@ _INTERRUPTED = 130
 
 
 def main() -> None:
-    """Console entry point: a FlashpointError becomes one line on stderr and exit code 1; a
-    usage error (an unknown command or option, a value out of range) Typer's message and exit
-    code 2; Ctrl-C, in Python or in a running query, one line and exit code 130."""
+    """Console entry point: runs the command named on the command line.
+
+    Raises
+    ------
+    SystemExit
+        Always, with the exit code: 0 when the command succeeded; 1 for a FlashpointError, shown
+        as one line on stderr; 2 for a usage error (an unknown command or option, a value out of
+        range), with Typer's message; 130 for Ctrl-C, in Python or in a running query.
+    """
     try:
         code = app(standalone_mode=False)
     except FlashpointError as exc:

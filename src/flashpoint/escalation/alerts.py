@@ -476,6 +476,25 @@ def raise_alerts(
     from ``since`` on raise alerts; up to :data:`HISTORY_PERIODS` earlier periods are read for
     the baselines and the change detection. ``copied`` names a copy of the ``pairs``' events
     already made (:func:`~flashpoint.store.queries.copy_pair_events`); else one is made.
+
+    Parameters
+    ----------
+    freq, baseline_periods
+        The period of the alerts and the baseline of a series' z-scores (default: the settings').
+    pairs
+        Only these pairs ('GEO-RUS'), as the live watch raises them; default every pair.
+    raised_by
+        'batch' or 'watch', stored with each alert.
+
+    Returns
+    -------
+    AlertRun
+        How many pair-periods were scored and how many alerts stored (new or changed).
+
+    Raises
+    ------
+    InvalidInput
+        For thresholds out of order, an unknown frequency, or a ``series`` not stored.
     """
     freq = freq or settings.alert_freq
     if settings.alert_method == "index" and not (

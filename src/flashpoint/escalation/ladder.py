@@ -244,6 +244,23 @@ def pair_ladder(
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> pd.DataFrame:
-    """Every period of one pair ('GEO-RUS'): :func:`event_scores` with ``change_probability``
-    and ``change_point``, from ``since`` on (the change detection reads the earlier periods too)."""
+    """Every period of one pair: its escalation index, stage and change points.
+
+    Parameters
+    ----------
+    con, settings
+        The store and the settings (thresholds, baseline, change detection).
+    pair
+        'GEO-RUS', the codes in alphabetical order.
+    freq
+        'day', 'week', 'month' or 'year'.
+    since, until
+        The first and last periods listed; the change detection reads the earlier periods too,
+        nothing after ``until``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period: :func:`event_scores` with ``change_probability`` and ``change_point``.
+    """
     return pair_ladders(con, settings, (pair,), freq=freq, since=since, until=until)[pair]

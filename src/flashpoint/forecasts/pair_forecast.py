@@ -221,9 +221,30 @@ def forecast_from_store(
     as_of: str | None = None,
     structure: pd.DataFrame | None = None,
 ) -> PairForecast:
-    """The dyad-month forecast of ``pair`` ('GEO-RUS') from the store, as of month 'YYYY-MM'
-    (default: the latest); nothing after that month is read. ``structure``
-    (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pairs' structural features."""
+    """The dyad-month forecast of ``pair`` from the store; nothing after the ``as_of`` month is read.
+
+    Parameters
+    ----------
+    pair
+        'GEO-RUS', the codes in alphabetical order.
+    target, months
+        What is forecast ('stage3': the pair reaches stage 3, 'stage2') and within how many months.
+    as_of
+        The month 'YYYY-MM' the forecast is made in (default: the store's latest).
+    structure
+        :func:`~flashpoint.forecasts.panels.structural_rows`: adds the pairs' structural features.
+
+    Returns
+    -------
+    PairForecast
+        The probability with its 90% interval, drivers and baselines; without a probability (its
+        note saying why) when the training rows hold too few cases.
+
+    Raises
+    ------
+    InvalidInput
+        For a bad month or target, a month after the store's last event, or a pair without events.
+    """
     month = None if as_of is None else parse_month(as_of, "--as-of")
     if month is not None:
         as_of_day(con, pd.Timestamp(f"{month_label(month)}-01").date())  # a month after the store's is refused

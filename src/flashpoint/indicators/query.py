@@ -22,6 +22,17 @@ class IndicatorQuery:
     ``pairs`` limits an all-pairs query to these undirected pairs ('GEO-RUS', first code
     first); none of them computes every pair. ``since``/``until`` bound the periods
     reported; the baseline reads earlier periods too.
+
+    Attributes
+    ----------
+    freq
+        'day', 'week', 'month' or 'year' (:data:`FREQUENCIES`).
+    dyad, directed, country, pairs
+        Which pairs, as above.
+    since, until
+        The first and last days reported.
+    baseline_periods
+        The trailing periods each z-score is measured against.
     """
 
     freq: str = "month"

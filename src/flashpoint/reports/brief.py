@@ -77,7 +77,26 @@ def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt
 
 
 def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, as_of: dt.date | None = None) -> Brief:
-    """The brief of ``pair`` ('GEO-RUS') as of ``as_of`` (default: the store's last event)."""
+    """The one-page brief of ``pair`` as of a day, reading nothing after it.
+
+    Parameters
+    ----------
+    pair
+        'GEO-RUS', the codes in alphabetical order.
+    as_of
+        The day of the brief (default: the store's last event).
+
+    Returns
+    -------
+    Brief
+        Stage and trend, what changed and why with its evidence, the yearly metrics, the forecast
+        (or why there is none), the ranked levers and the sources; render it with :func:`render_brief`.
+
+    Raises
+    ------
+    InvalidInput
+        When the store is empty, or ``as_of`` is after its last event or before its first.
+    """
     last = last_event_date(con, required=True)
     as_of = as_of_day(con, as_of)
     since = as_of - dt.timedelta(weeks=TREND_WEEKS)

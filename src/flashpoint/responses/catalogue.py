@@ -92,7 +92,13 @@ def _catalogue() -> dict[str, object]:
 
 @cache
 def levers() -> tuple[Lever, ...]:
-    """Every lever of the catalogue, in its order."""
+    """Every lever of the catalogue, in its order.
+
+    Returns
+    -------
+    tuple of Lever
+        Read once from the packaged catalogue (``responses/data/levers.toml``, docs/levers.md).
+    """
     found = []
     for raw in _catalogue()["lever"]:
         specs = tuple(EvidenceSpec(**spec) for spec in raw.get("evidence", ()))

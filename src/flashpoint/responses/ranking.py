@@ -187,9 +187,33 @@ def recommend(
     structure: pd.DataFrame | None = None,
     weeks: pd.DataFrame | None = None,
 ) -> tuple[PairState, list[Recommendation]]:
-    """The pair's state and the ranked levers, with the published evidence and the store's own;
-    ``structure`` (:func:`~flashpoint.forecasts.panels.structural_rows`) adds the pair's context;
-    ``weeks`` is the pair's weekly ladder up to ``as_of`` when already computed."""
+    """The pair's state and the diplomatic levers ranked for it, with the published evidence and
+    the store's own.
+
+    Parameters
+    ----------
+    pair
+        'GEO-RUS', the codes in alphabetical order.
+    as_of
+        The day of the state (default: the store's last event); nothing after it is read.
+    n_boot
+        Bootstrap draws of the store's own evidence intervals.
+    structure
+        :func:`~flashpoint.forecasts.panels.structural_rows`: adds the pair's context.
+    weeks
+        The pair's weekly ladder up to ``as_of``, when already computed.
+
+    Returns
+    -------
+    tuple of (PairState, list of Recommendation)
+        The state (stage, patterns, red lines, alerts) and the levers, best first, each with why,
+        who, evidence and risks.
+
+    Raises
+    ------
+    InvalidInput
+        When the store is empty, or ``as_of`` is after its last event or before its first.
+    """
     rules = ranking_rules()
     state = pair_state(con, settings, pair, as_of=as_of, rules=rules, weeks=weeks)
     if structure is not None:
@@ -200,7 +224,13 @@ def recommend(
 
 
 def recommendation_dict(state: PairState, ranked: list[Recommendation]) -> dict[str, object]:
-    """State and recommendations as plain JSON-ready data."""
+    """State and recommendations as plain data.
+
+    Returns
+    -------
+    dict
+        ``state`` and ``levers``, ready for ``json.dumps(..., default=str)``.
+    """
     return {"state": {**asdict(state), "as_of": state.as_of.isoformat()}, "levers": [asdict(r) for r in ranked]}
 
 

@@ -62,7 +62,26 @@ def connect_store(settings: Settings, /, *, read_only: bool = False) -> duckdb.D
 
 @contextmanager
 def open_store(settings: Settings, /, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """:func:`connect_store`, closed when the block ends."""
+    """A connection to the store named by ``settings.db``, closed when the ``with`` block ends.
+
+    Parameters
+    ----------
+    settings
+        Names the file and its memory limit, spill directory and threads.
+    read_only
+        Open for reading only: other readers may open the file meanwhile.
+
+    Yields
+    ------
+    duckdb.DuckDBPyConnection
+        See :func:`connect_store`.
+
+    Raises
+    ------
+    StoreError
+        When the file cannot be opened (locked by another process, not a DuckDB file, absent
+        when read only, of another store schema).
+    """
     con = connect_store(settings, read_only=read_only)
     try:
         yield con

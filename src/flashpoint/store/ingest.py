@@ -81,7 +81,23 @@ class _RepeatedIds(Exception):
 
 @dataclass(frozen=True)
 class IngestResult:
-    """What happened to one file."""
+    """What happened to one file.
+
+    Attributes
+    ----------
+    path, format
+        The file's name and how it was read ('gdelt/text', 'acled/json', ...).
+    rows_read, rows_stored, rows_duplicate, rows_quarantined
+        Its data rows; those stored; those already in the store (or repeated in the file); those
+        set aside in the quarantine with their line and reason. Read = stored + duplicate +
+        quarantined.
+    ingest_id
+        The file's ingest, None when skipped.
+    skipped
+        The file was ingested before (the same checksum): nothing was read.
+    unended_line
+        The last line, stored, of a file that no line break ends (it may have been cut short).
+    """
 
     path: str
     format: str

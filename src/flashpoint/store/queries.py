@@ -22,6 +22,22 @@ class EventFilter:
 
     ``dyad`` is a pair of ISO3 codes; both directions match unless ``directed``.
     ``country`` matches either actor. ``cameo`` is a code prefix ('13' = every threat).
+
+    Attributes
+    ----------
+    dyad, directed, country
+        Which actors, as above.
+    since, until
+        The first and last event days.
+    cameo, source
+        A CAMEO code prefix; a source ('gdelt', 'acled', 'icews', ...).
+    limit, offset
+        The page of the newest-first listing (``limit`` None or 0: every event).
+
+    Raises
+    ------
+    InvalidInput
+        When ``since`` is after ``until``.
     """
 
     dyad: tuple[str, str] | None = None
@@ -59,7 +75,14 @@ def filter_events(events: ibis.Table, where: EventFilter, /) -> ibis.Table:
 
 
 def select_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> pa.Table:
-    """Canonical events matching ``where``, newest first, at most ``where.limit`` rows."""
+    """Canonical events matching ``where``, newest first.
+
+    Returns
+    -------
+    pyarrow.Table
+        At most ``where.limit`` rows from ``where.offset``, with the canonical columns
+        (docs/events.md).
+    """
     events = filter_events(ibis_backend(con).table("events"), where)
     events = events.order_by([ibis.desc("event_date"), "event_id"])
     if where.limit:
@@ -68,7 +91,13 @@ def select_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> pa.T
 
 
 def count_events(con: duckdb.DuckDBPyConnection, where: EventFilter, /) -> int:
-    """How many canonical events match ``where`` (limit and offset aside)."""
+    """How many canonical events match ``where``.
+
+    Returns
+    -------
+    int
+        The count, limit and offset aside (the total of a paged listing).
+    """
     return int(filter_events(ibis_backend(con).table("events"), where).count().to_pyarrow().as_py())
 
 
