@@ -361,3 +361,22 @@ def test_alerts_limit_0_lists_them_all_as_events_does(demo_db: Path) -> None:
     with duckdb.connect(str(demo_db), read_only=True) as con:
         stored = con.execute("SELECT count(*) FROM alerts").fetchone()[0]
     assert len(few) == 3 and len(every) == stored > 50
+
+
+def test_the_command_line_loads_no_data_library_before_a_command_needs_it() -> None:
+    """`flashpoint --help` and the commands that read no store start without pandas, NumPy, Arrow,
+    DuckDB, Ibis or scikit-learn (a second of CPU on every command before): each command imports
+    what it needs when it runs (benchmarks/startup.py measures the CPU)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from typer.main import get_command\n"
+        "from flashpoint.cli import app\n"
+        "get_command(app)\n"  # every command and option built, as --help does
+        "heavy = ('pandas', 'numpy', 'pyarrow', 'duckdb', 'ibis', 'sklearn', 'numba', 'scipy')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

@@ -93,9 +93,10 @@ def test_docs_escalation_lists_the_registrys_index_weights() -> None:
 
 
 def test_every_panel_feature_and_target_is_in_docs_forecasts() -> None:
-    from flashpoint.forecasts.event_panel import EVENT_FEATURES, EVENT_TARGETS
+    from flashpoint.forecasts.event_panel import EVENT_FEATURES
     from flashpoint.forecasts.fatalities import FATALITY_FEATURES
-    from flashpoint.forecasts.panels import FEATURES, TARGETS
+    from flashpoint.forecasts.panels import FEATURES
+    from flashpoint.forecasts.targets import EVENT_TARGETS, TARGETS
 
     text = (DOCS / "forecasts.md").read_text(encoding="utf-8")
     for name in (*FEATURES, *TARGETS, *EVENT_FEATURES, *EVENT_TARGETS, *FATALITY_FEATURES):

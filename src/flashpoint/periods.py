@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final
-
-import pandas as pd
+from typing import TYPE_CHECKING, Final
 
 from flashpoint.errors import InvalidInput
+
+if TYPE_CHECKING:  # pandas loads when a series of periods is read: parsing one needs none
+    import pandas as pd
 
 #: pandas' period codes of each frequency.
 PANDAS_PERIOD: Final = {"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}
@@ -46,11 +47,23 @@ def parse_period(text: str, freq: str) -> dt.date:
         raise InvalidInput(
             f"period {text!r}: use 2022-W07 (ISO week), 2022-02 (month), 2022 (year) or a day 2022-02-14."
         ) from None
-    return pd.Timestamp(day).to_period(PANDAS_PERIOD[freq]).start_time.date()
+    return period_start(day, freq)
+
+
+def period_start(day: dt.date, freq: str) -> dt.date:
+    """The first day of the period at ``freq`` that holds ``day`` (weeks begin on Monday)."""
+    return {
+        "day": day,
+        "week": day - dt.timedelta(days=day.weekday()),
+        "month": day.replace(day=1),
+        "year": day.replace(month=1, day=1),
+    }[freq]
 
 
 def period_end(period: pd.Series, freq: str) -> pd.Series:
     """The last day of each period (first days at ``freq``): when its data are complete."""
+    import pandas as pd
+
     return pd.to_datetime(period).dt.to_period(PANDAS_PERIOD[freq]).dt.end_time.dt.date
 
 

@@ -42,7 +42,7 @@ NAMES = sorted(SAMPLES)
 
 
 def test_every_registered_source_has_a_sample_here() -> None:
-    assert {module.__name__ for module in SOURCES.values()} == {get_source(n).__name__ for n in SAMPLES}
+    assert {get_source(name).__name__ for name in SOURCES} == {get_source(n).__name__ for n in SAMPLES}
 
 
 @pytest.mark.parametrize("name", NAMES)

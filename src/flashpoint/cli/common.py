@@ -11,12 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import duckdb
-import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -26,15 +22,14 @@ from typer.rich_utils import rich_format_error
 from flashpoint import __version__
 from flashpoint.config import Settings, load_settings
 from flashpoint.errors import FlashpointError, InvalidInput
-from flashpoint.escalation.ladder import STAGES
-from flashpoint.events.confidence import CONFIDENT
-from flashpoint.events.countries import resolve_dyad
-from flashpoint.periods import period_end, period_label
-from flashpoint.store.connection import open_store
-from flashpoint.store.coverage import gap_periods
-from flashpoint.store.ingest import IngestResult
-from flashpoint.store.queries import last_event_date
 from flashpoint.wording import span
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+    from flashpoint.store.ingest import IngestResult
 
 app = typer.Typer(
     help="Flashpoint: early warning of military escalation between states.",
@@ -50,6 +45,8 @@ err = Console(stderr=True)
 def read_store(settings: Settings, /) -> Iterator[duckdb.DuckDBPyConnection]:
     """The store, read-only, named on stderr when stderr is a terminal, and said to be empty when it
     holds no events and no score series (whatever the command then prints, or does not)."""
+    from flashpoint.store.connection import open_store
+
     with open_store(settings, read_only=True) as con:
         events = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
         if not events and not con.execute("SELECT count(*) FROM pair_series").fetchall()[0][0]:
@@ -138,6 +135,8 @@ def parse_date(value: Optional[str], option: str) -> Optional[dt.date]:
 
 
 def parse_dyad(value: Optional[str]) -> Optional[tuple[str, str]]:
+    from flashpoint.events.countries import resolve_dyad
+
     return None if value is None else resolve_dyad(value, label="--dyad")
 
 
@@ -149,6 +148,8 @@ def parse_cameo(value: Optional[str]) -> Optional[str]:
 
 def write_rows(rows: pa.Table, fmt: OutputFormat) -> None:
     """Rows as JSON or CSV on stdout."""
+    import pyarrow.csv as pacsv
+
     if fmt is OutputFormat.json:
         out.print_json(json.dumps(rows.to_pylist(), default=str))
     else:
@@ -191,6 +192,10 @@ class Coverage:
 
     def gap_note(self, first: dt.date, last: dt.date) -> str | None:
         """The gaps from period ``first`` to ``last``, consecutive ones as one span; None without any."""
+        import pandas as pd
+
+        from flashpoint.periods import period_end, period_label
+
         within = sorted(gap for gap in self.gaps if first <= gap <= last)
         if not within:
             return None
@@ -210,6 +215,10 @@ class Coverage:
     def caption(self, first: dt.date, last: dt.date) -> str | None:
         """The table's caption: :meth:`gap_note`, and whether period ``last`` is still under way
         (the store's events end before it does, so its counts may still rise); None for neither."""
+        import pandas as pd
+
+        from flashpoint.periods import period_end, period_label
+
         notes = [self.gap_note(first, last)]
         if self.last_day is not None and last <= self.last_day < period_end(pd.Series([last]), self.freq).iloc[0]:
             notes.append(
@@ -221,10 +230,15 @@ class Coverage:
 
 def read_coverage(con: duckdb.DuckDBPyConnection, freq: str, /) -> Coverage:
     """The store's :class:`Coverage` for periods at ``freq``."""
+    from flashpoint.store.coverage import gap_periods
+    from flashpoint.store.queries import last_event_date
+
     return Coverage(freq, tuple(gap_periods(con, freq)), last_event_date(con))
 
 
 def write_frame(frame: pd.DataFrame, fmt: OutputFormat, title: str, table: Callable[[pd.DataFrame, str], Table]) -> None:
+    import pyarrow as pa
+
     if fmt is OutputFormat.table:
         out.print(table(frame, title))
     else:
@@ -234,6 +248,8 @@ def write_frame(frame: pd.DataFrame, fmt: OutputFormat, title: str, table: Calla
 def print_actor_coverage(found: dict) -> None:
     """How many rows were placed between two states, how many have an actor of no country (with
     the most frequent such names), and how many are of low confidence (:func:`actor_coverage`)."""
+    from flashpoint.events.confidence import CONFIDENT
+
     rows = found["rows"]
     if not rows:
         return
@@ -253,6 +269,10 @@ def print_actor_coverage(found: dict) -> None:
 
 def print_alerts(frame: pd.DataFrame) -> None:
     """Each alert as a heading line (when, pair, level, stage, index, triggers, ids) and its why."""
+    import pandas as pd
+
+    from flashpoint.escalation.ladder import STAGES
+
     colours = {"critical": "bold red", "warning": "yellow", "watch": "cyan"}
     for r in frame.itertuples():
         stage = "" if pd.isna(r.stage) else f"stage {int(r.stage)} {STAGES[int(r.stage)]}  "

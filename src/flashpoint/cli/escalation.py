@@ -7,7 +7,6 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -30,19 +29,15 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings, with_overrides
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.alerts import alert_records, list_alerts, raise_alerts
-from flashpoint.escalation.ladder import pair_ladder, period_stage_words
-from flashpoint.escalation.scorecard import Scorecard, read_onsets, score_alerts
-from flashpoint.jsonrows import json_rows
 from flashpoint.pairs import pair_key
-from flashpoint.periods import period_label
-from flashpoint.store.connection import open_store
-from flashpoint.watch import CycleReport
-from flashpoint.watch import watch as follow_feed
 from flashpoint.wording import quantity
 
-if TYPE_CHECKING:  # the forecasting modules load when a command runs
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flashpoint.escalation.scorecard import Scorecard
     from flashpoint.forecasts.warning_score import ProbabilityCard
+    from flashpoint.watch import CycleReport
 
 alerts_app = typer.Typer(help="Alerts: raise them from the store, and browse their history.", invoke_without_command=True)
 app.add_typer(alerts_app, name="alerts")
@@ -57,6 +52,11 @@ class Level(str, Enum):
 
 
 def _ladder_table(frame: pd.DataFrame, title: str, freq: str, coverage: Coverage, settings: Settings) -> Table:
+    import pandas as pd
+
+    from flashpoint.escalation.ladder import period_stage_words
+    from flashpoint.periods import period_label
+
     table = Table(
         KEPT("period"),
         "incidents",
@@ -94,6 +94,8 @@ def ladder(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """A pair's escalation index, ladder stage and change-point probability per period."""
+    from flashpoint.escalation.ladder import pair_ladder
+
     settings: Settings = ctx.obj
     pair = pair_key(parse_dyad(dyad))
     period = freq.value if freq else settings.alert_freq
@@ -121,6 +123,8 @@ def alerts(
     format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """List stored alerts, newest first, with why, evidence and the pair's previous alert."""
+    from flashpoint.escalation.alerts import alert_records, list_alerts
+
     if ctx.invoked_subcommand is not None:
         return
     with read_store(ctx.obj) as con:
@@ -160,7 +164,9 @@ def alerts_raise(
     A warning where the probability crosses its threshold (critical with corroborated evidence),
     stored with the watch signals (stage rises, change points) and the red lines crossed.
     """
+    from flashpoint.escalation.alerts import raise_alerts
     from flashpoint.forecasts.warning import describe, raise_warnings
+    from flashpoint.store.connection import open_store
 
     settings: Settings = ctx.obj
     options = {
@@ -184,6 +190,8 @@ def alerts_raise(
 
 def _print_scorecard(card: Scorecard, title: str, /) -> None:
     """The stored alerts' scorecard: every onset, then the summary in a sentence."""
+    import pandas as pd
+
     table = Table("pair", "onset", "kind", "warned", "first alert", "lead days", "alerts", title=title)
     for r in card.onsets.itertuples():
         table.add_row(
@@ -209,6 +217,8 @@ def _print_scorecard(card: Scorecard, title: str, /) -> None:
 
 def _scorecards_json(card: Scorecard, chances: ProbabilityCard | None) -> dict[str, Any]:
     """The alerts' scorecard and the warning probabilities' (None when none is stored) as JSON values."""
+    from flashpoint.jsonrows import json_rows
+
     return {
         "summary": card.summary,
         "onsets": json_rows(card.onsets),
@@ -245,6 +255,7 @@ def evaluate_alerts(
     loss against persistence, the recall / false-alarm curve with the random and persistence
     baselines at each alert rate, and their reliability.
     """
+    from flashpoint.escalation.scorecard import read_onsets, score_alerts
     from flashpoint.forecasts.warning_score import render_probability_markdown, score_probabilities
 
     settings: Settings = ctx.obj
@@ -290,6 +301,9 @@ def watch(
     webhook: Annotated[Optional[str], typer.Option(help="POST alerts as JSON to this URL (webhook_url).")] = None,
 ) -> None:
     """Follow GDELT 2.0's 15-minute feed: ingest each new file, raise and deliver alerts."""
+    from flashpoint.store.connection import open_store
+    from flashpoint.watch import watch as follow_feed
+
     overrides = {"watch_interval_seconds": interval, "alerts_jsonl": jsonl, "webhook_url": webhook}
     settings = with_overrides(ctx.obj, overrides)
 

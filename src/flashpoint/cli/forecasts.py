@@ -11,10 +11,9 @@ from rich.table import Table
 
 from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_dyad
 from flashpoint.errors import InvalidInput
-from flashpoint.forecasts.event_panel import EVENT_TARGETS, parse_month
-from flashpoint.forecasts.panels import TARGETS, UNITS
+from flashpoint.forecasts.targets import EVENT_TARGETS, TARGETS, UNITS
 
-if TYPE_CHECKING:  # the forecasting modules load when a command runs
+if TYPE_CHECKING:
     from flashpoint.forecasts.backtest import BacktestResult
 
 
@@ -72,6 +71,7 @@ def backtest(
 ) -> None:
     """Rolling-origin backtest of the forecast models and their baselines on a real panel."""
     from flashpoint.forecasts.backtest import backtest as run_backtest
+    from flashpoint.forecasts.event_panel import parse_month
     from flashpoint.forecasts.models import MODELS
     from flashpoint.forecasts.pair_forecast import panel_rows
 
@@ -136,6 +136,7 @@ def _backtest_fatalities(
     plot: Optional[Path],
 ) -> None:
     from flashpoint.charts import save_chart
+    from flashpoint.forecasts.event_panel import parse_month
     from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
     from flashpoint.forecasts.plots import fatalities_chart
 

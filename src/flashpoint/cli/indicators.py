@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import pandas as pd
-import pyarrow as pa
 import typer
 from rich.table import Table
 
@@ -26,16 +24,10 @@ from flashpoint.cli.common import (
     write_rows,
 )
 from flashpoint.errors import InvalidInput
-from flashpoint.events.countries import resolve_country
-from flashpoint.indicators.compute import compute_indicators, ranked_pairs
-from flashpoint.indicators.compute import explain as explain_indicator
-from flashpoint.indicators.metrics import with_text, yearly_metrics
-from flashpoint.indicators.query import IndicatorQuery
-from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
-from flashpoint.indicators.registry import INDICATORS
-from flashpoint.periods import parse_period, period_kind, period_label
-from flashpoint.store.connection import open_store
 from flashpoint.wording import confidence_words, quantity
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 redlines_app = typer.Typer(help="Red lines: declared thresholds, and the pairs that crossed them.", no_args_is_help=True)
 app.add_typer(redlines_app, name="redlines")
@@ -49,6 +41,11 @@ def indicators_table(
     any: the military spending growth (with the buildup) and the fights by backed non-state
     actors (with the proxy involvement). With the store's ``coverage``, a caption names its
     gaps between the first and the last period shown, and says when the last is not over."""
+    import pandas as pd
+
+    from flashpoint.indicators.registry import INDICATORS
+    from flashpoint.periods import period_label
+
     names = [i.name for i in INDICATORS]
     extra = {"spending growth": ("spending_growth", "{:+.1%}"), "backed fighting": ("backed_fighting", "{:g}")}
     extra = {heading: spec for heading, spec in extra.items() if frame[spec[0]].fillna(0).any()}
@@ -81,6 +78,11 @@ def indicators(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """Warning indicators per pair and period: value (z-score against the pair's own baseline)."""
+    from flashpoint.events.countries import resolve_country
+    from flashpoint.indicators.compute import compute_indicators, ranked_pairs
+    from flashpoint.indicators.query import IndicatorQuery
+    from flashpoint.periods import parse_period
+
     query = IndicatorQuery(
         freq=freq.value,
         dyad=parse_dyad(dyad),
@@ -131,6 +133,11 @@ def explain(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """The events that contributed most to one indicator of a pair in a period."""
+
+    from flashpoint.indicators.compute import explain as explain_indicator
+    from flashpoint.indicators.query import IndicatorQuery
+    from flashpoint.periods import parse_period, period_kind
+
     kind = freq.value if freq else period_kind(period)
     query = IndicatorQuery(freq=kind, dyad=parse_dyad(dyad), directed=directed)
     start = parse_period(period, kind)
@@ -185,6 +192,10 @@ def metrics(
     format: Annotated[MetricsFormat, typer.Option("--format", help="Output format.")] = MetricsFormat.table,
 ) -> None:
     """The yearly diplomacy metrics of a pair, each with its unit and source."""
+    import pyarrow as pa
+
+    from flashpoint.indicators.metrics import with_text, yearly_metrics
+
     pair = parse_dyad(dyad)
     assert pair is not None
     with read_store(ctx.obj) as con:
@@ -206,6 +217,8 @@ def metrics(
 @redlines_app.command("list")
 def redlines_list(ctx: typer.Context) -> None:
     """The red-line rules in force: Flashpoint's defaults and the redlines_file setting's."""
+    from flashpoint.indicators.redlines import load_rules
+
     table = Table(
         "rule",
         "codes",
@@ -241,6 +254,12 @@ def redlines_check(
     format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
 ) -> None:
     """Check the store against the red lines; record and list each crossing with its events."""
+
+    from flashpoint.indicators.query import IndicatorQuery
+    from flashpoint.indicators.redlines import check_rules, load_rules, record_crossings
+    from flashpoint.periods import period_label
+    from flashpoint.store.connection import open_store
+
     query = IndicatorQuery(
         freq=freq.value, dyad=parse_dyad(dyad), since=parse_date(since, "--since"), until=parse_date(until, "--until")
     )

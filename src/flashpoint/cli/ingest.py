@@ -9,9 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import duckdb
 import typer
 from rich.progress import (
     BarColumn,
@@ -33,26 +32,12 @@ from flashpoint.cli.common import (
 )
 from flashpoint.config import Settings, default_download_dir
 from flashpoint.errors import InvalidInput
-from flashpoint.refresh import ingest_files
-from flashpoint.sources import (
-    acled,
-    crises,
-    gdelt,
-    icews,
-    measures,
-    milex,
-    polecat,
-    terminations,
-    ucdp,
-)
-from flashpoint.sources.acled_fetch import fetch as fetch_acled_pages
-from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
-from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
-from flashpoint.sources.series import SeriesReader
-from flashpoint.sources.tabular import EVENTS, Reader
-from flashpoint.store.connection import open_store
-from flashpoint.store.queries import actor_coverage
 from flashpoint.wording import quantity
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from flashpoint.sources.tabular import Reader
 
 ingest_app = typer.Typer(
     help="Ingest event files, and auxiliary tables (military spending, measures, crises, terminations), into the store.",
@@ -92,6 +77,11 @@ def _watch_progress(con: duckdb.DuckDBPyConnection, progress: Progress, task: Ta
 
 
 def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = "auto") -> None:
+    from flashpoint.refresh import ingest_files
+    from flashpoint.sources.tabular import EVENTS
+    from flashpoint.store.connection import open_store
+    from flashpoint.store.queries import actor_coverage
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -150,6 +140,8 @@ def ingest_gdelt(
     format: Annotated[GdeltFormat, typer.Option("--format", help="Force the GDELT version.")] = GdeltFormat.auto,
 ) -> None:
     """Ingest GDELT 1.0/2.0 event files (TSV exports, CSV with header, Parquet)."""
+    from flashpoint.sources import gdelt
+
     _ingest(ctx.obj, paths, gdelt, format.value)
 
 
@@ -160,36 +152,37 @@ def ingest_csv(
     mapping: Annotated[Path, typer.Option(help="TOML file mapping the CSV's columns to event fields.")],
 ) -> None:
     """Ingest any CSV of events described by a TOML mapping (columns, code systems, event types)."""
+    from flashpoint.sources.csv_mapped import MappedCsvReader, load_mapping
+
     _ingest(ctx.obj, paths, MappedCsvReader(load_mapping(mapping)))
 
 
-#: The sources whose command takes only paths: command name → (reader, help).
-_PATHS_ONLY: dict[str, tuple[Reader, str]] = {
-    "acled": (acled, "Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows)."),
-    "ucdp": (ucdp, "Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows)."),
-    "milex": (milex, "Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC."),
-    "measures": (
-        measures,
-        "Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): date, actor, target, measure, source.",
-    ),
-    "crises": (crises, "Ingest International Crisis Behavior crises (the system-level file, one row per crisis)."),
-    "terminations": (terminations, "Ingest the UCDP Conflict Termination dataset (conflict episodes, how and when they ended)."),
-    "polecat": (polecat, "Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO)."),
-    "icews": (icews, "Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date)."),
+#: The sources whose command takes only paths: command name (the source's, :data:`flashpoint.sources.SOURCES`) → help.
+_PATHS_ONLY: dict[str, str] = {
+    "acled": "Ingest ACLED exports (CSV with header, Parquet, or the API's JSON rows).",
+    "ucdp": "Ingest UCDP GED exports (CSV with header, Parquet, or the API's JSON rows).",
+    "milex": "Ingest military expenditure: SIPRI sheets exported to CSV (milex_<sheet>.csv) or COW NMC.",
+    "measures": "Ingest measures (sanctions, ceasefires, mediation, hotlines, ...): date, actor, target, measure, source.",
+    "crises": "Ingest International Crisis Behavior crises (the system-level file, one row per crisis).",
+    "terminations": "Ingest the UCDP Conflict Termination dataset (conflict episodes, how and when they ended).",
+    "polecat": "Ingest POLECAT weekly files (PLOVER event types mapped to CAMEO).",
+    "icews": "Ingest ICEWS: Dataverse event files, or name-based quadruples (actor, event text, actor, date).",
 }
 
 
-def _paths_only(reader: Reader) -> Callable[..., None]:
-    """The command ingesting ``reader``'s files."""
+def _paths_only(source: str) -> Callable[..., None]:
+    """The command ingesting the files of the source named ``source`` (its reader loads when it runs)."""
 
     def command(ctx: typer.Context, paths: Annotated[list[str], typer.Argument(help=_PATHS_HELP)]) -> None:
-        _ingest(ctx.obj, paths, reader)
+        from flashpoint.sources import get_source
+
+        _ingest(ctx.obj, paths, get_source(source))
 
     return command
 
 
-for _name, (_reader, _help) in _PATHS_ONLY.items():
-    ingest_app.command(_name, help=_help)(_paths_only(_reader))
+for _name, _help in _PATHS_ONLY.items():
+    ingest_app.command(_name, help=_help)(_paths_only(_name))
 
 
 @ingest_app.command("series")
@@ -200,6 +193,8 @@ def ingest_series(
     name: Annotated[Optional[str], typer.Option(help="Series name (default: the value column's name).")] = None,
 ) -> None:
     """Ingest a daily pair score series: date, iso3_a, iso3_b and a value column."""
+    from flashpoint.sources.series import SeriesReader
+
     _ingest(ctx.obj, paths, SeriesReader(value_column, series=name))
 
 
@@ -211,6 +206,9 @@ def fetch_gdelt(
     version: Annotated[int, typer.Option(help="GDELT version: 1 (daily) or 2 (15-minute).", min=1, max=2)] = 2,
 ) -> None:
     """Download GDELT event exports in a date range (MD5-checked, resumable) and ingest them."""
+    from flashpoint.sources import gdelt
+    from flashpoint.sources.gdelt_fetch import fetch as fetch_gdelt_files
+
     settings: Settings = ctx.obj
     first = parse_date(since, "--since")
     last = parse_date(until, "--until") or dt.date.today()
@@ -245,6 +243,9 @@ def fetch_acled(
     page_size: Annotated[int, typer.Option(min=1, max=5000, help="Rows per API page (ACLED allows 5,000).")] = 5000,
 ) -> None:
     """Download ACLED events through its API (OAuth, paged, rate limits respected) and ingest them."""
+    from flashpoint.sources import acled
+    from flashpoint.sources.acled_fetch import fetch as fetch_acled_pages
+
     settings: Settings = ctx.obj
     folder = (settings.download_dir or default_download_dir()) / "acled"
     with err.status("asking ACLED for a token") as status:

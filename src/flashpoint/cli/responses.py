@@ -7,8 +7,6 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import pandas as pd
-import pyarrow as pa
 import typer
 from rich.table import Table
 
@@ -25,11 +23,11 @@ from flashpoint.cli.common import (
     write_rows,
 )
 from flashpoint.errors import InvalidInput
-from flashpoint.forecasts.panels import structural_rows
 from flashpoint.pairs import pair_key
-from flashpoint.responses.catalogue import BASES, get_lever, levers, render_levers_markdown
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from flashpoint.responses.evidence import Estimate
 
 
@@ -45,6 +43,11 @@ def list_levers(
     format: Annotated[DocFormat, typer.Option("--format", help="Output format.")] = DocFormat.table,
 ) -> None:
     """The catalogue of diplomatic levers: what each answers, who applies it, its risks."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from flashpoint.responses.catalogue import levers, render_levers_markdown
+
     if format is DocFormat.markdown:
         typer.echo(render_levers_markdown(), nl=False)
         return
@@ -76,12 +79,16 @@ def evidence(
     lever: Annotated[Optional[str], typer.Argument(help="A lever (flashpoint levers); omit with --all.")] = None,
     all_levers: Annotated[bool, typer.Option("--all", help="Every lever.")] = False,
     base: Annotated[
-        Optional[str], typer.Option(help=f"Comma-separated bases: {', '.join(BASES)} (default all the store holds).")
+        Optional[str],
+        typer.Option(help="Comma-separated evidence bases (default all the store holds; an unknown name lists them)."),
     ] = None,
     boot: Annotated[int, typer.Option(help="Bootstrap resamples for the intervals.", min=50)] = 500,
     format: Annotated[DocFormat, typer.Option("--format", help="Output format.")] = DocFormat.table,
 ) -> None:
     """What followed a lever in comparable historical situations: weighted effect, interval, sizes."""
+    import pyarrow as pa
+
+    from flashpoint.responses.catalogue import BASES, get_lever, levers
     from flashpoint.responses.evidence import estimates_frame, levers_evidence, render_evidence_markdown
 
     if (lever is None) == (not all_levers):
@@ -105,6 +112,8 @@ def evidence(
 
 
 def _evidence_table(frame: pd.DataFrame, found: list[Estimate]) -> None:
+    import pandas as pd
+
     from flashpoint.responses.evidence import CAVEATS
 
     if frame.empty:
@@ -155,6 +164,7 @@ def respond(
     ] = None,
 ) -> None:
     """Diplomatic levers ranked for a pair's current state, with why, who, evidence and risks."""
+    from flashpoint.forecasts.panels import structural_rows
     from flashpoint.responses.ranking import recommend, recommendation_dict, render_recommendations_markdown
 
     pair = pair_key(parse_dyad(dyad))

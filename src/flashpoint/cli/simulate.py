@@ -12,7 +12,6 @@ from rich.table import Table
 from flashpoint.cli.common import AsOfDayOption, ListFormat, PairOption, app, err, out, parse_date, parse_dyad, read_store
 from flashpoint.cli.escalation import evaluate_app
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.ladder import STAGES
 from flashpoint.pairs import pair_codes, pair_key
 
 if TYPE_CHECKING:
@@ -108,6 +107,8 @@ def simulate(
 
 
 def _print_simulation(result: PairSimulation, allies: tuple[int, dict[str, list[str]]] | None) -> None:
+    from flashpoint.escalation.ladder import STAGES
+
     out.print(
         f"[bold]{result.pair}[/bold] from stage {result.start_stage} ({STAGES[result.start_stage]}), index "
         f"band {result.band}, week of {result.week_of}; {result.runs:,} runs, seed {result.seed}",

@@ -21,11 +21,7 @@ from flashpoint.cli.common import (
 from flashpoint.cli.indicators import indicators_table
 from flashpoint.cli.store import print_gaps, sources_table
 from flashpoint.config import Settings
-from flashpoint.events.countries import search_countries
-from flashpoint.sources import (
-    SOURCES,
-    get_source,
-)
+from flashpoint.sources import SOURCES
 from flashpoint.wording import quantity
 
 if TYPE_CHECKING:
@@ -35,6 +31,8 @@ if TYPE_CHECKING:
 @app.command()
 def countries(search: Annotated[Optional[str], typer.Option(help="Text in a name or code.")] = None) -> None:
     """Countries and their codes (ISO3, ISO2, FIPS 10-4)."""
+    from flashpoint.events.countries import search_countries
+
     found = search_countries(search)
     table = Table("iso3", "iso2", "fips10_4", "name", title=f"{len(found)} countries")
     for c in found:
@@ -45,6 +43,8 @@ def countries(search: Annotated[Optional[str], typer.Option(help="Text in a name
 @app.command()
 def cite(source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(SOURCES))}.")]) -> None:
     """Print how to cite a data source, and its licence."""
+    from flashpoint.sources import get_source
+
     module = get_source(source)
     out.print(f"[bold]Citation[/bold]\n{module.CITATION}\n\n[bold]Licence[/bold]\n{module.LICENSE}")
 

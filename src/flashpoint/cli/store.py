@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import pyarrow as pa
 import typer
 from rich.table import Table
 
@@ -23,17 +22,10 @@ from flashpoint.cli.common import (
     render_events,
     write_rows,
 )
-from flashpoint.events.countries import resolve_country
-from flashpoint.refresh import settle
-from flashpoint.store.connection import open_store
-from flashpoint.store.queries import (
-    EventFilter,
-    cluster_rows,
-    select_events,
-    select_quarantine,
-    store_stats,
-)
 from flashpoint.wording import quantity, span
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def sources_table(found: dict[str, object], title: str) -> Table:
@@ -46,6 +38,8 @@ def sources_table(found: dict[str, object], title: str) -> Table:
 @app.command()
 def stats(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """What the store holds: events by source and coding, dates, incidents, pairs, quarantine."""
+    from flashpoint.store.queries import store_stats
+
     with read_store(ctx.obj) as con:
         found = store_stats(con)
     if as_json:
@@ -90,6 +84,9 @@ def events(
     ] = False,
 ) -> None:
     """List events, newest first, filtered by pair, country, dates, CAMEO code and source."""
+    from flashpoint.events.countries import resolve_country
+    from flashpoint.store.queries import EventFilter, cluster_rows, select_events
+
     where = EventFilter(
         dyad=parse_dyad(dyad),
         directed=directed,
@@ -162,6 +159,9 @@ def dedup(ctx: typer.Context) -> None:
     """Cluster the whole store into incidents again and rebuild the weekly pair counts.
 
     Run it after changing the dedup settings; ingest does both for new rows itself."""
+    from flashpoint.refresh import settle
+    from flashpoint.store.connection import open_store
+
     with open_store(ctx.obj) as con:
         changed = settle(con, ctx.obj).reassigned
         rows, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_id) FROM events").fetchone()
@@ -181,6 +181,8 @@ def quarantine(
     """Rows that could not be ingested: file, line, reason and the raw line.
 
     The table shows a raw line's first 120 characters, tabs as ␉; CSV and JSON give it whole."""
+    from flashpoint.store.queries import select_quarantine
+
     with read_store(ctx.obj) as con:
         rows = select_quarantine(con, file=file, limit=limit or None)
     if format is OutputFormat.table:

@@ -25,6 +25,7 @@ from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import event_scores
 from flashpoint.forecasts.panels import STRUCTURAL, PanelSpec
+from flashpoint.forecasts.targets import EVENT_TARGETS
 from flashpoint.indicators.registry import INDICATORS
 from flashpoint.store.coverage import gap_periods
 
@@ -43,11 +44,6 @@ EVENT_FEATURES: Final = {
         f"{i.name}_z": f"highest weekly z-score of {i.name} against the pair's baseline in the month (0 without)"
         for i in INDICATORS
     },
-}
-#: Targets of the dyad-month panel: name → what it is.
-EVENT_TARGETS: Final = {
-    "stage3": "the pair reaches ladder stage 3 (limited use of force) or 4 in some week of the next k months",
-    "stage2": "the pair reaches ladder stage 2 (coercive signalling) or above in some week of the next k months",
 }
 _THRESHOLDS: Final = {"stage3": 3, "stage2": 2}
 #: What a structural feature of the event panel is (docs/forecasts.md).

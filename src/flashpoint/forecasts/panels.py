@@ -24,6 +24,7 @@ import pandas as pd
 
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import state_system_table
+from flashpoint.forecasts.targets import TARGETS
 from flashpoint.sql import sql_string
 
 #: Features of the dyad-year panel: name → what it is (docs/forecasts.md).
@@ -45,11 +46,6 @@ FEATURES: Final = {
     "peace_years": "years since the dyad's last dispute onset (or since both became members)",
     "dispute_ongoing": "1 when a dispute between them is ongoing in the year",
     "disputes_past": "dispute onsets between them up to and including the year",
-}
-#: Targets of the dyad-year panel: name → what it is.
-TARGETS: Final = {
-    "onset": "a new militarised interstate dispute between the two in the next year (GML MID 2.2.1)",
-    "force": "a dispute-year between the two reaching hostility level 4 (use of force) or 5 (war) next year",
 }
 
 
@@ -77,7 +73,6 @@ class PanelSpec:
 DYAD_YEAR: Final = PanelSpec(
     unit="dyad-year", keys=("ccode1", "ccode2"), time="year", features=FEATURES, targets=TARGETS, state="dispute_ongoing"
 )
-UNITS: Final = ("dyad-year", "dyad-month")
 #: The dyad-year features that describe a pair's structure (not its dispute history, whose
 #: tables end in 2000): what the event panel and the recommendations add as context.
 STRUCTURAL: Final = (

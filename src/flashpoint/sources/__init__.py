@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from types import ModuleType
 
 from flashpoint.errors import UnknownSource
-from flashpoint.sources import acled, crises, gdelt, icews, measures, milex, polecat, terminations, ucdp
 
-#: Registered sources by the name used on the command line.
-SOURCES: dict[str, ModuleType] = {
-    "gdelt": gdelt,
-    "acled": acled,
-    "ucdp": ucdp,
-    "icews": icews,
-    "milex": milex,
-    "crises": crises,
-    "icb": crises,
-    "terminations": terminations,
-    "measures": measures,
-    "polecat": polecat,
+#: Registered sources by the name used on the command line → their module in this package
+#: (imported when used: listing the names loads no reader).
+SOURCES: dict[str, str] = {
+    "gdelt": "gdelt",
+    "acled": "acled",
+    "ucdp": "ucdp",
+    "icews": "icews",
+    "milex": "milex",
+    "crises": "crises",
+    "icb": "crises",
+    "terminations": "terminations",
+    "measures": "measures",
+    "polecat": "polecat",
 }
 
 
@@ -31,6 +32,7 @@ def get_source(name: str) -> ModuleType:
         Naming the sources that exist.
     """
     try:
-        return SOURCES[name.lower()]
+        module = SOURCES[name.lower()]
     except KeyError:
         raise UnknownSource(f"no data source named '{name}'; available: {', '.join(sorted(SOURCES))}.") from None
+    return import_module(f"{__name__}.{module}")
