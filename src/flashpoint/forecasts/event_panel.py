@@ -109,15 +109,22 @@ def _dense(monthly: pd.DataFrame, last: int, gaps: list[int]) -> pd.DataFrame:
     return frame
 
 
+def _rolling(grouped: pd.core.groupby.SeriesGroupBy, window: int, how: str) -> pd.Series:
+    """Each row's ``how`` ('max', 'mean') over its group's last ``window`` rows up to it (fewer at
+    the group's start), in one grouped pass; indexed like the rows."""
+    rolled = getattr(grouped.rolling(window, min_periods=1), how)()
+    return rolled.reset_index(level=0, drop=True)
+
+
 def _history(frame: pd.DataFrame) -> pd.DataFrame:
     """Lagged and rolling features of each pair, each from its own month and earlier ones (the
     rolling ones over the months that are not gaps)."""
     g = frame.groupby("pair", sort=False)
     frame["stage3_now"] = (frame["stage"] >= 3).astype("int64")
-    frame["stage_max_12m"] = g["stage"].transform(lambda s: s.rolling(12, min_periods=1).max()).fillna(0)
-    frame["index_mean_3m"] = g["escalation_index"].transform(lambda s: s.rolling(3, min_periods=1).mean())
+    frame["stage_max_12m"] = _rolling(g["stage"], 12, "max").fillna(0)
+    frame["index_mean_3m"] = _rolling(g["escalation_index"], 3, "mean")
     frame["log_incidents"] = np.log1p(frame["total"].astype("float64"))
-    before = g["log_incidents"].transform(lambda s: s.shift(1).rolling(3, min_periods=1).mean())
+    before = _rolling(frame.groupby("pair", sort=False)["log_incidents"].shift(1).groupby(frame["pair"], sort=False), 3, "mean")
     frame["incidents_trend"] = frame["log_incidents"] - before.fillna(0.0)
     frame["months_observed"] = g.cumcount()
     last3 = frame["month"].where(frame["stage3_now"] == 1)
@@ -131,9 +138,9 @@ def _targets(frame: pd.DataFrame, horizon: int, last: int, gaps: list[int]) -> p
     """Each target: the highest stage of months t + 1 … t + horizon reaching its threshold;
     missing when one of those months is after ``last``, and when one is among the ``gaps``
     unless the other months reach the threshold (the gap cannot undo that)."""
-    ahead = frame.groupby("pair", sort=False)["stage"].transform(
-        lambda s: s[::-1].rolling(horizon, min_periods=1).max()[::-1].shift(-1)
-    )
+    # The highest stage of months t … t + horizon − 1 (a window over the reversed months), then of t + 1 … t + horizon.
+    reversed_months = frame.iloc[::-1].groupby("pair", sort=False)["stage"]
+    ahead = _rolling(reversed_months, horizon, "max").reindex(frame.index).groupby(frame["pair"], sort=False).shift(-1)
     known = frame["month"] + horizon <= last
     blind = pd.Series(False, index=frame.index)
     for gap in gaps:

@@ -50,7 +50,9 @@ class Effect:
 
 
 def _propensity(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    model = make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(C=1.0, max_iter=1000))
+    model = make_pipeline(
+        SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(C=1.0, max_iter=1000, solver="newton-cholesky")
+    )
     return np.clip(model.fit(x, t).predict_proba(x)[:, 1], *CLIP) if x.shape[1] else np.full(len(t), t.mean())
 
 
