@@ -200,7 +200,7 @@ def build_event_panel(
     gaps = [month_number(day) for day in gap_periods(con, "month", until=until)]
     frame = _targets(_history(_dense(monthly[monthly["month"] <= last], last, gaps)), spec.horizon, last, gaps)
     frame = frame[~frame["month"].isin(gaps)].astype({"stage": "int64", "stage_max_12m": "int64"})
-    frame["period"] = pd.to_datetime([f"{month_label(m)}-01" for m in frame["month"]]).date
+    frame["period"] = pd.to_datetime({"year": frame["month"] // 12, "month": frame["month"] % 12 + 1, "day": 1}).dt.date
     columns = ["pair", "month", "period", *EVENT_FEATURES, "stage_ahead", *EVENT_TARGETS]
     if structure is not None:
         frame = _with_structure(frame, structure)
