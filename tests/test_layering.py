@@ -1,6 +1,6 @@
 """The house's floors: a module imports only from its own floor or the floors below it, in the
 order of the pipeline (ARCHITECTURE.md): sources → store → indicators → escalation →
-forecasts → responses → simulate → reports, then the one way in for new events and the
+forecasts → consequences → responses → simulate → reports, then the one way in for new events and the
 interfaces. A test, so that an import running back up the pipeline fails the suite."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("indicators",),
     ("escalation",),
     ("forecasts",),
+    ("consequences",),
     ("responses",),
     ("simulate",),
     ("charts", "reports"),

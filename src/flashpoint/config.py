@@ -99,6 +99,10 @@ class Settings:
     warning_onsets : Path or None
         A CSV of further onsets (``iso3_a``, ``iso3_b``, ``onset_date``) the model learns from, besides
         the lists shipped with Flashpoint (``FLASHPOINT_WARNING_ONSETS``).
+    reference_data : Path or None
+        A folder laid out like the shared data (``peacesciencer/``, ``consequences/``): the disputes,
+        wars, refugee flows, trade and growth the consequences of escalation are estimated from
+        (``FLASHPOINT_REFERENCE_DATA``); without it, briefs and pages say they have none.
     redline_first_lookback_days : int
         A red line declared ``first`` (first use of force) is crossed when the pair had no such
         crossing in this many days before, and the store's data reach back that far
@@ -182,6 +186,7 @@ class Settings:
     warning_refit_days: int = 91
     warning_min_onsets: int = 3
     warning_onsets: Path | None = None
+    reference_data: Path | None = None
     redline_first_lookback_days: int = 365
     changepoint_hazard_periods: float = 52.0
     changepoint_probability: float = 0.5

@@ -1,8 +1,9 @@
 """The ``flashpoint`` command line: parse input, call one domain function, render the result.
 
-The commands that fit models, draw charts, write briefs or serve (scikit-learn, Altair,
-Jinja2, FastAPI) import those modules when they run, so every other command starts without
-them (``flashpoint --help``: 1.4 s instead of 2.6 s on the 2-core machine).
+Each command imports what it needs when it runs — the domain modules and with them pandas,
+Arrow, DuckDB, Ibis, scikit-learn — so ``flashpoint --help`` and the commands that read no store
+start on Typer and rich alone (0.2 s of CPU instead of 1.5 s on the 2-core machine;
+``benchmarks/startup.py``, and a test that keeps it so).
 """
 # ruff: noqa: I001  (the import order below is the order of the help)
 
@@ -15,6 +16,7 @@ from flashpoint.cli import indicators  # noqa: F401
 from flashpoint.cli import escalation  # noqa: F401
 from flashpoint.cli import forecasts  # noqa: F401
 from flashpoint.cli import responses  # noqa: F401
+from flashpoint.cli import consequences  # noqa: F401
 from flashpoint.cli import simulate  # noqa: F401
 from flashpoint.cli import serve  # noqa: F401
 from flashpoint.cli import start  # noqa: F401

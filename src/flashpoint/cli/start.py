@@ -21,6 +21,7 @@ from flashpoint.cli.common import (
 from flashpoint.cli.indicators import indicators_table
 from flashpoint.cli.store import print_gaps, sources_table
 from flashpoint.config import Settings
+from flashpoint.consequences.tables import TABLES
 from flashpoint.sources import SOURCES
 from flashpoint.wording import quantity
 
@@ -41,12 +42,24 @@ def countries(search: Annotated[Optional[str], typer.Option(help="Text in a name
 
 
 @app.command()
-def cite(source: Annotated[str, typer.Argument(help=f"One of: {', '.join(sorted(SOURCES))}.")]) -> None:
-    """Print how to cite a data source, and its licence."""
+def cite(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help=f"An event source ({', '.join(sorted(SOURCES))}) or a reference table ({', '.join(sorted(TABLES))})."
+        ),
+    ],
+) -> None:
+    """Print how to cite a data source or reference table, and its licence."""
     from flashpoint.sources import get_source
 
-    module = get_source(source)
-    out.print(f"[bold]Citation[/bold]\n{module.CITATION}\n\n[bold]Licence[/bold]\n{module.LICENSE}")
+    if source.lower() in TABLES:
+        table = TABLES[source.lower()]
+        citation, licence = table.citation, table.licence
+    else:
+        module = get_source(source)
+        citation, licence = module.CITATION, module.LICENSE
+    out.print(f"[bold]Citation[/bold]\n{citation}\n\n[bold]Licence[/bold]\n{licence}")
 
 
 @app.command()

@@ -1,0 +1,82 @@
+"""``flashpoint consequences``: what escalation would bring to a pair, from historical analogues."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
+from flashpoint.pairs import pair_key
+
+
+class ConsequenceFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@app.command()
+def consequences(
+    ctx: typer.Context,
+    dyad: PairOption,
+    stage: Annotated[
+        int, typer.Option(help="The stage the pair would reach: 3 (limited use of force) or 4 (war).", min=3, max=4)
+    ] = 3,
+    date: AsOfDayOption = None,
+    data_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="A folder laid out like the shared data (peacesciencer/, consequences/); default: the reference_data setting."
+        ),
+    ] = None,
+    format: Annotated[ConsequenceFormat, typer.Option("--format", help="Output format.")] = ConsequenceFormat.table,
+) -> None:
+    """What followed past escalations like this pair's: deaths, war, refugees, spillover to neighbours,
+    trade, growth, military spending and third states, each with its range and number of analogues."""
+    import datetime as dt
+
+    from flashpoint.consequences.analogues import pair_consequences, render_consequences_markdown, shown
+
+    settings: Settings = ctx.obj
+    folder = data_dir or settings.reference_data
+    if folder is None:
+        raise InvalidInput(
+            "no reference data: give --data-dir, or set reference_data (FLASHPOINT_REFERENCE_DATA) to a folder laid out "
+            "like the shared data (peacesciencer/, consequences/)."
+        )
+    pair = pair_key(parse_dyad(dyad))
+    found = pair_consequences(pair, stage=stage, data_dir=folder, as_of=parse_date(date, "--date") or dt.date.today())
+    if format is ConsequenceFormat.json:
+        out.print_json(json.dumps(found.to_dict()))
+        return
+    if format is ConsequenceFormat.markdown or not found.analogues:
+        out.print(render_consequences_markdown(found), highlight=False, markup=False)
+        return
+    table = Table(
+        "consequence",
+        "median or share",
+        "range",
+        "n",
+        "source",
+        "caveat",
+        title=f"If {pair} reached stage {stage}: {found.analogues} analogues ({', '.join(found.criteria) or 'all disputes'})",
+    )
+    for f in found.figures:
+        table.add_row(
+            f.label,
+            shown(f, f.value),
+            f"{shown(f, f.low)} to {shown(f, f.high)}",
+            str(f.n),
+            f.source,
+            f.caveat,
+        )
+    out.print(table)
+    stake = render_consequences_markdown(found).split("What is at stake for this pair:", 1)[1]
+    out.print("What is at stake for this pair:" + stake, highlight=False, markup=False)

@@ -1,0 +1,379 @@
+"""What escalation would bring to a pair, from the past escalations most like it (docs/consequences.md).
+
+The analogues of a pair at a stage are the dyadic disputes of :func:`episode_table` that reached
+the stage's hostility level (stage 3, limited use of force: level 4 or 5; stage 4, war: level 5),
+whose outcomes were known by the date (their last outcome year before the date's year), and whose
+pair resembled this one in the onset year: the same contiguity, the same band of capability ratio
+(balanced, uneven, lopsided), major powers among them or not, and a defence pact between them or
+not. When fewer than :data:`MIN_ANALOGUES` match, the criteria are dropped from the last.
+
+Each figure states its spread over the analogues: the median with the 10th–90th percentiles (the
+range 80% of the analogues fell in) for amounts, the share with a 90% Wilson interval for
+events; with the number of analogues that have the figure, its source and a caveat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from flashpoint.consequences.episodes import AFTER_YEARS, episode_table, read_table, structure_table
+from flashpoint.errors import InvalidInput
+from flashpoint.events.countries import state_numbers, state_system_table
+from flashpoint.pairs import pair_codes
+
+#: The hostility levels (GML MID) that stand for each ladder stage reached.
+STAGE_HOSTILITY: Final = {3: (4, 5), 4: (5,)}
+#: Fewest analogues the matching keeps before dropping a criterion.
+MIN_ANALOGUES: Final = 10
+#: Capability-ratio bands: log(stronger CINC / weaker) below log 3, below log 10, above.
+CAPABILITY_BANDS: Final = (math.log(3), math.log(10))
+#: The MID fatality levels in words.
+FATALITY_LEVELS: Final = {0: "none", 1: "1–25", 2: "26–100", 3: "101–250", 4: "251–500", 5: "501–999", 6: "1,000 or more"}
+Z_90: Final = 1.6449
+#: Fewer analogues with a figure than this, and the figure says it is an anecdote.
+FEW: Final = 5
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One consequence: its value over the analogues with its spread."""
+
+    key: str
+    label: str
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    unit: str
+    source: str
+    caveat: str = ""
+
+
+@dataclass(frozen=True)
+class Consequences:
+    """What followed the analogues of a pair reaching a stage, and what is at stake for the pair now."""
+
+    pair: str
+    stage: int
+    as_of: dt.date
+    analogues: int
+    criteria: tuple[str, ...]
+    figures: tuple[Figure, ...]
+    neighbours: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    allies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    major_allies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    trade_at_stake: float | None = None
+    trade_year: int | None = None
+    displaced: dict[str, tuple[int, float]] = field(default_factory=dict)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready."""
+        return {**asdict(self), "as_of": self.as_of.isoformat()}
+
+
+def _band(ratio: float) -> str:
+    return "balanced" if ratio < CAPABILITY_BANDS[0] else "uneven" if ratio < CAPABILITY_BANDS[1] else "lopsided"
+
+
+def _wilson(hits: int, n: int) -> tuple[float, float]:
+    p, z2 = hits / n, Z_90**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z_90 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _few(n: int, caveat: str) -> str:
+    """The caveat, with a warning first when fewer than :data:`FEW` analogues have the figure."""
+    warning = f"only {n} analogue{'s' if n > 1 else ''} with this figure: an anecdote, not a distribution" if n < FEW else ""
+    return "; ".join(part for part in (warning, caveat) if part)
+
+
+def _amount(key: str, label: str, values: pd.Series, unit: str, source: str, caveat: str = "") -> Figure:
+    found = values.dropna()
+    if found.empty:
+        return Figure(key, label, None, None, None, 0, unit, source, caveat or "no analogue has this figure")
+    low, mid, high = np.percentile(found, [10, 50, 90])
+    return Figure(key, label, float(mid), float(low), float(high), len(found), unit, source, _few(len(found), caveat))
+
+
+def _share(key: str, label: str, values: pd.Series, source: str, caveat: str = "") -> Figure:
+    found = values.dropna()
+    if found.empty:
+        return Figure(key, label, None, None, None, 0, "share", source, caveat or "no analogue has this figure")
+    low, high = _wilson(int(found.sum()), len(found))
+    return Figure(key, label, float(found.mean()), low, high, len(found), "share", source, _few(len(found), caveat))
+
+
+def _pair_structure(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year: int) -> pd.Series | None:
+    """The pair's structure in the latest year up to ``year`` the panel has (None when it has none)."""
+    table = structure_table(data_dir)
+    rows = table[
+        ((table["a"].isin(a) & table["b"].isin(b)) | (table["a"].isin(b) & table["b"].isin(a))) & (table["year"] <= year)
+    ]
+    return None if rows.empty else rows.sort_values("year").iloc[-1]
+
+
+def _match(candidates: pd.DataFrame, mine: pd.Series | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The candidates most like the pair's structure, and the criteria they share with it."""
+    if mine is None:
+        return candidates, ()
+    tests = {
+        f"{'contiguous' if mine['contiguous'] else 'not contiguous'}": candidates["contiguous"] == mine["contiguous"],
+        f"capability ratio {_band(mine['log_capability_ratio'])}": candidates["log_capability_ratio"].map(
+            _band, na_action="ignore"
+        )
+        == _band(mine["log_capability_ratio"]),
+        f"{'with' if mine['major_powers'] else 'no'} major power": (candidates["major_powers"] > 0) == (mine["major_powers"] > 0),
+        f"{'with' if mine['defense_pact'] else 'no'} defence pact between them": candidates["defense_pact"]
+        == mine["defense_pact"],
+    }
+    names = list(tests)
+    while names:
+        chosen = np.logical_and.reduce([tests[n].to_numpy() for n in names])
+        if chosen.sum() >= MIN_ANALOGUES:
+            return candidates[chosen], tuple(names)
+        names.pop()
+    return candidates, ()
+
+
+def _figures(analogues: pd.DataFrame, stage: int) -> tuple[Figure, ...]:
+    fatality = analogues["fatality"]
+    figures = [
+        _amount("fatality_level", "deaths in the dispute (MID fatality level)", fatality, "level", "GML MID 2.2.1"),
+        _amount(
+            "war_deaths",
+            "battle deaths of the two states in the war",
+            analogues["war_deaths"],
+            "deaths",
+            "COW inter-state wars 4.0",
+        ),
+        _amount("duration_days", "duration of the dispute", analogues["days"], "days", "GML MID 2.2.1"),
+    ]
+    if stage == 3:
+        figures.append(
+            _share("became_war", "became a war (hostility level 5)", (analogues["hostlev"] == 5).astype(float), "GML MID 2.2.1")
+        )
+    figures += [
+        _amount(
+            "refugees_after",
+            f"refugees and asylum seekers leaving the two states per year, onset year and {AFTER_YEARS - 1} after",
+            analogues["refugees_after"],
+            "people a year",
+            "UNHCR flows",
+            "registered arrivals only; UNHCR flows begin in 1962 and are sparse before the 1990s",
+        ),
+        _amount(
+            "refugees_before", "the same, in the three years before", analogues["refugees_before"], "people a year", "UNHCR flows"
+        ),
+        _share(
+            "neighbour_onset",
+            f"a new armed conflict in a land neighbour within {AFTER_YEARS} years",
+            analogues["neighbour_onset"],
+            "UCDP onsets (peacesciencer), COW contiguity",
+        ),
+        _amount(
+            "world_onset_rate",
+            "the same for any state in those years (the base rate)",
+            analogues["world_onset_rate"],
+            "share",
+            "UCDP onsets",
+        ),
+        _amount(
+            "trade_change",
+            "change in the pair's trade, year after against year before",
+            analogues["trade_change"],
+            "change",
+            "COW dyadic trade 4.0",
+            "COW trade ends in 2014",
+        ),
+        _amount(
+            "growth_change",
+            "change in the two states' GDP growth, three years from onset against three before",
+            analogues["growth_change"],
+            "percentage points",
+            "World Bank WDI",
+            "from 1961 only",
+        ),
+        _amount(
+            "spending_change",
+            "change in the two states' military spending, three years from onset against three before",
+            analogues["spending_change"],
+            "change",
+            "COW NMC 6.0",
+        ),
+        _share("others_joined", "other states joined the dispute", analogues["others_joined"], "GML MID participants"),
+        _share(
+            "major_joined", "a major power besides the two joined", analogues["major_joined"], "GML MID participants, COW majors"
+        ),
+    ]
+    return tuple(figures)
+
+
+def _neighbours(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> dict[str, tuple[str, ...]]:
+    land = read_table(data_dir, "cow_contiguity")
+    land = land[(land["conttype"] == 1) & (pd.to_datetime(land["stdate"]).dt.year <= year)]
+    last = int(pd.to_datetime(land["enddate"]).dt.year.max())
+    land = land[pd.to_datetime(land["enddate"]).dt.year >= min(year, last)]
+    iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
+    found = {}
+    for side, mine in codes.items():
+        near = land[land["ccode1"].isin(mine)]["ccode2"].astype("int64").map(iso3).dropna()
+        found[side] = tuple(sorted(set(near) - set(codes)))
+    return found
+
+
+def _allies(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> tuple[dict, dict]:
+    atop = read_table(data_dir, "atop")
+    atop = atop[(atop["atop_defense"] == 1) & (atop["year"] <= year)]
+    latest = int(atop["year"].max()) if len(atop) else year
+    atop = atop[atop["year"] == latest]
+    majors = read_table(data_dir, "cow_majors")
+    major_codes = set(
+        majors[(majors["styear"] <= latest) & (majors["endyear"] >= min(latest, majors["endyear"].max()))]["ccode"].astype(int)
+    )
+    iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
+    allies, major_allies = {}, {}
+    for side, mine in codes.items():
+        partners = atop[atop["ccode1"].isin(mine)]["ccode2"].astype("int64")
+        allies[side] = tuple(sorted({iso3[c] for c in partners if c in iso3} - set(codes)))
+        major_allies[side] = tuple(sorted({iso3[c] for c in partners if c in iso3 and c in major_codes} - set(codes)))
+    return allies, major_allies
+
+
+def _trade_at_stake(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year: int) -> tuple[float | None, int | None]:
+    trade = read_table(data_dir, "cow_trade")
+    rows = trade[
+        ((trade["ccode1"].isin(a) & trade["ccode2"].isin(b)) | (trade["ccode1"].isin(b) & trade["ccode2"].isin(a)))
+        & (trade["year"] <= year)
+    ]
+    rows = rows[(rows["smoothflow1"] >= 0) & (rows["smoothflow2"] >= 0)]
+    if rows.empty:
+        return None, None
+    last = rows.sort_values("year").iloc[-1]
+    return float(last["smoothflow1"] + last["smoothflow2"]), int(last["year"])
+
+
+def _displaced(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, tuple[int, float]]:
+    """Each state's people internally displaced by conflict (IDMC stock) in the latest year up to ``year``."""
+    idmc = read_table(data_dir, "idmc")
+    rows = idmc[idmc["ISO3"].isin(states) & (idmc["Year"] <= year)].dropna(subset=["Conflict Stock Displacement"])
+    latest = rows.sort_values("Year").groupby("ISO3").tail(1)
+    stock = latest["Conflict Stock Displacement"]
+    return {iso3: (int(y), float(people)) for iso3, y, people in zip(latest["ISO3"], latest["Year"], stock)}
+
+
+def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.date | None = None) -> Consequences:
+    """What followed past escalations like the pair's, had it reached ``stage``.
+
+    Parameters
+    ----------
+    pair
+        'ARM-AZE', the codes in alphabetical order.
+    stage
+        3 (limited use of force) or 4 (war).
+    data_dir
+        A folder laid out like the shared data (``peacesciencer/``, ``consequences/``).
+    as_of
+        Only outcomes known by this day are read (default: today).
+
+    Returns
+    -------
+    Consequences
+        The figures over the analogues, with the criteria they were matched on, the pair's land
+        neighbours, defence-pact allies (and the major powers among them) and its trade at stake.
+
+    Raises
+    ------
+    InvalidInput
+        For a stage other than 3 or 4, a folder without the tables, or a country with no COW number.
+    """
+    if stage not in STAGE_HOSTILITY:
+        raise InvalidInput(f"stage {stage}: consequences are estimated for stage 3 (use of force) or 4 (war).")
+    as_of = as_of or dt.date.today()
+    first, second = pair_codes(pair)
+    codes = {iso3: state_numbers(iso3, "cow") for iso3 in (first, second)}
+    for iso3, found in codes.items():
+        if not found:
+            raise InvalidInput(f"{iso3} has no Correlates of War state number: no analogue can be matched to it.")
+    episodes = episode_table(Path(data_dir))
+    known = episodes[episodes["hostlev"].isin(STAGE_HOSTILITY[stage]) & (episodes["year"] + AFTER_YEARS <= as_of.year - 1)]
+    mine = _pair_structure(Path(data_dir), codes[first], codes[second], as_of.year - 1)
+    analogues, criteria = _match(known, mine)
+    note = "" if mine is not None else "the pair's structure is not in the tables: every dispute at the stage is an analogue"
+    if analogues.empty:
+        note = f"no past dispute reached stage {stage} with outcomes known by {as_of}: nothing to compare"
+    year = as_of.year - 1
+    allies, major_allies = _allies(Path(data_dir), codes, year)
+    trade, trade_year = _trade_at_stake(Path(data_dir), codes[first], codes[second], year)
+    return Consequences(
+        pair=pair,
+        stage=stage,
+        as_of=as_of,
+        analogues=len(analogues),
+        criteria=criteria,
+        figures=_figures(analogues, stage) if len(analogues) else (),
+        neighbours=_neighbours(Path(data_dir), codes, year),
+        allies=allies,
+        major_allies=major_allies,
+        trade_at_stake=trade,
+        trade_year=trade_year,
+        displaced=_displaced(Path(data_dir), (first, second), year),
+        note=note,
+    )
+
+
+def shown(figure: Figure, value: float | None, /) -> str:
+    """A value of the figure as the analyst reads it: deaths, days and people as counts, shares
+    and changes as percentages, fatality levels in words."""
+    if value is None:
+        return "—"
+    return {
+        "level": lambda v: FATALITY_LEVELS[int(round(v))],
+        "share": lambda v: f"{v:.0%}",
+        "change": lambda v: f"{v:+.0%}",
+        "percentage points": lambda v: f"{v:+.1f} pp",
+        "days": lambda v: f"{v:,.0f} days",
+    }.get(figure.unit, lambda v: f"{v:,.0f}")(value)
+
+
+def render_consequences_markdown(found: Consequences, /) -> str:
+    """The consequences as Markdown: the analogues and their criteria, each figure with its range,
+    count, source and caveat, then what is at stake for this pair."""
+    stage = {3: "stage 3 (limited use of force)", 4: "stage 4 (war)"}[found.stage]
+    lines = [f"# If {found.pair} reached {stage}: what followed comparable escalations", ""]
+    if not found.analogues:
+        return "\n".join([*lines, found.note, ""])
+    criteria = ", ".join(found.criteria) or "none (every dispute at the stage)"
+    lines += [
+        f"{found.analogues} analogues: past disputes between two states at that level with outcomes known by "
+        f"{found.as_of}, matched on {criteria}.{(' ' + found.note) if found.note else ''}",
+        "",
+        "| consequence | median or share | 80% of analogues / 90% interval | analogues | source | caveat |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in found.figures:
+        lines.append(
+            f"| {f.label} | {shown(f, f.value)} | {shown(f, f.low)} to {shown(f, f.high)} | {f.n} | {f.source} | {f.caveat} |"
+        )
+    lines += ["", "What is at stake for this pair:", ""]
+    for side, near in found.neighbours.items():
+        lines.append(f"- {side}'s land neighbours: {', '.join(near) or 'none'}")
+    for side, allies in found.allies.items():
+        majors = found.major_allies.get(side, ())
+        lines.append(
+            f"- {side}'s defence-pact allies (ATOP): {', '.join(allies) or 'none'}"
+            + (f"; major powers among them: {', '.join(majors)}" if majors else "")
+        )
+    for side, (year, people) in found.displaced.items():
+        lines.append(f"- people internally displaced by conflict in {side}, {year}: {people:,.0f} (IDMC)")
+    if found.trade_at_stake is not None:
+        lines.append(f"- their trade in {found.trade_year}: US$ {found.trade_at_stake:,.0f} million (COW, both ways)")
+    return "\n".join([*lines, ""])
