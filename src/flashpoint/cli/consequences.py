@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
+from flashpoint.cli.escalation import evaluate_app
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
 from flashpoint.pairs import pair_key
@@ -20,6 +21,23 @@ class ConsequenceFormat(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
+
+
+def _reference_data(settings: Settings, data_dir: Path | None) -> Path:
+    """The folder of reference tables: ``--data-dir``, else the setting.
+
+    Raises
+    ------
+    InvalidInput
+        When neither names one.
+    """
+    folder = data_dir or settings.reference_data
+    if folder is None:
+        raise InvalidInput(
+            "no reference data: give --data-dir, or set reference_data (FLASHPOINT_REFERENCE_DATA) to a folder laid out "
+            "like the shared data (peacesciencer/, consequences/)."
+        )
+    return folder
 
 
 @app.command()
@@ -44,13 +62,7 @@ def consequences(
 
     from flashpoint.consequences.analogues import pair_consequences, render_consequences_markdown, shown
 
-    settings: Settings = ctx.obj
-    folder = data_dir or settings.reference_data
-    if folder is None:
-        raise InvalidInput(
-            "no reference data: give --data-dir, or set reference_data (FLASHPOINT_REFERENCE_DATA) to a folder laid out "
-            "like the shared data (peacesciencer/, consequences/)."
-        )
+    folder = _reference_data(ctx.obj, data_dir)
     pair = pair_key(parse_dyad(dyad))
     found = pair_consequences(pair, stage=stage, data_dir=folder, as_of=parse_date(date, "--date") or dt.date.today())
     if format is ConsequenceFormat.json:
@@ -80,3 +92,23 @@ def consequences(
     out.print(table)
     stake = render_consequences_markdown(found).split("What is at stake for this pair:", 1)[1]
     out.print("What is at stake for this pair:" + stake, highlight=False, markup=False)
+
+
+@evaluate_app.command("consequences")
+def evaluate_consequences(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="A folder laid out like the shared data (peacesciencer/, consequences/); default: the reference_data setting."
+        ),
+    ] = None,
+    stage: Annotated[int, typer.Option(help="The stage of the disputes scored: 3 or 4.", min=3, max=4)] = 3,
+    cutoff: Annotated[int, typer.Option(help="Score the disputes from this year on.")] = 1946,
+) -> None:
+    """Backtest the consequence estimates: each dispute from the cut-off on estimated from the analogues
+    known the year before it, its outcome against the stated range (coverage) or share (Brier score)."""
+    from flashpoint.consequences.backtest import backtest_consequences, render_backtest_markdown
+
+    folder = _reference_data(ctx.obj, data_dir)
+    out.print(render_backtest_markdown(backtest_consequences(folder, stage=stage, cutoff=cutoff)), highlight=False, markup=False)

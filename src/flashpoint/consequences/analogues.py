@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Final
 
@@ -72,6 +73,8 @@ class Consequences:
     trade_at_stake: float | None = None
     trade_year: int | None = None
     displaced: dict[str, tuple[int, float]] = field(default_factory=dict)
+    #: Each analogue: its MID dispute number, pair (ISO3, or COW numbers), onset year and hostility level.
+    cases: tuple[dict[str, object], ...] = ()
     note: str = ""
 
     def to_dict(self) -> dict[str, object]:
@@ -112,17 +115,28 @@ def _share(key: str, label: str, values: pd.Series, source: str, caveat: str = "
     return Figure(key, label, float(found.mean()), low, high, len(found), "share", source, _few(len(found), caveat))
 
 
-def _pair_structure(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year: int) -> pd.Series | None:
+def pair_structure(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year: int) -> pd.Series | None:
     """The pair's structure in the latest year up to ``year`` the panel has (None when it has none)."""
-    table = structure_table(data_dir)
-    rows = table[
-        ((table["a"].isin(a) & table["b"].isin(b)) | (table["a"].isin(b) & table["b"].isin(a))) & (table["year"] <= year)
-    ]
+    by_pair = _structure_by_pair(Path(data_dir))
+    found = [by_pair[key] for x in a for y in b if (key := (min(x, y), max(x, y))) in by_pair]
+    rows = pd.concat(found) if found else pd.DataFrame()
+    rows = rows[rows["year"] <= year] if len(rows) else rows
     return None if rows.empty else rows.sort_values("year").iloc[-1]
 
 
-def _match(candidates: pd.DataFrame, mine: pd.Series | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The candidates most like the pair's structure, and the criteria they share with it."""
+@cache
+def _structure_by_pair(data_dir: Path, /) -> dict[tuple[int, int], pd.DataFrame]:
+    return {(int(a), int(b)): rows for (a, b), rows in structure_table(data_dir).groupby(["a", "b"], sort=False)}
+
+
+def select_analogues(
+    episodes: pd.DataFrame, /, *, stage: int, known_by: int, structure: pd.Series | None
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The episodes at the stage's hostility levels whose outcomes were known by year ``known_by``
+    (their last outcome year at most it) most like the pair's ``structure`` (see the module
+    documentation), and the criteria they share with it."""
+    candidates = episodes[episodes["hostlev"].isin(STAGE_HOSTILITY[stage]) & (episodes["year"] + AFTER_YEARS <= known_by)]
+    mine = structure
     if mine is None:
         return candidates, ()
     tests = {
@@ -144,7 +158,8 @@ def _match(candidates: pd.DataFrame, mine: pd.Series | None) -> tuple[pd.DataFra
     return candidates, ()
 
 
-def _figures(analogues: pd.DataFrame, stage: int) -> tuple[Figure, ...]:
+def summarise_analogues(analogues: pd.DataFrame, stage: int, /) -> tuple[Figure, ...]:
+    """Each consequence over the analogues (see the module documentation)."""
     fatality = analogues["fatality"]
     figures = [
         _amount("fatality_level", "deaths in the dispute (MID fatality level)", fatality, "level", "GML MID 2.2.1"),
@@ -261,6 +276,20 @@ def _trade_at_stake(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year
     return float(last["smoothflow1"] + last["smoothflow2"]), int(last["year"])
 
 
+def _cases(analogues: pd.DataFrame, /) -> tuple[dict[str, object], ...]:
+    """The analogues, newest first, as an analyst checks them against the MID narratives."""
+    rows = analogues.sort_values(["year", "dispnum"], ascending=False)
+    return tuple(
+        {
+            "dispute": int(r.dispnum),
+            "pair": f"{r.iso3_a if isinstance(r.iso3_a, str) else r.a}-{r.iso3_b if isinstance(r.iso3_b, str) else r.b}",
+            "year": int(r.year),
+            "hostility": int(r.hostlev),
+        }
+        for r in rows.itertuples()
+    )
+
+
 def _displaced(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, tuple[int, float]]:
     """Each state's people internally displaced by conflict (IDMC stock) in the latest year up to ``year``."""
     idmc = read_table(data_dir, "idmc")
@@ -303,10 +332,8 @@ def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.dat
     for iso3, found in codes.items():
         if not found:
             raise InvalidInput(f"{iso3} has no Correlates of War state number: no analogue can be matched to it.")
-    episodes = episode_table(Path(data_dir))
-    known = episodes[episodes["hostlev"].isin(STAGE_HOSTILITY[stage]) & (episodes["year"] + AFTER_YEARS <= as_of.year - 1)]
-    mine = _pair_structure(Path(data_dir), codes[first], codes[second], as_of.year - 1)
-    analogues, criteria = _match(known, mine)
+    mine = pair_structure(Path(data_dir), codes[first], codes[second], as_of.year - 1)
+    analogues, criteria = select_analogues(episode_table(Path(data_dir)), stage=stage, known_by=as_of.year - 1, structure=mine)
     note = "" if mine is not None else "the pair's structure is not in the tables: every dispute at the stage is an analogue"
     if analogues.empty:
         note = f"no past dispute reached stage {stage} with outcomes known by {as_of}: nothing to compare"
@@ -319,13 +346,14 @@ def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.dat
         as_of=as_of,
         analogues=len(analogues),
         criteria=criteria,
-        figures=_figures(analogues, stage) if len(analogues) else (),
+        figures=summarise_analogues(analogues, stage) if len(analogues) else (),
         neighbours=_neighbours(Path(data_dir), codes, year),
         allies=allies,
         major_allies=major_allies,
         trade_at_stake=trade,
         trade_year=trade_year,
         displaced=_displaced(Path(data_dir), (first, second), year),
+        cases=_cases(analogues),
         note=note,
     )
 
@@ -363,7 +391,8 @@ def render_consequences_markdown(found: Consequences, /) -> str:
         lines.append(
             f"| {f.label} | {shown(f, f.value)} | {shown(f, f.low)} to {shown(f, f.high)} | {f.n} | {f.source} | {f.caveat} |"
         )
-    lines += ["", "What is at stake for this pair:", ""]
+    newest = "; ".join(f"{c['pair']} {c['year']} (MID {c['dispute']})" for c in found.cases[:5])
+    lines += ["", f"Most recent analogues: {newest}.", "", "What is at stake for this pair:", ""]
     for side, near in found.neighbours.items():
         lines.append(f"- {side}'s land neighbours: {', '.join(near) or 'none'}")
     for side, allies in found.allies.items():
