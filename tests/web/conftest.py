@@ -21,7 +21,7 @@ TOKEN = "test-token-7f3a"
 http = httpx.Client(timeout=httpx.Timeout(120.0))
 
 
-def _serve(db: Path, **more: str):  # noqa: ANN202
+def _serve(db: Path, **more: object):  # noqa: ANN202
     """Start a server over ``db`` (with ``more`` settings); yields its base URL, stops it after."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -56,6 +56,14 @@ def writable_server(demo_db: Path, tmp_path: Path) -> str:
     shutil.copy(demo_db, tmp_path / "store.duckdb")
     shutil.copytree(Path(__file__).resolve().parents[1] / "data", tmp_path / "import")  # the import folder
     yield from _serve(tmp_path / "store.duckdb", api_import_dir=tmp_path / "import")
+
+
+@pytest.fixture(scope="session")
+def reference_server(demo_db: Path, shared_data: Path, tmp_path_factory) -> str:  # noqa: ANN001
+    """A server over a copy of the demo store whose reference_data is the shared data folder."""
+    db = tmp_path_factory.mktemp("reference") / "store.duckdb"
+    shutil.copy(demo_db, db)
+    yield from _serve(db, reference_data=shared_data)
 
 
 #: The origin ``cors_server`` allows.

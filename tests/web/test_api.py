@@ -211,3 +211,14 @@ def test_an_answer_past_what_the_server_sends_is_refused_with_how_to_ask_for_les
     assert big.status_code == 413 and "ask for less, with since and until" in big.json()["error"]
     small = http.get(f"{server}/api/pairs/GEO-RUS/indicators", params={"freq": "year", "since": "2012-01-01"}, timeout=60)
     assert small.status_code == 200 and len(small.content) <= 10_000
+
+
+def test_consequences_answer_with_their_analogues_and_without_reference_data_say_so(server: str, reference_server: str) -> None:
+    found = http.get(f"{reference_server}/api/pairs/azerbaijan-armenia/consequences", params={"stage": 3}).json()
+    assert found["pair"] == "ARM-AZE" and found["analogues"] >= 10 and found["cases"]
+    assert {f["key"] for f in found["figures"]} >= {"became_war", "refugees_after", "trade_change"}
+    dated = http.get(f"{reference_server}/api/pairs/RUS-UKR/consequences", params={"stage": 4, "date": "2014-03-01"}).json()
+    assert dated["as_of"] == "2014-03-01" and max(case["year"] for case in dated["cases"]) <= 2010
+    assert http.get(f"{reference_server}/api/pairs/RUS-UKR/consequences", params={"stage": 2}).status_code == 422
+    missing = http.get(f"{server}/api/pairs/ARM-AZE/consequences")
+    assert missing.status_code == 422 and "no reference data" in missing.json()["error"]

@@ -31,6 +31,8 @@ from flashpoint import __version__
 from flashpoint.api.cache import KEPT_BYTES, AnswerCache, KeptResponses
 from flashpoint.api.security import DOCS_ASSETS, SecurityHeaders, allowed_hosts
 from flashpoint.config import Settings
+from flashpoint.consequences.analogues import pair_consequences
+from flashpoint.consequences.tables import reference_folder
 from flashpoint.errors import (
     FlashpointError,
     InvalidInput,
@@ -161,7 +163,15 @@ def create_app(settings: Settings, /) -> FastAPI:
         ):
             raise _Unauthorized()
 
-    for routes in (_store_routes, _alert_routes, _pair_routes, _evidence_routes, _outlook_routes, _scenario_routes):
+    for routes in (
+        _store_routes,
+        _alert_routes,
+        _pair_routes,
+        _evidence_routes,
+        _outlook_routes,
+        _consequence_routes,
+        _scenario_routes,
+    ):
         routes(app, settings, answers)
     _write_routes(app, settings, admin, answers)
     add_pages(app, settings)
@@ -437,6 +447,28 @@ def _outlook_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> N
                 ),
             )
         )
+
+
+def _consequence_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:
+    """What escalation would bring to a pair, from the analogue disputes (docs/consequences.md)."""
+
+    @app.get("/api/pairs/{pair}/consequences", tags=["consequences"])
+    async def consequences(
+        pair: str, stage: Annotated[int, Query(ge=3, le=4)] = 3, date: dt.date | None = None
+    ) -> dict[str, Any]:
+        """If the pair reached stage 3 or 4: deaths, war, refugees, spillover, trade, growth, spending and
+        third states over its analogues, each with its spread, count and source; its neighbours, allies
+        and trade at stake. Needs the server's reference_data setting."""
+        key = ("consequences", resolve_pair(pair), stage, date)
+        folder = reference_folder(settings)
+
+        def compute() -> dict[str, Any]:
+            try:
+                return pair_consequences(key[1], stage=stage, data_dir=folder, as_of=date or dt.date.today()).to_dict()
+            except InvalidInput as exc:  # the reference folder's path stays on the server
+                raise InvalidInput(str(exc).replace(str(folder), "the server's reference folder")) from None
+
+        return await answers.fetch(key, compute)
 
 
 def _scenario_routes(app: FastAPI, settings: Settings, answers: AnswerCache) -> None:

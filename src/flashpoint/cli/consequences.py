@@ -12,8 +12,7 @@ from rich.table import Table
 
 from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
 from flashpoint.cli.escalation import evaluate_app
-from flashpoint.config import Settings
-from flashpoint.errors import InvalidInput
+from flashpoint.consequences.tables import reference_folder
 from flashpoint.pairs import pair_key
 
 
@@ -21,23 +20,6 @@ class ConsequenceFormat(str, Enum):
     table = "table"
     json = "json"
     markdown = "markdown"
-
-
-def _reference_data(settings: Settings, data_dir: Path | None) -> Path:
-    """The folder of reference tables: ``--data-dir``, else the setting.
-
-    Raises
-    ------
-    InvalidInput
-        When neither names one.
-    """
-    folder = data_dir or settings.reference_data
-    if folder is None:
-        raise InvalidInput(
-            "no reference data: give --data-dir, or set reference_data (FLASHPOINT_REFERENCE_DATA) to a folder laid out "
-            "like the shared data (peacesciencer/, consequences/)."
-        )
-    return folder
 
 
 @app.command()
@@ -62,7 +44,7 @@ def consequences(
 
     from flashpoint.consequences.analogues import pair_consequences, render_consequences_markdown, shown
 
-    folder = _reference_data(ctx.obj, data_dir)
+    folder = reference_folder(ctx.obj, data_dir)
     pair = pair_key(parse_dyad(dyad))
     found = pair_consequences(pair, stage=stage, data_dir=folder, as_of=parse_date(date, "--date") or dt.date.today())
     if format is ConsequenceFormat.json:
@@ -110,5 +92,5 @@ def evaluate_consequences(
     known the year before it, its outcome against the stated range (coverage) or share (Brier score)."""
     from flashpoint.consequences.backtest import backtest_consequences, render_backtest_markdown
 
-    folder = _reference_data(ctx.obj, data_dir)
+    folder = reference_folder(ctx.obj, data_dir)
     out.print(render_backtest_markdown(backtest_consequences(folder, stage=stage, cutoff=cutoff)), highlight=False, markup=False)

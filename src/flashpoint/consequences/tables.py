@@ -5,7 +5,11 @@ folder, how to cite it and its licence. A light module (no data library): `flash
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
+
+from flashpoint.config import Settings
+from flashpoint.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,20 @@ TABLES: Final = {
         "Free for research use with citation.",
     ),
 }
+
+
+def reference_folder(settings: Settings, data_dir: Path | None = None, /) -> Path:
+    """The folder the reference tables are read from: ``data_dir``, else the ``reference_data`` setting.
+
+    Raises
+    ------
+    InvalidInput
+        When neither names one: the consequences cannot be estimated, and say so.
+    """
+    folder = data_dir or settings.reference_data
+    if folder is None:
+        raise InvalidInput(
+            "no reference data: give --data-dir, or set reference_data (FLASHPOINT_REFERENCE_DATA) to a folder laid out "
+            "like the shared data (peacesciencer/, consequences/)."
+        )
+    return Path(folder)
