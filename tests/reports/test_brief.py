@@ -86,3 +86,21 @@ def test_a_briefs_format_follows_the_file_name_unless_told(demo_db: Path, tmp_pa
     refused = brief("--format", "html", "--out", str(tmp_path / "c.pdf"))
     assert refused.exit_code == 1 and "the file name says pdf" in str(refused.exception)
     assert not (tmp_path / "c.pdf").exists()
+
+
+def test_a_brief_says_what_is_at_stake_a_stage_up_or_that_it_has_no_consequence_data(demo_db: Path, shared_data: Path) -> None:
+    without = Settings(db=demo_db)
+    with open_store(without, read_only=True) as con:
+        brief = build_brief(con, without, "GEO-RUS", as_of=dt.date(2012, 11, 30))
+    assert brief.stakes == [] and brief.stakes_note.startswith("no consequence data")
+    settings = Settings(db=demo_db, reference_data=shared_data)
+    with open_store(settings, read_only=True) as con:
+        brief = build_brief(con, settings, "GEO-RUS", as_of=dt.date(2012, 11, 30))
+    assert brief.stakes_stage == (3 if brief.stage is None or brief.stage < 3 else 4)
+    assert "analogue disputes, matched on contiguous" in brief.stakes_note
+    assert any(line.startswith("became a war (hostility level 5): ") for line in brief.stakes)
+    assert any(line.startswith("their trade in 2011: US$") for line in brief.stakes)  # COW trade known by the date
+    text = render_brief(brief, "md")[0].decode()
+    assert f"## What is at stake at stage {brief.stakes_stage}" in text
+    html, _ = render_brief(brief, "html")
+    assert len(HTML(string=html.decode()).render().pages) == 1  # still one printed page

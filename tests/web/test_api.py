@@ -220,5 +220,8 @@ def test_consequences_answer_with_their_analogues_and_without_reference_data_say
     dated = http.get(f"{reference_server}/api/pairs/RUS-UKR/consequences", params={"stage": 4, "date": "2014-03-01"}).json()
     assert dated["as_of"] == "2014-03-01" and max(case["year"] for case in dated["cases"]) <= 2010
     assert http.get(f"{reference_server}/api/pairs/RUS-UKR/consequences", params={"stage": 2}).status_code == 422
+    page = http.get(f"{reference_server}/pair/ARM-AZE").text
+    assert "What is at stake at stage 3" in page and "analogue disputes, matched on contiguous" in page
+    assert "no consequence data: set reference_data" in http.get(f"{server}/pair/GEO-RUS").text
     missing = http.get(f"{server}/api/pairs/ARM-AZE/consequences")
     assert missing.status_code == 422 and "no reference data" in missing.json()["error"]

@@ -24,6 +24,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from flashpoint.config import Settings
 from flashpoint.consequences.episodes import AFTER_YEARS, episode_table, read_table, structure_table
 from flashpoint.errors import InvalidInput
 from flashpoint.events.countries import state_numbers, state_system_table
@@ -406,3 +407,39 @@ def render_consequences_markdown(found: Consequences, /) -> str:
     if found.trade_at_stake is not None:
         lines.append(f"- their trade in {found.trade_year}: US$ {found.trade_at_stake:,.0f} million (COW, both ways)")
     return "\n".join([*lines, ""])
+
+
+#: The consequences a brief or a pair page shows, in its order.
+STAKES: Final = ("became_war", "war_deaths", "refugees_after", "neighbour_onset", "major_joined")
+
+
+def stakes_summary(settings: Settings, pair: str, stage: int | None, as_of: dt.date, /) -> dict[str, object]:
+    """What is at stake one stage up from ``stage`` (3 from below it, 4 from 3 or 4), for a brief or
+    a page: a few figures over the pair's analogues as known on ``as_of``, or why there are none.
+
+    Returns
+    -------
+    dict
+        ``stakes_stage``, ``stakes`` (a line per figure, with its spread, count and source) and
+        ``stakes_note`` (the analogues' count and criteria, or why there is nothing to show).
+    """
+    up = 3 if stage is None or stage < 3 else 4
+    if settings.reference_data is None:
+        return {"stakes_stage": up, "stakes_note": "no consequence data: set reference_data (docs/consequences.md)"}
+    try:
+        found = pair_consequences(pair, stage=up, data_dir=settings.reference_data, as_of=as_of)
+    except InvalidInput as exc:
+        return {"stakes_stage": up, "stakes_note": str(exc)}
+    if not found.analogues:
+        return {"stakes_stage": up, "stakes_note": found.note}
+    figures = {f.key: f for f in found.figures if f.value is not None}
+    lines = [
+        f"{f.label}: {shown(f, f.value)} ({shown(f, f.low)} to {shown(f, f.high)}; {f.n} analogues; {f.source})"
+        + (" — an anecdote, not a distribution" if f.n < FEW else "")
+        for key in STAKES
+        if (f := figures.get(key))
+    ]
+    if found.trade_at_stake is not None:
+        lines.append(f"their trade in {found.trade_year}: US$ {found.trade_at_stake:,.0f} million (COW)")
+    note = f"{found.analogues} analogue disputes, matched on {', '.join(found.criteria) or 'nothing'}"
+    return {"stakes_stage": up, "stakes": lines, "stakes_note": note}

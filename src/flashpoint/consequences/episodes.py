@@ -57,7 +57,13 @@ def table_path(data_dir: Path, name: str, /) -> Path:
 
 
 def read_table(data_dir: Path, name: str, /) -> pd.DataFrame:
-    """Table ``name`` of :data:`TABLES` as read from the data folder."""
+    """Table ``name`` of :data:`TABLES` as read from the data folder (read once per process; a copy
+    the caller may change)."""
+    return _table(Path(data_dir), name).copy()
+
+
+@cache
+def _table(data_dir: Path, name: str, /) -> pd.DataFrame:
     return duckdb.sql(f"SELECT * FROM read_csv('{table_path(data_dir, name)}', nullstr=['NA', ''])").df()
 
 

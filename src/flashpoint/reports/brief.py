@@ -17,6 +17,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from flashpoint.config import Settings
+from flashpoint.consequences.analogues import stakes_summary
 from flashpoint.errors import InvalidInput, UnknownSource
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import CURRENT_WEEKS, pair_ladder, recent_stage
@@ -52,6 +53,11 @@ class Brief:
     citations: list[str] = field(default_factory=list)
     #: The gaps in the store's data in the year to ``as_of`` ('2013-03-01 to 2013-03-31'), docs/adr/021.
     data_gaps: list[str] = field(default_factory=list)
+    #: What is at stake if the pair went a stage up: the stage, a few figures from its analogues
+    #: (docs/consequences.md), or why there are none.
+    stakes_stage: int | None = None
+    stakes: list[str] = field(default_factory=list)
+    stakes_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
@@ -142,6 +148,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
         ],
         citations=list(dict.fromkeys(citations)),
         data_gaps=_data_gaps(con, as_of),
+        **stakes_summary(settings, pair, stage, as_of),
     )
 
 

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from flashpoint.config import Settings
+from flashpoint.consequences.analogues import stakes_summary
 from flashpoint.errors import FlashpointError
 from flashpoint.escalation.alerts import alert_records, list_alerts
 from flashpoint.escalation.ladder import CURRENT_WEEKS, STAGES, recent_stage
@@ -54,7 +55,7 @@ def error_page(request: Request, status: int, message: str, /) -> HTMLResponse:
 def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, /) -> dict[str, Any]:
     """What the pair page shows: its weekly timeline and indicators, its current stage (or that
     there are too few events for one), its yearly metrics as known at the store's last day, its
-    latest alerts and the levers."""
+    latest alerts, the levers, and what is at stake a stage up (docs/consequences.md)."""
     ladder = weekly_timeline(con, settings, key)
     alerts = list_alerts(con, dyad=pair_codes(key), limit=200)
     now = last_event_date(con) or dt.date.today()  # the store's "now": what it knows ends there
@@ -74,6 +75,7 @@ def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, 
         "metrics_year": last_year,
         "alerts": json_rows(alerts.head(10)),
         "levers": [lv.name for lv in levers()],
+        **stakes_summary(settings, key, stage, now),
     }
 
 
