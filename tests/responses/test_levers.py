@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from flashpoint.errors import InvalidInput
-from flashpoint.responses.catalogue import Lever, _check, get_lever, levers, render_levers_markdown
+from flashpoint.responses.catalogue import Lever, _check, get_lever, levers, ranking_rules, render_levers_markdown
 from flashpoint.responses.ranking import PairState, published_evidence, rank_levers
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -73,3 +73,32 @@ def test_evidence_moves_a_lever_by_its_declared_points() -> None:
     assert with_evidence["humanitarian"].points == without["humanitarian"].points + 1
     assert "favourable evidence on war (+1)" in with_evidence["humanitarian"].reasons
     assert without["humanitarian"].evidence == ["no evidence base"]
+
+
+def test_what_is_at_stake_raises_the_levers_that_answer_it_with_the_reason_shown() -> None:
+    calm = PairState(pair="A-B", as_of=dt.date(2020, 1, 1), stage=3, stage_name="limited use of force", patterns={})
+    staked = PairState(
+        pair="A-B",
+        as_of=dt.date(2020, 1, 1),
+        stage=3,
+        stage_name="limited use of force",
+        patterns={},
+        stakes={"displacement": "refugees: 40,000 over 20 analogues, against 2,588", "third_powers": "major powers: 60%"},
+    )
+    before = {r.lever: r for r in rank_levers(calm, published_evidence())}
+    after = {r.lever: r for r in rank_levers(staked, published_evidence())}
+    for lever, stake in (("humanitarian", "displacement"), ("alliances", "third_powers"), ("multilateral", "third_powers")):
+        assert after[lever].points == before[lever].points + ranking_rules().stakes_points
+        assert any(reason.startswith(f"answers what is at stake ({stake}): ") for reason in after[lever].reasons)
+    assert after["mediation"].points == before["mediation"].points  # a lever that answers no stake
+
+
+@pytest.mark.shared_data
+def test_the_pair_consequences_signal_the_stakes_the_ranking_reads(shared_data: Path) -> None:
+    from flashpoint.consequences.analogues import pair_consequences
+
+    found = pair_consequences("IND-PAK", stage=3, data_dir=shared_data, as_of=dt.date(2024, 1, 1))
+    # Disputes like India's and Pakistan's drove more people from their states than disputes in general.
+    assert set(found.signals) == {"displacement"} and "over every dispute at stage 3" in found.signals["displacement"]
+    calm = pair_consequences("ARM-AZE", stage=3, data_dir=shared_data, as_of=dt.date(2024, 1, 1))
+    assert calm.signals == {}  # a stake is signalled by the analogues, not given to every pair

@@ -39,8 +39,94 @@ CAPABILITY_BANDS: Final = (math.log(3), math.log(10))
 #: The MID fatality levels in words.
 FATALITY_LEVELS: Final = {0: "none", 1: "1–25", 2: "26–100", 3: "101–250", 4: "251–500", 5: "501–999", 6: "1,000 or more"}
 Z_90: Final = 1.6449
+#: What is at stake that a lever can answer (levers.toml ``stakes``): name → the figure that signals it.
+STAKE_SIGNALS: Final = {"displacement": "refugees_after", "third_powers": "major_joined"}
 #: Fewer analogues with a figure than this, and the figure says it is an anecdote.
 FEW: Final = 5
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A consequence: the analogue table's ``column`` it summarises, and how it is read."""
+
+    key: str
+    label: str
+    column: str
+    unit: str
+    source: str
+    caveat: str = ""
+    #: An event (0/1): its share with a Wilson interval; else an amount: median and 10th–90th percentiles.
+    event: bool = False
+    #: What followed the onset (backtested); False for what stands beside it (before, a base rate).
+    outcome: bool = True
+
+
+#: The consequences, in the order they are shown.
+FIGURES: Final = (
+    FigureSpec("fatality_level", "deaths in the dispute (MID fatality level)", "fatality", "level", "GML MID 2.2.1"),
+    FigureSpec("war_deaths", "battle deaths of the two states in the war", "war_deaths", "deaths", "COW inter-state wars 4.0"),
+    FigureSpec("duration_days", "duration of the dispute", "days", "days", "GML MID 2.2.1"),
+    FigureSpec("became_war", "became a war (hostility level 5)", "became_war", "share", "GML MID 2.2.1", event=True),
+    FigureSpec(
+        "refugees_after",
+        f"refugees and asylum seekers leaving the two states per year, onset year and {AFTER_YEARS - 1} after",
+        "refugees_after",
+        "people a year",
+        "UNHCR flows",
+        "registered arrivals only; UNHCR flows begin in 1962 and are sparse before the 1990s",
+    ),
+    FigureSpec(
+        "refugees_before", "the same, in the three years before", "refugees_before", "people a year", "UNHCR flows", outcome=False
+    ),
+    FigureSpec(
+        "neighbour_onset",
+        f"a new armed conflict in a land neighbour within {AFTER_YEARS} years",
+        "neighbour_onset",
+        "share",
+        "UCDP onsets (peacesciencer), COW contiguity",
+        event=True,
+    ),
+    FigureSpec(
+        "world_onset_rate",
+        "the same for any state in those years (the base rate)",
+        "world_onset_rate",
+        "share",
+        "UCDP onsets",
+        outcome=False,
+    ),
+    FigureSpec(
+        "trade_change",
+        "change in the pair's trade, year after against year before",
+        "trade_change",
+        "change",
+        "COW dyadic trade 4.0",
+        "COW trade ends in 2014",
+    ),
+    FigureSpec(
+        "growth_change",
+        "change in the two states' GDP growth, three years from onset against three before",
+        "growth_change",
+        "percentage points",
+        "World Bank WDI",
+        "from 1961 only",
+    ),
+    FigureSpec(
+        "spending_change",
+        "change in the two states' military spending, three years from onset against three before",
+        "spending_change",
+        "change",
+        "COW NMC 6.0",
+    ),
+    FigureSpec("others_joined", "other states joined the dispute", "others_joined", "share", "GML MID participants", event=True),
+    FigureSpec(
+        "major_joined",
+        "a major power besides the two joined",
+        "major_joined",
+        "share",
+        "GML MID participants, COW majors",
+        event=True,
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -76,11 +162,19 @@ class Consequences:
     displaced: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: Each analogue: its MID dispute number, pair (ISO3, or COW numbers), onset year and hostility level.
     cases: tuple[dict[str, object], ...] = ()
+    #: The stakes of :data:`STAKE_SIGNALS` these analogues signal (name → why): their refugees or their
+    #: share of major powers joining above those of every dispute at the stage known by then.
+    signals: dict[str, str] = field(default_factory=dict)
     note: str = ""
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready."""
         return {**asdict(self), "as_of": self.as_of.isoformat()}
+
+
+def stage_up(stage: int | None, /) -> int:
+    """The stage a pair's consequences are estimated for: 3 from below it (or with no stage), else 4."""
+    return 3 if stage is None or stage < 3 else 4
 
 
 def _band(ratio: float) -> str:
@@ -100,20 +194,28 @@ def _few(n: int, caveat: str) -> str:
     return "; ".join(part for part in (warning, caveat) if part)
 
 
-def _amount(key: str, label: str, values: pd.Series, unit: str, source: str, caveat: str = "") -> Figure:
+def _amount(spec: FigureSpec, values: pd.Series) -> Figure:
     found = values.dropna()
     if found.empty:
-        return Figure(key, label, None, None, None, 0, unit, source, caveat or "no analogue has this figure")
+        return _without(spec)
     low, mid, high = np.percentile(found, [10, 50, 90])
-    return Figure(key, label, float(mid), float(low), float(high), len(found), unit, source, _few(len(found), caveat))
+    spread = (float(mid), float(low), float(high))
+    return Figure(spec.key, spec.label, *spread, len(found), spec.unit, spec.source, _few(len(found), spec.caveat))
 
 
-def _share(key: str, label: str, values: pd.Series, source: str, caveat: str = "") -> Figure:
+def _share(spec: FigureSpec, values: pd.Series) -> Figure:
     found = values.dropna()
     if found.empty:
-        return Figure(key, label, None, None, None, 0, "share", source, caveat or "no analogue has this figure")
+        return _without(spec)
     low, high = _wilson(int(found.sum()), len(found))
-    return Figure(key, label, float(found.mean()), low, high, len(found), "share", source, _few(len(found), caveat))
+    spread = (float(found.mean()), low, high)
+    return Figure(spec.key, spec.label, *spread, len(found), spec.unit, spec.source, _few(len(found), spec.caveat))
+
+
+def _without(spec: FigureSpec) -> Figure:
+    """The figure when no analogue has it."""
+    caveat = spec.caveat or "no analogue has this figure"
+    return Figure(spec.key, spec.label, None, None, None, 0, spec.unit, spec.source, caveat)
 
 
 def pair_structure(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year: int) -> pd.Series | None:
@@ -160,77 +262,12 @@ def select_analogues(
 
 
 def summarise_analogues(analogues: pd.DataFrame, stage: int, /) -> tuple[Figure, ...]:
-    """Each consequence over the analogues (see the module documentation)."""
-    fatality = analogues["fatality"]
-    figures = [
-        _amount("fatality_level", "deaths in the dispute (MID fatality level)", fatality, "level", "GML MID 2.2.1"),
-        _amount(
-            "war_deaths",
-            "battle deaths of the two states in the war",
-            analogues["war_deaths"],
-            "deaths",
-            "COW inter-state wars 4.0",
-        ),
-        _amount("duration_days", "duration of the dispute", analogues["days"], "days", "GML MID 2.2.1"),
-    ]
-    if stage == 3:
-        figures.append(
-            _share("became_war", "became a war (hostility level 5)", (analogues["hostlev"] == 5).astype(float), "GML MID 2.2.1")
-        )
-    figures += [
-        _amount(
-            "refugees_after",
-            f"refugees and asylum seekers leaving the two states per year, onset year and {AFTER_YEARS - 1} after",
-            analogues["refugees_after"],
-            "people a year",
-            "UNHCR flows",
-            "registered arrivals only; UNHCR flows begin in 1962 and are sparse before the 1990s",
-        ),
-        _amount(
-            "refugees_before", "the same, in the three years before", analogues["refugees_before"], "people a year", "UNHCR flows"
-        ),
-        _share(
-            "neighbour_onset",
-            f"a new armed conflict in a land neighbour within {AFTER_YEARS} years",
-            analogues["neighbour_onset"],
-            "UCDP onsets (peacesciencer), COW contiguity",
-        ),
-        _amount(
-            "world_onset_rate",
-            "the same for any state in those years (the base rate)",
-            analogues["world_onset_rate"],
-            "share",
-            "UCDP onsets",
-        ),
-        _amount(
-            "trade_change",
-            "change in the pair's trade, year after against year before",
-            analogues["trade_change"],
-            "change",
-            "COW dyadic trade 4.0",
-            "COW trade ends in 2014",
-        ),
-        _amount(
-            "growth_change",
-            "change in the two states' GDP growth, three years from onset against three before",
-            analogues["growth_change"],
-            "percentage points",
-            "World Bank WDI",
-            "from 1961 only",
-        ),
-        _amount(
-            "spending_change",
-            "change in the two states' military spending, three years from onset against three before",
-            analogues["spending_change"],
-            "change",
-            "COW NMC 6.0",
-        ),
-        _share("others_joined", "other states joined the dispute", analogues["others_joined"], "GML MID participants"),
-        _share(
-            "major_joined", "a major power besides the two joined", analogues["major_joined"], "GML MID participants, COW majors"
-        ),
-    ]
-    return tuple(figures)
+    """Each consequence of :data:`FIGURES` over the analogues (a war's share only from stage 3)."""
+    return tuple(
+        (_share if spec.event else _amount)(spec, analogues[spec.column])
+        for spec in FIGURES
+        if not (spec.key == "became_war" and stage == 4)
+    )
 
 
 def _neighbours(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> dict[str, tuple[str, ...]]:
@@ -275,6 +312,25 @@ def _trade_at_stake(data_dir: Path, a: tuple[int, ...], b: tuple[int, ...], year
         return None, None
     last = rows.sort_values("year").iloc[-1]
     return float(last["smoothflow1"] + last["smoothflow2"]), int(last["year"])
+
+
+def _signals(figures: tuple[Figure, ...], episodes: pd.DataFrame, stage: int, known_by: int) -> dict[str, str]:
+    """The stakes the analogues signal: refugees (their median) above the median of every dispute at the
+    stage known then; major powers joining (the lower end of the share's interval) above that share."""
+    every, _ = select_analogues(episodes, stage=stage, known_by=known_by, structure=None)
+    base = {f.key: f for f in summarise_analogues(every, stage)} if len(every) else {}
+    found = {}
+    for name, key in STAKE_SIGNALS.items():
+        mine, typical = next((f for f in figures if f.key == key), None), base.get(key)
+        if mine is None or typical is None or mine.value is None or typical.value is None or mine.n < FEW:
+            continue
+        above = mine.low > typical.value if mine.unit == "share" else mine.value > typical.value
+        if above:
+            found[name] = (
+                f"{mine.label}: {shown(mine, mine.value)} over {mine.n} analogues, against {shown(typical, typical.value)} "
+                f"over every dispute at stage {stage}"
+            )
+    return found
 
 
 def _cases(analogues: pd.DataFrame, /) -> tuple[dict[str, object], ...]:
@@ -334,7 +390,8 @@ def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.dat
         if not found:
             raise InvalidInput(f"{iso3} has no Correlates of War state number: no analogue can be matched to it.")
     mine = pair_structure(Path(data_dir), codes[first], codes[second], as_of.year - 1)
-    analogues, criteria = select_analogues(episode_table(Path(data_dir)), stage=stage, known_by=as_of.year - 1, structure=mine)
+    episodes = episode_table(Path(data_dir))
+    analogues, criteria = select_analogues(episodes, stage=stage, known_by=as_of.year - 1, structure=mine)
     note = "" if mine is not None else "the pair's structure is not in the tables: every dispute at the stage is an analogue"
     if analogues.empty:
         note = f"no past dispute reached stage {stage} with outcomes known by {as_of}: nothing to compare"
@@ -355,6 +412,7 @@ def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.dat
         trade_year=trade_year,
         displaced=_displaced(Path(data_dir), (first, second), year),
         cases=_cases(analogues),
+        signals=_signals(summarise_analogues(analogues, stage) if len(analogues) else (), episodes, stage, as_of.year - 1),
         note=note,
     )
 
@@ -423,7 +481,7 @@ def stakes_summary(settings: Settings, pair: str, stage: int | None, as_of: dt.d
         ``stakes_stage``, ``stakes`` (a line per figure, with its spread, count and source) and
         ``stakes_note`` (the analogues' count and criteria, or why there is nothing to show).
     """
-    up = 3 if stage is None or stage < 3 else 4
+    up = stage_up(stage)
     if settings.reference_data is None:
         return {"stakes_stage": up, "stakes_note": "no consequence data: set reference_data (docs/consequences.md)"}
     try:

@@ -13,28 +13,12 @@ realised outcome is compared with the estimate:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from flashpoint.consequences.analogues import STAGE_HOSTILITY, pair_structure, select_analogues, summarise_analogues
+from flashpoint.consequences.analogues import FIGURES, STAGE_HOSTILITY, pair_structure, select_analogues, summarise_analogues
 from flashpoint.consequences.episodes import episode_table
-
-#: The realised outcome of each figure in the analogue table (events are 0/1).
-OUTCOMES: Final = {
-    "fatality_level": "fatality",
-    "war_deaths": "war_deaths",
-    "duration_days": "days",
-    "became_war": "became_war",
-    "refugees_after": "refugees_after",
-    "neighbour_onset": "neighbour_onset",
-    "trade_change": "trade_change",
-    "growth_change": "growth_change",
-    "spending_change": "spending_change",
-    "others_joined": "others_joined",
-    "major_joined": "major_joined",
-}
 
 
 def backtest_consequences(data_dir: Path, /, *, stage: int = 3, cutoff: int = 1946) -> pd.DataFrame:
@@ -47,9 +31,8 @@ def backtest_consequences(data_dir: Path, /, *, stage: int = 3, cutoff: int = 19
         ``coverage`` (amounts: the share of realised values within the stated 80% range) or
         ``brier`` and ``brier_base_rate`` (events).
     """
-    episodes = episode_table(Path(data_dir)).assign(
-        became_war=lambda e: (e["hostlev"] == 5).astype("float64").where(e["hostlev"] >= 4)
-    )
+    episodes = episode_table(Path(data_dir))
+    outcomes = {spec.key: spec.column for spec in FIGURES if spec.outcome}
     tested = episodes[episodes["hostlev"].isin(STAGE_HOSTILITY[stage]) & (episodes["year"] >= cutoff)]
     rows: list[dict[str, object]] = []
     base_rates_by_year: dict[int, dict[str, float | None]] = {}
@@ -64,7 +47,7 @@ def backtest_consequences(data_dir: Path, /, *, stage: int = 3, cutoff: int = 19
             base_rates_by_year[known_by] = {f.key: f.value for f in summarise_analogues(base, stage) if f.unit == "share"}
         base_rates = base_rates_by_year[known_by]
         for figure in summarise_analogues(analogues, stage):
-            realised = getattr(episode, OUTCOMES[figure.key], None) if figure.key in OUTCOMES else None
+            realised = getattr(episode, outcomes[figure.key]) if figure.key in outcomes else None
             if figure.value is None or realised is None or pd.isna(realised):
                 continue
             if figure.unit == "share":

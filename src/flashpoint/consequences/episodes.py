@@ -64,7 +64,9 @@ def read_table(data_dir: Path, name: str, /) -> pd.DataFrame:
 
 @cache
 def _table(data_dir: Path, name: str, /) -> pd.DataFrame:
-    return duckdb.sql(f"SELECT * FROM read_csv('{table_path(data_dir, name)}', nullstr=['NA', ''])").df()
+    with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")  # the engine's bar would print amid a command's output
+        return con.sql(f"SELECT * FROM read_csv('{table_path(data_dir, name)}', nullstr=['NA', ''])").df()
 
 
 def _iso3(codes: pd.Series, system: str = "cow") -> pd.Series:
@@ -232,6 +234,7 @@ def episode_table(data_dir: Path, /) -> pd.DataFrame:
     data_dir = Path(data_dir)
     episodes = _with_structure(_disputes(data_dir), data_dir)
     episodes["war_deaths"] = _war_deaths(episodes, data_dir)
+    episodes["became_war"] = (episodes["hostlev"] == 5).astype("float64")
     episodes = pd.concat([episodes, _joined(episodes, data_dir), _refugees(episodes, data_dir)], axis=1)
     episodes["trade_change"] = _trade(episodes, data_dir)
     growth = read_table(data_dir, "wdi_growth")

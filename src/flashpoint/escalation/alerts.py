@@ -22,7 +22,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.changes import change_probabilities, detect_changes
+from flashpoint.escalation.changes import change_options, change_probabilities, detect_changes
 from flashpoint.escalation.ladder import STAGES, WEIGHTED, event_scores, series_scores
 from flashpoint.indicators.counting import compiled_sql, counted_sql, indicator_rows
 from flashpoint.indicators.query import FREQUENCIES, IndicatorQuery
@@ -450,6 +450,39 @@ def _scores(
     )
 
 
+def _checked_request(settings: Settings, freq: str, /) -> str:
+    """``freq``, once it and the alert thresholds are checked.
+
+    Raises
+    ------
+    InvalidInput
+        For thresholds out of order (index alerts) or an unknown frequency.
+    """
+    if settings.alert_method == "index" and not (
+        settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index
+    ):
+        raise InvalidInput(
+            f"alert thresholds: alert_watch_index ({settings.alert_watch_index:g}) ≤ alert_warning_index "
+            f"({settings.alert_warning_index:g}) ≤ alert_critical_index "
+            f"({settings.alert_critical_index:g}) must hold; fix the settings."
+        )
+    if freq not in FREQUENCIES:
+        raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
+    return freq
+
+
+def _gathered(
+    scores: pd.DataFrame, crossings: pd.DataFrame | None, warnings: pd.DataFrame | None, since: dt.date | None, /
+) -> pd.DataFrame:
+    """The triggers of scores, red-line crossings and warning probabilities (the last as
+    :func:`_probability_triggers` reads them), from period ``since`` on."""
+    parts = [scores, crossings, None if warnings is None or warnings.empty else _probability_triggers(warnings)]
+    triggers = pd.concat([part for part in parts if part is not None], ignore_index=True)
+    if since is not None and not triggers.empty:
+        triggers = triggers[triggers["period"] >= pd.Timestamp(since).date()]
+    return triggers
+
+
 def raise_alerts(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -465,20 +498,20 @@ def raise_alerts(
     copied: str | None = None,
     warnings: pd.DataFrame | None = None,
 ) -> AlertRun:
-    """Score pairs, detect change points, check red lines, and store the alerts they raise.
-
-    ``warnings`` are the pair-periods whose warning probability crossed its threshold (``pair``,
-    ``period``, ``as_of``, ``probability``, ``base_rate``, ``reason``: from
-    :mod:`flashpoint.forecasts.warning`); each raises a warning, critical when its evidence is
-    corroborated.
-
-    On the event store by default, on the stored score ``series`` when named. Only periods
-    from ``since`` on raise alerts; up to :data:`HISTORY_PERIODS` earlier periods are read for
-    the baselines and the change detection. ``copied`` names a copy of the ``pairs``' events
-    already made (:func:`~flashpoint.store.queries.copy_pair_events`); else one is made.
+    """Score pairs, detect change points, check red lines, and store the alerts they raise: on the
+    event store by default, on the stored score ``series`` when named.
 
     Parameters
     ----------
+    since, until
+        Only periods from ``since`` raise alerts; up to :data:`HISTORY_PERIODS` earlier ones are read
+        for the baselines and the change detection.
+    warnings
+        The pair-periods whose warning probability crossed its threshold (``pair``, ``period``,
+        ``as_of``, ``probability``, ``base_rate``, ``reason``: :mod:`flashpoint.forecasts.warning`);
+        each raises a warning, critical when its evidence is corroborated.
+    copied
+        A copy of the ``pairs``' events already made (:func:`~flashpoint.store.queries.copy_pair_events`).
     freq, baseline_periods
         The period of the alerts and the baseline of a series' z-scores (default: the settings').
     pairs
@@ -496,36 +529,16 @@ def raise_alerts(
     InvalidInput
         For thresholds out of order, an unknown frequency, or a ``series`` not stored.
     """
-    freq = freq or settings.alert_freq
-    if settings.alert_method == "index" and not (
-        settings.alert_watch_index <= settings.alert_warning_index <= settings.alert_critical_index
-    ):
-        raise InvalidInput(
-            f"alert thresholds: alert_watch_index ({settings.alert_watch_index:g}) ≤ alert_warning_index "
-            f"({settings.alert_warning_index:g}) ≤ alert_critical_index "
-            f"({settings.alert_critical_index:g}) must hold; fix the settings."
-        )
-    if freq not in FREQUENCIES:
-        raise InvalidInput(f"frequency '{freq}': use one of {', '.join(FREQUENCIES)}.")
+    freq = _checked_request(settings, freq or settings.alert_freq)
     start = None if since is None else (pd.Timestamp(since) - _periods(freq, HISTORY_PERIODS)).date()
     table = "events" if series is not None or pairs is None else copied or copy_pair_events(con, pairs)
     scores = _scores(con, settings, series, freq, pairs, start, until, table, baseline_periods)
-    scores = detect_changes(
-        scores,
-        freq=freq,
-        hazard_periods=settings.changepoint_hazard_periods,
-        recent=settings.changepoint_recent,
-        probability=settings.changepoint_probability,
-        gaps=gap_periods(con, freq, until=until) if series is None else (),
-    )
-    triggers = _triggers(scores, settings, freq)
-    if series is None:
-        triggers = pd.concat([triggers, _crossings(con, settings, freq, table, start, until)], ignore_index=True)
+    gaps = gap_periods(con, freq, until=until) if series is None else ()
+    scores = detect_changes(scores, freq=freq, **change_options(settings), gaps=gaps)
+    crossings = _crossings(con, settings, freq, table, start, until) if series is None else None
     if warnings is not None and not warnings.empty:
-        triggers = pd.concat([triggers, _probability_triggers(warnings)], ignore_index=True)
         scores = _with_periods(scores, warnings[["pair", "period", "as_of"]])
-    if since is not None and not triggers.empty:
-        triggers = triggers[triggers["period"] >= pd.Timestamp(since).date()]
+    triggers = _gathered(_triggers(scores, settings, freq), crossings, warnings, since)
     basis = EVENTS_BASIS if series is None else f"series:{series}"
     alerts = _assemble(con, settings, scores, triggers, basis, freq, raised_by, table) if not triggers.empty else pd.DataFrame()
     return AlertRun(scored=len(scores), raised=store_alerts(con, alerts))

@@ -20,6 +20,7 @@ import numba
 import numpy as np
 import pandas as pd
 
+from flashpoint.config import Settings
 from flashpoint.indicators.query import FREQUENCIES
 
 #: Series from which the recursion runs in two threads.
@@ -186,3 +187,12 @@ def detect_changes(
     started = np.argmax(~np.isnan(wide), axis=1)
     p_recent[np.arange(len(grid))[None, :] < (started + recent)[:, None]] = np.nan
     return scores.assign(change_probability=p_recent[row, column], change_point=fired[row, column])
+
+
+def change_options(settings: Settings, /) -> dict[str, float | int]:
+    """The change detector's settings, as :func:`detect_changes` takes them."""
+    return {
+        "hazard_periods": settings.changepoint_hazard_periods,
+        "recent": settings.changepoint_recent,
+        "probability": settings.changepoint_probability,
+    }

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from flashpoint.config import Settings
-from flashpoint.escalation.changes import detect_changes
+from flashpoint.escalation.changes import change_options, detect_changes
 from flashpoint.indicators.compute import indicator_table
 from flashpoint.indicators.query import IndicatorQuery
 from flashpoint.indicators.registry import INDICATORS
@@ -173,14 +173,7 @@ def ladder_frame(
     pair's rows are those :func:`pair_ladder` gives for it alone (its periods end at its own
     last period with incidents; the change detection reads only earlier periods)."""
     scores = event_scores(con, settings, freq=freq, pairs=tuple(pairs), until=until)
-    scores = detect_changes(
-        scores,
-        freq=freq,
-        hazard_periods=settings.changepoint_hazard_periods,
-        recent=settings.changepoint_recent,
-        probability=settings.changepoint_probability,
-        gaps=gap_periods(con, freq, until=until),
-    )
+    scores = detect_changes(scores, freq=freq, **change_options(settings), gaps=gap_periods(con, freq, until=until))
     if until is None:  # alone, a pair's periods end at its last one with incidents, not the others'
         last = scores["period"].where(scores["total"] > 0).groupby(scores["pair"]).transform("max")
         scores = scores[scores["period"] <= last]

@@ -278,6 +278,7 @@ def build_panel(unit: str = "dyad-year", /, *, data_dir: Path, last_year: int | 
         )
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # the engine's bar would print amid a command's output
         return con.sql(_dyad_year_sql(_sources(data_dir, last_year), last_year)).to_arrow_table().to_pandas()
     finally:
         con.close()

@@ -82,6 +82,19 @@ def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt
     return text, json.loads(top["evidence"] or "[]")[:5]
 
 
+def _forecast(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, as_of: dt.date) -> tuple[dict[str, Any] | None, str]:
+    """The pair's forecast as known on ``as_of``, or None and why there is none. The forecast is
+    monthly: as of the day's month when nothing later is stored, else as of the last month that
+    ended by the day, so nothing after the day is read."""
+    latest = as_of >= last_event_date(con, required=True) or (as_of + dt.timedelta(days=1)).day == 1
+    month = as_of if latest else as_of.replace(day=1) - dt.timedelta(days=1)
+    try:
+        found = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}")
+    except InvalidInput as exc:
+        return None, str(exc)
+    return (found.to_dict(), "") if found.probability is not None else (None, found.note)
+
+
 def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /, *, as_of: dt.date | None = None) -> Brief:
     """The one-page brief of ``pair`` as of a day, reading nothing after it.
 
@@ -103,22 +116,13 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
     InvalidInput
         When the store is empty, or ``as_of`` is after its last event or before its first.
     """
-    last = last_event_date(con, required=True)
     as_of = as_of_day(con, as_of)
     since = as_of - dt.timedelta(weeks=TREND_WEEKS)
     ladder = pair_ladder(con, settings, pair, freq="week", until=as_of)
     weeks, stage, stage_name = recent_stage(ladder, settings, as_of, TREND_WEEKS)
     change, evidence = _change(con, pair, since, as_of)
     metrics = yearly_metrics(con, pair_codes(pair), year=as_of.year, until=as_of)
-    # The forecast is monthly: as of the day's month when nothing later is stored, else as of the
-    # last month that ended by the day, so nothing after the day is read.
-    latest = as_of >= last or (as_of + dt.timedelta(days=1)).day == 1
-    month = as_of if latest else as_of.replace(day=1) - dt.timedelta(days=1)
-    try:
-        found = forecast_from_store(con, settings, pair, as_of=f"{month:%Y-%m}")
-        forecast, note = (found.to_dict(), "") if found.probability is not None else (None, found.note)
-    except InvalidInput as exc:
-        forecast, note = None, str(exc)
+    forecast, note = _forecast(con, settings, pair, as_of)
     _, ranked = recommend(con, settings, pair, as_of=as_of, weeks=ladder)
     sources = sorted(set(con.sql("SELECT DISTINCT source FROM events WHERE pair = ?", params=[pair]).df()["source"]))
     citations = [_citation(s) for s in sources] + [_citation("icb"), _citation("terminations")]

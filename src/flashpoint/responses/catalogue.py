@@ -14,6 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Final
 
+from flashpoint.consequences.analogues import STAKE_SIGNALS
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.ladder import STAGES
 from flashpoint.indicators.registry import INDICATORS
@@ -50,6 +51,8 @@ class Lever:
     measures: tuple[str, ...]
     risks: tuple[str, ...]
     evidence: tuple[EvidenceSpec, ...] = ()
+    #: What is at stake the lever answers (:data:`~flashpoint.consequences.analogues.STAKE_SIGNALS`).
+    stakes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class RankingRules:
     evidence_points: float
     evidence_harm_points: float
     redline_points: float
+    stakes_points: float
 
 
 def _check(lever: Lever) -> Lever:
@@ -73,6 +77,8 @@ def _check(lever: Lever) -> Lever:
         raise InvalidInput(f"{where}: answers '{bad[0]}', not a pattern; use {', '.join(PATTERNS)}.")
     if not set(lever.stages) <= set(STAGES):
         raise InvalidInput(f"{where}: stages must be among {', '.join(map(str, STAGES))}.")
+    if not set(lever.stakes) <= set(STAKE_SIGNALS):
+        raise InvalidInput(f"{where}: stakes must be among {', '.join(STAKE_SIGNALS)}.")
     unknown = [m for m in lever.measures if m not in MEASURE_TYPES]
     if unknown:
         raise InvalidInput(f"{where}: measure '{unknown[0]}' is not a measure type.")
@@ -146,6 +152,9 @@ def render_levers_markdown() -> str:
         f"- {rules.stage_points:+g} when the pair's current stage is one it fits, {rules.stage_miss_points:+g} when it is not;",
         f"- {rules.evidence_points:+g} when its evidence shows a favourable effect whose 95% interval excludes "
         f"zero, {rules.evidence_harm_points:+g} for an unfavourable one;",
+        f"- {rules.stakes_points:+g} for each stake it answers that the pair's analogue disputes signal "
+        "(docs/consequences.md; with the reference_data setting): **displacement** when their refugees exceed "
+        "those of every dispute at the stage, **third_powers** when major powers joined them more often;",
         "- ties keep the catalogue's order.",
         "",
     ]
@@ -160,7 +169,7 @@ def render_levers_markdown() -> str:
             "",
             lever.description,
             "",
-            f"- **Answers**: {', '.join(lever.answers)}",
+            f"- **Answers**: {', '.join((*lever.answers, *lever.stakes))}",
             f"- **Stages**: {stages}",
             f"- **Who can apply it**: {', '.join(lever.actors)}",
             f"- **Recorded by**: CAMEO {', '.join(lever.cameo) or '—'}; measures {', '.join(lever.measures) or '—'}",

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from flashpoint.config import Settings
+from flashpoint.consequences.analogues import pair_consequences, stage_up
 from flashpoint.escalation.alerts import list_alerts
 from flashpoint.escalation.ladder import pair_ladder, recent_stage, stage_words
 from flashpoint.forecasts.panels import pair_structure
@@ -47,6 +48,9 @@ class PairState:
     crossings: tuple[str, ...] = ()
     alerts: dict[str, int] = field(default_factory=dict)
     structure: dict[str, object] = field(default_factory=dict)
+    #: What is at stake a stage up that the pair's analogue disputes signal (name → why), with the
+    #: reference_data setting (:func:`~flashpoint.consequences.analogues.pair_consequences`).
+    stakes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,10 @@ def rank_levers(
                 f"stage {state.stage} ({state.stage_name}) is {'one' if fits else 'not one'} it fits "
                 f"({(rules.stage_points if fits else rules.stage_miss_points):+g})"
             )
+        for name in lever.stakes:
+            if name in state.stakes:
+                points += rules.stakes_points
+                reasons.append(f"answers what is at stake ({name}): {state.stakes[name]} ({rules.stakes_points:+g})")
         mine = evidence[evidence["lever"] == lever.name]
         for verdict, gain in (("favourable", rules.evidence_points), ("unfavourable", rules.evidence_harm_points)):
             hits = mine[mine["verdict"] == verdict]
@@ -218,6 +226,9 @@ def recommend(
     state = pair_state(con, settings, pair, as_of=as_of, rules=rules, weeks=weeks)
     if structure is not None:
         state = replace(state, structure=pair_structure(structure, pair, state.as_of.year))
+    if settings.reference_data is not None:
+        found = pair_consequences(pair, stage=stage_up(state.stage), data_dir=settings.reference_data, as_of=state.as_of)
+        state = replace(state, stakes=found.signals)
     own = levers_evidence(con, settings, levers(), bases=("events",), n_boot=n_boot, until=as_of)
     evidence = pd.concat([published_evidence(), estimates_frame(own)], ignore_index=True)
     return state, rank_levers(state, evidence, rules=rules)
