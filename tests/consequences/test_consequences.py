@@ -119,3 +119,31 @@ def test_the_command_prints_the_figures_and_says_when_no_folder_is_given(shared_
         cited = runner.invoke(app, ["cite", name], env={"COLUMNS": "200"})
         assert cited.exit_code == 0 and "Licence" in cited.output
     assert "non-commercial" in runner.invoke(app, ["cite", "idmc"], env={"COLUMNS": "200"}).output
+
+
+def test_the_stage_defaults_to_the_next_one_up_from_the_pair_s_stage_in_the_store(shared_data: Path, demo_db: Path) -> None:
+    from flashpoint.config import Settings
+    from flashpoint.consequences.analogues import current_stage, stage_up
+    from flashpoint.store.connection import open_store
+
+    settings = Settings(db=demo_db)
+    with open_store(settings, read_only=True) as con:
+        stage = current_stage(con, settings, "GEO-RUS", dt.date(2012, 11, 30))
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            str(demo_db),
+            "consequences",
+            "--dyad",
+            "GEO-RUS",
+            "--date",
+            "2012-11-30",
+            "--data-dir",
+            str(shared_data),
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stage"] == stage_up(stage) and stage_up(None) == 3 and stage_up(3) == stage_up(4) == 4

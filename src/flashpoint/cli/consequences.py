@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from enum import Enum
 from pathlib import Path
@@ -10,8 +11,9 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import AsOfDayOption, PairOption, app, out, parse_date, parse_dyad
+from flashpoint.cli.common import AsOfDayOption, PairOption, app, err, out, parse_date, parse_dyad
 from flashpoint.cli.escalation import evaluate_app
+from flashpoint.config import Settings
 from flashpoint.consequences.tables import reference_folder
 from flashpoint.pairs import pair_key
 
@@ -22,13 +24,34 @@ class ConsequenceFormat(str, Enum):
     markdown = "markdown"
 
 
+def _stage_up(settings: Settings, pair: str, day: dt.date | None) -> int:
+    """The stage one up from the pair's in the store on ``day``; 3 when the store has no stage for it."""
+    from flashpoint.cli.common import read_store
+    from flashpoint.consequences.analogues import current_stage, stage_up
+
+    if not Path(settings.db).exists():
+        err.print(f"no store at {settings.db} to read the pair's stage from: consequences of stage 3", highlight=False)
+        return 3
+    with read_store(settings) as con:
+        stage = current_stage(con, settings, pair, day)
+    now = "no stage" if stage is None else f"stage {stage}"
+    err.print(f"{pair} is at {now} in the store: the consequences of stage {stage_up(stage)}", highlight=False)
+    return stage_up(stage)
+
+
 @app.command()
 def consequences(
     ctx: typer.Context,
     dyad: PairOption,
     stage: Annotated[
-        int, typer.Option(help="The stage the pair would reach: 3 (limited use of force) or 4 (war).", min=3, max=4)
-    ] = 3,
+        Optional[int],
+        typer.Option(
+            help="The stage the pair would reach: 3 (limited use of force) or 4 (war); default: the next stage up "
+            "from the pair's stage in the store (3 without one).",
+            min=3,
+            max=4,
+        ),
+    ] = None,
     date: AsOfDayOption = None,
     data_dir: Annotated[
         Optional[Path],
@@ -40,13 +63,13 @@ def consequences(
 ) -> None:
     """What followed past escalations like this pair's: deaths, war, refugees, spillover to neighbours,
     trade, growth, military spending and third states, each with its range and number of analogues."""
-    import datetime as dt
-
     from flashpoint.consequences.analogues import pair_consequences, render_consequences_markdown, shown
 
     folder = reference_folder(ctx.obj, data_dir)
-    pair = pair_key(parse_dyad(dyad))
-    found = pair_consequences(pair, stage=stage, data_dir=folder, as_of=parse_date(date, "--date") or dt.date.today())
+    pair, day = pair_key(parse_dyad(dyad)), parse_date(date, "--date")
+    if stage is None:
+        stage = _stage_up(ctx.obj, pair, day)
+    found = pair_consequences(pair, stage=stage, data_dir=folder, as_of=day or dt.date.today())
     if format is ConsequenceFormat.json:
         out.print_json(json.dumps(found.to_dict()))
         return

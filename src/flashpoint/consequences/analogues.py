@@ -21,14 +21,17 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.consequences.episodes import AFTER_YEARS, episode_table, read_table, structure_table
 from flashpoint.errors import InvalidInput
+from flashpoint.escalation.ladder import CURRENT_WEEKS, pair_ladder, recent_stage
 from flashpoint.events.countries import state_numbers, state_system_table
 from flashpoint.pairs import pair_codes
+from flashpoint.store.queries import as_of_day
 
 #: The hostility levels (GML MID) that stand for each ladder stage reached.
 STAGE_HOSTILITY: Final = {3: (4, 5), 4: (5,)}
@@ -175,6 +178,14 @@ class Consequences:
 def stage_up(stage: int | None, /) -> int:
     """The stage a pair's consequences are estimated for: 3 from below it (or with no stage), else 4."""
     return 3 if stage is None or stage < 3 else 4
+
+
+def current_stage(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, as_of: dt.date | None, /) -> int | None:
+    """The pair's stage in the store over the :data:`~flashpoint.escalation.ladder.CURRENT_WEEKS` to
+    ``as_of`` (default: the store's last event); None with too few incidents to call one."""
+    day = as_of_day(con, as_of)
+    ladder = pair_ladder(con, settings, pair, freq="week", until=day)
+    return recent_stage(ladder, settings, day, CURRENT_WEEKS)[1]
 
 
 def _band(ratio: float) -> str:
