@@ -120,7 +120,14 @@ def test_the_monthly_backtest_keeps_a_gap_equal_to_the_horizon(demo) -> None:  #
     spec = event_panel_spec(3)
     panel = build_event_panel(con, settings, horizon=3)
     start = parse_month("2012-10")
-    result = backtest(panel, spec=spec, target="stage2", test_start=start, step=3, models=("logit",))
+    steps = []
+    result = backtest(
+        panel, spec=spec, target="stage2", test_start=start, step=3, models=("logit",), on_fit=lambda *s: steps.append(s)
+    )
+    origins = len(result.design["origins"])
+    # One step per origin and model (the logit and the two baselines), counted to the end.
+    assert [s[:2] for s in steps] == [(i, origins * 3) for i in range(1, origins * 3 + 1)]
+    assert steps[0][2] == "origin 2012-10: logit" and steps[-1][2].endswith(": persistence")
     first = result.design["origins"][0]
     assert first["origin"] == "2012-10"
     assert first["train_rows"] == int((panel["stage2"].notna() & (panel["month"] + 3 <= start - 1)).sum())

@@ -60,6 +60,22 @@ def read_store(settings: Settings, /) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
 
 
+@contextmanager
+def progress_steps(what: str, /) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on stderr for a run of counted steps: yields ``step(done, total, detail)``.
+    The bar is gone when the block ends (the result is printed in its place)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def step(done: int, total: int, detail: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"{what}: {detail}")
+
+        yield step
+
+
 #: Options several commands share.
 PairOption = Annotated[str, typer.Option(help="Country pair A-B.")]
 AsOfDayOption = Annotated[Optional[str], typer.Option(help="As of this day, YYYY-MM-DD (default: the store's last event).")]

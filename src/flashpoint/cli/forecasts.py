@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.table import Table
 
-from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_dyad
+from flashpoint.cli.common import ListFormat, PairOption, app, err, out, parse_dyad, progress_steps
 from flashpoint.errors import InvalidInput
 from flashpoint.forecasts.targets import EVENT_TARGETS, TARGETS, UNITS
 
@@ -85,8 +85,9 @@ def backtest(
     monthly = panel == "dyad-month"
     period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
     chosen = MODELS if models is None else tuple(m.strip() for m in models.split(",") if m.strip())
-    with err.status(f"building the {panel} panel and backtesting"):
+    with err.status(f"building the {panel} panel"):
         rows, spec = panel_rows(ctx.obj, panel, horizon=horizon or ("3m" if monthly else "1y"), data_dir=data_dir)
+    with progress_steps("backtesting") as advance:
         result = run_backtest(
             rows,
             spec=spec,
@@ -96,6 +97,7 @@ def backtest(
             step=step,
             models=chosen,
             first_year=None if first_year is None else (first_year * 12 if monthly else first_year),
+            on_fit=advance,
         )
     _show_backtest(result, panel, spec.period_name, format, plot)
 

@@ -9,6 +9,7 @@ origins are scored together against the outcomes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,12 +64,14 @@ def backtest(
     first_year: int | None = None,
     random_state: int = 0,
     max_iter: int = 200,
+    on_fit: Callable[[int, int, str], None] | None = None,
 ) -> BacktestResult:
     """Backtest ``models`` and the baselines on ``panel`` (described by ``spec``) for the target
     periods ``test_start`` to ``test_end`` (default: the last with outcomes), refitting every
     ``step`` periods.
 
-    ``first_year`` drops rows of earlier periods (a reduced run).
+    ``first_year`` drops rows of earlier periods (a reduced run). ``on_fit(done, total, what)`` is
+    called after each model's fit at each origin (a progress bar's).
 
     Raises
     ------
@@ -87,7 +90,9 @@ def backtest(
         [],
         {"target": target, f"test_{spec.period_name}s": [label(test_start), label(test_end)], "step": step, "origins": []},
     )
-    for origin in range(test_start, test_end + 1, step):
+    origins = range(test_start, test_end + 1, step)
+    fits = [(origin, name) for origin in origins for name in (*models, *BASELINES)]
+    for origin in origins:
         train = rows[rows[t] + h <= origin - 1].sort_values([t, *keys])
         test = rows[(rows[t] + 1 >= origin) & (rows[t] + 1 <= min(origin + step - 1, test_end))]
         if train.empty or train[target].nunique() < 2:
@@ -99,6 +104,8 @@ def backtest(
                 name, features, keys=spec.keys, state=spec.state, random_state=random_state, max_iter=max_iter
             ).fit(train, y)
             out[name] = model.predict_proba(test)[:, 1]
+            if on_fit is not None:
+                on_fit(fits.index((origin, name)) + 1, len(fits), f"origin {label(origin)}: {name}")
         forecasts.append(out)
         design["origins"].append(
             {"origin": label(origin), "train_rows": len(train), "train_positives": int(y.sum()), "test_rows": len(test)}
