@@ -61,8 +61,10 @@ def consequences(
     ] = None,
     format: Annotated[ConsequenceFormat, typer.Option("--format", help="Output format.")] = ConsequenceFormat.table,
 ) -> None:
-    """What followed past escalations like this pair's: deaths, war, refugees, spillover to neighbours,
-    trade, growth, military spending and third states, each with its range and number of analogues."""
+    """What escalation would bring to a pair, from the past disputes most like it.
+
+    Deaths, war, refugees, spillover to neighbours, trade, growth, military spending and third states,
+    each with its range and number of analogues (docs/consequences.md)."""
     from flashpoint.consequences.analogues import pair_consequences, render_consequences_markdown, shown
 
     folder = reference_folder(ctx.obj, data_dir)
@@ -111,8 +113,10 @@ def evaluate_consequences(
     stage: Annotated[int, typer.Option(help="The stage of the disputes scored: 3 or 4.", min=3, max=4)] = 3,
     cutoff: Annotated[int, typer.Option(help="Score the disputes from this year on.")] = 1946,
 ) -> None:
-    """Backtest the consequence estimates: each dispute from the cut-off on estimated from the analogues
-    known the year before it, its outcome against the stated range (coverage) or share (Brier score)."""
+    """Backtest the consequence estimates against what followed past disputes.
+
+    Each dispute from the cut-off on is estimated from the analogues known the year before it; its
+    outcome is scored against the stated range (coverage) or share (Brier score)."""
     from flashpoint.consequences.backtest import backtest_consequences, render_backtest_markdown
 
     folder = reference_folder(ctx.obj, data_dir)
