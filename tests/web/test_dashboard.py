@@ -72,6 +72,13 @@ def test_overview_search_pair_events_and_brief(page, server: str, tmp_path: Path
     # The bundled data have no March 2013 (and no 25 August 2012): grey bands in both charts.
     assert page.locator("#timeline svg .mark-rect path").count() == 2
     assert page.locator("#indicators svg .mark-rect path").count() == 2
+    # Seven indicator lines overlap: a click on one in the legend brings it forward, the others fade.
+    page.locator("#indicators svg .role-legend-label text", has_text="force").first.click(force=True)
+    page.wait_for_function(
+        "[...document.querySelectorAll('#indicators svg .mark-line.role-mark path')]"
+        ".map((p) => p.getAttribute('opacity')).sort().join() === '0.12,0.12,0.12,0.12,0.12,0.12,1'",
+        timeout=10_000,
+    )
     # The demo holds no past stage-3 escalation: the forecast says why there is no probability.
     page.wait_for_function(
         "document.querySelector('#forecast').textContent.includes('No forecast: too few cases')", timeout=60_000

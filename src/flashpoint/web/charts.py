@@ -144,14 +144,18 @@ def indicator_chart(ladder: pd.DataFrame, names: list[str], /, *, gaps: Sequence
     long = rows.melt(id_vars=["period"], value_vars=[f"{n}_z" for n in names], var_name="indicator", value_name="z")
     long["indicator"] = long["indicator"].str.removesuffix("_z")
     x = alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True))
+    # Seven lines overlap: a click on an indicator in the legend brings it forward, the others fade.
+    chosen = alt.selection_point(fields=["indicator"], bind="legend", name="indicator_pick")
     lines = (
         alt.Chart(long.dropna())
-        .mark_line(point=True)
+        .mark_line(strokeWidth=1.5)
         .encode(
             x=x,
             y=alt.Y("z:Q", title="z-score vs the pair's baseline"),
-            color=alt.Color("indicator:N"),
+            color=alt.Color("indicator:N", legend=alt.Legend(title="indicator (click to pick)")),
+            opacity=alt.condition(chosen, alt.value(1.0), alt.value(0.12)),
             tooltip=["period:T", "indicator:N", alt.Tooltip("z:Q", format=".2f")],
         )
+        .add_params(chosen)
     )
-    return alt.layer(*_gap_bands(gaps, ladder["period"], x), lines).properties(width="container", height=200).to_dict()
+    return alt.layer(*_gap_bands(gaps, ladder["period"], x), lines).properties(width="container", height=220).to_dict()
