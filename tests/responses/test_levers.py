@@ -99,6 +99,6 @@ def test_the_pair_consequences_signal_the_stakes_the_ranking_reads(shared_data: 
 
     found = pair_consequences("IND-PAK", stage=3, data_dir=shared_data, as_of=dt.date(2024, 1, 1))
     # Disputes like India's and Pakistan's drove more people from their states than disputes in general.
-    assert set(found.signals) == {"displacement"} and "over every dispute at stage 3" in found.signals["displacement"]
+    assert set(found.signals) == {"displacement"} and "in all stage-3 disputes" in found.signals["displacement"]
     calm = pair_consequences("ARM-AZE", stage=3, data_dir=shared_data, as_of=dt.date(2024, 1, 1))
     assert calm.signals == {}  # a stake is signalled by the analogues, not given to every pair

@@ -44,6 +44,7 @@ FATALITY_LEVELS: Final = {0: "none", 1: "1–25", 2: "26–100", 3: "101–250",
 Z_90: Final = 1.6449
 #: What is at stake that a lever can answer (levers.toml ``stakes``): name → the figure that signals it.
 STAKE_SIGNALS: Final = {"displacement": "refugees_after", "third_powers": "major_joined"}
+_SIGNAL_WORDS: Final = {"displacement": "refugees a year", "third_powers": "a major power joined"}
 #: Fewer analogues with a figure than this, and the figure says it is an anecdote.
 FEW: Final = 5
 
@@ -338,8 +339,8 @@ def _signals(figures: tuple[Figure, ...], episodes: pd.DataFrame, stage: int, kn
         above = mine.low > typical.value if mine.unit == "share" else mine.value > typical.value
         if above:
             found[name] = (
-                f"{mine.label}: {shown(mine, mine.value)} over {mine.n} analogues, against {shown(typical, typical.value)} "
-                f"over every dispute at stage {stage}"
+                f"{_SIGNAL_WORDS[name]} {shown(mine, mine.value)} in {mine.n} analogues, "
+                f"{shown(typical, typical.value)} in all stage-{stage} disputes"
             )
     return found
 
@@ -478,8 +479,11 @@ def render_consequences_markdown(found: Consequences, /) -> str:
     return "\n".join([*lines, ""])
 
 
-#: The consequences a brief or a pair page shows, in its order.
-STAKES: Final = ("became_war", "war_deaths", "refugees_after", "neighbour_onset", "major_joined")
+#: The consequences a brief or a pair page shows at each stage, in their order.
+STAKES: Final = {
+    3: ("became_war", "refugees_after", "neighbour_onset", "major_joined"),
+    4: ("war_deaths", "refugees_after", "neighbour_onset", "major_joined"),
+}
 
 
 def stakes_summary(settings: Settings, pair: str, stage: int | None, as_of: dt.date, /) -> dict[str, object]:
@@ -505,7 +509,7 @@ def stakes_summary(settings: Settings, pair: str, stage: int | None, as_of: dt.d
     lines = [
         f"{f.label}: {shown(f, f.value)} ({shown(f, f.low)} to {shown(f, f.high)}; {f.n} analogues; {f.source})"
         + (" — an anecdote, not a distribution" if f.n < FEW else "")
-        for key in STAKES
+        for key in STAKES[up]
         if (f := figures.get(key))
     ]
     if found.trade_at_stake is not None:

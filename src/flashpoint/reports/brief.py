@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
 
+import altair as alt
 import duckdb
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from flashpoint.charts import NO_STAGE_COLOUR, STAGE_COLOURS, chart_svg
 from flashpoint.config import Settings
 from flashpoint.consequences.analogues import stakes_summary
 from flashpoint.errors import InvalidInput, UnknownSource
@@ -58,6 +60,8 @@ class Brief:
     stakes_stage: int | None = None
     stakes: list[str] = field(default_factory=list)
     stakes_note: str = ""
+    #: The pair's weekly escalation index over :data:`CHART_WEEKS` to ``as_of``, as SVG (HTML and PDF).
+    chart_svg: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
@@ -80,6 +84,28 @@ def _change(con: duckdb.DuckDBPyConnection, pair: str, since: dt.date, until: dt
     top = alerts.sort_values(["level_rank", "as_of"], ascending=False).iloc[0]
     text = f"{top['level']} alert for the week ending {pd.Timestamp(top['as_of']).date()}: {top['why']}"
     return text, json.loads(top["evidence"] or "[]")[:5]
+
+
+#: Weeks the brief's chart shows.
+CHART_WEEKS: Final = 52
+
+
+def _index_chart(ladder: pd.DataFrame, as_of: dt.date) -> str:
+    """The pair's weekly escalation index over the :data:`CHART_WEEKS` to ``as_of``, its stage as the
+    points' colour, small enough for the printed page; empty without weeks."""
+    weeks = ladder[pd.to_datetime(ladder["period"]) > pd.Timestamp(as_of - dt.timedelta(weeks=CHART_WEEKS))]
+    if weeks.empty:
+        return ""
+    rows = weeks.assign(period=pd.to_datetime(weeks["period"]).dt.strftime("%Y-%m-%d"))[["period", "escalation_index", "stage"]]
+    x = alt.X("period:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, labelFontSize=8))
+    line = (
+        alt.Chart(rows)
+        .mark_line(color="#5f6b7a", strokeWidth=1)
+        .encode(x=x, y=alt.Y("escalation_index:Q", title="index", axis=alt.Axis(labelFontSize=8, titleFontSize=8)))
+    )
+    stage = alt.Color("stage:O", scale=alt.Scale(domain=list(range(len(STAGE_COLOURS))), range=STAGE_COLOURS), legend=None)
+    points = alt.Chart(rows).mark_circle(size=14).encode(x=x, y="escalation_index:Q", color=stage)
+    return chart_svg(alt.layer(line, points).properties(width=560, height=45))
 
 
 def _forecast(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, as_of: dt.date) -> tuple[dict[str, Any] | None, str]:
@@ -153,6 +179,7 @@ def build_brief(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, /
         citations=list(dict.fromkeys(citations)),
         data_gaps=_data_gaps(con, as_of),
         **stakes_summary(settings, pair, stage, as_of),
+        chart_svg=_index_chart(ladder, as_of),
     )
 
 
@@ -176,6 +203,7 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_ENV.globals.update(colours=STAGE_COLOURS, no_stage_colour=NO_STAGE_COLOUR)
 
 
 def render_brief(brief: Brief, fmt: str, /) -> tuple[bytes, str]:

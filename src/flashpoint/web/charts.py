@@ -10,12 +10,12 @@ import altair as alt
 import pandas as pd
 import pycountry
 
+from flashpoint.charts import STAGE_COLOURS
 from flashpoint.config import Settings
 from flashpoint.escalation.ladder import STAGES, period_stage_words
 from flashpoint.wording import span
 
 #: Stage colours, calm to war (also used by the pages' legends).
-STAGE_COLOURS = ["#2e7d32", "#f9a825", "#ef6c00", "#c62828", "#6a1b9a"]
 _STAGE_SCALE = alt.Scale(domain=[f"{k} {v}" for k, v in STAGES.items()], range=STAGE_COLOURS)
 #: A week whose few incidents say nothing of its stage: grey, not the green of stable.
 _THIN = "too few events"

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from flashpoint.charts import STAGE_COLOURS
 from flashpoint.config import Settings
 from flashpoint.consequences.analogues import stakes_summary
 from flashpoint.errors import FlashpointError
@@ -31,7 +32,6 @@ from flashpoint.responses.catalogue import levers
 from flashpoint.store.coverage import gap_runs
 from flashpoint.store.queries import last_event_date
 from flashpoint.web.charts import (
-    STAGE_COLOURS,
     indicator_chart,
     pair_timeline,
     world_map,
