@@ -35,7 +35,7 @@ import pandas as pd
 
 from flashpoint.config import Settings
 from flashpoint.escalation.alerts import raise_alerts
-from flashpoint.forecasts import warning
+from flashpoint.forecasts import warning, warning_features
 from flashpoint.refresh import ingest_files
 from flashpoint.sources import icews
 from flashpoint.store.connection import open_store
@@ -66,15 +66,15 @@ def main() -> None:
             ingest_files(con, settings, [str(f) for f in files], reader=icews)
         command = [sys.executable, "-m", "flashpoint", "--db", str(settings.db), "alerts", "raise"]
         _, whole = _timed(lambda: subprocess.run(command, check=True, capture_output=True))
-        spec = warning.WarningSpec.from_settings(settings)
-        known = warning.training_onsets()
+        spec = warning_features.WarningSpec.from_settings(settings)
+        known = warning_features.training_onsets()
         with open_store(settings) as con:
             _, reference = _timed(
                 lambda: con.execute(
                     "SELECT pair, date_trunc('week', event_date) AS week, count(*) FROM events GROUP BY ALL"
                 ).fetchall()
             )
-            frame, features = _timed(lambda: warning.warning_frame(con, settings, spec, known))
+            frame, features = _timed(lambda: warning_features.warning_frame(con, settings, spec, known))
             run, fits = _timed(lambda: warning.warning_probabilities(frame, spec, known))
 
             def alerts() -> None:

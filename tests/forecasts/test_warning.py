@@ -21,14 +21,8 @@ from typer.testing import CliRunner
 from flashpoint.cli import app
 from flashpoint.config import Settings
 from flashpoint.escalation.scorecard import read_onsets
-from flashpoint.forecasts.warning import (
-    WarningSpec,
-    choose_threshold,
-    make_warning_model,
-    training_onsets,
-    warning_frame,
-    warning_probabilities,
-)
+from flashpoint.forecasts.warning import choose_threshold, make_warning_model, warning_probabilities
+from flashpoint.forecasts.warning_features import WarningSpec, training_onsets, warning_frame
 from flashpoint.sources.series import SeriesReader
 from flashpoint.store.connection import open_store
 from flashpoint.store.ingest import ingest_paths

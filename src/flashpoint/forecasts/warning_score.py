@@ -20,7 +20,7 @@ from sklearn.metrics import brier_score_loss, log_loss
 
 from flashpoint.errors import InvalidInput
 from flashpoint.escalation.scorecard import onset_warnings, warned_by_chance
-from flashpoint.forecasts.warning import PERIOD_DAYS, onset_targets
+from flashpoint.forecasts.warning_features import PERIOD_DAYS, onset_targets
 
 #: Bins of the reliability table.
 RELIABILITY_BINS: Final = (0.0, 0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 1.0)
