@@ -78,12 +78,9 @@ def backtest(
     if panel not in (*UNITS, "country-month"):
         raise InvalidInput(f"panel '{panel}': use {', '.join(UNITS)} or country-month.")
     if panel == "country-month":
-        if target not in (None, "fatalities"):
-            raise InvalidInput(f"target '{target}': the country-month panel forecasts fatalities.")
-        _backtest_fatalities(data_dir, test_start, format, plot)
-        return
+        return _backtest_fatalities(data_dir, test_start, format, plot, target)
     monthly = panel == "dyad-month"
-    period = (lambda v, o: parse_month(v, o)) if monthly else (lambda v, o: _year(v, o))
+    period = parse_month if monthly else _year
     chosen = MODELS if models is None else tuple(m.strip() for m in models.split(",") if m.strip())
     with err.status(f"building the {panel} panel"):
         rows, spec = panel_rows(ctx.obj, panel, horizon=horizon or ("3m" if monthly else "1y"), data_dir=data_dir)
@@ -136,11 +133,16 @@ def _backtest_fatalities(
     test_start: str,
     format: ListFormat,  # noqa: A002
     plot: Optional[Path],
+    target: Optional[str],
 ) -> None:
+    """The country-month backtest of fatalities (the panel's only target)."""
     from flashpoint.charts import save_chart
     from flashpoint.forecasts.event_panel import parse_month
     from flashpoint.forecasts.fatalities import backtest_fatalities, read_actuals
     from flashpoint.forecasts.plots import fatalities_chart
+
+    if target not in (None, "fatalities"):
+        raise InvalidInput(f"target '{target}': the country-month panel forecasts fatalities.")
 
     if data_dir is None:
         raise InvalidInput(

@@ -86,12 +86,9 @@ def backtest(
         rows = rows[rows[t] >= first_year]
     test_end = _test_end(rows, spec, test_start, test_end)
     features, keys = list(spec.features), list(spec.keys)
-    forecasts, design = (
-        [],
-        {"target": target, f"test_{spec.period_name}s": [label(test_start), label(test_end)], "step": step, "origins": []},
-    )
-    origins = range(test_start, test_end + 1, step)
-    fits = [(origin, name) for origin in origins for name in (*models, *BASELINES)]
+    forecasts, tested = [], [label(test_start), label(test_end)]
+    design = {"target": target, f"test_{spec.period_name}s": tested, "step": step, "origins": [], "period": spec.period_name}
+    origins, done = range(test_start, test_end + 1, step), 0
     for origin in origins:
         train = rows[rows[t] + h <= origin - 1].sort_values([t, *keys])
         test = rows[(rows[t] + 1 >= origin) & (rows[t] + 1 <= min(origin + step - 1, test_end))]
@@ -104,15 +101,14 @@ def backtest(
                 name, features, keys=spec.keys, state=spec.state, random_state=random_state, max_iter=max_iter
             ).fit(train, y)
             out[name] = model.predict_proba(test)[:, 1]
+            done += 1
             if on_fit is not None:
-                on_fit(fits.index((origin, name)) + 1, len(fits), f"origin {label(origin)}: {name}")
+                on_fit(done, len(origins) * len((*models, *BASELINES)), f"origin {label(origin)}: {name}")
         forecasts.append(out)
         design["origins"].append(
             {"origin": label(origin), "train_rows": len(train), "train_positives": int(y.sum()), "test_rows": len(test)}
         )
-    predictions = pd.concat(forecasts, ignore_index=True)
-    design["period"] = spec.period_name
-    return _scored(predictions, models, design)
+    return _scored(pd.concat(forecasts, ignore_index=True), models, design)
 
 
 def _scored(predictions: pd.DataFrame, models: tuple[str, ...], design: dict[str, Any]) -> BacktestResult:
