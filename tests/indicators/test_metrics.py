@@ -7,6 +7,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -38,7 +39,9 @@ def test_measures_and_spending_enter_the_metrics(shared_data: Path, settings: Se
     assert frame.loc["military_spending_GEO", "unit"] == "constant 2021 US$ million"
     assert frame.loc["military_spending_GEO", "value"] == pytest.approx(805.546, abs=1e-3)
     assert frame.loc["military_spending_GEO", "source"] == "SIPRI Military Expenditure Database"
-    assert frame.loc["meetings", "value"] == 0  # no events in this store
+    # No event between the two in this store: the counts are no data, not zeros (no data is not calm).
+    assert np.isnan(frame.loc["meetings", "value"])
+    assert frame.loc["meetings", "source"] == "no data: the store holds no event between GEO and RUS in 2008"
     # Georgia's spending in constant 2021 US$ million: 805.5 in 2008 after 2007's value in the sheet.
     with open(shared_data / "sipri_milex" / "milex_Constant_2021_US.csv", newline="", encoding="utf-8") as fh:
         georgia = next(row for row in csv.DictReader(fh) if row["Country"] == "Georgia")

@@ -164,20 +164,32 @@ def _no_spending(held: pd.DataFrame, iso3: str, year: int, until: dt.date | None
 
 
 def _missing_rows(
-    rows: list[dict[str, object]], countries: tuple[str, str], years: set[int], held: pd.DataFrame, until: dt.date | None
+    rows: list[dict[str, object]],
+    countries: tuple[str, str],
+    years: set[int],
+    held: pd.DataFrame,
+    until: dt.date | None,
+    observed: set[int],
 ) -> list[dict[str, object]]:
-    """Zeros (and unknown spending, saying why) for the metrics a year has no row for, so none is hidden."""
+    """Zeros for the metrics a year has no row for, so none is hidden — but only in the ``observed``
+    years, when the store holds events between the two: in another year no row is no data, not a
+    zero (and unknown spending, saying why)."""
     added = []
     for y in years:
         have = {r["metric"] for r in rows if r["year"] == y}
+        silent = f"no data: the store holds no event between {countries[0]} and {countries[1]} in {y}"
         added += [
             {
                 "year": y,
                 "metric": m.name,
                 "title": m.title,
-                "value": 0.0,
+                "value": 0.0 if y in observed else float("nan"),
                 "unit": m.unit,
-                "source": f"no incidents (CAMEO {', '.join(m.codes)})" + (" and no recorded measures" if m.measures else ""),
+                "source": (
+                    f"no incidents (CAMEO {', '.join(m.codes)})" + (" and no recorded measures" if m.measures else "")
+                    if y in observed
+                    else silent
+                ),
             }
             for m in METRICS
             if m.name not in have
@@ -245,7 +257,15 @@ def yearly_metrics(
     rows = [row for metric in METRICS for row in _counted_rows(between, measures, metric)]
     held = spending(con, countries=(a, b))
     rows += _spending_rows(held, year, until)
-    rows += _missing_rows(rows, (a, b), {r["year"] for r in rows} | ({year} if year is not None else set()), held, until)
+    years = {r["year"] for r in rows} | ({year} if year is not None else set())
+    observed = {
+        int(y)
+        for (y,) in con.execute(
+            "SELECT DISTINCT year(event_date) FROM events WHERE pair = ? AND event_date <= coalesce(?, event_date)",
+            [f"{a}-{b}", until],
+        ).fetchall()
+    }
+    rows += _missing_rows(rows, (a, b), years, held, until, observed)
     order = {m.name: i for i, m in enumerate(METRICS)}
     columns = ["year", "metric", "title", "value", "unit", "source"]
     frame = pd.DataFrame(rows, columns=columns)
