@@ -5,6 +5,7 @@ Screenshots go to build/screenshots (FLASHPOINT_SCREENSHOTS) to be looked at."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def test_overview_search_pair_events_and_brief(page, server: str, tmp_path: Path
     page.wait_for_selector("#period-events:not([hidden]) #events-table tbody tr", timeout=30_000)
     rows = page.locator("#events-table tbody tr")
     assert rows.count() >= 1 and "GEO" in rows.first.inner_text() and "RUS" in rows.first.inner_text()
+    # Each event names its type beside its CAMEO code: 'Make statement, not specified below (010)'.
+    assert re.search(r"[A-Za-z]{4,}.* \(\d{3,4}\)", rows.first.locator("td").nth(2).inner_text())
     page.screenshot(path=str(SHOTS / "pair.png"), full_page=True)
 
     with page.expect_download() as download:

@@ -23,6 +23,7 @@ from flashpoint.escalation.alerts import alert_records, list_alerts
 from flashpoint.escalation.ladder import CURRENT_WEEKS, STAGES, recent_stage
 from flashpoint.escalation.overview import overview
 from flashpoint.escalation.timelines import weekly_timeline
+from flashpoint.events.cameo import cameo_codes
 from flashpoint.events.countries import resolve_country, resolve_pair, search_countries
 from flashpoint.indicators.metrics import with_text, yearly_metrics
 from flashpoint.indicators.registry import INDICATORS
@@ -75,6 +76,8 @@ def _pair_context(con: duckdb.DuckDBPyConnection, settings: Settings, key: str, 
         "metrics_year": last_year,
         "alerts": json_rows(alerts.head(10)),
         "levers": [lv.name for lv in levers()],
+        # The events of a picked week name their event type, not only its CAMEO code.
+        "cameo_names": {code: found.cameo_name for code, found in cameo_codes().items()},
         **stakes_summary(settings, key, stage, now),
     }
 

@@ -16,10 +16,11 @@ async function showWeek(pair, period) {
   const end = new Date(start.getTime() + 6 * 86400000);
   const day = (d) => d.toISOString().slice(0, 10);
   const page = await getJSON(`/api/events?dyad=${pair}&since=${day(start)}&until=${day(end)}&limit=200`);
+  const names = JSON.parse(document.querySelector("#events-table").dataset.cameo || "{}");
   const rows = page.items.map((e) => `<tr><td>${esc(e.event_date.slice(0, 10))}</td><td>${esc(e.actor1_iso3)} ${esc(e.actor1_name)} → ${esc(e.actor2_iso3)} ${esc(e.actor2_name)}</td>` +
-    `<td>${esc(e.cameo_code)}</td><td>${Number(e.goldstein).toFixed(1)}</td><td>${esc(e.num_sources)}</td>` +
+    `<td>${esc(names[e.cameo_code] || "")} (${esc(e.cameo_code)})</td><td>${Number(e.goldstein).toFixed(1)}</td><td>${esc(e.num_sources)}</td>` +
     `<td>${e.cluster_size > 1 ? "one of " + esc(e.cluster_size) + " reports (deduplicated)" : "single report"}</td>` +
-    `<td>${e.source_url ? `<a href="${esc(e.source_url)}" rel="noopener">${esc(e.source_url)}</a>` : esc(e.source)}</td></tr>`);
+    `<td>${e.source_url ? `<a href="${esc(e.source_url)}" rel="noopener">${esc(e.source_url)}</a>` : esc(e.source) + " (no link in the source)"}</td></tr>`);
   document.querySelector("#period-label").textContent = `${day(start)} (${page.total} events)`;
   document.querySelector("#events-table tbody").innerHTML = rows.join("") || "<tr><td colspan=7>No events.</td></tr>";
   document.querySelector("#period-events").hidden = false;
