@@ -46,6 +46,8 @@ def test_an_as_of_date_reads_no_outcome_and_no_fact_from_after_it(shared_data: P
     assert found.trade_year is not None and found.trade_year <= 2013
     assert all(year <= 2013 for year, _ in found.displaced.values())
     assert "UKR" not in found.displaced  # Ukraine's displacement began in 2014: not known on the day
+    assert found.receivers and all(year <= 2013 for year, _ in found.receivers.values())
+    assert all(len(hosts) <= 3 and hosts[0][1] >= hosts[-1][1] for _, hosts in found.receivers.values())
     later = pair_consequences("RUS-UKR", stage=4, data_dir=shared_data, as_of=dt.date(2016, 1, 1))
     assert "UKR" in later.displaced
 

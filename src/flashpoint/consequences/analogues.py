@@ -164,6 +164,9 @@ class Consequences:
     trade_at_stake: float | None = None
     trade_year: int | None = None
     displaced: dict[str, tuple[int, float]] = field(default_factory=dict)
+    #: Where each side's refugees and asylum seekers were at the end of the latest year known
+    #: (UNHCR stocks): that year and the :data:`RECEIVERS` largest hosts with their numbers.
+    receivers: dict[str, tuple[int, tuple[tuple[str, float], ...]]] = field(default_factory=dict)
     #: Each analogue: its MID dispute number, pair (ISO3, or COW numbers), onset year and hostility level.
     cases: tuple[dict[str, object], ...] = ()
     #: The stakes of :data:`STAKE_SIGNALS` these analogues signal (name → why): their refugees or their
@@ -359,6 +362,24 @@ def _cases(analogues: pd.DataFrame, /) -> tuple[dict[str, object], ...]:
     )
 
 
+#: How many host countries of each side's refugees are named.
+RECEIVERS: Final = 3
+
+
+def _receivers(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, tuple[int, tuple[tuple[str, float], ...]]]:
+    """Each state's largest hosts of its refugees and asylum seekers at the end of the latest year up
+    to ``year`` (UNHCR stocks); a state with none is left out."""
+    stocks = read_table(data_dir, "unhcr_stocks")
+    stocks = stocks[stocks["coo_iso"].isin(states) & (stocks["year"] <= year) & (stocks["coa_iso"] != stocks["coo_iso"])]
+    stocks = stocks.assign(people=stocks["refugees"].fillna(0) + stocks["asylum_seekers"].fillna(0))
+    found = {}
+    for origin, rows in stocks[stocks["people"] > 0].groupby("coo_iso"):
+        latest = int(rows["year"].max())
+        hosts = rows[rows["year"] == latest].nlargest(RECEIVERS, "people")
+        found[origin] = (latest, tuple((str(h), float(p)) for h, p in zip(hosts["coa_iso"], hosts["people"])))
+    return found
+
+
 def _displaced(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, tuple[int, float]]:
     """Each state's people internally displaced by conflict (IDMC stock) in the latest year up to ``year``."""
     idmc = read_table(data_dir, "idmc")
@@ -423,6 +444,7 @@ def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.dat
         trade_at_stake=trade,
         trade_year=trade_year,
         displaced=_displaced(Path(data_dir), (first, second), year),
+        receivers=_receivers(Path(data_dir), (first, second), year),
         cases=_cases(analogues),
         signals=_signals(summarise_analogues(analogues, stage) if len(analogues) else (), episodes, stage, as_of.year - 1),
         note=note,
@@ -472,6 +494,10 @@ def render_consequences_markdown(found: Consequences, /) -> str:
             f"- {side}'s defence-pact allies (ATOP): {', '.join(allies) or 'none'}"
             + (f"; major powers among them: {', '.join(majors)}" if majors else "")
         )
+    for side, (year, hosts) in found.receivers.items():
+        near = set(found.neighbours.get(side, ()))
+        named = ", ".join(f"{h}{' (a neighbour)' if h in near else ''} {p:,.0f}" for h, p in hosts)
+        lines.append(f"- {side}'s refugees and asylum seekers abroad, end of {year}, largest hosts: {named} (UNHCR)")
     for side, (year, people) in found.displaced.items():
         lines.append(f"- people internally displaced by conflict in {side}, {year}: {people:,.0f} (IDMC)")
     if found.trade_at_stake is not None:

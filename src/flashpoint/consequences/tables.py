@@ -39,6 +39,11 @@ TABLES: Final = {
         "UNHCR (2025). Refugee Data Finder: population statistics, via the `refugees` R package.",
         "CC BY 4.0.",
     ),
+    "unhcr_stocks": Table(
+        "consequences/unhcr_refugees/population.csv",
+        "UNHCR (2025). Refugee Data Finder: population statistics (year-end stocks), via the `refugees` R package.",
+        "CC BY 4.0.",
+    ),
     "idmc": Table(
         "consequences/idmc_gidd_conflict/idmc_conflict_displacement_2009_2022.csv",
         "Internal Displacement Monitoring Centre (2023). Global Internal Displacement Database (conflict).",
