@@ -123,6 +123,14 @@ FIGURES: Final = (
     ),
     FigureSpec("others_joined", "other states joined the dispute", "others_joined", "share", "GML MID participants", event=True),
     FigureSpec(
+        "ally_joined",
+        "a defence-pact ally of either side joined",
+        "ally_joined",
+        "share",
+        "GML MID participants, ATOP",
+        event=True,
+    ),
+    FigureSpec(
         "major_joined",
         "a major power besides the two joined",
         "major_joined",

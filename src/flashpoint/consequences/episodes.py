@@ -119,7 +119,8 @@ def _war_deaths(episodes: pd.DataFrame, data_dir: Path) -> pd.Series:
 
 
 def _joined(episodes: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
-    """Whether states besides the two, and major powers besides them, took part in the dispute."""
+    """Whether states besides the two, major powers besides them, and a defence-pact ally of either
+    (ATOP, in the onset year) took part in the dispute."""
     part = read_table(data_dir, "gml_participants").astype({"dispnum": "int64", "ccode": "int64"})
     major_rows = read_table(data_dir, "cow_majors")
     found = episodes[["dispnum", "a", "b", "year"]].reset_index().merge(part[["dispnum", "ccode"]], on="dispnum")
@@ -128,7 +129,23 @@ def _joined(episodes: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     spans["major"] = (spans["styear"] <= spans["year"]) & (spans["year"] <= spans["endyear"])
     third = others.groupby("index").size().reindex(episodes.index).fillna(0)
     major = spans.groupby("index")["major"].any().reindex(episodes.index).fillna(False)
-    return pd.DataFrame({"others_joined": (third > 0).astype("float64"), "major_joined": major.astype("float64")})
+    pacts = read_table(data_dir, "atop")
+    pacts = pacts[pacts["atop_defense"] == 1].astype({"ccode1": "int64", "ccode2": "int64", "year": "int64"})
+    allied = set(zip(pacts["ccode1"], pacts["ccode2"], pacts["year"]))
+    others = others.assign(
+        ally=[
+            (a, c, y) in allied or (c, a, y) in allied or (b, c, y) in allied or (c, b, y) in allied
+            for a, b, c, y in zip(others["a"], others["b"], others["ccode"], others["year"])
+        ]
+    )
+    ally = others.groupby("index")["ally"].any().reindex(episodes.index).fillna(False)
+    return pd.DataFrame(
+        {
+            "others_joined": (third > 0).astype("float64"),
+            "major_joined": major.astype("float64"),
+            "ally_joined": ally.astype("float64"),
+        }
+    )
 
 
 def _window_mean(values: pd.DataFrame, keys: pd.DataFrame, key: str, first: pd.Series, last: pd.Series) -> pd.Series:
