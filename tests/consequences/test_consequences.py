@@ -35,6 +35,7 @@ def test_armenia_azerbaijan_at_stage_3_gives_figures_with_spreads_counts_and_sou
     war = figures["became_war"]
     assert 0 < war.value < 0.5 and war.low < war.value < war.high  # a share with its Wilson interval
     assert "TUR" in found.neighbours["ARM"] and "IRN" in found.neighbours["AZE"]
+    assert found.stronger is not None and found.stronger[1] <= 2023
     assert "RUS" in found.major_allies["ARM"]  # the CSTO ally, and a major power
 
 
@@ -44,6 +45,7 @@ def test_an_as_of_date_reads_no_outcome_and_no_fact_from_after_it(shared_data: P
     assert found.cases and max(case["year"] for case in found.cases) + AFTER_YEARS <= 2013
     assert {case["hostility"] for case in found.cases} == {5}
     assert found.trade_year is not None and found.trade_year <= 2013
+    assert found.stronger is not None and found.stronger[0] == "RUS" and found.stronger[1] <= 2013
     assert all(year <= 2013 for year, _ in found.displaced.values())
     assert "UKR" not in found.displaced  # Ukraine's displacement began in 2014: not known on the day
     assert found.receivers and all(year <= 2013 for year, _ in found.receivers.values())

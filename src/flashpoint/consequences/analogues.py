@@ -106,20 +106,27 @@ FIGURES: Final = (
         "COW dyadic trade 4.0",
         "COW trade ends in 2014",
     ),
-    FigureSpec(
-        "growth_change",
-        "change in the two states' GDP growth, three years from onset against three before",
-        "growth_change",
-        "percentage points",
-        "World Bank WDI",
-        "from 1961 only",
+    *(
+        FigureSpec(
+            f"growth_change_{side}",
+            f"change in the {side} state's GDP growth, three years from onset against three before",
+            f"growth_change_{side}",
+            "percentage points",
+            "World Bank WDI",
+            "from 1961 only; stronger and weaker by COW CINC",
+        )
+        for side in ("stronger", "weaker")
     ),
-    FigureSpec(
-        "spending_change",
-        "change in the two states' military spending, three years from onset against three before",
-        "spending_change",
-        "change",
-        "COW NMC 6.0",
+    *(
+        FigureSpec(
+            f"spending_change_{side}",
+            f"change in the {side} state's military spending, three years from onset against three before",
+            f"spending_change_{side}",
+            "change",
+            "COW NMC 6.0",
+            "stronger and weaker by COW CINC",
+        )
+        for side in ("stronger", "weaker")
     ),
     FigureSpec("others_joined", "other states joined the dispute", "others_joined", "share", "GML MID participants", event=True),
     FigureSpec(
@@ -175,6 +182,9 @@ class Consequences:
     #: Where each side's refugees and asylum seekers were at the end of the latest year known
     #: (UNHCR stocks): that year and the :data:`RECEIVERS` largest hosts with their numbers.
     receivers: dict[str, tuple[int, tuple[tuple[str, float], ...]]] = field(default_factory=dict)
+    #: The stronger of the two by COW CINC in the latest year known, and that year (what "the stronger
+    #: state" of the growth and spending figures is for this pair); None when unknown.
+    stronger: tuple[str, int] | None = None
     #: Each analogue: its MID dispute number, pair (ISO3, or COW numbers), onset year and hostility level.
     cases: tuple[dict[str, object], ...] = ()
     #: The stakes of :data:`STAKE_SIGNALS` these analogues signal (name → why): their refugees or their
@@ -388,6 +398,18 @@ def _receivers(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, 
     return found
 
 
+def _stronger(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> tuple[str, int] | None:
+    """The state with the larger COW CINC in the latest year up to ``year`` both have one, and that year."""
+    nmc = read_table(data_dir, "cow_nmc").dropna(subset=["cinc"])
+    nmc = nmc[nmc["year"] <= year]
+    found = {side: nmc[nmc["ccode"].isin(mine)].groupby("year")["cinc"].max() for side, mine in codes.items()}
+    common = sorted(set.intersection(*(set(series.index) for series in found.values())))
+    if not common:
+        return None
+    latest = common[-1]
+    return max(found, key=lambda side: found[side][latest]), int(latest)
+
+
 def _displaced(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, tuple[int, float]]:
     """Each state's people internally displaced by conflict (IDMC stock) in the latest year up to ``year``."""
     idmc = read_table(data_dir, "idmc")
@@ -453,6 +475,7 @@ def pair_consequences(pair: str, /, *, stage: int, data_dir: Path, as_of: dt.dat
         trade_year=trade_year,
         displaced=_displaced(Path(data_dir), (first, second), year),
         receivers=_receivers(Path(data_dir), (first, second), year),
+        stronger=_stronger(Path(data_dir), codes, year),
         cases=_cases(analogues),
         signals=_signals(summarise_analogues(analogues, stage) if len(analogues) else (), episodes, stage, as_of.year - 1),
         note=note,
@@ -494,6 +517,8 @@ def render_consequences_markdown(found: Consequences, /) -> str:
         )
     newest = "; ".join(f"{c['pair']} {c['year']} (MID {c['dispute']})" for c in found.cases[:5])
     lines += ["", f"Most recent analogues: {newest}.", "", "What is at stake for this pair:", ""]
+    if found.stronger is not None:
+        lines.append(f"- the stronger of the two (COW CINC, {found.stronger[1]}): {found.stronger[0]}")
     for side, near in found.neighbours.items():
         lines.append(f"- {side}'s land neighbours: {', '.join(near) or 'none'}")
     for side, allies in found.allies.items():

@@ -160,9 +160,12 @@ def _window_mean(values: pd.DataFrame, keys: pd.DataFrame, key: str, first: pd.S
     return found.where(stats["count"].reindex(keys.index).to_numpy() == span)
 
 
-def _before_after(episodes: pd.DataFrame, values: pd.DataFrame, key_a: str, key_b: str, *, ratio: bool) -> pd.Series:
-    """The two states' mean of ``values`` (key, year, value) over the years after the onset (onset year
-    included) against the years before: a ratio − 1 or a difference, averaged over the two states."""
+def _before_after(
+    episodes: pd.DataFrame, values: pd.DataFrame, key_a: str, key_b: str, a_stronger: pd.Series, *, ratio: bool
+) -> tuple[pd.Series, pd.Series]:
+    """Each state's mean of ``values`` (key, year, value) over the years after the onset (onset year
+    included) against the years before — a ratio − 1 or a difference — for the stronger state of the
+    two (``a_stronger``: by COW CINC in the onset year) and the weaker."""
     y = episodes["year"]
     changes = []
     for key in (key_a, key_b):
@@ -171,7 +174,18 @@ def _before_after(episodes: pd.DataFrame, values: pd.DataFrame, key_a: str, key_
         before = _window_mean(table, keys, "key", y - BEFORE_YEARS, y - 1)
         after = _window_mean(table, keys, "key", y, y + AFTER_YEARS - 1)
         changes.append(after / before.where(before > 0) - 1 if ratio else after - before)
-    return pd.concat(changes, axis=1).mean(axis=1, skipna=False)
+    first, second = changes
+    return first.where(a_stronger, second), second.where(a_stronger, first)
+
+
+def _a_stronger(episodes: pd.DataFrame, nmc: pd.DataFrame) -> pd.Series:
+    """Whether state ``a`` had the larger COW CINC of the two in the onset year (True when unknown)."""
+    cinc = nmc[["ccode", "year", "cinc"]].astype({"ccode": "int64", "year": "int64"})
+    found = [
+        episodes[[key, "year"]].merge(cinc, left_on=[key, "year"], right_on=["ccode", "year"], how="left")["cinc"].fillna(0)
+        for key in ("a", "b")
+    ]
+    return pd.Series((found[0] >= found[1]).to_numpy(), index=episodes.index)
 
 
 def _refugees(episodes: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
@@ -254,12 +268,14 @@ def episode_table(data_dir: Path, /) -> pd.DataFrame:
     episodes["became_war"] = (episodes["hostlev"] == 5).astype("float64")
     episodes = pd.concat([episodes, _joined(episodes, data_dir), _refugees(episodes, data_dir)], axis=1)
     episodes["trade_change"] = _trade(episodes, data_dir)
+    nmc = read_table(data_dir, "cow_nmc")
+    stronger = _a_stronger(episodes, nmc)
     growth = read_table(data_dir, "wdi_growth")
     growth = growth[~growth["is_aggregate"]][["iso3", "year", "gdp_growth_pct"]].rename(columns={"gdp_growth_pct": "value"})
-    episodes["growth_change"] = _before_after(episodes, growth, "iso3_a", "iso3_b", ratio=False)
-    nmc = read_table(data_dir, "cow_nmc")
+    found = _before_after(episodes, growth, "iso3_a", "iso3_b", stronger, ratio=False)
+    episodes["growth_change_stronger"], episodes["growth_change_weaker"] = found
     spending = nmc.assign(value=nmc["milex"].where(nmc["milex"] >= 0))[["ccode", "year", "value"]]
-    episodes["spending_change"] = _before_after(
-        episodes, spending.astype({"ccode": "int64", "year": "int64"}), "a", "b", ratio=True
-    )
+    spending = spending.astype({"ccode": "int64", "year": "int64"})
+    found = _before_after(episodes, spending, "a", "b", stronger, ratio=True)
+    episodes["spending_change_stronger"], episodes["spending_change_weaker"] = found
     return pd.concat([episodes, _spillover(episodes, data_dir)], axis=1)
