@@ -80,6 +80,14 @@ FIGURES: Final = (
         "registered arrivals only; UNHCR flows begin in 1962 and are sparse before the 1990s",
     ),
     FigureSpec(
+        "refugees_to_neighbours",
+        "the share of them that went to a land neighbour of the state they left (not the adversary)",
+        "refugees_to_neighbours",
+        "share",
+        "UNHCR flows, COW contiguity",
+        "registered arrivals only",
+    ),
+    FigureSpec(
         "refugees_before", "the same, in the three years before", "refugees_before", "people a year", "UNHCR flows", outcome=False
     ),
     FigureSpec(
@@ -146,6 +154,8 @@ FIGURES: Final = (
         event=True,
     ),
 )
+#: The figures that are events (a share with its interval), not amounts.
+EVENTS: Final = frozenset(spec.key for spec in FIGURES if spec.event)
 
 
 @dataclass(frozen=True)
@@ -357,7 +367,7 @@ def _signals(figures: tuple[Figure, ...], episodes: pd.DataFrame, stage: int, kn
         mine, typical = next((f for f in figures if f.key == key), None), base.get(key)
         if mine is None or typical is None or mine.value is None or typical.value is None or mine.n < FEW:
             continue
-        above = mine.low > typical.value if mine.unit == "share" else mine.value > typical.value
+        above = mine.low > typical.value if key in EVENTS else mine.value > typical.value
         if above:
             found[name] = (
                 f"{_SIGNAL_WORDS[name]} {shown(mine, mine.value)} in {mine.n} analogues, "

@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from flashpoint.consequences.analogues import FIGURES, STAGE_HOSTILITY, pair_structure, select_analogues, summarise_analogues
+from flashpoint.consequences.analogues import (
+    EVENTS,
+    FIGURES,
+    STAGE_HOSTILITY,
+    pair_structure,
+    select_analogues,
+    summarise_analogues,
+)
 from flashpoint.consequences.episodes import episode_table
 
 
@@ -44,13 +51,13 @@ def backtest_consequences(data_dir: Path, /, *, stage: int = 3, cutoff: int = 19
             continue
         if known_by not in base_rates_by_year:  # every dispute known then, unmatched
             base, _ = select_analogues(episodes, stage=stage, known_by=known_by, structure=None)
-            base_rates_by_year[known_by] = {f.key: f.value for f in summarise_analogues(base, stage) if f.unit == "share"}
+            base_rates_by_year[known_by] = {f.key: f.value for f in summarise_analogues(base, stage) if f.key in EVENTS}
         base_rates = base_rates_by_year[known_by]
         for figure in summarise_analogues(analogues, stage):
             realised = getattr(episode, outcomes[figure.key]) if figure.key in outcomes else None
             if figure.value is None or realised is None or pd.isna(realised):
                 continue
-            if figure.unit == "share":
+            if figure.key in EVENTS:
                 base_rate = base_rates.get(figure.key)
                 rows.append(
                     {

@@ -211,6 +211,43 @@ def _refugees(episodes: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _to_neighbours(episodes: pd.DataFrame, data_dir: Path) -> pd.Series:
+    """The share of the refugees and asylum seekers who left either state in the onset year and the two
+    after (UNHCR flows) that went to a land neighbour of the state they left other than the adversary
+    (COW contiguity in the onset year); missing when none left or the flows do not cover the years."""
+    flows = read_table(data_dir, "unhcr")
+    flows = flows.assign(people=flows["refugees"].fillna(0) + flows["asylum_seekers"].fillna(0))[
+        ["coo_iso", "coa_iso", "year", "people"]
+    ]
+    land = read_table(data_dir, "cow_contiguity")
+    land = land[land["conttype"] == 1].astype({"ccode1": "int64", "ccode2": "int64"})
+    land = land.assign(first=pd.to_datetime(land["stdate"]).dt.year, last=pd.to_datetime(land["enddate"]).dt.year)
+    iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
+    sides = pd.concat(
+        [
+            episodes[[code, key, "year"]].set_axis(["code", "origin", "year"], axis=1).reset_index()
+            for code, key in (("a", "iso3_a"), ("b", "iso3_b"))
+        ]
+    )
+    near = sides.merge(land, left_on="code", right_on="ccode1")
+    near = near[(near["first"] <= near["year"]) & (near["last"] >= near["year"])]
+    near = near.assign(host=near["ccode2"].map(iso3)).dropna(subset=["host"])[["index", "origin", "host", "year"]]
+    pair = episodes[["iso3_a", "iso3_b"]]
+    others = near["host"].to_numpy() != pair.loc[near["index"], "iso3_a"].to_numpy()
+    near = near[others & (near["host"].to_numpy() != pair.loc[near["index"], "iso3_b"].to_numpy())]  # not the adversary
+    left = sides.merge(flows, left_on="origin", right_on="coo_iso", suffixes=("", "_flow"))
+    left = left[(left["year_flow"] >= left["year"]) & (left["year_flow"] < left["year"] + AFTER_YEARS)]
+    total = left.groupby("index")["people"].sum()
+    nearby = left.merge(
+        near[["index", "origin", "host"]].drop_duplicates(),
+        left_on=["index", "origin", "coa_iso"],
+        right_on=["index", "origin", "host"],
+    )
+    share = nearby.groupby("index")["people"].sum().reindex(total.index).fillna(0.0) / total.where(total > 0)
+    covered = (episodes["year"] >= int(flows["year"].min())) & (episodes["year"] + AFTER_YEARS - 1 <= int(flows["year"].max()))
+    return share.reindex(episodes.index).where(covered)
+
+
 def _trade(episodes: pd.DataFrame, data_dir: Path) -> pd.Series:
     """The pair's trade (both ways, COW smoothed flows) the year after the onset over the year before, − 1."""
     trade = read_table(data_dir, "cow_trade").astype({"ccode1": "int64", "ccode2": "int64", "year": "int64"})
@@ -268,6 +305,7 @@ def episode_table(data_dir: Path, /) -> pd.DataFrame:
     episodes["became_war"] = (episodes["hostlev"] == 5).astype("float64")
     episodes = pd.concat([episodes, _joined(episodes, data_dir), _refugees(episodes, data_dir)], axis=1)
     episodes["trade_change"] = _trade(episodes, data_dir)
+    episodes["refugees_to_neighbours"] = _to_neighbours(episodes, data_dir)
     nmc = read_table(data_dir, "cow_nmc")
     stronger = _a_stronger(episodes, nmc)
     growth = read_table(data_dir, "wdi_growth")
