@@ -127,7 +127,8 @@ def test_the_command_prints_the_figures_and_says_when_no_folder_is_given(shared_
 
 def test_the_stage_defaults_to_the_next_one_up_from_the_pair_s_stage_in_the_store(shared_data: Path, demo_db: Path) -> None:
     from flashpoint.config import Settings
-    from flashpoint.consequences.analogues import current_stage, stage_up
+    from flashpoint.consequences.analogues import stage_up
+    from flashpoint.escalation.ladder import current_stage
     from flashpoint.store.connection import open_store
 
     settings = Settings(db=demo_db)

@@ -27,7 +27,8 @@ class ConsequenceFormat(str, Enum):
 def _stage_up(settings: Settings, pair: str, day: dt.date | None) -> int:
     """The stage one up from the pair's in the store on ``day``; 3 when the store has no stage for it."""
     from flashpoint.cli.common import read_store
-    from flashpoint.consequences.analogues import current_stage, stage_up
+    from flashpoint.consequences.analogues import stage_up
+    from flashpoint.escalation.ladder import current_stage
 
     if not Path(settings.db).exists():
         err.print(f"no store at {settings.db} to read the pair's stage from: consequences of stage 3", highlight=False)

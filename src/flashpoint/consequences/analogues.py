@@ -21,17 +21,22 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from flashpoint.config import Settings
-from flashpoint.consequences.episodes import AFTER_YEARS, episode_table, read_table, structure_table
+from flashpoint.consequences.episodes import (
+    AFTER_YEARS,
+    episode_table,
+    land_borders,
+    people_abroad,
+    read_table,
+    state_iso3,
+    structure_table,
+)
 from flashpoint.errors import InvalidInput
-from flashpoint.escalation.ladder import CURRENT_WEEKS, pair_ladder, recent_stage
-from flashpoint.events.countries import state_numbers, state_system_table
+from flashpoint.events.countries import state_numbers
 from flashpoint.pairs import pair_codes
-from flashpoint.store.queries import as_of_day
 
 #: The hostility levels (GML MID) that stand for each ladder stage reached.
 STAGE_HOSTILITY: Final = {3: (4, 5), 4: (5,)}
@@ -212,14 +217,6 @@ def stage_up(stage: int | None, /) -> int:
     return 3 if stage is None or stage < 3 else 4
 
 
-def current_stage(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, as_of: dt.date | None, /) -> int | None:
-    """The pair's stage in the store over the :data:`~flashpoint.escalation.ladder.CURRENT_WEEKS` to
-    ``as_of`` (default: the store's last event); None with too few incidents to call one."""
-    day = as_of_day(con, as_of)
-    ladder = pair_ladder(con, settings, pair, freq="week", until=day)
-    return recent_stage(ladder, settings, day, CURRENT_WEEKS)[1]
-
-
 def _band(ratio: float) -> str:
     return "balanced" if ratio < CAPABILITY_BANDS[0] else "uneven" if ratio < CAPABILITY_BANDS[1] else "lopsided"
 
@@ -314,16 +311,11 @@ def summarise_analogues(analogues: pd.DataFrame, stage: int, /) -> tuple[Figure,
 
 
 def _neighbours(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> dict[str, tuple[str, ...]]:
-    land = read_table(data_dir, "cow_contiguity")
-    land = land[(land["conttype"] == 1) & (pd.to_datetime(land["stdate"]).dt.year <= year)]
-    last = int(pd.to_datetime(land["enddate"]).dt.year.max())
-    land = land[pd.to_datetime(land["enddate"]).dt.year >= min(year, last)]
-    iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
-    found = {}
-    for side, mine in codes.items():
-        near = land[land["ccode1"].isin(mine)]["ccode2"].astype("int64").map(iso3).dropna()
-        found[side] = tuple(sorted(set(near) - set(codes)))
-    return found
+    land = land_borders(data_dir)
+    land = land[land["first"] <= year]
+    land = land[land["last"] >= min(year, int(land["last"].max()))]  # the borders of the table's last year stand after it
+    near = {side: land[land["ccode1"].isin(mine)]["host"].dropna() for side, mine in codes.items()}
+    return {side: tuple(sorted(set(found) - set(codes))) for side, found in near.items()}
 
 
 def _allies(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> tuple[dict, dict]:
@@ -335,12 +327,12 @@ def _allies(data_dir: Path, codes: dict[str, tuple[int, ...]], year: int) -> tup
     major_codes = set(
         majors[(majors["styear"] <= latest) & (majors["endyear"] >= min(latest, majors["endyear"].max()))]["ccode"].astype(int)
     )
-    iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
     allies, major_allies = {}, {}
     for side, mine in codes.items():
         partners = atop[atop["ccode1"].isin(mine)]["ccode2"].astype("int64")
-        allies[side] = tuple(sorted({iso3[c] for c in partners if c in iso3} - set(codes)))
-        major_allies[side] = tuple(sorted({iso3[c] for c in partners if c in iso3 and c in major_codes} - set(codes)))
+        named = state_iso3(partners)
+        allies[side] = tuple(sorted(set(named.dropna()) - set(codes)))
+        major_allies[side] = tuple(sorted(set(named[partners.isin(major_codes)].dropna()) - set(codes)))
     return allies, major_allies
 
 
@@ -399,7 +391,7 @@ def _receivers(data_dir: Path, states: tuple[str, str], year: int) -> dict[str, 
     to ``year`` (UNHCR stocks); a state with none is left out."""
     stocks = read_table(data_dir, "unhcr_stocks")
     stocks = stocks[stocks["coo_iso"].isin(states) & (stocks["year"] <= year) & (stocks["coa_iso"] != stocks["coo_iso"])]
-    stocks = stocks.assign(people=stocks["refugees"].fillna(0) + stocks["asylum_seekers"].fillna(0))
+    stocks = stocks.assign(people=people_abroad(stocks))
     found = {}
     for origin, rows in stocks[stocks["people"] > 0].groupby("coo_iso"):
         latest = int(rows["year"].max())

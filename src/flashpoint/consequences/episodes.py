@@ -69,9 +69,27 @@ def _table(data_dir: Path, name: str, /) -> pd.DataFrame:
         return con.sql(f"SELECT * FROM read_csv('{table_path(data_dir, name)}', nullstr=['NA', ''])").df()
 
 
-def _iso3(codes: pd.Series, system: str = "cow") -> pd.Series:
+def state_iso3(codes: pd.Series, system: str = "cow", /) -> pd.Series:
+    """COW (or Gleditsch–Ward) state numbers as ISO3 codes; missing for a state with no present-day one."""
     table = {int(code): iso3 for code, iso3 in state_system_table(system).items() if iso3}
     return codes.astype("int64").map(table)
+
+
+def land_borders(data_dir: Path, /) -> pd.DataFrame:
+    """Every land border (COW direct contiguity type 1), each way: ``ccode1``, ``ccode2``, the years it
+    held (``first``, ``last``) and the neighbour's ISO3 (``host``, missing for a state with none)."""
+    land = read_table(data_dir, "cow_contiguity")
+    land = land[land["conttype"] == 1].astype({"ccode1": "int64", "ccode2": "int64"})
+    return land.assign(
+        first=pd.to_datetime(land["stdate"]).dt.year,
+        last=pd.to_datetime(land["enddate"]).dt.year,
+        host=state_iso3(land["ccode2"]),
+    )
+
+
+def people_abroad(unhcr: pd.DataFrame, /) -> pd.Series:
+    """Refugees and asylum seekers of each row of a UNHCR table (flows or stocks), missing counted as none."""
+    return unhcr["refugees"].fillna(0) + unhcr["asylum_seekers"].fillna(0)
 
 
 def _disputes(data_dir: Path) -> pd.DataFrame:
@@ -85,7 +103,7 @@ def _disputes(data_dir: Path) -> pd.DataFrame:
     )
     episodes = episodes[episodes["hostlev"] >= 4].rename(columns={"ccode1": "a", "ccode2": "b"})
     episodes = episodes.astype({"dispnum": "int64", "a": "int64", "b": "int64", "year": "int64", "hostlev": "int64"})
-    episodes["iso3_a"], episodes["iso3_b"] = _iso3(episodes["a"]), _iso3(episodes["b"])
+    episodes["iso3_a"], episodes["iso3_b"] = state_iso3(episodes["a"]), state_iso3(episodes["b"])
     return episodes.reset_index(drop=True)
 
 
@@ -191,7 +209,7 @@ def _a_stronger(episodes: pd.DataFrame, nmc: pd.DataFrame) -> pd.Series:
 def _refugees(episodes: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     """Refugees and asylum seekers leaving the two states per year, after the onset and before it."""
     flows = read_table(data_dir, "unhcr")
-    flows["people"] = flows["refugees"].fillna(0) + flows["asylum_seekers"].fillna(0)
+    flows["people"] = people_abroad(flows)
     by_origin = flows.groupby(["coo_iso", "year"], as_index=False)["people"].sum()
     # Years the table covers: a year without any row for an origin counts as none left it.
     years = range(int(flows["year"].min()), int(flows["year"].max()) + 1)
@@ -216,22 +234,16 @@ def _to_neighbours(episodes: pd.DataFrame, data_dir: Path) -> pd.Series:
     after (UNHCR flows) that went to a land neighbour of the state they left other than the adversary
     (COW contiguity in the onset year); missing when none left or the flows do not cover the years."""
     flows = read_table(data_dir, "unhcr")
-    flows = flows.assign(people=flows["refugees"].fillna(0) + flows["asylum_seekers"].fillna(0))[
-        ["coo_iso", "coa_iso", "year", "people"]
-    ]
-    land = read_table(data_dir, "cow_contiguity")
-    land = land[land["conttype"] == 1].astype({"ccode1": "int64", "ccode2": "int64"})
-    land = land.assign(first=pd.to_datetime(land["stdate"]).dt.year, last=pd.to_datetime(land["enddate"]).dt.year)
-    iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
+    flows = flows.assign(people=people_abroad(flows))[["coo_iso", "coa_iso", "year", "people"]]
     sides = pd.concat(
         [
             episodes[[code, key, "year"]].set_axis(["code", "origin", "year"], axis=1).reset_index()
             for code, key in (("a", "iso3_a"), ("b", "iso3_b"))
         ]
     )
-    near = sides.merge(land, left_on="code", right_on="ccode1")
+    near = sides.merge(land_borders(data_dir), left_on="code", right_on="ccode1")
     near = near[(near["first"] <= near["year"]) & (near["last"] >= near["year"])]
-    near = near.assign(host=near["ccode2"].map(iso3)).dropna(subset=["host"])[["index", "origin", "host", "year"]]
+    near = near.dropna(subset=["host"])[["index", "origin", "host", "year"]]
     pair = episodes[["iso3_a", "iso3_b"]]
     others = near["host"].to_numpy() != pair.loc[near["index"], "iso3_a"].to_numpy()
     near = near[others & (near["host"].to_numpy() != pair.loc[near["index"], "iso3_b"].to_numpy())]  # not the adversary
@@ -261,32 +273,27 @@ def _trade(episodes: pd.DataFrame, data_dir: Path) -> pd.Series:
 def _spillover(episodes: pd.DataFrame, data_dir: Path) -> pd.DataFrame:
     """Whether a land neighbour of either state (besides the other) saw a new armed conflict in the
     three years after the onset, and the share of all states that did in those years."""
-    contiguity = read_table(data_dir, "cow_contiguity")
-    land = contiguity[contiguity["conttype"] == 1].astype({"ccode1": "int64", "ccode2": "int64"})
-    land = land.assign(first=pd.to_datetime(land["stdate"]).dt.year, last=pd.to_datetime(land["enddate"]).dt.year)
+    land = land_borders(data_dir)
     onsets = read_table(data_dir, "ucdp_onsets")
-    onsets = onsets.assign(iso3=_iso3(onsets["gwcode"], "gw"), year=onsets["year"].astype("int64"))
+    onsets = onsets.assign(iso3=state_iso3(onsets["gwcode"], "gw"), year=onsets["year"].astype("int64"))
     onsets = onsets.dropna(subset=["iso3"])
     hit = onsets[onsets["sumonset1"] > 0].groupby("iso3")["year"].apply(set).to_dict()
     per_year = onsets.groupby("year").agg(states=("iso3", "nunique"))
-    cow_iso3 = {int(k): v for k, v in state_system_table("cow").items() if v}
     last_year = int(onsets["year"].max())
     covered = set(onsets["iso3"])
-    spill, base, named = [], [], []
+    spill, base = [], []
     for row in episodes.itertuples():
         window = range(row.year + 1, row.year + AFTER_YEARS + 1)
         if row.year + 1 < 1946 or window.stop - 1 > last_year:
-            spill.append(np.nan), base.append(np.nan), named.append(())
+            spill.append(np.nan), base.append(np.nan)
             continue
         near = land[
             ((land["ccode1"] == row.a) | (land["ccode1"] == row.b)) & (land["first"] <= row.year) & (land["last"] >= row.year)
         ]
-        neighbours = {cow_iso3.get(int(c)) for c in near["ccode2"]} - {None, row.iso3_a, row.iso3_b}
-        states = [s for s in neighbours if s in covered]
+        states = [s for s in set(near["host"].dropna()) - {row.iso3_a, row.iso3_b} if s in covered]
         spill.append(float(any(hit.get(s, set()) & set(window) for s in states)) if states else np.nan)
         any_onset = sum(1 for years in hit.values() if years & set(window))
         base.append(any_onset / per_year.loc[window.start, "states"] if window.start in per_year.index else np.nan)
-        named.append(tuple(sorted(states)))
     return pd.DataFrame({"neighbour_onset": spill, "world_onset_rate": base}, index=episodes.index)
 
 

@@ -27,6 +27,7 @@ from flashpoint.indicators.registry import INDICATORS
 from flashpoint.periods import period_end, period_index
 from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.coverage import gap_periods
+from flashpoint.store.queries import as_of_day
 from flashpoint.wording import quantity
 
 #: Ladder stages (ARCHITECTURE.md).
@@ -257,3 +258,11 @@ def pair_ladder(
         One row per period: :func:`event_scores` with ``change_probability`` and ``change_point``.
     """
     return pair_ladders(con, settings, (pair,), freq=freq, since=since, until=until)[pair]
+
+
+def current_stage(con: duckdb.DuckDBPyConnection, settings: Settings, pair: str, as_of: dt.date | None, /) -> int | None:
+    """The pair's stage in the store over the :data:`CURRENT_WEEKS` to
+    ``as_of`` (default: the store's last event); None with too few incidents to call one."""
+    day = as_of_day(con, as_of)
+    ladder = pair_ladder(con, settings, pair, freq="week", until=day)
+    return recent_stage(ladder, settings, day, CURRENT_WEEKS)[1]
