@@ -167,3 +167,28 @@ def test_a_pairs_stored_timeline_is_its_ladder(demo_copy: Settings) -> None:
             pd.testing.assert_frame_equal(weekly_timeline(con, demo_copy, pair), pair_ladder(con, demo_copy, pair, freq="week"))
         con.execute("DELETE FROM pair_timelines WHERE pair = 'GEO-RUS'")  # what is read, while current
         assert weekly_timeline(con, demo_copy, "GEO-RUS").empty
+
+
+@pytest.mark.shared_data
+def test_a_batch_that_changes_the_stores_gaps_rebuilds_every_pairs_timeline(shared_data: Path, tmp_path: Path) -> None:
+    """Four Georgia GDELT months of 2011–2012 and a GDELT day of 2016 leave the years between as gaps
+    of the source; ICEWS rows of 2012 then end some of them (GDELT no longer carries the store
+    there): the timelines of pairs the new rows do not touch change too, and must equal the
+    timelines computed at once."""
+    from flashpoint.refresh import ingest_files
+    from flashpoint.sources import icews
+    from flashpoint.store.coverage import gap_periods
+
+    gdelt1 = [str(shared_data / "gdelt1_georgia_2011_2013" / f"{n}.csv") for n in ("aug2011", "nov2011", "mar2012", "aug2012")]
+    gdelt1.append(str(shared_data / "gdelt_raw_samples" / "gdelt1_daily_20160728_sample_reed9999.tsv"))
+    rows = (shared_data / "icews_events_2012_2015" / "icews05-15_2012-08-07_to_2014-06-16.tsv").read_text(encoding="utf-8")
+    (tmp_path / "icews.tsv").write_text("".join(rows.splitlines(keepends=True)[:10_000]), encoding="utf-8")
+    settings = Settings(db=tmp_path / "store.duckdb", threads=2)
+    with open_store(settings) as con:
+        ingest_files(con, settings, gdelt1, reader=gdelt)
+        gaps_before = gap_periods(con, "week")
+        ingest_files(con, settings, [str(tmp_path / "icews.tsv")], reader=icews)
+        assert len(gap_periods(con, "week")) < len(gaps_before)
+        kept = con.execute(f"SELECT * FROM {TABLE} ORDER BY pair, period").fetchall()
+        timelines._store(con, settings, None)
+        assert con.execute(f"SELECT * FROM {TABLE} ORDER BY pair, period").fetchall() == kept

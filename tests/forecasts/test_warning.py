@@ -256,3 +256,23 @@ def test_the_live_watch_applies_the_stored_fit_as_the_batch_did(demo_db: Path, t
     assert len(batch) >= 8
     pd.testing.assert_frame_equal(batch, live, rtol=1e-9)
     assert set(flagged["pair"]) <= set(pairs) and {"reason", "probability", "base_rate"} <= set(flagged.columns)
+
+
+@pytest.mark.shared_data
+def test_weeks_the_store_covers_without_any_event_count_none_in_the_worlds_attention(shared_data: Path, tmp_path: Path) -> None:
+    """Georgia's GDELT months of 2011–2012, a GDELT day of 2016 and ACLED's rows of June 2022: weeks
+    inside the store's coverage (not gaps of any source) where no source reported anything held no
+    world count, and the attention feature was NaN — the model's fit failed on it."""
+    from flashpoint.refresh import ingest_files
+    from flashpoint.sources import acled, gdelt
+
+    gdelt1 = [str(shared_data / "gdelt1_georgia_2011_2013" / f"{n}.csv") for n in ("aug2011", "nov2011", "mar2012", "aug2012")]
+    gdelt1.append(str(shared_data / "gdelt_raw_samples" / "gdelt1_daily_20160728_sample_reed9999.tsv"))
+    settings = Settings(db=tmp_path / "store.duckdb", threads=2)
+    with open_store(settings) as con:
+        ingest_files(con, settings, gdelt1, reader=gdelt)
+        ingest_files(con, settings, [str(shared_data / "acled_acledR" / "acled_old_dummy.csv")], reader=acled)
+        spec = WarningSpec.from_settings(settings, basis="events")
+        frame = warning_frame(con, settings, spec, training_onsets((), settings=settings))
+    assert len(frame) > 10_000
+    assert not frame[list(spec.features)].isna().any().any()

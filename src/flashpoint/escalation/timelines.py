@@ -27,6 +27,7 @@ from flashpoint.escalation.ladder import ladder_frame, pair_ladder
 from flashpoint.indicators.weekly import stored_weeks_state, weeks_current
 from flashpoint.sql import sql_string, sql_strings
 from flashpoint.store.connection import transaction
+from flashpoint.store.coverage import gap_periods
 from flashpoint.store.schema import WEEKLY_TABLE
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 TABLE = "pair_timelines"
 #: Key in ``store_meta`` of what the stored timelines reflect.
 STATE = "pair_timelines_state"
+#: Key in ``store_meta`` of the store's weekly gaps that the stored timelines left out.
+GAPS = "pair_timelines_gaps"
 #: Pairs computed together when every pair's timeline is built (bounds the memory).
 CHUNK = 4000
 #: The settings a timeline depends on.
@@ -44,6 +47,17 @@ def _state_of(weeks_state: str | None, settings: Settings, /) -> str:
     """The state of timelines computed from weekly aggregates in ``weeks_state`` with ``settings``."""
     shaping = {k: v for k, v in sorted(asdict(settings).items()) if k.startswith(_SHAPING)}
     return f"{weeks_state}|{json.dumps(shaping, default=str)}"
+
+
+def _gaps(con: duckdb.DuckDBPyConnection, /) -> str:
+    """The store's weekly gaps now (:func:`~flashpoint.store.coverage.gap_periods`), as text."""
+    return ",".join(day.isoformat() for day in gap_periods(con, "week"))
+
+
+def _stored_gaps(con: duckdb.DuckDBPyConnection, /) -> str | None:
+    """The weekly gaps the stored timelines left out (None before they were first built)."""
+    found = con.execute("SELECT value FROM store_meta WHERE key = ?", [GAPS]).fetchall()
+    return found[0][0] if found else None
 
 
 def stored_state(con: duckdb.DuckDBPyConnection, /) -> str | None:
@@ -108,7 +122,10 @@ def _store(con: duckdb.DuckDBPyConnection, settings: Settings, pairs: tuple[str,
         for i in range(0, len(pairs), CHUNK):
             chunk = _arrow(ladder_frame(con, settings, pairs[i : i + CHUNK], freq="week"))
             con.from_arrow(chunk).query("chunk", f"INSERT INTO {TABLE} BY NAME SELECT * FROM chunk")
-        con.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [STATE, _state_of(stored_weeks_state(con), settings)])
+        con.execute(
+            "INSERT OR REPLACE INTO store_meta VALUES (?, ?), (?, ?)",
+            [STATE, _state_of(stored_weeks_state(con), settings), GAPS, _gaps(con)],
+        )
 
 
 #: The largest share of DuckDB's memory limit the stored timelines are read into.
@@ -151,7 +168,10 @@ def bring_up_to_date(
     stored = stored_state(con)
     if stored == _state_of(stored_weeks_state(con), settings):
         return False
-    _store(con, settings, pairs if pairs is not None and stored == _state_of(weeks_before, settings) else None)
+    # A timeline leaves out the store's gaps: when new events change the gaps (a source now
+    # covering weeks no source covered), every pair's timeline changes, not only the new rows' pairs'.
+    same_gaps = _stored_gaps(con) == _gaps(con)
+    _store(con, settings, pairs if pairs is not None and same_gaps and stored == _state_of(weeks_before, settings) else None)
     return True
 
 

@@ -221,7 +221,10 @@ def _event_features(
     frame["verbal_quarter"] = _rolling(frame, "verbal", window["quarter"])
     frame["material_trend"] = _rolling(frame, "material", window["month"]) - _rolling(frame, "material", window["year"])
     frame["verbal_trend"] = _rolling(frame, "verbal", window["month"]) - _rolling(frame, "verbal", window["year"])
-    world_year = np.log1p(world.rolling(window["year"], min_periods=1).mean())
+    # The world's incidents over the periods of the grid: a covered period without any event
+    # counts as none (a store of several sources can cover periods where none reported anything).
+    covered = pd.DatetimeIndex(frame["period"].unique()).sort_values()
+    world_year = np.log1p(world.reindex(covered, fill_value=0).rolling(window["year"], min_periods=1).mean())
     frame["attention_year"] = _rolling(frame, "events", window["year"]) - frame["period"].map(world_year)
     conflict = np.expm1(frame["verbal"]) + np.expm1(frame["material"])
     frame["conflict"] = np.log1p(conflict)
