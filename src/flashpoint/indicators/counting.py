@@ -21,6 +21,9 @@ from flashpoint.pairs import pair_key
 from flashpoint.sql import sql_strings
 from flashpoint.store.connection import ibis_backend
 
+#: Decimal places of the indicators' weighted sums.
+VALUE_DIGITS = 9
+
 
 def _lookup(value: ibis.Value, weights: dict[str, float], default: float | None) -> ibis.Value:
     """CASE over CAMEO prefixes (longest first) or actor types."""
@@ -133,7 +136,9 @@ def pair_periods(events: ibis.Table, query: IndicatorQuery) -> ibis.Table:
         trust=shared.trust.max(), **{w: shared[w].max() for w in weights}
     )
     incidents = rows.filter(alone).select("pair", "period", "incident", "trust", *weights).union(grouped)
-    sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0) for ind in INDICATORS}
+    # Sums rounded to 1e-9: an engine that adds the weights in another order (Spark) then stores
+    # the same values, not ones differing in the last bits of a double.
+    sums = {f"{ind.name}_value": incidents[f"w_{ind.name}"].sum().fill_null(0.0).round(VALUE_DIGITS) for ind in INDICATORS}
     confident = incidents.trust >= CONFIDENT
     counts = {f"{ind.name}_incidents": incidents[f"w_{ind.name}"].count(where=confident) for ind in INDICATORS}
     return incidents.group_by(["pair", "period"]).agg(total=incidents.count(), **sums, **counts)
