@@ -44,6 +44,25 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def spark_available() -> None:
+    """PySpark and Java are here; skipped when not on a user's machine, a failure under CI."""
+    import importlib.util
+    import shutil
+
+    missing = (
+        "pyspark is not installed: pip install -e '.[test]'"
+        if importlib.util.find_spec("pyspark") is None
+        else "Spark needs Java 17 (java on the PATH)"
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME")
+        else None
+    )
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(missing + ": CI must run the Spark tests")
+        pytest.skip(missing)
+
+
+@pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """A store built by ``flashpoint demo`` from the bundled real GDELT slice (read it, don't write)."""
     from typer.testing import CliRunner

@@ -1,7 +1,7 @@
 """The house's floors: a module imports only from its own floor or the floors below it, in the
 order of the pipeline (ARCHITECTURE.md): sources → store → indicators → escalation →
-forecasts → consequences → responses → simulate → reports, then the one way in for new events and the
-interfaces. A test, so that an import running back up the pipeline fails the suite."""
+forecasts → consequences → responses → simulate → reports, then the Spark engine's lake, the one way
+in for new events and the interfaces. A test, so that an import running back up the pipeline fails the suite."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("responses",),
     ("simulate",),
     ("charts", "reports"),
+    ("lake",),
     ("refresh",),
     ("watch",),
     ("web",),

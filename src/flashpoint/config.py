@@ -157,6 +157,16 @@ class Settings:
     api_cors_origins : str
         Comma-separated origins allowed to call the API from a browser (``FLASHPOINT_API_CORS_ORIGINS``);
         empty: CORS off.
+    engine : str
+        Where ingest, deduplication and the weekly pair counts run (``--engine``, ``FLASHPOINT_ENGINE``):
+        ``duckdb`` (default) in the store file; ``spark`` as Spark jobs over a Parquet lake
+        (``lake``), which the store then reads (docs/scale.md; ``pip install 'flashpoint[spark]'``).
+    spark_master : str
+        The Spark master the ``spark`` engine connects to (``FLASHPOINT_SPARK_MASTER``): ``local[*]``
+        runs on this machine's cores; ``spark://host:7077``, ``yarn``, ... on a cluster.
+    lake : Path or None
+        The Parquet lake of the ``spark`` engine (``FLASHPOINT_LAKE``); default: the store file's
+        name with ``.lake`` beside it.
     """
 
     db: Path
@@ -206,6 +216,9 @@ class Settings:
     api_allowed_hosts: str = "127.0.0.1,localhost,::1"
     api_import_dir: Path | None = None
     api_cors_origins: str = ""
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    lake: Path | None = None
 
 
 _ENV_PREFIX = "FLASHPOINT_"
@@ -231,6 +244,7 @@ _CHOICES = {
     "alert_freq": ("day", "week", "month", "year"),
     "alert_method": ("probability", "index"),
     "warning_model": ("logit", "boosting"),
+    "engine": ("duckdb", "spark"),
 }
 #: What the URL settings take (feeds, the ACLED API, the webhook).
 _URL = re.compile(r"https?://(\[[0-9a-f:.]+\]|[^\s/:\[\]]+)(:\d+)?(/\S*)?", re.IGNORECASE)

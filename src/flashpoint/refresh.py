@@ -17,6 +17,7 @@ import duckdb
 from flashpoint.config import Settings
 from flashpoint.escalation.timelines import bring_up_to_date
 from flashpoint.indicators.weekly import refresh_weeks, store_state_sql, stored_weeks_state, unsettled_ingests
+from flashpoint.lake.store_view import refuse_lake_store
 from flashpoint.sources.tabular import EVENTS, Reader
 from flashpoint.store.dedup import cluster_events
 from flashpoint.store.ingest import IngestResult, ingest_paths
@@ -85,6 +86,7 @@ def settle(
     ingest, a store filled some other way, a full re-clustering) every pair's weeks are, unless
     they already reflect the store (a file ingested again after a crash).
     """
+    refuse_lake_store(con)
     if ingest_ids is not None:
         ingest_ids = [*ingest_ids, *_unsettled(con, ingest_ids)]
     if ingest_ids is not None and not ingest_ids:  # nothing new
@@ -129,12 +131,20 @@ def ingest_files(
     on_settle: Callable[[], None] | None = None,
 ) -> list[IngestResult]:
     """Ingest files, globs and folders (:func:`~flashpoint.store.ingest.ingest_paths`) and, for
-    events, settle them and whatever an interrupted run left (``on_settle`` is called first).
+    events, settle them and whatever an interrupted run left (``on_settle`` is called first);
+    with ``settings.engine`` ``spark``, events go to the lake instead
+    (:func:`~flashpoint.lake.ingest.ingest_to_lake`), which settles them there.
 
     Returns
     -------
     list of IngestResult, one per file or zip member.
     """
+    if reader.TARGET == EVENTS and settings.engine == "spark":
+        from flashpoint.lake.ingest import ingest_to_lake
+
+        return ingest_to_lake(con, settings, patterns, reader=reader, forced=forced, on_start=on_start)
+    if reader.TARGET == EVENTS:
+        refuse_lake_store(con)
     results = ingest_paths(con, patterns, reader=reader, forced=forced, on_start=on_start)
     if reader.TARGET == EVENTS:
         if on_settle is not None:

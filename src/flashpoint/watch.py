@@ -33,6 +33,7 @@ from flashpoint.escalation.delivery import deliver_alerts
 from flashpoint.escalation.timelines import bring_up_to_date
 from flashpoint.forecasts.warning import live_warnings
 from flashpoint.indicators.weekly import stored_weeks_state
+from flashpoint.lake.store_view import refuse_lake_store
 from flashpoint.refresh import settle
 from flashpoint.sources import gdelt
 from flashpoint.sources.gdelt_fetch import ListedFile, download, file_md5, parse_list, recent_exports
@@ -286,7 +287,14 @@ def watch(
     """Poll every ``watch_interval_seconds`` until ``stop`` is set or ``cycles`` cycles ran.
 
     A network error skips the cycle (logged); the next one tries again.
+
+    Raises
+    ------
+    InvalidInput
+        When the store reads a Parquet lake: the live watch ingests into a store of its own events
+        (each 15-minute file within its 1 s budget, which a Spark job does not meet).
     """
+    refuse_lake_store(con)
     stop = stop or threading.Event()
     done = 0
     compile_watch_queries(con, settings)

@@ -4,8 +4,6 @@ and on DuckDB give identical results (docs/adr/013)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -37,18 +35,10 @@ QUERIES = {
 
 
 @pytest.fixture(scope="module")
-def spark():  # noqa: ANN201 - a SparkSession
+def spark(spark_available):  # noqa: ANN001, ANN201 - a SparkSession
     """Spark in local mode on two cores, as the project's scale-out engine runs on a laptop."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pyspark is not installed: 'pip install -e .[test]' installs it")
-        pytest.skip("pyspark is not installed: pip install -e '.[test]'")
-    if shutil.which("java") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Spark needs Java 17 (java on the PATH)")
-        pytest.skip("Spark needs Java 17 (java on the PATH)")
+    from pyspark.sql import SparkSession
+
     session = (
         SparkSession.builder.master("local[2]")
         .appName("flashpoint-conformance")

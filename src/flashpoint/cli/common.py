@@ -105,6 +105,12 @@ def main_options(
     ctx: typer.Context,
     db: Annotated[Optional[Path], typer.Option(help="Event store file (env FLASHPOINT_DB).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="Settings file (default ./flashpoint.toml).")] = None,
+    engine: Annotated[
+        Optional[str],
+        typer.Option(
+            help="Where ingest and deduplication run: duckdb (default), or spark over a Parquet lake (env FLASHPOINT_ENGINE)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -114,7 +120,7 @@ def main_options(
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, handlers=[RichHandler(console=err)], format="%(message)s"
     )
-    ctx.obj = load_settings(config_file=config, overrides={"db": db})
+    ctx.obj = load_settings(config_file=config, overrides={"db": db, "engine": engine})
 
 
 def KEPT(header: str) -> Column:  # noqa: N802 - reads as a column kind in a table's header list

@@ -116,7 +116,7 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
     quarantined = sum(r.rows_quarantined for r in results)
     skipped = sum(r.skipped for r in results)
     out.print(
-        f"{sum(r.rows_stored for r in results):,} {reader.TARGET.noun} stored in {settings.db}"
+        f"{sum(r.rows_stored for r in results):,} {reader.TARGET.noun} stored in {_where(settings, reader)}"
         + (f"; {quantity(skipped, 'file')} skipped (already ingested)" if skipped else "")
         + (f"; {quarantined:,} rows quarantined (see 'flashpoint quarantine')" if quarantined else "")
     )
@@ -128,6 +128,17 @@ def _ingest(settings: Settings, paths: list[str], reader: Reader, forced: str = 
             )
     if placed is not None:
         print_actor_coverage(placed)
+
+
+def _where(settings: Settings, reader: Reader) -> str:
+    """Where an ingest stores its rows: the store, or for events on Spark the lake the store reads."""
+    from flashpoint.sources.tabular import EVENTS
+
+    if settings.engine == "spark" and reader.TARGET == EVENTS:
+        from flashpoint.lake.folders import lake_path
+
+        return f"the lake {lake_path(settings)} (read by the store {settings.db})"
+    return str(settings.db)
 
 
 _PATHS_HELP = "Files, folders or globs (plain, .gz or .zip)."

@@ -166,14 +166,13 @@ human_clusters AS (
 )"""
 
 
-def _assign_sql(group: str, cell: float, window: int, rows: str, /, *, every_group: bool = False) -> str:
-    """SQL creating ``dedup_assign`` (row_id, cluster_id, cluster_size) for every row of the
-    groups in ``dedup_groups`` (of every group, with ``every_group``) among ``rows``:
-    machine-coded sessions per cell, joined to the nearest human-coded row; human-coded rows
-    linked to earlier human-coded sources."""
+def _assigned_sql(group: str, cell: float, window: int, rows: str, /, *, every_group: bool = False) -> str:
+    """SELECT of (row_id, cluster_id, cluster_size) for every row of the groups in ``dedup_groups``
+    (of every group, with ``every_group``) among ``rows``: machine-coded sessions per cell,
+    joined to the nearest human-coded row; human-coded rows linked to earlier human-coded
+    sources."""
     radius_km = cell * 111.2
     return f"""
-CREATE OR REPLACE TEMP TABLE dedup_assign AS
 WITH assigned AS (
 WITH keyed AS (
   SELECT row_id, event_id, source, event_date, coding, {group} AS grp, {_cell_sql(cell)} AS cell,
@@ -190,8 +189,25 @@ UNION ALL
 SELECT row_id, cluster_id FROM human_clusters
 ),
 sizes AS (SELECT cluster_id, CAST(count(*) AS INTEGER) AS cluster_size FROM assigned GROUP BY cluster_id)
-SELECT row_id, cluster_id, cluster_size FROM assigned JOIN sizes USING (cluster_id)
-ORDER BY row_id  -- the updates that write the clusters back then run in the tables' order"""
+SELECT row_id, cluster_id, cluster_size FROM assigned JOIN sizes USING (cluster_id)"""
+
+
+def clusters_sql(settings: Settings, rows: str, /) -> str:
+    """SELECT of (row_id, cluster_id, cluster_size) clustering every row of the relation ``rows``
+    (SQL with the event columns and a unique ``row_id``) that names a country; the rows that
+    name none stand alone (cluster of their own id, size 1) and are not in it. DuckDB's
+    dialect; the lake's job runs it on Spark (:mod:`flashpoint.lake.jobs`)."""
+    group = _group_sql()
+    return _assigned_sql(group, float(settings.dedup_cell_degrees), int(settings.dedup_window_days), rows, every_group=True)
+
+
+def _assign_sql(group: str, cell: float, window: int, rows: str, /, *, every_group: bool = False) -> str:
+    """SQL creating ``dedup_assign`` from :func:`_assigned_sql`, in row order (the updates that
+    write the clusters back then run in the tables' order)."""
+    return (
+        f"CREATE OR REPLACE TEMP TABLE dedup_assign AS {_assigned_sql(group, cell, window, rows, every_group=every_group)} "
+        "ORDER BY row_id"
+    )
 
 
 def cluster_events(

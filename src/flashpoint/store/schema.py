@@ -121,7 +121,7 @@ CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
 
 @cache
-def _lookup_tables() -> dict[str, pa.Table]:
+def lookup_tables() -> dict[str, pa.Table]:
     codes = list(cameo_codes().values())
     country_rows = country_code_rows()
     return {
@@ -208,7 +208,7 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("ALTER TABLE events ADD COLUMN pair VARCHAR")
         con.execute(f"UPDATE events SET pair = {PAIR_SQL}")
     if "confidence" not in columns:
-        _load_lookups(con, {"country_neighbours": _lookup_tables()["country_neighbours"]})
+        _load_lookups(con, {"country_neighbours": lookup_tables()["country_neighbours"]})
         con.execute("ALTER TABLE events ADD COLUMN root_event BOOLEAN")
         con.execute("ALTER TABLE events ADD COLUMN confidence DOUBLE")
         con.execute("ALTER TABLE events ADD COLUMN confidence_reasons VARCHAR")
@@ -250,7 +250,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
     Lookup tables are rewritten only when the shipped tables changed since the last open.
     """
-    tables = _lookup_tables()
+    tables = lookup_tables()
     fingerprint = _fingerprint(tables)
     con.execute("BEGIN TRANSACTION")
     con.execute(DDL)
