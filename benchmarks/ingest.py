@@ -51,8 +51,10 @@ SAMPLES = [
 ]
 
 
-def generate(path: Path, rows: int) -> str:
-    """Write ``rows`` resampled real GDELT 2.0 rows to ``path``; returns the sample used."""
+def generate(path: Path, rows: int, *, first_id: int = 800_000_000, days: int = 0) -> str:
+    """Write ``rows`` resampled real GDELT 2.0 rows to ``path``, their GLOBALEVENTIDs from
+    ``first_id``; with ``days``, each row's SQLDATE drawn over that many days from 2015-01-01
+    (the 15-minute sample's rows fall on a few days). Returns the sample used."""
     from flashpoint.sources.gdelt import GDELT2_COLUMNS
 
     con = duckdb.connect()
@@ -67,10 +69,15 @@ def generate(path: Path, rows: int) -> str:
         )
     n = con.execute("SELECT count(*) FROM s").fetchone()[0]
     con.execute("CREATE TABLE s2 AS SELECT row_number() OVER () - 1 AS k, * FROM s")
-    cols = ", ".join(f'"{c}"' for c in GDELT2_COLUMNS[1:])
+    date = (
+        f"strftime(DATE '2015-01-01' + CAST(hash(i + {int(first_id)}, 'day') % {days} AS INTEGER), '%Y%m%d') AS SQLDATE"
+        if days
+        else '"SQLDATE"'
+    )
+    cols = ", ".join([f'"{GDELT2_COLUMNS[1]}"' if not days else date, *(f'"{c}"' for c in GDELT2_COLUMNS[2:])])
     con.execute(
-        f"COPY (SELECT CAST(800000000 + i AS VARCHAR) AS GLOBALEVENTID, {cols} FROM range(?) r(i) "
-        f"JOIN s2 ON s2.k = hash(i) % ?) TO ? (DELIMITER '\t', HEADER false, QUOTE '')",
+        f"COPY (SELECT CAST({int(first_id)} + i AS VARCHAR) AS GLOBALEVENTID, {cols} FROM range(?) r(i) "
+        f"JOIN s2 ON s2.k = hash(i + {int(first_id) - 800_000_000}) % ?) TO ? (DELIMITER '\t', HEADER false, QUOTE '')",
         [rows, n, str(path)],
     )
     return str(sample)
