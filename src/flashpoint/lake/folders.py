@@ -76,7 +76,7 @@ class Lake:
         return found
 
     def folder(self, table: str, batch: int, /) -> Path:
-        """Where ``table``'s files of ``batch`` go."""
+        """Where ``table``'s files of ``batch`` go (``_staging``: the batch's scratch folder)."""
         return self.root / table / f"batch={batch:06d}"
 
     def event_folders(self) -> list[Path]:
@@ -111,7 +111,7 @@ class Lake:
 
     def staging(self, batch: int, /) -> Path:
         """A new batch's scratch folder (empty)."""
-        path = self.root / "_staging" / f"batch={batch:06d}"
+        path = self.folder("_staging", batch)
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
         return path
@@ -129,4 +129,4 @@ class Lake:
         with written.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(written, folder / f"{manifest.batch:06d}.json")
-        shutil.rmtree(self.root / "_staging" / f"batch={manifest.batch:06d}", ignore_errors=True)
+        shutil.rmtree(self.folder("_staging", manifest.batch), ignore_errors=True)

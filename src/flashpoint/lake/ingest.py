@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from flashpoint.config import Settings
 from flashpoint.errors import FlashpointError, StoreError
 from flashpoint.lake.folders import Lake, Manifest, lake_path
+from flashpoint.sql import sql_string
 from flashpoint.store.files import expand_paths
 from flashpoint.store.ingest import IngestResult
 
@@ -52,14 +53,14 @@ def _parse(
     *,
     reader: Reader,
     forced: str,
-    known: list[tuple[str, str]],
+    known: list[tuple[str, str, str]],
     staging: str,
     settings: Settings,
     threads: int,
 ) -> _Parsed:
     """A Spark task: ingest one file into an embedded store and stage its events and quarantined
     rows as Parquet (``staging``/events/task=N/, ``staging``/quarantine/task=N/). ``known``: the
-    (source, checksum) of the files the lake holds, which are skipped."""
+    (source, checksum, format) of the files the lake holds, which are skipped."""
     import duckdb
 
     from flashpoint.store.ingest import ingest_paths
@@ -74,8 +75,8 @@ def _parse(
         create_schema(con)
         if known:
             con.executemany(
-                "INSERT INTO ingests VALUES (?, ?, '', ?, '', 0, 0, 0, 0, localtimestamp, localtimestamp)",
-                [(-1 - i, source, checksum) for i, (source, checksum) in enumerate(known)],
+                "INSERT INTO ingests VALUES (?, ?, '', ?, ?, 0, 0, 0, 0, localtimestamp, localtimestamp)",
+                [(-1 - i, source, checksum, kind) for i, (source, checksum, kind) in enumerate(known)],
             )
         try:
             ingest_paths(con, [path], reader=reader, forced=forced, on_file=lambda result, _size: results.append(result))
@@ -85,7 +86,7 @@ def _parse(
             if con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
                 folder = Path(staging) / table / f"task={task:06d}"
                 folder.mkdir(parents=True)
-                con.execute(f"COPY {table} TO '{folder / 'part.parquet'}' (FORMAT parquet)").fetchall()
+                con.execute(f"COPY {table} TO {sql_string(str(folder / 'part.parquet'))} (FORMAT parquet)").fetchall()
         found = con.execute("SELECT * FROM ingests WHERE ingest_id > 0 ORDER BY ingest_id").fetchall()
         rows = [dict(zip([d[0] for d in con.description], row, strict=True)) for row in found]
     finally:
@@ -99,7 +100,7 @@ def _parse_all(
 ) -> list[_Parsed]:
     """Parse every file in a Spark task of its own (:func:`_parse`), staging their rows; the tasks
     up to the first that stopped at an error (:func:`_until_error`)."""
-    known = [(str(row["source"]), str(row["checksum"])) for m in lake.manifests() for row in m.ingests]
+    known = [(str(row["source"]), str(row["checksum"]), str(row["format"])) for m in lake.manifests() for row in m.ingests]
     task = partial(
         _parse,
         reader=reader,
@@ -168,24 +169,16 @@ def _store_events(spark: SparkSession, lake: Lake, batch: int, staged: DataFrame
 
 
 def _settled_tables(spark: SparkSession, lake: Lake, batch: int, settings: Settings, /) -> dict[str, str | None]:
-    """Cluster every event of the lake (its committed batches and this one) and count every pair's
-    weeks, into the batch's folders; the tables' folders relative to the lake."""
+    """Cluster every event of the lake (its committed batches and this one, which stored some) and
+    count every pair's weeks, into the batch's folders; the tables' folders relative to the lake."""
     from flashpoint.lake.jobs import cluster_job, clustered, pair_weeks_job
 
     events = _lake_rows(spark, [*lake.event_folders(), lake.folder("events", batch)])
-    if events is None:
-        return {"clusters": None, "pair_weeks": None}
     log.info("clustering the lake's events into incidents and counting every pair's weeks")
-    tables = {}
-    for table in ("clusters", "pair_weeks"):
-        folder = lake.folder(table, batch)
-        if table == "clusters":
-            cluster_job(spark, events, settings).write.parquet(str(folder))
-        else:
-            clusters = spark.read.parquet(str(lake.folder("clusters", batch)))
-            pair_weeks_job(spark, clustered(events, clusters)).coalesce(1).write.parquet(str(folder))
-        tables[table] = str(folder.relative_to(lake.root))
-    return tables
+    clusters, weeks = lake.folder("clusters", batch), lake.folder("pair_weeks", batch)
+    cluster_job(spark, events, settings).write.parquet(str(clusters))
+    pair_weeks_job(spark, clustered(events, spark.read.parquet(str(clusters)))).coalesce(1).write.parquet(str(weeks))
+    return {"clusters": str(clusters.relative_to(lake.root)), "pair_weeks": str(weeks.relative_to(lake.root))}
 
 
 def _ingests_rows(parsed: list[_Parsed], ids: dict[tuple[int, int], int], kept: dict[int, int], /) -> list[dict[str, object]]:
@@ -228,7 +221,7 @@ def _commit(
     if not new:
         return results
     batch = lake.next_batch()
-    staging = lake.root / "_staging" / f"batch={batch:06d}"
+    staging = lake.folder("_staging", batch)
     ids = dict(zip(new, _reserve_ids(con, lake, len(new)), strict=True))
     tables: dict[str, str | None] = {"events": None, "quarantine": None}
     kept: dict[int, int] = {}
@@ -248,18 +241,17 @@ def _commit(
     rows = _ingests_rows(parsed, ids, kept)
     log.info("committing batch %d of the lake %s", batch, lake.root)
     lake.commit(Manifest(batch, tuple(rows), tables))
-    by_name = {(r["path"], r["source"]): r for r in rows}
+    by_id = {row["ingest_id"]: row for row in rows}
     return [
-        result
-        if result.ingest_id is None
-        else replace(
-            result,
-            ingest_id=(row := by_name[(result.path, result.format.split("/")[0])])["ingest_id"],
-            rows_stored=row["rows_stored"],
-            rows_duplicate=row["rows_duplicate"],
-        )
-        for result in results
+        result if result.ingest_id is None else _as_stored(result, by_id[ids[(task.task, result.ingest_id)]])
+        for task in parsed
+        for result in task.results
     ]
+
+
+def _as_stored(result: IngestResult, row: dict[str, object], /) -> IngestResult:
+    """A task's result of a file as the lake stored it: its ``ingests`` row's id and counts."""
+    return replace(result, ingest_id=row["ingest_id"], rows_stored=row["rows_stored"], rows_duplicate=row["rows_duplicate"])
 
 
 def _last_line(message: str, /) -> str:
