@@ -160,7 +160,7 @@ class Settings:
     engine : str
         Where ingest, deduplication and the weekly pair counts run (``--engine``, ``FLASHPOINT_ENGINE``):
         ``duckdb`` (default) in the store file; ``spark`` as Spark jobs over a Parquet lake
-        (``lake``), which the store then reads (docs/scale.md; ``pip install 'flashpoint[spark]'``).
+        (``lake``), which the store then reads (docs/scale.md; ``pip install -e '.[spark]'``).
     spark_master : str
         The Spark master the ``spark`` engine connects to (``FLASHPOINT_SPARK_MASTER``): ``local[*]``
         runs on this machine's cores; ``spark://host:7077``, ``yarn``, ... on a cluster.

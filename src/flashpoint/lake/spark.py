@@ -28,7 +28,7 @@ def spark_session(settings: Settings, /) -> SparkSession:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise InvalidInput("engine 'spark' needs PySpark: pip install 'flashpoint[spark]' (and Java 17).") from None
+        raise InvalidInput("engine 'spark' needs PySpark: pip install -e '.[spark]' in the checkout, and Java 17.") from None
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         raise InvalidInput("engine 'spark' needs Java 17: install it (java on the PATH, or JAVA_HOME set).")
     # PySpark starts its Python workers with PYSPARK_PYTHON (else 'python3' on the PATH, which may
