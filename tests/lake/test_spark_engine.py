@@ -277,4 +277,8 @@ def test_a_file_that_is_not_in_the_format_stops_the_ingest_after_the_files_befor
         ingest_files(con, settings, [str(good), str(acled)], reader=get_source("gdelt"))
     manifests = Lake(tmp_path / "lake.lake").manifests()
     assert [[row["path"].split("/")[-1] for row in m.ingests] for m in manifests] == [["a_good.csv"]]
+    alone = Settings(db=tmp_path / "alone.duckdb", engine="spark", spark_master="local[2]", threads=2)
+    with open_store(alone) as con, pytest.raises(UnknownFormat, match="b_acled.csv: not a GDELT event file"):
+        ingest_files(con, alone, [str(acled)], reader=get_source("gdelt"))  # the lake's first file: no batch at all
+    assert Lake(tmp_path / "alone.lake").manifests() == []
     assert json.loads(json.dumps(manifests[0].tables))["events"].startswith("events/batch=")

@@ -47,6 +47,12 @@ def refuse_lake_store(con: duckdb.DuckDBPyConnection, /) -> None:
         )
 
 
+def _events_is_a_table(con: duckdb.DuckDBPyConnection, /) -> bool:
+    """Whether the store's ``events`` is its own table (not yet a view over a lake)."""
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'events'").fetchall()
+    return bool(kind) and kind[0][0] == "BASE TABLE"
+
+
 def check_store(con: duckdb.DuckDBPyConnection, /) -> None:
     """Raise before a Spark ingest when the store holds events of its own.
 
@@ -55,8 +61,7 @@ def check_store(con: duckdb.DuckDBPyConnection, /) -> None:
     StoreError
         Saying to give the lake another store.
     """
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'events'").fetchall()
-    if kind and kind[0][0] == "BASE TABLE" and con.execute("SELECT count(*) FROM events").fetchall()[0][0]:
+    if _events_is_a_table(con) and con.execute("SELECT count(*) FROM events").fetchall()[0][0]:
         raise StoreError(
             "this store holds events ingested with the DuckDB engine; a Parquet lake needs a store of its own: "
             "name a new one with --db (the lake goes beside it), or ingest with the DuckDB engine."
@@ -75,8 +80,7 @@ def _events_view(con: duckdb.DuckDBPyConnection, lake: Lake, /) -> None:
         for name, kind, _ in EVENT_COLUMNS
     )
     files = sql_strings([str(folder / "**" / "*.parquet") for folder in folders])
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'events'").fetchall()
-    if kind and kind[0][0] == "BASE TABLE":
+    if _events_is_a_table(con):
         con.execute("DROP TABLE events")
     con.execute(
         f"CREATE OR REPLACE VIEW events AS SELECT {columns} FROM read_parquet([{files}], hive_partitioning = false) e "
@@ -97,7 +101,8 @@ def _lake_tables(con: duckdb.DuckDBPyConnection, lake: Lake, /) -> None:
             "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ingests' ORDER BY column_index"
         ).fetchall()
     ]
-    con.executemany(f"INSERT INTO ingests VALUES ({', '.join('?' * len(names))})", [[row[n] for n in names] for row in rows])
+    if rows:  # none before the first batch (a first file that could not be ingested)
+        con.executemany(f"INSERT INTO ingests VALUES ({', '.join('?' * len(names))})", [[row[n] for n in names] for row in rows])
     quarantined = [lake.root / m.tables["quarantine"] / "*.parquet" for m in manifests if m.tables.get("quarantine")]
     if quarantined:
         con.execute(
