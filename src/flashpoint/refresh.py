@@ -139,12 +139,12 @@ def ingest_files(
     -------
     list of IngestResult, one per file or zip member.
     """
-    if reader.TARGET == EVENTS and settings.engine == "spark":
-        from flashpoint.lake.ingest import ingest_to_lake
-
-        return ingest_to_lake(con, settings, patterns, reader=reader, forced=forced, on_start=on_start)
     if reader.TARGET == EVENTS:
-        refuse_lake_store(con)
+        if settings.engine == "spark":
+            from flashpoint.lake.ingest import ingest_to_lake
+
+            return ingest_to_lake(con, settings, patterns, reader=reader, forced=forced, on_start=on_start)
+        refuse_lake_store(con)  # before any file: a lake's store takes events from Spark only
     results = ingest_paths(con, patterns, reader=reader, forced=forced, on_start=on_start)
     if reader.TARGET == EVENTS:
         if on_settle is not None:
